@@ -1,0 +1,37 @@
+# Third-party dependencies. DuckDB comes from third_party/duckdb (tools/setup.sh fetches it).
+set(AQ_DUCKDB_DIR "${CMAKE_SOURCE_DIR}/third_party/duckdb")
+if(NOT EXISTS "${AQ_DUCKDB_DIR}/lib/libduckdb.so")
+  message(FATAL_ERROR "DuckDB not found in ${AQ_DUCKDB_DIR}: run tools/setup.sh (or make setup)")
+endif()
+add_library(duckdb SHARED IMPORTED GLOBAL)
+set_target_properties(duckdb PROPERTIES
+  IMPORTED_LOCATION "${AQ_DUCKDB_DIR}/lib/libduckdb.so"
+  IMPORTED_NO_SONAME ON)
+target_include_directories(duckdb SYSTEM INTERFACE "${AQ_DUCKDB_DIR}/include")
+# Binaries find libduckdb.so without LD_LIBRARY_PATH: in the build tree through an absolute
+# rpath, once installed through $ORIGIN/../lib.
+set(CMAKE_BUILD_RPATH "${AQ_DUCKDB_DIR}/lib")
+set(CMAKE_INSTALL_RPATH "$ORIGIN/../lib")
+
+find_package(Threads REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(tomlplusplus REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+find_package(OpenSSL REQUIRED)
+find_package(CURL REQUIRED)
+if(AQ_WITH_ODBC)
+  pkg_check_modules(ODBC REQUIRED IMPORTED_TARGET odbc)
+endif()
+if(AQ_WITH_DELTA)
+  find_package(roaring REQUIRED)
+endif()
+if(AQ_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(AQ_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

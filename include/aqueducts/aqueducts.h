@@ -1,0 +1,9 @@
+#pragma once
+
+/// Umbrella header for programs that embed Aqueducts. Never included from src/.
+#include "aqueducts/data_type.h"
+#include "aqueducts/loader.h"
+#include "aqueducts/model.h"
+#include "aqueducts/progress.h"
+#include "aqueducts/run.h"
+#include "aqueducts/status.h"

@@ -1,0 +1,174 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "aqueducts/data_type.h"
+
+namespace aqueducts {
+
+/// \brief A location: an absolute URL (spec §1.2). Local paths are stored as file:// URLs.
+struct Location {
+  std::string url;  ///< e.g. "file:///data/in.csv", "s3://bucket/key"
+
+  /// The scheme in lower case ("file", "s3", ...).
+  std::string Scheme() const;
+  /// True for file:// URLs.
+  bool IsLocal() const { return Scheme() == "file"; }
+  /// The decoded filesystem path of a file:// URL; empty for other schemes.
+  std::string LocalPath() const;
+  bool operator==(const Location& o) const { return url == o.url; }
+};
+
+/// Turn a string from a pipeline file into a Location (spec §1.2): URLs are kept, absolute paths
+/// become file:// URLs, relative paths are joined to `base_dir` (the process cwd when empty).
+/// Never fails: any string is accepted, as in the original.
+Location ParseLocation(const std::string& text, const std::string& base_dir = {});
+
+enum class FileFormat { kParquet, kCsv, kJson };
+
+/// Storage options for object stores (spec §6), string to string.
+using StorageConfig = std::map<std::string, std::string>;
+
+/// \brief The `format` of a file or directory source (spec §1.3 SourceFileType).
+struct SourceFileType {
+  FileFormat format = FileFormat::kCsv;
+  bool has_header = true;    ///< csv only; default true
+  char delimiter = ',';      ///< csv only; default ','
+  std::vector<Field> schema; ///< empty: infer
+};
+
+struct InMemorySource {
+  std::string name;
+};
+
+struct FileSource {
+  std::string name;
+  SourceFileType format;
+  Location location;
+  StorageConfig storage_config;
+};
+
+struct PartitionColumn {
+  std::string name;
+  DataType data_type;
+};
+
+struct DirSource {
+  std::string name;
+  SourceFileType format;
+  std::vector<PartitionColumn> partition_columns;
+  Location location;
+  StorageConfig storage_config;
+};
+
+struct OdbcSource {
+  std::string name;
+  std::string load_query;  ///< alias `query`
+  std::string connection_string;
+};
+
+struct DeltaSource {
+  std::string name;
+  Location location;
+  StorageConfig storage_config;
+  std::optional<int64_t> version;         ///< wins over timestamp
+  std::optional<std::string> timestamp;   ///< RFC 3339
+};
+
+using Source = std::variant<InMemorySource, FileSource, DirSource, OdbcSource, DeltaSource>;
+
+/// The `name` of any source.
+const std::string& SourceName(const Source& source);
+/// The canonical `type` tag of a source ("file", "delta", ...).
+const char* SourceTypeName(const Source& source);
+
+/// \brief One SQL transformation (spec §1.6).
+struct Stage {
+  std::string name;
+  std::string query;
+  std::optional<uint64_t> show;  ///< 0: print all (capped at 500 rows); n: print n rows
+  bool explain = false;
+  bool explain_analyze = false;
+  bool print_schema = false;
+};
+
+/// \brief The `format` of a file destination (spec §1.7 DestinationFileType).
+struct DestinationFileType {
+  FileFormat format = FileFormat::kParquet;
+  /// parquet: writer options (`compression`, `row_group_size`/`max_row_group_size`, ...).
+  std::map<std::string, std::string> parquet_options;
+  bool has_header = true;                 ///< csv
+  char delimiter = ',';                   ///< csv
+  std::optional<std::string> compression; ///< csv (gzip, zstd, none)
+};
+
+struct InMemoryDestination {
+  std::string name;
+};
+
+struct FileDestination {
+  std::string name;
+  Location location;
+  DestinationFileType format;
+  bool single_file = true;
+  std::vector<std::string> partition_columns;
+  StorageConfig storage_config;
+};
+
+struct OdbcWriteMode {
+  enum class Operation { kAppend, kCustom };
+  Operation operation = Operation::kAppend;
+  std::optional<std::string> pre_insert;  ///< custom only
+  std::string insert;                     ///< custom only
+};
+
+struct OdbcDestination {
+  std::string name;  ///< the target table
+  std::string connection_string;
+  OdbcWriteMode write_mode;
+  uint64_t batch_size = 1000;
+};
+
+struct ReplaceCondition {
+  std::string column;
+  std::string value;
+};
+
+struct DeltaWriteMode {
+  enum class Operation { kAppend, kUpsert, kReplace };
+  Operation operation = Operation::kAppend;
+  std::vector<std::string> upsert_keys;                ///< upsert params
+  std::vector<ReplaceCondition> replace_conditions;    ///< replace params
+};
+
+struct DeltaDestination {
+  std::string name;
+  Location location;
+  DeltaWriteMode write_mode;
+  StorageConfig storage_config;
+  std::vector<std::string> partition_columns;
+  std::map<std::string, std::optional<std::string>> table_properties;
+  std::map<std::string, std::string> metadata;  ///< alias custom_metadata
+  std::vector<Field> schema;
+};
+
+using Destination =
+    std::variant<InMemoryDestination, FileDestination, OdbcDestination, DeltaDestination>;
+
+const std::string& DestinationName(const Destination& destination);
+const char* DestinationTypeName(const Destination& destination);
+
+/// \brief A whole pipeline (spec §1.1).
+struct Aqueduct {
+  std::string version = "v2";
+  std::vector<Source> sources;
+  std::vector<std::vector<Stage>> stages;  ///< outer: sequential groups; inner: parallel stages
+  std::optional<Destination> destination;
+};
+
+}  // namespace aqueducts

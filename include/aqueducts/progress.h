@@ -1,0 +1,87 @@
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace aqueducts {
+
+/// \brief One step of a run (spec §3.3, extended with rows, bytes and messages).
+struct ProgressEvent {
+  enum class Type {
+    kStarted,               ///< the run began
+    kSourceRegistered,      ///< name
+    kStageStarted,          ///< name, position, sub_position
+    kStageProgress,         ///< name, percent (0-100, -1 unknown), rows (processed so far)
+    kStageCompleted,        ///< name, position, sub_position, duration_ms, rows (-1: streamed)
+    kDestinationStarted,    ///< name
+    kDestinationCompleted,  ///< name, rows, bytes (-1 unknown), duration_ms
+    kSpill,                 ///< bytes: DuckDB temporary-file usage when the memory limit spills
+    kLog,                   ///< message (level in `name`: "info", "warn")
+    kCompleted,             ///< duration_ms
+    kFailed,                ///< message
+    kCancelled,             ///< message
+  };
+  Type type = Type::kStarted;
+  std::string name;
+  int position = -1;
+  int sub_position = -1;
+  int64_t duration_ms = -1;
+  int64_t rows = -1;
+  int64_t bytes = -1;
+  double percent = -1;
+  std::string message;
+};
+
+/// The snake_case name of an event type ("stage_completed").
+const char* EventTypeName(ProgressEvent::Type type);
+
+/// What a stage prints (spec §1.6 step 3).
+enum class OutputKind { kShow, kShowLimit, kExplain, kExplainAnalyze, kPrintSchema };
+
+const char* OutputKindName(OutputKind kind);
+
+/// \brief A stage's printed output: the rendered text (ASCII table, plan or schema).
+struct StageOutput {
+  std::string stage_name;
+  OutputKind kind = OutputKind::kShow;
+  std::string text;
+};
+
+/// \brief Receives the events of a run. Called from the runner's threads: implementations must
+/// be thread-safe. Must not throw.
+class ProgressSink {
+ public:
+  virtual ~ProgressSink() = default;
+  virtual void OnEvent(const ProgressEvent& event) = 0;
+  virtual void OnOutput(const StageOutput& output) = 0;
+};
+
+/// \brief A sink that keeps everything; for tests and embedders.
+class RecordingSink : public ProgressSink {
+ public:
+  void OnEvent(const ProgressEvent& event) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.push_back(event);
+  }
+  void OnOutput(const StageOutput& output) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    outputs_.push_back(output);
+  }
+  std::vector<ProgressEvent> events() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return events_;
+  }
+  std::vector<StageOutput> outputs() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return outputs_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<ProgressEvent> events_;
+  std::vector<StageOutput> outputs_;
+};
+
+}  // namespace aqueducts

@@ -1,0 +1,102 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aqueducts/model.h"
+#include "aqueducts/progress.h"
+#include "aqueducts/status.h"
+
+namespace duckdb {
+class DuckDB;
+}
+
+namespace aqueducts {
+
+/// \brief A cancellation flag shared between a run and whoever may cancel it. Thread-safe.
+class CancelToken {
+ public:
+  /// Set the flag and call every registered callback once (outside the lock).
+  void Cancel();
+  bool cancelled() const { return cancelled_.load(); }
+  /// Register a callback run on Cancel (immediately if already cancelled). Returns an id.
+  int OnCancel(std::function<void()> callback);
+  void RemoveCallback(int id);
+
+ private:
+  std::atomic<bool> cancelled_{false};
+  std::mutex mu_;
+  int next_id_ = 0;
+  std::vector<std::pair<int, std::function<void()>>> callbacks_;
+};
+
+/// \brief A DuckDB database that runs pipelines. Either owned (Open) or borrowed from an embedder
+/// (Wrap), so a program can create tables for in_memory sources and read in_memory destinations.
+class Database {
+ public:
+  struct Options {
+    std::optional<uint64_t> memory_limit_bytes;  ///< DuckDB memory_limit; default: DuckDB's
+    std::optional<int> threads;                  ///< default: all cores
+    std::string temp_directory;                  ///< spill directory; default: DuckDB's
+  };
+
+  /// Open a new in-memory database with the custom functions of spec §3.4 registered.
+  static Result<std::unique_ptr<Database>> Open(const Options& options);
+  static Result<std::unique_ptr<Database>> Open() { return Open(Options{}); }
+  /// Use a database the caller owns (it must outlive this object); registers the custom functions.
+  static Result<std::unique_ptr<Database>> Wrap(duckdb::DuckDB& db);
+
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  /// Run one SQL statement, discarding any result.
+  Status Execute(const std::string& sql);
+
+  /// A small, fully-read result: column names and every value rendered as text (NULL: nullopt).
+  struct Rows {
+    std::vector<std::string> columns;
+    std::vector<std::string> types;  ///< DuckDB type names
+    std::vector<std::vector<std::optional<std::string>>> rows;
+  };
+  /// Run a query and read the whole result as text. For tests and small lookups.
+  Result<Rows> Query(const std::string& sql);
+
+  /// The engine session (internal; engine::Session).
+  void* session() const { return session_; }
+
+ private:
+  Database() = default;
+  void* session_ = nullptr;
+  void (*deleter_)(void*) = nullptr;
+};
+
+/// \brief How to run a pipeline.
+struct RunOptions {
+  /// Where to run; nullptr: a fresh database made from `database_options` for this run only.
+  Database* database = nullptr;
+  Database::Options database_options;
+  /// Optional cancellation; the run stops with kCancelled and DuckDB is interrupted.
+  std::shared_ptr<CancelToken> cancel;
+  /// Interval of kStageProgress events while a query runs; 0 disables them.
+  int progress_interval_ms = 250;
+};
+
+/// Check every stage's SQL with DuckDB's parser (no data read): one SELECT-like statement per
+/// stage, no DDL/DML. Errors are kSqlError naming the stage and the parser's message.
+Status ValidateSql(const Aqueduct& aqueduct);
+
+/// Run a pipeline (spec §3.1): sources, stage groups in order (stages of a group in parallel),
+/// then the destination. Events go to `sink` (may be nullptr). Errors name the element concerned.
+Status RunPipeline(const Aqueduct& aqueduct, const RunOptions& options, ProgressSink* sink);
+
+/// The library version, e.g. "0.1.0".
+const char* Version();
+
+}  // namespace aqueducts

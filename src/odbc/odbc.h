@@ -1,0 +1,25 @@
+#pragma once
+
+// ODBC sources and destinations through unixODBC (issue #5): the hooks the runner calls.
+
+#include <string>
+
+#include "aqueducts/model.h"
+#include "aqueducts/progress.h"
+#include "aqueducts/status.h"
+#include "engine/session.h"
+
+namespace aqueducts::odbc {
+
+/// Run source.load_query and load its rows into a table named source.name (streamed in batches).
+/// Errors: "Failed to register ODBC source '<n>'. <e>" (never containing the password).
+Status RegisterOdbcSource(engine::Session& session, const OdbcSource& source);
+
+/// Before sources are read: connect and check that the target table exists.
+Status PrepareOdbcDestination(const OdbcDestination& destination);
+
+/// Write the rows of `relation_sql` (a SELECT) per write_mode. Returns the number of rows written.
+Result<int64_t> WriteOdbcDestination(engine::Session& session, const OdbcDestination& destination,
+                                     const std::string& relation_sql, ProgressSink* sink);
+
+}  // namespace aqueducts::odbc

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of Aqueducts on Debian 12 and fetches DuckDB 1.4.4
+# into third_party/duckdb (see DESIGN.md §2). Idempotent: a second run does nothing that is done.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+PKGS=(build-essential cmake ninja-build ccache pkg-config
+      libyaml-cpp-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libcpp-httplib-dev
+      libspdlog-dev libfmt-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libbrotli-dev
+      libgtest-dev libgmock-dev libbenchmark-dev libroaring-dev
+      unixodbc unixodbc-dev odbc-postgresql postgresql openssl)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v npm >/dev/null; then
+  echo "setup: npm is missing; installing Debian's nodejs and npm"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+
+# DuckDB: prebuilt library + matching headers from npm, pinned by sha1.
+DUCK="$ROOT/third_party/duckdb"
+if [ ! -f "$DUCK/.ok-1.4.4" ]; then
+  echo "setup: fetching DuckDB 1.4.4"
+  rm -rf "$DUCK" && mkdir -p "$DUCK/lib" "$DUCK/include" "$DUCK/tmp"
+  cd "$DUCK/tmp"
+  fetch() { # name@version sha1
+    local f; f=$(npm pack --silent "$1" 2>/dev/null | tail -1)
+    local got; got=$(sha1sum "$f" | cut -d' ' -f1)
+    if [ "$got" != "$2" ]; then echo "setup: sha1 mismatch for $1: $got" >&2; exit 1; fi
+    echo "$f"
+  }
+  so_tgz=$(fetch @duckdb/node-bindings-linux-x64@1.4.4-r.4 35b98717b3ffc480554d6705d3a2a082ce66193d)
+  hdr_tgz=$(fetch duckdb@1.4.4 7878d3c20c23b0f6c583c1b389c2632f0de5b0b1)
+  tar -xzf "$so_tgz" package/libduckdb.so
+  cp package/libduckdb.so "$DUCK/lib/" && rm -rf package
+  tar -xzf "$hdr_tgz" package/src/duckdb/src/include
+  cp -r package/src/duckdb/src/include/. "$DUCK/include/"
+  cd "$DUCK" && rm -rf tmp
+  touch "$DUCK/.ok-1.4.4"
+fi
+
+# Benchmark-only tools (polars via npm) are fetched by bench/setup.sh, not here.
+echo "setup: ok"
