@@ -1,0 +1,223 @@
+#include "cli/terminal_sink.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace aqueducts::cli {
+namespace {
+
+constexpr const char* kRule = "───────────────────────────────────────";  // 39 x U+2500
+constexpr const char* kSpinner[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
+
+const char* OutputTitle(OutputKind kind) {
+  switch (kind) {
+    case OutputKind::kShow: return "📋 Table Data: ";
+    case OutputKind::kShowLimit: return "📋 Table Data (Preview): ";
+    case OutputKind::kExplain: return "🔍 Query Plan: ";
+    case OutputKind::kExplainAnalyze: return "📊 Query Metrics: ";
+    case OutputKind::kPrintSchema: return "🔢 Schema: ";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string FormatDuration(int64_t ms) {
+  if (ms < 0) {
+    return "?";
+  }
+  if (ms < 60'000) {
+    return fmt::format("{:.2f}s", static_cast<double>(ms) / 1000.0);
+  }
+  return fmt::format("{}m {:02}s", ms / 60'000, (ms / 1000) % 60);
+}
+
+std::string FormatCount(int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) {
+      out += ',';
+    }
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+std::string FormatBytes(int64_t bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024.0 && u < 4) {
+    v /= 1024.0;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+TerminalSink::Options TerminalSink::DetectOptions(Verbosity verbosity) {
+  Options options;
+  options.verbosity = verbosity;
+  const char* term = std::getenv("TERM");
+  bool dumb = term != nullptr && std::strcmp(term, "dumb") == 0;
+  bool tty = isatty(STDERR_FILENO) == 1 && !dumb;
+  // https://no-color.org: any non-empty NO_COLOR disables colour.
+  const char* no_color = std::getenv("NO_COLOR");
+  options.color = tty && (no_color == nullptr || no_color[0] == '\0');
+  options.live = tty && verbosity != Verbosity::kQuiet;
+  return options;
+}
+
+TerminalSink::TerminalSink(Options options, FILE* progress, FILE* output)
+    : options_(options),
+      progress_(progress),
+      output_(output),
+      run_started_(std::chrono::steady_clock::now()) {}
+
+TerminalSink::~TerminalSink() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ClearLiveLocked();
+}
+
+std::string TerminalSink::Paint(const char* code, const std::string& text) const {
+  return options_.color ? fmt::format("\x1b[{}m{}\x1b[0m", code, text) : text;
+}
+
+std::string TerminalSink::Describe(const ProgressEvent& e) const {
+  using T = ProgressEvent::Type;
+  switch (e.type) {
+    case T::kStarted: return "🚀 Pipeline execution started";
+    case T::kSourceRegistered: return "📚 Registered source: " + e.name;
+    case T::kStageStarted:
+      return fmt::format("⚙️  Processing stage: {} (position: {}, sub-position: {})", e.name,
+                         e.position, e.sub_position);
+    case T::kStageProgress:
+      return fmt::format("   {}: {:.0f}% ({} rows)", e.name, e.percent, FormatCount(e.rows));
+    case T::kStageCompleted: {
+      std::string rows = e.rows >= 0 ? ", " + FormatCount(e.rows) + " rows" : "";
+      return fmt::format("{} Completed stage: {} (took: {}{})", Paint("32", "✅"), e.name,
+                         FormatDuration(e.duration_ms), rows);
+    }
+    case T::kDestinationStarted: return "💾 Writing to destination: " + e.name;
+    case T::kDestinationCompleted: {
+      std::string detail;
+      if (e.rows >= 0) {
+        detail += FormatCount(e.rows) + " rows";
+      }
+      if (e.bytes >= 0) {
+        detail += (detail.empty() ? "" : ", ") + FormatBytes(e.bytes);
+      }
+      if (e.duration_ms >= 0) {
+        detail += (detail.empty() ? "" : ", ") + FormatDuration(e.duration_ms);
+      }
+      return "📦 Data successfully written to destination" +
+             (detail.empty() ? "" : " (" + detail + ")");
+    }
+    case T::kSpill:
+      return Paint("33", "💽 Memory limit reached: spilling to disk (" + FormatBytes(e.bytes) +
+                             " in temporary files)");
+    case T::kLog: return (e.name == "warn" ? Paint("33", "⚠️  ") : std::string("ℹ️  ")) + e.message;
+    case T::kCompleted:
+      return fmt::format("🎉 Pipeline execution completed (total time: {})",
+                         FormatDuration(e.duration_ms));
+    case T::kFailed: return Paint("31", "❌ Pipeline execution failed: " + e.message);
+    case T::kCancelled: return Paint("33", "🛑 Pipeline execution cancelled");
+  }
+  return "";
+}
+
+void TerminalSink::OnEvent(const ProgressEvent& event) {
+  using T = ProgressEvent::Type;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto now = std::chrono::steady_clock::now();
+  switch (event.type) {
+    case T::kStarted: run_started_ = now; break;
+    case T::kStageStarted: running_[event.name] = Running{now}; break;
+    case T::kDestinationStarted: running_["→ " + event.name] = Running{now}; break;
+    case T::kStageProgress: {
+      auto it = running_.find(event.name);
+      if (it != running_.end()) {
+        it->second.rows = event.rows;
+        it->second.percent = event.percent;
+      }
+      break;
+    }
+    case T::kStageCompleted: running_.erase(event.name); break;
+    case T::kDestinationCompleted: running_.clear(); break;
+    default: break;
+  }
+  // Failures are reported by the caller as an error message; don't print them twice.
+  bool print = event.type != T::kFailed;
+  if (options_.verbosity == Verbosity::kQuiet) {
+    print = event.type == T::kSpill || (event.type == T::kLog && event.name == "warn");
+  } else if (event.type == T::kStageProgress) {
+    print = options_.verbosity == Verbosity::kVerbose && !options_.live;
+  } else if (event.type == T::kStageStarted || event.type == T::kDestinationStarted) {
+    // The live line shows running stages; without it the start line says what is going on.
+    print = !options_.live || options_.verbosity == Verbosity::kVerbose;
+  }
+  ClearLiveLocked();
+  if (print) {
+    std::fprintf(progress_, "%s\n", Describe(event).c_str());
+  }
+  DrawLiveLocked();
+  std::fflush(progress_);
+}
+
+void TerminalSink::OnOutput(const StageOutput& output) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ClearLiveLocked();
+  std::string title = Paint("1", std::string(OutputTitle(output.kind)) + output.stage_name);
+  std::string text = output.text;
+  if (!text.empty() && text.back() == '\n') {
+    text.pop_back();
+  }
+  std::fprintf(output_, "\n%s\n%s\n%s\n\n", title.c_str(), kRule, text.c_str());
+  std::fflush(output_);
+  DrawLiveLocked();
+  std::fflush(progress_);
+}
+
+void TerminalSink::PrintLine(const std::string& line) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ClearLiveLocked();
+  std::fprintf(progress_, "%s\n", line.c_str());
+  DrawLiveLocked();
+  std::fflush(progress_);
+}
+
+void TerminalSink::ClearLiveLocked() {
+  if (live_drawn_) {
+    std::fputs("\r\x1b[2K", progress_);
+    live_drawn_ = false;
+  }
+}
+
+void TerminalSink::DrawLiveLocked() {
+  if (!options_.live || running_.empty()) {
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  std::string line = Paint("36", kSpinner[spinner_++ % 10]);
+  for (const auto& [name, run] : running_) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - run.started).count();
+    line += " " + Paint("1", name) + " " + FormatDuration(ms);
+    if (run.rows >= 0) {
+      line += " " + FormatCount(run.rows) + " rows";
+    }
+    if (run.percent >= 0) {
+      line += fmt::format(" {:.0f}%", run.percent);
+    }
+    line += " ";
+  }
+  auto total = std::chrono::duration_cast<std::chrono::milliseconds>(now - run_started_).count();
+  line += Paint("2", "(elapsed " + FormatDuration(total) + ")");
+  std::fputs(line.c_str(), progress_);
+  live_drawn_ = true;
+}
+
+}  // namespace aqueducts::cli
