@@ -15,6 +15,7 @@
 
 namespace duckdb {
 class DuckDB;
+class Connection;
 }
 
 namespace aqueducts::engine {
@@ -42,6 +43,9 @@ class Connection {
   void Interrupt();
   QueryProgress Progress();
 
+  /// The underlying DuckDB connection, for engine-internal code (src/engine/*.cc only).
+  duckdb::Connection& duck();
+
   struct Impl;
   explicit Connection(std::unique_ptr<Impl> impl);
   Impl* impl() { return impl_.get(); }
@@ -66,6 +70,8 @@ class Session {
   Connection& main();
   /// Bytes currently held in DuckDB temporary (spill) files.
   int64_t TempFileBytes();
+  /// The underlying DuckDB database, for engine-internal code (src/engine/*.cc only).
+  duckdb::DuckDB& duck();
 
   struct Impl;
   explicit Session(std::unique_ptr<Impl> impl);

@@ -1,0 +1,114 @@
+#include "engine/custom_functions.h"
+
+#include <duckdb.hpp>
+
+#include <string>
+#include <vector>
+
+#include "engine/duckdb_error.h"
+
+namespace aqueducts::engine {
+namespace {
+
+// The variadic path of datafusion-functions-json (string: key, integer: index) cannot be a
+// DuckDB macro parameter list, so each function is a macro overloaded for 0..kMaxPathArgs path
+// arguments. Macros are expanded at bind time: the path folds to a constant and DuckDB's
+// json extension does the work at full speed, which a per-row C++ UDF would not.
+constexpr int kMaxPathArgs = 5;
+
+// A JSON Pointer (RFC 6901) built from the path arguments: "/key/0". Pointer segments address
+// object members and array elements alike, which is what a variadic key-or-index path means.
+std::string PointerExpr(int n) {
+  if (n == 0) {
+    return "'$'";
+  }
+  std::string expr;
+  for (int i = 1; i <= n; i++) {
+    if (!expr.empty()) {
+      expr += " || ";
+    }
+    std::string p = "p" + std::to_string(i);
+    expr += "'/' || replace(replace(CAST(" + p + " AS VARCHAR), '~', '~0'), '/', '~1')";
+  }
+  return "(" + expr + ")";
+}
+
+std::string Params(int n) {
+  std::string params = "j";
+  for (int i = 1; i <= n; i++) {
+    params += ", p" + std::to_string(i);
+  }
+  return params;
+}
+
+// `body` uses $P for the path expression.
+std::string Macro(const std::string& name, const std::string& body, int min_args) {
+  std::string sql = "CREATE OR REPLACE MACRO " + name;
+  for (int n = min_args; n <= kMaxPathArgs; n++) {
+    std::string expanded = body;
+    for (size_t pos = expanded.find("$P"); pos != std::string::npos;
+         pos = expanded.find("$P", pos)) {
+      std::string path = PointerExpr(n);
+      expanded.replace(pos, 2, path);
+      pos += path.size();
+    }
+    sql += (n == min_args ? "(" : ", (") + Params(n) + ") AS " + expanded;
+  }
+  return sql + ";\n";
+}
+
+std::string AllFunctionsSql() {
+  std::string sql;
+  // Spec 3.4: elements re-serialised as compact JSON text; a non-array is an error.
+  sql +=
+      "CREATE OR REPLACE MACRO unnest_json_array(x) AS CASE WHEN x IS NULL THEN NULL "
+      "WHEN json_type(x) = 'ARRAY' THEN CAST(json_extract(x, '$[*]') AS VARCHAR[]) "
+      "ELSE error('unnest_json_array: expected JSON array, got ' || CAST(x AS VARCHAR)) END;\n";
+  // Recommended simplification (spec 3.4): json_get returns the JSON text of the value.
+  sql += Macro("json_get", "CAST(json_extract(j, $P) AS VARCHAR)", 0);
+  sql += Macro("json_get_json", "CAST(json_extract(j, $P) AS VARCHAR)", 0);
+  sql += Macro("json_get_str",
+               "CASE WHEN json_type(j, $P) = 'VARCHAR' THEN json_extract_string(j, $P) END", 0);
+  sql += Macro("json_get_int",
+               "CASE WHEN json_type(j, $P) IN ('BIGINT', 'UBIGINT') "
+               "THEN TRY_CAST(json_extract_string(j, $P) AS BIGINT) END",
+               0);
+  sql += Macro("json_get_float",
+               "CASE WHEN json_type(j, $P) IN ('DOUBLE', 'BIGINT', 'UBIGINT') "
+               "THEN CAST(json_extract_string(j, $P) AS DOUBLE) END",
+               0);
+  sql += Macro("json_get_bool",
+               "CASE WHEN json_type(j, $P) = 'BOOLEAN' "
+               "THEN CAST(json_extract_string(j, $P) AS BOOLEAN) END",
+               0);
+  sql += Macro("json_get_array",
+               "CASE WHEN json_type(j, $P) = 'ARRAY' "
+               "THEN CAST(json_extract(json_extract(j, $P), '$[*]') AS VARCHAR[]) END",
+               0);
+  sql += Macro("json_as_text",
+               "CASE json_type(j, $P) WHEN 'VARCHAR' THEN json_extract_string(j, $P) "
+               "WHEN 'NULL' THEN NULL ELSE CAST(json_extract(j, $P) AS VARCHAR) END",
+               0);
+  sql += Macro("json_length",
+               "CASE json_type(j, $P) WHEN 'ARRAY' THEN CAST(json_array_length(j, $P) AS BIGINT) "
+               "WHEN 'OBJECT' THEN CAST(len(json_keys(j, $P)) AS BIGINT) END",
+               0);
+  sql += Macro("json_contains", "coalesce(json_exists(j, $P), false)", 1);
+  // json_keys is DuckDB's own function (same meaning); json_object_keys is ours.
+  sql += Macro("json_object_keys",
+               "CASE WHEN json_type(j, $P) = 'OBJECT' THEN json_keys(j, $P) END", 0);
+  return sql;
+}
+
+}  // namespace
+
+Status RegisterCustomFunctions(duckdb::Connection& conn) {
+  try {
+    auto result = conn.Query(AllFunctionsSql());
+    return CheckResult(*result).WithPrefix("Failed to register the custom SQL functions: ");
+  } catch (const std::exception& e) {
+    return FromException(e).WithPrefix("Failed to register the custom SQL functions: ");
+  }
+}
+
+}  // namespace aqueducts::engine

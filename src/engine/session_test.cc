@@ -1,0 +1,185 @@
+#include "engine/session.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "aqueducts/run.h"
+#include "testing.h"
+
+namespace aqueducts::engine {
+namespace {
+
+std::unique_ptr<Session> OpenSession() {
+  auto session = Session::Open(Database::Options{});
+  EXPECT_TRUE(session.ok()) << session.status().ToString();
+  return std::move(session).value();
+}
+
+std::string One(Connection& conn, const std::string& sql) {
+  auto rows = conn.Query(sql);
+  EXPECT_TRUE(rows.ok()) << sql << ": " << rows.status().ToString();
+  if (!rows.ok() || rows->rows.empty() || !rows->rows[0][0]) {
+    return "<null>";
+  }
+  return *rows->rows[0][0];
+}
+
+TEST(SessionTest, QueryReturnsTextRowsAndTypes) {
+  auto session = OpenSession();
+  AQ_ASSERT_OK_AND_ASSIGN(auto rows, session->main().Query("SELECT 1 AS a, NULL::VARCHAR AS b"));
+  ASSERT_EQ(rows.columns, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(rows.types[0], "INTEGER");
+  ASSERT_EQ(rows.rows.size(), 1u);
+  EXPECT_EQ(*rows.rows[0][0], "1");
+  EXPECT_FALSE(rows.rows[0][1].has_value());
+}
+
+TEST(SessionTest, ErrorsAreTranslated) {
+  auto session = OpenSession();
+  Status parse = session->main().Execute("SELECTT 1");
+  EXPECT_EQ(parse.code(), StatusCode::kSqlError);
+  EXPECT_NE(parse.message().find("SELECTT"), std::string::npos) << parse.message();
+  Status missing = session->main().Execute("SELECT * FROM no_such_table");
+  EXPECT_EQ(missing.code(), StatusCode::kExecutionError);
+  EXPECT_NE(missing.message().find("no_such_table"), std::string::npos);
+}
+
+TEST(SessionTest, ConnectionsShareTheDatabase) {
+  auto session = OpenSession();
+  AQ_ASSERT_OK(session->main().Execute("CREATE TABLE t AS SELECT 42 AS x"));
+  AQ_ASSERT_OK_AND_ASSIGN(auto conn, session->Connect());
+  EXPECT_EQ(One(*conn, "SELECT x FROM t"), "42");
+}
+
+TEST(SessionTest, RenderDrawsAnAsciiBox) {
+  auto session = OpenSession();
+  AQ_ASSERT_OK_AND_ASSIGN(
+      auto text, session->main().Render("SELECT * FROM (VALUES (1, 'foo'), (22, NULL)) t(a, bb)",
+                                        10));
+  EXPECT_EQ(text,
+            "+----+-----+\n"
+            "| a  | bb  |\n"
+            "+----+-----+\n"
+            "| 1  | foo |\n"
+            "| 22 |     |\n"
+            "+----+-----+\n");
+  AQ_ASSERT_OK_AND_ASSIGN(auto limited, session->main().Render("SELECT range AS r FROM range(100)", 2));
+  EXPECT_EQ(limited, "+---+\n| r |\n+---+\n| 0 |\n| 1 |\n+---+\n");
+}
+
+TEST(SessionTest, InterruptCancelsALongQuery) {
+  auto session = OpenSession();
+  AQ_ASSERT_OK_AND_ASSIGN(auto conn, session->Connect());
+  Status status;
+  std::thread runner([&] {
+    status = conn->Execute(
+        "SELECT count(*) FROM range(100000000) a, range(100000000) b WHERE a.range + b.range = 7");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto start = std::chrono::steady_clock::now();
+  conn->Interrupt();
+  runner.join();
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(status.code(), StatusCode::kCancelled) << status.ToString();
+  EXPECT_LT(elapsed, std::chrono::seconds(2));
+}
+
+TEST(SessionTest, QuoteHelpers) {
+  EXPECT_EQ(QuoteIdent("my \"t\""), "\"my \"\"t\"\"\"");
+  EXPECT_EQ(QuoteLiteral("it's"), "'it''s'");
+}
+
+TEST(CustomFunctionsTest, UnnestJsonArray) {
+  auto session = OpenSession();
+  auto& conn = session->main();
+  AQ_ASSERT_OK_AND_ASSIGN(
+      auto rows, conn.Query("SELECT unnest_json_array(c) AS arr FROM (VALUES ('[1, 2, 3]')) t(c)"));
+  EXPECT_EQ(rows.types[0], "VARCHAR[]");
+  EXPECT_EQ(*rows.rows[0][0], "[1, 2, 3]");
+  EXPECT_EQ(One(conn, "SELECT unnest_json_array('[\"foo\", \"bar\"]')[1]"), "\"foo\"");
+  EXPECT_EQ(One(conn, "SELECT unnest_json_array('[{\"x\":1}, {\"y\":\"foo\"}]')[2]"),
+            "{\"y\":\"foo\"}");
+  EXPECT_EQ(One(conn, "SELECT len(unnest_json_array('[{\"x\": 1}, 2]'))"), "2");
+  EXPECT_EQ(One(conn, "SELECT unnest_json_array(NULL) IS NULL"), "true");
+  Status not_array = conn.Execute("SELECT unnest_json_array('{\"a\":1}')");
+  EXPECT_EQ(not_array.code(), StatusCode::kExecutionError);
+  EXPECT_NE(not_array.message().find("unnest_json_array: expected JSON array, got"),
+            std::string::npos)
+      << not_array.message();
+  EXPECT_FALSE(conn.Execute("SELECT unnest_json_array('[1, 2')").ok());
+}
+
+TEST(CustomFunctionsTest, JsonGetFamily) {
+  auto session = OpenSession();
+  AQ_ASSERT_OK_AND_ASSIGN(auto conn, session->Connect());  // functions visible everywhere
+  const std::string doc =
+      "'{\"a\": {\"b\": [10, 20.5, \"x\", true]}, \"s\": \"str\", \"n\": null, \"k/1\": 7}'";
+  EXPECT_EQ(One(*conn, "SELECT json_get_str(" + doc + ", 's')"), "str");
+  EXPECT_EQ(One(*conn, "SELECT json_get_str(" + doc + ", 'a')"), "<null>");
+  EXPECT_EQ(One(*conn, "SELECT json_get_int(" + doc + ", 'a', 'b', 0)"), "10");
+  EXPECT_EQ(One(*conn, "SELECT json_get_int(" + doc + ", 'k/1')"), "7");
+  EXPECT_EQ(One(*conn, "SELECT json_get_float(" + doc + ", 'a', 'b', 1)"), "20.5");
+  EXPECT_EQ(One(*conn, "SELECT json_get_float(" + doc + ", 'a', 'b', 0)"), "10.0");
+  EXPECT_EQ(One(*conn, "SELECT json_get_bool(" + doc + ", 'a', 'b', 3)"), "true");
+  EXPECT_EQ(One(*conn, "SELECT json_get_json(" + doc + ", 'a')"), "{\"b\":[10,20.5,\"x\",true]}");
+  EXPECT_EQ(One(*conn, "SELECT json_get(" + doc + ", 'a', 'b', 2)"), "\"x\"");
+  EXPECT_EQ(One(*conn, "SELECT json_as_text(" + doc + ", 'a', 'b', 2)"), "x");
+  EXPECT_EQ(One(*conn, "SELECT json_as_text(" + doc + ", 'a', 'b', 0)"), "10");
+  EXPECT_EQ(One(*conn, "SELECT json_length(" + doc + ", 'a', 'b')"), "4");
+  EXPECT_EQ(One(*conn, "SELECT json_length(" + doc + ")"), "4");
+  EXPECT_EQ(One(*conn, "SELECT json_contains(" + doc + ", 'n')"), "true");
+  EXPECT_EQ(One(*conn, "SELECT json_contains(" + doc + ", 'zz')"), "false");
+  EXPECT_EQ(One(*conn, "SELECT json_get_array(" + doc + ", 'a', 'b')"), "[10, 20.5, \"x\", true]");
+  EXPECT_EQ(One(*conn, "SELECT json_object_keys(" + doc + ", 'a')"), "[b]");
+  EXPECT_EQ(One(*conn, "SELECT json_keys('{\"p\": 1, \"q\": 2}')"), "[p, q]");
+  EXPECT_EQ(One(*conn, "SELECT " + doc + "::JSON ->> 's'"), "str");
+}
+
+TEST(ValidateSqlTest, AcceptsQueriesRefusesTheRest) {
+  Aqueduct aqueduct;
+  aqueduct.stages = {{{.name = "a", .query = "SELECT 1"},
+                      {.name = "b", .query = "WITH x AS (SELECT 1) SELECT * FROM x"}},
+                     {{.name = "c", .query = "FROM b"}, {.name = "d", .query = "VALUES (1)"}}};
+  AQ_EXPECT_OK(ValidateSql(aqueduct));
+
+  aqueduct.stages.push_back({{.name = "bad", .query = "SELECTT 1 FROM t"}});
+  Status typo = ValidateSql(aqueduct);
+  EXPECT_EQ(typo.code(), StatusCode::kSqlError);
+  EXPECT_EQ(typo.id(), "aqueducts::template::sql_validation_error");
+  EXPECT_NE(typo.message().find("stage 'bad'"), std::string::npos) << typo.message();
+  EXPECT_NE(typo.message().find("SELECTT"), std::string::npos) << typo.message();
+
+  aqueduct.stages.back() = {{.name = "ddl", .query = "CREATE TABLE x (a INT)"}};
+  Status ddl = ValidateSql(aqueduct);
+  EXPECT_EQ(ddl.code(), StatusCode::kSqlError);
+  EXPECT_NE(ddl.message().find("Failed to parse SQL in stage 'ddl': only one query (SELECT) is "
+                               "allowed, got CREATE"),
+            std::string::npos)
+      << ddl.message();
+  aqueduct.stages.back() = {{.name = "two", .query = "SELECT 1; SELECT 2"}};
+  EXPECT_EQ(ValidateSql(aqueduct).code(), StatusCode::kSqlError);
+  aqueduct.stages.back() = {{.name = "set", .query = "SET threads = 1"}};
+  EXPECT_EQ(ValidateSql(aqueduct).code(), StatusCode::kSqlError);
+}
+
+TEST(DatabaseTest, OpenExecuteQueryAndVersion) {
+  AQ_ASSERT_OK_AND_ASSIGN(auto db, Database::Open());
+  AQ_ASSERT_OK(db->Execute("CREATE TABLE t AS SELECT range AS x FROM range(3)"));
+  AQ_ASSERT_OK_AND_ASSIGN(auto rows, db->Query("SELECT sum(x) FROM t"));
+  EXPECT_EQ(*rows.rows[0][0], "3");
+  EXPECT_STREQ(Version(), AQ_VERSION);
+}
+
+TEST(SessionTest, OptionsApply) {
+  Database::Options options;
+  options.threads = 1;
+  options.memory_limit_bytes = 256ull << 20;
+  AQ_ASSERT_OK_AND_ASSIGN(auto session, Session::Open(options));
+  EXPECT_EQ(One(session->main(), "SELECT current_setting('threads')"), "1");
+  EXPECT_EQ(session->TempFileBytes(), 0);
+}
+
+}  // namespace
+}  // namespace aqueducts::engine
