@@ -1,0 +1,157 @@
+// The CLI end to end on the original's example pipelines (spec §9.6) and the usage surface.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "aqueducts/run.h"
+#include "cli_harness.h"
+#include "testing.h"
+
+namespace aqueducts::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A copy of the examples folder, so runs write their outputs into a scratch directory.
+class ExampleDir : public TempDir {
+ public:
+  ExampleDir() {
+    fs::copy(FixturesDir() + "/aqueducts-examples/examples", path() / "examples",
+             fs::copy_options::recursive);
+  }
+};
+
+int64_t CountRows(Database& db, const std::string& parquet) {
+  auto rows = db.Query("SELECT count(*) FROM read_parquet('" + parquet + "')");
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  return rows.ok() ? std::stoll(*rows->rows[0][0]) : -1;
+}
+
+// The aggregation of aqueduct_pipeline_simple.yml written directly against DuckDB.
+std::string DirectSql(const std::string& dir, const std::string& month) {
+  return "WITH temp_readings AS (SELECT * FROM read_csv('" + dir + "/examples/temp_readings_" +
+         month + "_2024.csv')), locations AS (SELECT * FROM read_csv('" + dir +
+         "/examples/location_dict.csv')), aggregated AS (SELECT cast(timestamp as date) date, "
+         "location_id, round(min(temperature_c),2) min_temp_c, round(min(humidity),2) "
+         "min_humidity, round(max(temperature_c),2) max_temp_c, round(max(humidity),2) "
+         "max_humidity, round(avg(temperature_c),2) avg_temp_c, round(avg(humidity),2) "
+         "avg_humidity FROM temp_readings GROUP BY 1,2) SELECT date, location_name, min_temp_c, "
+         "max_temp_c, avg_temp_c, min_humidity, max_humidity, avg_humidity FROM aggregated JOIN "
+         "locations ON aggregated.location_id = locations.location_id";
+}
+
+class SimpleExample : public ::testing::TestWithParam<std::pair<std::string, int64_t>> {};
+
+TEST_P(SimpleExample, WritesTheSameRowsAsDuckDbDirectly) {
+  auto [month, expected_rows] = GetParam();
+  ExampleDir dir;
+  CliResult r = RunCli({"run", "--file", "examples/aqueduct_pipeline_simple.yml", "-p",
+                        "month=" + month, "--params", "year=2024"},
+                       dir.str());
+  ASSERT_EQ(r.exit_code, 0) << r.all();
+  std::string output = dir.str() + "/examples/output_" + month + "_2024.parquet";
+  ASSERT_TRUE(fs::exists(output)) << r.all();
+  // Spec §3.3 wording, with our rows/duration extensions.
+  EXPECT_NE(r.err.find("Registered source: temp_readings"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Completed stage: enriched"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Pipeline execution completed"), std::string::npos) << r.err;
+  // Outputs: explain of `aggregated`, 10-row preview of `enriched`.
+  EXPECT_NE(r.out.find("🔍 Query Plan: aggregated"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("📋 Table Data (Preview): enriched"), std::string::npos) << r.out;
+  // Not a terminal: no ANSI escapes anywhere.
+  EXPECT_EQ(r.all().find("\x1b["), std::string::npos);
+
+  AQ_ASSERT_OK_AND_ASSIGN(auto db, Database::Open());
+  EXPECT_EQ(CountRows(*db, output), expected_rows);
+  std::string ours = "SELECT * FROM read_parquet('" + output + "')";
+  std::string direct = DirectSql(dir.str(), month);
+  for (const auto& sql : {"(" + ours + ") EXCEPT ALL (" + direct + ")",
+                          "(" + direct + ") EXCEPT ALL (" + ours + ")"}) {
+    AQ_ASSERT_OK_AND_ASSIGN(auto diff, db->Query("SELECT count(*) FROM (" + sql + ")"));
+    EXPECT_EQ(*diff.rows[0][0], "0") << sql;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Months, SimpleExample,
+                         ::testing::Values(std::make_pair(std::string("jan"), int64_t{237}),
+                                           std::make_pair(std::string("feb"), int64_t{223})));
+
+TEST(Cli, ValidateAcceptsTheYamlAndTomlExamples) {
+  ExampleDir dir;
+  for (const auto& file : {"examples/aqueduct_pipeline_example.yml",
+                           "examples/aqueduct_pipeline_example.toml"}) {
+    CliResult r = RunCli({"validate", "-f", file, "-p", "local_path=" + dir.str(), "-p",
+                          "run_id=1"},
+                         dir.str());
+    EXPECT_EQ(r.exit_code, 0) << file << "\n" << r.all();
+    EXPECT_NE(r.out.find("is valid"), std::string::npos) << r.out;
+  }
+}
+
+TEST(Cli, ValidateReportsTheBrokenSqlOfTheJsonExample) {
+  // The original's JSON example has `avg_2FROM` in its join stage (spec §9.6).
+  ExampleDir dir;
+  CliResult r = RunCli({"validate", "-f", "examples/aqueduct_pipeline_example.json", "-p",
+                        "local_path=" + dir.str(), "-p", "run_id=1"},
+                       dir.str());
+  EXPECT_EQ(r.exit_code, 1) << r.all();
+  EXPECT_NE(r.err.find("join"), std::string::npos) << r.err;
+}
+
+TEST(Cli, QuietPrintsOnlyOutputs) {
+  ExampleDir dir;
+  CliResult r = RunCli({"run", "-q", "-f", "examples/aqueduct_pipeline_simple.yml", "-p",
+                        "month=jan", "-p", "year=2024"},
+                       dir.str());
+  ASSERT_EQ(r.exit_code, 0) << r.all();
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.out.find("Table Data (Preview): enriched"), std::string::npos);
+}
+
+TEST(Cli, VersionHelpAndSchema) {
+  CliResult v = RunCli({"--version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_NE(v.out.find(Version()), std::string::npos) << v.out;
+  CliResult h = RunCli({"--help"});
+  EXPECT_EQ(h.exit_code, 0);
+  for (const char* cmd : {"run", "validate", "schema", "status", "cancel", "delta"}) {
+    EXPECT_NE(h.out.find(cmd), std::string::npos) << cmd;
+  }
+  CliResult rh = RunCli({"run", "--help"});
+  EXPECT_EQ(rh.exit_code, 0);
+  EXPECT_NE(rh.out.find("--max-memory"), std::string::npos);
+  CliResult s = RunCli({"schema"});
+  EXPECT_EQ(s.exit_code, 0);
+  EXPECT_NE(s.out.find("\"$schema\""), std::string::npos);
+  EXPECT_NE(s.out.find("\"sources\""), std::string::npos);
+}
+
+TEST(Cli, UsageErrorsExitWithTwo) {
+  EXPECT_EQ(RunCli({}).exit_code, 2);
+  EXPECT_EQ(RunCli({"run"}).exit_code, 2);  // --file is required
+  EXPECT_EQ(RunCli({"run", "-f", "x.yml", "--no-such-flag"}).exit_code, 2);
+  CliResult p = RunCli({"run", "-f", "x.yml", "-p", "novalue"});
+  EXPECT_EQ(p.exit_code, 2);
+  EXPECT_NE(p.err.find("invalid KEY=value: no '=' found in 'novalue'"), std::string::npos)
+      << p.err;
+  CliResult m = RunCli({"run", "-f", "x.yml", "--max-memory", "lots"});
+  EXPECT_EQ(m.exit_code, 2);
+  EXPECT_NE(m.err.find("invalid memory size"), std::string::npos) << m.err;
+  CliResult k = RunCli({"run", "-f", "x.yml", "--executor", "localhost:1"}, ".",
+                       {"AQUEDUCTS_API_KEY="});
+  EXPECT_EQ(k.exit_code, 2);
+  EXPECT_NE(k.err.find("API key is required"), std::string::npos) << k.err;
+}
+
+TEST(Cli, LocalRunHonoursMemoryThreadsAndTempDir) {
+  ExampleDir dir;
+  CliResult r = RunCli({"run", "-f", "examples/aqueduct_pipeline_simple.yml", "-p", "month=feb",
+                        "-p", "year=2024", "--max-memory", "256MB", "--threads", "1",
+                        "--temp-dir", dir.str() + "/spill"},
+                       dir.str());
+  EXPECT_EQ(r.exit_code, 0) << r.all();
+  EXPECT_TRUE(fs::exists(dir.str() + "/examples/output_feb_2024.parquet"));
+}
+
+}  // namespace
+}  // namespace aqueducts::testing
