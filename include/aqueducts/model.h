@@ -40,10 +40,14 @@ struct SourceFileType {
   bool has_header = true;    ///< csv only; default true
   char delimiter = ',';      ///< csv only; default ','
   std::vector<Field> schema; ///< empty: infer
+
+  bool operator==(const SourceFileType&) const = default;
 };
 
 struct InMemorySource {
   std::string name;
+
+  bool operator==(const InMemorySource&) const = default;
 };
 
 struct FileSource {
@@ -51,11 +55,15 @@ struct FileSource {
   SourceFileType format;
   Location location;
   StorageConfig storage_config;
+
+  bool operator==(const FileSource&) const = default;
 };
 
 struct PartitionColumn {
   std::string name;
   DataType data_type;
+
+  bool operator==(const PartitionColumn&) const = default;
 };
 
 struct DirSource {
@@ -64,12 +72,16 @@ struct DirSource {
   std::vector<PartitionColumn> partition_columns;
   Location location;
   StorageConfig storage_config;
+
+  bool operator==(const DirSource&) const = default;
 };
 
 struct OdbcSource {
   std::string name;
   std::string load_query;  ///< alias `query`
   std::string connection_string;
+
+  bool operator==(const OdbcSource&) const = default;
 };
 
 struct DeltaSource {
@@ -78,6 +90,8 @@ struct DeltaSource {
   StorageConfig storage_config;
   std::optional<int64_t> version;         ///< wins over timestamp
   std::optional<std::string> timestamp;   ///< RFC 3339
+
+  bool operator==(const DeltaSource&) const = default;
 };
 
 using Source = std::variant<InMemorySource, FileSource, DirSource, OdbcSource, DeltaSource>;
@@ -95,6 +109,8 @@ struct Stage {
   bool explain = false;
   bool explain_analyze = false;
   bool print_schema = false;
+
+  bool operator==(const Stage&) const = default;
 };
 
 /// \brief The `format` of a file destination (spec §1.7 DestinationFileType).
@@ -105,10 +121,14 @@ struct DestinationFileType {
   bool has_header = true;                 ///< csv
   char delimiter = ',';                   ///< csv
   std::optional<std::string> compression; ///< csv (gzip, zstd, none)
+
+  bool operator==(const DestinationFileType&) const = default;
 };
 
 struct InMemoryDestination {
   std::string name;
+
+  bool operator==(const InMemoryDestination&) const = default;
 };
 
 struct FileDestination {
@@ -118,6 +138,8 @@ struct FileDestination {
   bool single_file = true;
   std::vector<std::string> partition_columns;
   StorageConfig storage_config;
+
+  bool operator==(const FileDestination&) const = default;
 };
 
 struct OdbcWriteMode {
@@ -125,6 +147,8 @@ struct OdbcWriteMode {
   Operation operation = Operation::kAppend;
   std::optional<std::string> pre_insert;  ///< custom only
   std::string insert;                     ///< custom only
+
+  bool operator==(const OdbcWriteMode&) const = default;
 };
 
 struct OdbcDestination {
@@ -132,11 +156,15 @@ struct OdbcDestination {
   std::string connection_string;
   OdbcWriteMode write_mode;
   uint64_t batch_size = 1000;
+
+  bool operator==(const OdbcDestination&) const = default;
 };
 
 struct ReplaceCondition {
   std::string column;
   std::string value;
+
+  bool operator==(const ReplaceCondition&) const = default;
 };
 
 struct DeltaWriteMode {
@@ -144,6 +172,8 @@ struct DeltaWriteMode {
   Operation operation = Operation::kAppend;
   std::vector<std::string> upsert_keys;                ///< upsert params
   std::vector<ReplaceCondition> replace_conditions;    ///< replace params
+
+  bool operator==(const DeltaWriteMode&) const = default;
 };
 
 struct DeltaDestination {
@@ -155,6 +185,8 @@ struct DeltaDestination {
   std::map<std::string, std::optional<std::string>> table_properties;
   std::map<std::string, std::string> metadata;  ///< alias custom_metadata
   std::vector<Field> schema;
+
+  bool operator==(const DeltaDestination&) const = default;
 };
 
 using Destination =
@@ -169,6 +201,8 @@ struct Aqueduct {
   std::vector<Source> sources;
   std::vector<std::vector<Stage>> stages;  ///< outer: sequential groups; inner: parallel stages
   std::optional<Destination> destination;
+
+  bool operator==(const Aqueduct&) const = default;
 };
 
 }  // namespace aqueducts

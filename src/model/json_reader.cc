@@ -1,0 +1,183 @@
+// JSON into the generic tree. nlohmann's SAX interface reports no positions, so the handler keeps
+// its own cursor: every SAX event is exactly one JSON token, in document order, so skipping
+// whitespace and ',' ':' and then the token itself keeps the cursor on the token the event is about.
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <string>
+#include <vector>
+
+#include "model/tree.h"
+
+namespace aqueducts::model_internal {
+namespace {
+
+class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit TreeBuilder(const std::string& text) : text_(text) {
+    if (text_.rfind("\xEF\xBB\xBF", 0) == 0) pos_ = 3;  // nlohmann skips a UTF-8 BOM too
+  }
+
+  bool null() override { return Scalar(Node::ScalarType::kPlain, "null", true); }
+  bool boolean(bool value) override {
+    return Scalar(Node::ScalarType::kBool, value ? "true" : "false");
+  }
+  bool number_integer(number_integer_t value) override {
+    return Scalar(Node::ScalarType::kInt, std::to_string(value));
+  }
+  bool number_unsigned(number_unsigned_t value) override {
+    return Scalar(Node::ScalarType::kInt, std::to_string(value));
+  }
+  bool number_float(number_float_t, const string_t& raw) override {
+    return Scalar(Node::ScalarType::kFloat, raw);
+  }
+  bool string(string_t& value) override {
+    Node node;
+    node.kind = Node::Kind::kScalar;
+    node.scalar_type = Node::ScalarType::kString;
+    node.scalar = value;
+    node.line = NextToken();
+    SkipString();
+    Add(std::move(node));
+    return true;
+  }
+  bool binary(binary_t&) override { return false; }
+  bool start_object(std::size_t) override { return Open(Node::Kind::kMap); }
+  bool end_object() override { return Close(); }
+  bool start_array(std::size_t) override { return Open(Node::Kind::kSequence); }
+  bool end_array() override { return Close(); }
+  bool key(string_t& value) override {
+    NextToken();
+    SkipString();
+    keys_.back() = value;
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
+    error_position_ = position;
+    error_ = ex.what();
+    return false;
+  }
+
+  Node& root() { return root_; }
+  size_t error_position() const { return error_position_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  // Skip separators; return the 1-based line of the next token.
+  int NextToken() {
+    while (pos_ < text_.size()) {
+      char c = text_[pos_];
+      if (c == '\n') {
+        ++line_;
+      } else if (!std::isspace(static_cast<unsigned char>(c)) && c != ',' && c != ':') {
+        break;
+      }
+      ++pos_;
+    }
+    return line_;
+  }
+
+  // The cursor is on an opening quote; JSON strings hold no raw newlines.
+  void SkipString() {
+    ++pos_;
+    while (pos_ < text_.size() && text_[pos_] != '"') {
+      pos_ += text_[pos_] == '\\' ? 2 : 1;
+    }
+    ++pos_;
+  }
+
+  void SkipLiteral() {
+    while (pos_ < text_.size()) {
+      char c = text_[pos_];
+      if (std::isspace(static_cast<unsigned char>(c)) || c == ',' || c == ']' || c == '}') break;
+      ++pos_;
+    }
+  }
+
+  bool Scalar(Node::ScalarType type, std::string text, bool is_null = false) {
+    Node node;
+    node.kind = is_null ? Node::Kind::kNull : Node::Kind::kScalar;
+    node.scalar_type = type;
+    node.scalar = std::move(text);
+    node.line = NextToken();
+    SkipLiteral();
+    Add(std::move(node));
+    return true;
+  }
+
+  bool Open(Node::Kind kind) {
+    Node node;
+    node.kind = kind;
+    node.line = NextToken();
+    ++pos_;
+    open_.push_back(std::move(node));
+    keys_.emplace_back();
+    return true;
+  }
+
+  bool Close() {
+    NextToken();
+    ++pos_;
+    Node node = std::move(open_.back());
+    open_.pop_back();
+    keys_.pop_back();
+    Add(std::move(node));
+    return true;
+  }
+
+  void Add(Node node) {
+    if (open_.empty()) {
+      root_ = std::move(node);
+    } else if (open_.back().IsMap()) {
+      open_.back().entries.emplace_back(keys_.back(), std::move(node));
+    } else {
+      open_.back().items.push_back(std::move(node));
+    }
+  }
+
+  const std::string& text_;
+  size_t pos_ = 0;
+  int line_ = 1;
+  std::vector<Node> open_;
+  std::vector<std::string> keys_;
+  Node root_;
+  size_t error_position_ = 0;
+  std::string error_;
+};
+
+// nlohmann prefixes messages with "[json.exception.parse_error.101] parse error at line 1,
+// column 2: "; we print our own position, so keep only the explanation.
+std::string StripPrefix(const std::string& message) {
+  size_t colon = message.find(": ");
+  return colon == std::string::npos ? message : message.substr(colon + 2);
+}
+
+}  // namespace
+
+Result<Node> ReadJsonTree(const std::string& text, const std::string& display_name) {
+  TreeBuilder builder(text);
+  bool ok = false;
+  try {
+    ok = nlohmann::json::sax_parse(text, &builder);
+  } catch (const std::exception& e) {
+    return SyntaxError(Format::kJson, display_name, 0, 0, e.what());
+  }
+  if (ok) return std::move(builder.root());
+  // The error position counts characters read, so the offending one is at position - 1.
+  size_t offset = builder.error_position() > 0 ? builder.error_position() - 1 : 0;
+  int line = 1;
+  int column = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return SyntaxError(Format::kJson, display_name, line, column, StripPrefix(builder.error()));
+}
+
+}  // namespace aqueducts::model_internal

@@ -1,0 +1,46 @@
+// Read -> template -> parse -> model (spec 2, 1.10).
+
+#include "aqueducts/loader.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "model/builder.h"
+#include "model/templating.h"
+#include "model/tree.h"
+
+namespace aqueducts {
+
+Result<Aqueduct> LoadAqueductFromString(const std::string& text, Format format,
+                                        const Params& params, const LoadOptions& options,
+                                        const std::string& display_name) {
+  using model_internal::Node;
+  std::string document = options.substitute ? model_internal::ReplaceParams(text, params) : text;
+  Result<Node> tree = model_internal::ReadTree(document, format, display_name);
+  if (options.substitute) {
+    // Parameters left in the tree are exactly the missing ones (comments never reach it). When
+    // a missing value broke the syntax (e.g. JSON `"show": ${n}`), fall back to a text scan so the
+    // user is told what is missing rather than where the syntax broke.
+    std::set<std::string> missing = tree.ok() ? model_internal::MissingInTree(*tree)
+                                              : model_internal::MissingInText(document);
+    if (!missing.empty()) return model_internal::MissingParamsError(missing, display_name);
+  }
+  if (!tree.ok()) return tree.status();
+  model_internal::TreeReader reader(display_name, format, options.base_dir);
+  return model_internal::ReadAqueduct(reader, *tree);
+}
+
+Result<Aqueduct> LoadAqueductFromFile(const std::string& path, const Params& params,
+                                      const LoadOptions& options) {
+  AQ_ASSIGN_OR_RETURN(Format format, FormatFromPath(path));
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  if (in) buffer << in.rdbuf();
+  if (!in || in.bad()) {
+    return Status::NotFound("Aqueducts file not found: '" + path + "'",
+                            "aqueducts::template::file_not_found");
+  }
+  return LoadAqueductFromString(buffer.str(), format, params, options, path);
+}
+
+}  // namespace aqueducts

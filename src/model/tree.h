@@ -1,0 +1,49 @@
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aqueducts/loader.h"
+#include "aqueducts/status.h"
+
+namespace aqueducts::model_internal {
+
+/// \brief A format-neutral document tree (YAML, JSON and TOML all read into it) that remembers the
+/// line of every node, so model errors can say "<file>:<line>: <path>: <message>".
+struct Node {
+  enum class Kind { kNull, kScalar, kSequence, kMap };
+  /// How a scalar was written. YAML plain scalars have no type of their own (kPlain).
+  enum class ScalarType { kPlain, kString, kBool, kInt, kFloat };
+
+  Kind kind = Kind::kNull;
+  ScalarType scalar_type = ScalarType::kPlain;
+  std::string scalar;  ///< the text of a scalar (booleans as "true"/"false")
+  int line = 0;        ///< 1-based; 0 when unknown
+  std::vector<Node> items;                           ///< kSequence
+  std::vector<std::pair<std::string, Node>> entries;  ///< kMap, in document order
+
+  bool IsNull() const { return kind == Kind::kNull; }
+  bool IsScalar() const { return kind == Kind::kScalar; }
+  bool IsSequence() const { return kind == Kind::kSequence; }
+  bool IsMap() const { return kind == Kind::kMap; }
+  /// The value of `key` in a map, or nullptr.
+  const Node* Find(const std::string& key) const;
+};
+
+/// Parse `text` into a tree. Syntax errors are kParseError with
+/// "<display_name>:<line>:<column>: <parser message>" and the format's catalogue id
+/// (aqueducts::template::yaml_parse_error, json_parse_error, toml_parse_error).
+Result<Node> ReadTree(const std::string& text, Format format, const std::string& display_name);
+
+/// The catalogue id of parse errors of a format.
+const char* ParseErrorId(Format format);
+
+/// Error status "<display_name>:<line>:<column>: <what>: <detail>" with the format's id.
+Status SyntaxError(Format format, const std::string& display_name, int line, int column,
+                   const std::string& detail);
+
+/// The JSON reader (json_reader.cc), exposed for ReadTree.
+Result<Node> ReadJsonTree(const std::string& text, const std::string& display_name);
+
+}  // namespace aqueducts::model_internal

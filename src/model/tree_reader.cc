@@ -1,0 +1,255 @@
+// Typed reads from the generic tree, with errors that name the file, line and field path.
+
+#include <charconv>
+
+#include "model/builder.h"
+#include "model/text_util.h"
+
+namespace aqueducts::model_internal {
+namespace {
+
+const char* KindName(const Node& node) {
+  switch (node.kind) {
+    case Node::Kind::kNull: return "null";
+    case Node::Kind::kScalar: return "a scalar";
+    case Node::Kind::kSequence: return "a list";
+    case Node::Kind::kMap: return "a mapping";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Status TreeReader::Error(const Node& at, const std::string& path,
+                         const std::string& message) const {
+  std::string where = display_name_;
+  if (at.line > 0) where += ":" + std::to_string(at.line);
+  if (!path.empty()) where += ": " + path;
+  return Status::ParseError(where + ": " + message, ParseErrorId(format_));
+}
+
+const Node* TreeReader::Find(const Node& map, Keys keys, const std::string& path,
+                             std::string* path_out) const {
+  for (const char* key : keys) {
+    const Node* value = map.Find(key);
+    if (value != nullptr && !value->IsNull()) {
+      if (path_out != nullptr) *path_out = path.empty() ? key : path + "." + key;
+      return value;
+    }
+  }
+  return nullptr;
+}
+
+Result<const Node*> TreeReader::Require(const Node& map, Keys keys, const std::string& path,
+                                        std::string* path_out) const {
+  const Node* value = Find(map, keys, path, path_out);
+  if (value != nullptr) return value;
+  std::string key = *keys.begin();
+  std::string full = path.empty() ? key : path + "." + key;
+  std::string message = "missing required field '" + key + "'";
+  if (keys.size() > 1) {
+    std::vector<std::string> aliases(keys.begin() + 1, keys.end());
+    message += " (alias: " + JoinComma(aliases) + ")";
+  }
+  return Error(map, full, message);
+}
+
+Status TreeReader::ExpectMap(const Node& node, const std::string& path) const {
+  if (node.IsMap()) return Status::OK();
+  return Error(node, path, std::string("expected a mapping, got ") + KindName(node));
+}
+
+Status TreeReader::ExpectSequence(const Node& node, const std::string& path) const {
+  if (node.IsSequence()) return Status::OK();
+  return Error(node, path, std::string("expected a list, got ") + KindName(node));
+}
+
+Result<std::string> TreeReader::String(const Node& node, const std::string& path) const {
+  if (node.IsScalar()) return node.scalar;
+  return Error(node, path, std::string("expected a string, got ") + KindName(node));
+}
+
+Result<bool> TreeReader::Bool(const Node& node, const std::string& path) const {
+  if (node.IsScalar()) {
+    const std::string& s = node.scalar;
+    if (s == "true" || s == "True" || s == "TRUE") return true;
+    if (s == "false" || s == "False" || s == "FALSE") return false;
+  }
+  return Error(node, path,
+               "expected a boolean (true or false), got " +
+                   (node.IsScalar() ? "'" + node.scalar + "'" : std::string(KindName(node))));
+}
+
+Result<int64_t> TreeReader::Int(const Node& node, const std::string& path) const {
+  // YAML scalars arrive as text, so numeric strings are accepted whatever the format.
+  if (node.IsScalar() && node.scalar_type != Node::ScalarType::kBool) {
+    std::string_view text = Trim(node.scalar);
+    if (!text.empty() && text[0] == '+') text.remove_prefix(1);
+    int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) return value;
+  }
+  return Error(node, path,
+               "expected an integer, got " +
+                   (node.IsScalar() ? "'" + node.scalar + "'" : std::string(KindName(node))));
+}
+
+Result<uint64_t> TreeReader::UInt(const Node& node, const std::string& path) const {
+  AQ_ASSIGN_OR_RETURN(int64_t value, Int(node, path));
+  if (value < 0) {
+    return Error(node, path, "expected a non-negative integer, got " + std::to_string(value));
+  }
+  return static_cast<uint64_t>(value);
+}
+
+Result<char> TreeReader::Char(const Node& node, const std::string& path) const {
+  AQ_ASSIGN_OR_RETURN(std::string text, String(node, path));
+  if (text.size() != 1) {
+    return Error(node, path,
+                 "expected exactly one character (one byte), got '" + text + "'");
+  }
+  return text[0];
+}
+
+Result<Location> TreeReader::ReadLocation(const Node& node, const std::string& path) const {
+  AQ_ASSIGN_OR_RETURN(std::string text, String(node, path));
+  return ParseLocation(text, base_dir_);
+}
+
+Result<DataType> TreeReader::Type(const Node& node, const std::string& path,
+                                  const char* context) const {
+  AQ_ASSIGN_OR_RETURN(std::string text, String(node, path));
+  Result<DataType> type = ParseDataType(text);
+  if (!type.ok()) return Error(node, path, context + type.status().message());
+  return type;
+}
+
+Result<std::vector<std::string>> TreeReader::StringList(const Node& node,
+                                                        const std::string& path) const {
+  AQ_RETURN_IF_ERROR(ExpectSequence(node, path));
+  std::vector<std::string> out;
+  for (size_t i = 0; i < node.items.size(); ++i) {
+    AQ_ASSIGN_OR_RETURN(std::string item,
+                        String(node.items[i], path + "[" + std::to_string(i) + "]"));
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::string>> TreeReader::StringMap(const Node& node,
+                                                                 const std::string& path) const {
+  AQ_RETURN_IF_ERROR(ExpectMap(node, path));
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : node.entries) {
+    AQ_ASSIGN_OR_RETURN(out[key], String(value, path + "." + key));
+  }
+  return out;
+}
+
+Result<std::vector<Field>> TreeReader::Schema(const Node& node, const std::string& path) const {
+  AQ_RETURN_IF_ERROR(ExpectSequence(node, path));
+  std::vector<Field> fields;
+  for (size_t i = 0; i < node.items.size(); ++i) {
+    const Node& item = node.items[i];
+    std::string item_path = path + "[" + std::to_string(i) + "]";
+    AQ_RETURN_IF_ERROR(ExpectMap(item, item_path));
+    Field field;
+    AQ_RETURN_IF_ERROR(RequiredString(item, {"name"}, item_path, &field.name));
+    std::string type_path;
+    AQ_ASSIGN_OR_RETURN(const Node* type, Require(item, {"data_type", "type"}, item_path,
+                                                  &type_path));
+    AQ_ASSIGN_OR_RETURN(field.data_type, Type(*type, type_path, "Invalid data type: "));
+    AQ_RETURN_IF_ERROR(OptionalBool(item, {"nullable"}, item_path, &field.nullable));
+    AQ_RETURN_IF_ERROR(OptionalString(item, {"description"}, item_path, &field.description));
+    fields.push_back(std::move(field));
+  }
+  return fields;
+}
+
+Status TreeReader::RequiredString(const Node& map, Keys keys, const std::string& path,
+                                  std::string* out) const {
+  std::string field_path;
+  AQ_ASSIGN_OR_RETURN(const Node* node, Require(map, keys, path, &field_path));
+  AQ_ASSIGN_OR_RETURN(*out, String(*node, field_path));
+  return Status::OK();
+}
+
+Status TreeReader::RequiredLocation(const Node& map, Keys keys, const std::string& path,
+                                    Location* out) const {
+  std::string field_path;
+  AQ_ASSIGN_OR_RETURN(const Node* node, Require(map, keys, path, &field_path));
+  AQ_ASSIGN_OR_RETURN(*out, ReadLocation(*node, field_path));
+  return Status::OK();
+}
+
+Status TreeReader::OptionalString(const Node& map, Keys keys, const std::string& path,
+                                  std::optional<std::string>* out) const {
+  std::string field_path;
+  const Node* node = Find(map, keys, path, &field_path);
+  if (node == nullptr) return Status::OK();
+  AQ_ASSIGN_OR_RETURN(*out, String(*node, field_path));
+  return Status::OK();
+}
+
+Status TreeReader::OptionalBool(const Node& map, Keys keys, const std::string& path,
+                                bool* out) const {
+  std::string field_path;
+  const Node* node = Find(map, keys, path, &field_path);
+  if (node == nullptr) return Status::OK();
+  AQ_ASSIGN_OR_RETURN(*out, Bool(*node, field_path));
+  return Status::OK();
+}
+
+Status TreeReader::OptionalChar(const Node& map, Keys keys, const std::string& path,
+                                char* out) const {
+  std::string field_path;
+  const Node* node = Find(map, keys, path, &field_path);
+  if (node == nullptr) return Status::OK();
+  AQ_ASSIGN_OR_RETURN(*out, Char(*node, field_path));
+  return Status::OK();
+}
+
+Status TreeReader::OptionalStringMap(const Node& map, Keys keys, const std::string& path,
+                                     std::map<std::string, std::string>* out) const {
+  std::string field_path;
+  const Node* node = Find(map, keys, path, &field_path);
+  if (node == nullptr) return Status::OK();
+  AQ_ASSIGN_OR_RETURN(*out, StringMap(*node, field_path));
+  return Status::OK();
+}
+
+Status TreeReader::OptionalStringList(const Node& map, Keys keys, const std::string& path,
+                                      std::vector<std::string>* out) const {
+  std::string field_path;
+  const Node* node = Find(map, keys, path, &field_path);
+  if (node == nullptr) return Status::OK();
+  AQ_ASSIGN_OR_RETURN(*out, StringList(*node, field_path));
+  return Status::OK();
+}
+
+Status TreeReader::OptionalSchema(const Node& map, Keys keys, const std::string& path,
+                                  std::vector<Field>* out) const {
+  std::string field_path;
+  const Node* node = Find(map, keys, path, &field_path);
+  if (node == nullptr) return Status::OK();
+  AQ_ASSIGN_OR_RETURN(*out, Schema(*node, field_path));
+  return Status::OK();
+}
+
+Result<std::string> TreeReader::Tag(const Node& map, const char* key, const std::string& path,
+                                    const std::vector<std::pair<std::string, std::string>>& tags,
+                                    const char* what) const {
+  std::string tag_path;
+  AQ_ASSIGN_OR_RETURN(const Node* node, Require(map, {key}, path, &tag_path));
+  AQ_ASSIGN_OR_RETURN(std::string tag, String(*node, tag_path));
+  std::vector<std::string> canonical;
+  for (const auto& [spelling, name] : tags) {
+    if (spelling == tag) return name;
+    if (canonical.empty() || canonical.back() != name) canonical.push_back(name);
+  }
+  return Error(*node, tag_path,
+               std::string("unknown ") + what + " '" + tag + "' (expected " +
+                   JoinComma(canonical) + ")");
+}
+
+}  // namespace aqueducts::model_internal
