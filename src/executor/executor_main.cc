@@ -1,1 +1,78 @@
-int main() { return 0; }
+// aqueducts-executor: parse flags, run the server until SIGTERM/SIGINT, map errors to exit codes.
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <exception>
+#include <thread>
+
+#include "executor/config.h"
+#include "executor/execution_manager.h"
+#include "executor/http_server.h"
+#include "executor/logger.h"
+
+namespace {
+
+int Main(int argc, char** argv) {
+  using namespace aqueducts::executor;
+  int exit_code = 0;
+  auto config = ParseExecutorConfig(argc, argv, &exit_code);
+  if (!config.ok()) {
+    if (exit_code == 1) {
+      std::fprintf(stderr, "Error: %s\n", config.status().message().c_str());
+    }
+    return exit_code;
+  }
+
+  // Signals are taken by one thread with sigwait: blocked everywhere else, set before any
+  // thread starts so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  Logger logger(config->log_level);
+  ExecutionManager manager(config->manager, &logger);
+  auto server = HttpServer::Make(config->server, &manager, &logger);
+  if (!server.ok()) {
+    logger.Error(server.status().message());
+    std::fprintf(stderr, "Error: %s\n", server.status().message().c_str());
+    return 1;
+  }
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == 0) {
+      return;
+    }
+    logger.Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    manager.Shutdown();
+    (*server)->Stop();
+  });
+  aqueducts::Status status = (*server)->Listen();
+  if (!status.ok()) {
+    logger.Error(status.message());
+    std::fprintf(stderr, "Error: %s\n", status.message().c_str());
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
+    signal_thread.join();
+    return 1;
+  }
+  signal_thread.join();
+  manager.Shutdown();
+  logger.Info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "Fatal: %s\n", e.what());
+    return 1;
+  }
+}

@@ -111,6 +111,17 @@ SseMessage EncodeEvent(const ProgressEvent& event, const std::string& execution_
   return Make(EventTypeName(event.type), data);
 }
 
+SseMessage EncodeFailed(const std::string& execution_id, const std::string& message,
+                        const std::string& code, const std::string& error_id) {
+  json data = Base(execution_id);
+  data["message"] = message;
+  data["code"] = code;
+  if (!error_id.empty()) {
+    data["error_id"] = error_id;
+  }
+  return Make("failed", data);
+}
+
 SseMessage EncodeLog(const std::string& execution_id, const std::string& level,
                      const std::string& message, const std::map<std::string, std::string>& fields) {
   json data = Base(execution_id);

@@ -29,6 +29,9 @@ SseMessage EncodeProgress(const std::string& execution_id, int percent);
 /// A runner event (source_registered, stage_started, ..., spill, log, completed, failed,
 /// cancelled): the type name is EventTypeName(event.type); data carries the set fields.
 SseMessage EncodeEvent(const ProgressEvent& event, const std::string& execution_id);
+/// `failed`: the run's error message, its StatusCode name and catalogue id (may be empty).
+SseMessage EncodeFailed(const std::string& execution_id, const std::string& message,
+                        const std::string& code, const std::string& error_id);
 /// A `log` event with a level and structured fields (string values).
 SseMessage EncodeLog(const std::string& execution_id, const std::string& level,
                      const std::string& message,

@@ -1,0 +1,110 @@
+#include "executor/config.h"
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <filesystem>
+
+#include "executor/uuid.h"
+
+namespace aqueducts::executor {
+namespace {
+
+bool IsBlank(const std::string& s) {
+  return s.find_first_not_of(" \t\r\n") == std::string::npos;
+}
+
+}  // namespace
+
+Result<ExecutorConfig> ParseExecutorConfig(int argc, char** argv, int* exit_code) {
+  *exit_code = 0;
+  ExecutorConfig config;
+  ServerOptions& server = config.server;
+  CLI::App app{"aqueducts-executor: runs Aqueducts pipelines next to the data, one at a time, "
+               "for clients connecting over HTTP(S) + Server-Sent Events"};
+  app.set_version_flag("--version", AQ_VERSION);
+  std::string log_level = "info";
+  std::string server_url;
+  double max_memory_gb = 0;
+  double max_body_mb = 16;
+  int max_queue = 16;
+  app.add_option("--api-key", server.api_key, "API key clients send in X-API-Key (required)")
+      ->envname("AQUEDUCTS_API_KEY");
+  app.add_option("--host", server.host, "Address to bind")->envname("AQUEDUCTS_HOST")
+      ->capture_default_str();
+  app.add_option("--port", server.port, "Port to bind (0: any free port)")
+      ->envname("AQUEDUCTS_PORT")->capture_default_str();
+  app.add_option("--max-memory", max_memory_gb,
+                 "DuckDB memory limit in GB (fractions allowed); beyond it queries spill to disk")
+      ->envname("AQUEDUCTS_MAX_MEMORY");
+  app.add_option("--temp-dir", config.manager.temp_root,
+                 "Directory for spill files (default: the system temp directory)")
+      ->envname("AQUEDUCTS_TEMP_DIR");
+  app.add_option("--tls-cert", server.tls_cert, "PEM certificate: serve HTTPS")
+      ->envname("AQUEDUCTS_TLS_CERT");
+  app.add_option("--tls-key", server.tls_key, "PEM private key of --tls-cert")
+      ->envname("AQUEDUCTS_TLS_KEY");
+  app.add_option("--executor-id", server.executor_id, "UUID of this executor (default: random)")
+      ->envname("AQUEDUCTS_EXECUTOR_ID");
+  app.add_option("--server-url", server_url, "Aqueducts server to register with (unused yet)")
+      ->envname("AQUEDUCTS_SERVER_URL");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
+      ->envname("AQUEDUCTS_LOG_LEVEL")->capture_default_str();
+  app.add_option("--max-queue", max_queue, "Executions that may wait behind the running one")
+      ->envname("AQUEDUCTS_MAX_QUEUE")->capture_default_str();
+  app.add_option("--max-body-mb", max_body_mb, "Largest accepted request body in MB")
+      ->envname("AQUEDUCTS_MAX_BODY_MB")->capture_default_str();
+  app.add_option("--read-timeout", server.read_timeout_s,
+                 "Seconds a client may take to send a request")
+      ->envname("AQUEDUCTS_READ_TIMEOUT")->capture_default_str();
+  app.add_option("--keepalive-ms", server.keepalive_ms, "Interval of SSE keepalive comments")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 prints help, version and usage errors itself.
+    *exit_code = app.exit(e) == 0 ? 0 : 2;
+    return Status::InvalidArgument(e.what());
+  }
+  // From here on errors are ours: the caller prints them and exits with 1 (spec 5.1).
+  *exit_code = 1;
+  if (IsBlank(server.api_key)) {
+    return Status::InvalidArgument(
+        "API key cannot be empty: pass --api-key or set AQUEDUCTS_API_KEY");
+  }
+  if (app.count("--max-memory") > 0) {
+    if (!(max_memory_gb > 0) || !std::isfinite(max_memory_gb)) {
+      return Status::InvalidArgument("Max memory must be greater than 0 GB (--max-memory)");
+    }
+    config.manager.database_options.memory_limit_bytes =
+        static_cast<uint64_t>(max_memory_gb * 1024.0 * 1024.0 * 1024.0);
+    if (config.manager.temp_root.empty()) {
+      config.manager.temp_root =
+          (std::filesystem::temp_directory_path() / "aqueducts-executor").string();
+    }
+  }
+  if (max_queue < 0 || max_queue > 10000) {
+    return Status::InvalidArgument("--max-queue must be between 0 and 10000");
+  }
+  if (!(max_body_mb > 0)) {
+    return Status::InvalidArgument("--max-body-mb must be greater than 0");
+  }
+  if (server.port < 0 || server.port > 65535) {
+    return Status::InvalidArgument("--port must be between 0 and 65535");
+  }
+  if (server.read_timeout_s < 1 || server.keepalive_ms < 10) {
+    return Status::InvalidArgument("--read-timeout must be >= 1 s and --keepalive-ms >= 10");
+  }
+  if (server.executor_id.empty()) {
+    server.executor_id = NewUuid();
+  } else if (!IsUuid(server.executor_id)) {
+    return Status::InvalidArgument("Invalid executor ID '" + server.executor_id +
+                                   "': it must be a UUID");
+  }
+  config.manager.max_queue = static_cast<size_t>(max_queue);
+  server.max_body_bytes = static_cast<size_t>(max_body_mb * 1024 * 1024);
+  config.log_level = ParseLogLevel(log_level);
+  *exit_code = 0;
+  return config;
+}
+
+}  // namespace aqueducts::executor

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace aqueducts::executor {
+
+enum class LogLevel { kTrace = 0, kDebug, kInfo, kWarn, kError };
+
+/// The level named `text` (trace/debug/info/warn/error, case-insensitive); unknown names give
+/// kInfo, as the original executor does (spec 5.1).
+LogLevel ParseLogLevel(const std::string& text);
+const char* LogLevelName(LogLevel level);
+
+using LogFields = std::map<std::string, std::string>;
+
+/// \brief Writes structured log lines: one JSON object per line with ts, level, msg, fields.
+/// Thread-safe; a line is written and flushed whole.
+class Logger {
+ public:
+  explicit Logger(LogLevel min_level, std::FILE* out = stdout) : min_(min_level), out_(out) {}
+
+  bool Enabled(LogLevel level) const { return level >= min_; }
+  void Log(LogLevel level, const std::string& msg, const LogFields& fields = {});
+  void Info(const std::string& msg, const LogFields& fields = {}) {
+    Log(LogLevel::kInfo, msg, fields);
+  }
+  void Warn(const std::string& msg, const LogFields& fields = {}) {
+    Log(LogLevel::kWarn, msg, fields);
+  }
+  void Error(const std::string& msg, const LogFields& fields = {}) {
+    Log(LogLevel::kError, msg, fields);
+  }
+
+ private:
+  LogLevel min_;
+  std::FILE* out_;
+  std::mutex mu_;
+};
+
+}  // namespace aqueducts::executor

@@ -1,0 +1,55 @@
+#include "executor/stream_sink.h"
+
+namespace aqueducts::executor {
+
+StreamSink::StreamSink(std::string execution_id, const Aqueduct& aqueduct,
+                       std::shared_ptr<EventStream> stream, Logger* logger)
+    : execution_id_(std::move(execution_id)),
+      stream_(std::move(stream)),
+      logger_(logger),
+      counter_(aqueduct) {}
+
+void StreamSink::OnEvent(const ProgressEvent& event) {
+  using T = ProgressEvent::Type;
+  if (event.type == T::kStarted || event.type == T::kCompleted || event.type == T::kFailed ||
+      event.type == T::kCancelled) {
+    return;
+  }
+  LogFields fields{{"execution_id", execution_id_}};
+  if (event.type == T::kLog) {
+    LogLevel level = ParseLogLevel(event.name);
+    logger_->Log(level, event.message, fields);
+  } else if (event.type == T::kSpill) {
+    fields["bytes"] = std::to_string(event.bytes);
+    logger_->Warn("memory limit reached: DuckDB spills to disk", fields);
+  } else {
+    if (!event.name.empty()) {
+      fields["name"] = event.name;
+    }
+    if (event.rows >= 0) {
+      fields["rows"] = std::to_string(event.rows);
+    }
+    if (event.duration_ms >= 0) {
+      fields["duration_ms"] = std::to_string(event.duration_ms);
+    }
+    logger_->Log(event.type == T::kStageProgress ? LogLevel::kTrace : LogLevel::kDebug,
+                 EventTypeName(event.type), fields);
+  }
+  // One lock around encode and push keeps each event and the progress it causes adjacent.
+  std::lock_guard<std::mutex> lock(mu_);
+  protocol::SseMessage message = protocol::EncodeEvent(event, execution_id_);
+  stream_->Push(protocol::FormatSse(message.event, message.data));
+  if (auto percent = counter_.OnEvent(event)) {
+    protocol::SseMessage progress = protocol::EncodeProgress(execution_id_, *percent);
+    stream_->Push(protocol::FormatSse(progress.event, progress.data));
+  }
+}
+
+void StreamSink::OnOutput(const StageOutput& output) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& message : protocol::EncodeOutput(output, execution_id_)) {
+    stream_->Push(protocol::FormatSse(message.event, message.data));
+  }
+}
+
+}  // namespace aqueducts::executor
