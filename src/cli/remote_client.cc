@@ -1,0 +1,332 @@
+#include "cli/remote_client.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "aqueducts/loader.h"
+#include "protocol/events.h"
+#include "protocol/sse.h"
+
+namespace aqueducts::cli {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// A cancel the executor does not confirm within this time drops the connection instead.
+constexpr auto kCancelGrace = std::chrono::seconds(10);
+
+// "scheme://host:port" for httplib from what a user typed.
+std::string BaseUrl(const std::string& executor) {
+  std::string url = executor;
+  while (!url.empty() && url.back() == '/') {
+    url.pop_back();
+  }
+  bool has_scheme = url.find("://") != std::string::npos;
+  size_t host_start = has_scheme ? url.find("://") + 3 : 0;
+  size_t slash = url.find('/', host_start);
+  if (slash != std::string::npos) {
+    url.resize(slash);
+  }
+  std::string host_port = url.substr(host_start);
+  bool has_port = host_port.find(':') != std::string::npos && host_port.back() != ']';
+  if (!has_scheme) {
+    return "http://" + host_port + (has_port ? "" : ":3031");
+  }
+  return url;
+}
+
+std::unique_ptr<httplib::Client> MakeClient(const RemoteOptions& options) {
+  auto client = std::make_unique<httplib::Client>(BaseUrl(options.executor));
+  client->set_connection_timeout(5, 0);
+  // The executor sends a keepalive every ~0.5 s: a long silence means the connection is gone.
+  client->set_read_timeout(30, 0);
+  client->set_write_timeout(30, 0);
+  if (!options.ca_cert.empty()) {
+    client->set_ca_cert_path(options.ca_cert);
+  }
+  client->enable_server_certificate_verification(!options.insecure);
+  return client;
+}
+
+httplib::Headers AuthHeaders(const RemoteOptions& options) {
+  return {{"X-API-Key", options.api_key}};
+}
+
+Status ConnectionError(const RemoteOptions& options, httplib::Error error) {
+  std::string hint = error == httplib::Error::SSLServerVerification
+                         ? " (the certificate is not trusted: pass --ca-cert FILE, or --insecure "
+                           "for a self-signed executor)"
+                         : "";
+  return Status::IoError("Cannot reach executor at '" + options.executor +
+                         "': " + httplib::to_string(error) + hint);
+}
+
+// The `error` of a JSON error body, else the body itself.
+std::string ErrorMessage(const std::string& body) {
+  json doc = json::parse(body, nullptr, false);
+  if (doc.is_object() && doc.contains("error") && doc["error"].is_string()) {
+    return doc["error"].get<std::string>();
+  }
+  return body.empty() ? "(no message)" : body.substr(0, 500);
+}
+
+Status HttpError(int status, const std::string& body) {
+  std::string message = ErrorMessage(body);
+  switch (status) {
+    case 401: return Status::InvalidArgument("Executor refused the API key: " + message);
+    case 400: return Status::InvalidArgument("Executor rejected the pipeline: " + message);
+    case 413: return Status::InvalidArgument("Pipeline too large for the executor: " + message);
+    case 429: return Status::ExecutionError("Executor is busy: " + message);
+    default:
+      return Status::ExecutionError("Executor answered HTTP " + std::to_string(status) + ": " +
+                                    message);
+  }
+}
+
+bool LooksLikeUuid(const std::string& id) {
+  if (id.size() != 36) {
+    return false;
+  }
+  for (size_t i = 0; i < id.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? id[i] != '-' : !std::isxdigit(static_cast<unsigned char>(id[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+ProgressEvent LogEvent(const std::string& message) {
+  ProgressEvent event;
+  event.type = ProgressEvent::Type::kLog;
+  event.name = "info";
+  event.message = message;
+  return event;
+}
+
+// The state of one remote run, fed by the SSE messages as they arrive.
+class RemoteRun {
+ public:
+  RemoteRun(const RemoteOptions& options, ProgressSink& sink) : options_(options), sink_(sink) {}
+
+  // Handle a chunk of the response body; false stops reading (drops the connection).
+  bool OnBytes(const char* data, size_t size) {
+    for (const auto& message : parser_.Feed(std::string_view(data, size))) {
+      Handle(message);
+    }
+    return MaybeCancel();
+  }
+
+  // Shared with the CancelToken callback, which may outlive this object by a moment.
+  std::shared_ptr<std::atomic<bool>> cancel_flag() const { return cancel_requested_; }
+
+  Status Outcome(int http_status, const std::string& error_body, const httplib::Error& error) {
+    if (final_) {
+      return *final_;
+    }
+    if (http_status != 200 && http_status > 0) {
+      return HttpError(http_status, error_body);
+    }
+    if (*cancel_requested_) {
+      return Status::Cancelled("Execution cancelled");
+    }
+    if (error != httplib::Error::Success && http_status <= 0) {
+      return ConnectionError(options_, error);
+    }
+    return Status::IoError("Lost connection to executor '" + options_.executor +
+                           "' before the execution finished");
+  }
+
+ private:
+  void Handle(const protocol::SseMessage& message) {
+    auto decoded = protocol::Decode(message);
+    if (!decoded.ok()) {
+      return;  // A garbled event is skipped; the final event decides the outcome.
+    }
+    const protocol::DecodedMessage& m = *decoded;
+    if (!m.execution_id.empty()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      execution_id_ = m.execution_id;
+    }
+    using Kind = protocol::DecodedMessage::Kind;
+    switch (m.kind) {
+      case Kind::kQueued:
+        if (m.position != last_position_) {
+          last_position_ = m.position;
+          sink_.OnEvent(LogEvent("Pipeline is queued for execution (position: " +
+                                 std::to_string(m.position) + ")"));
+        }
+        return;
+      case Kind::kOutputChunk:
+        if (auto output = assembler_.Add(m.chunk)) {
+          sink_.OnOutput(*output);
+        }
+        return;
+      case Kind::kEvent:
+        HandleEvent(m.event, m.execution_id);
+        return;
+      case Kind::kProgress:
+      case Kind::kUnknown:
+        return;  // The renderer derives its own progress from the events.
+    }
+  }
+
+  void HandleEvent(const ProgressEvent& event, const std::string& id) {
+    using T = ProgressEvent::Type;
+    if (event.type == T::kStarted) {
+      sink_.OnEvent(LogEvent("Pipeline execution started on remote executor (ID: " + id + ")"));
+    }
+    sink_.OnEvent(event);
+    if (event.type == T::kCompleted) {
+      final_ = Status::OK();
+    } else if (event.type == T::kFailed) {
+      final_ = Status::ExecutionError(event.message.empty() ? "Pipeline execution failed"
+                                                            : event.message);
+    } else if (event.type == T::kCancelled) {
+      final_ = Status::Cancelled(event.message.empty() ? "Execution cancelled" : event.message);
+    }
+  }
+
+  // On a requested cancel: ask the executor once; if that is impossible or unanswered, drop the
+  // connection, which makes the executor cancel too.
+  bool MaybeCancel() {
+    if (!*cancel_requested_ || final_) {
+      return true;
+    }
+    if (!cancel_sent_at_) {
+      cancel_sent_at_ = Clock::now();
+      std::string id;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        id = execution_id_;
+      }
+      if (id.empty() || !RemoteCancel(options_, id).ok()) {
+        return false;
+      }
+      return true;
+    }
+    return Clock::now() - *cancel_sent_at_ < kCancelGrace;
+  }
+
+  const RemoteOptions& options_;
+  ProgressSink& sink_;
+  protocol::SseParser parser_;
+  protocol::OutputAssembler assembler_;
+  std::mutex mu_;
+  std::string execution_id_;
+  int last_position_ = -1;
+  std::optional<Status> final_;
+  std::shared_ptr<std::atomic<bool>> cancel_requested_ =
+      std::make_shared<std::atomic<bool>>(false);
+  std::optional<Clock::time_point> cancel_sent_at_;
+};
+
+}  // namespace
+
+Status RunRemote(const RemoteOptions& options, const Aqueduct& aqueduct, ProgressSink& sink,
+                 std::shared_ptr<CancelToken> cancel) {
+  auto client = MakeClient(options);
+  RemoteRun run(options, sink);
+  int callback_id = -1;
+  if (cancel) {
+    callback_id = cancel->OnCancel([flag = run.cancel_flag()] { *flag = true; });
+  }
+  sink.OnEvent(LogEvent("Submitting pipeline to remote executor: " + options.executor));
+
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/api/executions";
+  req.headers = AuthHeaders(options);
+  req.headers.emplace("Accept", "text/event-stream");
+  req.headers.emplace("Content-Type", "application/json");
+  req.body = "{\"pipeline\":" + ToJson(aqueduct) + "}";
+  int http_status = 0;
+  std::string error_body;
+  req.response_handler = [&http_status](const httplib::Response& res) {
+    http_status = res.status;
+    return true;
+  };
+  req.content_receiver = [&](const char* data, size_t size, uint64_t, uint64_t) {
+    if (http_status != 200) {
+      error_body.append(data, size);
+      return true;
+    }
+    return run.OnBytes(data, size);
+  };
+  httplib::Response res;
+  httplib::Error error = httplib::Error::Success;
+  client->send(req, res, error);
+  if (cancel) {
+    cancel->RemoveCallback(callback_id);
+  }
+  if (error_body.empty() && http_status != 200) {
+    error_body = res.body;
+  }
+  return run.Outcome(http_status, error_body, error);
+}
+
+Result<std::string> RemoteStatus(const RemoteOptions& options) {
+  auto client = MakeClient(options);
+  auto res = client->Get("/api/status", AuthHeaders(options));
+  if (!res) {
+    return ConnectionError(options, res.error());
+  }
+  if (res->status != 200) {
+    return HttpError(res->status, res->body);
+  }
+  json doc = json::parse(res->body, nullptr, false);
+  if (!doc.is_object()) {
+    return Status::IoError("Executor sent an unreadable status: " + res->body.substr(0, 200));
+  }
+  std::string text = "Executor " + doc.value("executor_id", std::string("?")) + " (version " +
+                     doc.value("version", std::string("?")) + ") at " + options.executor + ": " +
+                     doc.value("status", std::string("?"));
+  const json& current = doc["current_execution"];
+  if (current.is_object()) {
+    double seconds = current.value("running_time", 0.0);
+    text += "\nRunning: " + current.value("execution_id", std::string("?")) + " (for " +
+            std::to_string(static_cast<int64_t>(seconds)) + " s)";
+  }
+  const json& queue = doc["queue"];
+  size_t waiting = queue.is_array() ? queue.size() : 0;
+  text += "\nQueue: " + std::to_string(waiting) + " waiting";
+  for (size_t i = 0; i < waiting; ++i) {
+    if (queue[i].is_object()) {
+      text += "\n  " + std::to_string(i) + ": " + queue[i].value("execution_id", std::string());
+    }
+  }
+  return text;
+}
+
+Result<std::string> RemoteCancel(const RemoteOptions& options, const std::string& id) {
+  if (!LooksLikeUuid(id)) {
+    return Status::InvalidArgument("Invalid execution ID: " + id + ". Must be a valid UUID.");
+  }
+  auto client = MakeClient(options);
+  auto res = client->Post("/api/executions/" + id + "/cancel", AuthHeaders(options), "",
+                          "application/json");
+  if (!res) {
+    return ConnectionError(options, res.error());
+  }
+  if (res->status != 200) {
+    return HttpError(res->status, res->body);
+  }
+  json doc = json::parse(res->body, nullptr, false);
+  if (!doc.is_object()) {
+    return Status::IoError("Executor sent an unreadable answer: " + res->body.substr(0, 200));
+  }
+  std::string status = doc.value("status", std::string());
+  std::string message = doc.value("message", std::string());
+  if (status == "not_found") {
+    return Status::NotFound("Failed to cancel execution: " + message);
+  }
+  return message.empty() ? status : message;
+}
+
+}  // namespace aqueducts::cli
