@@ -10,6 +10,7 @@
 
 #include "engine/duckdb_error.h"
 #include "engine/session.h"
+#include "engine/value_text.h"
 
 namespace aqueducts::engine {
 namespace {
@@ -107,7 +108,7 @@ Result<std::string> Connection::Render(const std::string& sql, uint64_t max_rows
         for (duckdb::idx_t c = 0; c < chunk->ColumnCount(); c++) {
           duckdb::Value value = chunk->GetValue(c, r);
           // Arrow's printer shows NULL as an empty cell.
-          row.push_back(value.IsNull() ? std::string() : value.ToString());
+          row.push_back(value.IsNull() ? std::string() : ValueText(value));
         }
         rows.push_back(std::move(row));
       }

@@ -7,6 +7,7 @@
 
 #include "engine/custom_functions.h"
 #include "engine/duckdb_error.h"
+#include "engine/value_text.h"
 
 namespace aqueducts::engine {
 
@@ -88,7 +89,7 @@ Result<Database::Rows> Connection::Query(const std::string& sql) {
           if (value.IsNull()) {
             row.emplace_back(std::nullopt);
           } else {
-            row.emplace_back(value.ToString());
+            row.emplace_back(ValueText(value));
           }
         }
         rows.rows.push_back(std::move(row));

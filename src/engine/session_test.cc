@@ -99,6 +99,9 @@ TEST(CustomFunctionsTest, UnnestJsonArray) {
   EXPECT_EQ(rows.types[0], "VARCHAR[]");
   EXPECT_EQ(*rows.rows[0][0], "[1, 2, 3]");
   EXPECT_EQ(One(conn, "SELECT unnest_json_array('[\"foo\", \"bar\"]')[1]"), "\"foo\"");
+  EXPECT_EQ(One(conn, "SELECT unnest_json_array('[\"foo\", \"bar\"]')"), "[\"foo\", \"bar\"]");
+  EXPECT_EQ(One(conn, "SELECT unnest_json_array('[{\"x\":1}, {\"y\":\"foo\"}]')"),
+            "[{\"x\":1}, {\"y\":\"foo\"}]");
   EXPECT_EQ(One(conn, "SELECT unnest_json_array('[{\"x\":1}, {\"y\":\"foo\"}]')[2]"),
             "{\"y\":\"foo\"}");
   EXPECT_EQ(One(conn, "SELECT len(unnest_json_array('[{\"x\": 1}, 2]'))"), "2");

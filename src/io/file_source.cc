@@ -1,0 +1,142 @@
+#include "io/file_source.h"
+
+#include <filesystem>
+
+#include "io/duckdb_types.h"
+
+namespace aqueducts::io {
+namespace {
+
+using engine::QuoteIdent;
+using engine::QuoteLiteral;
+
+const char* Extension(FileFormat format) {
+  switch (format) {
+    case FileFormat::kCsv: return "csv";
+    case FileFormat::kParquet: return "parquet";
+    case FileFormat::kJson: return "json";
+  }
+  return "";
+}
+
+// Spec 1.3: a header-less CSV without a schema names its columns column_1 ... column_n (DuckDB
+// would say column0...). The count comes from binding the reader once, which only sniffs.
+Result<std::string> HeaderlessNames(engine::Connection& conn, const std::string& reader) {
+  AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("DESCRIBE SELECT * FROM " + reader + ")"));
+  std::string names = "[";
+  for (size_t i = 0; i < rows.rows.size(); i++) {
+    names += (i ? ", " : "") + QuoteLiteral("column_" + std::to_string(i + 1));
+  }
+  return names + "]";
+}
+
+// The reader call for `paths` (a literal: one path or a glob), without its closing parenthesis
+// so callers can append options.
+Result<std::string> Reader(engine::Connection& conn, const SourceFileType& format,
+                           const std::string& paths) {
+  switch (format.format) {
+    case FileFormat::kCsv: {
+      std::string reader = "read_csv(" + paths + ", header = " +
+                           (format.has_header ? "true" : "false") +
+                           ", delim = " + QuoteLiteral(std::string(1, format.delimiter));
+      if (!format.schema.empty()) {
+        AQ_ASSIGN_OR_RETURN(std::string columns, ColumnsLiteral(format.schema));
+        return reader + ", columns = " + columns;
+      }
+      if (!format.has_header) {
+        AQ_ASSIGN_OR_RETURN(std::string names, HeaderlessNames(conn, reader));
+        return reader + ", names = " + names;
+      }
+      return reader;
+    }
+    case FileFormat::kJson: {
+      std::string reader = "read_json(" + paths + ", format = 'newline_delimited'";
+      if (!format.schema.empty()) {
+        AQ_ASSIGN_OR_RETURN(std::string columns, ColumnsLiteral(format.schema));
+        reader += ", columns = " + columns;
+      }
+      return reader;
+    }
+    case FileFormat::kParquet:
+      return "read_parquet(" + paths;
+  }
+  return Status::Internal("unhandled file format");
+}
+
+// Parquet carries its own types, so a declared schema becomes a projection with casts (which
+// also selects and orders the columns as declared). `extra` are partition columns kept as is.
+Result<std::string> Select(const SourceFileType& format, const std::string& from,
+                           const std::vector<std::string>& extra = {}) {
+  if (format.format != FileFormat::kParquet || format.schema.empty()) {
+    return "SELECT * FROM " + from;
+  }
+  std::string list;
+  for (const auto& field : format.schema) {
+    AQ_ASSIGN_OR_RETURN(std::string type, DuckDbTypeName(field.data_type));
+    list += (list.empty() ? "" : ", ") + std::string("CAST(") + QuoteIdent(field.name) + " AS " +
+            type + ") AS " + QuoteIdent(field.name);
+  }
+  for (const auto& name : extra) {
+    list += ", " + QuoteIdent(name);
+  }
+  return "SELECT " + list + " FROM " + from;
+}
+
+}  // namespace
+
+Result<std::string> LocalPathOf(const Location& location) {
+  if (!location.IsLocal()) {
+    return Status::Unsupported("object store scheme '" + location.Scheme() +
+                               "' is not supported yet (location " + location.url + ")");
+  }
+  return location.LocalPath();
+}
+
+Result<std::string> FileSourceSql(engine::Connection& conn, const FileSource& source) {
+  AQ_ASSIGN_OR_RETURN(std::string path, LocalPathOf(source.location));
+  if (!std::filesystem::is_regular_file(path)) {
+    return Status::NotFound("file not found: '" + path + "'");
+  }
+  AQ_ASSIGN_OR_RETURN(std::string reader, Reader(conn, source.format, QuoteLiteral(path)));
+  return Select(source.format, reader + ")");
+}
+
+Result<std::string> DirSourceSql(engine::Connection& conn, const DirSource& source) {
+  AQ_ASSIGN_OR_RETURN(std::string dir, LocalPathOf(source.location));
+  if (!std::filesystem::is_directory(dir)) {
+    return Status::NotFound("directory not found: '" + dir + "'");
+  }
+  while (dir.size() > 1 && dir.back() == '/') {
+    dir.pop_back();
+  }
+  // Spec 1.3: files are selected by the format's default extension, in any sub-directory.
+  std::string glob = QuoteLiteral(dir + "/**/*." + Extension(source.format.format));
+  AQ_ASSIGN_OR_RETURN(std::string reader, Reader(conn, source.format, glob));
+  std::vector<std::string> partition_names;
+  if (source.partition_columns.empty()) {
+    // Only declared partition columns appear, as in the original listing table.
+    reader += ", hive_partitioning = false";
+  } else {
+    std::string types = "{";
+    for (const auto& column : source.partition_columns) {
+      AQ_ASSIGN_OR_RETURN(std::string type, DuckDbTypeName(column.data_type));
+      types += (types.size() > 1 ? ", " : "") + QuoteLiteral(column.name) + ": " +
+               QuoteLiteral(type);
+      partition_names.push_back(column.name);
+    }
+    reader += ", hive_partitioning = true, hive_types = " + types + "}";
+  }
+  return Select(source.format, reader + ")", partition_names);
+}
+
+Status RegisterFileSource(engine::Connection& conn, const FileSource& source) {
+  AQ_ASSIGN_OR_RETURN(std::string sql, FileSourceSql(conn, source));
+  return conn.Execute("CREATE OR REPLACE VIEW " + QuoteIdent(source.name) + " AS " + sql);
+}
+
+Status RegisterDirSource(engine::Connection& conn, const DirSource& source) {
+  AQ_ASSIGN_OR_RETURN(std::string sql, DirSourceSql(conn, source));
+  return conn.Execute("CREATE OR REPLACE VIEW " + QuoteIdent(source.name) + " AS " + sql);
+}
+
+}  // namespace aqueducts::io
