@@ -37,9 +37,9 @@ using StorageConfig = std::map<std::string, std::string>;
 /// \brief The `format` of a file or directory source (spec §1.3 SourceFileType).
 struct SourceFileType {
   FileFormat format = FileFormat::kCsv;
-  bool has_header = true;    ///< csv only; default true
-  char delimiter = ',';      ///< csv only; default ','
-  std::vector<Field> schema; ///< empty: infer
+  bool has_header = true;     ///< csv only; default true
+  char delimiter = ',';       ///< csv only; default ','
+  std::vector<Field> schema;  ///< empty: infer
 
   bool operator==(const SourceFileType&) const = default;
 };
@@ -88,8 +88,8 @@ struct DeltaSource {
   std::string name;
   Location location;
   StorageConfig storage_config;
-  std::optional<int64_t> version;         ///< wins over timestamp
-  std::optional<std::string> timestamp;   ///< RFC 3339
+  std::optional<int64_t> version;        ///< wins over timestamp
+  std::optional<std::string> timestamp;  ///< RFC 3339
 
   bool operator==(const DeltaSource&) const = default;
 };
@@ -118,9 +118,9 @@ struct DestinationFileType {
   FileFormat format = FileFormat::kParquet;
   /// parquet: writer options (`compression`, `row_group_size`/`max_row_group_size`, ...).
   std::map<std::string, std::string> parquet_options;
-  bool has_header = true;                 ///< csv
-  char delimiter = ',';                   ///< csv
-  std::optional<std::string> compression; ///< csv (gzip, zstd, none)
+  bool has_header = true;                  ///< csv
+  char delimiter = ',';                    ///< csv
+  std::optional<std::string> compression;  ///< csv (gzip, zstd, none)
 
   bool operator==(const DestinationFileType&) const = default;
 };
@@ -170,8 +170,8 @@ struct ReplaceCondition {
 struct DeltaWriteMode {
   enum class Operation { kAppend, kUpsert, kReplace };
   Operation operation = Operation::kAppend;
-  std::vector<std::string> upsert_keys;                ///< upsert params
-  std::vector<ReplaceCondition> replace_conditions;    ///< replace params
+  std::vector<std::string> upsert_keys;              ///< upsert params
+  std::vector<ReplaceCondition> replace_conditions;  ///< replace params
 
   bool operator==(const DeltaWriteMode&) const = default;
 };

@@ -9,6 +9,7 @@
 
 #include "aqueducts/loader.h"
 #include "aqueducts/model.h"
+
 #include "model/tree.h"
 
 namespace aqueducts::model_internal {
@@ -52,8 +53,7 @@ class TreeReader {
   // when absent; optional ones leave `*out` (its default) untouched.
   Status RequiredString(const Node& map, Keys keys, const std::string& path,
                         std::string* out) const;
-  Status RequiredLocation(const Node& map, Keys keys, const std::string& path,
-                          Location* out) const;
+  Status RequiredLocation(const Node& map, Keys keys, const std::string& path, Location* out) const;
   Status OptionalString(const Node& map, Keys keys, const std::string& path,
                         std::optional<std::string>* out) const;
   Status OptionalBool(const Node& map, Keys keys, const std::string& path, bool* out) const;

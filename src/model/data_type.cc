@@ -20,53 +20,80 @@ struct SimpleName {
 // Spec 1.5: accepted spellings of the parameterless types. The first spelling of each id is the
 // canonical one printed by ToString.
 constexpr std::array<SimpleName, 27> kSimpleNames = {{
-    {"bool", TypeId::kBoolean},          {"boolean", TypeId::kBoolean},
-    {"int8", TypeId::kInt8},             {"int16", TypeId::kInt16},
-    {"int32", TypeId::kInt32},           {"int", TypeId::kInt32},
-    {"integer", TypeId::kInt32},         {"int64", TypeId::kInt64},
-    {"long", TypeId::kInt64},            {"uint8", TypeId::kUInt8},
-    {"uint16", TypeId::kUInt16},         {"uint32", TypeId::kUInt32},
-    {"uint64", TypeId::kUInt64},         {"float16", TypeId::kFloat16},
-    {"float32", TypeId::kFloat32},       {"float", TypeId::kFloat32},
-    {"float64", TypeId::kFloat64},       {"double", TypeId::kFloat64},
-    {"string", TypeId::kUtf8},           {"utf8", TypeId::kUtf8},
-    {"large_string", TypeId::kLargeUtf8}, {"large_utf8", TypeId::kLargeUtf8},
-    {"binary", TypeId::kBinary},         {"large_binary", TypeId::kLargeBinary},
-    {"date32", TypeId::kDate32},         {"date", TypeId::kDate32},
+    {"bool", TypeId::kBoolean},
+    {"boolean", TypeId::kBoolean},
+    {"int8", TypeId::kInt8},
+    {"int16", TypeId::kInt16},
+    {"int32", TypeId::kInt32},
+    {"int", TypeId::kInt32},
+    {"integer", TypeId::kInt32},
+    {"int64", TypeId::kInt64},
+    {"long", TypeId::kInt64},
+    {"uint8", TypeId::kUInt8},
+    {"uint16", TypeId::kUInt16},
+    {"uint32", TypeId::kUInt32},
+    {"uint64", TypeId::kUInt64},
+    {"float16", TypeId::kFloat16},
+    {"float32", TypeId::kFloat32},
+    {"float", TypeId::kFloat32},
+    {"float64", TypeId::kFloat64},
+    {"double", TypeId::kFloat64},
+    {"string", TypeId::kUtf8},
+    {"utf8", TypeId::kUtf8},
+    {"large_string", TypeId::kLargeUtf8},
+    {"large_utf8", TypeId::kLargeUtf8},
+    {"binary", TypeId::kBinary},
+    {"large_binary", TypeId::kLargeBinary},
+    {"date32", TypeId::kDate32},
+    {"date", TypeId::kDate32},
     {"date64", TypeId::kDate64},
 }};
 
 const char* TimeUnitName(TimeUnit unit) {
   switch (unit) {
-    case TimeUnit::kSecond: return "second";
-    case TimeUnit::kMillisecond: return "millisecond";
-    case TimeUnit::kMicrosecond: return "microsecond";
-    case TimeUnit::kNanosecond: return "nanosecond";
+    case TimeUnit::kSecond:
+      return "second";
+    case TimeUnit::kMillisecond:
+      return "millisecond";
+    case TimeUnit::kMicrosecond:
+      return "microsecond";
+    case TimeUnit::kNanosecond:
+      return "nanosecond";
   }
   return "microsecond";
 }
 
 const char* IntervalUnitName(IntervalUnit unit) {
   switch (unit) {
-    case IntervalUnit::kYearMonth: return "year_month";
-    case IntervalUnit::kDayTime: return "day_time";
-    case IntervalUnit::kMonthDayNano: return "month_day_nano";
+    case IntervalUnit::kYearMonth:
+      return "year_month";
+    case IntervalUnit::kDayTime:
+      return "day_time";
+    case IntervalUnit::kMonthDayNano:
+      return "month_day_nano";
   }
   return "month_day_nano";
 }
 
 Result<TimeUnit> ParseTimeUnit(std::string_view text) {
-  if (text == "second" || text == "s") return TimeUnit::kSecond;
-  if (text == "millisecond" || text == "ms") return TimeUnit::kMillisecond;
-  if (text == "microsecond" || text == "us") return TimeUnit::kMicrosecond;
-  if (text == "nanosecond" || text == "ns") return TimeUnit::kNanosecond;
+  if (text == "second" || text == "s")
+    return TimeUnit::kSecond;
+  if (text == "millisecond" || text == "ms")
+    return TimeUnit::kMillisecond;
+  if (text == "microsecond" || text == "us")
+    return TimeUnit::kMicrosecond;
+  if (text == "nanosecond" || text == "ns")
+    return TimeUnit::kNanosecond;
   return Status::InvalidArgument("Unknown time unit: " + std::string(text));
 }
 
 Result<IntervalUnit> ParseIntervalUnit(std::string_view text) {
-  if (text == "year_month") return IntervalUnit::kYearMonth;
-  if (text == "day_time") return IntervalUnit::kDayTime;
-  if (text == "month_day_nano") return IntervalUnit::kMonthDayNano;
+  if (text == "year_month")
+    return IntervalUnit::kYearMonth;
+  if (text == "day_time")
+    return IntervalUnit::kDayTime;
+  if (text == "month_day_nano")
+    return IntervalUnit::kMonthDayNano;
   return Status::InvalidArgument("Unknown interval unit: " + std::string(text) +
                                  " (expected year_month, day_time or month_day_nano)");
 }
@@ -85,7 +112,8 @@ Result<int32_t> ParseBoundedInt(std::string_view text, int32_t lo, int32_t hi, c
 // Split the parameter list at top-level commas (commas nested inside <...> stay put).
 std::vector<std::string_view> SplitParams(std::string_view text) {
   std::vector<std::string_view> parts;
-  if (Trim(text).empty()) return parts;
+  if (Trim(text).empty())
+    return parts;
   int depth = 0;
   size_t start = 0;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -139,10 +167,12 @@ Result<DataType> ParseTimeType(std::string_view name, const std::vector<std::str
                                      std::to_string(params.size()));
     }
     type.id = TypeId::kTimestamp;
-    if (params.size() == 2) type.timezone = std::string(params[1]);
+    if (params.size() == 2)
+      type.timezone = std::string(params[1]);
   } else {
-    if (params.size() != 1) return ArityError(name, 1, params.size());
-    type.id = name == "time32" ? TypeId::kTime32
+    if (params.size() != 1)
+      return ArityError(name, 1, params.size());
+    type.id = name == "time32"   ? TypeId::kTime32
               : name == "time64" ? TypeId::kTime64
                                  : TypeId::kDuration;
   }
@@ -236,7 +266,8 @@ std::string ChildType(const DataType& type, size_t i) {
 }  // namespace
 
 bool DataType::operator==(const DataType& other) const {
-  if (id != other.id) return false;
+  if (id != other.id)
+    return false;
   switch (id) {
     case TypeId::kTime32:
     case TypeId::kTime64:
@@ -276,7 +307,8 @@ Result<DataType> ParseDataType(std::string_view text) {
   size_t open = trimmed.find('<');
   if (open == std::string_view::npos) {
     for (const SimpleName& simple : kSimpleNames) {
-      if (trimmed == simple.name) return MakeType(simple.id);
+      if (trimmed == simple.name)
+        return MakeType(simple.id);
     }
     return Status::InvalidArgument("Unknown data type: " + std::string(trimmed));
   }
@@ -288,7 +320,8 @@ Result<DataType> ParseDataType(std::string_view text) {
   int depth = 0;
   for (char c : inner) {
     depth += c == '<' ? 1 : c == '>' ? -1 : 0;
-    if (depth < 0) break;
+    if (depth < 0)
+      break;
   }
   if (depth != 0) {
     return Status::InvalidArgument("Unknown data type: " + std::string(trimmed) +
@@ -299,20 +332,27 @@ Result<DataType> ParseDataType(std::string_view text) {
 
 std::string ToString(const DataType& type) {
   switch (type.id) {
-    case TypeId::kFixedSizeBinary: return "fixed_binary<" + std::to_string(type.size) + ">";
-    case TypeId::kTime32: return std::string("time32<") + TimeUnitName(type.unit) + ">";
-    case TypeId::kTime64: return std::string("time64<") + TimeUnitName(type.unit) + ">";
-    case TypeId::kDuration: return std::string("duration<") + TimeUnitName(type.unit) + ">";
+    case TypeId::kFixedSizeBinary:
+      return "fixed_binary<" + std::to_string(type.size) + ">";
+    case TypeId::kTime32:
+      return std::string("time32<") + TimeUnitName(type.unit) + ">";
+    case TypeId::kTime64:
+      return std::string("time64<") + TimeUnitName(type.unit) + ">";
+    case TypeId::kDuration:
+      return std::string("duration<") + TimeUnitName(type.unit) + ">";
     case TypeId::kTimestamp:
       return std::string("timestamp<") + TimeUnitName(type.unit) +
              (type.timezone ? "," + *type.timezone : "") + ">";
-    case TypeId::kInterval: return std::string("interval<") + IntervalUnitName(type.interval_unit) + ">";
+    case TypeId::kInterval:
+      return std::string("interval<") + IntervalUnitName(type.interval_unit) + ">";
     case TypeId::kDecimal128:
     case TypeId::kDecimal256:
       return std::string(type.id == TypeId::kDecimal128 ? "decimal<" : "decimal256<") +
              std::to_string(type.precision) + "," + std::to_string(type.scale) + ">";
-    case TypeId::kList: return "list<" + ChildType(type, 0) + ">";
-    case TypeId::kLargeList: return "large_list<" + ChildType(type, 0) + ">";
+    case TypeId::kList:
+      return "list<" + ChildType(type, 0) + ">";
+    case TypeId::kLargeList:
+      return "large_list<" + ChildType(type, 0) + ">";
     case TypeId::kFixedSizeList:
       return "fixed_list<" + ChildType(type, 0) + "," + std::to_string(type.size) + ">";
     case TypeId::kStruct: {
@@ -322,14 +362,16 @@ std::string ToString(const DataType& type) {
     case TypeId::kUnion:
       return std::string("union<") + (type.union_mode == UnionMode::kDense ? "dense" : "sparse") +
              MembersToString(type.children) + ">";
-    case TypeId::kMap: return "map<" + ChildType(type, 0) + "," + ChildType(type, 1) + ">";
+    case TypeId::kMap:
+      return "map<" + ChildType(type, 0) + "," + ChildType(type, 1) + ">";
     case TypeId::kDictionary:
       return "dictionary<" + ChildType(type, 0) + "," + ChildType(type, 1) + ">";
     default:
       break;
   }
   for (const SimpleName& simple : kSimpleNames) {
-    if (simple.id == type.id) return simple.name;
+    if (simple.id == type.id)
+      return simple.name;
   }
   return "unknown";
 }

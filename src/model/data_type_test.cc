@@ -11,13 +11,12 @@ TEST(DataTypeTest, ParsesSimpleNamesAndAliases) {
   struct Case {
     const char* text;
     TypeId id;
-  } cases[] = {{"bool", TypeId::kBoolean},      {"boolean", TypeId::kBoolean},
-               {"int32", TypeId::kInt32},       {"int", TypeId::kInt32},
-               {"integer", TypeId::kInt32},     {"long", TypeId::kInt64},
-               {"float", TypeId::kFloat32},     {"double", TypeId::kFloat64},
-               {"string", TypeId::kUtf8},       {"utf8", TypeId::kUtf8},
-               {"large_utf8", TypeId::kLargeUtf8}, {"date", TypeId::kDate32},
-               {"  date64 ", TypeId::kDate64},  {"uint64", TypeId::kUInt64}};
+  } cases[] = {
+      {"bool", TypeId::kBoolean},     {"boolean", TypeId::kBoolean},      {"int32", TypeId::kInt32},
+      {"int", TypeId::kInt32},        {"integer", TypeId::kInt32},        {"long", TypeId::kInt64},
+      {"float", TypeId::kFloat32},    {"double", TypeId::kFloat64},       {"string", TypeId::kUtf8},
+      {"utf8", TypeId::kUtf8},        {"large_utf8", TypeId::kLargeUtf8}, {"date", TypeId::kDate32},
+      {"  date64 ", TypeId::kDate64}, {"uint64", TypeId::kUInt64}};
   for (const Case& c : cases) {
     AQ_ASSERT_OK_AND_ASSIGN(DataType type, ParseDataType(c.text));
     EXPECT_EQ(type.id, c.id) << c.text;
@@ -61,17 +60,46 @@ TEST(DataTypeTest, SpecAcceptanceCases) {
 }
 
 TEST(DataTypeTest, RoundTripsEveryType) {
-  const char* canonical[] = {
-      "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-      "float16", "float32", "float64", "string", "large_string", "binary", "large_binary",
-      "fixed_binary<16>", "date32", "date64", "time32<second>", "time32<millisecond>",
-      "time64<microsecond>", "time64<nanosecond>", "timestamp<nanosecond>",
-      "timestamp<second,UTC>", "duration<millisecond>", "interval<year_month>",
-      "interval<day_time>", "interval<month_day_nano>", "decimal<38,10>", "decimal256<76,-3>",
-      "list<string>", "large_list<list<int64>>", "fixed_list<float32,3>",
-      "struct<a:int32,b:list<struct<c:string,d:map<string,float64>>>>", "struct<>",
-      "map<string,list<int32>>", "union<sparse,a:int32,b:string>", "union<dense,x:bool>",
-      "dictionary<int32,string>"};
+  const char* canonical[] = {"bool",
+                             "int8",
+                             "int16",
+                             "int32",
+                             "int64",
+                             "uint8",
+                             "uint16",
+                             "uint32",
+                             "uint64",
+                             "float16",
+                             "float32",
+                             "float64",
+                             "string",
+                             "large_string",
+                             "binary",
+                             "large_binary",
+                             "fixed_binary<16>",
+                             "date32",
+                             "date64",
+                             "time32<second>",
+                             "time32<millisecond>",
+                             "time64<microsecond>",
+                             "time64<nanosecond>",
+                             "timestamp<nanosecond>",
+                             "timestamp<second,UTC>",
+                             "duration<millisecond>",
+                             "interval<year_month>",
+                             "interval<day_time>",
+                             "interval<month_day_nano>",
+                             "decimal<38,10>",
+                             "decimal256<76,-3>",
+                             "list<string>",
+                             "large_list<list<int64>>",
+                             "fixed_list<float32,3>",
+                             "struct<a:int32,b:list<struct<c:string,d:map<string,float64>>>>",
+                             "struct<>",
+                             "map<string,list<int32>>",
+                             "union<sparse,a:int32,b:string>",
+                             "union<dense,x:bool>",
+                             "dictionary<int32,string>"};
   for (const char* text : canonical) {
     AQ_ASSERT_OK_AND_ASSIGN(DataType type, ParseDataType(text));
     EXPECT_EQ(ToString(type), text);

@@ -20,14 +20,14 @@ Result<DestinationFileType> ReadDestinationFileType(const TreeReader& reader, co
   // Spec 1.7 (recommended): a missing `options` means defaults; json takes no options.
   std::string options_path;
   const Node* options = reader.Find(node, {"options"}, path, &options_path);
-  if (options == nullptr || type.format == FileFormat::kJson) return type;
+  if (options == nullptr || type.format == FileFormat::kJson)
+    return type;
   if (type.format == FileFormat::kParquet) {
     AQ_ASSIGN_OR_RETURN(type.parquet_options, reader.StringMap(*options, options_path));
     return type;
   }
   AQ_RETURN_IF_ERROR(reader.ExpectMap(*options, options_path));
-  AQ_RETURN_IF_ERROR(
-      reader.OptionalBool(*options, {"has_header"}, options_path, &type.has_header));
+  AQ_RETURN_IF_ERROR(reader.OptionalBool(*options, {"has_header"}, options_path, &type.has_header));
   AQ_RETURN_IF_ERROR(reader.OptionalChar(*options, {"delimiter"}, options_path, &type.delimiter));
   AQ_RETURN_IF_ERROR(
       reader.OptionalString(*options, {"compression"}, options_path, &type.compression));
@@ -43,8 +43,7 @@ Result<Destination> ReadFileDestination(const TreeReader& reader, const Node& no
   AQ_ASSIGN_OR_RETURN(const Node* format,
                       reader.Require(node, {"format", "file_type"}, path, &format_path));
   AQ_ASSIGN_OR_RETURN(destination.format, ReadDestinationFileType(reader, *format, format_path));
-  AQ_RETURN_IF_ERROR(
-      reader.OptionalBool(node, {"single_file"}, path, &destination.single_file));
+  AQ_RETURN_IF_ERROR(reader.OptionalBool(node, {"single_file"}, path, &destination.single_file));
   AQ_RETURN_IF_ERROR(reader.OptionalStringList(node, {"partition_columns", "partition_cols"}, path,
                                                &destination.partition_columns));
   AQ_RETURN_IF_ERROR(reader.OptionalStringMap(node, {"storage_config", "storage_options"}, path,
@@ -56,8 +55,8 @@ Result<Destination> ReadOdbcDestination(const TreeReader& reader, const Node& no
                                         const std::string& path) {
   OdbcDestination destination;
   AQ_RETURN_IF_ERROR(reader.RequiredString(node, {"name"}, path, &destination.name));
-  AQ_RETURN_IF_ERROR(reader.RequiredString(node, {"connection_string"}, path,
-                                           &destination.connection_string));
+  AQ_RETURN_IF_ERROR(
+      reader.RequiredString(node, {"connection_string"}, path, &destination.connection_string));
   std::string mode_path;
   AQ_ASSIGN_OR_RETURN(const Node* mode, reader.Require(node, {"write_mode"}, path, &mode_path));
   AQ_RETURN_IF_ERROR(reader.ExpectMap(*mode, mode_path));
@@ -89,16 +88,16 @@ Result<Destination> ReadOdbcDestination(const TreeReader& reader, const Node& no
 Result<DeltaWriteMode> ReadDeltaWriteMode(const TreeReader& reader, const Node& mode,
                                           const std::string& mode_path) {
   AQ_RETURN_IF_ERROR(reader.ExpectMap(mode, mode_path));
-  static const Tags kTags = {{"append", "append"},   {"Append", "append"},
-                             {"upsert", "upsert"},   {"Upsert", "upsert"},
-                             {"replace", "replace"}, {"Replace", "replace"}};
+  static const Tags kTags = {{"append", "append"}, {"Append", "append"},   {"upsert", "upsert"},
+                             {"Upsert", "upsert"}, {"replace", "replace"}, {"Replace", "replace"}};
   AQ_ASSIGN_OR_RETURN(std::string operation,
                       reader.Tag(mode, "operation", mode_path, kTags, "write mode"));
   DeltaWriteMode write_mode;
-  if (operation == "append") return write_mode;
+  if (operation == "append")
+    return write_mode;
   std::string params_path;
-  AQ_ASSIGN_OR_RETURN(const Node* params, reader.Require(mode, {"params"}, mode_path,
-                                                         &params_path));
+  AQ_ASSIGN_OR_RETURN(const Node* params,
+                      reader.Require(mode, {"params"}, mode_path, &params_path));
   if (operation == "upsert") {
     write_mode.operation = DeltaWriteMode::Operation::kUpsert;
     AQ_ASSIGN_OR_RETURN(write_mode.upsert_keys, reader.StringList(*params, params_path));
@@ -132,8 +131,7 @@ Result<Destination> ReadDeltaDestination(const TreeReader& reader, const Node& n
   AQ_RETURN_IF_ERROR(reader.OptionalStringList(node, {"partition_columns", "partition_cols"}, path,
                                                &destination.partition_columns));
   std::string properties_path;
-  if (const Node* properties =
-          reader.Find(node, {"table_properties"}, path, &properties_path)) {
+  if (const Node* properties = reader.Find(node, {"table_properties"}, path, &properties_path)) {
     AQ_RETURN_IF_ERROR(reader.ExpectMap(*properties, properties_path));
     for (const auto& [key, value] : properties->entries) {
       if (value.IsNull()) {
@@ -144,8 +142,8 @@ Result<Destination> ReadDeltaDestination(const TreeReader& reader, const Node& n
                           reader.String(value, properties_path + "." + key));
     }
   }
-  AQ_RETURN_IF_ERROR(reader.OptionalStringMap(node, {"metadata", "custom_metadata"}, path,
-                                              &destination.metadata));
+  AQ_RETURN_IF_ERROR(
+      reader.OptionalStringMap(node, {"metadata", "custom_metadata"}, path, &destination.metadata));
   AQ_RETURN_IF_ERROR(reader.OptionalSchema(node, {"schema"}, path, &destination.schema));
   return Destination(std::in_place_type<decltype(destination)>, std::move(destination));
 }
@@ -160,15 +158,16 @@ Result<Destination> ReadDestination(const TreeReader& reader, const Node& node,
                              {"File", "file"},           {"odbc", "odbc"},
                              {"database", "odbc"},       {"Odbc", "odbc"},
                              {"delta", "delta"},         {"Delta", "delta"}};
-  AQ_ASSIGN_OR_RETURN(std::string tag,
-                      reader.Tag(node, "type", path, kTags, "destination type"));
+  AQ_ASSIGN_OR_RETURN(std::string tag, reader.Tag(node, "type", path, kTags, "destination type"));
   if (tag == "in_memory") {
     InMemoryDestination destination;
     AQ_RETURN_IF_ERROR(reader.RequiredString(node, {"name"}, path, &destination.name));
     return Destination(std::in_place_type<decltype(destination)>, std::move(destination));
   }
-  if (tag == "file") return ReadFileDestination(reader, node, path);
-  if (tag == "odbc") return ReadOdbcDestination(reader, node, path);
+  if (tag == "file")
+    return ReadFileDestination(reader, node, path);
+  if (tag == "odbc")
+    return ReadOdbcDestination(reader, node, path);
   return ReadDeltaDestination(reader, node, path);
 }
 

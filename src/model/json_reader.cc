@@ -1,12 +1,13 @@
 // JSON into the generic tree. nlohmann's SAX interface reports no positions, so the handler keeps
 // its own cursor: every SAX event is exactly one JSON token, in document order, so skipping
-// whitespace and ',' ':' and then the token itself keeps the cursor on the token the event is about.
-
-#include <nlohmann/json.hpp>
+// whitespace and ',' ':' and then the token itself keeps the cursor on the token the event is
+// about.
 
 #include <cctype>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "model/tree.h"
 
@@ -16,7 +17,8 @@ namespace {
 class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
  public:
   explicit TreeBuilder(const std::string& text) : text_(text) {
-    if (text_.rfind("\xEF\xBB\xBF", 0) == 0) pos_ = 3;  // nlohmann skips a UTF-8 BOM too
+    if (text_.rfind("\xEF\xBB\xBF", 0) == 0)
+      pos_ = 3;  // nlohmann skips a UTF-8 BOM too
   }
 
   bool null() override { return Scalar(Node::ScalarType::kPlain, "null", true); }
@@ -91,7 +93,8 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
   void SkipLiteral() {
     while (pos_ < text_.size()) {
       char c = text_[pos_];
-      if (std::isspace(static_cast<unsigned char>(c)) || c == ',' || c == ']' || c == '}') break;
+      if (std::isspace(static_cast<unsigned char>(c)) || c == ',' || c == ']' || c == '}')
+        break;
       ++pos_;
     }
   }
@@ -164,7 +167,8 @@ Result<Node> ReadJsonTree(const std::string& text, const std::string& display_na
   } catch (const std::exception& e) {
     return SyntaxError(Format::kJson, display_name, 0, 0, e.what());
   }
-  if (ok) return std::move(builder.root());
+  if (ok)
+    return std::move(builder.root());
   // The error position counts characters read, so the offending one is at position - 1.
   size_t offset = builder.error_position() > 0 ? builder.error_position() - 1 : 0;
   int line = 1;

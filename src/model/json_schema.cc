@@ -1,13 +1,13 @@
 // The JSON Schema (draft-07) of the pipeline format (spec 1.11), built from one function per model
-// struct so it follows the loader. Unlike the original it lists the accepted aliases (keys and tags),
-// types DataType as the string grammar the loader really reads, and accepts both partition column
-// forms; `options` of source formats is optional (spec 1.3, recommended).
-
-#include <nlohmann/json.hpp>
+// struct so it follows the loader. Unlike the original it lists the accepted aliases (keys and
+// tags), types DataType as the string grammar the loader really reads, and accepts both partition
+// column forms; `options` of source formats is optional (spec 1.3, recommended).
 
 #include <initializer_list>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "aqueducts/loader.h"
 
@@ -16,7 +16,9 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-json Ref(const std::string& name) { return {{"$ref", "#/definitions/" + name}}; }
+json Ref(const std::string& name) {
+  return {{"$ref", "#/definitions/" + name}};
+}
 
 json Described(json schema, const std::string& description) {
   schema["description"] = description;
@@ -25,7 +27,8 @@ json Described(json schema, const std::string& description) {
 
 json Enum(std::initializer_list<const char*> values) {
   json out = json::array();
-  for (const char* v : values) out.push_back(v);
+  for (const char* v : values)
+    out.push_back(v);
   return {{"type", "string"}, {"enum", out}};
 }
 
@@ -40,12 +43,16 @@ json Object(json properties, std::vector<std::vector<std::string>> required) {
       continue;
     }
     json choices = json::array();
-    for (const std::string& s : spellings) choices.push_back({{"required", {s}}});
+    for (const std::string& s : spellings)
+      choices.push_back({{"required", {s}}});
     any_of.push_back({{"anyOf", choices}});
   }
-  if (!plain.empty()) out["required"] = plain;
-  if (any_of.size() == 1) out["anyOf"] = any_of[0]["anyOf"];
-  if (any_of.size() > 1) out["allOf"] = any_of;
+  if (!plain.empty())
+    out["required"] = plain;
+  if (any_of.size() == 1)
+    out["anyOf"] = any_of[0]["anyOf"];
+  if (any_of.size() > 1)
+    out["allOf"] = any_of;
   return out;
 }
 
@@ -54,8 +61,12 @@ json ScalarMap() {
   return {{"type", "object"},
           {"additionalProperties", {{"type", {"string", "number", "boolean"}}}}};
 }
-json StringList() { return {{"type", "array"}, {"items", {{"type", "string"}}}}; }
-json Flag(bool default_value) { return {{"type", "boolean"}, {"default", default_value}}; }
+json StringList() {
+  return {{"type", "array"}, {"items", {{"type", "string"}}}};
+}
+json Flag(bool default_value) {
+  return {{"type", "boolean"}, {"default", default_value}};
+}
 
 json DataTypeSchema() {
   return {{"type", "string"},
@@ -80,7 +91,9 @@ json FieldSchema() {
                 {{"name"}, {"data_type", "type"}});
 }
 
-json Schema() { return {{"type", "array"}, {"items", Ref("Field")}, {"default", json::array()}}; }
+json Schema() {
+  return {{"type", "array"}, {"items", Ref("Field")}, {"default", json::array()}};
+}
 
 json SourceOptions(bool csv) {
   json properties = {{"schema", Schema()}};
@@ -119,9 +132,9 @@ json StorageProperties(json properties) {
 }
 
 json SourceSchema() {
-  json in_memory = Object({{"type", Enum({"in_memory", "memory", "InMemory"})},
-                           {"name", {{"type", "string"}}}},
-                          {{"type"}, {"name"}});
+  json in_memory =
+      Object({{"type", Enum({"in_memory", "memory", "InMemory"})}, {"name", {{"type", "string"}}}},
+             {{"type"}, {"name"}});
   json file = Object(StorageProperties({{"type", Enum({"file", "File"})},
                                         {"name", {{"type", "string"}}},
                                         {"format", Ref("SourceFileType")},
@@ -143,13 +156,13 @@ json SourceSchema() {
                       {"query", {{"type", "string"}}},
                       {"connection_string", {{"type", "string"}}}},
                      {{"type"}, {"name"}, {"load_query", "query"}, {"connection_string"}});
-  json delta = Object(StorageProperties({{"type", Enum({"delta", "Delta"})},
-                                         {"name", {{"type", "string"}}},
-                                         {"location", Ref("Location")},
-                                         {"version", {{"type", {"integer", "null"}}}},
-                                         {"timestamp", {{"type", {"string", "null"}},
-                                                        {"format", "date-time"}}}}),
-                      {{"type"}, {"name"}, {"location"}});
+  json delta = Object(
+      StorageProperties({{"type", Enum({"delta", "Delta"})},
+                         {"name", {{"type", "string"}}},
+                         {"location", Ref("Location")},
+                         {"version", {{"type", {"integer", "null"}}}},
+                         {"timestamp", {{"type", {"string", "null"}}, {"format", "date-time"}}}}),
+      {{"type"}, {"name"}, {"location"}});
   return {{"oneOf", {in_memory, file, dir, odbc, delta}}};
 }
 
@@ -164,8 +177,8 @@ json StageSchema() {
 }
 
 json DestinationFileTypeSchema() {
-  json parquet = Object({{"type", Enum({"parquet", "Parquet"})}, {"options", ScalarMap()}},
-                        {{"type"}});
+  json parquet =
+      Object({{"type", Enum({"parquet", "Parquet"})}, {"options", ScalarMap()}}, {{"type"}});
   json csv = Object({{"type", Enum({"csv", "Csv"})}, {"options", Ref("CsvDestinationOptions")}},
                     {{"type"}});
   json json_format = Object({{"type", Enum({"json", "Json"})}}, {{"type"}});
@@ -181,9 +194,9 @@ json CsvDestinationOptionsSchema() {
 
 json WriteModeSchema() {
   json append = Object({{"operation", Enum({"append", "Append"})}}, {{"operation"}});
-  json custom = Object({{"operation", Enum({"custom", "Custom"})},
-                        {"transaction", Ref("CustomStatements")}},
-                       {{"operation"}, {"transaction"}});
+  json custom =
+      Object({{"operation", Enum({"custom", "Custom"})}, {"transaction", Ref("CustomStatements")}},
+             {{"operation"}, {"transaction"}});
   return {{"oneOf", {append, custom}}};
 }
 
@@ -198,9 +211,9 @@ json DeltaWriteModeSchema() {
 }
 
 json DestinationSchema() {
-  json in_memory = Object({{"type", Enum({"in_memory", "memory", "InMemory"})},
-                           {"name", {{"type", "string"}}}},
-                          {{"type"}, {"name"}});
+  json in_memory =
+      Object({{"type", Enum({"in_memory", "memory", "InMemory"})}, {"name", {{"type", "string"}}}},
+             {{"type"}, {"name"}});
   json file = Object(StorageProperties({{"type", Enum({"file", "File"})},
                                         {"name", {{"type", "string"}}},
                                         {"location", Ref("Location")},
@@ -243,18 +256,20 @@ json Definitions() {
       {"PartitionColumn", PartitionColumnSchema()},
       {"Field", FieldSchema()},
       {"DataType", DataTypeSchema()},
-      {"Location", {{"type", "string"},
-                    {"description", "A URL (s3://, gs://, az://, https://, file://) or a file "
-                                    "path; relative paths are resolved against the working "
-                                    "directory"}}},
+      {"Location",
+       {{"type", "string"},
+        {"description",
+         "A URL (s3://, gs://, az://, https://, file://) or a file "
+         "path; relative paths are resolved against the working "
+         "directory"}}},
       {"Stage", StageSchema()},
       {"Destination", DestinationSchema()},
       {"DestinationFileType", DestinationFileTypeSchema()},
       {"CsvDestinationOptions", CsvDestinationOptionsSchema()},
       {"WriteMode", WriteModeSchema()},
-      {"CustomStatements", Object({{"pre_insert", {{"type", {"string", "null"}}}},
-                                   {"insert", {{"type", "string"}}}},
-                                  {{"insert"}})},
+      {"CustomStatements",
+       Object({{"pre_insert", {{"type", {"string", "null"}}}}, {"insert", {{"type", "string"}}}},
+              {{"insert"}})},
       {"DeltaWriteMode", DeltaWriteModeSchema()},
       {"ReplaceCondition", Object({{"column", {{"type", "string"}}},
                                    {"value", {{"type", {"string", "number", "boolean"}}}}},

@@ -11,9 +11,12 @@ using json = nlohmann::ordered_json;
 
 const char* FormatTag(FileFormat format) {
   switch (format) {
-    case FileFormat::kParquet: return "parquet";
-    case FileFormat::kCsv: return "csv";
-    case FileFormat::kJson: return "json";
+    case FileFormat::kParquet:
+      return "parquet";
+    case FileFormat::kCsv:
+      return "csv";
+    case FileFormat::kJson:
+      return "json";
   }
   return "parquet";
 }
@@ -24,13 +27,16 @@ json FieldsJson(const std::vector<Field>& fields) {
     json item = {{"name", field.name},
                  {"data_type", ToString(field.data_type)},
                  {"nullable", field.nullable}};
-    if (field.description) item["description"] = *field.description;
+    if (field.description)
+      item["description"] = *field.description;
     out.push_back(std::move(item));
   }
   return out;
 }
 
-json StorageJson(const StorageConfig& config) { return config.empty() ? json::object() : json(config); }
+json StorageJson(const StorageConfig& config) {
+  return config.empty() ? json::object() : json(config);
+}
 
 json SourceFormatJson(const SourceFileType& type) {
   json options = json::object();
@@ -147,11 +153,13 @@ json DestinationJson(const Destination& destination) {
 
 std::string ToJson(const Aqueduct& aqueduct, int indent) {
   json sources = json::array();
-  for (const Source& source : aqueduct.sources) sources.push_back(SourceJson(source));
+  for (const Source& source : aqueduct.sources)
+    sources.push_back(SourceJson(source));
   json stages = json::array();
   for (const auto& group : aqueduct.stages) {
     json inner = json::array();
-    for (const Stage& stage : group) inner.push_back(StageJson(stage));
+    for (const Stage& stage : group)
+      inner.push_back(StageJson(stage));
     stages.push_back(std::move(inner));
   }
   json out = {{"version", aqueduct.version},

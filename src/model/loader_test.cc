@@ -1,17 +1,21 @@
 #include "aqueducts/loader.h"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "testing.h"
 
 namespace aqueducts {
 namespace {
 
-std::string Examples() { return testing::FixturesDir() + "/aqueducts-examples/examples/"; }
-std::string DeltaTests() { return testing::FixturesDir() + "/aqueducts-examples/delta-tests/"; }
+std::string Examples() {
+  return testing::FixturesDir() + "/aqueducts-examples/examples/";
+}
+std::string DeltaTests() {
+  return testing::FixturesDir() + "/aqueducts-examples/delta-tests/";
+}
 
 Result<Aqueduct> FromYaml(const std::string& text, const Params& params = {}) {
   return LoadAqueductFromString(text, Format::kYaml, params, {}, "pipeline.yml");
@@ -158,9 +162,9 @@ TEST(ExamplesTest, SimpleExampleContents) {
 }
 
 TEST(ExamplesTest, LegacyJsonExampleContents) {
-  AQ_ASSERT_OK_AND_ASSIGN(
-      Aqueduct a, LoadAqueductFromFile(Examples() + "aqueduct_pipeline_example.json",
-                                       {{"local_path", "/r"}, {"run_id", "7"}}));
+  AQ_ASSERT_OK_AND_ASSIGN(Aqueduct a,
+                          LoadAqueductFromFile(Examples() + "aqueduct_pipeline_example.json",
+                                               {{"local_path", "/r"}, {"run_id", "7"}}));
   ASSERT_EQ(a.sources.size(), 2u);
   EXPECT_EQ(std::get<FileSource>(a.sources[1]).location.url,
             "file:///r/examples/test_data/example_2.csv");
@@ -179,9 +183,9 @@ TEST(ExamplesTest, LegacyJsonExampleContents) {
 }
 
 TEST(ExamplesTest, TomlAndOdbcExampleContents) {
-  AQ_ASSERT_OK_AND_ASSIGN(
-      Aqueduct toml, LoadAqueductFromFile(Examples() + "aqueduct_pipeline_example.toml",
-                                          {{"local_path", "/r"}, {"run_id", "7"}}));
+  AQ_ASSERT_OK_AND_ASSIGN(Aqueduct toml,
+                          LoadAqueductFromFile(Examples() + "aqueduct_pipeline_example.toml",
+                                               {{"local_path", "/r"}, {"run_id", "7"}}));
   ASSERT_EQ(toml.stages.size(), 2u);
   EXPECT_EQ(toml.stages[0][1].show, 0u);
   EXPECT_TRUE(toml.stages[1][0].print_schema);

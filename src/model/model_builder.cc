@@ -15,8 +15,7 @@ Result<Stage> ReadStage(const TreeReader& reader, const Node& node, const std::s
     AQ_ASSIGN_OR_RETURN(stage.show, reader.UInt(*show, show_path));
   }
   AQ_RETURN_IF_ERROR(reader.OptionalBool(node, {"explain"}, path, &stage.explain));
-  AQ_RETURN_IF_ERROR(
-      reader.OptionalBool(node, {"explain_analyze"}, path, &stage.explain_analyze));
+  AQ_RETURN_IF_ERROR(reader.OptionalBool(node, {"explain_analyze"}, path, &stage.explain_analyze));
   AQ_RETURN_IF_ERROR(reader.OptionalBool(node, {"print_schema"}, path, &stage.print_schema));
   return stage;
 }
@@ -60,13 +59,13 @@ Result<SourceFileType> ReadSourceFileType(const TreeReader& reader, const Node& 
   // Spec 1.3 (recommended): a missing `options` means all defaults.
   std::string options_path;
   const Node* options = reader.Find(node, {"options"}, path, &options_path);
-  if (options == nullptr) return type;
+  if (options == nullptr)
+    return type;
   AQ_RETURN_IF_ERROR(reader.ExpectMap(*options, options_path));
   if (type.format == FileFormat::kCsv) {
-    AQ_RETURN_IF_ERROR(reader.OptionalBool(*options, {"has_header"}, options_path,
-                                           &type.has_header));
-    AQ_RETURN_IF_ERROR(reader.OptionalChar(*options, {"delimiter"}, options_path,
-                                           &type.delimiter));
+    AQ_RETURN_IF_ERROR(
+        reader.OptionalBool(*options, {"has_header"}, options_path, &type.has_header));
+    AQ_RETURN_IF_ERROR(reader.OptionalChar(*options, {"delimiter"}, options_path, &type.delimiter));
   }
   AQ_RETURN_IF_ERROR(reader.OptionalSchema(*options, {"schema"}, options_path, &type.schema));
   return type;
@@ -81,7 +80,8 @@ Result<Aqueduct> ReadAqueduct(const TreeReader& reader, const Node& root) {
   Aqueduct aqueduct;
   std::optional<std::string> version;
   AQ_RETURN_IF_ERROR(reader.OptionalString(root, {"version"}, "", &version));
-  if (version) aqueduct.version = *version;
+  if (version)
+    aqueduct.version = *version;
 
   std::string sources_path;
   AQ_ASSIGN_OR_RETURN(const Node* sources, reader.Require(root, {"sources"}, "", &sources_path));

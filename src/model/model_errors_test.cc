@@ -1,11 +1,12 @@
 // Every bad document gives a kParseError that names the file, the line and the field path.
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 
+#include <gtest/gtest.h>
+
 #include "aqueducts/loader.h"
+
 #include "testing.h"
 
 namespace aqueducts {
@@ -80,8 +81,8 @@ TEST(ModelErrorTest, UnknownFormatTagNamesPathAndLine) {
 }
 
 TEST(ModelErrorTest, UnknownSourceAndDestinationTypes) {
-  Status s = LoadError("sources:\n  - type: kafka\n    name: a\nstages: []\n", Format::kYaml,
-                       "p.yml");
+  Status s =
+      LoadError("sources:\n  - type: kafka\n    name: a\nstages: []\n", Format::kYaml, "p.yml");
   EXPECT_EQ(s.message(),
             "p.yml:2: sources[0].type: unknown source type 'kafka' (expected in_memory, file, "
             "directory, odbc, delta)");
@@ -113,8 +114,9 @@ TEST(ModelErrorTest, BadTypeStringNamesTheField) {
       "sources:\n  - type: directory\n    name: d\n    location: /d\n    format: {type: "
       "parquet}\n    partition_columns: [[year, int33]]\nstages: []\n",
       Format::kYaml, "p.yml");
-  ExpectContains(s, "sources[0].partition_columns[0][1]: Invalid data type in partition "
-                    "column: Unknown data type: int33");
+  ExpectContains(s,
+                 "sources[0].partition_columns[0][1]: Invalid data type in partition "
+                 "column: Unknown data type: int33");
 }
 
 TEST(ModelErrorTest, MissingRequiredFieldNamesPathAndLine) {
@@ -151,8 +153,7 @@ TEST(ModelErrorTest, WrongValueShapes) {
   s = LoadError("sources: []\nstages: [[{name: s, query: q, show: many}]]\n", Format::kYaml,
                 "p.yml");
   ExpectContains(s, "stages[0][0].show: expected an integer, got 'many'");
-  s = LoadError("sources: []\nstages: [[{name: s, query: q, show: -2}]]\n", Format::kYaml,
-                "p.yml");
+  s = LoadError("sources: []\nstages: [[{name: s, query: q, show: -2}]]\n", Format::kYaml, "p.yml");
   ExpectContains(s, "stages[0][0].show: expected a non-negative integer");
   s = LoadError("sources: []\nstages: [[{name: s, query: q, explain: maybe}]]\n", Format::kYaml,
                 "p.yml");

@@ -1,10 +1,10 @@
 // Spec 9.1 acceptance (backwards compatibility, defaults, round trip) and every field and alias.
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "aqueducts/loader.h"
+
 #include "testing.h"
 
 // g++ 12 flags std::optional<Destination> moved out of a Result as maybe-uninitialized (a false

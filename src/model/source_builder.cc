@@ -45,8 +45,7 @@ Result<SourceFileType> ReadFormat(const TreeReader& reader, const Node& node,
   return ReadSourceFileType(reader, *format, format_path);
 }
 
-Result<Source> ReadFileSource(const TreeReader& reader, const Node& node,
-                              const std::string& path) {
+Result<Source> ReadFileSource(const TreeReader& reader, const Node& node, const std::string& path) {
   FileSource source;
   AQ_RETURN_IF_ERROR(reader.RequiredString(node, {"name"}, path, &source.name));
   AQ_ASSIGN_OR_RETURN(source.format, ReadFormat(reader, node, path));
@@ -56,8 +55,7 @@ Result<Source> ReadFileSource(const TreeReader& reader, const Node& node,
   return Source(std::in_place_type<decltype(source)>, std::move(source));
 }
 
-Result<Source> ReadDirSource(const TreeReader& reader, const Node& node,
-                             const std::string& path) {
+Result<Source> ReadDirSource(const TreeReader& reader, const Node& node, const std::string& path) {
   DirSource source;
   AQ_RETURN_IF_ERROR(reader.RequiredString(node, {"name"}, path, &source.name));
   AQ_ASSIGN_OR_RETURN(source.format, ReadFormat(reader, node, path));
@@ -78,14 +76,13 @@ Result<Source> ReadDirSource(const TreeReader& reader, const Node& node,
   return Source(std::in_place_type<decltype(source)>, std::move(source));
 }
 
-Result<Source> ReadOdbcSource(const TreeReader& reader, const Node& node,
-                              const std::string& path) {
+Result<Source> ReadOdbcSource(const TreeReader& reader, const Node& node, const std::string& path) {
   OdbcSource source;
   AQ_RETURN_IF_ERROR(reader.RequiredString(node, {"name"}, path, &source.name));
   AQ_RETURN_IF_ERROR(
       reader.RequiredString(node, {"load_query", "query"}, path, &source.load_query));
-  AQ_RETURN_IF_ERROR(reader.RequiredString(node, {"connection_string"}, path,
-                                           &source.connection_string));
+  AQ_RETURN_IF_ERROR(
+      reader.RequiredString(node, {"connection_string"}, path, &source.connection_string));
   return Source(std::in_place_type<decltype(source)>, std::move(source));
 }
 
@@ -109,10 +106,10 @@ Result<Source> ReadDeltaSource(const TreeReader& reader, const Node& node,
 Result<Source> ReadSource(const TreeReader& reader, const Node& node, const std::string& path) {
   AQ_RETURN_IF_ERROR(reader.ExpectMap(node, path));
   static const std::vector<std::pair<std::string, std::string>> kTags = {
-      {"in_memory", "in_memory"}, {"memory", "in_memory"}, {"InMemory", "in_memory"},
-      {"file", "file"},           {"File", "file"},        {"directory", "directory"},
+      {"in_memory", "in_memory"}, {"memory", "in_memory"},    {"InMemory", "in_memory"},
+      {"file", "file"},           {"File", "file"},           {"directory", "directory"},
       {"dir", "directory"},       {"Directory", "directory"}, {"odbc", "odbc"},
-      {"database", "odbc"},       {"Odbc", "odbc"},        {"delta", "delta"},
+      {"database", "odbc"},       {"Odbc", "odbc"},           {"delta", "delta"},
       {"Delta", "delta"}};
   AQ_ASSIGN_OR_RETURN(std::string tag, reader.Tag(node, "type", path, kTags, "source type"));
   if (tag == "in_memory") {
@@ -120,9 +117,12 @@ Result<Source> ReadSource(const TreeReader& reader, const Node& node, const std:
     AQ_RETURN_IF_ERROR(reader.RequiredString(node, {"name"}, path, &source.name));
     return Source(std::in_place_type<decltype(source)>, std::move(source));
   }
-  if (tag == "file") return ReadFileSource(reader, node, path);
-  if (tag == "directory") return ReadDirSource(reader, node, path);
-  if (tag == "odbc") return ReadOdbcSource(reader, node, path);
+  if (tag == "file")
+    return ReadFileSource(reader, node, path);
+  if (tag == "directory")
+    return ReadDirSource(reader, node, path);
+  if (tag == "odbc")
+    return ReadOdbcSource(reader, node, path);
   return ReadDeltaSource(reader, node, path);
 }
 

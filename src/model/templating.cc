@@ -11,14 +11,17 @@ namespace aqueducts {
 namespace model_internal {
 namespace {
 
-bool IsNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool IsNameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 // Add every `${name}` of `text` to `out`.
 void CollectNames(std::string_view text, std::set<std::string>* out) {
   size_t pos = 0;
   while ((pos = text.find("${", pos)) != std::string_view::npos) {
     size_t end = pos + 2;
-    while (end < text.size() && IsNameChar(text[end])) ++end;
+    while (end < text.size() && IsNameChar(text[end]))
+      ++end;
     if (end > pos + 2 && end < text.size() && text[end] == '}') {
       out->insert(std::string(text.substr(pos + 2, end - pos - 2)));
     }
@@ -41,8 +44,8 @@ std::string_view StripComment(std::string_view line) {
       continue;
     }
     char prev = i == 0 ? ' ' : line[i - 1];
-    bool boundary = std::isspace(static_cast<unsigned char>(prev)) || prev == '[' ||
-                    prev == '{' || prev == ',' || prev == ':' || prev == '=';
+    bool boundary = std::isspace(static_cast<unsigned char>(prev)) || prev == '[' || prev == '{' ||
+                    prev == ',' || prev == ':' || prev == '=';
     if ((c == '"' || c == '\'') && boundary) {
       quote = c;
     } else if (c == '#' && std::isspace(static_cast<unsigned char>(prev))) {
@@ -53,8 +56,10 @@ std::string_view StripComment(std::string_view line) {
 }
 
 void CollectFromTree(const Node& node, std::set<std::string>* out) {
-  if (node.IsScalar()) CollectNames(node.scalar, out);
-  for (const Node& item : node.items) CollectFromTree(item, out);
+  if (node.IsScalar())
+    CollectNames(node.scalar, out);
+  for (const Node& item : node.items)
+    CollectFromTree(item, out);
   for (const auto& [key, value] : node.entries) {
     CollectNames(key, out);
     CollectFromTree(value, out);
@@ -96,11 +101,12 @@ std::set<std::string> MissingInTree(const Node& tree) {
 
 Status MissingParamsError(const std::set<std::string>& missing, const std::string& where) {
   std::string example;
-  for (const std::string& name : missing) example += " -p " + name + "=<value>";
+  for (const std::string& name : missing)
+    example += " -p " + name + "=<value>";
   return Status(StatusCode::kTemplateError,
-                (where.empty() ? "" : where + ": ") + "Missing template parameters: " +
-                    JoinComma(missing) + ". Pass a value for each with -p key=value, e.g." +
-                    example,
+                (where.empty() ? "" : where + ": ") +
+                    "Missing template parameters: " + JoinComma(missing) +
+                    ". Pass a value for each with -p key=value, e.g." + example,
                 "aqueducts::template::missing_params");
 }
 
@@ -111,9 +117,12 @@ Result<Format> FormatFromPath(const std::string& path) {
   std::string file = slash == std::string::npos ? path : path.substr(slash + 1);
   size_t dot = file.rfind('.');
   std::string ext = dot == std::string::npos ? "unknown_ext" : file.substr(dot + 1);
-  if (ext == "yml" || ext == "yaml") return Format::kYaml;
-  if (ext == "json") return Format::kJson;
-  if (ext == "toml") return Format::kToml;
+  if (ext == "yml" || ext == "yaml")
+    return Format::kYaml;
+  if (ext == "json")
+    return Format::kJson;
+  if (ext == "toml")
+    return Format::kToml;
   return Status::Unsupported("Unsupported configuration format: '" + ext + "' (file '" + path +
                                  "'; expected .yml, .yaml, .json or .toml)",
                              "aqueducts::template::unknown_format");
@@ -122,7 +131,8 @@ Result<Format> FormatFromPath(const std::string& path) {
 Result<std::string> SubstituteParams(const std::string& text, const Params& params) {
   std::string out = model_internal::ReplaceParams(text, params);
   std::set<std::string> missing = model_internal::MissingInText(out);
-  if (!missing.empty()) return model_internal::MissingParamsError(missing, "");
+  if (!missing.empty())
+    return model_internal::MissingParamsError(missing, "");
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "aqueducts/loader.h"
+
 #include "model/tree.h"
 
 namespace aqueducts::model_internal {

@@ -1,9 +1,9 @@
 #include "model/tree.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <sstream>
+
 #include <toml++/toml.h>
+#include <yaml-cpp/yaml.h>
 
 namespace aqueducts::model_internal {
 namespace {
@@ -23,7 +23,8 @@ Node FromYaml(const YAML::Node& yaml) {
       break;
     case YAML::NodeType::Sequence:
       node.kind = Node::Kind::kSequence;
-      for (const YAML::Node& item : yaml) node.items.push_back(FromYaml(item));
+      for (const YAML::Node& item : yaml)
+        node.items.push_back(FromYaml(item));
       break;
     case YAML::NodeType::Map:
       node.kind = Node::Kind::kMap;
@@ -72,7 +73,8 @@ Node FromToml(const toml::node& toml) {
     }
   } else if (const toml::array* array = toml.as_array()) {
     node.kind = Node::Kind::kSequence;
-    for (const toml::node& item : *array) node.items.push_back(FromToml(item));
+    for (const toml::node& item : *array)
+      node.items.push_back(FromToml(item));
   } else if (auto s = toml.value<std::string>(); s && toml.is_string()) {
     node.scalar_type = Node::ScalarType::kString;
     node.scalar = *s;
@@ -123,16 +125,20 @@ Result<Node> ReadTomlTree(const std::string& text, const std::string& display_na
 
 const Node* Node::Find(const std::string& key) const {
   for (const auto& [name, value] : entries) {
-    if (name == key) return &value;
+    if (name == key)
+      return &value;
   }
   return nullptr;
 }
 
 const char* ParseErrorId(Format format) {
   switch (format) {
-    case Format::kYaml: return "aqueducts::template::yaml_parse_error";
-    case Format::kJson: return "aqueducts::template::json_parse_error";
-    case Format::kToml: return "aqueducts::template::toml_parse_error";
+    case Format::kYaml:
+      return "aqueducts::template::yaml_parse_error";
+    case Format::kJson:
+      return "aqueducts::template::json_parse_error";
+    case Format::kToml:
+      return "aqueducts::template::toml_parse_error";
   }
   return "aqueducts::template::yaml_parse_error";
 }
@@ -143,16 +149,21 @@ Status SyntaxError(Format format, const std::string& display_name, int line, int
                      : format == Format::kJson ? "JSON parsing error"
                                                : "TOML parsing error";
   std::string where = display_name;
-  if (line > 0) where += ":" + std::to_string(line);
-  if (line > 0 && column > 0) where += ":" + std::to_string(column);
+  if (line > 0)
+    where += ":" + std::to_string(line);
+  if (line > 0 && column > 0)
+    where += ":" + std::to_string(column);
   return Status::ParseError(where + ": " + what + ": " + detail, ParseErrorId(format));
 }
 
 Result<Node> ReadTree(const std::string& text, Format format, const std::string& display_name) {
   switch (format) {
-    case Format::kYaml: return ReadYamlTree(text, display_name);
-    case Format::kJson: return ReadJsonTree(text, display_name);
-    case Format::kToml: return ReadTomlTree(text, display_name);
+    case Format::kYaml:
+      return ReadYamlTree(text, display_name);
+    case Format::kJson:
+      return ReadJsonTree(text, display_name);
+    case Format::kToml:
+      return ReadTomlTree(text, display_name);
   }
   return Status::Internal("unknown format");
 }

@@ -18,9 +18,9 @@ struct Node {
 
   Kind kind = Kind::kNull;
   ScalarType scalar_type = ScalarType::kPlain;
-  std::string scalar;  ///< the text of a scalar (booleans as "true"/"false")
-  int line = 0;        ///< 1-based; 0 when unknown
-  std::vector<Node> items;                           ///< kSequence
+  std::string scalar;       ///< the text of a scalar (booleans as "true"/"false")
+  int line = 0;             ///< 1-based; 0 when unknown
+  std::vector<Node> items;  ///< kSequence
   std::vector<std::pair<std::string, Node>> entries;  ///< kMap, in document order
 
   bool IsNull() const { return kind == Kind::kNull; }

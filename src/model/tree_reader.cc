@@ -10,10 +10,14 @@ namespace {
 
 const char* KindName(const Node& node) {
   switch (node.kind) {
-    case Node::Kind::kNull: return "null";
-    case Node::Kind::kScalar: return "a scalar";
-    case Node::Kind::kSequence: return "a list";
-    case Node::Kind::kMap: return "a mapping";
+    case Node::Kind::kNull:
+      return "null";
+    case Node::Kind::kScalar:
+      return "a scalar";
+    case Node::Kind::kSequence:
+      return "a list";
+    case Node::Kind::kMap:
+      return "a mapping";
   }
   return "?";
 }
@@ -23,8 +27,10 @@ const char* KindName(const Node& node) {
 Status TreeReader::Error(const Node& at, const std::string& path,
                          const std::string& message) const {
   std::string where = display_name_;
-  if (at.line > 0) where += ":" + std::to_string(at.line);
-  if (!path.empty()) where += ": " + path;
+  if (at.line > 0)
+    where += ":" + std::to_string(at.line);
+  if (!path.empty())
+    where += ": " + path;
   return Status::ParseError(where + ": " + message, ParseErrorId(format_));
 }
 
@@ -33,7 +39,8 @@ const Node* TreeReader::Find(const Node& map, Keys keys, const std::string& path
   for (const char* key : keys) {
     const Node* value = map.Find(key);
     if (value != nullptr && !value->IsNull()) {
-      if (path_out != nullptr) *path_out = path.empty() ? key : path + "." + key;
+      if (path_out != nullptr)
+        *path_out = path.empty() ? key : path + "." + key;
       return value;
     }
   }
@@ -43,7 +50,8 @@ const Node* TreeReader::Find(const Node& map, Keys keys, const std::string& path
 Result<const Node*> TreeReader::Require(const Node& map, Keys keys, const std::string& path,
                                         std::string* path_out) const {
   const Node* value = Find(map, keys, path, path_out);
-  if (value != nullptr) return value;
+  if (value != nullptr)
+    return value;
   std::string key = *keys.begin();
   std::string full = path.empty() ? key : path + "." + key;
   std::string message = "missing required field '" + key + "'";
@@ -55,25 +63,30 @@ Result<const Node*> TreeReader::Require(const Node& map, Keys keys, const std::s
 }
 
 Status TreeReader::ExpectMap(const Node& node, const std::string& path) const {
-  if (node.IsMap()) return Status::OK();
+  if (node.IsMap())
+    return Status::OK();
   return Error(node, path, std::string("expected a mapping, got ") + KindName(node));
 }
 
 Status TreeReader::ExpectSequence(const Node& node, const std::string& path) const {
-  if (node.IsSequence()) return Status::OK();
+  if (node.IsSequence())
+    return Status::OK();
   return Error(node, path, std::string("expected a list, got ") + KindName(node));
 }
 
 Result<std::string> TreeReader::String(const Node& node, const std::string& path) const {
-  if (node.IsScalar()) return node.scalar;
+  if (node.IsScalar())
+    return node.scalar;
   return Error(node, path, std::string("expected a string, got ") + KindName(node));
 }
 
 Result<bool> TreeReader::Bool(const Node& node, const std::string& path) const {
   if (node.IsScalar()) {
     const std::string& s = node.scalar;
-    if (s == "true" || s == "True" || s == "TRUE") return true;
-    if (s == "false" || s == "False" || s == "FALSE") return false;
+    if (s == "true" || s == "True" || s == "TRUE")
+      return true;
+    if (s == "false" || s == "False" || s == "FALSE")
+      return false;
   }
   return Error(node, path,
                "expected a boolean (true or false), got " +
@@ -84,10 +97,12 @@ Result<int64_t> TreeReader::Int(const Node& node, const std::string& path) const
   // YAML scalars arrive as text, so numeric strings are accepted whatever the format.
   if (node.IsScalar() && node.scalar_type != Node::ScalarType::kBool) {
     std::string_view text = Trim(node.scalar);
-    if (!text.empty() && text[0] == '+') text.remove_prefix(1);
+    if (!text.empty() && text[0] == '+')
+      text.remove_prefix(1);
     int64_t value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) return value;
+    if (!text.empty() && ec == std::errc() && end == text.data() + text.size())
+      return value;
   }
   return Error(node, path,
                "expected an integer, got " +
@@ -105,8 +120,7 @@ Result<uint64_t> TreeReader::UInt(const Node& node, const std::string& path) con
 Result<char> TreeReader::Char(const Node& node, const std::string& path) const {
   AQ_ASSIGN_OR_RETURN(std::string text, String(node, path));
   if (text.size() != 1) {
-    return Error(node, path,
-                 "expected exactly one character (one byte), got '" + text + "'");
+    return Error(node, path, "expected exactly one character (one byte), got '" + text + "'");
   }
   return text[0];
 }
@@ -120,7 +134,8 @@ Result<DataType> TreeReader::Type(const Node& node, const std::string& path,
                                   const char* context) const {
   AQ_ASSIGN_OR_RETURN(std::string text, String(node, path));
   Result<DataType> type = ParseDataType(text);
-  if (!type.ok()) return Error(node, path, context + type.status().message());
+  if (!type.ok())
+    return Error(node, path, context + type.status().message());
   return type;
 }
 
@@ -156,8 +171,8 @@ Result<std::vector<Field>> TreeReader::Schema(const Node& node, const std::strin
     Field field;
     AQ_RETURN_IF_ERROR(RequiredString(item, {"name"}, item_path, &field.name));
     std::string type_path;
-    AQ_ASSIGN_OR_RETURN(const Node* type, Require(item, {"data_type", "type"}, item_path,
-                                                  &type_path));
+    AQ_ASSIGN_OR_RETURN(const Node* type,
+                        Require(item, {"data_type", "type"}, item_path, &type_path));
     AQ_ASSIGN_OR_RETURN(field.data_type, Type(*type, type_path, "Invalid data type: "));
     AQ_RETURN_IF_ERROR(OptionalBool(item, {"nullable"}, item_path, &field.nullable));
     AQ_RETURN_IF_ERROR(OptionalString(item, {"description"}, item_path, &field.description));
@@ -186,7 +201,8 @@ Status TreeReader::OptionalString(const Node& map, Keys keys, const std::string&
                                   std::optional<std::string>* out) const {
   std::string field_path;
   const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr) return Status::OK();
+  if (node == nullptr)
+    return Status::OK();
   AQ_ASSIGN_OR_RETURN(*out, String(*node, field_path));
   return Status::OK();
 }
@@ -195,7 +211,8 @@ Status TreeReader::OptionalBool(const Node& map, Keys keys, const std::string& p
                                 bool* out) const {
   std::string field_path;
   const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr) return Status::OK();
+  if (node == nullptr)
+    return Status::OK();
   AQ_ASSIGN_OR_RETURN(*out, Bool(*node, field_path));
   return Status::OK();
 }
@@ -204,7 +221,8 @@ Status TreeReader::OptionalChar(const Node& map, Keys keys, const std::string& p
                                 char* out) const {
   std::string field_path;
   const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr) return Status::OK();
+  if (node == nullptr)
+    return Status::OK();
   AQ_ASSIGN_OR_RETURN(*out, Char(*node, field_path));
   return Status::OK();
 }
@@ -213,7 +231,8 @@ Status TreeReader::OptionalStringMap(const Node& map, Keys keys, const std::stri
                                      std::map<std::string, std::string>* out) const {
   std::string field_path;
   const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr) return Status::OK();
+  if (node == nullptr)
+    return Status::OK();
   AQ_ASSIGN_OR_RETURN(*out, StringMap(*node, field_path));
   return Status::OK();
 }
@@ -222,7 +241,8 @@ Status TreeReader::OptionalStringList(const Node& map, Keys keys, const std::str
                                       std::vector<std::string>* out) const {
   std::string field_path;
   const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr) return Status::OK();
+  if (node == nullptr)
+    return Status::OK();
   AQ_ASSIGN_OR_RETURN(*out, StringList(*node, field_path));
   return Status::OK();
 }
@@ -231,7 +251,8 @@ Status TreeReader::OptionalSchema(const Node& map, Keys keys, const std::string&
                                   std::vector<Field>* out) const {
   std::string field_path;
   const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr) return Status::OK();
+  if (node == nullptr)
+    return Status::OK();
   AQ_ASSIGN_OR_RETURN(*out, Schema(*node, field_path));
   return Status::OK();
 }
@@ -244,12 +265,14 @@ Result<std::string> TreeReader::Tag(const Node& map, const char* key, const std:
   AQ_ASSIGN_OR_RETURN(std::string tag, String(*node, tag_path));
   std::vector<std::string> canonical;
   for (const auto& [spelling, name] : tags) {
-    if (spelling == tag) return name;
-    if (canonical.empty() || canonical.back() != name) canonical.push_back(name);
+    if (spelling == tag)
+      return name;
+    if (canonical.empty() || canonical.back() != name)
+      canonical.push_back(name);
   }
-  return Error(*node, tag_path,
-               std::string("unknown ") + what + " '" + tag + "' (expected " +
-                   JoinComma(canonical) + ")");
+  return Error(
+      *node, tag_path,
+      std::string("unknown ") + what + " '" + tag + "' (expected " + JoinComma(canonical) + ")");
 }
 
 }  // namespace aqueducts::model_internal
