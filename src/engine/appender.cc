@@ -12,7 +12,7 @@ namespace aqueducts::engine {
 struct TableAppender::Impl {
   duckdb::Connection* conn = nullptr;
   std::string table;
-  std::vector<duckdb::LogicalType> types;
+  duckdb::vector<duckdb::LogicalType> types;
   std::unique_ptr<duckdb::Appender> appender;
   duckdb::DataChunk chunk;
 };

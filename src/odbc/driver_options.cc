@@ -1,0 +1,64 @@
+#include "odbc/driver_options.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace aqueducts::odbc {
+
+namespace {
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+}  // namespace
+
+std::string ConnectionAttribute(const std::string& connection_string, const std::string& key) {
+  const std::string wanted = Lower(key);
+  size_t i = 0;
+  while (i < connection_string.size()) {
+    const size_t eq = connection_string.find('=', i);
+    if (eq == std::string::npos) {
+      break;
+    }
+    std::string name = connection_string.substr(i, eq - i);
+    name.erase(0, name.find_first_not_of(" \t;"));
+    name.erase(name.find_last_not_of(" \t") + 1);
+    size_t end = eq + 1;
+    if (end < connection_string.size() && connection_string[end] == '{') {
+      end = connection_string.find('}', end);
+      end = end == std::string::npos ? connection_string.size() : end + 1;
+    }
+    end = std::min(connection_string.find(';', end), connection_string.size());
+    if (Lower(name) == wanted) {
+      return connection_string.substr(eq + 1, end - eq - 1);
+    }
+    i = end + 1;
+  }
+  return "";
+}
+
+std::string TuneForStreaming(const std::string& connection_string) {
+  const std::string driver = Lower(ConnectionAttribute(connection_string, "Driver"));
+  if (driver.find("postgres") == std::string::npos && driver.find("psqlodbc") == std::string::npos) {
+    return connection_string;
+  }
+  std::string out = connection_string;
+  if (!out.empty() && out.back() != ';') {
+    out += ';';
+  }
+  if (ConnectionAttribute(out, "UseDeclareFetch").empty()) {
+    out += "UseDeclareFetch=1;";
+    if (ConnectionAttribute(out, "Fetch").empty()) {
+      out += "Fetch=10000;";
+    }
+  }
+  if (ConnectionAttribute(out, "BoolsAsChar").empty()) {
+    out += "BoolsAsChar=0;";
+  }
+  return out;
+}
+
+}  // namespace aqueducts::odbc

@@ -1,0 +1,18 @@
+#pragma once
+
+// Driver-specific connection attributes that make reads stream and types map faithfully.
+
+#include <string>
+
+namespace aqueducts::odbc {
+
+/// For the PostgreSQL driver (a Driver= attribute naming PostgreSQL or psqlodbc), add
+/// UseDeclareFetch=1;Fetch=10000 (psqlODBC otherwise buffers the whole result in client
+/// memory) and BoolsAsChar=0 (booleans as SQL_BIT rather than text), unless the connection
+/// string sets them itself. Other connection strings are returned unchanged.
+std::string TuneForStreaming(const std::string& connection_string);
+
+/// The value of attribute `key` (case-insensitive), braces kept; empty if absent.
+std::string ConnectionAttribute(const std::string& connection_string, const std::string& key);
+
+}  // namespace aqueducts::odbc

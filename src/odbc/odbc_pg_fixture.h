@@ -1,0 +1,74 @@
+#pragma once
+
+// Test-only: a gtest fixture sharing one PostgreSQL server (pg_test_server.h) per test process.
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "aqueducts/run.h"
+#include "engine/session.h"
+#include "odbc/pg_test_server.h"
+#include "testing.h"
+
+namespace aqueducts::odbc::testing {
+
+class OdbcPgTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string fixtures = aqueducts::testing::FixturesDir() + "/aqueducts-examples";
+    auto server = PgTestServer::Start(fixtures + "/odbc/init.sql", fixtures + "/examples");
+    if (!server.ok()) {
+      start_error_ = new std::string(server.status().ToString());
+      return;
+    }
+    server_ = std::move(server).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(server_, nullptr) << "PostgreSQL test server did not start: "
+                                << (start_error_ ? *start_error_ : "");
+    auto session = engine::Session::Open(Database::Options{});
+    ASSERT_TRUE(session.ok()) << session.status().ToString();
+    session_ = std::move(session).value();
+  }
+
+  /// psql output of `sql` without the trailing newline ("" on error, with a test failure).
+  std::string Pg(const std::string& sql) {
+    auto out = server_->Psql(sql);
+    EXPECT_TRUE(out.ok()) << sql << ": " << out.status().ToString();
+    std::string text = out.ok() ? *out : "";
+    while (!text.empty() && text.back() == '\n') {
+      text.pop_back();
+    }
+    return text;
+  }
+
+  /// First value of a DuckDB query ("<null>" for NULL).
+  std::string Duck(const std::string& sql) {
+    auto rows = session_->main().Query(sql);
+    EXPECT_TRUE(rows.ok()) << sql << ": " << rows.status().ToString();
+    if (!rows.ok() || rows->rows.empty()) {
+      return "<no rows>";
+    }
+    return rows->rows[0][0] ? *rows->rows[0][0] : "<null>";
+  }
+
+  std::string Conn(const std::string& password = "postgres") const {
+    return server_->ConnectionString(password);
+  }
+
+  static PgTestServer* server_;
+  static std::string* start_error_;
+  std::unique_ptr<engine::Session> session_;
+};
+
+inline PgTestServer* OdbcPgTest::server_ = nullptr;
+inline std::string* OdbcPgTest::start_error_ = nullptr;
+
+}  // namespace aqueducts::odbc::testing
