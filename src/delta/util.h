@@ -1,0 +1,49 @@
+#pragma once
+
+// Small engine-free helpers for the Delta module: paths, encodings, files, ids.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aqueducts/status.h"
+
+namespace aqueducts::delta {
+
+/// Decode %XX sequences once (RFC 2396 URI path); other characters are kept as they are.
+std::string PercentDecode(std::string_view text);
+/// URI-encode a relative path for the log: every byte outside [A-Za-z0-9-._~/=] becomes %XX.
+std::string PercentEncodePath(std::string_view path);
+/// Hive-escape one partition value for a directory name (delta-kernel-java rules).
+std::string HiveEscape(std::string_view value);
+
+/// "00000000000000000012" for 12.
+std::string ZeroPadVersion(int64_t version);
+/// A random RFC 4122 version-4 UUID in lower-case text.
+std::string NewUuid();
+/// Milliseconds since the Unix epoch, now.
+int64_t NowMillis();
+
+/// The whole content of a file.
+Result<std::string> ReadWholeFile(const std::string& path);
+/// File names (not paths) in a directory; NotFound when it does not exist.
+Result<std::vector<std::string>> ListDirectory(const std::string& dir);
+bool PathExists(const std::string& path);
+/// Modification time in ms; -1 when the file does not exist.
+int64_t FileMtimeMillis(const std::string& path);
+int64_t FileSize(const std::string& path);
+/// mkdir -p.
+Status MakeDirs(const std::string& dir);
+/// Write `data` to a new temp file beside `target`, fsync it and link it to `target` only if
+/// `target` does not exist yet. Returns false (and no error) when `target` already exists.
+Result<bool> WriteFileIfAbsent(const std::string& target, const std::string& data);
+/// Write `data` to a temp file and rename it over `target` (atomic replace).
+Status WriteFileReplace(const std::string& target, const std::string& data);
+
+/// Parse an RFC 3339 / ISO-8601 date-time (or "YYYY-MM-DD HH:MM:SS[.f]", read as UTC) into
+/// microseconds since the epoch.
+std::optional<int64_t> ParseTimestampMicros(std::string_view text);
+
+}  // namespace aqueducts::delta
