@@ -27,6 +27,9 @@ std::string ConnectionAttribute(const std::string& connection_string, const std:
     name.erase(0, name.find_first_not_of(" \t;"));
     name.erase(name.find_last_not_of(" \t") + 1);
     size_t end = eq + 1;
+    while (end < connection_string.size() && connection_string[end] == ' ') {
+      ++end;
+    }
     if (end < connection_string.size() && connection_string[end] == '{') {
       end = connection_string.find('}', end);
       end = end == std::string::npos ? connection_string.size() : end + 1;
