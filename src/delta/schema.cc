@@ -23,6 +23,7 @@ bool NeedsRename(const json& type) {
   std::string kind = type.value("type", "");
   if (kind == "struct") return true;
   if (kind == "array") return NeedsRename(type["elementType"]);
+  if (kind == "map") return NeedsRename(type["keyType"]) || NeedsRename(type["valueType"]);
   return false;
 }
 
@@ -46,6 +47,13 @@ Result<std::string> RenameExpr(const std::string& expr, const json& type, int de
     std::string var = "x" + std::to_string(depth);
     AQ_ASSIGN_OR_RETURN(std::string inner, RenameExpr(var, type["elementType"], depth + 1));
     return "list_transform(" + expr + ", " + var + " -> " + inner + ")";
+  }
+  if (kind == "map" && NeedsRename(type)) {
+    std::string var = "m" + std::to_string(depth);
+    AQ_ASSIGN_OR_RETURN(std::string key, RenameExpr(var + ".key", type["keyType"], depth + 1));
+    AQ_ASSIGN_OR_RETURN(std::string value, RenameExpr(var + ".value", type["valueType"], depth + 1));
+    return "CASE WHEN " + expr + " IS NULL THEN NULL ELSE map_from_entries(list_transform(map_entries(" +
+           expr + "), " + var + " -> struct_pack(key := " + key + ", value := " + value + "))) END";
   }
   return expr;
 }
