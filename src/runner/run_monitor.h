@@ -1,0 +1,73 @@
+#pragma once
+
+// The watcher of a run: while queries run it reports their progress and DuckDB's spilling, and
+// it carries cancellation to every running connection.
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "aqueducts/progress.h"
+#include "aqueducts/run.h"
+#include "engine/session.h"
+
+namespace aqueducts::runner {
+
+/// \brief Emits events to an optional sink (thread-safe as the sink is).
+class Emitter {
+ public:
+  explicit Emitter(ProgressSink* sink) : sink_(sink) {}
+  void Emit(const ProgressEvent& event) const {
+    if (sink_ != nullptr) {
+      sink_->OnEvent(event);
+    }
+  }
+  void Output(const StageOutput& output) const {
+    if (sink_ != nullptr) {
+      sink_->OnOutput(output);
+    }
+  }
+  ProgressSink* sink() const { return sink_; }
+
+ private:
+  ProgressSink* sink_;
+};
+
+/// \brief A thread polling the connections of the running steps. Thread-safe.
+class RunMonitor {
+ public:
+  /// `cancel` may be null; progress_interval_ms 0 disables kStageProgress (spill and
+  /// cancellation are still watched).
+  RunMonitor(engine::Session& session, const Emitter& emitter, std::shared_ptr<CancelToken> cancel,
+             int progress_interval_ms);
+  ~RunMonitor();
+  RunMonitor(const RunMonitor&) = delete;
+  RunMonitor& operator=(const RunMonitor&) = delete;
+
+  /// Watch `conn` (running step `name`) until Remove.
+  void Add(const std::string& name, engine::Connection* conn);
+  void Remove(engine::Connection* conn);
+  bool cancelled() const { return cancel_ && cancel_->cancelled(); }
+
+ private:
+  void Loop();
+  void InterruptAll();
+  void Report();
+
+  engine::Session& session_;
+  Emitter emitter_;
+  std::shared_ptr<CancelToken> cancel_;
+  int cancel_callback_ = -1;
+  int progress_interval_ms_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::vector<std::pair<std::string, engine::Connection*>> running_;
+  int64_t spilled_bytes_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace aqueducts::runner

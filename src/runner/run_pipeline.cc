@@ -1,0 +1,264 @@
+// RunPipeline (run.h, spec 3.1): sources -> stage groups -> destination, with events.
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "aqueducts/run.h"
+#include "engine/session.h"
+#include "runner/endpoints.h"
+#include "runner/run_monitor.h"
+#include "runner/stage_exec.h"
+#include "runner/stage_plan.h"
+
+namespace aqueducts {
+namespace {
+
+using engine::QuoteIdent;
+using runner::Emitter;
+using runner::RunMonitor;
+using runner::StagePlan;
+using Clock = std::chrono::steady_clock;
+
+int64_t MillisSince(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+ProgressEvent Event(ProgressEvent::Type type, std::string name = {}) {
+  ProgressEvent event;
+  event.type = type;
+  event.name = std::move(name);
+  return event;
+}
+
+/// \brief The state of one run: its session, its objects and what to drop when.
+class PipelineRun {
+ public:
+  PipelineRun(const Aqueduct& aqueduct, const RunOptions& options, ProgressSink* sink)
+      : aqueduct_(aqueduct), options_(options), emitter_(sink) {}
+
+  Status Run();
+
+ private:
+  Status Steps(engine::Session& session);
+  Status RunGroup(engine::Session& session, int position);
+  Status WriteDestination(engine::Session& session, engine::Connection& conn);
+  void Drop(engine::Connection& conn, const std::string& name, bool is_table);
+  void DropAfter(engine::Connection& conn, int position);
+  void Cleanup(engine::Connection& conn);
+
+  const Aqueduct& aqueduct_;
+  const RunOptions& options_;
+  Emitter emitter_;
+  std::vector<std::vector<StagePlan>> plan_;
+  RunMonitor* monitor_ = nullptr;
+  std::vector<std::string> source_views_;
+  std::map<std::string, bool> live_stages_;  // name -> is a table
+};
+
+Status PipelineRun::Run() {
+  auto start = Clock::now();
+  emitter_.Emit(Event(ProgressEvent::Type::kStarted));
+  Status status = ValidateSql(aqueduct_).WithPrefix("", "aqueducts::stage::sql_parse_error");
+  std::unique_ptr<engine::Session> owned;
+  engine::Session* session = nullptr;
+  if (status.ok() && options_.database != nullptr) {
+    session = static_cast<engine::Session*>(options_.database->session());
+  } else if (status.ok()) {
+    auto opened = engine::Session::Open(options_.database_options);
+    status = opened.status();
+    if (opened.ok()) {
+      owned = std::move(opened).value();
+      session = owned.get();
+    }
+  }
+  if (status.ok()) {
+    status = Steps(*session);
+  }
+  if (status.ok()) {
+    ProgressEvent completed = Event(ProgressEvent::Type::kCompleted);
+    completed.duration_ms = MillisSince(start);
+    emitter_.Emit(completed);
+    return status;
+  }
+  bool cancelled = status.code() == StatusCode::kCancelled ||
+                   (options_.cancel && options_.cancel->cancelled());
+  if (cancelled && status.code() != StatusCode::kCancelled) {
+    status = Status::Cancelled("execution cancelled (" + status.message() + ")");
+  }
+  ProgressEvent failed = Event(cancelled ? ProgressEvent::Type::kCancelled
+                                         : ProgressEvent::Type::kFailed);
+  failed.message = status.message();
+  failed.duration_ms = MillisSince(start);
+  emitter_.Emit(failed);
+  return status;
+}
+
+Status PipelineRun::Steps(engine::Session& session) {
+  plan_ = runner::PlanStages(aqueduct_);
+  AQ_ASSIGN_OR_RETURN(auto control, session.Connect());
+  RunMonitor monitor(session, emitter_, options_.cancel, options_.progress_interval_ms);
+  monitor_ = &monitor;
+  Status status = [&]() -> Status {
+    if (aqueduct_.destination) {
+      monitor.Add(DestinationName(*aqueduct_.destination), control.get());
+      Status prepared = runner::PrepareDestination(session, *control, *aqueduct_.destination);
+      monitor.Remove(control.get());
+      AQ_RETURN_IF_ERROR(prepared);
+    }
+    for (const auto& source : aqueduct_.sources) {
+      if (monitor.cancelled()) {
+        return Status::Cancelled();
+      }
+      monitor.Add(SourceName(source), control.get());
+      Status registered = runner::RegisterSource(session, *control, source);
+      monitor.Remove(control.get());
+      AQ_RETURN_IF_ERROR(registered);
+      if (std::holds_alternative<FileSource>(source) || std::holds_alternative<DirSource>(source)) {
+        source_views_.push_back(SourceName(source));
+      }
+      emitter_.Emit(Event(ProgressEvent::Type::kSourceRegistered, SourceName(source)));
+    }
+    for (int p = 0; p < static_cast<int>(aqueduct_.stages.size()); p++) {
+      AQ_RETURN_IF_ERROR(RunGroup(session, p));
+      DropAfter(*control, p);
+    }
+    return WriteDestination(session, *control);
+  }();
+  // On the caller's database, leave only the documented results (spec 9.2).
+  if (options_.database != nullptr) {
+    Cleanup(*control);
+  }
+  monitor_ = nullptr;
+  return status;
+}
+
+Status PipelineRun::RunGroup(engine::Session& session, int position) {
+  if (monitor_->cancelled()) {
+    return Status::Cancelled();
+  }
+  const auto& group = aqueduct_.stages[position];
+  std::vector<std::unique_ptr<engine::Connection>> conns;
+  for (size_t s = 0; s < group.size(); s++) {
+    AQ_ASSIGN_OR_RETURN(auto conn, session.Connect());
+    conns.push_back(std::move(conn));
+  }
+  std::vector<Status> results(group.size());
+  auto run_one = [&](size_t s) {
+    try {
+      monitor_->Add(group[s].name, conns[s].get());
+      results[s] = runner::ExecuteStage(*conns[s], group[s], plan_[position][s], emitter_);
+      monitor_->Remove(conns[s].get());
+    } catch (const std::exception& e) {
+      monitor_->Remove(conns[s].get());
+      results[s] = Status::Internal("stage '" + group[s].name + "' failed: " + e.what());
+    }
+  };
+  // Spec 3.1: the stages of one group run in parallel, each on its own connection.
+  std::vector<std::thread> threads;
+  for (size_t s = 1; s < group.size(); s++) {
+    threads.emplace_back(run_one, s);
+  }
+  if (!group.empty()) {
+    run_one(0);
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  for (size_t s = 0; s < group.size(); s++) {
+    if (results[s].ok()) {
+      live_stages_[group[s].name] = plan_[position][s].materialise;
+    }
+  }
+  for (const auto& result : results) {
+    AQ_RETURN_IF_ERROR(result);
+  }
+  return Status::OK();
+}
+
+Status PipelineRun::WriteDestination(engine::Session& session, engine::Connection& conn) {
+  if (!aqueduct_.destination || aqueduct_.stages.empty() || aqueduct_.stages.back().empty()) {
+    ProgressEvent warn = Event(ProgressEvent::Type::kLog, "warn");
+    warn.message = aqueduct_.destination
+                       ? "No stage defined: nothing to write to the destination, skipping write"
+                       : "No destination defined, skipping write";
+    emitter_.Emit(warn);
+    return Status::OK();
+  }
+  if (monitor_->cancelled()) {
+    return Status::Cancelled();
+  }
+  const Destination& destination = *aqueduct_.destination;
+  const std::string& name = DestinationName(destination);
+  const Stage& last = aqueduct_.stages.back().back();
+  auto start = Clock::now();
+  emitter_.Emit(Event(ProgressEvent::Type::kDestinationStarted, name));
+  monitor_->Add(name, &conn);
+  auto stats = runner::WriteDestination(session, conn, destination,
+                                        "SELECT * FROM " + QuoteIdent(last.name),
+                                        emitter_.sink());
+  monitor_->Remove(&conn);
+  AQ_RETURN_IF_ERROR(stats.status());
+  DropAfter(conn, static_cast<int>(aqueduct_.stages.size()));
+  ProgressEvent completed = Event(ProgressEvent::Type::kDestinationCompleted, name);
+  completed.rows = stats->rows;
+  completed.bytes = stats->bytes;
+  completed.duration_ms = MillisSince(start);
+  emitter_.Emit(completed);
+  return Status::OK();
+}
+
+void PipelineRun::Drop(engine::Connection& conn, const std::string& name, bool is_table) {
+  // Best effort: a failed drop only costs memory, never the run's result.
+  (void)conn.Execute(std::string(is_table ? "DROP TABLE IF EXISTS " : "DROP VIEW IF EXISTS ") +
+                     QuoteIdent(name));
+}
+
+void PipelineRun::DropAfter(engine::Connection& conn, int position) {
+  for (size_t p = 0; p < plan_.size(); p++) {
+    for (size_t s = 0; s < plan_[p].size(); s++) {
+      if (plan_[p][s].drop_after != position) {
+        continue;
+      }
+      const std::string& name = aqueduct_.stages[p][s].name;
+      auto it = live_stages_.find(name);
+      if (it != live_stages_.end()) {
+        Drop(conn, name, it->second);
+        live_stages_.erase(it);
+      }
+    }
+  }
+}
+
+void PipelineRun::Cleanup(engine::Connection& conn) {
+  std::map<std::string, bool> keep;
+  for (size_t p = 0; p < plan_.size(); p++) {
+    for (size_t s = 0; s < plan_[p].size(); s++) {
+      if (plan_[p][s].drop_after < 0) {
+        keep[aqueduct_.stages[p][s].name] = true;
+      }
+    }
+  }
+  for (const auto& [name, is_table] : live_stages_) {
+    if (!keep.count(name)) {
+      Drop(conn, name, is_table);
+    }
+  }
+  for (const auto& name : source_views_) {
+    Drop(conn, name, false);
+  }
+}
+
+}  // namespace
+
+Status RunPipeline(const Aqueduct& aqueduct, const RunOptions& options, ProgressSink* sink) {
+  try {
+    PipelineRun run(aqueduct, options, sink);
+    return run.Run();
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("unexpected error while running the pipeline: ") + e.what());
+  }
+}
+
+}  // namespace aqueducts

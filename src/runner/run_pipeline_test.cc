@@ -1,0 +1,275 @@
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "aqueducts/loader.h"
+#include "aqueducts/run.h"
+#include "testing.h"
+
+namespace aqueducts {
+namespace {
+
+namespace fs = std::filesystem;
+using Type = ProgressEvent::Type;
+
+class RunPipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = fs::temp_directory_path() /
+           ("aq_runner_test_" + std::to_string(::getpid()) + "_" + std::to_string(rd()));
+    fs::create_directories(dir_);
+    auto db = Database::Open();
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(db).value();
+    csv_ = Write("test_data.csv",
+                 "id,name,value,active\n1,Alice,100.5,true\n2,Bob,200.0,false\n"
+                 "3,Charlie,300.75,true\n4,Diana,150.25,false\n5,Eve,250.0,true\n");
+    parquet_ = (dir_ / "test_data.parquet").string();
+    AQ_ASSERT_OK(db_->Execute("COPY (SELECT * FROM read_csv('" + csv_ + "')) TO '" + parquet_ +
+                              "' (FORMAT parquet)"));
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+    return (dir_ / name).string();
+  }
+  FileSource Csv(const std::string& name, const std::string& path) {
+    return FileSource{.name = name, .format = {.format = FileFormat::kCsv},
+                      .location = ParseLocation(path)};
+  }
+  std::string One(const std::string& sql) {
+    auto rows = db_->Query(sql);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    return rows.ok() && !rows->rows.empty() && rows->rows[0][0] ? *rows->rows[0][0] : "<none>";
+  }
+  Status Run(const Aqueduct& aq, RecordingSink* sink = nullptr, bool caller_db = true) {
+    RunOptions options;
+    options.database = caller_db ? db_.get() : nullptr;
+    options.progress_interval_ms = 20;
+    return RunPipeline(aq, options, sink);
+  }
+  bool NoTempFiles() {
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      if (entry.path().filename().string().find(".aq-") != std::string::npos) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Database> db_;
+  std::string csv_;
+  std::string parquet_;
+};
+
+TEST_F(RunPipelineTest, CsvToInMemoryDestination) {
+  Aqueduct aq;
+  aq.sources = {Csv("test_data", csv_)};
+  aq.stages = {{{.name = "doubled",
+                 .query = "SELECT id, name, value * 2 as doubled_value, active FROM test_data"}}};
+  aq.destination = InMemoryDestination{"result"};
+  RecordingSink sink;
+  AQ_ASSERT_OK(Run(aq, &sink));
+  EXPECT_EQ(One("SELECT count(*) FROM result"), "5");
+  EXPECT_EQ(One("SELECT doubled_value FROM result WHERE id = 3"), "601.5");
+  // Run objects are gone from the caller's database; only the destination stays.
+  EXPECT_EQ(One("SELECT count(*) FROM duckdb_tables() WHERE NOT internal"), "1");
+  EXPECT_EQ(One("SELECT count(*) FROM duckdb_views() WHERE NOT internal"), "0");
+  auto events = sink.events();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front().type, Type::kStarted);
+  EXPECT_EQ(events.back().type, Type::kCompleted);
+  bool registered = false, written = false;
+  for (const auto& e : events) {
+    registered |= e.type == Type::kSourceRegistered && e.name == "test_data";
+    written |= e.type == Type::kDestinationCompleted && e.rows == 5;
+  }
+  EXPECT_TRUE(registered);
+  EXPECT_TRUE(written);
+  // The name is now taken: a second run must refuse it before reading anything.
+  Status again = Run(aq);
+  EXPECT_FALSE(again.ok());
+  EXPECT_NE(again.message().find("in-memory destination 'result'"), std::string::npos);
+}
+
+TEST_F(RunPipelineTest, ParquetToCsvFile) {
+  Aqueduct aq;
+  aq.sources = {FileSource{.name = "parquet_data", .format = {.format = FileFormat::kParquet},
+                           .location = ParseLocation(parquet_)}};
+  aq.stages = {{{.name = "active", .query = "SELECT * FROM parquet_data WHERE active = true"}}};
+  std::string out = (dir_ / "out.csv").string();
+  aq.destination = FileDestination{.name = "csv_out", .location = ParseLocation(out),
+                                   .format = {.format = FileFormat::kCsv}};
+  RecordingSink sink;
+  AQ_ASSERT_OK(Run(aq, &sink, /*caller_db=*/false));
+  std::ifstream in(out);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str().rfind("id,name,value,active\n", 0), 0u) << text.str();
+  EXPECT_NE(text.str().find("true"), std::string::npos);
+  EXPECT_EQ(text.str().find("false"), std::string::npos);
+  for (const auto& e : sink.events()) {
+    if (e.type == Type::kDestinationCompleted) {
+      EXPECT_EQ(e.rows, 3);
+      EXPECT_EQ(e.bytes, static_cast<int64_t>(fs::file_size(out)));
+    }
+  }
+  EXPECT_TRUE(NoTempFiles());
+}
+
+TEST_F(RunPipelineTest, NoDestinationKeepsLastStageQueryable) {
+  Aqueduct aq;
+  aq.sources = {Csv("test_data", csv_)};
+  aq.stages = {{{.name = "mid", .query = "SELECT * FROM test_data"}},
+               {{.name = "final_stage", .query = "SELECT * FROM mid"}}};
+  AQ_ASSERT_OK(Run(aq));
+  EXPECT_EQ(One("SELECT count(*) FROM final_stage"), "5");
+  EXPECT_FALSE(db_->Execute("SELECT * FROM mid").ok());
+  EXPECT_FALSE(db_->Execute("SELECT * FROM test_data").ok());
+}
+
+TEST_F(RunPipelineTest, OutputsInOrder) {
+  Aqueduct aq;
+  aq.sources = {Csv("test_data", csv_)};
+  Stage stage{.name = "s", .query = "SELECT id, name FROM test_data ORDER BY id;", .show = 2,
+              .explain = true, .print_schema = true};
+  Stage all{.name = "all", .query = "SELECT id FROM s", .show = 0};
+  aq.stages = {{stage}, {all}};
+  RecordingSink sink;
+  AQ_ASSERT_OK(Run(aq, &sink));
+  auto outputs = sink.outputs();
+  ASSERT_EQ(outputs.size(), 4u);
+  EXPECT_EQ(outputs[0].kind, OutputKind::kExplain);
+  EXPECT_NE(outputs[0].text.find("READ_CSV"), std::string::npos) << outputs[0].text;
+  EXPECT_EQ(outputs[1].kind, OutputKind::kShowLimit);
+  EXPECT_EQ(outputs[1].text,
+            "+----+-------+\n| id | name  |\n+----+-------+\n| 1  | Alice |\n| 2  | Bob   |\n"
+            "+----+-------+\n");
+  EXPECT_EQ(outputs[2].kind, OutputKind::kPrintSchema);
+  EXPECT_EQ(outputs[2].text, "id: BIGINT (nullable)\nname: VARCHAR (nullable)\n");
+  EXPECT_EQ(outputs[3].kind, OutputKind::kShow);
+  EXPECT_EQ(outputs[3].stage_name, "all");
+}
+
+TEST_F(RunPipelineTest, StagesOfAGroupRunInParallel) {
+  Aqueduct aq;
+  const std::string slow =
+      "SELECT count(*) AS n FROM range(3000000) a JOIN range(3000000) b ON a.range = b.range";
+  aq.stages = {{{.name = "p1", .query = slow}, {.name = "p2", .query = slow}},
+               {{.name = "joined", .query = "SELECT * FROM p1, p2"}}};
+  RecordingSink sink;
+  AQ_ASSERT_OK(Run(aq, &sink));
+  int started = 0;
+  for (const auto& e : sink.events()) {
+    if (e.type == Type::kStageCompleted) {
+      break;
+    }
+    started += e.type == Type::kStageStarted;
+  }
+  EXPECT_EQ(started, 2);
+  EXPECT_EQ(One("SELECT n FROM joined"), "3000000");
+}
+
+TEST_F(RunPipelineTest, CancellationInterruptsALongQuery) {
+  Aqueduct aq;
+  aq.stages = {{{.name = "huge",
+                 .query = "SELECT count(*) FROM range(100000000) a, range(100000000) b "
+                          "WHERE a.range + b.range = 3"}}};
+  RunOptions options;
+  options.cancel = std::make_shared<CancelToken>();
+  RecordingSink sink;
+  Status status;
+  std::thread runner([&] { status = RunPipeline(aq, options, &sink); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto start = std::chrono::steady_clock::now();
+  options.cancel->Cancel();
+  runner.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_EQ(status.code(), StatusCode::kCancelled) << status.ToString();
+  EXPECT_EQ(sink.events().back().type, Type::kCancelled);
+  bool progress = false;
+  for (const auto& e : sink.events()) {
+    progress |= e.type == Type::kStageProgress && e.name == "huge";
+  }
+  EXPECT_TRUE(progress);
+}
+
+TEST_F(RunPipelineTest, FailedWriteKeepsTheExistingFile) {
+  std::string out = Write("existing.csv", "old,content\n1,2\n");
+  Aqueduct aq;
+  aq.stages = {{{.name = "bad",
+                 .query = "SELECT CASE WHEN range > 5000 THEN error('boom') ELSE range END AS v "
+                          "FROM range(10000)"}}};
+  aq.destination = FileDestination{.name = "out", .location = ParseLocation(out),
+                                   .format = {.format = FileFormat::kCsv}};
+  RecordingSink sink;
+  Status status = Run(aq, &sink);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("Failed to write to file destination 'out'. "), std::string::npos)
+      << status.message();
+  EXPECT_EQ(status.id(), "aqueducts::destination::write_file_error");
+  EXPECT_EQ(sink.events().back().type, Type::kFailed);
+  std::ifstream in(out);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), "old,content\n1,2\n");
+  EXPECT_TRUE(NoTempFiles());
+}
+
+TEST_F(RunPipelineTest, ErrorsNameTheElement) {
+  Aqueduct aq;
+  aq.sources = {Csv("missing", (dir_ / "missing.csv").string())};
+  aq.stages = {{{.name = "s", .query = "SELECT 1"}}};
+  Status missing = Run(aq);
+  EXPECT_NE(missing.message().find("Failed to register file source 'missing'. "),
+            std::string::npos)
+      << missing.message();
+  EXPECT_EQ(missing.id(), "aqueducts::source::register_file");
+
+  aq.sources = {InMemorySource{"nowhere"}};
+  Status in_memory = Run(aq);
+  EXPECT_EQ(in_memory.message(), "Source 'nowhere' not found in context");
+
+  aq.sources = {};
+  aq.stages = {{{.name = "lost", .query = "SELECT * FROM no_such_table"}}};
+  Status unknown = Run(aq);
+  EXPECT_NE(unknown.message().find("Failed to execute stage 'lost': "), std::string::npos)
+      << unknown.message();
+  EXPECT_NE(unknown.message().find("no_such_table"), std::string::npos);
+  EXPECT_EQ(unknown.id(), "aqueducts::stage::execution_error");
+
+  aq.stages = {{{.name = "ddl", .query = "DROP TABLE x"}}};
+  Status ddl = Run(aq);
+  EXPECT_EQ(ddl.code(), StatusCode::kSqlError);
+  EXPECT_NE(ddl.message().find("Failed to parse SQL in stage 'ddl'"), std::string::npos);
+}
+
+TEST_F(RunPipelineTest, SimpleExampleJanuary) {
+  std::string examples = testing::FixturesDir() + "/aqueducts-examples";
+  LoadOptions load;
+  load.base_dir = examples;
+  auto loaded = LoadAqueductFromFile(examples + "/examples/aqueduct_pipeline_simple.yml",
+                                     {{"month", "jan"}, {"year", "2024"}}, load);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  Aqueduct aq = std::move(loaded).value();
+  std::string out = (dir_ / "output_jan_2024.parquet").string();
+  std::get<FileDestination>(*aq.destination).location = ParseLocation(out);
+  RecordingSink sink;
+  AQ_ASSERT_OK(Run(aq, &sink, /*caller_db=*/false));
+  EXPECT_EQ(One("SELECT count(*) FROM read_parquet('" + out + "')"), "237");
+  auto outputs = sink.outputs();
+  ASSERT_EQ(outputs.size(), 2u);
+  EXPECT_EQ(outputs[0].kind, OutputKind::kExplain);
+  EXPECT_EQ(outputs[1].kind, OutputKind::kShowLimit);
+}
+
+}  // namespace
+}  // namespace aqueducts

@@ -1,0 +1,107 @@
+#include "runner/stage_exec.h"
+
+#include <chrono>
+
+namespace aqueducts::runner {
+namespace {
+
+using engine::QuoteIdent;
+
+// Spec 1.6: show 0 prints everything, capped at 500 rows.
+constexpr uint64_t kShowAllCap = 500;
+
+int64_t MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+
+Result<std::string> SchemaText(engine::Connection& conn, const std::string& name) {
+  AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("DESCRIBE SELECT * FROM " + QuoteIdent(name)));
+  std::string text;
+  for (const auto& row : rows.rows) {
+    // DESCRIBE columns: column_name, column_type, null, ...
+    bool nullable = !row[2] || *row[2] == "YES";
+    text += row[0].value_or("") + ": " + row[1].value_or("") +
+            (nullable ? " (nullable)" : " (not null)") + "\n";
+  }
+  return text;
+}
+
+// Spec 1.6 step 3: explain (or explain_analyze), then show, then print_schema.
+Status EmitOutputs(engine::Connection& conn, const Stage& stage, const Emitter& emitter) {
+  const std::string query = TrimQuery(stage.query);
+  if (stage.explain_analyze || stage.explain) {
+    // Recommended form (spec 1.6): explain the original query, not the stored result.
+    bool analyze = stage.explain_analyze;
+    AQ_ASSIGN_OR_RETURN(std::string plan,
+                        conn.Render((analyze ? "EXPLAIN ANALYZE " : "EXPLAIN ") + query + "\n",
+                                    UINT64_MAX));
+    emitter.Output({stage.name, analyze ? OutputKind::kExplainAnalyze : OutputKind::kExplain,
+                    std::move(plan)});
+  }
+  if (stage.show) {
+    uint64_t n = *stage.show;
+    AQ_ASSIGN_OR_RETURN(std::string table,
+                        conn.Render("SELECT * FROM " + QuoteIdent(stage.name), n ? n : kShowAllCap));
+    emitter.Output({stage.name, n ? OutputKind::kShowLimit : OutputKind::kShow, std::move(table)});
+  }
+  if (stage.print_schema) {
+    AQ_ASSIGN_OR_RETURN(std::string schema, SchemaText(conn, stage.name));
+    emitter.Output({stage.name, OutputKind::kPrintSchema, std::move(schema)});
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string TrimQuery(const std::string& query) {
+  size_t end = query.size();
+  while (end > 0 && (std::isspace(static_cast<unsigned char>(query[end - 1])) ||
+                     query[end - 1] == ';')) {
+    end--;
+  }
+  return query.substr(0, end);
+}
+
+Status ExecuteStage(engine::Connection& conn, const Stage& stage, const StagePlan& plan,
+                    const Emitter& emitter) {
+  auto start = std::chrono::steady_clock::now();
+  ProgressEvent started;
+  started.type = ProgressEvent::Type::kStageStarted;
+  started.name = stage.name;
+  started.position = plan.position;
+  started.sub_position = plan.sub_position;
+  emitter.Emit(started);
+
+  // The newline ends a trailing `--` comment of the query.
+  std::string sql = std::string(plan.materialise ? "CREATE OR REPLACE TABLE "
+                                                 : "CREATE OR REPLACE VIEW ") +
+                    QuoteIdent(stage.name) + " AS " + TrimQuery(stage.query) + "\n";
+  int64_t rows = -1;  // a view streams: its rows are counted by whoever reads it
+  Status status;
+  if (plan.materialise) {
+    auto result = conn.Query(sql);
+    status = result.status();
+    if (status.ok() && !result->rows.empty() && !result->rows[0].empty() && result->rows[0][0]) {
+      rows = std::stoll(*result->rows[0][0]);
+    }
+  } else {
+    status = conn.Execute(sql);
+  }
+  if (status.ok()) {
+    status = EmitOutputs(conn, stage, emitter);
+  }
+  if (!status.ok()) {
+    return status.WithPrefix("Failed to execute stage '" + stage.name + "': ",
+                             "aqueducts::stage::execution_error");
+  }
+  ProgressEvent completed = started;
+  completed.type = ProgressEvent::Type::kStageCompleted;
+  completed.duration_ms = MillisSince(start);
+  completed.rows = rows;
+  emitter.Emit(completed);
+  return Status::OK();
+}
+
+}  // namespace aqueducts::runner

@@ -1,0 +1,23 @@
+#pragma once
+
+// One stage (spec 1.6): create its view or table, then print its outputs.
+
+#include <string>
+
+#include "aqueducts/model.h"
+#include "aqueducts/status.h"
+#include "engine/session.h"
+#include "runner/run_monitor.h"
+#include "runner/stage_plan.h"
+
+namespace aqueducts::runner {
+
+/// The query without trailing semicolons and blanks, so it can be wrapped in other SQL.
+std::string TrimQuery(const std::string& query);
+
+/// Run `stage` on `conn` per `plan`, emitting stage_started/completed and the outputs.
+/// Errors: "Failed to execute stage '<n>': <e>" (kCancelled stays kCancelled).
+Status ExecuteStage(engine::Connection& conn, const Stage& stage, const StagePlan& plan,
+                    const Emitter& emitter);
+
+}  // namespace aqueducts::runner

@@ -1,0 +1,30 @@
+#pragma once
+
+// The plan of a run's stages: when each stage's table can be dropped (spec 3.2) and whether it
+// is materialised or left as a view (performance rule: stream what is read once).
+
+#include <string>
+#include <vector>
+
+#include "aqueducts/model.h"
+
+namespace aqueducts::runner {
+
+struct StagePlan {
+  int position = 0;
+  int sub_position = 0;
+  /// How many times later stages (and the destination) read this stage.
+  int reads = 0;
+  /// CREATE TABLE AS (read several times, printed, or kept as a final result) vs CREATE VIEW.
+  bool materialise = false;
+  /// Drop after this group has finished; -1: never (kept for the caller), groups.size(): after
+  /// the destination was written.
+  int drop_after = -1;
+};
+
+/// Plan `aqueduct`'s stages, indexed [position][sub_position]. The last stage of the last group
+/// feeds the destination when there is one; without one, the last group's stages are kept as
+/// tables for the caller (spec 9.2 "no destination").
+std::vector<std::vector<StagePlan>> PlanStages(const Aqueduct& aqueduct);
+
+}  // namespace aqueducts::runner
