@@ -1,0 +1,34 @@
+#pragma once
+
+// Writing Parquet data files for a Delta table, with Delta stats and partition directories.
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "aqueducts/status.h"
+#include "delta/log.h"
+#include "engine/session.h"
+
+namespace aqueducts::delta {
+
+struct WrittenFiles {
+  std::vector<nlohmann::json> adds;  ///< add action bodies
+  std::vector<std::string> paths;    ///< absolute paths (to delete when the commit fails)
+  int64_t rows = 0;
+  int64_t bytes = 0;
+};
+
+/// Write the rows of `source_sql` (columns = snapshot schema, logical names) into new files
+/// under the table root: one file per partition, `<col>=<hive-escaped value>/.../part-00000-<uuid>-c000.zstd.parquet`.
+Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& snapshot,
+                                    const std::string& source_sql);
+
+/// Serialized partition value of `expr` (a column of `type`) as Delta writes it, in SQL.
+Result<std::string> PartitionValueText(const nlohmann::json& delta_type, const std::string& expr);
+
+/// Delete files (best effort).
+void RemoveFiles(const std::vector<std::string>& paths);
+
+}  // namespace aqueducts::delta

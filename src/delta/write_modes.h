@@ -1,0 +1,46 @@
+#pragma once
+
+// The three write modes of the delta destination (spec §1.7, §8).
+
+#include <string>
+#include <vector>
+
+#include "aqueducts/model.h"
+#include "delta/commit.h"
+#include "delta/delta.h"
+#include "delta/log.h"
+#include "engine/session.h"
+
+namespace aqueducts::delta {
+
+struct WriteJob {
+  engine::Connection& conn;
+  const Snapshot& snap;
+  const DeltaDestination& dest;
+  std::string input_table;                  ///< temp table holding the cast incoming rows
+  std::vector<std::string> scratch_tables;  ///< dropped when the write ends
+};
+
+/// Cast the incoming relation to the table schema into job.input_table. Missing columns and
+/// NULLs in non-nullable columns are errors naming the column.
+Status StageInput(WriteJob& job, const std::string& relation_sql);
+
+/// Write per the destination's write mode and commit.
+Result<WriteStats> RunWriteMode(WriteJob& job);
+
+/// Write the rows of `data_sql` as new files, then commit them with removes of `removed`;
+/// the new files are deleted when the commit fails.
+Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
+                                  const std::vector<const FileAction*>& removed,
+                                  CommitRequest request, int64_t input_rows);
+
+/// The remove action for a live file (extended metadata copied from the add).
+nlohmann::json RemoveAction(const FileAction& file);
+
+/// Copy-on-write merge on the destination's upsert keys.
+Result<WriteStats> Upsert(WriteJob& job, int64_t input_rows);
+
+/// `"col" = 'value' AND ...` for replace conditions; "true" when there are none.
+std::string BuildReplacePredicate(const std::vector<ReplaceCondition>& conditions);
+
+}  // namespace aqueducts::delta

@@ -1,0 +1,252 @@
+// The delta destination end to end: create, append, replace, upsert, read back, layout,
+// concurrency, crashes and checkpoints, on real files with real DuckDB.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "delta/commit.h"
+#include "delta/delta.h"
+#include "delta/log.h"
+#include "delta/test_util.h"
+#include "delta/util.h"
+#include "delta/write_modes.h"
+
+namespace aqueducts::delta {
+namespace {
+
+using testing::LocalLocation;
+using testing::OpenTestSession;
+using testing::QueryOne;
+using testing::SortedRows;
+using testing::TempDir;
+
+DeltaDestination Dest(const std::string& root, DeltaWriteMode::Operation op = DeltaWriteMode::Operation::kAppend) {
+  DeltaDestination d;
+  d.name = "out";
+  d.location = LocalLocation(root);
+  d.write_mode.operation = op;
+  d.schema = {Field{"col_1", MakeType(TypeId::kUtf8), false, {}},
+              Field{"col_2", MakeType(TypeId::kInt32), false, {}}};
+  return d;
+}
+
+std::vector<std::string> ReadBack(engine::Session& s, const std::string& root,
+                                  std::optional<int64_t> version = std::nullopt) {
+  DeltaSource src;
+  src.name = "readback";
+  src.location = LocalLocation(root);
+  src.version = version;
+  Status st = RegisterDeltaSource(s, src);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return SortedRows(s.main(), "SELECT * FROM readback");
+}
+
+TEST(DeltaWriterTest, CreateAppendAndReadBack) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  auto dest = Dest(dir.path());
+  AQ_ASSERT_OK(PrepareDeltaDestination(*s, dest));
+  AQ_ASSERT_OK(PrepareDeltaDestination(*s, dest));  // idempotent
+  EXPECT_EQ(ReadBack(*s, dir.path()), std::vector<std::string>{});
+  AQ_ASSERT_OK_AND_ASSIGN(auto stats, WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('a', 1), ('b', 2), ('c', 3)) t(col_1, col_2)", nullptr));
+  EXPECT_EQ(stats.rows, 3);
+  EXPECT_EQ(stats.version, 1);
+  EXPECT_EQ(stats.files_added, 1);
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT 'x' AS col_1, 10 AS col_2, 'ignored' AS extra", nullptr).status());
+  EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"a|1", "b|2", "c|3", "x|10"}));
+  EXPECT_EQ(ReadBack(*s, dir.path(), 1), (std::vector<std::string>{"a|1", "b|2", "c|3"}));
+  // Every add carries stats.
+  AQ_ASSERT_OK_AND_ASSIGN(Snapshot snap, LoadSnapshot(s->main(), dir.path()));
+  ASSERT_EQ(snap.files.size(), 2u);
+  for (const auto& f : snap.files) {
+    ASSERT_TRUE(f.stats.has_value());
+    auto st = nlohmann::json::parse(*f.stats);
+    EXPECT_TRUE(st.contains("minValues") && st.contains("maxValues") && st.contains("nullCount"));
+  }
+  EXPECT_EQ(snap.files[0].NumRecords() + snap.files[1].NumRecords(), 4);
+}
+
+TEST(DeltaWriterTest, SchemaErrorsNameTheColumn) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  auto dest = Dest(dir.path());
+  auto r = WriteDeltaDestination(*s, dest, "SELECT 'a' AS col_1", nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("column 'col_2' of the table schema is missing"), std::string::npos)
+      << r.status().ToString();
+  r = WriteDeltaDestination(*s, dest, "SELECT 'a' AS col_1, 'notanint' AS col_2", nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("cannot cast the data to the table schema"), std::string::npos)
+      << r.status().ToString();
+  r = WriteDeltaDestination(*s, dest, "SELECT 'a' AS col_1, NULL::INT AS col_2", nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("'col_2' is not nullable"), std::string::npos) << r.status().ToString();
+}
+
+TEST(DeltaWriterTest, ReplaceRewritesOnlyMatchingRows) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  auto dest = Dest(dir.path());
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('a', 1), ('b', 2), ('c', 3)) t(col_1, col_2)", nullptr).status());
+  dest.write_mode.operation = DeltaWriteMode::Operation::kReplace;
+  dest.write_mode.replace_conditions = {ReplaceCondition{"col_1", "a"}};
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('a', 999), ('a', 888)) t(col_1, col_2)", nullptr).status());
+  EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"a|888", "a|999", "b|2", "c|3"}));
+  EXPECT_EQ(BuildReplacePredicate({{"col1", "value1"}, {"col2", "value2"}}),
+            "\"col1\" = 'value1' AND \"col2\" = 'value2'");
+  // Incoming rows must satisfy the condition.
+  auto r = WriteDeltaDestination(*s, dest, "SELECT 'z' AS col_1, 1 AS col_2", nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("do not satisfy the replace condition"), std::string::npos);
+}
+
+TEST(DeltaWriterTest, PartitionedReplaceRemovesWholeFilesAndLayoutMatchesSpark) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  DeltaDestination dest = Dest(dir.path());
+  dest.schema = {Field{"x", MakeType(TypeId::kUtf8), true, {}}, Field{"y", MakeType(TypeId::kInt64), true, {}}};
+  dest.partition_columns = {"x"};
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('A/A', 1), ('B B', 2), (NULL, 3), ('t 08:45', 4)) t(x, y)", nullptr).status());
+  EXPECT_TRUE(PathExists(dir.path() + "/x=A%2FA"));
+  EXPECT_TRUE(PathExists(dir.path() + "/x=B B"));
+  EXPECT_TRUE(PathExists(dir.path() + "/x=__HIVE_DEFAULT_PARTITION__"));
+  EXPECT_TRUE(PathExists(dir.path() + "/x=t 08%3A45"));
+  AQ_ASSERT_OK_AND_ASSIGN(auto log, ReadWholeFile(dir.path() + "/_delta_log/00000000000000000001.json"));
+  EXPECT_NE(log.find("\"x=A%252FA/part-00000-"), std::string::npos) << log;
+  EXPECT_NE(log.find("\"x=t%2008%253A45/part-"), std::string::npos) << log;
+  dest.write_mode.operation = DeltaWriteMode::Operation::kReplace;
+  dest.write_mode.replace_conditions = {ReplaceCondition{"x", "B B"}};
+  AQ_ASSERT_OK_AND_ASSIGN(auto st, WriteDeltaDestination(*s, dest, "SELECT 'B B' AS x, 20 AS y", nullptr));
+  EXPECT_EQ(st.files_removed, 1);
+  EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"A/A|1", "B B|20", "NULL|3", "t 08:45|4"}));
+}
+
+TEST(DeltaWriterTest, UpsertUpdatesMatchedAndInsertsNew) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  auto dest = Dest(dir.path());
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('a', 1), ('b', 2), ('c', 3)) t(col_1, col_2)", nullptr).status());
+  dest.write_mode.operation = DeltaWriteMode::Operation::kUpsert;
+  dest.write_mode.upsert_keys = {"col_1"};
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('a', 100), ('d', 4)) t(col_1, col_2)", nullptr).status());
+  EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"a|100", "b|2", "c|3", "d|4"}));
+  auto r = WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('a', 5), ('a', 6)) t(col_1, col_2)", nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("matches 2 incoming rows"), std::string::npos) << r.status().ToString();
+}
+
+TEST(DeltaWriterTest, PartitionedUpsertRewritesOnlyTouchedFiles) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  DeltaDestination dest = Dest(dir.path());
+  dest.schema = {Field{"d", MakeType(TypeId::kDate32), true, {}}, Field{"id", MakeType(TypeId::kInt64), true, {}},
+                 Field{"v", MakeType(TypeId::kFloat64), true, {}}};
+  dest.partition_columns = {"d"};
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT DATE '2023-01-01' + (i % 10)::INT AS d, i AS id, 1.0 AS v FROM range(1000) t(i)", nullptr).status());
+  dest.write_mode.operation = DeltaWriteMode::Operation::kUpsert;
+  dest.write_mode.upsert_keys = {"d", "id"};
+  AQ_ASSERT_OK_AND_ASSIGN(auto st, WriteDeltaDestination(*s, dest, "SELECT DATE '2023-01-03' AS d, i AS id, 2.0 AS v FROM range(2, 1000, 10) t(i) UNION ALL SELECT DATE '2023-01-03', 5000, 3.0", nullptr));
+  EXPECT_EQ(st.files_removed, 1);
+  EXPECT_EQ(st.files_added, 1);
+  auto rows = ReadBack(*s, dir.path());
+  EXPECT_EQ(rows.size(), 1001u);
+  DeltaSource src{"t", LocalLocation(dir.path()), {}, {}, {}};
+  AQ_ASSERT_OK(RegisterDeltaSource(*s, src));
+  EXPECT_EQ(QueryOne(s->main(), "SELECT sum(v) FROM t"), "1103.0");
+}
+
+TEST(DeltaWriterTest, ConcurrentAppendsAllLand) {
+  TempDir dir;
+  {
+    auto s = OpenTestSession();
+    AQ_ASSERT_OK(PrepareDeltaDestination(*s, Dest(dir.path())));
+  }
+  constexpr int kWriters = 4, kEach = 3;
+  std::vector<std::thread> threads;
+  std::vector<Status> results(kWriters);
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      auto s = engine::Session::Open(Database::Options{});
+      if (!s.ok()) {
+        results[w] = s.status();
+        return;
+      }
+      for (int i = 0; i < kEach && results[w].ok(); ++i) {
+        results[w] = WriteDeltaDestination(**s, Dest(dir.path()),
+                                           "SELECT 'w" + std::to_string(w) + "' AS col_1, " + std::to_string(i) + " AS col_2",
+                                           nullptr).status();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& st : results) AQ_EXPECT_OK(st);
+  auto s = OpenTestSession();
+  EXPECT_EQ(ReadBack(*s, dir.path()).size(), size_t(kWriters * kEach));
+  AQ_ASSERT_OK_AND_ASSIGN(LogListing listing, ListLog(dir.path()));
+  EXPECT_EQ(listing.LatestVersion(), kWriters * kEach);
+}
+
+TEST(DeltaWriterTest, RewritesOfTheSameFilesConflict) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  auto dest = Dest(dir.path());
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT 'a' AS col_1, 1 AS col_2", nullptr).status());
+  AQ_ASSERT_OK_AND_ASSIGN(Snapshot snap, LoadSnapshot(s->main(), dir.path()));
+  // Two transactions read version 1 and both remove its file; the second must fail.
+  CommitRequest req;
+  req.operation = "WRITE";
+  req.read_version = snap.version;
+  req.read_whole_table = true;
+  req.removes = {RemoveAction(snap.files[0])};
+  AQ_ASSERT_OK(CommitTransaction(s->main(), dir.path(), req).status());
+  auto second = CommitTransaction(s->main(), dir.path(), req);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kConflict);
+  EXPECT_NE(second.status().message().find("both removed"), std::string::npos) << second.status().ToString();
+}
+
+TEST(DeltaWriterTest, WriterKilledBeforeCommitLeavesPreviousVersion) {
+  TempDir dir;
+  {
+    auto s = OpenTestSession();
+    AQ_ASSERT_OK(WriteDeltaDestination(*s, Dest(dir.path()), "SELECT 'a' AS col_1, 1 AS col_2", nullptr).status());
+  }
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setenv("AQ_DELTA_TEST_CRASH_BEFORE_COMMIT", "1", 1);
+    auto s = engine::Session::Open(Database::Options{});
+    if (s.ok()) (void)WriteDeltaDestination(**s, Dest(dir.path()), "SELECT 'b' AS col_1, 2 AS col_2", nullptr);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 86);  // died right before the commit, data files written
+  auto s = OpenTestSession();
+  EXPECT_EQ(ReadBack(*s, dir.path()), std::vector<std::string>{"a|1"});
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, Dest(dir.path()), "SELECT 'c' AS col_1, 3 AS col_2", nullptr).status());
+  EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"a|1", "c|3"}));
+}
+
+TEST(DeltaWriterTest, CheckpointsEveryInterval) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  auto dest = Dest(dir.path());
+  dest.table_properties["delta.checkpointInterval"] = "2";
+  for (int i = 0; i < 4; ++i) {
+    AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT 'r' AS col_1, " + std::to_string(i) + " AS col_2", nullptr).status());
+  }
+  EXPECT_TRUE(PathExists(dir.path() + "/_delta_log/00000000000000000001.checkpoint.parquet"));
+  EXPECT_TRUE(PathExists(dir.path() + "/_delta_log/00000000000000000003.checkpoint.parquet"));
+  AQ_ASSERT_OK_AND_ASSIGN(auto last, ReadWholeFile(dir.path() + "/_delta_log/_last_checkpoint"));
+  EXPECT_EQ(nlohmann::json::parse(last)["version"], 3);
+  // Reading from the checkpoint alone gives the same table.
+  std::remove((dir.path() + "/_delta_log/00000000000000000000.json").c_str());
+  EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"r|0", "r|1", "r|2", "r|3"}));
+}
+
+}  // namespace
+}  // namespace aqueducts::delta
