@@ -76,24 +76,31 @@ const char* IntervalUnitName(IntervalUnit unit) {
 }
 
 Result<TimeUnit> ParseTimeUnit(std::string_view text) {
-  if (text == "second" || text == "s")
+  if (text == "second" || text == "s") {
     return TimeUnit::kSecond;
-  if (text == "millisecond" || text == "ms")
+  }
+  if (text == "millisecond" || text == "ms") {
     return TimeUnit::kMillisecond;
-  if (text == "microsecond" || text == "us")
+  }
+  if (text == "microsecond" || text == "us") {
     return TimeUnit::kMicrosecond;
-  if (text == "nanosecond" || text == "ns")
+  }
+  if (text == "nanosecond" || text == "ns") {
     return TimeUnit::kNanosecond;
+  }
   return Status::InvalidArgument("Unknown time unit: " + std::string(text));
 }
 
 Result<IntervalUnit> ParseIntervalUnit(std::string_view text) {
-  if (text == "year_month")
+  if (text == "year_month") {
     return IntervalUnit::kYearMonth;
-  if (text == "day_time")
+  }
+  if (text == "day_time") {
     return IntervalUnit::kDayTime;
-  if (text == "month_day_nano")
+  }
+  if (text == "month_day_nano") {
     return IntervalUnit::kMonthDayNano;
+  }
   return Status::InvalidArgument("Unknown interval unit: " + std::string(text) +
                                  " (expected year_month, day_time or month_day_nano)");
 }
@@ -112,8 +119,9 @@ Result<int32_t> ParseBoundedInt(std::string_view text, int32_t lo, int32_t hi, c
 // Split the parameter list at top-level commas (commas nested inside <...> stay put).
 std::vector<std::string_view> SplitParams(std::string_view text) {
   std::vector<std::string_view> parts;
-  if (Trim(text).empty())
+  if (Trim(text).empty()) {
     return parts;
+  }
   int depth = 0;
   size_t start = 0;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -167,11 +175,13 @@ Result<DataType> ParseTimeType(std::string_view name, const std::vector<std::str
                                      std::to_string(params.size()));
     }
     type.id = TypeId::kTimestamp;
-    if (params.size() == 2)
+    if (params.size() == 2) {
       type.timezone = std::string(params[1]);
+    }
   } else {
-    if (params.size() != 1)
+    if (params.size() != 1) {
       return ArityError(name, 1, params.size());
+    }
     type.id = name == "time32"   ? TypeId::kTime32
               : name == "time64" ? TypeId::kTime64
                                  : TypeId::kDuration;
@@ -266,8 +276,9 @@ std::string ChildType(const DataType& type, size_t i) {
 }  // namespace
 
 bool DataType::operator==(const DataType& other) const {
-  if (id != other.id)
+  if (id != other.id) {
     return false;
+  }
   switch (id) {
     case TypeId::kTime32:
     case TypeId::kTime64:
@@ -307,8 +318,9 @@ Result<DataType> ParseDataType(std::string_view text) {
   size_t open = trimmed.find('<');
   if (open == std::string_view::npos) {
     for (const SimpleName& simple : kSimpleNames) {
-      if (trimmed == simple.name)
+      if (trimmed == simple.name) {
         return MakeType(simple.id);
+      }
     }
     return Status::InvalidArgument("Unknown data type: " + std::string(trimmed));
   }
@@ -320,8 +332,9 @@ Result<DataType> ParseDataType(std::string_view text) {
   int depth = 0;
   for (char c : inner) {
     depth += c == '<' ? 1 : c == '>' ? -1 : 0;
-    if (depth < 0)
+    if (depth < 0) {
       break;
+    }
   }
   if (depth != 0) {
     return Status::InvalidArgument("Unknown data type: " + std::string(trimmed) +
@@ -370,8 +383,9 @@ std::string ToString(const DataType& type) {
       break;
   }
   for (const SimpleName& simple : kSimpleNames) {
-    if (simple.id == type.id)
+    if (simple.id == type.id) {
       return simple.name;
+    }
   }
   return "unknown";
 }

@@ -27,8 +27,9 @@ json Described(json schema, const std::string& description) {
 
 json Enum(std::initializer_list<const char*> values) {
   json out = json::array();
-  for (const char* v : values)
+  for (const char* v : values) {
     out.push_back(v);
+  }
   return {{"type", "string"}, {"enum", out}};
 }
 
@@ -43,16 +44,20 @@ json Object(json properties, std::vector<std::vector<std::string>> required) {
       continue;
     }
     json choices = json::array();
-    for (const std::string& s : spellings)
+    for (const std::string& s : spellings) {
       choices.push_back({{"required", {s}}});
+    }
     any_of.push_back({{"anyOf", choices}});
   }
-  if (!plain.empty())
+  if (!plain.empty()) {
     out["required"] = plain;
-  if (any_of.size() == 1)
+  }
+  if (any_of.size() == 1) {
     out["anyOf"] = any_of[0]["anyOf"];
-  if (any_of.size() > 1)
+  }
+  if (any_of.size() > 1) {
     out["allOf"] = any_of;
+  }
   return out;
 }
 

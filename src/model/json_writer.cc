@@ -27,8 +27,9 @@ json FieldsJson(const std::vector<Field>& fields) {
     json item = {{"name", field.name},
                  {"data_type", ToString(field.data_type)},
                  {"nullable", field.nullable}};
-    if (field.description)
+    if (field.description) {
       item["description"] = *field.description;
+    }
     out.push_back(std::move(item));
   }
   return out;
@@ -153,13 +154,15 @@ json DestinationJson(const Destination& destination) {
 
 std::string ToJson(const Aqueduct& aqueduct, int indent) {
   json sources = json::array();
-  for (const Source& source : aqueduct.sources)
+  for (const Source& source : aqueduct.sources) {
     sources.push_back(SourceJson(source));
+  }
   json stages = json::array();
   for (const auto& group : aqueduct.stages) {
     json inner = json::array();
-    for (const Stage& stage : group)
+    for (const Stage& stage : group) {
       inner.push_back(StageJson(stage));
+    }
     stages.push_back(std::move(inner));
   }
   json out = {{"version", aqueduct.version},

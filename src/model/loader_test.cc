@@ -75,6 +75,43 @@ TEST(LoaderTest, MissingParamsInLoaderIgnoreCommentsAndListAll) {
   EXPECT_EQ(std::get<FileSource>(a.sources[0]).location.url, "file:///d/f.csv");
 }
 
+TEST(LoaderTest, SubstitutesInBlockScalarsAndMultilineStringsButNotInComments) {
+  const char* yaml =
+      "sources: []  # ${c1}\n"
+      "stages:\n"
+      "  - - name: s\n"
+      "      query: >\n"
+      "        SELECT '#' AS h # ${col}\n"
+      "        FROM t\n"
+      "# ${c2}\n"
+      "    - name: t\n"
+      "      query: SELECT 1 # ${c3}\n";
+  // A value with a newline would break a comment if it were substituted there.
+  Params params = {{"col", "x"}, {"c1", "\n: broken"}, {"c2", "\n: broken"}, {"c3", "\n:"}};
+  AQ_ASSERT_OK_AND_ASSIGN(Aqueduct a, FromYaml(yaml, params));
+  EXPECT_EQ(a.stages[0][0].query, "SELECT '#' AS h # x FROM t\n");
+  EXPECT_EQ(a.stages[0][1].query, "SELECT 1");
+  Result<Aqueduct> missing = FromYaml(yaml);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("parameters: col."), std::string::npos)
+      << missing.status().message();
+
+  const char* toml =
+      "sources = [] # ${c1}\n"
+      "stages = [[{ name = \"s\", query = \"\"\"\n"
+      "  SELECT 1 # ${n}\n"
+      "\"\"\" }]]\n"
+      "# ${c2}\n";
+  AQ_ASSERT_OK_AND_ASSIGN(Aqueduct t,
+                          LoadAqueductFromString(toml, Format::kToml, {{"n", "2"}}, {}, "p.toml"));
+  EXPECT_EQ(t.stages[0][0].query, "  SELECT 1 # 2\n");
+  AQ_ASSERT_OK_AND_ASSIGN(std::string text, SubstituteParams(toml, {{"n", "2"}}));
+  EXPECT_NE(text.find("# ${c2}"), std::string::npos);
+  Result<std::string> r = SubstituteParams(toml, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("parameters: n."), std::string::npos);
+}
+
 TEST(LoaderTest, MissingParamThatBreaksJsonIsReportedAsMissing) {
   const char* json = R"({"sources": [], "stages": [[{"name": "a", "query": "SELECT 1",
       "show": ${n}}]]})";

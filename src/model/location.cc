@@ -14,14 +14,17 @@ namespace {
 // Length of a URL scheme at the start of `text` (RFC 3986: ALPHA *( ALPHA / DIGIT / + / - / . )
 // followed by ':'), or 0 when there is none.
 size_t SchemeLength(const std::string& text) {
-  if (text.empty() || !std::isalpha(static_cast<unsigned char>(text[0])))
+  if (text.empty() || !std::isalpha(static_cast<unsigned char>(text[0]))) {
     return 0;
+  }
   for (size_t i = 1; i < text.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == ':')
+    if (c == ':') {
       return i;
-    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.')
+    }
+    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') {
       return 0;
+    }
   }
   return 0;
 }
@@ -48,12 +51,15 @@ std::string EncodePath(const std::string& path) {
 }
 
 int HexValue(char c) {
-  if (c >= '0' && c <= '9')
+  if (c >= '0' && c <= '9') {
     return c - '0';
-  if (c >= 'a' && c <= 'f')
+  }
+  if (c >= 'a' && c <= 'f') {
     return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
+  }
+  if (c >= 'A' && c <= 'F') {
     return c - 'A' + 10;
+  }
   return -1;
 }
 
@@ -77,20 +83,23 @@ std::string NormalizeAbsolute(const std::string& path) {
   size_t start = 0;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
-    if (slash == std::string::npos)
+    if (slash == std::string::npos) {
       slash = path.size();
+    }
     std::string part = path.substr(start, slash - start);
     if (part == "..") {
-      if (!parts.empty())
+      if (!parts.empty()) {
         parts.pop_back();
+      }
     } else if (!part.empty() && part != ".") {
       parts.push_back(part);
     }
     start = slash + 1;
   }
   std::string out;
-  for (const std::string& part : parts)
+  for (const std::string& part : parts) {
     out += "/" + part;
+  }
   bool trailing = !path.empty() && path.back() == '/' && !out.empty();
   return out.empty() ? "/" : (trailing ? out + "/" : out);
 }
@@ -106,22 +115,25 @@ std::string CurrentDir() {
 std::string Location::Scheme() const {
   size_t n = SchemeLength(url);
   std::string scheme = url.substr(0, n);
-  for (char& c : scheme)
+  for (char& c : scheme) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   return scheme;
 }
 
 std::string Location::LocalPath() const {
-  if (Scheme() != "file")
+  if (Scheme() != "file") {
     return {};
+  }
   std::string rest = url.substr(5);  // after "file:"
   if (rest.rfind("//", 0) == 0) {
     size_t path_start = rest.find('/', 2);
     rest = path_start == std::string::npos ? "/" : rest.substr(path_start);
   }
   size_t cut = rest.find_first_of("?#");
-  if (cut != std::string::npos)
+  if (cut != std::string::npos) {
     rest = rest.substr(0, cut);
+  }
   return DecodePercent(rest);
 }
 
@@ -138,15 +150,17 @@ Location ParseLocation(const std::string& text, const std::string& base_dir) {
   }
   if (drive_path) {
     std::string path = text;
-    for (char& c : path)
+    for (char& c : path) {
       c = c == '\\' ? '/' : c;
+    }
     return Location{"file:///" + EncodePath(path)};
   }
   std::string path = text;
   if (path.empty() || path[0] != '/') {
     std::string base = base_dir.empty() ? CurrentDir() : base_dir;
-    if (!base.empty() && base[0] != '/')
+    if (!base.empty() && base[0] != '/') {
       base = CurrentDir() + "/" + base;
+    }
     path = base + "/" + path;
   }
   return Location{"file://" + EncodePath(NormalizeAbsolute(path))};

@@ -59,8 +59,9 @@ Result<SourceFileType> ReadSourceFileType(const TreeReader& reader, const Node& 
   // Spec 1.3 (recommended): a missing `options` means all defaults.
   std::string options_path;
   const Node* options = reader.Find(node, {"options"}, path, &options_path);
-  if (options == nullptr)
+  if (options == nullptr) {
     return type;
+  }
   AQ_RETURN_IF_ERROR(reader.ExpectMap(*options, options_path));
   if (type.format == FileFormat::kCsv) {
     AQ_RETURN_IF_ERROR(
@@ -80,8 +81,9 @@ Result<Aqueduct> ReadAqueduct(const TreeReader& reader, const Node& root) {
   Aqueduct aqueduct;
   std::optional<std::string> version;
   AQ_RETURN_IF_ERROR(reader.OptionalString(root, {"version"}, "", &version));
-  if (version)
+  if (version) {
     aqueduct.version = *version;
+  }
 
   std::string sources_path;
   AQ_ASSIGN_OR_RETURN(const Node* sources, reader.Require(root, {"sources"}, "", &sources_path));

@@ -117,12 +117,15 @@ Result<Source> ReadSource(const TreeReader& reader, const Node& node, const std:
     AQ_RETURN_IF_ERROR(reader.RequiredString(node, {"name"}, path, &source.name));
     return Source(std::in_place_type<decltype(source)>, std::move(source));
   }
-  if (tag == "file")
+  if (tag == "file") {
     return ReadFileSource(reader, node, path);
-  if (tag == "directory")
+  }
+  if (tag == "directory") {
     return ReadDirSource(reader, node, path);
-  if (tag == "odbc")
+  }
+  if (tag == "odbc") {
     return ReadOdbcSource(reader, node, path);
+  }
   return ReadDeltaSource(reader, node, path);
 }
 

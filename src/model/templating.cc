@@ -2,8 +2,11 @@
 
 #include "model/templating.h"
 
+#include <algorithm>
 #include <cctype>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "model/text_util.h"
 
@@ -29,11 +32,12 @@ void CollectNames(std::string_view text, std::set<std::string>* out) {
   }
 }
 
-// The part of `line` before a `#` comment. Quotes are tracked within the line only, and a quote
-// opens a string only where a YAML scalar may start (so the apostrophe of "don't" does not).
-std::string_view StripComment(std::string_view line) {
+// Where the `#` comment of `line` starts (npos if none), scanning from `from`. Quotes are tracked
+// within the line, and a quote opens a string only where a scalar may start (so the apostrophe of
+// "don't" does not). A TOML multi-line string (""" or ''') left open is returned in `*open`.
+size_t CommentStart(std::string_view line, size_t from, std::string_view* open) {
   char quote = 0;
-  for (size_t i = 0; i < line.size(); ++i) {
+  for (size_t i = from; i < line.size(); ++i) {
     char c = line[i];
     if (quote != 0) {
       if (c == '\\' && quote == '"') {
@@ -43,16 +47,92 @@ std::string_view StripComment(std::string_view line) {
       }
       continue;
     }
+    std::string_view rest = line.substr(i);
+    if (rest.rfind("\"\"\"", 0) == 0 || rest.rfind("'''", 0) == 0) {
+      size_t close = line.find(rest.substr(0, 3), i + 3);
+      if (close == std::string_view::npos) {
+        *open = rest.substr(0, 3);
+        return std::string_view::npos;
+      }
+      i = close + 2;
+      continue;
+    }
     char prev = i == 0 ? ' ' : line[i - 1];
     bool boundary = std::isspace(static_cast<unsigned char>(prev)) || prev == '[' || prev == '{' ||
                     prev == ',' || prev == ':' || prev == '=';
     if ((c == '"' || c == '\'') && boundary) {
       quote = c;
     } else if (c == '#' && std::isspace(static_cast<unsigned char>(prev))) {
-      return line.substr(0, i);
+      return i;
     }
   }
-  return line;
+  return std::string_view::npos;
+}
+
+// True when `code` (a line without its comment) opens a YAML block scalar: `key: |`, `- >-`.
+bool OpensBlockScalar(std::string_view code) {
+  size_t space = code.rfind(' ');
+  if (space == std::string_view::npos || space == 0) {
+    return false;
+  }
+  std::string_view token = code.substr(space + 1);
+  char before = code[space - 1];
+  if (token.empty() || token.size() > 3 || (token[0] != '|' && token[0] != '>') ||
+      (before != ':' && before != '-')) {
+    return false;
+  }
+  return token.find_first_not_of("+-0123456789", 1) == std::string_view::npos;
+}
+
+// Byte ranges [begin, end) of the `#` comments of a YAML or TOML document. Content of YAML block
+// scalars and TOML multi-line strings is never a comment. A heuristic, used only where a wrong
+// guess is visible: the loader checks for missing parameters on the parsed tree.
+std::vector<std::pair<size_t, size_t>> CommentRanges(std::string_view text) {
+  std::vector<std::pair<size_t, size_t>> ranges;
+  int block_indent = -1;  // >= 0 inside a block scalar whose key sits at that column
+  std::string_view open;  // the delimiter of an open multi-line string
+  size_t line_start = 0;
+  while (line_start < text.size()) {
+    size_t newline = text.find('\n', line_start);
+    size_t line_end = newline == std::string_view::npos ? text.size() : newline;
+    std::string_view line = text.substr(line_start, line_end - line_start);
+    size_t indent = line.find_first_not_of(" \t\r");
+    bool in_block = block_indent >= 0 &&
+                    (indent == std::string_view::npos || static_cast<int>(indent) > block_indent);
+    if (!in_block) {
+      block_indent = -1;
+      size_t from = 0;
+      if (!open.empty()) {
+        size_t close = line.find(open);
+        from = close == std::string_view::npos ? line.size() : close + 3;
+        if (close != std::string_view::npos) {
+          open = {};
+        }
+      }
+      size_t cut = open.empty() ? CommentStart(line, from, &open) : std::string_view::npos;
+      if (cut != std::string_view::npos) {
+        ranges.emplace_back(line_start + cut, line_end);
+      }
+      std::string_view code = Trim(line.substr(0, std::min(cut, line.size())));
+      if (open.empty() && OpensBlockScalar(code)) {
+        block_indent = static_cast<int>(line.find_first_not_of(" \t-"));
+      }
+    }
+    line_start = line_end + 1;
+  }
+  return ranges;
+}
+
+// Call `fn(segment, is_comment)` for consecutive pieces of `text`.
+template <typename Fn>
+void ForEachSegment(std::string_view text, Fn fn) {
+  size_t pos = 0;
+  for (const auto& [begin, end] : CommentRanges(text)) {
+    fn(text.substr(pos, begin - pos), false);
+    fn(text.substr(begin, end - begin), true);
+    pos = end;
+  }
+  fn(text.substr(pos), false);
 }
 
 void CollectFromTree(const Node& node, std::set<std::string>* out) {
@@ -69,27 +149,34 @@ void CollectFromTree(const Node& node, std::set<std::string>* out) {
 }  // namespace
 
 std::string ReplaceParams(const std::string& text, const Params& params) {
-  std::string out = text;
-  for (const auto& [key, value] : params) {
-    std::string needle = "${" + key + "}";
-    size_t pos = 0;
-    while ((pos = out.find(needle, pos)) != std::string::npos) {
-      out.replace(pos, needle.size(), value);
-      pos += value.size();
+  // Recommended fix (spec 2): comments are left alone, as the original dropped them.
+  std::string out;
+  ForEachSegment(text, [&](std::string_view segment, bool is_comment) {
+    if (is_comment) {
+      out += segment;
+      return;
     }
-  }
+    std::string piece(segment);
+    for (const auto& [key, value] : params) {
+      std::string needle = "${" + key + "}";
+      size_t pos = 0;
+      while ((pos = piece.find(needle, pos)) != std::string::npos) {
+        piece.replace(pos, needle.size(), value);
+        pos += value.size();
+      }
+    }
+    out += piece;
+  });
   return out;
 }
 
 std::set<std::string> MissingInText(const std::string& text) {
   std::set<std::string> missing;
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    size_t newline = rest.find('\n');
-    std::string_view line = rest.substr(0, newline);
-    CollectNames(StripComment(line), &missing);
-    rest = newline == std::string_view::npos ? std::string_view() : rest.substr(newline + 1);
-  }
+  ForEachSegment(text, [&](std::string_view segment, bool is_comment) {
+    if (!is_comment) {
+      CollectNames(segment, &missing);
+    }
+  });
   return missing;
 }
 

@@ -9,7 +9,8 @@
 
 namespace aqueducts::model_internal {
 
-/// Replace every `${key}` of `params` in `text`, everywhere (plain text, no escaping; spec 2).
+/// Replace every `${key}` of `params` in `text` outside `#` comments (plain text, no escaping;
+/// spec 2). Comments are found as MissingInText does.
 std::string ReplaceParams(const std::string& text, const Params& params);
 
 /// Names written `${name}` ([A-Za-z0-9_]+) in `text` outside `#` comments (YAML/TOML style: a `#`
