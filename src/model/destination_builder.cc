@@ -20,8 +20,9 @@ Result<DestinationFileType> ReadDestinationFileType(const TreeReader& reader, co
   // Spec 1.7 (recommended): a missing `options` means defaults; json takes no options.
   std::string options_path;
   const Node* options = reader.Find(node, {"options"}, path, &options_path);
-  if (options == nullptr || type.format == FileFormat::kJson)
+  if (options == nullptr || type.format == FileFormat::kJson) {
     return type;
+  }
   if (type.format == FileFormat::kParquet) {
     AQ_ASSIGN_OR_RETURN(type.parquet_options, reader.StringMap(*options, options_path));
     return type;
@@ -93,8 +94,9 @@ Result<DeltaWriteMode> ReadDeltaWriteMode(const TreeReader& reader, const Node& 
   AQ_ASSIGN_OR_RETURN(std::string operation,
                       reader.Tag(mode, "operation", mode_path, kTags, "write mode"));
   DeltaWriteMode write_mode;
-  if (operation == "append")
+  if (operation == "append") {
     return write_mode;
+  }
   std::string params_path;
   AQ_ASSIGN_OR_RETURN(const Node* params,
                       reader.Require(mode, {"params"}, mode_path, &params_path));
@@ -164,10 +166,12 @@ Result<Destination> ReadDestination(const TreeReader& reader, const Node& node,
     AQ_RETURN_IF_ERROR(reader.RequiredString(node, {"name"}, path, &destination.name));
     return Destination(std::in_place_type<decltype(destination)>, std::move(destination));
   }
-  if (tag == "file")
+  if (tag == "file") {
     return ReadFileDestination(reader, node, path);
-  if (tag == "odbc")
+  }
+  if (tag == "odbc") {
     return ReadOdbcDestination(reader, node, path);
+  }
   return ReadDeltaDestination(reader, node, path);
 }
 

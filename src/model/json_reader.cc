@@ -17,8 +17,9 @@ namespace {
 class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
  public:
   explicit TreeBuilder(const std::string& text) : text_(text) {
-    if (text_.rfind("\xEF\xBB\xBF", 0) == 0)
+    if (text_.rfind("\xEF\xBB\xBF", 0) == 0) {
       pos_ = 3;  // nlohmann skips a UTF-8 BOM too
+    }
   }
 
   bool null() override { return Scalar(Node::ScalarType::kPlain, "null", true); }
@@ -93,8 +94,9 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
   void SkipLiteral() {
     while (pos_ < text_.size()) {
       char c = text_[pos_];
-      if (std::isspace(static_cast<unsigned char>(c)) || c == ',' || c == ']' || c == '}')
+      if (std::isspace(static_cast<unsigned char>(c)) || c == ',' || c == ']' || c == '}') {
         break;
+      }
       ++pos_;
     }
   }
@@ -167,8 +169,9 @@ Result<Node> ReadJsonTree(const std::string& text, const std::string& display_na
   } catch (const std::exception& e) {
     return SyntaxError(Format::kJson, display_name, 0, 0, e.what());
   }
-  if (ok)
+  if (ok) {
     return std::move(builder.root());
+  }
   // The error position counts characters read, so the offending one is at position - 1.
   size_t offset = builder.error_position() > 0 ? builder.error_position() - 1 : 0;
   int line = 1;

@@ -29,20 +29,27 @@ class Validator {
 
  private:
   static bool HasType(const json& value, const std::string& type) {
-    if (type == "object")
+    if (type == "object") {
       return value.is_object();
-    if (type == "array")
+    }
+    if (type == "array") {
       return value.is_array();
-    if (type == "string")
+    }
+    if (type == "string") {
       return value.is_string();
-    if (type == "integer")
+    }
+    if (type == "integer") {
       return value.is_number_integer();
-    if (type == "number")
+    }
+    if (type == "number") {
       return value.is_number();
-    if (type == "boolean")
+    }
+    if (type == "boolean") {
       return value.is_boolean();
-    if (type == "null")
+    }
+    if (type == "null") {
       return value.is_null();
+    }
     ADD_FAILURE() << "schema uses unsupported type " << type;
     return false;
   }
@@ -56,13 +63,15 @@ class Validator {
         "minLength",  "maxLength",  "minimum",     "minItems",
         "maxItems",   "definitions"};
     for (const auto& [key, unused] : schema.items()) {
-      if (!kKnown.count(key))
+      if (!kKnown.count(key)) {
         ADD_FAILURE() << "validator does not know keyword " << key;
+      }
     }
     if (schema.contains("$ref")) {
       std::string name = schema["$ref"].get<std::string>().substr(strlen("#/definitions/"));
-      if (!root_["definitions"].contains(name))
+      if (!root_["definitions"].contains(name)) {
         return at + ": dangling $ref " + name;
+      }
       return Check(root_["definitions"][name], value, at);
     }
     if (schema.contains("type")) {
@@ -70,18 +79,22 @@ class Validator {
       if (schema["type"].is_string()) {
         ok = HasType(value, schema["type"]);
       } else {
-        for (const json& t : schema["type"])
+        for (const json& t : schema["type"]) {
           ok = ok || HasType(value, t);
+        }
       }
-      if (!ok)
+      if (!ok) {
         return at + ": expected type " + schema["type"].dump() + ", got " + value.dump();
+      }
     }
     if (schema.contains("enum")) {
       bool found = false;
-      for (const json& e : schema["enum"])
+      for (const json& e : schema["enum"]) {
         found = found || e == value;
-      if (!found)
+      }
+      if (!found) {
         return at + ": " + value.dump() + " not in " + schema["enum"].dump();
+      }
     }
     if (value.is_string()) {
       size_t n = value.get<std::string>().size();
@@ -97,23 +110,27 @@ class Validator {
     }
     if (value.is_object()) {
       for (const json& key : schema.value("required", json::array())) {
-        if (!value.contains(key.get<std::string>()))
+        if (!value.contains(key.get<std::string>())) {
           return at + ": missing " + key.dump();
+        }
       }
       const json properties = schema.value("properties", json::object());
       for (const auto& [key, item] : value.items()) {
         if (properties.contains(key)) {
           std::string error = Check(properties[key], item, at + "." + key);
-          if (!error.empty())
+          if (!error.empty()) {
             return error;
+          }
         } else if (schema.contains("additionalProperties")) {
           const json& extra = schema["additionalProperties"];
-          if (extra.is_boolean() && !extra.get<bool>())
+          if (extra.is_boolean() && !extra.get<bool>()) {
             return at + ": unexpected key " + key;
+          }
           if (extra.is_object()) {
             std::string error = Check(extra, item, at + "." + key);
-            if (!error.empty())
+            if (!error.empty()) {
               return error;
+            }
           }
         }
       }
@@ -130,24 +147,27 @@ class Validator {
         for (size_t i = 0; i < value.size(); ++i) {
           const json& item_schema = items.is_array() ? items[i] : items;
           std::string error = Check(item_schema, value[i], at + "[" + std::to_string(i) + "]");
-          if (!error.empty())
+          if (!error.empty()) {
             return error;
+          }
         }
       }
     }
     if (schema.contains("allOf")) {
       for (const json& sub : schema["allOf"]) {
         std::string error = Check(sub, value, at);
-        if (!error.empty())
+        if (!error.empty()) {
           return error;
+        }
       }
     }
     if (schema.contains("anyOf")) {
       std::string errors;
       for (const json& sub : schema["anyOf"]) {
         std::string error = Check(sub, value, at);
-        if (error.empty())
+        if (error.empty()) {
           return {};
+        }
         errors += " | " + error;
       }
       return at + ": no anyOf branch matches:" + errors;
@@ -178,14 +198,16 @@ json ToInstance(const Node& node) {
       return nullptr;
     case Node::Kind::kSequence: {
       json out = json::array();
-      for (const Node& item : node.items)
+      for (const Node& item : node.items) {
         out.push_back(ToInstance(item));
+      }
       return out;
     }
     case Node::Kind::kMap: {
       json out = json::object();
-      for (const auto& [key, value] : node.entries)
+      for (const auto& [key, value] : node.entries) {
         out[key] = ToInstance(value);
+      }
       return out;
     }
     case Node::Kind::kScalar:
@@ -193,18 +215,21 @@ json ToInstance(const Node& node) {
   }
   const std::string& s = node.scalar;
   using Type = Node::ScalarType;
-  if (node.scalar_type == Type::kString)
+  if (node.scalar_type == Type::kString) {
     return s;
+  }
   if (node.scalar_type == Type::kBool ||
       (node.scalar_type == Type::kPlain && (s == "true" || s == "false"))) {
     return s == "true";
   }
   static const std::regex kInt("[-+]?[0-9]+");
   static const std::regex kFloat("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
-  if (node.scalar_type == Type::kInt || std::regex_match(s, kInt))
+  if (node.scalar_type == Type::kInt || std::regex_match(s, kInt)) {
     return std::stoll(s);
-  if (node.scalar_type == Type::kFloat || std::regex_match(s, kFloat))
+  }
+  if (node.scalar_type == Type::kFloat || std::regex_match(s, kFloat)) {
     return std::stod(s);
+  }
   return s;
 }
 

@@ -23,11 +23,13 @@ Result<Aqueduct> LoadAqueductFromString(const std::string& text, Format format,
     // user is told what is missing rather than where the syntax broke.
     std::set<std::string> missing =
         tree.ok() ? model_internal::MissingInTree(*tree) : model_internal::MissingInText(document);
-    if (!missing.empty())
+    if (!missing.empty()) {
       return model_internal::MissingParamsError(missing, display_name);
+    }
   }
-  if (!tree.ok())
+  if (!tree.ok()) {
     return tree.status();
+  }
   model_internal::TreeReader reader(display_name, format, options.base_dir);
   return model_internal::ReadAqueduct(reader, *tree);
 }
@@ -37,8 +39,9 @@ Result<Aqueduct> LoadAqueductFromFile(const std::string& path, const Params& par
   AQ_ASSIGN_OR_RETURN(Format format, FormatFromPath(path));
   std::ifstream in(path, std::ios::binary);
   std::stringstream buffer;
-  if (in)
+  if (in) {
     buffer << in.rdbuf();
+  }
   if (!in || in.bad()) {
     return Status::NotFound("Aqueducts file not found: '" + path + "'",
                             "aqueducts::template::file_not_found");

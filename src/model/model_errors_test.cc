@@ -132,6 +132,8 @@ TEST(ModelErrorTest, MissingRequiredFieldNamesPathAndLine) {
   EXPECT_EQ(s.message(), "p.yml:2: sources[0].location: missing required field 'location'");
   s = LoadError("sources: []\nstages:\n  - - name: s\n", Format::kYaml, "p.yml");
   EXPECT_EQ(s.message(), "p.yml:3: stages[0][0].query: missing required field 'query'");
+  s = LoadError("sources: []\nstages: [[{name: s, query: ~}]]\n", Format::kYaml, "p.yml");
+  EXPECT_EQ(s.message(), "p.yml:2: stages[0][0].query: required field 'query' is empty (null)");
   s = LoadError("sources: []\n", Format::kYaml, "p.yml");
   EXPECT_EQ(s.message(), "p.yml:1: stages: missing required field 'stages'");
   s = LoadError("[sources]\n", Format::kToml, "p.toml");

@@ -23,8 +23,9 @@ void CollectNames(std::string_view text, std::set<std::string>* out) {
   size_t pos = 0;
   while ((pos = text.find("${", pos)) != std::string_view::npos) {
     size_t end = pos + 2;
-    while (end < text.size() && IsNameChar(text[end]))
+    while (end < text.size() && IsNameChar(text[end])) {
       ++end;
+    }
     if (end > pos + 2 && end < text.size() && text[end] == '}') {
       out->insert(std::string(text.substr(pos + 2, end - pos - 2)));
     }
@@ -136,10 +137,12 @@ void ForEachSegment(std::string_view text, Fn fn) {
 }
 
 void CollectFromTree(const Node& node, std::set<std::string>* out) {
-  if (node.IsScalar())
+  if (node.IsScalar()) {
     CollectNames(node.scalar, out);
-  for (const Node& item : node.items)
+  }
+  for (const Node& item : node.items) {
     CollectFromTree(item, out);
+  }
   for (const auto& [key, value] : node.entries) {
     CollectNames(key, out);
     CollectFromTree(value, out);
@@ -188,8 +191,9 @@ std::set<std::string> MissingInTree(const Node& tree) {
 
 Status MissingParamsError(const std::set<std::string>& missing, const std::string& where) {
   std::string example;
-  for (const std::string& name : missing)
+  for (const std::string& name : missing) {
     example += " -p " + name + "=<value>";
+  }
   return Status(StatusCode::kTemplateError,
                 (where.empty() ? "" : where + ": ") +
                     "Missing template parameters: " + JoinComma(missing) +
@@ -204,12 +208,15 @@ Result<Format> FormatFromPath(const std::string& path) {
   std::string file = slash == std::string::npos ? path : path.substr(slash + 1);
   size_t dot = file.rfind('.');
   std::string ext = dot == std::string::npos ? "unknown_ext" : file.substr(dot + 1);
-  if (ext == "yml" || ext == "yaml")
+  if (ext == "yml" || ext == "yaml") {
     return Format::kYaml;
-  if (ext == "json")
+  }
+  if (ext == "json") {
     return Format::kJson;
-  if (ext == "toml")
+  }
+  if (ext == "toml") {
     return Format::kToml;
+  }
   return Status::Unsupported("Unsupported configuration format: '" + ext + "' (file '" + path +
                                  "'; expected .yml, .yaml, .json or .toml)",
                              "aqueducts::template::unknown_format");
@@ -218,8 +225,9 @@ Result<Format> FormatFromPath(const std::string& path) {
 Result<std::string> SubstituteParams(const std::string& text, const Params& params) {
   std::string out = model_internal::ReplaceParams(text, params);
   std::set<std::string> missing = model_internal::MissingInText(out);
-  if (!missing.empty())
+  if (!missing.empty()) {
     return model_internal::MissingParamsError(missing, "");
+  }
   return out;
 }
 

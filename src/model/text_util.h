@@ -9,8 +9,9 @@ namespace aqueducts::model_internal {
 inline std::string_view Trim(std::string_view text) {
   const char* kSpace = " \t\r\n\f\v";
   size_t begin = text.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos)
+  if (begin == std::string_view::npos) {
     return {};
+  }
   size_t end = text.find_last_not_of(kSpace);
   return text.substr(begin, end - begin + 1);
 }
@@ -20,8 +21,9 @@ template <typename Container>
 std::string JoinComma(const Container& items) {
   std::string out;
   for (const auto& item : items) {
-    if (!out.empty())
+    if (!out.empty()) {
       out += ", ";
+    }
     out += item;
   }
   return out;

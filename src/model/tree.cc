@@ -23,8 +23,9 @@ Node FromYaml(const YAML::Node& yaml) {
       break;
     case YAML::NodeType::Sequence:
       node.kind = Node::Kind::kSequence;
-      for (const YAML::Node& item : yaml)
+      for (const YAML::Node& item : yaml) {
         node.items.push_back(FromYaml(item));
+      }
       break;
     case YAML::NodeType::Map:
       node.kind = Node::Kind::kMap;
@@ -73,8 +74,9 @@ Node FromToml(const toml::node& toml) {
     }
   } else if (const toml::array* array = toml.as_array()) {
     node.kind = Node::Kind::kSequence;
-    for (const toml::node& item : *array)
+    for (const toml::node& item : *array) {
       node.items.push_back(FromToml(item));
+    }
   } else if (auto s = toml.value<std::string>(); s && toml.is_string()) {
     node.scalar_type = Node::ScalarType::kString;
     node.scalar = *s;
@@ -125,8 +127,9 @@ Result<Node> ReadTomlTree(const std::string& text, const std::string& display_na
 
 const Node* Node::Find(const std::string& key) const {
   for (const auto& [name, value] : entries) {
-    if (name == key)
+    if (name == key) {
       return &value;
+    }
   }
   return nullptr;
 }
@@ -149,10 +152,12 @@ Status SyntaxError(Format format, const std::string& display_name, int line, int
                      : format == Format::kJson ? "JSON parsing error"
                                                : "TOML parsing error";
   std::string where = display_name;
-  if (line > 0)
+  if (line > 0) {
     where += ":" + std::to_string(line);
-  if (line > 0 && column > 0)
+  }
+  if (line > 0 && column > 0) {
     where += ":" + std::to_string(column);
+  }
   return Status::ParseError(where + ": " + what + ": " + detail, ParseErrorId(format));
 }
 

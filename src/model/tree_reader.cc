@@ -27,10 +27,12 @@ const char* KindName(const Node& node) {
 Status TreeReader::Error(const Node& at, const std::string& path,
                          const std::string& message) const {
   std::string where = display_name_;
-  if (at.line > 0)
+  if (at.line > 0) {
     where += ":" + std::to_string(at.line);
-  if (!path.empty())
+  }
+  if (!path.empty()) {
     where += ": " + path;
+  }
   return Status::ParseError(where + ": " + message, ParseErrorId(format_));
 }
 
@@ -39,8 +41,9 @@ const Node* TreeReader::Find(const Node& map, Keys keys, const std::string& path
   for (const char* key : keys) {
     const Node* value = map.Find(key);
     if (value != nullptr && !value->IsNull()) {
-      if (path_out != nullptr)
+      if (path_out != nullptr) {
         *path_out = path.empty() ? key : path + "." + key;
+      }
       return value;
     }
   }
@@ -50,11 +53,15 @@ const Node* TreeReader::Find(const Node& map, Keys keys, const std::string& path
 Result<const Node*> TreeReader::Require(const Node& map, Keys keys, const std::string& path,
                                         std::string* path_out) const {
   const Node* value = Find(map, keys, path, path_out);
-  if (value != nullptr)
+  if (value != nullptr) {
     return value;
+  }
   std::string key = *keys.begin();
   std::string full = path.empty() ? key : path + "." + key;
-  std::string message = "missing required field '" + key + "'";
+  const Node* present = map.Find(key);
+  std::string message = present != nullptr && present->IsNull()
+                            ? "required field '" + key + "' is empty (null)"
+                            : "missing required field '" + key + "'";
   if (keys.size() > 1) {
     std::vector<std::string> aliases(keys.begin() + 1, keys.end());
     message += " (alias: " + JoinComma(aliases) + ")";
@@ -63,30 +70,35 @@ Result<const Node*> TreeReader::Require(const Node& map, Keys keys, const std::s
 }
 
 Status TreeReader::ExpectMap(const Node& node, const std::string& path) const {
-  if (node.IsMap())
+  if (node.IsMap()) {
     return Status::OK();
+  }
   return Error(node, path, std::string("expected a mapping, got ") + KindName(node));
 }
 
 Status TreeReader::ExpectSequence(const Node& node, const std::string& path) const {
-  if (node.IsSequence())
+  if (node.IsSequence()) {
     return Status::OK();
+  }
   return Error(node, path, std::string("expected a list, got ") + KindName(node));
 }
 
 Result<std::string> TreeReader::String(const Node& node, const std::string& path) const {
-  if (node.IsScalar())
+  if (node.IsScalar()) {
     return node.scalar;
+  }
   return Error(node, path, std::string("expected a string, got ") + KindName(node));
 }
 
 Result<bool> TreeReader::Bool(const Node& node, const std::string& path) const {
   if (node.IsScalar()) {
     const std::string& s = node.scalar;
-    if (s == "true" || s == "True" || s == "TRUE")
+    if (s == "true" || s == "True" || s == "TRUE") {
       return true;
-    if (s == "false" || s == "False" || s == "FALSE")
+    }
+    if (s == "false" || s == "False" || s == "FALSE") {
       return false;
+    }
   }
   return Error(node, path,
                "expected a boolean (true or false), got " +
@@ -97,12 +109,14 @@ Result<int64_t> TreeReader::Int(const Node& node, const std::string& path) const
   // YAML scalars arrive as text, so numeric strings are accepted whatever the format.
   if (node.IsScalar() && node.scalar_type != Node::ScalarType::kBool) {
     std::string_view text = Trim(node.scalar);
-    if (!text.empty() && text[0] == '+')
+    if (!text.empty() && text[0] == '+') {
       text.remove_prefix(1);
+    }
     int64_t value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (!text.empty() && ec == std::errc() && end == text.data() + text.size())
+    if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) {
       return value;
+    }
   }
   return Error(node, path,
                "expected an integer, got " +
@@ -134,8 +148,9 @@ Result<DataType> TreeReader::Type(const Node& node, const std::string& path,
                                   const char* context) const {
   AQ_ASSIGN_OR_RETURN(std::string text, String(node, path));
   Result<DataType> type = ParseDataType(text);
-  if (!type.ok())
+  if (!type.ok()) {
     return Error(node, path, context + type.status().message());
+  }
   return type;
 }
 
@@ -201,8 +216,9 @@ Status TreeReader::OptionalString(const Node& map, Keys keys, const std::string&
                                   std::optional<std::string>* out) const {
   std::string field_path;
   const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr)
+  if (node == nullptr) {
     return Status::OK();
+  }
   AQ_ASSIGN_OR_RETURN(*out, String(*node, field_path));
   return Status::OK();
 }
@@ -211,8 +227,9 @@ Status TreeReader::OptionalBool(const Node& map, Keys keys, const std::string& p
                                 bool* out) const {
   std::string field_path;
   const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr)
+  if (node == nullptr) {
     return Status::OK();
+  }
   AQ_ASSIGN_OR_RETURN(*out, Bool(*node, field_path));
   return Status::OK();
 }
@@ -221,8 +238,9 @@ Status TreeReader::OptionalChar(const Node& map, Keys keys, const std::string& p
                                 char* out) const {
   std::string field_path;
   const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr)
+  if (node == nullptr) {
     return Status::OK();
+  }
   AQ_ASSIGN_OR_RETURN(*out, Char(*node, field_path));
   return Status::OK();
 }
@@ -231,8 +249,9 @@ Status TreeReader::OptionalStringMap(const Node& map, Keys keys, const std::stri
                                      std::map<std::string, std::string>* out) const {
   std::string field_path;
   const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr)
+  if (node == nullptr) {
     return Status::OK();
+  }
   AQ_ASSIGN_OR_RETURN(*out, StringMap(*node, field_path));
   return Status::OK();
 }
@@ -241,8 +260,9 @@ Status TreeReader::OptionalStringList(const Node& map, Keys keys, const std::str
                                       std::vector<std::string>* out) const {
   std::string field_path;
   const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr)
+  if (node == nullptr) {
     return Status::OK();
+  }
   AQ_ASSIGN_OR_RETURN(*out, StringList(*node, field_path));
   return Status::OK();
 }
@@ -251,8 +271,9 @@ Status TreeReader::OptionalSchema(const Node& map, Keys keys, const std::string&
                                   std::vector<Field>* out) const {
   std::string field_path;
   const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr)
+  if (node == nullptr) {
     return Status::OK();
+  }
   AQ_ASSIGN_OR_RETURN(*out, Schema(*node, field_path));
   return Status::OK();
 }
@@ -265,10 +286,12 @@ Result<std::string> TreeReader::Tag(const Node& map, const char* key, const std:
   AQ_ASSIGN_OR_RETURN(std::string tag, String(*node, tag_path));
   std::vector<std::string> canonical;
   for (const auto& [spelling, name] : tags) {
-    if (spelling == tag)
+    if (spelling == tag) {
       return name;
-    if (canonical.empty() || canonical.back() != name)
+    }
+    if (canonical.empty() || canonical.back() != name) {
       canonical.push_back(name);
+    }
   }
   return Error(
       *node, tag_path,
