@@ -46,7 +46,6 @@ TEST(StagePlanTest, ViewsForSingleReadsTablesForSeveral) {
   // Read through the chain of views c -> d -> e that the destination streams.
   EXPECT_EQ(plan[0][0].drop_after, 4);
   EXPECT_FALSE(plan[0][1].materialise);  // b: read once, by c
-  EXPECT_EQ(plan[0][1].drop_after, 1);
   EXPECT_FALSE(plan[1][0].materialise);  // c: read once, by d
   EXPECT_FALSE(plan[2][0].materialise);  // d: read once, by e
   EXPECT_FALSE(plan[3][0].materialise);  // e: only the destination reads it
