@@ -1,0 +1,65 @@
+#include "delta/maintenance.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "delta/delta.h"
+#include "delta/test_util.h"
+
+namespace aqueducts::delta {
+namespace {
+
+using testing::LocalLocation;
+using testing::OpenTestSession;
+using testing::TempDir;
+
+TEST(DeltaMaintenanceTest, HistoryListsOperationsNewestFirst) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  DeltaDestination d;
+  d.name = "t";
+  d.location = LocalLocation(dir.path());
+  d.schema = {Field{"k", MakeType(TypeId::kInt64), true, {}}};
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, d, "SELECT 1 AS k", nullptr).status());
+  d.write_mode.operation = DeltaWriteMode::Operation::kUpsert;
+  d.write_mode.upsert_keys = {"k"};
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, d, "SELECT 2 AS k", nullptr).status());
+  AQ_ASSERT_OK_AND_ASSIGN(auto history, History(dir.path()));
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(history[0].version, 2);
+  EXPECT_EQ(history[0].operation, "MERGE");
+  EXPECT_EQ(history[1].operation, "WRITE");
+  EXPECT_EQ(history[2].operation, "CREATE TABLE");
+  EXPECT_GT(history[0].timestamp_ms, 0);
+}
+
+TEST(DeltaMaintenanceTest, VacuumDeletesOnlyOldUnreferencedFiles) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  DeltaDestination d;
+  d.name = "t";
+  d.location = LocalLocation(dir.path());
+  d.schema = {Field{"k", MakeType(TypeId::kInt64), true, {}}};
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, d, "SELECT 1 AS k", nullptr).status());
+  d.write_mode.operation = DeltaWriteMode::Operation::kReplace;
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, d, "SELECT 2 AS k", nullptr).status());
+  // An orphan from a crashed writer.
+  std::string orphan = dir.path() + "/part-00000-orphan-c000.zstd.parquet";
+  FILE* f = std::fopen(orphan.c_str(), "w");
+  std::fputs("x", f);
+  std::fclose(f);
+  AQ_ASSERT_OK_AND_ASSIGN(auto young, Vacuum(dir.path(), VacuumOptions{168, true}));
+  EXPECT_TRUE(young.files.empty());  // everything is younger than 7 days
+  AQ_ASSERT_OK_AND_ASSIGN(auto dry, Vacuum(dir.path(), VacuumOptions{0, true}));
+  EXPECT_EQ(dry.files.size(), 2u);  // the orphan and the replaced file (its tombstone expired)
+  EXPECT_TRUE(PathExists(orphan));
+  AQ_ASSERT_OK_AND_ASSIGN(auto done, Vacuum(dir.path(), VacuumOptions{0, false}));
+  EXPECT_EQ(done.files, dry.files);
+  EXPECT_FALSE(PathExists(orphan));
+  DeltaSource src{"r", LocalLocation(dir.path()), {}, {}, {}};
+  AQ_ASSERT_OK(RegisterDeltaSource(*s, src));
+  EXPECT_EQ(testing::QueryOne(s->main(), "SELECT k FROM r"), "2");
+}
+
+}  // namespace
+}  // namespace aqueducts::delta
