@@ -1,0 +1,92 @@
+// The original's delta-tests pipelines through the real loader and runner, each run twice
+// (spec §9.3), and the example pipeline with a delta destination end to end.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "aqueducts/loader.h"
+#include "aqueducts/run.h"
+#include "delta/delta.h"
+#include "delta/test_util.h"
+
+namespace aqueducts::delta {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::LocalLocation;
+using testing::OpenTestSession;
+using testing::QueryOne;
+using testing::SortedRows;
+using testing::TempDir;
+
+std::string Examples() { return ::aqueducts::testing::FixturesDir() + "/aqueducts-examples"; }
+
+void RunTwice(const std::string& pipeline, const TempDir& dir, const std::string& date) {
+  fs::create_directories(dir.path() + "/tests/data");
+  for (const char* csv : {"example_1.csv", "example_2.csv"}) {
+    fs::copy_file(Examples() + "/delta-tests/" + csv, dir.path() + "/tests/data/" + csv,
+                  fs::copy_options::overwrite_existing);
+  }
+  Params params = {{"local_path", dir.path()}, {"run_id", "run"}, {"date", date}};
+  for (int i = 0; i < 2; ++i) {
+    AQ_ASSERT_OK_AND_ASSIGN(Aqueduct aq, LoadAqueductFromFile(Examples() + "/delta-tests/" + pipeline, params));
+    AQ_ASSERT_OK(RunPipeline(aq, RunOptions{}, nullptr));
+  }
+}
+
+std::string Top(engine::Session& s) {
+  return QueryOne(s.main(), "SELECT country || ' ' || sum_1 FROM t ORDER BY sum_1 DESC LIMIT 1");
+}
+
+void Register(engine::Session& s, const std::string& root) {
+  DeltaSource src{"t", LocalLocation(root), {}, {}, {}};
+  AQ_ASSERT_OK(RegisterDeltaSource(s, src));
+}
+
+TEST(DeltaPipelineTest, AppendTwiceGives52Rows) {
+  TempDir dir;
+  RunTwice("aqueduct_pipeline_delta_append.yml", dir, "2023-05-01");
+  auto s = OpenTestSession();
+  Register(*s, dir.path() + "/tests/output/test_delta_append/run");
+  EXPECT_EQ(QueryOne(s->main(), "SELECT count(*) FROM t WHERE date = DATE '2023-05-01'"), "52");
+  EXPECT_EQ(QueryOne(s->main(), "SELECT count(*) FROM t"), "52");
+  EXPECT_TRUE(fs::exists(dir.path() + "/tests/output/test_delta_append/run/date=2023-05-01"));
+}
+
+TEST(DeltaPipelineTest, ReplaceTwiceGives19RowsWithCnOnTop) {
+  TempDir dir;
+  RunTwice("aqueduct_pipeline_delta_replace.yml", dir, "2023-05-02");
+  auto s = OpenTestSession();
+  Register(*s, dir.path() + "/tests/output/test_delta_replace/run");
+  EXPECT_EQ(QueryOne(s->main(), "SELECT count(*) FROM t"), "19");
+  EXPECT_EQ(Top(*s), "CN 1070");
+  EXPECT_EQ(SortedRows(s->main(), "SELECT country, sum_1 FROM t ORDER BY sum_1 DESC LIMIT 3"),
+            (std::vector<std::string>{"CN|1070", "PH|558", "RU|395"}));
+}
+
+TEST(DeltaPipelineTest, UpsertTwiceGives20RowsWithCnOnTop) {
+  TempDir dir;
+  RunTwice("aqueduct_pipeline_delta_upsert.yml", dir, "2023-05-03");
+  auto s = OpenTestSession();
+  Register(*s, dir.path() + "/tests/output/test_delta_upsert/run");
+  EXPECT_EQ(QueryOne(s->main(), "SELECT count(*) FROM t"), "20");
+  EXPECT_EQ(QueryOne(s->main(), "SELECT count(DISTINCT (date, country)) FROM t"), "20");
+  EXPECT_EQ(Top(*s), "CN 1260");
+}
+
+TEST(DeltaPipelineTest, ExamplePipelineRunsEndToEnd) {
+  TempDir dir;
+  fs::create_directories(dir.path() + "/examples");
+  for (const auto& e : fs::directory_iterator(Examples() + "/examples")) {
+    if (e.path().extension() == ".csv") fs::copy_file(e.path(), dir.path() + "/examples/" + e.path().filename().string());
+  }
+  Params params = {{"local_path", dir.path()}, {"run_id", "r1"}, {"month", "jan"}, {"year", "2024"}};
+  AQ_ASSERT_OK_AND_ASSIGN(Aqueduct aq, LoadAqueductFromFile(Examples() + "/examples/aqueduct_pipeline_example.yml", params));
+  AQ_ASSERT_OK(RunPipeline(aq, RunOptions{}, nullptr));
+  auto s = OpenTestSession();
+  Register(*s, dir.path() + "/examples/output_delta_example/r1");
+  EXPECT_NE(QueryOne(s->main(), "SELECT count(*) FROM t"), "0");
+}
+
+}  // namespace
+}  // namespace aqueducts::delta
