@@ -189,9 +189,12 @@ TEST_F(IoTest, WriteCsvAndParquetSingleFileReadBackEqual) {
 TEST_F(IoTest, PartitionedParquetDirectory) {
   fs::path out = dir_ / "parts";
   fs::create_directories(out / "stale");  // an existing output is replaced as a whole
-  FileDestination dest{.name = "p", .location = Loc(out.string()),
-                       .format = {.format = FileFormat::kParquet}, .single_file = false,
-                       .partition_columns = {"year"}};
+  FileDestination dest;
+  dest.name = "p";
+  dest.location = Loc(out.string());
+  dest.format.format = FileFormat::kParquet;
+  dest.single_file = false;
+  dest.partition_columns = {"year"};
   AQ_ASSERT_OK_AND_ASSIGN(auto stats, WriteFileDestination(conn(), dest, kFourRows));
   EXPECT_EQ(stats.rows, 4);
   EXPECT_GT(stats.bytes, 0);

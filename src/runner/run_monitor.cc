@@ -19,7 +19,7 @@ RunMonitor::RunMonitor(engine::Session& session, const Emitter& emitter,
       cancel_(std::move(cancel)),
       progress_interval_ms_(progress_interval_ms) {
   if (cancel_) {
-    cancel_callback_ = cancel_->OnCancel([this] { InterruptAll(); });
+    cancel_callback_ = cancel_->OnCancel([running = running_] { running->InterruptAll(); });
   }
   thread_ = std::thread([this] { Loop(); });
 }
@@ -37,18 +37,21 @@ RunMonitor::~RunMonitor() {
 }
 
 void RunMonitor::Add(const std::string& name, engine::Connection* conn) {
-  std::lock_guard<std::mutex> lock(mu_);
-  running_.emplace_back(name, conn);
+  std::lock_guard<std::mutex> lock(running_->mu);
+  running_->conns.emplace_back(name, conn);
+  if (cancelled()) {
+    conn->Interrupt();
+  }
 }
 
 void RunMonitor::Remove(engine::Connection* conn) {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::erase_if(running_, [conn](const auto& entry) { return entry.second == conn; });
+  std::lock_guard<std::mutex> lock(running_->mu);
+  std::erase_if(running_->conns, [conn](const auto& entry) { return entry.second == conn; });
 }
 
-void RunMonitor::InterruptAll() {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [name, conn] : running_) {
+void RunMonitor::Running::InterruptAll() {
+  std::lock_guard<std::mutex> lock(mu);
+  for (auto& [name, conn] : conns) {
     conn->Interrupt();
   }
 }
@@ -56,8 +59,8 @@ void RunMonitor::InterruptAll() {
 void RunMonitor::Report() {
   std::vector<ProgressEvent> events;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [name, conn] : running_) {
+    std::lock_guard<std::mutex> lock(running_->mu);
+    for (auto& [name, conn] : running_->conns) {
       engine::QueryProgress progress = conn->Progress();
       ProgressEvent event;
       event.type = ProgressEvent::Type::kStageProgress;
@@ -80,7 +83,7 @@ void RunMonitor::Loop() {
     while (!cv_.wait_for(lock, kTick, [this] { return stop_; })) {
       lock.unlock();
       if (cancelled()) {
-        InterruptAll();
+        running_->InterruptAll();
       }
       int64_t spilled = session_.TempFileBytes();
       if (spilled > spilled_bytes_) {

@@ -53,8 +53,15 @@ class RunMonitor {
   bool cancelled() const { return cancel_ && cancel_->cancelled(); }
 
  private:
+  // What the cancel callback touches: shared, so a Cancel() racing with the end of the run
+  // never reaches a destroyed monitor.
+  struct Running {
+    std::mutex mu;
+    std::vector<std::pair<std::string, engine::Connection*>> conns;
+    void InterruptAll();
+  };
+
   void Loop();
-  void InterruptAll();
   void Report();
 
   engine::Session& session_;
@@ -62,10 +69,10 @@ class RunMonitor {
   std::shared_ptr<CancelToken> cancel_;
   int cancel_callback_ = -1;
   int progress_interval_ms_;
-  std::mutex mu_;
+  std::shared_ptr<Running> running_ = std::make_shared<Running>();
+  std::mutex mu_;  // guards stop_
   std::condition_variable cv_;
   bool stop_ = false;
-  std::vector<std::pair<std::string, engine::Connection*>> running_;
   int64_t spilled_bytes_ = 0;
   std::thread thread_;
 };

@@ -186,6 +186,7 @@ TEST_F(RunPipelineTest, CancellationInterruptsALongQuery) {
                           "WHERE a.range + b.range = 3"}}};
   RunOptions options;
   options.cancel = std::make_shared<CancelToken>();
+  options.progress_interval_ms = 50;
   RecordingSink sink;
   Status status;
   std::thread runner([&] { status = RunPipeline(aq, options, &sink); });
@@ -193,7 +194,8 @@ TEST_F(RunPipelineTest, CancellationInterruptsALongQuery) {
   auto start = std::chrono::steady_clock::now();
   options.cancel->Cancel();
   runner.join();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  // ~1 s, with slack for a loaded CI machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
   EXPECT_EQ(status.code(), StatusCode::kCancelled) << status.ToString();
   EXPECT_EQ(sink.events().back().type, Type::kCancelled);
   bool progress = false;
