@@ -139,24 +139,27 @@ void ExecutionManager::WorkerLoop() {
       execution->started_at = std::chrono::steady_clock::now();
       BroadcastPositionsLocked();
     }
+    std::string final_frame;
     // Top of a thread: nothing may escape (STYLE 3), or the executor would terminate.
     try {
-      Run(execution);
+      final_frame = Run(execution);
     } catch (const std::exception& e) {
-      Finish(execution, Frame(protocol::EncodeFailed(execution->id,
-                                                     std::string("Internal error: ") + e.what(),
-                                                     "Internal", "")));
+      final_frame = Frame(protocol::EncodeFailed(
+          execution->id, std::string("Internal error: ") + e.what(), "Internal", ""));
     } catch (...) {
-      Finish(execution, Frame(protocol::EncodeFailed(execution->id, "Internal error", "Internal",
-                                                     "")));
+      final_frame = Frame(protocol::EncodeFailed(execution->id, "Internal error", "Internal", ""));
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    running_.reset();
-    RememberFinishedLocked(execution->id);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      running_.reset();
+      RememberFinishedLocked(execution->id);
+    }
+    // Sent once the executor is idle again, so a client may submit right after the final event.
+    Finish(execution, std::move(final_frame));
   }
 }
 
-void ExecutionManager::Run(const std::shared_ptr<Execution>& execution) {
+std::string ExecutionManager::Run(const std::shared_ptr<Execution>& execution) {
   const std::string& id = execution->id;
   execution->stream->Push(Frame(protocol::EncodeStarted(id)));
   logger_->Info("execution started", {{"execution_id", id}});
@@ -192,20 +195,20 @@ void ExecutionManager::Run(const std::shared_ptr<Execution>& execution) {
     event.type = ProgressEvent::Type::kCompleted;
     event.message = "Pipeline execution completed successfully";
     logger_->Info("execution completed", fields);
-    Finish(execution, Frame(protocol::EncodeEvent(event, id)));
-  } else if (status.code() == StatusCode::kCancelled || execution->cancel->cancelled()) {
+    return Frame(protocol::EncodeEvent(event, id));
+  }
+  if (status.code() == StatusCode::kCancelled || execution->cancel->cancelled()) {
     event.type = ProgressEvent::Type::kCancelled;
     event.message = "Pipeline execution cancelled";
     logger_->Info("execution cancelled", fields);
-    Finish(execution, Frame(protocol::EncodeEvent(event, id)));
-  } else {
-    fields["error"] = status.message();
-    logger_->Error("execution failed", fields);
-    execution->stream->Push(
-        Frame(protocol::EncodeLog(id, "error", "Pipeline execution failed: " + status.message())));
-    Finish(execution, Frame(protocol::EncodeFailed(id, status.message(),
-                                                   StatusCodeName(status.code()), status.id())));
+    return Frame(protocol::EncodeEvent(event, id));
   }
+  fields["error"] = status.message();
+  logger_->Error("execution failed", fields);
+  execution->stream->Push(
+      Frame(protocol::EncodeLog(id, "error", "Pipeline execution failed: " + status.message())));
+  return Frame(
+      protocol::EncodeFailed(id, status.message(), StatusCodeName(status.code()), status.id()));
 }
 
 void ExecutionManager::Finish(const std::shared_ptr<Execution>& execution, std::string frame) {

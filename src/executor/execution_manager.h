@@ -71,7 +71,8 @@ class ExecutionManager {
 
  private:
   void WorkerLoop();
-  void Run(const std::shared_ptr<Execution>& execution);
+  /// Run one execution; returns its final frame (completed / failed / cancelled).
+  std::string Run(const std::shared_ptr<Execution>& execution);
   void Finish(const std::shared_ptr<Execution>& execution, std::string frame);
   void BroadcastPositionsLocked();
   void RememberFinishedLocked(const std::string& id);
