@@ -23,6 +23,8 @@ constexpr SQLULEN kMaxBoundChars = 4000;
 // Memory budget of one block of bound buffers, and the rows per block limits.
 constexpr size_t kBlockBytes = 8 << 20;
 constexpr size_t kMaxBlockRows = 4096;
+// Bound buffer of a long column when the driver can re-read single values of a block.
+constexpr SQLLEN kOverflowBytes = 1024;
 
 // How one result column is fetched and stored.
 struct ColumnPlan {
@@ -30,6 +32,7 @@ struct ColumnPlan {
   SQLSMALLINT c_type = SQL_C_WCHAR;
   SQLLEN element_bytes = 0;  // bound buffer bytes per row
   bool long_data = false;    // fetched with SQLGetData instead of a bound buffer
+  bool overflow = false;     // bound to a short buffer; longer values re-read with SQLGetData
   std::vector<char> buffer;
   std::vector<SQLLEN> indicators;
 };
@@ -236,6 +239,20 @@ Result<std::vector<ColumnPlan>> DescribeColumns(OdbcConnection& conn, SQLHSTMT s
 // Fetch every row of the executed `stmt` into `appender`, a block of rows at a time.
 Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& plans,
                 engine::TableAppender& appender) {
+  // With SQL_GD_BLOCK a long column can stay in the block cursor with a short buffer: the few
+  // values that do not fit are re-read by positioning on their row (SQLSetPos + SQLGetData).
+  // Otherwise long columns force one row per fetch.
+  SQLUINTEGER getdata = 0;
+  if (Succeeded(SQLGetInfo(conn.dbc(), SQL_GETDATA_EXTENSIONS, &getdata, sizeof getdata, nullptr)) &&
+      (getdata & SQL_GD_BLOCK) && (getdata & SQL_GD_BOUND)) {
+    for (auto& plan : plans) {
+      if (plan.long_data) {
+        plan.long_data = false;
+        plan.overflow = true;
+        plan.element_bytes = kOverflowBytes;
+      }
+    }
+  }
   size_t row_bytes = 0;
   bool any_long = false;
   for (const auto& plan : plans) {
@@ -283,7 +300,15 @@ Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& pl
         const bool variable = plan.c_type == SQL_C_WCHAR || plan.c_type == SQL_C_CHAR ||
                               plan.c_type == SQL_C_BINARY;
         const SQLLEN room = plan.c_type == SQL_C_BINARY ? plan.element_bytes : plan.element_bytes - 1;
-        if (variable && ind != SQL_NULL_DATA && (ind == SQL_NO_TOTAL || ind > room)) {
+        const bool truncated = variable && ind != SQL_NULL_DATA && (ind == SQL_NO_TOTAL || ind > room);
+        if (truncated && plan.overflow) {
+          if (!Succeeded(SQLSetPos(stmt, static_cast<SQLSETPOSIROW>(r + 1), SQL_POSITION, SQL_LOCK_NO_CHANGE))) {
+            return conn.Diagnose(SQL_HANDLE_STMT, stmt, "Re-reading a long value of column '" + plan.field.name + "' failed");
+          }
+          AQ_RETURN_IF_ERROR(GetLongValue(conn, stmt, static_cast<SQLUSMALLINT>(c + 1), plan, &batch.columns[c]));
+          continue;
+        }
+        if (truncated) {
           return Status::ExecutionError("Column '" + plan.field.name + "': a value is longer than the " +
                                         "size the driver reported; cast it to a longer type in load_query");
         }
