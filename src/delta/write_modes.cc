@@ -58,9 +58,11 @@ Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
     req.removes.push_back(RemoveAction(*f));
     req.read_files.insert(f->path);
   }
-  AQ_ASSIGN_OR_RETURN(WrittenFiles files, WriteDataFiles(job.conn, snap, data_sql));
+  auto written = WriteDataFiles(job.conn, snap, data_sql);
+  if (!written.ok() && job.streamed) return written.status().WithPrefix("cannot write the data: ");
+  AQ_ASSIGN_OR_RETURN(WrittenFiles files, std::move(written));
   WriteStats stats;
-  stats.rows = input_rows;
+  stats.rows = input_rows >= 0 ? input_rows : files.rows;
   stats.bytes = files.bytes;
   stats.files_added = int64_t(files.adds.size());
   stats.files_removed = int64_t(removed.size());
@@ -206,8 +208,13 @@ Status StageInput(WriteJob& job, const std::string& relation_sql) {
     AQ_ASSIGN_OR_RETURN(std::string type, DuckDbType(f.type));
     casts += (casts.empty() ? "" : ", ") + ("CAST(" + Q(f.name) + " AS " + type + ") AS " + Q(f.name));
   }
-  Status st = job.conn.Execute("CREATE TEMP TABLE " + job.input_table + " AS SELECT " + casts + " FROM (" +
-                               relation_sql + ") AS __aq_src");
+  bool all_nullable = true;
+  for (const DeltaField& f : job.snap.schema.fields) all_nullable &= f.nullable;
+  job.streamed = job.dest.write_mode.operation == DeltaWriteMode::Operation::kAppend &&
+                 job.snap.metadata.partition_columns.empty() && all_nullable;
+  Status st = job.conn.Execute(std::string("CREATE TEMP ") + (job.streamed ? "VIEW " : "TABLE ") +
+                               job.input_table + " AS SELECT " + casts + " FROM (" + relation_sql +
+                               ") AS __aq_src");
   if (!st.ok()) return st.WithPrefix("cannot cast the data to the table schema: ");
   for (const DeltaField& f : job.snap.schema.fields) {
     if (f.nullable) continue;
@@ -222,7 +229,10 @@ Status StageInput(WriteJob& job, const std::string& relation_sql) {
 }
 
 Result<WriteStats> RunWriteMode(WriteJob& job) {
-  AQ_ASSIGN_OR_RETURN(int64_t rows, CountRows(job.conn, "SELECT 1 FROM " + job.input_table));
+  int64_t rows = -1;  // streamed: counted from the written files
+  if (!job.streamed) {
+    AQ_ASSIGN_OR_RETURN(rows, CountRows(job.conn, "SELECT 1 FROM " + job.input_table));
+  }
   switch (job.dest.write_mode.operation) {
     case DeltaWriteMode::Operation::kAppend: return Append(job, rows);
     case DeltaWriteMode::Operation::kReplace: return Replace(job, rows);

@@ -72,7 +72,7 @@ Result<WriteStats> Write(engine::Session& session, const DeltaDestination& dest,
   WriteJob job{*conn, snap, dest, "__aq_delta_in_" + NewUuid().substr(0, 8)};
   Status staged = StageInput(job, relation_sql);
   Result<WriteStats> result = staged.ok() ? RunWriteMode(job) : Result<WriteStats>(staged);
-  (void)conn->Execute("DROP TABLE IF EXISTS " + job.input_table);
+  (void)conn->Execute((job.streamed ? "DROP VIEW IF EXISTS " : "DROP TABLE IF EXISTS ") + job.input_table);
   for (const auto& t : job.scratch_tables) (void)conn->Execute("DROP TABLE IF EXISTS " + t);
   return result;
 }
