@@ -276,3 +276,38 @@ TEST_F(RunPipelineTest, SimpleExampleJanuary) {
 
 }  // namespace
 }  // namespace aqueducts
+
+namespace aqueducts {
+namespace {
+
+TEST(RunPipelineSpillTest, ReportsSpilledBytes) {
+  std::random_device rd;
+  fs::path dir = fs::temp_directory_path() /
+                 ("aq_spill_test_" + std::to_string(::getpid()) + "_" + std::to_string(rd()));
+  fs::create_directories(dir);
+  Aqueduct aq;
+  aq.stages = {{{.name = "sorted",
+                 .query = "SELECT range AS a, hash(range) AS b FROM range(6000000) ORDER BY b"}}};
+  aq.destination = FileDestination{.name = "out",
+                                   .location = ParseLocation((dir / "out.parquet").string()),
+                                   .format = {.format = FileFormat::kParquet}};
+  RunOptions options;
+  options.database_options.memory_limit_bytes = 48ull << 20;
+  options.database_options.threads = 2;
+  options.database_options.temp_directory = (dir / "spill").string();
+  options.progress_interval_ms = 50;
+  RecordingSink sink;
+  Status status = RunPipeline(aq, options, &sink);
+  int64_t spilled = 0;
+  for (const auto& e : sink.events()) {
+    if (e.type == Type::kSpill) {
+      spilled = std::max(spilled, e.bytes);
+    }
+  }
+  fs::remove_all(dir);
+  AQ_ASSERT_OK(status);
+  EXPECT_GT(spilled, 0);
+}
+
+}  // namespace
+}  // namespace aqueducts

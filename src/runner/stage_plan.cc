@@ -1,6 +1,8 @@
 #include "runner/stage_plan.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 
 #include "runner/table_refs.h"
@@ -11,6 +13,9 @@ std::vector<std::vector<StagePlan>> PlanStages(const Aqueduct& aqueduct) {
   const auto& groups = aqueduct.stages;
   const int n = static_cast<int>(groups.size());
   const bool has_destination = aqueduct.destination.has_value();
+  // Benchmark switch (bench/run_all.sh): materialise every stage to measure what views save.
+  const char* force = std::getenv("AQUEDUCTS_MATERIALIZE_STAGES");
+  const bool materialise_all = force != nullptr && std::strcmp(force, "1") == 0;
   std::vector<std::vector<std::map<std::string, int>>> idents(n);
   for (int p = 0; p < n; p++) {
     for (const auto& stage : groups[p]) {
@@ -47,7 +52,7 @@ std::vector<std::vector<StagePlan>> PlanStages(const Aqueduct& aqueduct) {
       const Stage& stage = groups[p][s];
       // Printing a stage reads it once more: keep the result instead of computing it twice.
       bool printed = stage.show.has_value();
-      sp.materialise = sp.reads > 1 || (printed && sp.reads > 0) ||
+      sp.materialise = materialise_all || sp.reads > 1 || (printed && sp.reads > 0) ||
                        (is_last_group && !has_destination);
       if (is_last_group) {
         sp.drop_after = has_destination ? n : -1;  // spec 3.2: TTL = len

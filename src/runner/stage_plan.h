@@ -24,7 +24,8 @@ struct StagePlan {
 
 /// Plan `aqueduct`'s stages, indexed [position][sub_position]. The last stage of the last group
 /// feeds the destination when there is one; without one, the last group's stages are kept as
-/// tables for the caller (spec 9.2 "no destination").
+/// tables for the caller (spec 9.2 "no destination"). The environment variable
+/// AQUEDUCTS_MATERIALIZE_STAGES=1 materialises every stage (for benchmarks).
 std::vector<std::vector<StagePlan>> PlanStages(const Aqueduct& aqueduct);
 
 }  // namespace aqueducts::runner
