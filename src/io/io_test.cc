@@ -212,6 +212,37 @@ TEST_F(IoTest, PartitionedParquetDirectory) {
             "0");
 }
 
+TEST_F(IoTest, JsonGzipCsvAndUnpartitionedDirectory) {
+  FileDestination json{.name = "j", .location = Loc((dir_ / "out.json").string()),
+                       .format = {.format = FileFormat::kJson}};
+  AQ_ASSERT_OK(WriteFileDestination(conn(), json, kFourRows).status());
+  EXPECT_EQ(Slurp(dir_ / "out.json").substr(0, 14), "{\"col_str\":\"a\"");
+  EXPECT_EQ(Rows("SELECT count(*) FROM read_json('" + (dir_ / "out.json").string() +
+                 "', format = 'newline_delimited')")[0][0],
+            "4");
+
+  FileDestination gz{.name = "g", .location = Loc((dir_ / "out.csv.gz").string()),
+                     .format = {.format = FileFormat::kCsv, .delimiter = '|'}};
+  AQ_ASSERT_OK(WriteFileDestination(conn(), gz, kFourRows).status());
+  EXPECT_EQ(static_cast<unsigned char>(Slurp(dir_ / "out.csv.gz")[0]), 0x1f);  // gzip magic
+  EXPECT_EQ(Rows("SELECT count(*) FROM read_csv('" + (dir_ / "out.csv.gz").string() +
+                 "', delim = '|')")[0][0],
+            "4");
+
+  FileDestination multi;
+  multi.name = "m";
+  multi.location = Loc((dir_ / "multi").string());
+  multi.format.format = FileFormat::kParquet;
+  multi.single_file = false;
+  AQ_ASSERT_OK_AND_ASSIGN(auto stats, WriteFileDestination(conn(), multi, kFourRows));
+  EXPECT_EQ(stats.rows, 4);
+  EXPECT_TRUE(fs::is_directory(dir_ / "multi"));
+  DirSource back{.name = "back", .format = {.format = FileFormat::kParquet},
+                 .location = Loc((dir_ / "multi").string())};
+  AQ_ASSERT_OK(RegisterDirSource(conn(), back));
+  EXPECT_EQ(Rows("SELECT sum(col_val) FROM back")[0][0], "100");
+}
+
 TEST_F(IoTest, FailedWriteLeavesExistingFileUntouched) {
   fs::path out = dir_ / "keep.parquet";
   FileDestination dest{.name = "k", .location = Loc(out.string()),
