@@ -1,8 +1,8 @@
 #include "engine/appender.h"
 
-#include <duckdb.hpp>
-
 #include <algorithm>
+
+#include <duckdb.hpp>
 
 #include "engine/column_types.h"
 #include "engine/duckdb_error.h"
@@ -41,15 +41,33 @@ void FillVector(const ColumnVector& column, size_t offset, size_t count, duckdb:
   using duckdb::LogicalTypeId;
   const auto& type = out.GetType();
   switch (type.id()) {
-    case LogicalTypeId::BOOLEAN: FillInts<bool>(column, offset, count, out); break;
-    case LogicalTypeId::TINYINT: FillInts<int8_t>(column, offset, count, out); break;
-    case LogicalTypeId::SMALLINT: FillInts<int16_t>(column, offset, count, out); break;
-    case LogicalTypeId::INTEGER: FillInts<int32_t>(column, offset, count, out); break;
-    case LogicalTypeId::BIGINT: FillInts<int64_t>(column, offset, count, out); break;
-    case LogicalTypeId::UTINYINT: FillInts<uint8_t>(column, offset, count, out); break;
-    case LogicalTypeId::USMALLINT: FillInts<uint16_t>(column, offset, count, out); break;
-    case LogicalTypeId::UINTEGER: FillInts<uint32_t>(column, offset, count, out); break;
-    case LogicalTypeId::UBIGINT: FillInts<uint64_t>(column, offset, count, out); break;
+    case LogicalTypeId::BOOLEAN:
+      FillInts<bool>(column, offset, count, out);
+      break;
+    case LogicalTypeId::TINYINT:
+      FillInts<int8_t>(column, offset, count, out);
+      break;
+    case LogicalTypeId::SMALLINT:
+      FillInts<int16_t>(column, offset, count, out);
+      break;
+    case LogicalTypeId::INTEGER:
+      FillInts<int32_t>(column, offset, count, out);
+      break;
+    case LogicalTypeId::BIGINT:
+      FillInts<int64_t>(column, offset, count, out);
+      break;
+    case LogicalTypeId::UTINYINT:
+      FillInts<uint8_t>(column, offset, count, out);
+      break;
+    case LogicalTypeId::USMALLINT:
+      FillInts<uint16_t>(column, offset, count, out);
+      break;
+    case LogicalTypeId::UINTEGER:
+      FillInts<uint32_t>(column, offset, count, out);
+      break;
+    case LogicalTypeId::UBIGINT:
+      FillInts<uint64_t>(column, offset, count, out);
+      break;
     case LogicalTypeId::DATE: {
       auto* data = duckdb::FlatVector::GetData<duckdb::date_t>(out);
       for (size_t i = 0; i < count; ++i) {
@@ -74,10 +92,18 @@ void FillVector(const ColumnVector& column, size_t offset, size_t count, duckdb:
     }
     case LogicalTypeId::DECIMAL:
       switch (type.InternalType()) {
-        case duckdb::PhysicalType::INT16: FillInts<int16_t>(column, offset, count, out); break;
-        case duckdb::PhysicalType::INT32: FillInts<int32_t>(column, offset, count, out); break;
-        case duckdb::PhysicalType::INT64: FillInts<int64_t>(column, offset, count, out); break;
-        default: FillByCast(column, offset, count, out); break;
+        case duckdb::PhysicalType::INT16:
+          FillInts<int16_t>(column, offset, count, out);
+          break;
+        case duckdb::PhysicalType::INT32:
+          FillInts<int32_t>(column, offset, count, out);
+          break;
+        case duckdb::PhysicalType::INT64:
+          FillInts<int64_t>(column, offset, count, out);
+          break;
+        default:
+          FillByCast(column, offset, count, out);
+          break;
       }
       break;
     case LogicalTypeId::FLOAT: {
@@ -88,8 +114,7 @@ void FillVector(const ColumnVector& column, size_t offset, size_t count, duckdb:
       break;
     }
     case LogicalTypeId::DOUBLE:
-      std::copy_n(column.doubles.begin() + offset, count,
-                  duckdb::FlatVector::GetData<double>(out));
+      std::copy_n(column.doubles.begin() + offset, count, duckdb::FlatVector::GetData<double>(out));
       break;
     case LogicalTypeId::VARCHAR:
     case LogicalTypeId::BLOB: {
@@ -100,7 +125,9 @@ void FillVector(const ColumnVector& column, size_t offset, size_t count, duckdb:
       }
       break;
     }
-    default: FillByCast(column, offset, count, out); break;
+    default:
+      FillByCast(column, offset, count, out);
+      break;
   }
   auto& validity = duckdb::FlatVector::Validity(out);
   for (size_t i = 0; i < count; ++i) {

@@ -9,6 +9,7 @@
 
 #include "aqueducts/data_type.h"
 #include "aqueducts/status.h"
+
 #include "engine/column_batch.h"
 #include "engine/session.h"
 

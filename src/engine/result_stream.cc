@@ -33,21 +33,47 @@ void ReadVector(duckdb::Vector& in, size_t count, ColumnVector* out) {
   using duckdb::LogicalTypeId;
   const auto& type = in.GetType();
   switch (type.id()) {
-    case LogicalTypeId::BOOLEAN: ReadInts<bool>(in, count, 1, out); break;
-    case LogicalTypeId::TINYINT: ReadInts<int8_t>(in, count, 1, out); break;
-    case LogicalTypeId::SMALLINT: ReadInts<int16_t>(in, count, 1, out); break;
-    case LogicalTypeId::INTEGER: ReadInts<int32_t>(in, count, 1, out); break;
-    case LogicalTypeId::BIGINT: ReadInts<int64_t>(in, count, 1, out); break;
-    case LogicalTypeId::UTINYINT: ReadInts<uint8_t>(in, count, 1, out); break;
-    case LogicalTypeId::USMALLINT: ReadInts<uint16_t>(in, count, 1, out); break;
-    case LogicalTypeId::UINTEGER: ReadInts<uint32_t>(in, count, 1, out); break;
-    case LogicalTypeId::UBIGINT: ReadInts<uint64_t>(in, count, 1, out); break;
-    case LogicalTypeId::DATE: ReadInts<int32_t>(in, count, 1, out); break;
+    case LogicalTypeId::BOOLEAN:
+      ReadInts<bool>(in, count, 1, out);
+      break;
+    case LogicalTypeId::TINYINT:
+      ReadInts<int8_t>(in, count, 1, out);
+      break;
+    case LogicalTypeId::SMALLINT:
+      ReadInts<int16_t>(in, count, 1, out);
+      break;
+    case LogicalTypeId::INTEGER:
+      ReadInts<int32_t>(in, count, 1, out);
+      break;
+    case LogicalTypeId::BIGINT:
+      ReadInts<int64_t>(in, count, 1, out);
+      break;
+    case LogicalTypeId::UTINYINT:
+      ReadInts<uint8_t>(in, count, 1, out);
+      break;
+    case LogicalTypeId::USMALLINT:
+      ReadInts<uint16_t>(in, count, 1, out);
+      break;
+    case LogicalTypeId::UINTEGER:
+      ReadInts<uint32_t>(in, count, 1, out);
+      break;
+    case LogicalTypeId::UBIGINT:
+      ReadInts<uint64_t>(in, count, 1, out);
+      break;
+    case LogicalTypeId::DATE:
+      ReadInts<int32_t>(in, count, 1, out);
+      break;
     case LogicalTypeId::TIME:
     case LogicalTypeId::TIMESTAMP:
-    case LogicalTypeId::TIMESTAMP_TZ: ReadInts<int64_t>(in, count, 1, out); break;
-    case LogicalTypeId::TIMESTAMP_SEC: ReadInts<int64_t>(in, count, 1000000, out); break;
-    case LogicalTypeId::TIMESTAMP_MS: ReadInts<int64_t>(in, count, 1000, out); break;
+    case LogicalTypeId::TIMESTAMP_TZ:
+      ReadInts<int64_t>(in, count, 1, out);
+      break;
+    case LogicalTypeId::TIMESTAMP_SEC:
+      ReadInts<int64_t>(in, count, 1000000, out);
+      break;
+    case LogicalTypeId::TIMESTAMP_MS:
+      ReadInts<int64_t>(in, count, 1000, out);
+      break;
     case LogicalTypeId::TIMESTAMP_NS: {
       const auto* data = duckdb::FlatVector::GetData<int64_t>(in);
       for (size_t i = 0; i < count; ++i) {
@@ -57,10 +83,18 @@ void ReadVector(duckdb::Vector& in, size_t count, ColumnVector* out) {
     }
     case LogicalTypeId::DECIMAL:
       switch (type.InternalType()) {
-        case duckdb::PhysicalType::INT16: ReadInts<int16_t>(in, count, 1, out); break;
-        case duckdb::PhysicalType::INT32: ReadInts<int32_t>(in, count, 1, out); break;
-        case duckdb::PhysicalType::INT64: ReadInts<int64_t>(in, count, 1, out); break;
-        default: ReadText(in, count, out); break;
+        case duckdb::PhysicalType::INT16:
+          ReadInts<int16_t>(in, count, 1, out);
+          break;
+        case duckdb::PhysicalType::INT32:
+          ReadInts<int32_t>(in, count, 1, out);
+          break;
+        case duckdb::PhysicalType::INT64:
+          ReadInts<int64_t>(in, count, 1, out);
+          break;
+        default:
+          ReadText(in, count, out);
+          break;
       }
       break;
     case LogicalTypeId::FLOAT: {
@@ -88,7 +122,9 @@ void ReadVector(duckdb::Vector& in, size_t count, ColumnVector* out) {
       }
       break;
     }
-    default: ReadText(in, count, out); break;
+    default:
+      ReadText(in, count, out);
+      break;
   }
   auto& validity = duckdb::FlatVector::Validity(in);
   for (size_t i = 0; i < count; ++i) {

@@ -10,6 +10,7 @@
 
 #include "aqueducts/data_type.h"
 #include "aqueducts/status.h"
+
 #include "engine/column_batch.h"
 #include "engine/session.h"
 
@@ -20,8 +21,7 @@ namespace aqueducts::engine {
 class ResultStream {
  public:
   /// Start `sql` on `connection`. Errors: the query's (kSqlError, kExecutionError, ...).
-  static Result<std::unique_ptr<ResultStream>> Open(Connection& connection,
-                                                    const std::string& sql);
+  static Result<std::unique_ptr<ResultStream>> Open(Connection& connection, const std::string& sql);
   ~ResultStream();
   ResultStream(const ResultStream&) = delete;
   ResultStream& operator=(const ResultStream&) = delete;

@@ -45,7 +45,8 @@ std::string ConnectionAttribute(const std::string& connection_string, const std:
 
 std::string TuneForStreaming(const std::string& connection_string) {
   const std::string driver = Lower(ConnectionAttribute(connection_string, "Driver"));
-  if (driver.find("postgres") == std::string::npos && driver.find("psqlodbc") == std::string::npos) {
+  if (driver.find("postgres") == std::string::npos &&
+      driver.find("psqlodbc") == std::string::npos) {
     return connection_string;
   }
   std::string out = connection_string;

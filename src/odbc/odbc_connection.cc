@@ -136,10 +136,10 @@ Status OdbcConnection::ExecDirect(const std::string& sql, const std::string& wha
 }
 
 Status OdbcConnection::SetAutocommit(bool on) {
-  SQLRETURN rc = SQLSetConnectAttr(
-      dbc_, SQL_ATTR_AUTOCOMMIT,
-      reinterpret_cast<SQLPOINTER>(static_cast<uintptr_t>(on ? SQL_AUTOCOMMIT_ON : SQL_AUTOCOMMIT_OFF)),
-      SQL_IS_UINTEGER);
+  SQLRETURN rc = SQLSetConnectAttr(dbc_, SQL_ATTR_AUTOCOMMIT,
+                                   reinterpret_cast<SQLPOINTER>(static_cast<uintptr_t>(
+                                       on ? SQL_AUTOCOMMIT_ON : SQL_AUTOCOMMIT_OFF)),
+                                   SQL_IS_UINTEGER);
   if (!Succeeded(rc)) {
     return Diagnose(SQL_HANDLE_DBC, dbc_, "Could not set autocommit");
   }

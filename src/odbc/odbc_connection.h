@@ -3,11 +3,11 @@
 // RAII over unixODBC handles, and driver diagnostics turned into Status values with the
 // password redacted.
 
-#include <sql.h>
-#include <sqlext.h>
-
 #include <memory>
 #include <string>
+
+#include <sql.h>
+#include <sqlext.h>
 
 #include "aqueducts/status.h"
 
@@ -67,6 +67,8 @@ class OdbcConnection {
 std::string DiagnosticText(SQLSMALLINT handle_type, SQLHANDLE handle,
                            const std::string& connection_string, std::string* sqlstate);
 
-inline bool Succeeded(SQLRETURN rc) { return rc == SQL_SUCCESS || rc == SQL_SUCCESS_WITH_INFO; }
+inline bool Succeeded(SQLRETURN rc) {
+  return rc == SQL_SUCCESS || rc == SQL_SUCCESS_WITH_INFO;
+}
 
 }  // namespace aqueducts::odbc

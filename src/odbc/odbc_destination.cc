@@ -19,11 +19,12 @@ namespace {
 
 bool IsPlainIdentifier(const std::string& name) {
   static const std::set<std::string> kReserved = {
-      "all", "and", "any", "as", "asc", "case", "check", "column", "constraint", "create",
-      "default", "desc", "distinct", "do", "else", "end", "for", "foreign", "from", "grant",
-      "group", "having", "in", "into", "is", "join", "limit", "not", "null", "offset", "on",
-      "or", "order", "primary", "references", "select", "table", "then", "to", "union",
-      "unique", "user", "using", "when", "where", "with"};
+      "all",        "and",     "any",        "as",     "asc",      "case",   "check", "column",
+      "constraint", "create",  "default",    "desc",   "distinct", "do",     "else",  "end",
+      "for",        "foreign", "from",       "grant",  "group",    "having", "in",    "into",
+      "is",         "join",    "limit",      "not",    "null",     "offset", "on",    "or",
+      "order",      "primary", "references", "select", "table",    "then",   "to",    "union",
+      "unique",     "user",    "using",      "when",   "where",    "with"};
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) {
     return false;
   }
@@ -68,7 +69,8 @@ std::string AppendStatement(const std::string& table, const std::vector<Field>& 
 Result<int64_t> InsertRows(OdbcConnection& conn, SQLHSTMT stmt, engine::ResultStream& stream,
                            const OdbcDestination& destination, const std::string& what) {
   const size_t batch_size = std::max<uint64_t>(destination.batch_size, 1);
-  SQLSetStmtAttr(stmt, SQL_ATTR_PARAM_BIND_TYPE, reinterpret_cast<SQLPOINTER>(SQL_PARAM_BIND_BY_COLUMN), 0);
+  SQLSetStmtAttr(stmt, SQL_ATTR_PARAM_BIND_TYPE,
+                 reinterpret_cast<SQLPOINTER>(SQL_PARAM_BIND_BY_COLUMN), 0);
   ParamBatch params;
   engine::ColumnBatch batch = stream.MakeBatch();
   int64_t written = 0;
@@ -82,8 +84,9 @@ Result<int64_t> InsertRows(OdbcConnection& conn, SQLHSTMT stmt, engine::ResultSt
       AQ_RETURN_IF_ERROR(params.Bind(conn, stmt, batch, offset, count));
       SQLRETURN rc = SQLExecute(stmt);
       if (!Succeeded(rc) && rc != SQL_NO_DATA) {
-        return conn.Diagnose(SQL_HANDLE_STMT, stmt,
-                             what + " failed in the batch starting at row " + std::to_string(written + 1));
+        return conn.Diagnose(
+            SQL_HANDLE_STMT, stmt,
+            what + " failed in the batch starting at row " + std::to_string(written + 1));
       }
       offset += count;
       written += static_cast<int64_t>(count);
@@ -104,7 +107,8 @@ Result<int64_t> InsertRows(OdbcConnection& conn, SQLHSTMT stmt, engine::ResultSt
 }
 
 Result<int64_t> WriteInTransaction(engine::Session& session, OdbcConnection& conn,
-                                   const OdbcDestination& destination, const std::string& relation_sql) {
+                                   const OdbcDestination& destination,
+                                   const std::string& relation_sql) {
   AQ_ASSIGN_OR_RETURN(auto duck, session.Connect());
   AQ_ASSIGN_OR_RETURN(auto stream, engine::ResultStream::Open(*duck, relation_sql));
   const bool custom = destination.write_mode.operation == OdbcWriteMode::Operation::kCustom;
@@ -112,8 +116,9 @@ Result<int64_t> WriteInTransaction(engine::Session& session, OdbcConnection& con
     AQ_RETURN_IF_ERROR(conn.ExecDirect(*destination.write_mode.pre_insert, "pre_insert statement"));
   }
   const std::string what = custom ? "insert statement" : "INSERT INTO " + destination.name;
-  const std::string sql = custom ? destination.write_mode.insert
-                                 : AppendStatement(destination.name, stream->schema(), conn.IdentifierQuote());
+  const std::string sql =
+      custom ? destination.write_mode.insert
+             : AppendStatement(destination.name, stream->schema(), conn.IdentifierQuote());
   AQ_ASSIGN_OR_RETURN(auto stmt, conn.NewStatement());
   WideString wide = ToWide(sql);
   if (!Succeeded(SQLPrepareW(stmt->handle(), wide.data(), static_cast<SQLINTEGER>(wide.size())))) {

@@ -1,7 +1,6 @@
 // ODBC destination against a real PostgreSQL (spec §9.4, transactions, errors).
 
 #include "odbc/odbc.h"
-
 #include "odbc/odbc_pg_fixture.h"
 
 namespace aqueducts::odbc::testing {
@@ -48,11 +47,13 @@ TEST_F(DestinationTest, AppendsGeneratedReadingsInBatches) {
       "(i % 100)::DOUBLE AS humidity, CASE WHEN i % 2 = 0 THEN 'sunny' ELSE 'rainy' END AS "
       "weather_condition FROM range(1000) t(i)"));
   RecordingSink sink;
-  AQ_ASSERT_OK_AND_ASSIGN(int64_t rows, WriteOdbcDestination(*session_, Append("temp_readings_empty", Conn(), 100),
-                                                             "SELECT * FROM gen", &sink));
+  AQ_ASSERT_OK_AND_ASSIGN(
+      int64_t rows, WriteOdbcDestination(*session_, Append("temp_readings_empty", Conn(), 100),
+                                         "SELECT * FROM gen", &sink));
   EXPECT_EQ(rows, 1000);
   EXPECT_EQ(Pg("SELECT count(*) || '/' || sum(location_id) || '/' || min(timestamp) || '/' || "
-               "max(timestamp) || '/' || round(sum(temperature_c) * 10)::bigint FROM temp_readings_empty"),
+               "max(timestamp) || '/' || round(sum(temperature_c) * 10)::bigint FROM "
+               "temp_readings_empty"),
             Duck("SELECT count(*) || '/' || sum(location_id) || '/' || min(timestamp) || '/' || "
                  "max(timestamp) || '/' || round(sum(temperature_c) * 10)::bigint FROM gen"));
   Pg("TRUNCATE temp_readings_empty");
@@ -64,9 +65,11 @@ TEST_F(DestinationTest, CustomDeleteInsertCommits) {
   auto dest = Custom("test_custom_delete_insert_ok", Conn(),
                      "DELETE FROM test_custom_delete_insert_ok WHERE id = 1",
                      "INSERT INTO test_custom_delete_insert_ok (id, value) VALUES (?, ?)");
-  AQ_ASSERT_OK_AND_ASSIGN(int64_t rows, WriteOdbcDestination(*session_, dest, "SELECT * FROM upd", nullptr));
+  AQ_ASSERT_OK_AND_ASSIGN(int64_t rows,
+                          WriteOdbcDestination(*session_, dest, "SELECT * FROM upd", nullptr));
   EXPECT_EQ(rows, 1);
-  EXPECT_EQ(Pg("SELECT string_agg(id || ',' || value, ';' ORDER BY id) FROM test_custom_delete_insert_ok"),
+  EXPECT_EQ(Pg("SELECT string_agg(id || ',' || value, ';' ORDER BY id) FROM "
+               "test_custom_delete_insert_ok"),
             "1,updated;2,original");
 }
 
@@ -81,13 +84,15 @@ TEST_F(DestinationTest, CustomFailureRollsBackAndNamesTheStatement) {
   ASSERT_FALSE(result.ok());
   const Status& status = result.status();
   EXPECT_EQ(status.id(), "aqueducts::destination::write_odbc_error");
-  EXPECT_EQ(status.message().rfind("Failed to write to ODBC destination 'test_custom_delete_insert_failed'. "
-                                   "insert statement",
-                                   0),
+  EXPECT_EQ(status.message().rfind(
+                "Failed to write to ODBC destination 'test_custom_delete_insert_failed'. "
+                "insert statement",
+                0),
             0u)
       << status.message();
   EXPECT_NE(status.message().find("wrong_table"), std::string::npos) << status.message();
-  EXPECT_EQ(Pg("SELECT string_agg(id || ',' || value, ';' ORDER BY id) FROM test_custom_delete_insert_failed"),
+  EXPECT_EQ(Pg("SELECT string_agg(id || ',' || value, ';' ORDER BY id) FROM "
+               "test_custom_delete_insert_failed"),
             "1,original;2,original");
   bool logged = false;
   for (const auto& event : sink.events()) {
@@ -117,10 +122,12 @@ TEST_F(DestinationTest, AppendFailingHalfWayWritesNothing) {
   auto result = WriteOdbcDestination(*session_, Append("strict_target", Conn(), 100),
                                      "SELECT * FROM src", nullptr);
   ASSERT_FALSE(result.ok());
-  EXPECT_NE(result.status().message().find("INSERT INTO strict_target failed in the batch starting at row 201"),
+  EXPECT_NE(result.status().message().find(
+                "INSERT INTO strict_target failed in the batch starting at row 201"),
             std::string::npos)
       << result.status().message();
-  EXPECT_NE(result.status().message().find("23502"), std::string::npos) << result.status().message();
+  EXPECT_NE(result.status().message().find("23502"), std::string::npos)
+      << result.status().message();
   EXPECT_EQ(Pg("SELECT count(*) FROM strict_target"), "0");
 }
 
@@ -130,21 +137,28 @@ TEST_F(DestinationTest, TypesRoundTripThroughPostgres) {
      "timestamp(6), tm time, bin bytea, \"Mixed Case\" integer, \"order\" integer)");
   AQ_ASSERT_OK(session_->main().Execute(
       "CREATE TABLE src AS SELECT * FROM (VALUES "
-      "(true, -2::SMALLINT, 40000, 9000000000::BIGINT, 1.5::FLOAT, 2.25::DOUBLE, -12345.678::DECIMAL(12,3), "
-      "'1234567890123456789012345.12345'::DECIMAL(30,5), 'Grüße, 東京 🚀', 'Ünïcödé', DATE '1969-07-20', "
+      "(true, -2::SMALLINT, 40000, 9000000000::BIGINT, 1.5::FLOAT, 2.25::DOUBLE, "
+      "-12345.678::DECIMAL(12,3), "
+      "'1234567890123456789012345.12345'::DECIMAL(30,5), 'Grüße, 東京 🚀', 'Ünïcödé', DATE "
+      "'1969-07-20', "
       "TIMESTAMP '2024-02-29 23:59:58.123456', TIME '13:14:15', '\\xDE\\xAD\\x00'::BLOB, 7, 8), "
-      "(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)) "
+      "(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+      "NULL)) "
       "t(b, i2, i4, i8, r, d, n, big, t, v, day, ts, tm, bin, \"Mixed Case\", \"order\")"));
-  AQ_ASSERT_OK_AND_ASSIGN(int64_t rows, WriteOdbcDestination(*session_, Append("types_rt", Conn(), 1000),
-                                                             "SELECT * FROM src", nullptr));
+  AQ_ASSERT_OK_AND_ASSIGN(int64_t rows,
+                          WriteOdbcDestination(*session_, Append("types_rt", Conn(), 1000),
+                                               "SELECT * FROM src", nullptr));
   EXPECT_EQ(rows, 2);
-  EXPECT_EQ(Pg("SELECT concat_ws('|', b, i2, i4, i8, r, d, n, big, t, v, day, ts, tm, encode(bin, 'hex'), "
-               "\"Mixed Case\", \"order\") FROM types_rt WHERE b"),
-            "t|-2|40000|9000000000|1.5|2.25|-12345.678|1234567890123456789012345.12345|Grüße, 東京 🚀|"
-            "Ünïcödé|1969-07-20|2024-02-29 23:59:58.123456|13:14:15|dead00|7|8");
-  EXPECT_EQ(Pg("SELECT count(*) FROM types_rt WHERE num_nulls(b, i2, i4, i8, r, d, n, big, t, v, day, "
-               "ts, tm, bin, \"Mixed Case\", \"order\") = 16"),
-            "1");
+  EXPECT_EQ(
+      Pg("SELECT concat_ws('|', b, i2, i4, i8, r, d, n, big, t, v, day, ts, tm, encode(bin, "
+         "'hex'), "
+         "\"Mixed Case\", \"order\") FROM types_rt WHERE b"),
+      "t|-2|40000|9000000000|1.5|2.25|-12345.678|1234567890123456789012345.12345|Grüße, 東京 🚀|"
+      "Ünïcödé|1969-07-20|2024-02-29 23:59:58.123456|13:14:15|dead00|7|8");
+  EXPECT_EQ(
+      Pg("SELECT count(*) FROM types_rt WHERE num_nulls(b, i2, i4, i8, r, d, n, big, t, v, day, "
+         "ts, tm, bin, \"Mixed Case\", \"order\") = 16"),
+      "1");
   // And back: the source reads what the destination wrote.
   AQ_ASSERT_OK(RegisterOdbcSource(*session_, {"back", "SELECT * FROM types_rt", Conn()}));
   EXPECT_EQ(Duck("SELECT count(*) FROM (SELECT * FROM back EXCEPT SELECT * FROM src)"), "0");
@@ -152,8 +166,9 @@ TEST_F(DestinationTest, TypesRoundTripThroughPostgres) {
 
 TEST_F(DestinationTest, WrongPasswordOnWriteIsRedacted) {
   AQ_ASSERT_OK(session_->main().Execute("CREATE TABLE src AS SELECT 1 AS id"));
-  auto result = WriteOdbcDestination(*session_, Append("temp_readings_empty", Conn("Secr3tValue"), 10),
-                                     "SELECT * FROM src", nullptr);
+  auto result =
+      WriteOdbcDestination(*session_, Append("temp_readings_empty", Conn("Secr3tValue"), 10),
+                           "SELECT * FROM src", nullptr);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kIoError);
   EXPECT_EQ(result.status().message().find("Secr3tValue"), std::string::npos);

@@ -2,12 +2,13 @@
 
 // Test-only: a gtest fixture sharing one PostgreSQL server (pg_test_server.h) per test process.
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include "aqueducts/run.h"
+
 #include "engine/session.h"
 #include "odbc/pg_test_server.h"
 #include "testing.h"

@@ -6,6 +6,7 @@
 
 #include "aqueducts/loader.h"
 #include "aqueducts/run.h"
+
 #include "odbc/odbc_pg_fixture.h"
 
 namespace aqueducts::odbc::testing {
@@ -35,9 +36,9 @@ TEST_F(PipelineTest, ExamplePipelineWithPortParameter) {
   ASSERT_EQ(replaced, 3u);
   AQ_ASSERT_OK_AND_ASSIGN(
       Aqueduct aqueduct,
-      LoadAqueductFromString(yaml, Format::kYaml,
-                             {{"user", "postgres"}, {"pass", "postgres"},
-                              {"port", std::to_string(server_->port())}}));
+      LoadAqueductFromString(
+          yaml, Format::kYaml,
+          {{"user", "postgres"}, {"pass", "postgres"}, {"port", std::to_string(server_->port())}}));
   RecordingSink sink;
   AQ_ASSERT_OK(RunPipeline(aqueduct, RunOptions{}, &sink));
   const std::string expected_rows =

@@ -1,7 +1,6 @@
 // ODBC source against a real PostgreSQL (spec §9.4 and types).
 
 #include "odbc/odbc.h"
-
 #include "odbc/odbc_pg_fixture.h"
 
 namespace aqueducts::odbc::testing {
@@ -18,15 +17,16 @@ TEST_F(SourceTest, LoadsJanuaryReadings) {
   EXPECT_EQ(Duck("SELECT count(*) FROM jan_data"), "1000");
   AQ_ASSERT_OK_AND_ASSIGN(auto rows, session_->main().Query("SELECT * FROM jan_data LIMIT 1"));
   EXPECT_EQ(rows.columns, (std::vector<std::string>{"location_id", "timestamp", "temperature_c",
-                                                     "humidity", "weather_condition"}));
+                                                    "humidity", "weather_condition"}));
   // init.sql's FLOAT is PostgreSQL's double precision.
-  EXPECT_EQ(rows.types, (std::vector<std::string>{"INTEGER", "TIMESTAMP", "DOUBLE", "DOUBLE",
-                                                   "VARCHAR"}));
+  EXPECT_EQ(rows.types,
+            (std::vector<std::string>{"INTEGER", "TIMESTAMP", "DOUBLE", "DOUBLE", "VARCHAR"}));
   // The same aggregate on both sides proves the values arrived intact.
-  EXPECT_EQ(Duck("SELECT sum(location_id) || '/' || min(timestamp) || '/' || max(weather_condition) "
-                 "FROM jan_data"),
-            Pg("SELECT sum(location_id) || '/' || min(timestamp) || '/' || max(weather_condition) "
-               "FROM temp_readings WHERE timestamp BETWEEN '2024-01-01' AND '2024-01-31'"));
+  EXPECT_EQ(
+      Duck("SELECT sum(location_id) || '/' || min(timestamp) || '/' || max(weather_condition) "
+           "FROM jan_data"),
+      Pg("SELECT sum(location_id) || '/' || min(timestamp) || '/' || max(weather_condition) "
+         "FROM temp_readings WHERE timestamp BETWEEN '2024-01-01' AND '2024-01-31'"));
 }
 
 TEST_F(SourceTest, TypesNullsAndNonAsciiText) {
@@ -40,10 +40,10 @@ TEST_F(SourceTest, TypesNullsAndNonAsciiText) {
      "NULL, NULL, NULL, NULL, NULL);");
   AQ_ASSERT_OK(RegisterOdbcSource(*session_, {"t", "SELECT * FROM types_src ORDER BY i2", Conn()}));
   AQ_ASSERT_OK_AND_ASSIGN(auto rows, session_->main().Query("SELECT * FROM t"));
-  EXPECT_EQ(rows.types, (std::vector<std::string>{
-                            "SMALLINT", "INTEGER", "BIGINT", "FLOAT", "DOUBLE", "DECIMAL(12,3)",
-                            "DECIMAL(30,5)", "DECIMAL(28,6)", "BOOLEAN", "VARCHAR", "VARCHAR", "DATE",
-                            "TIMESTAMP", "TIME", "BLOB"}));
+  EXPECT_EQ(rows.types,
+            (std::vector<std::string>{"SMALLINT", "INTEGER", "BIGINT", "FLOAT", "DOUBLE",
+                                      "DECIMAL(12,3)", "DECIMAL(30,5)", "DECIMAL(28,6)", "BOOLEAN",
+                                      "VARCHAR", "VARCHAR", "DATE", "TIMESTAMP", "TIME", "BLOB"}));
   ASSERT_EQ(rows.rows.size(), 2u);
   const auto& r = rows.rows[0];
   EXPECT_EQ(*r[0], "-2");
@@ -78,7 +78,8 @@ TEST_F(SourceTest, StreamsManyRowsAndLongText) {
 }
 
 TEST_F(SourceTest, EmptyResultCreatesEmptyTable) {
-  AQ_ASSERT_OK(RegisterOdbcSource(*session_, {"none", "SELECT * FROM temp_readings_empty", Conn()}));
+  AQ_ASSERT_OK(
+      RegisterOdbcSource(*session_, {"none", "SELECT * FROM temp_readings_empty", Conn()}));
   EXPECT_EQ(Duck("SELECT count(*) FROM none"), "0");
 }
 
@@ -87,7 +88,9 @@ TEST_F(SourceTest, SqlErrorNamesSourceAndLeavesNoTable) {
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.id(), "aqueducts::source::register_odbc");
   EXPECT_EQ(status.code(), StatusCode::kSqlError) << status.message();
-  EXPECT_EQ(status.message().rfind("Failed to register ODBC source 'bad'. load_query failed: [42601]", 0), 0u)
+  EXPECT_EQ(
+      status.message().rfind("Failed to register ODBC source 'bad'. load_query failed: [42601]", 0),
+      0u)
       << status.message();
   EXPECT_EQ(Duck("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'bad'"), "0");
 }
@@ -108,7 +111,8 @@ TEST_F(SourceTest, WrongPasswordIsClearAndRedacted) {
 }
 
 TEST_F(SourceTest, ServerDownIsClear) {
-  const std::string down = "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=1;UID=postgres;PWD=Secr3tValue;";
+  const std::string down =
+      "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=1;UID=postgres;PWD=Secr3tValue;";
   Status status = RegisterOdbcSource(*session_, {"d", "SELECT 1", down});
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.code(), StatusCode::kIoError) << status.message();
@@ -118,7 +122,8 @@ TEST_F(SourceTest, ServerDownIsClear) {
 }
 
 TEST_F(SourceTest, UnknownDriverIsClear) {
-  Status status = RegisterOdbcSource(*session_, {"u", "SELECT 1", "Driver={No Such Driver};PWD=Secr3tValue;"});
+  Status status =
+      RegisterOdbcSource(*session_, {"u", "SELECT 1", "Driver={No Such Driver};PWD=Secr3tValue;"});
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << status.message();
   EXPECT_NE(status.message().find("No Such Driver"), std::string::npos) << status.message();

@@ -8,7 +8,9 @@ namespace {
 constexpr int64_t kMicrosPerDay = 86400LL * 1000000LL;
 
 // Floor division, so instants before 1970 land on the right day.
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+int64_t FloorDiv(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 }  // namespace
 
 // Howard Hinnant's days_from_civil.
@@ -122,7 +124,8 @@ std::optional<int64_t> ParseUnscaled(std::string_view text, int scale) {
 std::string FormatUnscaled(int64_t unscaled, int scale) {
   const bool negative = unscaled < 0;
   // Through unsigned so INT64_MIN negates safely.
-  uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(unscaled) : static_cast<uint64_t>(unscaled);
+  uint64_t magnitude =
+      negative ? 0 - static_cast<uint64_t>(unscaled) : static_cast<uint64_t>(unscaled);
   std::string digits = std::to_string(magnitude);
   if (scale > 0) {
     if (digits.size() <= static_cast<size_t>(scale)) {

@@ -2,13 +2,13 @@
 
 // Conversions between ODBC C structures / decimal text and the column_batch.h value layout.
 
-#include <sql.h>
-#include <sqlext.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <sql.h>
+#include <sqlext.h>
 
 namespace aqueducts::odbc {
 

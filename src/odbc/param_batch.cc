@@ -21,22 +21,28 @@ struct Binding {
 
 Binding FixedBinding(const DataType& type) {
   switch (type.id) {
-    case TypeId::kBoolean: return {SQL_C_BIT, SQL_BIT, 1, 0, 1};
+    case TypeId::kBoolean:
+      return {SQL_C_BIT, SQL_BIT, 1, 0, 1};
     case TypeId::kInt8:
     case TypeId::kInt16:
     case TypeId::kInt32:
     case TypeId::kUInt8:
-    case TypeId::kUInt16: return {SQL_C_SLONG, SQL_INTEGER, 10, 0, sizeof(SQLINTEGER)};
+    case TypeId::kUInt16:
+      return {SQL_C_SLONG, SQL_INTEGER, 10, 0, sizeof(SQLINTEGER)};
     case TypeId::kInt64:
     case TypeId::kUInt32:
-    case TypeId::kUInt64: return {SQL_C_SBIGINT, SQL_BIGINT, 19, 0, sizeof(int64_t)};
+    case TypeId::kUInt64:
+      return {SQL_C_SBIGINT, SQL_BIGINT, 19, 0, sizeof(int64_t)};
     case TypeId::kFloat16:
     case TypeId::kFloat32:
-    case TypeId::kFloat64: return {SQL_C_DOUBLE, SQL_DOUBLE, 15, 0, sizeof(double)};
+    case TypeId::kFloat64:
+      return {SQL_C_DOUBLE, SQL_DOUBLE, 15, 0, sizeof(double)};
     case TypeId::kDate32:
-    case TypeId::kDate64: return {SQL_C_TYPE_DATE, SQL_TYPE_DATE, 10, 0, sizeof(SQL_DATE_STRUCT)};
+    case TypeId::kDate64:
+      return {SQL_C_TYPE_DATE, SQL_TYPE_DATE, 10, 0, sizeof(SQL_DATE_STRUCT)};
     case TypeId::kTime32:
-    case TypeId::kTime64: return {SQL_C_TYPE_TIME, SQL_TYPE_TIME, 8, 0, sizeof(SQL_TIME_STRUCT)};
+    case TypeId::kTime64:
+      return {SQL_C_TYPE_TIME, SQL_TYPE_TIME, 8, 0, sizeof(SQL_TIME_STRUCT)};
     case TypeId::kTimestamp:
       return {SQL_C_TYPE_TIMESTAMP, SQL_TYPE_TIMESTAMP, 26, 6, sizeof(SQL_TIMESTAMP_STRUCT)};
     case TypeId::kDecimal128:
@@ -45,21 +51,29 @@ Binding FixedBinding(const DataType& type) {
               static_cast<SQLSMALLINT>(type.scale), 48};
     case TypeId::kBinary:
     case TypeId::kLargeBinary:
-    case TypeId::kFixedSizeBinary: return {SQL_C_BINARY, SQL_VARBINARY};
-    default: return {SQL_C_WCHAR, SQL_WVARCHAR};
+    case TypeId::kFixedSizeBinary:
+      return {SQL_C_BINARY, SQL_VARBINARY};
+    default:
+      return {SQL_C_WCHAR, SQL_WVARCHAR};
   }
 }
 
 void WriteFixed(const engine::ColumnVector& column, size_t row, const Binding& b, char* out) {
   switch (b.c_type) {
-    case SQL_C_BIT: *reinterpret_cast<unsigned char*>(out) = column.ints[row] ? 1 : 0; break;
+    case SQL_C_BIT:
+      *reinterpret_cast<unsigned char*>(out) = column.ints[row] ? 1 : 0;
+      break;
     case SQL_C_SLONG: {
       const auto v = static_cast<SQLINTEGER>(column.ints[row]);
       std::memcpy(out, &v, sizeof v);
       break;
     }
-    case SQL_C_SBIGINT: std::memcpy(out, &column.ints[row], sizeof(int64_t)); break;
-    case SQL_C_DOUBLE: std::memcpy(out, &column.doubles[row], sizeof(double)); break;
+    case SQL_C_SBIGINT:
+      std::memcpy(out, &column.ints[row], sizeof(int64_t));
+      break;
+    case SQL_C_DOUBLE:
+      std::memcpy(out, &column.doubles[row], sizeof(double));
+      break;
     case SQL_C_TYPE_DATE: {
       SQL_DATE_STRUCT d = DateFromDays(column.ints[row]);
       std::memcpy(out, &d, sizeof d);
@@ -79,7 +93,8 @@ void WriteFixed(const engine::ColumnVector& column, size_t row, const Binding& b
       std::memcpy(out, &ts, sizeof ts);
       break;
     }
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -138,14 +153,14 @@ Status ParamBatch::Bind(OdbcConnection& conn, SQLHSTMT stmt, const engine::Colum
         buffer.indicators[r] = static_cast<SQLLEN>(binding.element_bytes);
       }
     }
-    SQLRETURN rc = SQLBindParameter(stmt, static_cast<SQLUSMALLINT>(c + 1), SQL_PARAM_INPUT,
-                                    binding.c_type, binding.sql_type, binding.column_size,
-                                    binding.digits, buffer.data.data(),
-                                    static_cast<SQLLEN>(binding.element_bytes),
-                                    buffer.indicators.data());
+    SQLRETURN rc =
+        SQLBindParameter(stmt, static_cast<SQLUSMALLINT>(c + 1), SQL_PARAM_INPUT, binding.c_type,
+                         binding.sql_type, binding.column_size, binding.digits, buffer.data.data(),
+                         static_cast<SQLLEN>(binding.element_bytes), buffer.indicators.data());
     if (!Succeeded(rc)) {
-      return conn.Diagnose(SQL_HANDLE_STMT, stmt,
-                           "Binding parameter " + std::to_string(c + 1) + " ('" + column.name + "') failed");
+      return conn.Diagnose(
+          SQL_HANDLE_STMT, stmt,
+          "Binding parameter " + std::to_string(c + 1) + " ('" + column.name + "') failed");
     }
   }
   if (!Succeeded(SQLSetStmtAttr(stmt, SQL_ATTR_PARAMSET_SIZE,

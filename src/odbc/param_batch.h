@@ -3,13 +3,14 @@
 // Column-wise ODBC parameter arrays built from a slice of a ColumnBatch: one bound array per
 // column, so a whole batch of rows goes to the driver in one SQLExecute.
 
-#include <sql.h>
-#include <sqlext.h>
-
 #include <cstddef>
 #include <vector>
 
+#include <sql.h>
+#include <sqlext.h>
+
 #include "aqueducts/status.h"
+
 #include "engine/column_batch.h"
 #include "odbc/odbc_connection.h"
 
@@ -20,8 +21,8 @@ class ParamBatch {
  public:
   /// Fill the arrays from rows [offset, offset + count) of `batch` and bind them as the
   /// parameters of `stmt` (SQL_ATTR_PARAMSET_SIZE = count).
-  Status Bind(OdbcConnection& conn, SQLHSTMT stmt, const engine::ColumnBatch& batch,
-              size_t offset, size_t count);
+  Status Bind(OdbcConnection& conn, SQLHSTMT stmt, const engine::ColumnBatch& batch, size_t offset,
+              size_t count);
 
  private:
   struct Column {

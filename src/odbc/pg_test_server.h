@@ -4,12 +4,6 @@
 // init.sql. Header-only on purpose: cmake/modules.cmake puts every non-test .cc of src/odbc into
 // the library, and this must stay out of it. Included only by *_test.cc and bench files.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +11,12 @@
 #include <memory>
 #include <sstream>
 #include <string>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "aqueducts/status.h"
 
@@ -48,8 +48,8 @@ class PgTestServer {
     Status started;
     for (int attempt = 0; attempt < 5; ++attempt) {
       server->port_ = FreePort();
-      started = server->Run(server->AsPostgres() + kBin + std::string("/pg_ctl -D ") + server->dir_ +
-                            "/data -l " + server->dir_ + "/log -w -t 30 -o \"-p " +
+      started = server->Run(server->AsPostgres() + kBin + std::string("/pg_ctl -D ") +
+                            server->dir_ + "/data -l " + server->dir_ + "/log -w -t 30 -o \"-p " +
                             std::to_string(server->port_) + " -k " + server->dir_ +
                             " -c listen_addresses=127.0.0.1 -c fsync=off\" start");
       if (started.ok()) {
@@ -66,7 +66,8 @@ class PgTestServer {
 
   ~PgTestServer() {
     if (running_) {
-      (void)Run(AsPostgres() + kBin + std::string("/pg_ctl -D ") + dir_ + "/data -m immediate -w stop");
+      (void)Run(AsPostgres() + kBin + std::string("/pg_ctl -D ") + dir_ +
+                "/data -m immediate -w stop");
     }
     if (!dir_.empty()) {
       (void)Run("rm -rf " + dir_);
@@ -105,7 +106,8 @@ class PgTestServer {
     }
     const int rc = pclose(pipe.release());
     if (rc != 0) {
-      return Status::IoError("command failed (" + std::to_string(rc) + "): " + command + "\n" + out);
+      return Status::IoError("command failed (" + std::to_string(rc) + "): " + command + "\n" +
+                             out);
     }
     return out;
   }
@@ -120,9 +122,10 @@ class PgTestServer {
 
   /// The path of the psqlODBC Unicode driver library, or "" if not installed.
   static std::string DriverPath() {
-    for (const char* p : {"/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so",
-                          "/usr/lib/aarch64-linux-gnu/odbc/psqlodbcw.so", "/usr/lib/odbc/psqlodbcw.so",
-                          "/usr/lib64/psqlodbcw.so", "/usr/local/lib/psqlodbcw.so"}) {
+    for (const char* p :
+         {"/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so",
+          "/usr/lib/aarch64-linux-gnu/odbc/psqlodbcw.so", "/usr/lib/odbc/psqlodbcw.so",
+          "/usr/lib64/psqlodbcw.so", "/usr/local/lib/psqlodbcw.so"}) {
       if (access(p, R_OK) == 0) {
         return p;
       }
@@ -136,8 +139,9 @@ class PgTestServer {
   std::string AsPostgres() const { return geteuid() == 0 ? "runuser -u postgres -- " : ""; }
 
   std::string PsqlCommand() const {
-    return "PGPASSWORD=postgres " + std::string(kBin) + "/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " +
-           std::to_string(port_) + " -U postgres -d postgres";
+    return "PGPASSWORD=postgres " + std::string(kBin) +
+           "/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " + std::to_string(port_) +
+           " -U postgres -d postgres";
   }
 
   static int FreePort() {
@@ -163,8 +167,9 @@ class PgTestServer {
     if (driver.empty()) {
       return Status::NotFound("psqlodbcw.so not found: install odbc-postgresql");
     }
-    AQ_RETURN_IF_ERROR(WriteFile(dir_ + "/odbcinst.ini",
-                                 "[PostgreSQL Unicode]\nDescription=psqlODBC\nDriver=" + driver + "\n"));
+    AQ_RETURN_IF_ERROR(
+        WriteFile(dir_ + "/odbcinst.ini",
+                  "[PostgreSQL Unicode]\nDescription=psqlODBC\nDriver=" + driver + "\n"));
     AQ_RETURN_IF_ERROR(WriteFile(dir_ + "/odbc.ini", ""));
     setenv("ODBCSYSINI", dir_.c_str(), 1);
     setenv("ODBCINI", (dir_ + "/odbc.ini").c_str(), 1);

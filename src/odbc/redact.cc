@@ -111,8 +111,8 @@ std::string RedactSecrets(std::string text, const std::string& connection_string
     if (!IsSecretKey(attr.key)) {
       continue;
     }
-    std::string value = Trim(connection_string.substr(attr.value_begin,
-                                                      attr.value_end - attr.value_begin));
+    std::string value =
+        Trim(connection_string.substr(attr.value_begin, attr.value_end - attr.value_begin));
     // Both the raw {braced} form and the unescaped password may appear in a message.
     ReplaceAll(&text, value);
     if (value.size() >= 2 && value.front() == '{' && value.back() == '}') {

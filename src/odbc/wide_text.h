@@ -3,10 +3,10 @@
 // UTF-8 <-> UTF-16 (SQLWCHAR) conversion: all text crosses the ODBC API in wide form, so the
 // driver manager never guesses a locale encoding and non-ASCII text round-trips exactly.
 
-#include <sql.h>
-
 #include <string>
 #include <string_view>
+
+#include <sql.h>
 
 namespace aqueducts::odbc {
 
@@ -16,6 +16,8 @@ using WideString = std::basic_string<SQLWCHAR>;
 WideString ToWide(std::string_view utf8);
 /// UTF-16 (`length` code units) to UTF-8. Unpaired surrogates become U+FFFD.
 std::string FromWide(const SQLWCHAR* text, size_t length);
-inline std::string FromWide(const WideString& text) { return FromWide(text.data(), text.size()); }
+inline std::string FromWide(const WideString& text) {
+  return FromWide(text.data(), text.size());
+}
 
 }  // namespace aqueducts::odbc
