@@ -3,7 +3,9 @@
 # aqueducts pipelines, against `psql \copy` of the same data. Starts its own PostgreSQL 15 on a
 # free loopback port (as the postgres OS user when run as root); leaves nothing behind.
 # Usage: bench/odbc_bench.sh [build-dir]   Env: ROWS (default 1000000), RUNS (default 3),
-# BATCH (destination batch_size, default 10000). Prints a Markdown table of medians.
+# BATCH (destination batch_size, default 10000), CONN_EXTRA (appended to the connection string,
+# e.g. "Protocol=7.4-1;"), KEEP=1 (keep the server and files in /tmp/aq_odbc_bench.* for
+# profiling). Prints a Markdown table of medians.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="$(cd "${1:-$ROOT/build-release}" && pwd)"
