@@ -1,6 +1,8 @@
 #include "delta/data_files.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 
 #include "delta/scan.h"
@@ -100,6 +102,76 @@ Status FillStats(engine::Connection& conn, const Snapshot& snap,
   return Status::OK();
 }
 
+
+// One partition of a write: relative directory, serialized values, filter and SQL literals.
+struct Part {
+  std::string dir;
+  std::map<std::string, std::optional<std::string>> values;
+  std::string where;
+  std::vector<std::string> literals;
+};
+
+// Many partitions: one scan, COPY ... PARTITION_BY a partition number into a hidden staging
+// directory, then rename each file to its Hive-escaped partition directory. (DuckDB's own
+// directory names cannot tell NULL from 'NULL' and escape differently from Spark.)
+template <typename AddFile>
+Status WritePartitionsInOnePass(engine::Connection& conn, const Snapshot& snap,
+                                const std::string& source_sql, const std::string& data_cols,
+                                const std::vector<Part>& parts, AddFile&& add_file) {
+  const auto& pcols = snap.metadata.partition_columns;
+  std::string id = NewUuid();
+  std::string parts_table = "__aq_delta_parts_" + id.substr(0, 8);
+  std::string values, names = "__aq_pid", on;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    values += (i ? ", (" : "(") + std::to_string(i);
+    for (const auto& lit : parts[i].literals) values += ", " + lit;
+    values += ")";
+  }
+  for (size_t c = 0; c < pcols.size(); ++c) {
+    std::string alias = engine::QuoteIdent("__aq_p" + std::to_string(c));
+    names += ", " + alias;
+    on += std::string(c ? " AND " : "") + "s." + engine::QuoteIdent(pcols[c]) + " IS NOT DISTINCT FROM p." + alias;
+  }
+  AQ_RETURN_IF_ERROR(conn.Execute("CREATE TEMP TABLE " + parts_table + " AS SELECT * FROM (VALUES " + values +
+                                  ") AS v(" + names + ")"));
+  std::string staging = snap.root + "/_aq_staging_" + id;
+  std::string cols;
+  for (const DeltaField& f : snap.schema.fields) {
+    if (std::find(pcols.begin(), pcols.end(), f.name) != pcols.end()) continue;
+    cols += (cols.empty() ? "" : ", ") + ("s." + engine::QuoteIdent(f.name));
+  }
+  (void)data_cols;
+  Status st = conn.Execute("COPY (SELECT " + cols + ", p.__aq_pid FROM (" + source_sql + ") AS s JOIN " +
+                           parts_table + " AS p ON " + on + ") TO " + engine::QuoteLiteral(staging) +
+                           " (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (__aq_pid), FILENAME_PATTERN 'f{i}')");
+  (void)conn.Execute("DROP TABLE IF EXISTS " + parts_table);
+  Status result = st;
+  if (st.ok()) {
+    for (size_t i = 0; i < parts.size() && result.ok(); ++i) {
+      std::string dir = staging + "/__aq_pid=" + std::to_string(i);
+      auto files = ListDirectory(dir);
+      if (!files.ok()) continue;  // no rows for this partition
+      std::sort(files->begin(), files->end());
+      result = MakeDirs(snap.root + "/" + parts[i].dir);
+      int n = 0;
+      for (const auto& name : *files) {
+        if (!result.ok()) break;
+        char num[16];
+        std::snprintf(num, sizeof(num), "%05d", n++);
+        std::string rel = parts[i].dir + "part-" + num + "-" + NewUuid() + "-c000.zstd.parquet";
+        if (std::rename((dir + "/" + name).c_str(), (snap.root + "/" + rel).c_str()) != 0) {
+          result = Status::IoError("cannot move a new data file to '" + snap.root + "/" + rel + "'");
+          break;
+        }
+        add_file(rel, snap.root + "/" + rel, parts[i]);
+      }
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(staging, ec);
+  return result;
+}
+
 }  // namespace
 
 Result<std::string> PartitionValueText(const json& delta_type, const std::string& expr) {
@@ -128,12 +200,6 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
   }
   if (data_cols.empty()) return Status::InvalidArgument("a Delta table needs a non-partition column");
   WrittenFiles out;
-  // Each partition: (relative dir, partition values, WHERE clause).
-  struct Part {
-    std::string dir;
-    std::map<std::string, std::optional<std::string>> values;
-    std::string where;
-  };
   std::vector<Part> parts;
   if (pcols.empty()) {
     parts.push_back(Part{"", {}, ""});
@@ -155,22 +221,12 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
         AQ_ASSIGN_OR_RETURN(std::string lit, PartitionValueLiteral(f->type, r[i]));
         p.where += std::string(i ? " AND " : " WHERE ") + engine::QuoteIdent(f->name) +
                    " IS NOT DISTINCT FROM " + lit;
+        p.literals.push_back(lit);
       }
       parts.push_back(std::move(p));
     }
   }
-  for (const Part& p : parts) {
-    std::string rel = p.dir + "part-00000-" + NewUuid() + "-c000.zstd.parquet";
-    std::string full = snap.root + "/" + rel;
-    if (!p.dir.empty()) AQ_RETURN_IF_ERROR(MakeDirs(snap.root + "/" + p.dir));
-    Status st = conn.Execute("COPY (SELECT " + data_cols + " FROM (" + source_sql + ") AS __aq_src" +
-                             p.where + ") TO " + engine::QuoteLiteral(full) +
-                             " (FORMAT parquet, COMPRESSION zstd)");
-    if (!st.ok()) {
-      RemoveFiles(out.paths);
-      std::remove(full.c_str());
-      return st;
-    }
+  auto add_file = [&](const std::string& rel, const std::string& full, const Part& p) {
     out.paths.push_back(full);
     json pv = json::object();
     for (const auto& [k, v] : p.values) pv[k] = v ? json(*v) : json(nullptr);
@@ -182,6 +238,27 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
                         {"modificationTime", FileMtimeMillis(full)},
                         {"dataChange", true},
                         {"__full_path", full}});
+  };
+  if (parts.size() <= 1) {
+    for (const Part& p : parts) {
+      std::string rel = p.dir + "part-00000-" + NewUuid() + "-c000.zstd.parquet";
+      std::string full = snap.root + "/" + rel;
+      if (!p.dir.empty()) AQ_RETURN_IF_ERROR(MakeDirs(snap.root + "/" + p.dir));
+      Status st = conn.Execute("COPY (SELECT " + data_cols + " FROM (" + source_sql + ") AS __aq_src" +
+                               p.where + ") TO " + engine::QuoteLiteral(full) +
+                               " (FORMAT parquet, COMPRESSION zstd)");
+      if (!st.ok()) {
+        std::remove(full.c_str());
+        return st;
+      }
+      add_file(rel, full, p);
+    }
+  } else {
+    Status st = WritePartitionsInOnePass(conn, snap, source_sql, data_cols, parts, add_file);
+    if (!st.ok()) {
+      RemoveFiles(out.paths);
+      return st;
+    }
   }
   Status st = FillStats(conn, snap, partition_cols, out);
   if (!st.ok()) {

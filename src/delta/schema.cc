@@ -169,6 +169,11 @@ Result<std::string> ColumnReadExpr(const DeltaField& field, bool column_mapping,
       file_type.find("TIME ZONE") == std::string::npos) {
     return "timezone('UTC', CAST(" + expr + " AS TIMESTAMP))";
   }
+  // A plain column reference (no cast) lets DuckDB push filters into the Parquet scan, which
+  // then skips row groups by their min/max statistics.
+  if (file_type == type || (type == "TIMESTAMPTZ" && file_type == "TIMESTAMP WITH TIME ZONE")) {
+    return expr;
+  }
   if (type == "TIMESTAMP" && file_type == "TIMESTAMP WITH TIME ZONE") {
     return "timezone('UTC', " + expr + ")";
   }
