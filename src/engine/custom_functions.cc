@@ -1,9 +1,9 @@
 #include "engine/custom_functions.h"
 
-#include <duckdb.hpp>
-
 #include <string>
 #include <vector>
+
+#include <duckdb.hpp>
 
 #include "engine/duckdb_error.h"
 

@@ -3,14 +3,19 @@
 #include <duckdb.hpp>
 
 #include "aqueducts/run.h"
+
 #include "engine/session.h"
 
 namespace aqueducts {
 namespace {
 
-void DeleteSession(void* session) { delete static_cast<engine::Session*>(session); }
+void DeleteSession(void* session) {
+  delete static_cast<engine::Session*>(session);
+}
 
-engine::Session& SessionOf(void* session) { return *static_cast<engine::Session*>(session); }
+engine::Session& SessionOf(void* session) {
+  return *static_cast<engine::Session*>(session);
+}
 
 }  // namespace
 
@@ -36,12 +41,16 @@ Database::~Database() {
   }
 }
 
-Status Database::Execute(const std::string& sql) { return SessionOf(session_).main().Execute(sql); }
+Status Database::Execute(const std::string& sql) {
+  return SessionOf(session_).main().Execute(sql);
+}
 
 Result<Database::Rows> Database::Query(const std::string& sql) {
   return SessionOf(session_).main().Query(sql);
 }
 
-const char* Version() { return AQ_VERSION; }
+const char* Version() {
+  return AQ_VERSION;
+}
 
 }  // namespace aqueducts

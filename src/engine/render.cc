@@ -1,12 +1,12 @@
 // Connection::Render: a query's first rows as an ASCII box table (spec 3.3), shaped like the
 // output of Arrow's pretty printer that the original prints.
 
-#include <duckdb.hpp>
-
 #include <algorithm>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <duckdb.hpp>
 
 #include "engine/duckdb_error.h"
 #include "engine/session.h"

@@ -55,7 +55,9 @@ Result<std::unique_ptr<Session>> Finish(std::unique_ptr<Session::Impl> impl) {
 Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Connection::~Connection() = default;
 
-duckdb::Connection& Connection::duck() { return *impl_->conn; }
+duckdb::Connection& Connection::duck() {
+  return *impl_->conn;
+}
 
 Status Connection::Execute(const std::string& sql) {
   try {
@@ -101,7 +103,9 @@ Result<Database::Rows> Connection::Query(const std::string& sql) {
   }
 }
 
-void Connection::Interrupt() { impl_->conn->Interrupt(); }
+void Connection::Interrupt() {
+  impl_->conn->Interrupt();
+}
 
 QueryProgress Connection::Progress() {
   QueryProgress progress;
@@ -153,11 +157,17 @@ Result<std::unique_ptr<Session>> Session::Wrap(duckdb::DuckDB& db) {
   return Finish(std::move(impl));
 }
 
-Result<std::unique_ptr<Connection>> Session::Connect() { return MakeConnection(*impl_->db); }
+Result<std::unique_ptr<Connection>> Session::Connect() {
+  return MakeConnection(*impl_->db);
+}
 
-Connection& Session::main() { return *impl_->main; }
+Connection& Session::main() {
+  return *impl_->main;
+}
 
-duckdb::DuckDB& Session::duck() { return *impl_->db; }
+duckdb::DuckDB& Session::duck() {
+  return *impl_->db;
+}
 
 int64_t Session::TempFileBytes() {
   try {

@@ -16,7 +16,7 @@
 namespace duckdb {
 class DuckDB;
 class Connection;
-}
+}  // namespace duckdb
 
 namespace aqueducts::engine {
 

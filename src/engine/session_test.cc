@@ -1,11 +1,12 @@
 #include "engine/session.h"
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "aqueducts/run.h"
+
 #include "testing.h"
 
 namespace aqueducts::engine {
@@ -56,8 +57,8 @@ TEST(SessionTest, ConnectionsShareTheDatabase) {
 TEST(SessionTest, RenderDrawsAnAsciiBox) {
   auto session = OpenSession();
   AQ_ASSERT_OK_AND_ASSIGN(
-      auto text, session->main().Render("SELECT * FROM (VALUES (1, 'foo'), (22, NULL)) t(a, bb)",
-                                        10));
+      auto text,
+      session->main().Render("SELECT * FROM (VALUES (1, 'foo'), (22, NULL)) t(a, bb)", 10));
   EXPECT_EQ(text,
             "+----+-----+\n"
             "| a  | bb  |\n"
@@ -65,7 +66,8 @@ TEST(SessionTest, RenderDrawsAnAsciiBox) {
             "| 1  | foo |\n"
             "| 22 |     |\n"
             "+----+-----+\n");
-  AQ_ASSERT_OK_AND_ASSIGN(auto limited, session->main().Render("SELECT range AS r FROM range(100)", 2));
+  AQ_ASSERT_OK_AND_ASSIGN(auto limited,
+                          session->main().Render("SELECT range AS r FROM range(100)", 2));
   EXPECT_EQ(limited, "+---+\n| r |\n+---+\n| 0 |\n| 1 |\n+---+\n");
 }
 

@@ -4,6 +4,7 @@
 #include <duckdb/parser/parser.hpp>
 
 #include "aqueducts/run.h"
+
 #include "engine/duckdb_error.h"
 
 namespace aqueducts {
@@ -31,8 +32,8 @@ Status ValidateStage(const Stage& stage) {
   // PRAGMA and friends are refused as in the original (spec 1.6 step 1).
   auto type = parser.statements[0]->type;
   if (type != duckdb::StatementType::SELECT_STATEMENT) {
-    return ParseError(stage, "only one query (SELECT) is allowed, got " +
-                                 duckdb::StatementTypeToString(type));
+    return ParseError(
+        stage, "only one query (SELECT) is allowed, got " + duckdb::StatementTypeToString(type));
   }
   return Status::OK();
 }

@@ -27,10 +27,14 @@ const char* TimestampType(const DataType& type) {
     return "TIMESTAMPTZ";
   }
   switch (type.unit) {
-    case TimeUnit::kSecond: return "TIMESTAMP_S";
-    case TimeUnit::kMillisecond: return "TIMESTAMP_MS";
-    case TimeUnit::kMicrosecond: return "TIMESTAMP";
-    case TimeUnit::kNanosecond: return "TIMESTAMP_NS";
+    case TimeUnit::kSecond:
+      return "TIMESTAMP_S";
+    case TimeUnit::kMillisecond:
+      return "TIMESTAMP_MS";
+    case TimeUnit::kMicrosecond:
+      return "TIMESTAMP";
+    case TimeUnit::kNanosecond:
+      return "TIMESTAMP_NS";
   }
   return "TIMESTAMP";
 }
@@ -39,30 +43,47 @@ const char* TimestampType(const DataType& type) {
 
 Result<std::string> DuckDbTypeName(const DataType& type) {
   switch (type.id) {
-    case TypeId::kBoolean: return std::string("BOOLEAN");
-    case TypeId::kInt8: return std::string("TINYINT");
-    case TypeId::kInt16: return std::string("SMALLINT");
-    case TypeId::kInt32: return std::string("INTEGER");
-    case TypeId::kInt64: return std::string("BIGINT");
-    case TypeId::kUInt8: return std::string("UTINYINT");
-    case TypeId::kUInt16: return std::string("USMALLINT");
-    case TypeId::kUInt32: return std::string("UINTEGER");
-    case TypeId::kUInt64: return std::string("UBIGINT");
+    case TypeId::kBoolean:
+      return std::string("BOOLEAN");
+    case TypeId::kInt8:
+      return std::string("TINYINT");
+    case TypeId::kInt16:
+      return std::string("SMALLINT");
+    case TypeId::kInt32:
+      return std::string("INTEGER");
+    case TypeId::kInt64:
+      return std::string("BIGINT");
+    case TypeId::kUInt8:
+      return std::string("UTINYINT");
+    case TypeId::kUInt16:
+      return std::string("USMALLINT");
+    case TypeId::kUInt32:
+      return std::string("UINTEGER");
+    case TypeId::kUInt64:
+      return std::string("UBIGINT");
     case TypeId::kFloat16:  // DuckDB has no half float; FLOAT holds every value.
-    case TypeId::kFloat32: return std::string("FLOAT");
-    case TypeId::kFloat64: return std::string("DOUBLE");
+    case TypeId::kFloat32:
+      return std::string("FLOAT");
+    case TypeId::kFloat64:
+      return std::string("DOUBLE");
     case TypeId::kUtf8:
-    case TypeId::kLargeUtf8: return std::string("VARCHAR");
+    case TypeId::kLargeUtf8:
+      return std::string("VARCHAR");
     case TypeId::kBinary:
     case TypeId::kLargeBinary:
-    case TypeId::kFixedSizeBinary: return std::string("BLOB");
+    case TypeId::kFixedSizeBinary:
+      return std::string("BLOB");
     case TypeId::kDate32:
-    case TypeId::kDate64: return std::string("DATE");
+    case TypeId::kDate64:
+      return std::string("DATE");
     case TypeId::kTime32:
-    case TypeId::kTime64: return std::string("TIME");
-    case TypeId::kTimestamp: return std::string(TimestampType(type));
+    case TypeId::kTime64:
+      return std::string("TIME");
+    case TypeId::kTimestamp:
+      return std::string(TimestampType(type));
     case TypeId::kDuration:
-    case TypeId::kInterval: return std::string("INTERVAL");
+    case TypeId::kInterval:
+      return std::string("INTERVAL");
     case TypeId::kDecimal128:
     case TypeId::kDecimal256:
       if (type.precision > 38) {
@@ -79,14 +100,17 @@ Result<std::string> DuckDbTypeName(const DataType& type) {
       AQ_ASSIGN_OR_RETURN(std::string child, ChildType(type, 0));
       return child + "[" + std::to_string(type.size) + "]";
     }
-    case TypeId::kStruct: return StructType(type, "STRUCT");
-    case TypeId::kUnion: return StructType(type, "UNION");
+    case TypeId::kStruct:
+      return StructType(type, "STRUCT");
+    case TypeId::kUnion:
+      return StructType(type, "UNION");
     case TypeId::kMap: {
       AQ_ASSIGN_OR_RETURN(std::string key, ChildType(type, 0));
       AQ_ASSIGN_OR_RETURN(std::string value, ChildType(type, 1));
       return "MAP(" + key + ", " + value + ")";
     }
-    case TypeId::kDictionary: return ChildType(type, 1);  // dictionary encoding is physical only
+    case TypeId::kDictionary:
+      return ChildType(type, 1);  // dictionary encoding is physical only
   }
   return Status::Internal("unhandled data type id");
 }
@@ -95,7 +119,8 @@ Result<std::string> ColumnsLiteral(const std::vector<Field>& schema) {
   std::string out = "{";
   for (size_t i = 0; i < schema.size(); i++) {
     AQ_ASSIGN_OR_RETURN(std::string type, DuckDbTypeName(schema[i].data_type));
-    out += (i ? ", " : "") + engine::QuoteLiteral(schema[i].name) + ": " + engine::QuoteLiteral(type);
+    out +=
+        (i ? ", " : "") + engine::QuoteLiteral(schema[i].name) + ": " + engine::QuoteLiteral(type);
   }
   return out + "}";
 }

@@ -1,9 +1,9 @@
 #include "io/file_destination.h"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <random>
+
+#include <unistd.h>
 
 #include "io/file_source.h"
 #include "io/parquet_options.h"
@@ -28,8 +28,8 @@ std::string RandomSuffix() {
 
 // A sibling of `target` that a crash would leave visibly ours: ".<name>.aq-<tag>-<random>".
 fs::path Sibling(const fs::path& target, const std::string& tag) {
-  return target.parent_path() / ("." + target.filename().string() + ".aq-" + tag + "-" +
-                                 RandomSuffix());
+  return target.parent_path() /
+         ("." + target.filename().string() + ".aq-" + tag + "-" + RandomSuffix());
 }
 
 // The path without trailing slashes, so "out/" names the directory "out".
@@ -64,7 +64,8 @@ std::string CsvCompression(const FileDestination& destination, const std::string
     return c == "none" ? "none" : c;
   }
   auto ends_with = [&path](const std::string& ext) {
-    return path.size() >= ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
+    return path.size() >= ext.size() &&
+           path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
   };
   if (ends_with(".gz")) {
     return "gzip";
@@ -138,8 +139,8 @@ Result<std::string> CopyOptions(const FileDestination& destination) {
     case FileFormat::kCsv: {
       AQ_ASSIGN_OR_RETURN(std::string path, LocalPathOf(destination.location));
       options = std::string("FORMAT csv, HEADER ") + (format.has_header ? "true" : "false") +
-                ", DELIMITER " + QuoteLiteral(std::string(1, format.delimiter)) +
-                ", COMPRESSION " + QuoteLiteral(CsvCompression(destination, path));
+                ", DELIMITER " + QuoteLiteral(std::string(1, format.delimiter)) + ", COMPRESSION " +
+                QuoteLiteral(CsvCompression(destination, path));
       break;
     }
     case FileFormat::kJson:
@@ -168,8 +169,8 @@ Result<FileWriteStats> WriteFileDestination(engine::Connection& conn,
   AQ_ASSIGN_OR_RETURN(std::string options, CopyOptions(destination));
   fs::path target = Target(path);
   fs::path tmp = Sibling(target, "tmp");
-  auto rows = conn.Query("COPY (" + relation_sql + ") TO " + QuoteLiteral(tmp.string()) + " " +
-                         options);
+  auto rows =
+      conn.Query("COPY (" + relation_sql + ") TO " + QuoteLiteral(tmp.string()) + " " + options);
   Status status = rows.status();
   if (status.ok() && (rows->rows.empty() || !rows->rows[0][0])) {
     status = Status::Internal("COPY returned no row count");

@@ -8,6 +8,7 @@
 
 #include "aqueducts/model.h"
 #include "aqueducts/status.h"
+
 #include "engine/session.h"
 
 namespace aqueducts::io {

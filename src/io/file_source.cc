@@ -12,9 +12,12 @@ using engine::QuoteLiteral;
 
 const char* Extension(FileFormat format) {
   switch (format) {
-    case FileFormat::kCsv: return "csv";
-    case FileFormat::kParquet: return "parquet";
-    case FileFormat::kJson: return "json";
+    case FileFormat::kCsv:
+      return "csv";
+    case FileFormat::kParquet:
+      return "parquet";
+    case FileFormat::kJson:
+      return "json";
   }
   return "";
 }
@@ -36,8 +39,8 @@ Result<std::string> Reader(engine::Connection& conn, const SourceFileType& forma
                            const std::string& paths) {
   switch (format.format) {
     case FileFormat::kCsv: {
-      std::string reader = "read_csv(" + paths + ", header = " +
-                           (format.has_header ? "true" : "false") +
+      std::string reader = "read_csv(" + paths +
+                           ", header = " + (format.has_header ? "true" : "false") +
                            ", delim = " + QuoteLiteral(std::string(1, format.delimiter));
       if (!format.schema.empty()) {
         AQ_ASSIGN_OR_RETURN(std::string columns, ColumnsLiteral(format.schema));
@@ -120,8 +123,8 @@ Result<std::string> DirSourceSql(engine::Connection& conn, const DirSource& sour
     std::string types = "{";
     for (const auto& column : source.partition_columns) {
       AQ_ASSIGN_OR_RETURN(std::string type, DuckDbTypeName(column.data_type));
-      types += (types.size() > 1 ? ", " : "") + QuoteLiteral(column.name) + ": " +
-               QuoteLiteral(type);
+      types +=
+          (types.size() > 1 ? ", " : "") + QuoteLiteral(column.name) + ": " + QuoteLiteral(type);
       partition_names.push_back(column.name);
     }
     reader += ", hive_partitioning = true, hive_types = " + types + "}";

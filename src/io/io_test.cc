@@ -1,11 +1,12 @@
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 
+#include <gtest/gtest.h>
+
 #include "aqueducts/run.h"
+
 #include "engine/session.h"
 #include "io/duckdb_types.h"
 #include "io/file_destination.h"
@@ -96,7 +97,8 @@ TEST(ParquetOptionsTest, DefaultsAndValidation) {
 
 TEST_F(IoTest, CsvSourceWithHeaderSchemaAndWithoutHeader) {
   std::string with_header = Write("a.csv", "id;name\n1;x\n2;y\n");
-  FileSource source{.name = "a", .format = {.format = FileFormat::kCsv, .delimiter = ';'},
+  FileSource source{.name = "a",
+                    .format = {.format = FileFormat::kCsv, .delimiter = ';'},
                     .location = Loc(with_header)};
   AQ_ASSERT_OK(RegisterFileSource(conn(), source));
   EXPECT_EQ(Rows("SELECT id, name FROM a ORDER BY id"),
@@ -109,7 +111,8 @@ TEST_F(IoTest, CsvSourceWithHeaderSchemaAndWithoutHeader) {
 
   // Any extension: the file is read as the declared format.
   std::string no_header = Write("b.data", "1,x,true\n2,y,false\n");
-  FileSource headerless{.name = "b", .format = {.format = FileFormat::kCsv, .has_header = false},
+  FileSource headerless{.name = "b",
+                        .format = {.format = FileFormat::kCsv, .has_header = false},
                         .location = Loc(no_header)};
   AQ_ASSERT_OK(RegisterFileSource(conn(), headerless));
   EXPECT_EQ(Rows("SELECT column_1, column_3 FROM b ORDER BY 1"),
@@ -129,7 +132,8 @@ TEST_F(IoTest, MissingFileAndObjectStoreAreErrors) {
 
 TEST_F(IoTest, NdjsonAndDirectoryWithHivePartitions) {
   Write("j/x.json", "{\"a\": 1, \"b\": \"p\"}\n{\"a\": 2, \"b\": \"q\"}\n");
-  FileSource json{.name = "j", .format = {.format = FileFormat::kJson},
+  FileSource json{.name = "j",
+                  .format = {.format = FileFormat::kJson},
                   .location = Loc((dir_ / "j/x.json").string())};
   AQ_ASSERT_OK(RegisterFileSource(conn(), json));
   EXPECT_EQ(Rows("SELECT sum(a) FROM j")[0][0], "3");
@@ -137,7 +141,8 @@ TEST_F(IoTest, NdjsonAndDirectoryWithHivePartitions) {
   Write("d/year=2023/part.csv", "v\n1\n2\n");
   Write("d/year=2024/nested/part.csv", "v\n3\n");
   Write("d/year=2024/ignored.txt", "not csv\n");
-  DirSource dir{.name = "d", .format = {.format = FileFormat::kCsv},
+  DirSource dir{.name = "d",
+                .format = {.format = FileFormat::kCsv},
                 .partition_columns = {{.name = "year", .data_type = MakeType(TypeId::kInt16)}},
                 .location = Loc((dir_ / "d").string())};
   AQ_ASSERT_OK(RegisterDirSource(conn(), dir));
@@ -159,18 +164,20 @@ constexpr const char* kFourRows =
     "t(col_str, col_int, col_bool, col_val, year)";
 
 TEST_F(IoTest, WriteCsvAndParquetSingleFileReadBackEqual) {
-  FileDestination csv{.name = "out", .location = Loc((dir_ / "out.csv").string()),
+  FileDestination csv{.name = "out",
+                      .location = Loc((dir_ / "out.csv").string()),
                       .format = {.format = FileFormat::kCsv}};
   AQ_ASSERT_OK_AND_ASSIGN(auto stats, WriteFileDestination(conn(), csv, kFourRows));
   EXPECT_EQ(stats.rows, 4);
   EXPECT_EQ(stats.bytes, static_cast<int64_t>(fs::file_size(dir_ / "out.csv")));
   EXPECT_EQ(Slurp(dir_ / "out.csv").substr(0, 38), "col_str,col_int,col_bool,col_val,year\n");
-  EXPECT_EQ(Rows(std::string("SELECT count(*) FROM (") + kFourRows +
-                 " EXCEPT SELECT * FROM read_csv('" + (dir_ / "out.csv").string() +
-                 "', types = {'year': 'VARCHAR'}))")[0][0],
-            "0");
+  EXPECT_EQ(
+      Rows(std::string("SELECT count(*) FROM (") + kFourRows + " EXCEPT SELECT * FROM read_csv('" +
+           (dir_ / "out.csv").string() + "', types = {'year': 'VARCHAR'}))")[0][0],
+      "0");
 
-  FileDestination parquet{.name = "pq", .location = Loc((dir_ / "out.parquet").string()),
+  FileDestination parquet{.name = "pq",
+                          .location = Loc((dir_ / "out.parquet").string()),
                           .format = {.format = FileFormat::kParquet}};
   AQ_ASSERT_OK_AND_ASSIGN(stats, WriteFileDestination(conn(), parquet, kFourRows));
   EXPECT_EQ(stats.rows, 4);
@@ -203,9 +210,10 @@ TEST_F(IoTest, PartitionedParquetDirectory) {
   EXPECT_FALSE(fs::exists(out / "stale"));
   std::string read = "read_parquet('" + out.string() +
                      "/**/*.parquet', hive_partitioning = true, hive_types = {'year': 'VARCHAR'})";
-  EXPECT_EQ(Rows(std::string("SELECT count(*) FROM (") + kFourRows +
-                 " EXCEPT SELECT col_str, col_int, col_bool, col_val, year FROM " + read + ")")[0][0],
-            "0");
+  EXPECT_EQ(
+      Rows(std::string("SELECT count(*) FROM (") + kFourRows +
+           " EXCEPT SELECT col_str, col_int, col_bool, col_val, year FROM " + read + ")")[0][0],
+      "0");
   // Partition columns are not stored inside the files.
   EXPECT_EQ(Rows("SELECT count(*) FROM parquet_schema('" + out.string() +
                  "/**/*.parquet') WHERE name = 'year'")[0][0],
@@ -213,7 +221,8 @@ TEST_F(IoTest, PartitionedParquetDirectory) {
 }
 
 TEST_F(IoTest, JsonGzipCsvAndUnpartitionedDirectory) {
-  FileDestination json{.name = "j", .location = Loc((dir_ / "out.json").string()),
+  FileDestination json{.name = "j",
+                       .location = Loc((dir_ / "out.json").string()),
                        .format = {.format = FileFormat::kJson}};
   AQ_ASSERT_OK(WriteFileDestination(conn(), json, kFourRows).status());
   EXPECT_EQ(Slurp(dir_ / "out.json").substr(0, 14), "{\"col_str\":\"a\"");
@@ -221,7 +230,8 @@ TEST_F(IoTest, JsonGzipCsvAndUnpartitionedDirectory) {
                  "', format = 'newline_delimited')")[0][0],
             "4");
 
-  FileDestination gz{.name = "g", .location = Loc((dir_ / "out.csv.gz").string()),
+  FileDestination gz{.name = "g",
+                     .location = Loc((dir_ / "out.csv.gz").string()),
                      .format = {.format = FileFormat::kCsv, .delimiter = '|'}};
   AQ_ASSERT_OK(WriteFileDestination(conn(), gz, kFourRows).status());
   EXPECT_EQ(static_cast<unsigned char>(Slurp(dir_ / "out.csv.gz")[0]), 0x1f);  // gzip magic
@@ -237,7 +247,8 @@ TEST_F(IoTest, JsonGzipCsvAndUnpartitionedDirectory) {
   AQ_ASSERT_OK_AND_ASSIGN(auto stats, WriteFileDestination(conn(), multi, kFourRows));
   EXPECT_EQ(stats.rows, 4);
   EXPECT_TRUE(fs::is_directory(dir_ / "multi"));
-  DirSource back{.name = "back", .format = {.format = FileFormat::kParquet},
+  DirSource back{.name = "back",
+                 .format = {.format = FileFormat::kParquet},
                  .location = Loc((dir_ / "multi").string())};
   AQ_ASSERT_OK(RegisterDirSource(conn(), back));
   EXPECT_EQ(Rows("SELECT sum(col_val) FROM back")[0][0], "100");
@@ -245,12 +256,13 @@ TEST_F(IoTest, JsonGzipCsvAndUnpartitionedDirectory) {
 
 TEST_F(IoTest, FailedWriteLeavesExistingFileUntouched) {
   fs::path out = dir_ / "keep.parquet";
-  FileDestination dest{.name = "k", .location = Loc(out.string()),
-                       .format = {.format = FileFormat::kParquet}};
+  FileDestination dest{
+      .name = "k", .location = Loc(out.string()), .format = {.format = FileFormat::kParquet}};
   AQ_ASSERT_OK(WriteFileDestination(conn(), dest, kFourRows).status());
   std::string before = Slurp(out);
   auto failed = WriteFileDestination(
-      conn(), dest, "SELECT CASE WHEN range > 5000 THEN error('boom') ELSE range END FROM range(10000)");
+      conn(), dest,
+      "SELECT CASE WHEN range > 5000 THEN error('boom') ELSE range END FROM range(10000)");
   EXPECT_FALSE(failed.ok());
   EXPECT_NE(failed.status().message().find("boom"), std::string::npos);
   EXPECT_EQ(Slurp(out), before);
@@ -260,7 +272,8 @@ TEST_F(IoTest, FailedWriteLeavesExistingFileUntouched) {
 }
 
 TEST_F(IoTest, PrepareChecksTheParentDirectory) {
-  FileDestination dest{.name = "x", .location = Loc((dir_ / "no/such/dir/out.csv").string()),
+  FileDestination dest{.name = "x",
+                       .location = Loc((dir_ / "no/such/dir/out.csv").string()),
                        .format = {.format = FileFormat::kCsv}};
   Status status = PrepareFileDestination(dest);
   EXPECT_EQ(status.code(), StatusCode::kNotFound);

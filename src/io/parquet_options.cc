@@ -14,15 +14,35 @@ using engine::QuoteLiteral;
 // DataFusion TableParquetOptions keys that DuckDB has no equivalent for: accepted so pipelines
 // written for the original keep working, but they change nothing.
 const std::set<std::string>& AcceptedKeys() {
-  static const std::set<std::string> keys = {
-      "data_pagesize_limit", "write_batch_size", "skip_arrow_metadata", "dictionary_enabled",
-      "dictionary_page_size_limit", "statistics_enabled", "max_statistics_size", "created_by",
-      "column_index_truncate_length", "statistics_truncate_length", "data_page_row_count_limit",
-      "encoding", "bloom_filter_on_read", "bloom_filter_on_write", "bloom_filter_fpp",
-      "bloom_filter_ndv", "allow_single_file_parallelism", "maximum_parallel_row_group_writers",
-      "maximum_buffered_record_batches_per_stream", "pushdown_filters", "reorder_filters",
-      "enable_page_index", "pruning", "skip_metadata", "metadata_size_hint",
-      "schema_force_view_types", "binary_as_string", "coerce_int96", "compression"};
+  static const std::set<std::string> keys = {"data_pagesize_limit",
+                                             "write_batch_size",
+                                             "skip_arrow_metadata",
+                                             "dictionary_enabled",
+                                             "dictionary_page_size_limit",
+                                             "statistics_enabled",
+                                             "max_statistics_size",
+                                             "created_by",
+                                             "column_index_truncate_length",
+                                             "statistics_truncate_length",
+                                             "data_page_row_count_limit",
+                                             "encoding",
+                                             "bloom_filter_on_read",
+                                             "bloom_filter_on_write",
+                                             "bloom_filter_fpp",
+                                             "bloom_filter_ndv",
+                                             "allow_single_file_parallelism",
+                                             "maximum_parallel_row_group_writers",
+                                             "maximum_buffered_record_batches_per_stream",
+                                             "pushdown_filters",
+                                             "reorder_filters",
+                                             "enable_page_index",
+                                             "pruning",
+                                             "skip_metadata",
+                                             "metadata_size_hint",
+                                             "schema_force_view_types",
+                                             "binary_as_string",
+                                             "coerce_int96",
+                                             "compression"};
   return keys;
 }
 
@@ -32,7 +52,8 @@ std::string Lower(std::string s) {
 }
 
 bool IsNumber(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
 // "zstd(3)" -> COMPRESSION 'zstd', COMPRESSION_LEVEL 3.
@@ -43,8 +64,8 @@ Result<std::string> Compression(const std::string& value) {
     level = codec.substr(open + 1, codec.size() - open - 2);
     codec = codec.substr(0, open);
   }
-  static const std::set<std::string> codecs = {"uncompressed", "snappy", "gzip", "brotli",
-                                               "lz4", "lz4_raw", "zstd"};
+  static const std::set<std::string> codecs = {"uncompressed", "snappy",  "gzip", "brotli",
+                                               "lz4",          "lz4_raw", "zstd"};
   if (!codecs.count(codec)) {
     return Status::InvalidArgument("invalid Parquet compression '" + value +
                                    "': expected one of uncompressed, snappy, gzip, brotli, lz4, "
@@ -93,8 +114,8 @@ Result<std::string> ParquetCopyOptions(const std::map<std::string, std::string>&
     } else if (key.rfind("metadata::", 0) == 0) {
       metadata += (metadata.empty() ? "" : ", ") + QuoteLiteral(key.substr(10)) + ": " +
                   QuoteLiteral(value);
-    } else if (size_t sep = key.find("::"); sep != std::string::npos &&
-                                             AcceptedKeys().count(key.substr(0, sep))) {
+    } else if (size_t sep = key.find("::");
+               sep != std::string::npos && AcceptedKeys().count(key.substr(0, sep))) {
       // Per-column option (`<option>::<column>`): DuckDB's writer has no per-column settings.
     } else if (!AcceptedKeys().count(key)) {
       return Status::InvalidArgument("unknown Parquet writer option '" + key +

@@ -78,8 +78,8 @@ Status PrepareDestination(engine::Session& session, engine::Connection& conn,
 }
 
 Result<WriteStats> WriteDestination(engine::Session& session, engine::Connection& conn,
-                                    const Destination& destination,
-                                    const std::string& relation_sql, ProgressSink* sink) {
+                                    const Destination& destination, const std::string& relation_sql,
+                                    ProgressSink* sink) {
   return std::visit(
       Overloaded{
           [&](const InMemoryDestination& d) -> Result<WriteStats> {

@@ -9,6 +9,7 @@
 #include "aqueducts/model.h"
 #include "aqueducts/progress.h"
 #include "aqueducts/status.h"
+
 #include "engine/session.h"
 
 namespace aqueducts::runner {
@@ -27,7 +28,7 @@ struct WriteStats {
 
 /// Write the relation `relation_sql` (a SELECT) to `destination`.
 Result<WriteStats> WriteDestination(engine::Session& session, engine::Connection& conn,
-                                    const Destination& destination,
-                                    const std::string& relation_sql, ProgressSink* sink);
+                                    const Destination& destination, const std::string& relation_sql,
+                                    ProgressSink* sink);
 
 }  // namespace aqueducts::runner

@@ -31,7 +31,9 @@ TEST(TableRefsTest, IgnoresStringsAndComments) {
   EXPECT_EQ(Count("SELECT xx, x_1 FROM t", "x"), 0);
 }
 
-Stage S(std::string name, std::string query) { return Stage{.name = name, .query = query}; }
+Stage S(std::string name, std::string query) {
+  return Stage{.name = name, .query = query};
+}
 
 TEST(StagePlanTest, ViewsForSingleReadsTablesForSeveral) {
   Aqueduct aq;
@@ -41,7 +43,7 @@ TEST(StagePlanTest, ViewsForSingleReadsTablesForSeveral) {
                {S("e", "SELECT * FROM d")}};
   aq.destination = InMemoryDestination{"out"};
   auto plan = PlanStages(aq);
-  EXPECT_TRUE(plan[0][0].materialise);   // a: read by c and d
+  EXPECT_TRUE(plan[0][0].materialise);  // a: read by c and d
   EXPECT_EQ(plan[0][0].reads, 2);
   // Read through the chain of views c -> d -> e that the destination streams.
   EXPECT_EQ(plan[0][0].drop_after, 4);
@@ -66,8 +68,8 @@ TEST(StagePlanTest, SelfJoinAndShowMaterialise) {
   EXPECT_TRUE(plan[0][0].materialise);
   EXPECT_TRUE(plan[0][1].materialise);
   EXPECT_FALSE(plan[0][2].materialise);
-  EXPECT_EQ(plan[0][2].drop_after, 1);   // spec 3.2: unreferenced -> after the next group
-  EXPECT_TRUE(plan[1][0].materialise);   // no destination: the last group is kept as tables
+  EXPECT_EQ(plan[0][2].drop_after, 1);  // spec 3.2: unreferenced -> after the next group
+  EXPECT_TRUE(plan[1][0].materialise);  // no destination: the last group is kept as tables
   EXPECT_EQ(plan[1][0].drop_after, -1);
 }
 

@@ -77,8 +77,8 @@ void RunMonitor::Report() {
 
 void RunMonitor::Loop() {
   try {
-    auto next_report = std::chrono::steady_clock::now() +
-                       std::chrono::milliseconds(progress_interval_ms_);
+    auto next_report =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(progress_interval_ms_);
     std::unique_lock<std::mutex> lock(mu_);
     while (!cv_.wait_for(lock, kTick, [this] { return stop_; })) {
       lock.unlock();

@@ -12,6 +12,7 @@
 
 #include "aqueducts/progress.h"
 #include "aqueducts/run.h"
+
 #include "engine/session.h"
 
 namespace aqueducts::runner {

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "aqueducts/run.h"
+
 #include "engine/session.h"
 #include "runner/endpoints.h"
 #include "runner/run_monitor.h"
@@ -82,13 +83,13 @@ Status PipelineRun::Run() {
     emitter_.Emit(completed);
     return status;
   }
-  bool cancelled = status.code() == StatusCode::kCancelled ||
-                   (options_.cancel && options_.cancel->cancelled());
+  bool cancelled =
+      status.code() == StatusCode::kCancelled || (options_.cancel && options_.cancel->cancelled());
   if (cancelled && status.code() != StatusCode::kCancelled) {
     status = Status::Cancelled("execution cancelled (" + status.message() + ")");
   }
-  ProgressEvent failed = Event(cancelled ? ProgressEvent::Type::kCancelled
-                                         : ProgressEvent::Type::kFailed);
+  ProgressEvent failed =
+      Event(cancelled ? ProgressEvent::Type::kCancelled : ProgressEvent::Type::kFailed);
   failed.message = status.message();
   failed.duration_ms = MillisSince(start);
   emitter_.Emit(failed);
@@ -196,8 +197,7 @@ Status PipelineRun::WriteDestination(engine::Session& session, engine::Connectio
   emitter_.Emit(Event(ProgressEvent::Type::kDestinationStarted, name));
   monitor_->Add(name, &conn);
   auto stats = runner::WriteDestination(session, conn, destination,
-                                        "SELECT * FROM " + QuoteIdent(last.name),
-                                        emitter_.sink());
+                                        "SELECT * FROM " + QuoteIdent(last.name), emitter_.sink());
   monitor_->Remove(&conn);
   AQ_RETURN_IF_ERROR(stats.status());
   DropAfter(conn, static_cast<int>(aqueduct_.stages.size()));
@@ -257,7 +257,8 @@ Status RunPipeline(const Aqueduct& aqueduct, const RunOptions& options, Progress
     PipelineRun run(aqueduct, options, sink);
     return run.Run();
   } catch (const std::exception& e) {
-    return Status::Internal(std::string("unexpected error while running the pipeline: ") + e.what());
+    return Status::Internal(std::string("unexpected error while running the pipeline: ") +
+                            e.what());
   }
 }
 

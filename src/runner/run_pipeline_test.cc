@@ -1,5 +1,3 @@
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -7,8 +5,11 @@
 #include <sstream>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "aqueducts/loader.h"
 #include "aqueducts/run.h"
+
 #include "testing.h"
 
 namespace aqueducts {
@@ -41,8 +42,8 @@ class RunPipelineTest : public ::testing::Test {
     return (dir_ / name).string();
   }
   FileSource Csv(const std::string& name, const std::string& path) {
-    return FileSource{.name = name, .format = {.format = FileFormat::kCsv},
-                      .location = ParseLocation(path)};
+    return FileSource{
+        .name = name, .format = {.format = FileFormat::kCsv}, .location = ParseLocation(path)};
   }
   std::string One(const std::string& sql) {
     auto rows = db_->Query(sql);
@@ -102,12 +103,13 @@ TEST_F(RunPipelineTest, CsvToInMemoryDestination) {
 
 TEST_F(RunPipelineTest, ParquetToCsvFile) {
   Aqueduct aq;
-  aq.sources = {FileSource{.name = "parquet_data", .format = {.format = FileFormat::kParquet},
+  aq.sources = {FileSource{.name = "parquet_data",
+                           .format = {.format = FileFormat::kParquet},
                            .location = ParseLocation(parquet_)}};
   aq.stages = {{{.name = "active", .query = "SELECT * FROM parquet_data WHERE active = true"}}};
   std::string out = (dir_ / "out.csv").string();
-  aq.destination = FileDestination{.name = "csv_out", .location = ParseLocation(out),
-                                   .format = {.format = FileFormat::kCsv}};
+  aq.destination = FileDestination{
+      .name = "csv_out", .location = ParseLocation(out), .format = {.format = FileFormat::kCsv}};
   RecordingSink sink;
   AQ_ASSERT_OK(Run(aq, &sink, /*caller_db=*/false));
   std::ifstream in(out);
@@ -139,8 +141,11 @@ TEST_F(RunPipelineTest, NoDestinationKeepsLastStageQueryable) {
 TEST_F(RunPipelineTest, OutputsInOrder) {
   Aqueduct aq;
   aq.sources = {Csv("test_data", csv_)};
-  Stage stage{.name = "s", .query = "SELECT id, name FROM test_data ORDER BY id;", .show = 2,
-              .explain = true, .print_schema = true};
+  Stage stage{.name = "s",
+              .query = "SELECT id, name FROM test_data ORDER BY id;",
+              .show = 2,
+              .explain = true,
+              .print_schema = true};
   Stage all{.name = "all", .query = "SELECT id FROM s", .show = 0};
   aq.stages = {{stage}, {all}};
   RecordingSink sink;
@@ -163,9 +168,10 @@ TEST_F(RunPipelineTest, StagesOfAGroupRunInParallel) {
   Aqueduct aq;
   const std::string slow =
       "SELECT count(*) AS n FROM range(3000000) a JOIN range(3000000) b ON a.range = b.range";
-  aq.stages = {{{.name = "p1", .query = slow}, {.name = "p2", .query = slow}},
-               // Read twice, so both are materialised (a view would take no time to create).
-               {{.name = "joined", .query = "SELECT * FROM p1, p2 UNION ALL SELECT * FROM p1, p2"}}};
+  aq.stages = {
+      {{.name = "p1", .query = slow}, {.name = "p2", .query = slow}},
+      // Read twice, so both are materialised (a view would take no time to create).
+      {{.name = "joined", .query = "SELECT * FROM p1, p2 UNION ALL SELECT * FROM p1, p2"}}};
   RecordingSink sink;
   AQ_ASSERT_OK(Run(aq, &sink));
   int started = 0;
@@ -211,8 +217,8 @@ TEST_F(RunPipelineTest, FailedWriteKeepsTheExistingFile) {
   aq.stages = {{{.name = "bad",
                  .query = "SELECT CASE WHEN range > 5000 THEN error('boom') ELSE range END AS v "
                           "FROM range(10000)"}}};
-  aq.destination = FileDestination{.name = "out", .location = ParseLocation(out),
-                                   .format = {.format = FileFormat::kCsv}};
+  aq.destination = FileDestination{
+      .name = "out", .location = ParseLocation(out), .format = {.format = FileFormat::kCsv}};
   RecordingSink sink;
   Status status = Run(aq, &sink);
   ASSERT_FALSE(status.ok());
@@ -232,8 +238,7 @@ TEST_F(RunPipelineTest, ErrorsNameTheElement) {
   aq.sources = {Csv("missing", (dir_ / "missing.csv").string())};
   aq.stages = {{{.name = "s", .query = "SELECT 1"}}};
   Status missing = Run(aq);
-  EXPECT_NE(missing.message().find("Failed to register file source 'missing'. "),
-            std::string::npos)
+  EXPECT_NE(missing.message().find("Failed to register file source 'missing'. "), std::string::npos)
       << missing.message();
   EXPECT_EQ(missing.id(), "aqueducts::source::register_file");
 

@@ -34,16 +34,16 @@ Status EmitOutputs(engine::Connection& conn, const Stage& stage, const Emitter& 
   if (stage.explain_analyze || stage.explain) {
     // Recommended form (spec 1.6): explain the original query, not the stored result.
     bool analyze = stage.explain_analyze;
-    AQ_ASSIGN_OR_RETURN(std::string plan,
-                        conn.Render((analyze ? "EXPLAIN ANALYZE " : "EXPLAIN ") + query + "\n",
-                                    UINT64_MAX));
+    AQ_ASSIGN_OR_RETURN(
+        std::string plan,
+        conn.Render((analyze ? "EXPLAIN ANALYZE " : "EXPLAIN ") + query + "\n", UINT64_MAX));
     emitter.Output({stage.name, analyze ? OutputKind::kExplainAnalyze : OutputKind::kExplain,
                     std::move(plan)});
   }
   if (stage.show) {
     uint64_t n = *stage.show;
-    AQ_ASSIGN_OR_RETURN(std::string table,
-                        conn.Render("SELECT * FROM " + QuoteIdent(stage.name), n ? n : kShowAllCap));
+    AQ_ASSIGN_OR_RETURN(std::string table, conn.Render("SELECT * FROM " + QuoteIdent(stage.name),
+                                                       n ? n : kShowAllCap));
     emitter.Output({stage.name, n ? OutputKind::kShowLimit : OutputKind::kShow, std::move(table)});
   }
   if (stage.print_schema) {
@@ -57,8 +57,8 @@ Status EmitOutputs(engine::Connection& conn, const Stage& stage, const Emitter& 
 
 std::string TrimQuery(const std::string& query) {
   size_t end = query.size();
-  while (end > 0 && (std::isspace(static_cast<unsigned char>(query[end - 1])) ||
-                     query[end - 1] == ';')) {
+  while (end > 0 &&
+         (std::isspace(static_cast<unsigned char>(query[end - 1])) || query[end - 1] == ';')) {
     end--;
   }
   return query.substr(0, end);
@@ -75,9 +75,9 @@ Status ExecuteStage(engine::Connection& conn, const Stage& stage, const StagePla
   emitter.Emit(started);
 
   // The newline ends a trailing `--` comment of the query.
-  std::string sql = std::string(plan.materialise ? "CREATE OR REPLACE TABLE "
-                                                 : "CREATE OR REPLACE VIEW ") +
-                    QuoteIdent(stage.name) + " AS " + TrimQuery(stage.query) + "\n";
+  std::string sql =
+      std::string(plan.materialise ? "CREATE OR REPLACE TABLE " : "CREATE OR REPLACE VIEW ") +
+      QuoteIdent(stage.name) + " AS " + TrimQuery(stage.query) + "\n";
   int64_t rows = -1;  // a view streams: its rows are counted by whoever reads it
   Status status;
   if (plan.materialise) {

@@ -6,6 +6,7 @@
 
 #include "aqueducts/model.h"
 #include "aqueducts/status.h"
+
 #include "engine/session.h"
 #include "runner/run_monitor.h"
 #include "runner/stage_plan.h"

@@ -45,7 +45,8 @@ std::vector<std::vector<StagePlan>> PlanStages(const Aqueduct& aqueduct) {
         }
       }
       bool is_last_group = p == n - 1;
-      bool feeds_destination = has_destination && is_last_group && s + 1 == static_cast<int>(groups[p].size());
+      bool feeds_destination =
+          has_destination && is_last_group && s + 1 == static_cast<int>(groups[p].size());
       if (feeds_destination) {
         sp.reads++;
       }

@@ -5,8 +5,12 @@
 namespace aqueducts::runner {
 namespace {
 
-bool IsIdentStart(unsigned char c) { return std::isalpha(c) || c == '_' || c >= 0x80; }
-bool IsIdentChar(unsigned char c) { return std::isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
+bool IsIdentStart(unsigned char c) {
+  return std::isalpha(c) || c == '_' || c >= 0x80;
+}
+bool IsIdentChar(unsigned char c) {
+  return std::isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
 
 // Index just past the quoted run starting at `i` (sql[i] == quote); a doubled quote is an
 // escaped one. Unterminated: the end of the text.
@@ -101,7 +105,8 @@ std::map<std::string, int> IdentifierCounts(const std::string& sql) {
       }
       counts[ToLowerAscii(sql.substr(start, i - start))]++;
     } else if (std::isdigit(c)) {
-      while (i < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[i])) || sql[i] == '.')) {
+      while (i < sql.size() &&
+             (std::isalnum(static_cast<unsigned char>(sql[i])) || sql[i] == '.')) {
         i++;
       }
     } else {
