@@ -151,6 +151,14 @@ Status PipelineRun::RunGroup(engine::Session& session, int position) {
       monitor_->Add(group[s].name, conns[s].get());
       results[s] = runner::ExecuteStage(*conns[s], group[s], plan_[position][s], emitter_);
       monitor_->Remove(conns[s].get());
+      if (!results[s].ok() && results[s].code() != StatusCode::kCancelled) {
+        // The run is lost: stop the siblings instead of waiting for them.
+        for (size_t other = 0; other < conns.size(); other++) {
+          if (other != s) {
+            conns[other]->Interrupt();
+          }
+        }
+      }
     } catch (const std::exception& e) {
       monitor_->Remove(conns[s].get());
       results[s] = Status::Internal("stage '" + group[s].name + "' failed: " + e.what());
@@ -170,6 +178,12 @@ Status PipelineRun::RunGroup(engine::Session& session, int position) {
   for (size_t s = 0; s < group.size(); s++) {
     if (results[s].ok()) {
       live_stages_[group[s].name] = plan_[position][s].materialise;
+    }
+  }
+  // The first real error, in declaration order, wins over the cancellations it caused.
+  for (const auto& result : results) {
+    if (!result.ok() && result.code() != StatusCode::kCancelled) {
+      return result;
     }
   }
   for (const auto& result : results) {

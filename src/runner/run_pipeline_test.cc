@@ -185,6 +185,21 @@ TEST_F(RunPipelineTest, StagesOfAGroupRunInParallel) {
   EXPECT_EQ(One("SELECT count(*) FROM joined WHERE n = 3000000"), "2");
 }
 
+TEST_F(RunPipelineTest, AFailingStageStopsItsSiblings) {
+  Aqueduct aq;
+  aq.stages = {{{.name = "slow",
+                 .query = "SELECT count(*) FROM range(100000000) a, range(100000000) b "
+                          "WHERE a.range + b.range = 3",
+                 .show = 1},
+                {.name = "broken", .query = "SELECT error('kaputt')", .show = 1}}};
+  auto start = std::chrono::steady_clock::now();
+  Status status = Run(aq);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(status.code(), StatusCode::kExecutionError) << status.ToString();
+  EXPECT_NE(status.message().find("Failed to execute stage 'broken': "), std::string::npos)
+      << status.message();
+}
+
 TEST_F(RunPipelineTest, CancellationInterruptsALongQuery) {
   Aqueduct aq;
   aq.stages = {{{.name = "huge",
@@ -260,24 +275,32 @@ TEST_F(RunPipelineTest, ErrorsNameTheElement) {
   EXPECT_NE(ddl.message().find("Failed to parse SQL in stage 'ddl'"), std::string::npos);
 }
 
-TEST_F(RunPipelineTest, SimpleExampleJanuary) {
+class SimpleExampleTest : public RunPipelineTest,
+                          public ::testing::WithParamInterface<std::pair<std::string, int>> {};
+
+TEST_P(SimpleExampleTest, WritesTheAggregatedMonth) {
+  auto [month, expected_rows] = GetParam();
   std::string examples = testing::FixturesDir() + "/aqueducts-examples";
   LoadOptions load;
   load.base_dir = examples;
   auto loaded = LoadAqueductFromFile(examples + "/examples/aqueduct_pipeline_simple.yml",
-                                     {{"month", "jan"}, {"year", "2024"}}, load);
+                                     {{"month", month}, {"year", "2024"}}, load);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   Aqueduct aq = std::move(loaded).value();
   std::string out = (dir_ / "output_jan_2024.parquet").string();
   std::get<FileDestination>(*aq.destination).location = ParseLocation(out);
   RecordingSink sink;
   AQ_ASSERT_OK(Run(aq, &sink, /*caller_db=*/false));
-  EXPECT_EQ(One("SELECT count(*) FROM read_parquet('" + out + "')"), "237");
+  EXPECT_EQ(One("SELECT count(*) FROM read_parquet('" + out + "')"), std::to_string(expected_rows));
   auto outputs = sink.outputs();
   ASSERT_EQ(outputs.size(), 2u);
   EXPECT_EQ(outputs[0].kind, OutputKind::kExplain);
   EXPECT_EQ(outputs[1].kind, OutputKind::kShowLimit);
 }
+
+INSTANTIATE_TEST_SUITE_P(Months, SimpleExampleTest,
+                         ::testing::Values(std::make_pair(std::string("jan"), 237),
+                                           std::make_pair(std::string("feb"), 223)));
 
 }  // namespace
 }  // namespace aqueducts
