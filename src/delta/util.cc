@@ -85,9 +85,10 @@ std::string ZeroPadVersion(int64_t version) {
 }
 
 std::string NewUuid() {
-  thread_local std::mt19937_64 rng(std::random_device{}() ^
-                                   static_cast<uint64_t>(NowMillis()) ^ (uint64_t(getpid()) << 32));
-  uint64_t a = rng(), b = rng();
+  // Fresh kernel randomness per call: a cached generator would be duplicated by fork(), and
+  // two processes would then pick the same data file names.
+  std::random_device rd;
+  uint64_t a = (uint64_t(rd()) << 32) | rd(), b = (uint64_t(rd()) << 32) | rd();
   a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
   b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
   char buf[40];
