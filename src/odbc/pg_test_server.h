@@ -5,6 +5,7 @@
 // the library, and this must stay out of it. Included only by *_test.cc and bench files.
 
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -13,7 +14,9 @@
 #include <string>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +36,7 @@ class PgTestServer {
   /// server-side `COPY ... FROM '/opt/...'` into client-side `\copy` from `csv_dir`.
   static Result<std::unique_ptr<PgTestServer>> Start(const std::string& init_sql,
                                                      const std::string& csv_dir) {
+    StopOrphans();
     std::unique_ptr<PgTestServer> server(new PgTestServer());
     char tmpl[] = "/tmp/aq_odbc_pg_XXXXXX";
     if (!mkdtemp(tmpl)) {
@@ -40,6 +44,7 @@ class PgTestServer {
     }
     server->dir_ = tmpl;
     chmod(tmpl, 0777);  // the postgres OS user writes its data directory here
+    AQ_RETURN_IF_ERROR(WriteFile(server->dir_ + "/owner.pid", std::to_string(getpid())));
     AQ_RETURN_IF_ERROR(server->WriteOdbcIni());
     AQ_RETURN_IF_ERROR(WriteFile(server->dir_ + "/pw", "postgres\n"));
     AQ_RETURN_IF_ERROR(server->Run(server->AsPostgres() + kBin + std::string("/initdb -D ") +
@@ -136,7 +141,32 @@ class PgTestServer {
  private:
   PgTestServer() = default;
 
-  std::string AsPostgres() const { return geteuid() == 0 ? "runuser -u postgres -- " : ""; }
+  static std::string AsPostgres() { return geteuid() == 0 ? "runuser -u postgres -- " : ""; }
+
+  // A test process killed by a timeout or a debugger never runs the destructor; stop the servers
+  // whose owner process is gone so they do not pile up.
+  static void StopOrphans() {
+    DIR* tmp = opendir("/tmp");
+    if (!tmp) {
+      return;
+    }
+    while (dirent* entry = readdir(tmp)) {
+      const std::string name = entry->d_name;
+      if (name.rfind("aq_odbc_pg_", 0) != 0) {
+        continue;
+      }
+      const std::string dir = "/tmp/" + name;
+      std::ifstream owner(dir + "/owner.pid");
+      pid_t pid = 0;
+      if (!(owner >> pid) || pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH) {
+        continue;
+      }
+      (void)Run(AsPostgres() + kBin + std::string("/pg_ctl -D ") + dir +
+                "/data -m immediate -w stop");
+      (void)Run("rm -rf " + dir);
+    }
+    closedir(tmp);
+  }
 
   std::string PsqlCommand() const {
     return "PGPASSWORD=postgres " + std::string(kBin) +
