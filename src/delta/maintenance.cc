@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 
 #include "aqueducts/run.h"
@@ -103,6 +104,18 @@ Result<VacuumReport> Vacuum(const std::string& table_path, const VacuumOptions& 
     report.files.push_back(rel);
     if (!options.dry_run && std::remove(full.c_str()) != 0) {
       return Status::IoError("cannot delete '" + full + "'");
+    }
+  }
+  // Staging directories of writers killed mid-way (data_files.cc) are hidden from readers.
+  auto top = ListDirectory(root);
+  if (top.ok()) {
+    for (const auto& name : *top) {
+      if (name.rfind("_aq_staging_", 0) != 0 || FileMtimeMillis(root + "/" + name) >= cutoff) continue;
+      report.files.push_back(name + "/");
+      if (!options.dry_run) {
+        std::error_code ec;
+        std::filesystem::remove_all(root + "/" + name, ec);
+      }
     }
   }
   return report;

@@ -48,14 +48,17 @@ TEST(DeltaMaintenanceTest, VacuumDeletesOnlyOldUnreferencedFiles) {
   FILE* f = std::fopen(orphan.c_str(), "w");
   std::fputs("x", f);
   std::fclose(f);
+  ASSERT_TRUE(MakeDirs(dir.path() + "/_aq_staging_dead/__aq_pid=0").ok());  // killed writer
   AQ_ASSERT_OK_AND_ASSIGN(auto young, Vacuum(dir.path(), VacuumOptions{168, true}));
   EXPECT_TRUE(young.files.empty());  // everything is younger than 7 days
   AQ_ASSERT_OK_AND_ASSIGN(auto dry, Vacuum(dir.path(), VacuumOptions{0, true}));
-  EXPECT_EQ(dry.files.size(), 2u);  // the orphan and the replaced file (its tombstone expired)
+  // The orphan, the replaced file (its tombstone expired) and the staging directory.
+  EXPECT_EQ(dry.files.size(), 3u);
   EXPECT_TRUE(PathExists(orphan));
   AQ_ASSERT_OK_AND_ASSIGN(auto done, Vacuum(dir.path(), VacuumOptions{0, false}));
   EXPECT_EQ(done.files, dry.files);
   EXPECT_FALSE(PathExists(orphan));
+  EXPECT_FALSE(PathExists(dir.path() + "/_aq_staging_dead"));
   DeltaSource src{"r", LocalLocation(dir.path()), {}, {}, {}};
   AQ_ASSERT_OK(RegisterDeltaSource(*s, src));
   EXPECT_EQ(testing::QueryOne(s->main(), "SELECT k FROM r"), "2");
