@@ -48,7 +48,7 @@ int Main(int argc, char** argv) {
     if (sig == 0) {
       return;
     }
-    logger.Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    logger.Lifecycle("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     manager.Shutdown();
     (*server)->Stop();
   });
@@ -62,7 +62,7 @@ int Main(int argc, char** argv) {
   }
   signal_thread.join();
   manager.Shutdown();
-  logger.Info("stopped");
+  logger.Lifecycle("stopped");
   return 0;
 }
 

@@ -278,7 +278,7 @@ Status HttpServer::Listen() {
                            std::to_string(impl_->options.port) +
                            ": the address is invalid or the port is in use");
   }
-  impl_->logger->Info("listening",
+  impl_->logger->Lifecycle("listening",
                       {{"host", impl_->options.host},
                        {"port", std::to_string(port)},
                        {"tls", impl_->options.tls_cert.empty() ? "false" : "true"},

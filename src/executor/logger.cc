@@ -31,10 +31,17 @@ const char* LogLevelName(LogLevel level) {
   return "info";
 }
 
+void Logger::Lifecycle(const std::string& msg, const LogFields& fields) {
+  Write(LogLevel::kInfo, msg, fields);
+}
+
 void Logger::Log(LogLevel level, const std::string& msg, const LogFields& fields) {
-  if (!Enabled(level)) {
-    return;
+  if (Enabled(level)) {
+    Write(level, msg, fields);
   }
+}
+
+void Logger::Write(LogLevel level, const std::string& msg, const LogFields& fields) {
   auto now = std::chrono::system_clock::now();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
   nlohmann::json line;

@@ -24,6 +24,8 @@ class Logger {
 
   bool Enabled(LogLevel level) const { return level >= min_; }
   void Log(LogLevel level, const std::string& msg, const LogFields& fields = {});
+  /// An info line written whatever the level: start-up and shutdown, which tools wait for.
+  void Lifecycle(const std::string& msg, const LogFields& fields = {});
   void Info(const std::string& msg, const LogFields& fields = {}) {
     Log(LogLevel::kInfo, msg, fields);
   }
@@ -35,6 +37,8 @@ class Logger {
   }
 
  private:
+  void Write(LogLevel level, const std::string& msg, const LogFields& fields);
+
   LogLevel min_;
   std::FILE* out_;
   std::mutex mu_;

@@ -1,6 +1,7 @@
 #include "protocol/events.h"
 
 #include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 namespace aqueducts::protocol {
@@ -8,7 +9,11 @@ namespace {
 
 using json = nlohmann::json;
 
-SseMessage Make(const std::string& type, const json& data) {
+SseMessage Make(const std::string& type, json data) {
+  // When the event was made (Unix microseconds): lets clients measure delivery delay.
+  data["ts_us"] = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
   // Invalid UTF-8 (e.g. from a CSV) must not make dump() throw: replace it.
   return SseMessage{type, data.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
@@ -161,6 +166,7 @@ Result<DecodedMessage> Decode(const SseMessage& message) {
   DecodedMessage out;
   out.type = message.event;
   out.execution_id = GetString(data, "execution_id");
+  out.ts_us = GetInt(data, "ts_us");
   if (message.event == "queued") {
     out.kind = DecodedMessage::Kind::kQueued;
     out.position = static_cast<int>(GetInt(data, "position", 0));

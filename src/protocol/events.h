@@ -56,6 +56,7 @@ struct DecodedMessage {
   Kind kind = Kind::kUnknown;
   std::string type;          ///< the SSE event type as received
   std::string execution_id;  ///< empty when absent
+  int64_t ts_us = -1;        ///< when the executor made the event (Unix microseconds)
   int position = -1;         ///< kQueued
   int percent = -1;          ///< kProgress
   ProgressEvent event;       ///< kEvent (started, stage_*, log, completed, failed, ...)
