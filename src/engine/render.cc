@@ -91,11 +91,19 @@ std::string RenderTable(const Row& header, const std::vector<Row>& rows) {
 }  // namespace
 
 Result<std::string> Connection::Render(const std::string& sql, uint64_t max_rows) {
+  return Render(sql, max_rows, {});
+}
+
+Result<std::string> Connection::Render(const std::string& sql, uint64_t max_rows,
+                                       const std::vector<std::string>& column_names) {
   try {
     // Streamed, so a show of n rows over a big result reads only what it prints.
     auto result = duck().SendQuery(sql);
     AQ_RETURN_IF_ERROR(CheckResult(*result));
     Row header(result->names.begin(), result->names.end());
+    for (size_t i = 0; i < header.size() && i < column_names.size(); i++) {
+      header[i] = column_names[i];
+    }
     std::vector<Row> rows;
     while (rows.size() < max_rows) {
       auto chunk = result->Fetch();

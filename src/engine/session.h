@@ -39,6 +39,9 @@ class Connection {
   Result<Database::Rows> Query(const std::string& sql);
   /// Run a query and render its first `max_rows` rows as an ASCII box table (spec §3.3).
   Result<std::string> Render(const std::string& sql, uint64_t max_rows);
+  /// As Render, with the header cells replaced by `column_names` (where given).
+  Result<std::string> Render(const std::string& sql, uint64_t max_rows,
+                             const std::vector<std::string>& column_names);
   /// Interrupt the running query (it fails with kCancelled).
   void Interrupt();
   QueryProgress Progress();

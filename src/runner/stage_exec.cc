@@ -34,9 +34,9 @@ Status EmitOutputs(engine::Connection& conn, const Stage& stage, const Emitter& 
   if (stage.explain_analyze || stage.explain) {
     // Recommended form (spec 1.6): explain the original query, not the stored result.
     bool analyze = stage.explain_analyze;
-    AQ_ASSIGN_OR_RETURN(
-        std::string plan,
-        conn.Render((analyze ? "EXPLAIN ANALYZE " : "EXPLAIN ") + query + "\n", UINT64_MAX));
+    AQ_ASSIGN_OR_RETURN(std::string plan,
+                        conn.Render((analyze ? "EXPLAIN ANALYZE " : "EXPLAIN ") + query + "\n",
+                                    UINT64_MAX, {"plan_type", "plan"}));
     emitter.Output({stage.name, analyze ? OutputKind::kExplainAnalyze : OutputKind::kExplain,
                     std::move(plan)});
   }
