@@ -43,16 +43,36 @@ std::string ConnectionAttribute(const std::string& connection_string, const std:
   return "";
 }
 
-std::string TuneForStreaming(const std::string& connection_string) {
+namespace {
+
+bool IsPostgresDriver(const std::string& connection_string) {
   const std::string driver = Lower(ConnectionAttribute(connection_string, "Driver"));
-  if (driver.find("postgres") == std::string::npos &&
-      driver.find("psqlodbc") == std::string::npos) {
+  return driver.find("postgres") != std::string::npos ||
+         driver.find("psqlodbc") != std::string::npos;
+}
+
+std::string WithSeparator(std::string s) {
+  if (!s.empty() && s.back() != ';') {
+    s += ';';
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string TuneForWriting(const std::string& connection_string, uint64_t batch_size) {
+  if (!IsPostgresDriver(connection_string) ||
+      !ConnectionAttribute(connection_string, "BatchSize").empty()) {
     return connection_string;
   }
-  std::string out = connection_string;
-  if (!out.empty() && out.back() != ';') {
-    out += ';';
+  return WithSeparator(connection_string) + "BatchSize=" + std::to_string(batch_size) + ";";
+}
+
+std::string TuneForStreaming(const std::string& connection_string) {
+  if (!IsPostgresDriver(connection_string)) {
+    return connection_string;
   }
+  std::string out = WithSeparator(connection_string);
   if (ConnectionAttribute(out, "UseDeclareFetch").empty()) {
     out += "UseDeclareFetch=1;";
     if (ConnectionAttribute(out, "Fetch").empty()) {

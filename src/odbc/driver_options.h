@@ -2,6 +2,7 @@
 
 // Driver-specific connection attributes that make reads stream and types map faithfully.
 
+#include <cstdint>
 #include <string>
 
 namespace aqueducts::odbc {
@@ -11,6 +12,11 @@ namespace aqueducts::odbc {
 /// memory) and BoolsAsChar=0 (booleans as SQL_BIT rather than text), unless the connection
 /// string sets them itself. Other connection strings are returned unchanged.
 std::string TuneForStreaming(const std::string& connection_string);
+
+/// For the PostgreSQL driver, add BatchSize=<batch_size> (psqlODBC sends a parameter array in
+/// round trips of BatchSize rows, default 100) unless set, so `batch_size` really is the number
+/// of rows per round trip. Other connection strings are returned unchanged.
+std::string TuneForWriting(const std::string& connection_string, uint64_t batch_size);
 
 /// The value of attribute `key` (case-insensitive), braces kept; empty if absent.
 std::string ConnectionAttribute(const std::string& connection_string, const std::string& key);

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "engine/result_stream.h"
+#include "odbc/driver_options.h"
 #include "odbc/odbc.h"
 #include "odbc/odbc_connection.h"
 #include "odbc/param_batch.h"
@@ -156,7 +157,8 @@ Result<int64_t> WriteOdbcDestination(engine::Session& session, const OdbcDestina
                                      const std::string& relation_sql, ProgressSink* sink) {
   const std::string prefix = "Failed to write to ODBC destination '" + destination.name + "'. ";
   const std::string id = "aqueducts::destination::write_odbc_error";
-  auto conn = OdbcConnection::Open(destination.connection_string);
+  auto conn = OdbcConnection::Open(
+      TuneForWriting(destination.connection_string, std::max<uint64_t>(destination.batch_size, 1)));
   if (!conn.ok()) {
     return conn.status().WithPrefix(prefix, id);
   }

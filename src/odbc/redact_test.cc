@@ -31,6 +31,9 @@ TEST(DriverOptionsTest, PostgresReadsStream) {
   EXPECT_EQ(TuneForStreaming("Driver=/usr/lib/psqlodbcw.so;UseDeclareFetch=0;"),
             "Driver=/usr/lib/psqlodbcw.so;UseDeclareFetch=0;BoolsAsChar=0;");
   EXPECT_EQ(TuneForStreaming("DSN=mysql;PWD=x"), "DSN=mysql;PWD=x");
+  EXPECT_EQ(TuneForWriting("Driver={PostgreSQL Unicode};PWD=x", 500),
+            "Driver={PostgreSQL Unicode};PWD=x;BatchSize=500;");
+  EXPECT_EQ(TuneForWriting("DSN=pg;", 500), "DSN=pg;");
   EXPECT_EQ(ConnectionAttribute("a=1; Driver = {x;y} ;b=2", "driver"), " {x;y} ");
 }
 
