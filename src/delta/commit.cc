@@ -88,6 +88,23 @@ const char* kProtocolType =
 const char* kTxnType = "STRUCT(appId VARCHAR, version BIGINT, lastUpdated BIGINT)";
 const char* kDomainType = "STRUCT(domain VARCHAR, configuration VARCHAR, removed BOOLEAN)";
 
+// read_json turns a whole struct into NULL when an object has a key the struct type lacks, so
+// checkpoint rows keep exactly the fields of the column types above.
+json Project(const json& action, std::initializer_list<const char*> keys) {
+  json out = json::object();
+  for (const char* k : keys) {
+    auto it = action.find(k);
+    if (it != action.end() && !it->is_null()) out[k] = *it;
+  }
+  auto dv = out.find("deletionVector");
+  if (dv != out.end()) {
+    *dv = Project(*dv, {"storageType", "pathOrInlineDv", "offset", "sizeInBytes", "cardinality"});
+  }
+  auto format = out.find("format");
+  if (format != out.end() && format->is_object()) *format = Project(*format, {"provider", "options"});
+  return out;
+}
+
 }  // namespace
 
 std::string PartitionKey(const std::map<std::string, std::optional<std::string>>& values) {
@@ -152,12 +169,15 @@ Status WriteCheckpoint(engine::Connection& conn, const std::string& table_root, 
   std::string log = LogDir(table_root);
   std::string lines;
   lines += json{{"protocol", snap.protocol.ToJson()}}.dump() + "\n";
-  json meta = snap.metadata.raw;
+  json meta = Project(snap.metadata.raw, {"id", "name", "description", "format", "schemaString",
+                                          "partitionColumns", "configuration", "createdTime"});
   lines += json{{"metaData", meta}}.dump() + "\n";
   for (const auto& [app, v] : snap.txns) lines += json{{"txn", {{"appId", app}, {"version", v}}}}.dump() + "\n";
   for (const auto& [d, action] : snap.domains) lines += json{{"domainMetadata", action}}.dump() + "\n";
   for (const FileAction& f : snap.files) {
-    json add = f.raw;
+    json add = Project(f.raw, {"path", "partitionValues", "size", "modificationTime", "stats", "tags",
+                               "deletionVector"});
+    if (f.stats) add["stats"] = *f.stats;  // also when the source had only stats_parsed
     add["dataChange"] = false;
     lines += json{{"add", add}}.dump() + "\n";
   }
@@ -165,9 +185,8 @@ Status WriteCheckpoint(engine::Connection& conn, const std::string& table_root, 
   int64_t cutoff = NowMillis() - retention_ms;
   for (const FileAction& f : snap.tombstones) {
     if (f.deletion_timestamp < cutoff) continue;
-    json rm = f.raw;
-    rm.erase("stats");
-    rm.erase("tags");
+    json rm = Project(f.raw, {"path", "deletionTimestamp", "extendedFileMetadata", "partitionValues",
+                              "size", "deletionVector"});
     rm["dataChange"] = false;
     lines += json{{"remove", rm}}.dump() + "\n";
   }
@@ -186,6 +205,14 @@ Status WriteCheckpoint(engine::Connection& conn, const std::string& table_root, 
   if (!st.ok()) {
     std::remove(tmp_parquet.c_str());
     return st.WithPrefix("cannot write Delta checkpoint " + std::to_string(version) + ": ");
+  }
+  // Install the checkpoint only if it holds every live file (a checkpoint that lost rows
+  // would silently drop data for every later reader).
+  auto check = conn.Query("SELECT count(add) FROM read_parquet(" + engine::QuoteLiteral(tmp_parquet) + ")");
+  if (!check.ok() || check->rows.empty() || !check->rows[0][0] ||
+      *check->rows[0][0] != std::to_string(snap.files.size())) {
+    std::remove(tmp_parquet.c_str());
+    return Status::Internal("Delta checkpoint " + std::to_string(version) + " lost file actions; not written");
   }
   std::string target = log + "/" + ZeroPadVersion(version) + ".checkpoint.parquet";
   if (std::rename(tmp_parquet.c_str(), target.c_str()) != 0) {

@@ -1,9 +1,11 @@
 // Every fixture table reads to its expected content (sorted, column by column).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <optional>
 #include <set>
 
+#include "delta/commit.h"
 #include "delta/delta.h"
 #include "delta/log.h"
 #include "delta/test_util.h"
@@ -198,6 +200,54 @@ TEST(DeltaReaderTest, MissingTableFailsWithPath) {
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("_delta_log is missing"), std::string::npos) << st.ToString();
 }
+
+}  // namespace
+}  // namespace aqueducts::delta
+
+namespace aqueducts::delta {
+namespace {
+
+// Our checkpoint writer on tables written by Spark/delta-rs (extra fields, DVs, column
+// mapping, v2 checkpoints): the table must read the same from our checkpoint.
+class CheckpointRoundTripTest : public ::testing::TestWithParam<std::pair<std::string, int64_t>> {};
+
+TEST_P(CheckpointRoundTripTest, OurCheckpointReadsTheSame) {
+  const auto& [table, rows] = GetParam();
+  testing::TempDir dir;
+  std::filesystem::copy(DeltaFixture(table) + "/delta", dir.path(), std::filesystem::copy_options::recursive);
+  auto s = OpenTestSession();
+  AQ_ASSERT_OK_AND_ASSIGN(LogListing listing, ListLog(dir.path()));
+  int64_t latest = listing.LatestVersion();
+  AQ_ASSERT_OK(WriteCheckpoint(s->main(), dir.path(), latest));
+  // Only our checkpoint remains, so the snapshot must come from it.
+  for (const auto& cp : listing.checkpoints) {
+    for (const auto& f : cp.files) {
+      if (cp.version != latest || f.find(".checkpoint.parquet") == std::string::npos || f.size() > 40) {
+        std::filesystem::remove(dir.path() + "/_delta_log/" + f);
+      }
+    }
+  }
+  for (const auto& [v, name] : listing.commits) std::filesystem::remove(dir.path() + "/_delta_log/" + name);
+  DeltaSource src{"t", LocalLocation(dir.path()), {}, {}, {}};
+  AQ_ASSERT_OK(RegisterDeltaSource(*s, src));
+  EXPECT_EQ(QueryOne(s->main(), "SELECT count(*) FROM t"), std::to_string(rows));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fixtures, CheckpointRoundTripTest,
+    ::testing::Values(std::pair<std::string, int64_t>{"golden_dv-partitioned-with-checkpoint", 35},
+                      std::pair<std::string, int64_t>{"golden_table-with-columnmapping-mode-name", 6},
+                      std::pair<std::string, int64_t>{"golden_v2-checkpoint-parquet", 10},
+                      std::pair<std::string, int64_t>{"dat_multi_partitioned", 2},
+                      std::pair<std::string, int64_t>{"golden_basic-with-inserts-deletes-checkpoint", 41},
+                      std::pair<std::string, int64_t>{"drs_table-with-dv-small", 8}),
+    [](const auto& info) {
+      std::string n = info.param.first;
+      for (char& ch : n) {
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      }
+      return n;
+    });
 
 }  // namespace
 }  // namespace aqueducts::delta
