@@ -13,6 +13,7 @@
 
 #include "aqueducts/loader.h"
 #include "aqueducts/run.h"
+
 #include "cli/remote_client.h"
 #include "executor/test_harness.h"
 #include "protocol/events.h"
@@ -28,8 +29,9 @@ Aqueduct HeavyPipeline(int64_t rows, const std::string& output) {
   std::string n = std::to_string(rows);
   aqueduct.stages = {
       {Stage{"numbers", "SELECT range AS id, hash(range) % 1000003 AS h FROM range(" + n + ")"}},
-      {Stage{"grouped", "SELECT h % 200000 AS k, count(*) AS c, sum(id) AS s, min(h) AS lo "
-                        "FROM numbers GROUP BY 1"}},
+      {Stage{"grouped",
+             "SELECT h % 200000 AS k, count(*) AS c, sum(id) AS s, min(h) AS lo "
+             "FROM numbers GROUP BY 1"}},
   };
   FileDestination destination;
   destination.name = "out";
@@ -38,7 +40,9 @@ Aqueduct HeavyPipeline(int64_t rows, const std::string& output) {
   return aqueduct;
 }
 
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double Seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -73,7 +77,8 @@ int main(int argc, char** argv) {
   std::vector<double> local_s;
   std::vector<double> remote_s;
   for (int i = 0; i < reps; ++i) {
-    Aqueduct local = HeavyPipeline(rows, (dir / ("local" + std::to_string(i) + ".parquet")).string());
+    Aqueduct local =
+        HeavyPipeline(rows, (dir / ("local" + std::to_string(i) + ".parquet")).string());
     auto t0 = Clock::now();
     Status s = RunPipeline(local, RunOptions{}, nullptr);
     local_s.push_back(Seconds(Clock::now() - t0));
@@ -81,7 +86,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "local run failed: %s\n", s.ToString().c_str());
       return 1;
     }
-    Aqueduct far = HeavyPipeline(rows, (dir / ("remote" + std::to_string(i) + ".parquet")).string());
+    Aqueduct far =
+        HeavyPipeline(rows, (dir / ("remote" + std::to_string(i) + ".parquet")).string());
     RecordingSink sink;
     t0 = Clock::now();
     s = cli::RunRemote(remote, far, sink, nullptr);
@@ -120,10 +126,10 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::printf("stage_completed delivery delay over %zu events: median %.3f ms, p95 %.3f ms, "
-              "max %.3f ms\n",
-              delays_ms.size(), Median(delays_ms), Percentile(delays_ms, 0.95),
-              Percentile(delays_ms, 1.0));
+  std::printf(
+      "stage_completed delivery delay over %zu events: median %.3f ms, p95 %.3f ms, "
+      "max %.3f ms\n",
+      delays_ms.size(), Median(delays_ms), Percentile(delays_ms, 0.95), Percentile(delays_ms, 1.0));
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   return 0;

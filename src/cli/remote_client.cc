@@ -1,14 +1,15 @@
 #include "cli/remote_client.h"
 
-#include <httplib.h>
-
 #include <atomic>
 #include <cctype>
 #include <chrono>
-#include <nlohmann/json.hpp>
 #include <optional>
 
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
 #include "aqueducts/loader.h"
+
 #include "protocol/events.h"
 #include "protocol/sse.h"
 
@@ -79,10 +80,14 @@ std::string ErrorMessage(const std::string& body) {
 Status HttpError(int status, const std::string& body) {
   std::string message = ErrorMessage(body);
   switch (status) {
-    case 401: return Status::InvalidArgument("Executor refused the API key: " + message);
-    case 400: return Status::InvalidArgument("Executor rejected the pipeline: " + message);
-    case 413: return Status::InvalidArgument("Pipeline too large for the executor: " + message);
-    case 429: return Status::ExecutionError("Executor is busy: " + message);
+    case 401:
+      return Status::InvalidArgument("Executor refused the API key: " + message);
+    case 400:
+      return Status::InvalidArgument("Executor rejected the pipeline: " + message);
+    case 413:
+      return Status::InvalidArgument("Pipeline too large for the executor: " + message);
+    case 429:
+      return Status::ExecutionError("Executor is busy: " + message);
     default:
       return Status::ExecutionError("Executor answered HTTP " + std::to_string(status) + ": " +
                                     message);
@@ -159,8 +164,8 @@ class RemoteRun {
       case Kind::kQueued:
         if (m.position != last_position_) {
           last_position_ = m.position;
-          sink_.OnEvent(LogEvent("Pipeline is queued for execution (position: " +
-                                 std::to_string(m.position) + ")"));
+          sink_.OnEvent(LogEvent(
+              "Pipeline is queued for execution (position: " + std::to_string(m.position) + ")"));
         }
         return;
       case Kind::kOutputChunk:
@@ -222,8 +227,7 @@ class RemoteRun {
   std::string execution_id_;
   int last_position_ = -1;
   std::optional<Status> final_;
-  std::shared_ptr<std::atomic<bool>> cancel_requested_ =
-      std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<std::atomic<bool>> cancel_requested_ = std::make_shared<std::atomic<bool>>(false);
   std::optional<Clock::time_point> cancel_sent_at_;
 };
 

@@ -1,8 +1,9 @@
 #include "executor/config.h"
 
-#include <CLI/CLI.hpp>
 #include <cmath>
 #include <filesystem>
+
+#include <CLI/CLI.hpp>
 
 #include "executor/uuid.h"
 
@@ -19,8 +20,9 @@ Result<ExecutorConfig> ParseExecutorConfig(int argc, char** argv, int* exit_code
   *exit_code = 0;
   ExecutorConfig config;
   ServerOptions& server = config.server;
-  CLI::App app{"aqueducts-executor: runs Aqueducts pipelines next to the data, one at a time, "
-               "for clients connecting over HTTP(S) + Server-Sent Events"};
+  CLI::App app{
+      "aqueducts-executor: runs Aqueducts pipelines next to the data, one at a time, "
+      "for clients connecting over HTTP(S) + Server-Sent Events"};
   app.set_version_flag("--version", AQ_VERSION);
   // A flag given twice: the last one wins (scripts append overrides).
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -31,10 +33,12 @@ Result<ExecutorConfig> ParseExecutorConfig(int argc, char** argv, int* exit_code
   int max_queue = 16;
   app.add_option("--api-key", server.api_key, "API key clients send in X-API-Key (required)")
       ->envname("AQUEDUCTS_API_KEY");
-  app.add_option("--host", server.host, "Address to bind")->envname("AQUEDUCTS_HOST")
+  app.add_option("--host", server.host, "Address to bind")
+      ->envname("AQUEDUCTS_HOST")
       ->capture_default_str();
   app.add_option("--port", server.port, "Port to bind (0: any free port)")
-      ->envname("AQUEDUCTS_PORT")->capture_default_str();
+      ->envname("AQUEDUCTS_PORT")
+      ->capture_default_str();
   app.add_option("--max-memory", max_memory_gb,
                  "DuckDB memory limit in GB (fractions allowed); beyond it queries spill to disk")
       ->envname("AQUEDUCTS_MAX_MEMORY");
@@ -50,14 +54,18 @@ Result<ExecutorConfig> ParseExecutorConfig(int argc, char** argv, int* exit_code
   app.add_option("--server-url", server_url, "Aqueducts server to register with (unused yet)")
       ->envname("AQUEDUCTS_SERVER_URL");
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
-      ->envname("AQUEDUCTS_LOG_LEVEL")->capture_default_str();
+      ->envname("AQUEDUCTS_LOG_LEVEL")
+      ->capture_default_str();
   app.add_option("--max-queue", max_queue, "Executions that may wait behind the running one")
-      ->envname("AQUEDUCTS_MAX_QUEUE")->capture_default_str();
+      ->envname("AQUEDUCTS_MAX_QUEUE")
+      ->capture_default_str();
   app.add_option("--max-body-mb", max_body_mb, "Largest accepted request body in MB")
-      ->envname("AQUEDUCTS_MAX_BODY_MB")->capture_default_str();
+      ->envname("AQUEDUCTS_MAX_BODY_MB")
+      ->capture_default_str();
   app.add_option("--read-timeout", server.read_timeout_s,
                  "Seconds a client may take to send a request")
-      ->envname("AQUEDUCTS_READ_TIMEOUT")->capture_default_str();
+      ->envname("AQUEDUCTS_READ_TIMEOUT")
+      ->capture_default_str();
   app.add_option("--keepalive-ms", server.keepalive_ms, "Interval of SSE keepalive comments")
       ->capture_default_str();
   try {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "aqueducts/status.h"
+
 #include "executor/execution_manager.h"
 #include "executor/http_server.h"
 #include "executor/logger.h"

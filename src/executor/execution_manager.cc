@@ -31,7 +31,9 @@ ExecutionManager::ExecutionManager(ExecutionManagerOptions options, Logger* logg
   worker_ = std::thread([this] { WorkerLoop(); });
 }
 
-ExecutionManager::~ExecutionManager() { Shutdown(); }
+ExecutionManager::~ExecutionManager() {
+  Shutdown();
+}
 
 Result<std::shared_ptr<Execution>> ExecutionManager::Submit(Aqueduct aqueduct) {
   auto execution = std::make_shared<Execution>();
@@ -48,8 +50,8 @@ Result<std::shared_ptr<Execution>> ExecutionManager::Submit(Aqueduct aqueduct) {
       return Status::Conflict("The execution queue is full (" + std::to_string(queue_.size()) +
                               " waiting, limit " + std::to_string(options_.max_queue) + ")");
     }
-    execution->stream->Push(Frame(protocol::EncodeQueued(
-        execution->id, static_cast<int>(queue_.size()))));
+    execution->stream->Push(
+        Frame(protocol::EncodeQueued(execution->id, static_cast<int>(queue_.size()))));
     queue_.push_back(execution);
   }
   cv_.notify_all();
@@ -66,8 +68,8 @@ ExecutionManager::CancelOutcome ExecutionManager::Cancel(const std::string& id) 
       logger_->Info("cancelling running execution", {{"execution_id", id}});
       return CancelOutcome::kCancelled;
     }
-    auto it = std::find_if(queue_.begin(), queue_.end(),
-                           [&](const auto& e) { return e->id == id; });
+    auto it =
+        std::find_if(queue_.begin(), queue_.end(), [&](const auto& e) { return e->id == id; });
     if (it == queue_.end()) {
       bool known = std::find(finished_.begin(), finished_.end(), id) != finished_.end();
       return known ? CancelOutcome::kNotRunning : CancelOutcome::kNotFound;

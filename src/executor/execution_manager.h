@@ -14,6 +14,7 @@
 #include "aqueducts/model.h"
 #include "aqueducts/run.h"
 #include "aqueducts/status.h"
+
 #include "executor/event_stream.h"
 #include "executor/logger.h"
 

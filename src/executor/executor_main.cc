@@ -1,11 +1,11 @@
 // aqueducts-executor: parse flags, run the server until SIGTERM/SIGINT, map errors to exit codes.
 
-#include <pthread.h>
-#include <signal.h>
-
 #include <cstdio>
 #include <exception>
 #include <thread>
+
+#include <pthread.h>
+#include <signal.h>
 
 #include "executor/config.h"
 #include "executor/execution_manager.h"

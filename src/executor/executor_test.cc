@@ -1,8 +1,8 @@
 // The executor binary over real HTTP: auth, validation, SSE events, queue, cancellation.
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <future>
+
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "executor/test_harness.h"
@@ -134,8 +134,8 @@ TEST_F(ExecutorTest, RunStreamsOrderedEventsEndingInCompleted) {
   }
   EXPECT_EQ(finals, 1);
   EXPECT_EQ(last_progress, 100);
-  std::vector<std::string> expected = {"queued",          "started",         "stage_started",
-                                       "stage_completed", "stage_started",   "stage_completed",
+  std::vector<std::string> expected = {"queued",          "started",       "stage_started",
+                                       "stage_completed", "stage_started", "stage_completed",
                                        "completed"};
   std::vector<std::string> filtered;
   for (const auto& e : order) {
@@ -268,6 +268,45 @@ TEST_F(ExecutorTest, SecondSubmissionWaitsThirdGets429) {
   EXPECT_EQ(q->kind, protocol::DecodedMessage::Kind::kQueued);
   EXPECT_EQ(q->position, 0);
   EXPECT_TRUE(r2.Has("started"));
+}
+
+TEST_F(ExecutorTest, WaitingClientThatDisconnectsLeavesTheQueue) {
+  std::promise<std::string> first_id;
+  std::atomic<bool> first_set{false};
+  auto first = std::async(std::launch::async, [&] {
+    auto c = executor_->Client();
+    return Submit(*c, PipelineBody({kLongQuery}), [&](const protocol::SseMessage& m) {
+      if (m.event == "started" && !first_set.exchange(true)) {
+        first_id.set_value(protocol::Decode(m)->execution_id);
+      }
+      return true;
+    });
+  });
+  auto first_id_future = first_id.get_future();
+  ASSERT_EQ(first_id_future.wait_for(seconds(15)), std::future_status::ready);
+  auto client = executor_->Client();
+  // Hang up as soon as we are told we wait.
+  StreamResult waiting = Submit(*client, PipelineBody({"SELECT 1"}),
+                                [](const protocol::SseMessage& m) { return m.event != "queued"; });
+  EXPECT_TRUE(waiting.Has("queued"));
+  bool left = false;
+  for (int i = 0; i < 100 && !left; ++i) {
+    auto res = client->Get("/api/status", Auth());
+    left = res && json::parse(res->body)["queue"].empty();
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_TRUE(left) << "the abandoned execution still waits";
+  // The queue has room again although max-queue is 1.
+  std::string id = first_id_future.get();
+  auto second = std::async(std::launch::async, [&] {
+    auto c = executor_->Client();
+    return Submit(*c, PipelineBody({"SELECT 2"}));
+  });
+  std::this_thread::sleep_for(milliseconds(200));
+  client->Post("/api/executions/" + id + "/cancel", Auth(), "", "application/json");
+  ASSERT_EQ(first.wait_for(seconds(10)), std::future_status::ready);
+  ASSERT_EQ(second.wait_for(seconds(10)), std::future_status::ready);
+  EXPECT_EQ(second.get().Last(), "completed");
 }
 
 TEST_F(ExecutorTest, SigtermCancelsTheRunAndExitsCleanly) {

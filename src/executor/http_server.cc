@@ -1,13 +1,14 @@
 #include "executor/http_server.h"
 
-#include <httplib.h>
-
 #include <atomic>
 #include <exception>
+
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "aqueducts/loader.h"
 #include "aqueducts/run.h"
+
 #include "protocol/sse.h"
 
 namespace aqueducts::executor {
@@ -26,14 +27,19 @@ void SendError(httplib::Response& res, int status, const std::string& message) {
 
 std::string ErrorFor(int status, const httplib::Request& req, size_t max_body_bytes) {
   switch (status) {
-    case 400: return "Bad request: the HTTP request could not be parsed";
-    case 404: return "Not found: " + req.method + " " + req.path;
-    case 405: return "Method not allowed: " + req.method + " " + req.path;
+    case 400:
+      return "Bad request: the HTTP request could not be parsed";
+    case 404:
+      return "Not found: " + req.method + " " + req.path;
+    case 405:
+      return "Method not allowed: " + req.method + " " + req.path;
     case 413:
       return "Request body too large: the limit is " + std::to_string(max_body_bytes) +
              " bytes (executor flag --max-body-mb)";
-    case 414: return "Request URI too long";
-    default: return "HTTP error " + std::to_string(status);
+    case 414:
+      return "Request URI too long";
+    default:
+      return "HTTP error " + std::to_string(status);
   }
 }
 
@@ -52,14 +58,14 @@ Result<Aqueduct> ParseSubmission(const std::string& body) {
   }
   if (!it->is_object()) {
     return Status::InvalidArgument(R"(Field "pipeline" must be a JSON object (the pipeline), )"
-                                   "not " + std::string(it->type_name()));
+                                   "not " +
+                                   std::string(it->type_name()));
   }
   LoadOptions load_options;
   // The CLI templates before sending (spec 1.9); `${...}` left in SQL is the user's text.
   load_options.substitute = false;
-  AQ_ASSIGN_OR_RETURN(Aqueduct aqueduct,
-                      LoadAqueductFromString(it->dump(), Format::kJson, {}, load_options,
-                                             "pipeline"));
+  AQ_ASSIGN_OR_RETURN(Aqueduct aqueduct, LoadAqueductFromString(it->dump(), Format::kJson, {},
+                                                                load_options, "pipeline"));
   AQ_RETURN_IF_ERROR(ValidateSql(aqueduct));
   return aqueduct;
 }
@@ -103,15 +109,13 @@ void HttpServer::Impl::Routes() {
     return httplib::Server::HandlerResponse::Unhandled;
   });
   s.Get("/api/health", [this](const httplib::Request&, httplib::Response& res) {
-    SendJson(res, 200, {{"status", "OK"}, {"version", AQ_VERSION},
-                        {"executor_id", options.executor_id}});
+    SendJson(res, 200,
+             {{"status", "OK"}, {"version", AQ_VERSION}, {"executor_id", options.executor_id}});
   });
-  s.Get("/api/status", [this](const httplib::Request&, httplib::Response& res) {
-    HandleStatus(res);
-  });
-  s.Post("/api/executions", [this](const httplib::Request& req, httplib::Response& res) {
-    HandleSubmit(req, res);
-  });
+  s.Get("/api/status",
+        [this](const httplib::Request&, httplib::Response& res) { HandleStatus(res); });
+  s.Post("/api/executions",
+         [this](const httplib::Request& req, httplib::Response& res) { HandleSubmit(req, res); });
   s.Post(R"(/api/executions/([^/]+)/cancel)",
          [this](const httplib::Request& req, httplib::Response& res) {
            HandleCancel(req.matches[1], res);
@@ -159,8 +163,9 @@ void HttpServer::Impl::HandleSubmit(const httplib::Request& req, httplib::Respon
   Result<Aqueduct> aqueduct = ParseSubmission(req.body);
   if (!aqueduct.ok()) {
     logger->Warn("pipeline rejected", {{"error", aqueduct.status().message()}});
-    SendJson(res, 400, {{"error", "Invalid pipeline: " + aqueduct.status().message()},
-                        {"code", StatusCodeName(aqueduct.status().code())}});
+    SendJson(res, 400,
+             {{"error", "Invalid pipeline: " + aqueduct.status().message()},
+              {"code", StatusCodeName(aqueduct.status().code())}});
     return;
   }
   Result<std::shared_ptr<Execution>> submitted = manager->Submit(std::move(aqueduct).value());
@@ -169,9 +174,10 @@ void HttpServer::Impl::HandleSubmit(const httplib::Request& req, httplib::Respon
     res.set_header("Retry-After", retry);
     res.set_header("X-RateLimit-Limit", std::to_string(manager->max_queue() + 1));
     res.set_header("X-RateLimit-Remaining", "0");
-    SendJson(res, 429, {{"error", submitted.status().message() + ". Please retry after " + retry +
-                                      " seconds"},
-                        {"retry_after", options.retry_after_s}});
+    SendJson(
+        res, 429,
+        {{"error", submitted.status().message() + ". Please retry after " + retry + " seconds"},
+         {"retry_after", options.retry_after_s}});
     return;
   }
   std::shared_ptr<Execution> execution = std::move(submitted).value();
@@ -211,22 +217,25 @@ void HttpServer::Impl::HandleCancel(const std::string& id, httplib::Response& re
   ExecutionManager::Snapshot snapshot = manager->GetSnapshot();
   switch (manager->Cancel(id)) {
     case ExecutionManager::CancelOutcome::kCancelled:
-      SendJson(res, 200, {{"status", "cancelled"},
-                          {"message", "Pipeline execution cancelled successfully"},
-                          {"cancelled_execution_id", id}});
+      SendJson(res, 200,
+               {{"status", "cancelled"},
+                {"message", "Pipeline execution cancelled successfully"},
+                {"cancelled_execution_id", id}});
       return;
     case ExecutionManager::CancelOutcome::kNotRunning:
-      SendJson(res, 200, {{"status", "not_running"},
-                          {"message", "Execution '" + id + "' has already finished"},
-                          {"cancelled_execution_id", nullptr}});
+      SendJson(res, 200,
+               {{"status", "not_running"},
+                {"message", "Execution '" + id + "' has already finished"},
+                {"cancelled_execution_id", nullptr}});
       return;
     case ExecutionManager::CancelOutcome::kNotFound: {
       std::string current = snapshot.current_id.empty()
                                 ? "No pipeline execution is currently running"
                                 : "Current execution has ID '" + snapshot.current_id + "'";
-      SendJson(res, 200, {{"status", "not_found"},
-                          {"message", "Execution ID '" + id + "' not found. " + current},
-                          {"cancelled_execution_id", nullptr}});
+      SendJson(res, 200,
+               {{"status", "not_found"},
+                {"message", "Execution ID '" + id + "' not found. " + current},
+                {"cancelled_execution_id", nullptr}});
       return;
     }
   }
@@ -242,8 +251,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Make(const ServerOptions& option
     if (options.tls_cert.empty() || options.tls_key.empty()) {
       return Status::InvalidArgument("HTTPS needs both --tls-cert and --tls-key");
     }
-    impl->server = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(),
-                                                        options.tls_key.c_str());
+    impl->server =
+        std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
   } else {
     impl->server = std::make_unique<httplib::Server>();
   }
@@ -279,16 +288,18 @@ Status HttpServer::Listen() {
                            ": the address is invalid or the port is in use");
   }
   impl_->logger->Lifecycle("listening",
-                      {{"host", impl_->options.host},
-                       {"port", std::to_string(port)},
-                       {"tls", impl_->options.tls_cert.empty() ? "false" : "true"},
-                       {"executor_id", impl_->options.executor_id}});
+                           {{"host", impl_->options.host},
+                            {"port", std::to_string(port)},
+                            {"tls", impl_->options.tls_cert.empty() ? "false" : "true"},
+                            {"executor_id", impl_->options.executor_id}});
   if (!s.listen_after_bind()) {
     return Status::IoError("The server stopped unexpectedly");
   }
   return Status::OK();
 }
 
-void HttpServer::Stop() { impl_->server->stop(); }
+void HttpServer::Stop() {
+  impl_->server->stop();
+}
 
 }  // namespace aqueducts::executor

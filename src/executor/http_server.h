@@ -5,6 +5,7 @@
 #include <string>
 
 #include "aqueducts/status.h"
+
 #include "executor/execution_manager.h"
 #include "executor/logger.h"
 
@@ -13,9 +14,9 @@ namespace aqueducts::executor {
 /// \brief Settings of the HTTP(S) surface (docs/executor-api.md).
 struct ServerOptions {
   std::string host = "0.0.0.0";
-  int port = 3031;                   ///< 0: any free port (logged in the "listening" line)
-  std::string api_key;               ///< required, compared in constant time
-  std::string tls_cert;              ///< PEM files; both set: HTTPS, both empty: HTTP
+  int port = 3031;       ///< 0: any free port (logged in the "listening" line)
+  std::string api_key;   ///< required, compared in constant time
+  std::string tls_cert;  ///< PEM files; both set: HTTPS, both empty: HTTP
   std::string tls_key;
   std::string executor_id;
   size_t max_body_bytes = 16u << 20;  ///< larger request bodies get 413

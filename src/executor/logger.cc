@@ -1,10 +1,10 @@
 #include "executor/logger.h"
 
-#include <fmt/chrono.h>
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <chrono>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace aqueducts::executor {
@@ -13,20 +13,29 @@ LogLevel ParseLogLevel(const std::string& text) {
   std::string lower = text;
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (lower == "trace") return LogLevel::kTrace;
-  if (lower == "debug") return LogLevel::kDebug;
-  if (lower == "warn" || lower == "warning") return LogLevel::kWarn;
-  if (lower == "error") return LogLevel::kError;
+  if (lower == "trace")
+    return LogLevel::kTrace;
+  if (lower == "debug")
+    return LogLevel::kDebug;
+  if (lower == "warn" || lower == "warning")
+    return LogLevel::kWarn;
+  if (lower == "error")
+    return LogLevel::kError;
   return LogLevel::kInfo;
 }
 
 const char* LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kTrace: return "trace";
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kTrace:
+      return "trace";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }

@@ -1,12 +1,13 @@
 // The CLI's remote mode against the real executor: same output as a local run, cancel, errors.
 #include "cli/remote_client.h"
 
-#include <gtest/gtest.h>
-
 #include <future>
+
+#include <gtest/gtest.h>
 
 #include "aqueducts/loader.h"
 #include "aqueducts/run.h"
+
 #include "executor/test_harness.h"
 #include "testing.h"
 
@@ -87,9 +88,8 @@ TEST(RemoteClientTest, CancelTokenCancelsTheRemoteRun) {
   aqueduct.stages = {{Stage{"long", kLongQuery}}};
   auto cancel = std::make_shared<CancelToken>();
   RecordingSink sink;
-  auto run = std::async(std::launch::async, [&] {
-    return cli::RunRemote(Remote(*executor), aqueduct, sink, cancel);
-  });
+  auto run = std::async(std::launch::async,
+                        [&] { return cli::RunRemote(Remote(*executor), aqueduct, sink, cancel); });
   // Cancel once the query is running.
   for (int i = 0; i < 300; ++i) {
     bool started = false;
@@ -127,10 +127,9 @@ TEST(RemoteClientTest, ErrorsAreClear) {
 
   EXPECT_EQ(cli::RemoteCancel(Remote(*executor), "not-a-uuid").status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(cli::RemoteCancel(Remote(*executor), "00000000-0000-4000-8000-000000000000")
-                .status()
-                .code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(
+      cli::RemoteCancel(Remote(*executor), "00000000-0000-4000-8000-000000000000").status().code(),
+      StatusCode::kNotFound);
 
   cli::RemoteOptions nowhere{"127.0.0.1:1", kKey, "", false};
   Status unreachable = cli::RunRemote(nowhere, aqueduct, sink, nullptr);

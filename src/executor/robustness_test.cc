@@ -2,11 +2,11 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <nlohmann/json.hpp>
 #include <poll.h>
 #include <sys/socket.h>
 
-#include <nlohmann/json.hpp>
-
+#include "cli/remote_client.h"
 #include "executor/test_harness.h"
 #include "protocol/events.h"
 
@@ -72,11 +72,16 @@ TEST(ExecutorRobustnessTest, GarbageRequestsNeverCrashIt) {
   ASSERT_NE(executor, nullptr);
   auto client = executor->Client();
   std::vector<std::string> bodies = {
-      "", "null", "\"str\"", "{\"pipeline\": null}", "{\"pipeline\": []}",
+      "",
+      "null",
+      "\"str\"",
+      "{\"pipeline\": null}",
+      "{\"pipeline\": []}",
       R"({"pipeline": {"version": 3, "sources": [{"type": "nope"}], "stages": 1}})",
       R"({"pipeline": {"sources": [], "stages": [[{"name": 1, "query": "SELECT 1"}]]}})",
       R"({"pipeline": {"sources": [], "stages": [[]], "destination": {"type": "file"}}})",
-      std::string("{\"pipeline\": \"\xff\xfe\"}"), std::string(100000, '['),
+      std::string("{\"pipeline\": \"\xff\xfe\"}"),
+      std::string(100000, '['),
   };
   for (const auto& body : bodies) {
     StreamResult r = Submit(*client, body);
@@ -96,9 +101,10 @@ TEST(ExecutorRobustnessTest, HttpsWithACertificateMadeForTheTest) {
   auto dir = MakeTempDir("tls");
   std::string cert = (dir / "cert.pem").string();
   std::string key = (dir / "key.pem").string();
-  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
-                    "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " + key +
-                    " -out " + cert + " >/dev/null 2>&1";
+  std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+      "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   auto executor = ExecutorProcess::Start({"--tls-cert", cert, "--tls-key", key});
   ASSERT_NE(executor, nullptr);
@@ -121,6 +127,25 @@ TEST(ExecutorRobustnessTest, HttpsWithACertificateMadeForTheTest) {
   plain.set_read_timeout(3, 0);
   auto plain_res = plain.Get("/api/health");
   EXPECT_TRUE(!plain_res || plain_res->status != 200);
+
+  // The CLI's remote mode: trusted through --ca-cert, or --insecure; refused otherwise.
+  std::string address = "https://127.0.0.1:" + std::to_string(executor->port());
+  cli::RemoteOptions with_ca{address, kKey, cert, false};
+  auto status_text = cli::RemoteStatus(with_ca);
+  ASSERT_TRUE(status_text.ok()) << status_text.status().ToString();
+  EXPECT_NE(status_text->find("idle"), std::string::npos);
+  cli::RemoteOptions insecure{address, kKey, "", true};
+  EXPECT_TRUE(cli::RemoteStatus(insecure).ok());
+  cli::RemoteOptions untrusting{address, kKey, "", false};
+  auto refused = cli::RemoteStatus(untrusting);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("--ca-cert"), std::string::npos)
+      << refused.status().ToString();
+  Aqueduct aqueduct;
+  aqueduct.stages = {{Stage{"one", "SELECT 1 AS one"}}};
+  RecordingSink sink;
+  Status run = cli::RunRemote(with_ca, aqueduct, sink, nullptr);
+  EXPECT_TRUE(run.ok()) << run.ToString();
   EXPECT_TRUE(executor->Alive());
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
@@ -132,8 +157,9 @@ TEST(ExecutorRobustnessTest, MemoryLimitSpillsOrFailsCleanlyAndTheExecutorSurviv
   auto client = executor->Client();
   // A window over 8M rows sorts ~130 MB of rows: more than the limit.
   StreamResult r = Submit(
-      *client, PipelineBody({"SELECT max(rn) AS m FROM (SELECT row_number() OVER "
-                             "(ORDER BY hash(range)) AS rn, range || 'x' AS s FROM range(8000000))"}));
+      *client,
+      PipelineBody({"SELECT max(rn) AS m FROM (SELECT row_number() OVER "
+                    "(ORDER BY hash(range)) AS rn, range || 'x' AS s FROM range(8000000))"}));
   ASSERT_EQ(r.status, 200) << r.body;
   std::string last = r.Last();
   ASSERT_TRUE(last == "completed" || last == "failed") << last;

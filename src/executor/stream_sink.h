@@ -5,6 +5,7 @@
 #include <string>
 
 #include "aqueducts/progress.h"
+
 #include "executor/event_stream.h"
 #include "executor/logger.h"
 #include "protocol/events.h"

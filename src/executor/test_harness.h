@@ -3,22 +3,22 @@
 // Test support for the executor tests: the real aqueducts-executor binary as a subprocess on
 // 127.0.0.1 and a real SSE client. Header-only: only *_test.cc files include it.
 
-#include <httplib.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <fcntl.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "protocol/sse.h"
 
@@ -44,9 +44,9 @@ class ExecutorProcess {
     auto p = std::unique_ptr<ExecutorProcess>(new ExecutorProcess());
     p->dir_ = MakeTempDir("proc");
     p->log_path_ = p->dir_ / "stdout.log";
-    std::vector<std::string> args = {AQ_EXECUTOR_BIN, "--api-key", kKey, "--host", "127.0.0.1",
-                                     "--port", "0", "--read-timeout", "2", "--log-level",
-                                     "debug"};
+    std::vector<std::string> args = {
+        AQ_EXECUTOR_BIN,  "--api-key", kKey,          "--host", "127.0.0.1", "--port", "0",
+        "--read-timeout", "2",         "--log-level", "debug"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     // Everything the child needs is prepared before fork: only async-signal-safe calls after.
     int fd = open(p->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -148,7 +148,9 @@ class ExecutorProcess {
   int exit_status_ = -1;
 };
 
-inline httplib::Headers Auth(const std::string& key = kKey) { return {{"X-API-Key", key}}; }
+inline httplib::Headers Auth(const std::string& key = kKey) {
+  return {{"X-API-Key", key}};
+}
 
 /// \brief What one POST /api/executions returned.
 struct StreamResult {
@@ -218,8 +220,8 @@ inline std::string PipelineBody(const std::vector<std::string>& queries, int sho
     }
     stages.push_back(nlohmann::json::array({stage}));
   }
-  nlohmann::json pipeline{{"version", "v2"}, {"sources", nlohmann::json::array()},
-                          {"stages", stages}};
+  nlohmann::json pipeline{
+      {"version", "v2"}, {"sources", nlohmann::json::array()}, {"stages", stages}};
   return nlohmann::json{{"pipeline", pipeline}}.dump();
 }
 

@@ -1,11 +1,11 @@
 #include "executor/uuid.h"
 
-#include <fmt/format.h>
-
 #include <cctype>
 #include <cstdint>
 #include <mutex>
 #include <random>
+
+#include <fmt/format.h>
 
 namespace aqueducts::executor {
 

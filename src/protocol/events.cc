@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+
 #include <nlohmann/json.hpp>
 
 namespace aqueducts::protocol {
@@ -106,13 +107,20 @@ SseMessage EncodeEvent(const ProgressEvent& event, const std::string& execution_
   } else if (!event.name.empty()) {
     data["name"] = event.name;
   }
-  if (event.position >= 0) data["position"] = event.position;
-  if (event.sub_position >= 0) data["sub_position"] = event.sub_position;
-  if (event.duration_ms >= 0) data["duration_ms"] = event.duration_ms;
-  if (event.rows >= 0) data["rows"] = event.rows;
-  if (event.bytes >= 0) data["bytes"] = event.bytes;
-  if (event.percent >= 0) data["percent"] = event.percent;
-  if (!event.message.empty()) data["message"] = event.message;
+  if (event.position >= 0)
+    data["position"] = event.position;
+  if (event.sub_position >= 0)
+    data["sub_position"] = event.sub_position;
+  if (event.duration_ms >= 0)
+    data["duration_ms"] = event.duration_ms;
+  if (event.rows >= 0)
+    data["rows"] = event.rows;
+  if (event.bytes >= 0)
+    data["bytes"] = event.bytes;
+  if (event.percent >= 0)
+    data["percent"] = event.percent;
+  if (!event.message.empty())
+    data["message"] = event.message;
   return Make(EventTypeName(event.type), data);
 }
 
@@ -185,8 +193,8 @@ Result<DecodedMessage> Decode(const SseMessage& message) {
     out.kind = DecodedMessage::Kind::kEvent;
     ProgressEvent& event = out.event;
     event.type = *type;
-    event.name = *type == ProgressEvent::Type::kLog ? GetString(data, "level")
-                                                     : GetString(data, "name");
+    event.name =
+        *type == ProgressEvent::Type::kLog ? GetString(data, "level") : GetString(data, "name");
     event.position = static_cast<int>(GetInt(data, "position"));
     event.sub_position = static_cast<int>(GetInt(data, "sub_position"));
     event.duration_ms = GetInt(data, "duration_ms");
@@ -201,9 +209,8 @@ Result<DecodedMessage> Decode(const SseMessage& message) {
 std::optional<StageOutput> OutputAssembler::Add(const OutputChunk& chunk) {
   auto& chunks = pending_[chunk.stage_name];
   chunks[chunk.sequence] = chunk;
-  auto last = std::find_if(chunks.begin(), chunks.end(), [](const auto& c) {
-    return c.second.last;
-  });
+  auto last =
+      std::find_if(chunks.begin(), chunks.end(), [](const auto& c) { return c.second.last; });
   if (last == chunks.end() || static_cast<int>(chunks.size()) != last->first + 1 ||
       chunks.begin()->first != 0) {
     return std::nullopt;
@@ -223,8 +230,7 @@ ProgressCounter::ProgressCounter(const Aqueduct& aqueduct) {
   for (const auto& group : aqueduct.stages) {
     stages += static_cast<int>(group.size());
   }
-  total_ = static_cast<int>(aqueduct.sources.size()) + 2 * stages +
-           (aqueduct.destination ? 1 : 0);
+  total_ = static_cast<int>(aqueduct.sources.size()) + 2 * stages + (aqueduct.destination ? 1 : 0);
   total_ = std::max(total_, 1);
 }
 

@@ -13,6 +13,7 @@
 #include "aqueducts/model.h"
 #include "aqueducts/progress.h"
 #include "aqueducts/status.h"
+
 #include "protocol/sse.h"
 
 namespace aqueducts::protocol {

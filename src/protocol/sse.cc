@@ -19,7 +19,9 @@ std::string FormatSse(const std::string& event, const std::string& data) {
   return out;
 }
 
-std::string FormatKeepalive() { return ": keepalive\n\n"; }
+std::string FormatKeepalive() {
+  return ": keepalive\n\n";
+}
 
 std::vector<SseMessage> SseParser::Feed(std::string_view bytes) {
   std::vector<SseMessage> out;
