@@ -125,17 +125,11 @@ Result<int64_t> CommitTransaction(engine::Connection& conn, const std::string& t
     std::string target = log + "/" + ZeroPadVersion(version) + ".json";
     AQ_ASSIGN_OR_RETURN(bool created, WriteFileIfAbsent(target, Serialize(request, version)));
     if (created) {
-      Metadata meta;
-      int64_t interval = 100;
+      int64_t interval = request.checkpoint_interval;
       if (request.metadata && (*request.metadata)["configuration"].is_object()) {
         auto& cfg = (*request.metadata)["configuration"];
         if (cfg.contains("delta.checkpointInterval") && cfg["delta.checkpointInterval"].is_string()) {
           interval = std::atoll(cfg["delta.checkpointInterval"].get<std::string>().c_str());
-        }
-      } else {
-        auto snap_cfg = LoadSnapshot(conn, table_root, version);
-        if (snap_cfg.ok()) {
-          interval = std::atoll(snap_cfg->metadata.Config("delta.checkpointInterval", "100").c_str());
         }
       }
       if (interval > 0 && version > 0 && (version + 1) % interval == 0) {

@@ -32,6 +32,8 @@ struct CommitRequest {
   std::set<std::string> read_files;
   std::set<std::string> read_partitions;
   bool read_whole_table = false;
+  /// delta.checkpointInterval of the snapshot read (a metaData in the request overrides it).
+  int64_t checkpoint_interval = 100;
 };
 
 /// Commit at read_version + 1, retrying at later versions while no conflicting commit

@@ -104,7 +104,13 @@ Result<WriteStats> Upsert(WriteJob& job, int64_t input_rows) {
     if (f->type.is_object() && f->type.value("type", "") != "array") {
       return Status::Unsupported("upsert key '" + k + "' has a struct or map type");
     }
-    match += (match.empty() ? "" : " AND ") + ("t." + Q(k) + " IS NOT DISTINCT FROM s." + Q(k));
+    if (f->type.is_object()) {
+      // List keys compare as sets, as the original's array_has_all both ways does.
+      match += (match.empty() ? "" : " AND ") +
+               ("list_sort(list_distinct(t." + Q(k) + ")) IS NOT DISTINCT FROM list_sort(list_distinct(s." + Q(k) + "))");
+    } else {
+      match += (match.empty() ? "" : " AND ") + ("t." + Q(k) + " IS NOT DISTINCT FROM s." + Q(k));
+    }
   }
   AQ_ASSIGN_OR_RETURN(std::vector<const FileAction*> candidates, CandidateFiles(job, keys));
   std::vector<const FileAction*> touched;

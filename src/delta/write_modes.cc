@@ -75,6 +75,7 @@ Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
   }
   req.adds = files.adds;
   req.read_version = snap.version;
+  req.checkpoint_interval = std::atoll(snap.metadata.Config("delta.checkpointInterval", "100").c_str());
   req.operation_metrics["num_added_files"] = files.adds.size();
   req.operation_metrics["num_removed_files"] = removed.size();
   req.operation_metrics["num_added_rows"] = files.rows;

@@ -137,6 +137,21 @@ TEST(DeltaWriterTest, UpsertUpdatesMatchedAndInsertsNew) {
   EXPECT_NE(r.status().message().find("matches 2 incoming rows"), std::string::npos) << r.status().ToString();
 }
 
+TEST(DeltaWriterTest, UpsertOnListKeysComparesAsSetsAndNullsMatch) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  DeltaDestination dest = Dest(dir.path());
+  DataType list = MakeType(TypeId::kList);
+  list.children = {Field{"item", MakeType(TypeId::kInt32), true, {}}};
+  dest.schema = {Field{"k", list, true, {}}, Field{"n", MakeType(TypeId::kUtf8), true, {}},
+                 Field{"v", MakeType(TypeId::kInt32), true, {}}};
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ([1, 2], NULL, 1), ([3], 'x', 2)) t(k, n, v)", nullptr).status());
+  dest.write_mode.operation = DeltaWriteMode::Operation::kUpsert;
+  dest.write_mode.upsert_keys = {"k", "n"};
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ([2, 1], NULL, 10), ([3], 'y', 20)) t(k, n, v)", nullptr).status());
+  EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"[2, 1]|NULL|10", "[3]|x|2", "[3]|y|20"}));
+}
+
 TEST(DeltaWriterTest, PartitionedUpsertRewritesOnlyTouchedFiles) {
   TempDir dir;
   auto s = OpenTestSession();
