@@ -54,7 +54,7 @@ class PipelineRun {
   Emitter emitter_;
   std::vector<std::vector<StagePlan>> plan_;
   RunMonitor* monitor_ = nullptr;
-  std::vector<std::string> source_views_;
+  std::vector<std::string> source_objects_;  // views or tables
   std::map<std::string, bool> live_stages_;  // name -> is a table
 };
 
@@ -116,8 +116,9 @@ Status PipelineRun::Steps(engine::Session& session) {
       Status registered = runner::RegisterSource(session, *control, source);
       monitor.Remove(control.get());
       AQ_RETURN_IF_ERROR(registered);
-      if (std::holds_alternative<FileSource>(source) || std::holds_alternative<DirSource>(source)) {
-        source_views_.push_back(SourceName(source));
+      // In-memory sources belong to the caller; every other kind is a view or table of ours.
+      if (!std::holds_alternative<InMemorySource>(source)) {
+        source_objects_.push_back(SourceName(source));
       }
       emitter_.Emit(Event(ProgressEvent::Type::kSourceRegistered, SourceName(source)));
     }
@@ -259,8 +260,11 @@ void PipelineRun::Cleanup(engine::Connection& conn) {
       Drop(conn, name, is_table);
     }
   }
-  for (const auto& name : source_views_) {
-    Drop(conn, name, false);
+  for (const auto& name : source_objects_) {
+    // File sources are views; the ODBC and Delta hooks may make tables: try both kinds.
+    if (!conn.Execute("DROP VIEW IF EXISTS " + QuoteIdent(name)).ok()) {
+      Drop(conn, name, true);
+    }
   }
 }
 

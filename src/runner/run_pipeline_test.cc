@@ -138,6 +138,17 @@ TEST_F(RunPipelineTest, NoDestinationKeepsLastStageQueryable) {
   EXPECT_FALSE(db_->Execute("SELECT * FROM test_data").ok());
 }
 
+TEST_F(RunPipelineTest, DeltaSourceIsReadAndCleanedUp) {
+  Aqueduct aq;
+  aq.sources = {DeltaSource{
+      .name = "letters",
+      .location = ParseLocation(testing::FixturesDir() + "/delta/dat_basic_append/delta")}};
+  aq.stages = {{{.name = "counted", .query = "SELECT count(*) AS n FROM letters"}}};
+  AQ_ASSERT_OK(Run(aq));
+  EXPECT_EQ(One("SELECT n FROM counted"), "5");
+  EXPECT_FALSE(db_->Execute("SELECT * FROM letters").ok());
+}
+
 TEST_F(RunPipelineTest, OutputsInOrder) {
   Aqueduct aq;
   aq.sources = {Csv("test_data", csv_)};
