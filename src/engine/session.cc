@@ -136,7 +136,7 @@ Result<std::unique_ptr<Session>> Session::Open(const Database::Options& options)
       config.SetOptionByName("memory_limit",
                              duckdb::Value(std::to_string(*options.memory_limit_bytes) + "B"));
     }
-    if (options.threads) {
+    if (options.threads && *options.threads > 0) {  // 0: DuckDB's default (all cores)
       config.SetOptionByName("threads", duckdb::Value::BIGINT(*options.threads));
     }
     if (!options.temp_directory.empty()) {
