@@ -238,6 +238,30 @@ TEST_F(RunPipelineTest, CancellationInterruptsALongQuery) {
   EXPECT_TRUE(progress);
 }
 
+TEST_F(RunPipelineTest, CancelledWriteCleansUpTheCallersDatabase) {
+  Aqueduct aq;
+  aq.sources = {Csv("test_data", csv_)};
+  aq.stages = {{{.name = "huge",
+                 .query = "SELECT a.range FROM range(100000000) a, range(100000000) b, test_data "
+                          "WHERE a.range + b.range = 3"}}};
+  std::string out = (dir_ / "never.parquet").string();
+  aq.destination = FileDestination{
+      .name = "out", .location = ParseLocation(out), .format = {.format = FileFormat::kParquet}};
+  RunOptions options;
+  options.database = db_.get();
+  options.cancel = std::make_shared<CancelToken>();
+  Status status;
+  std::thread runner([&] { status = RunPipeline(aq, options, nullptr); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  options.cancel->Cancel();
+  runner.join();
+  EXPECT_EQ(status.code(), StatusCode::kCancelled) << status.ToString();
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_TRUE(NoTempFiles());
+  EXPECT_EQ(One("SELECT count(*) FROM duckdb_views() WHERE NOT internal"), "0");
+  EXPECT_EQ(One("SELECT count(*) FROM duckdb_tables() WHERE NOT internal"), "0");
+}
+
 TEST_F(RunPipelineTest, FailedWriteKeepsTheExistingFile) {
   std::string out = Write("existing.csv", "old,content\n1,2\n");
   Aqueduct aq;
