@@ -1,5 +1,6 @@
 #include "executor/http_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 
@@ -43,8 +44,40 @@ std::string ErrorFor(int status, const httplib::Request& req, size_t max_body_by
   }
 }
 
+// Pipelines nest a few levels deep; anything much deeper is hostile, and serialising it again
+// would recurse once per level.
+constexpr int kMaxJsonDepth = 64;
+
+// The deepest nesting of arrays and objects in `text`, brackets inside strings ignored.
+int JsonDepth(const std::string& text) {
+  int depth = 0;
+  int max_depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      max_depth = std::max(max_depth, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
 // Parse and validate the body of POST /api/executions; errors are user-facing 400 messages.
 Result<Aqueduct> ParseSubmission(const std::string& body) {
+  if (JsonDepth(body) > kMaxJsonDepth) {
+    return Status::InvalidArgument("Request body nests arrays/objects deeper than " +
+                                   std::to_string(kMaxJsonDepth) + " levels");
+  }
   json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
     return Status::InvalidArgument("Request body is not valid JSON");

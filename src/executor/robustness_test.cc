@@ -82,6 +82,9 @@ TEST(ExecutorRobustnessTest, GarbageRequestsNeverCrashIt) {
       R"({"pipeline": {"sources": [], "stages": [[]], "destination": {"type": "file"}}})",
       std::string("{\"pipeline\": \"\xff\xfe\"}"),
       std::string(100000, '['),
+      // Deep but well-formed nesting inside the pipeline (4 MB).
+      R"({"pipeline": {"sources": [], "stages": [], "x": )" + std::string(2000000, '[') +
+          std::string(2000000, ']') + "}}",
   };
   for (const auto& body : bodies) {
     StreamResult r = Submit(*client, body);
