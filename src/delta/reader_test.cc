@@ -81,8 +81,8 @@ INSTANTIATE_TEST_SUITE_P(
                       DatCase{"dat_nested_types", std::nullopt, "latest", 5},
                       DatCase{"dat_no_replay", std::nullopt, "latest", 5},
                       DatCase{"dat_with_checkpoint", std::nullopt, "latest", 5}),
-    [](const auto& info) {
-      std::string n = info.param.table + "_" + info.param.expected;
+    [](const auto& param_info) {
+      std::string n = param_info.param.table + "_" + param_info.param.expected;
       for (char& ch : n) {
         if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
       }
@@ -117,8 +117,8 @@ INSTANTIATE_TEST_SUITE_P(
                       GoldenCase{"golden_table-with-columnmapping-mode-name", 6, {}},
                       GoldenCase{"golden_time-travel-start-start20-start40", 30, {}},
                       GoldenCase{"golden_v2-checkpoint-parquet", 10, {}}),
-    [](const auto& info) {
-      std::string n = info.param.table;
+    [](const auto& param_info) {
+      std::string n = param_info.param.table;
       for (char& ch : n) {
         if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
       }
@@ -241,8 +241,8 @@ INSTANTIATE_TEST_SUITE_P(
                       std::pair<std::string, int64_t>{"dat_multi_partitioned", 2},
                       std::pair<std::string, int64_t>{"golden_basic-with-inserts-deletes-checkpoint", 41},
                       std::pair<std::string, int64_t>{"drs_table-with-dv-small", 8}),
-    [](const auto& info) {
-      std::string n = info.param.first;
+    [](const auto& param_info) {
+      std::string n = param_info.param.first;
       for (char& ch : n) {
         if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
       }
