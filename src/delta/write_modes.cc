@@ -153,25 +153,22 @@ Result<WriteStats> Replace(WriteJob& job, int64_t input_rows) {
   }
   std::vector<const FileAction*> removed = candidates;
   if (!data_conds.empty() && !candidates.empty()) {
-    // Only files holding matching rows are rewritten; their other rows are kept.
-    std::string scratch = job.input_table + "_old";
-    job.scratch_tables.push_back(scratch);
+    // Only files holding matching rows are rewritten; their other rows are kept. The first
+    // scan reads just the predicate's columns (DuckDB prunes the rest).
     AQ_ASSIGN_OR_RETURN(std::string scan, BuildScanSql(job.conn, snap, candidates, true));
-    AQ_RETURN_IF_ERROR(job.conn.Execute("CREATE TEMP TABLE " + scratch + " AS " + scan));
-    AQ_ASSIGN_OR_RETURN(auto rows, job.conn.Query(std::string("SELECT DISTINCT ") + kFileColumn + " FROM " +
-                                                  scratch + " WHERE " + predicate));
+    AQ_ASSIGN_OR_RETURN(auto rows, job.conn.Query(std::string("SELECT DISTINCT ") + kFileColumn + " FROM (" +
+                                                  scan + ") AS __aq_old WHERE " + predicate));
     std::set<std::string> matched;
     for (const auto& r : rows.rows) matched.insert(r[0].value_or(""));
     removed.clear();
     for (const FileAction* f : candidates) {
       if (matched.count(f->FullPath(snap.root))) removed.push_back(f);
     }
-    std::string cols;
-    for (const auto& f : snap.schema.fields) cols += (cols.empty() ? "" : ", ") + Q(f.name);
-    AQ_RETURN_IF_ERROR(job.conn.Execute(
-        "INSERT INTO " + job.input_table + " SELECT " + cols + " FROM " + scratch + " WHERE " +
-        kFileColumn + " IN (SELECT DISTINCT " + kFileColumn + " FROM " + scratch + " WHERE " + predicate +
-        ") AND NOT coalesce((" + predicate + "), false)"));
+    if (!removed.empty()) {
+      AQ_ASSIGN_OR_RETURN(std::string kept, BuildScanSql(job.conn, snap, removed, false));
+      AQ_RETURN_IF_ERROR(job.conn.Execute("INSERT INTO " + job.input_table + " SELECT * FROM (" + kept +
+                                          ") AS __aq_old WHERE NOT coalesce((" + predicate + "), false)"));
+    }
   }
   CommitRequest req;
   req.operation = "WRITE";

@@ -90,10 +90,12 @@ TEST(DeltaWriterTest, ReplaceRewritesOnlyMatchingRows) {
   auto s = OpenTestSession();
   auto dest = Dest(dir.path());
   AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('a', 1), ('b', 2), ('c', 3)) t(col_1, col_2)", nullptr).status());
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT 'q' AS col_1, 7 AS col_2", nullptr).status());
   dest.write_mode.operation = DeltaWriteMode::Operation::kReplace;
   dest.write_mode.replace_conditions = {ReplaceCondition{"col_1", "a"}};
-  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('a', 999), ('a', 888)) t(col_1, col_2)", nullptr).status());
-  EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"a|888", "a|999", "b|2", "c|3"}));
+  AQ_ASSERT_OK_AND_ASSIGN(auto st, WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('a', 999), ('a', 888)) t(col_1, col_2)", nullptr));
+  EXPECT_EQ(st.files_removed, 1);  // the file holding 'q' has no matching row: left alone
+  EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"a|888", "a|999", "b|2", "c|3", "q|7"}));
   EXPECT_EQ(BuildReplacePredicate({{"col1", "value1"}, {"col2", "value2"}}),
             "\"col1\" = 'value1' AND \"col2\" = 'value2'");
   // Incoming rows must satisfy the condition.
