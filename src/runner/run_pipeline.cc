@@ -47,7 +47,7 @@ class PipelineRun {
   Status WriteDestination(engine::Session& session, engine::Connection& conn);
   void Drop(engine::Connection& conn, const std::string& name, bool is_table);
   void DropAfter(engine::Connection& conn, int position);
-  void Cleanup(engine::Connection& conn);
+  void Cleanup(engine::Connection& conn, bool keep_results);
 
   const Aqueduct& aqueduct_;
   const RunOptions& options_;
@@ -128,9 +128,10 @@ Status PipelineRun::Steps(engine::Session& session) {
     }
     return WriteDestination(session, *control);
   }();
-  // On the caller's database, leave only the documented results (spec 9.2).
+  // On the caller's database, leave only the documented results (spec 9.2), and nothing of a
+  // failed run.
   if (options_.database != nullptr) {
-    Cleanup(*control);
+    Cleanup(*control, status.ok());
   }
   monitor_ = nullptr;
   return status;
@@ -246,11 +247,11 @@ void PipelineRun::DropAfter(engine::Connection& conn, int position) {
   }
 }
 
-void PipelineRun::Cleanup(engine::Connection& conn) {
+void PipelineRun::Cleanup(engine::Connection& conn, bool keep_results) {
   std::map<std::string, bool> keep;
   for (size_t p = 0; p < plan_.size(); p++) {
     for (size_t s = 0; s < plan_[p].size(); s++) {
-      if (plan_[p][s].drop_after < 0) {
+      if (keep_results && plan_[p][s].drop_after < 0) {
         keep[aqueduct_.stages[p][s].name] = true;
       }
     }

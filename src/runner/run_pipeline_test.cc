@@ -298,12 +298,17 @@ TEST_F(RunPipelineTest, ErrorsNameTheElement) {
   EXPECT_EQ(in_memory.message(), "Source 'nowhere' not found in context");
 
   aq.sources = {};
-  aq.stages = {{{.name = "lost", .query = "SELECT * FROM no_such_table"}}};
+  aq.stages = {{{.name = "fine", .query = "SELECT 1"}},
+               {{.name = "kept", .query = "SELECT * FROM fine"},
+                {.name = "lost", .query = "SELECT * FROM no_such_table"}}};
   Status unknown = Run(aq);
   EXPECT_NE(unknown.message().find("Failed to execute stage 'lost': "), std::string::npos)
       << unknown.message();
   EXPECT_NE(unknown.message().find("no_such_table"), std::string::npos);
   EXPECT_EQ(unknown.id(), "aqueducts::stage::execution_error");
+  // A failed run leaves nothing behind in the caller's database, not even finished stages.
+  EXPECT_EQ(One("SELECT count(*) FROM duckdb_tables() WHERE NOT internal"), "0");
+  EXPECT_EQ(One("SELECT count(*) FROM duckdb_views() WHERE NOT internal"), "0");
 
   aq.stages = {{{.name = "ddl", .query = "DROP TABLE x"}}};
   Status ddl = Run(aq);
