@@ -52,7 +52,9 @@ std::string Macro(const std::string& name, const std::string& body, int min_args
       expanded.replace(pos, 2, path);
       pos += path.size();
     }
-    sql += (n == min_args ? "(" : ", (") + Params(n) + ") AS " + expanded;
+    // As in datafusion-functions-json, malformed JSON yields NULL rather than failing the
+    // query; TRY costs nothing until a row actually fails.
+    sql += (n == min_args ? "(" : ", (") + Params(n) + ") AS TRY(" + expanded + ")";
   }
   return sql + ";\n";
 }

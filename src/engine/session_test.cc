@@ -147,6 +147,8 @@ TEST(CustomFunctionsTest, JsonGetFamily) {
   EXPECT_EQ(One(*conn, "SELECT json_get_array(" + doc + ", 'a', 'b')"), "[10, 20.5, \"x\", true]");
   EXPECT_EQ(One(*conn, "SELECT json_object_keys(" + doc + ", 'a')"), "[b]");
   EXPECT_EQ(One(*conn, "SELECT json_keys('{\"p\": 1, \"q\": 2}')"), "[p, q]");
+  EXPECT_EQ(One(*conn, "SELECT json_get_str('not json', 'a')"), "<null>");
+  EXPECT_EQ(One(*conn, "SELECT json_length('[1, 2')"), "<null>");
   EXPECT_EQ(One(*conn, "SELECT " + doc + "::JSON ->> 's'"), "str");
 }
 
