@@ -262,6 +262,9 @@ void PipelineRun::Cleanup(engine::Connection& conn, bool keep_results) {
     }
   }
   for (const auto& name : source_objects_) {
+    if (keep.count(name)) {
+      continue;  // replaced by a kept stage of the same name
+    }
     // File sources are views; the ODBC and Delta hooks may make tables: try both kinds.
     if (!conn.Execute("DROP VIEW IF EXISTS " + QuoteIdent(name)).ok()) {
       Drop(conn, name, true);

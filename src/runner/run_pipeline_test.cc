@@ -149,6 +149,18 @@ TEST_F(RunPipelineTest, DeltaSourceIsReadAndCleanedUp) {
   EXPECT_FALSE(db_->Execute("SELECT * FROM letters").ok());
 }
 
+TEST_F(RunPipelineTest, AStageReplacesTheSourceOfItsName) {
+  Aqueduct aq;
+  aq.sources = {Csv("test_data", csv_)};
+  aq.stages = {{{.name = "all_rows", .query = "SELECT * FROM test_data"}},
+               {{.name = "test_data", .query = "SELECT * FROM test_data WHERE active"}},
+               {{.name = "final", .query = "SELECT count(*) AS n FROM test_data, all_rows"}}};
+  AQ_ASSERT_OK(Run(aq));
+  EXPECT_EQ(One("SELECT n FROM final"), "15");  // 3 active rows x 5 rows read before
+  EXPECT_EQ(One("SELECT count(*) FROM duckdb_tables() WHERE NOT internal"), "1");
+  EXPECT_EQ(One("SELECT count(*) FROM duckdb_views() WHERE NOT internal"), "0");
+}
+
 TEST_F(RunPipelineTest, OutputsInOrder) {
   Aqueduct aq;
   aq.sources = {Csv("test_data", csv_)};

@@ -53,6 +53,21 @@ Status EmitOutputs(engine::Connection& conn, const Stage& stage, const Emitter& 
   return Status::OK();
 }
 
+// Spec 1.6 step 4: the stage's table replaces a same-named source or stage. Its query may read
+// the old one, so the new table is built under another name first.
+Result<int64_t> ReplaceExisting(engine::Connection& conn, const Stage& stage) {
+  const std::string fresh = QuoteIdent(stage.name + "__aq_replacing");
+  AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("CREATE OR REPLACE TABLE " + fresh + " AS " +
+                                            TrimQuery(stage.query) + "\n"));
+  const std::string name = QuoteIdent(stage.name);
+  if (!conn.Execute("DROP VIEW IF EXISTS " + name).ok()) {
+    AQ_RETURN_IF_ERROR(conn.Execute("DROP TABLE IF EXISTS " + name));
+  }
+  AQ_RETURN_IF_ERROR(conn.Execute("ALTER TABLE " + fresh + " RENAME TO " + name));
+  bool counted = !rows.rows.empty() && !rows.rows[0].empty() && rows.rows[0][0];
+  return counted ? std::stoll(*rows.rows[0][0]) : int64_t{-1};
+}
+
 }  // namespace
 
 std::string TrimQuery(const std::string& query) {
@@ -80,7 +95,13 @@ Status ExecuteStage(engine::Connection& conn, const Stage& stage, const StagePla
       QuoteIdent(stage.name) + " AS " + TrimQuery(stage.query) + "\n";
   int64_t rows = -1;  // a view streams: its rows are counted by whoever reads it
   Status status;
-  if (plan.materialise) {
+  if (plan.replaces) {
+    auto result = ReplaceExisting(conn, stage);
+    status = result.status();
+    if (result.ok()) {
+      rows = *result;
+    }
+  } else if (plan.materialise) {
     auto result = conn.Query(sql);
     status = result.status();
     if (status.ok() && !result->rows.empty() && !result->rows[0].empty() && result->rows[0][0]) {

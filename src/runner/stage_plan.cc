@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "runner/table_refs.h"
 
@@ -22,6 +23,11 @@ std::vector<std::vector<StagePlan>> PlanStages(const Aqueduct& aqueduct) {
       idents[p].push_back(IdentifierCounts(stage.query));
     }
   }
+  std::set<std::string> taken;
+  for (const auto& source : aqueduct.sources) {
+    taken.insert(ToLowerAscii(SourceName(source)));
+  }
+  bool any_replaced = false;
   std::vector<std::vector<StagePlan>> plan(n);
   // Readers of each stage, to extend the lifetime of views read through other views.
   std::vector<std::vector<std::vector<std::pair<int, int>>>> readers(n);
@@ -33,6 +39,8 @@ std::vector<std::vector<StagePlan>> PlanStages(const Aqueduct& aqueduct) {
       sp.position = p;
       sp.sub_position = s;
       std::string name = ToLowerAscii(groups[p][s].name);
+      sp.replaces = !taken.insert(name).second;
+      any_replaced |= sp.replaces;
       int last_reader = -1;
       for (int q = p + 1; q < n; q++) {
         for (int t = 0; t < static_cast<int>(groups[q].size()); t++) {
@@ -61,6 +69,15 @@ std::vector<std::vector<StagePlan>> PlanStages(const Aqueduct& aqueduct) {
         sp.drop_after = last_reader >= 0 ? last_reader : p + 1;
       }
     }
+  }
+  if (any_replaced) {
+    for (auto& group : plan) {
+      for (auto& sp : group) {
+        sp.materialise = true;
+        sp.drop_after = (sp.position == n - 1 && !has_destination) ? -1 : n;
+      }
+    }
+    return plan;
   }
   // A view is only a name for its query: whatever reads it through another view needs it alive
   // as long as that view is. Walk backwards so readers are final before their sources.

@@ -20,6 +20,10 @@ struct StagePlan {
   /// Drop after this group has finished; -1: never (kept for the caller), groups.size(): after
   /// the destination was written.
   int drop_after = -1;
+  /// The name is already taken by a source or an earlier stage, which this stage replaces (spec
+  /// 1.6 step 4). Such a pipeline materialises every stage, so that no view reads a name whose
+  /// meaning changes under it, and keeps them until the run ends.
+  bool replaces = false;
 };
 
 /// Plan `aqueduct`'s stages, indexed [position][sub_position]. The last stage of the last group
