@@ -43,13 +43,13 @@ std::string ConnectionAttribute(const std::string& connection_string, const std:
   return "";
 }
 
-namespace {
-
 bool IsPostgresDriver(const std::string& connection_string) {
   const std::string driver = Lower(ConnectionAttribute(connection_string, "Driver"));
   return driver.find("postgres") != std::string::npos ||
          driver.find("psqlodbc") != std::string::npos;
 }
+
+namespace {
 
 std::string WithSeparator(std::string s) {
   if (!s.empty() && s.back() != ';') {

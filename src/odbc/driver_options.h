@@ -18,6 +18,9 @@ std::string TuneForStreaming(const std::string& connection_string);
 /// of rows per round trip. Other connection strings are returned unchanged.
 std::string TuneForWriting(const std::string& connection_string, uint64_t batch_size);
 
+/// Whether a Driver= attribute names PostgreSQL or psqlodbc (case-insensitive).
+bool IsPostgresDriver(const std::string& connection_string);
+
 /// The value of attribute `key` (case-insensitive), braces kept; empty if absent.
 std::string ConnectionAttribute(const std::string& connection_string, const std::string& key);
 

@@ -56,22 +56,66 @@ std::string ColumnSql(const std::string& name, const std::string& quote) {
 }
 
 std::string AppendStatement(const std::string& table, const std::vector<Field>& schema,
-                            const std::string& quote) {
+                            const std::string& quote, size_t rows) {
   std::string columns;
   std::string marks;
   for (size_t i = 0; i < schema.size(); ++i) {
     columns += (i ? ", " : "") + ColumnSql(schema[i].name, quote);
     marks += i ? ", ?" : "?";
   }
-  return "INSERT INTO " + table + " (" + columns + ") VALUES (" + marks + ")";
+  std::string values;
+  for (size_t r = 0; r < rows; ++r) {
+    values += (r ? ", (" : "(") + marks + ")";
+  }
+  return "INSERT INTO " + table + " (" + columns + ") VALUES " + values;
+}
+
+// Rows per multi-row INSERT for drivers that run each parameter set as its own statement
+// (psqlODBC: one parse and plan per row on the server). The largest divisor of batch_size
+// keeping ~2000 markers per statement, so a full batch is still one execution.
+size_t RowsPerStatement(const OdbcDestination& destination, size_t batch_size, size_t columns) {
+  if (destination.write_mode.operation != OdbcWriteMode::Operation::kAppend ||
+      !IsPostgresDriver(destination.connection_string)) {
+    return 1;
+  }
+  const size_t limit = std::max<size_t>(1, 2000 / std::max<size_t>(columns, 1));
+  for (size_t rows = std::min(limit, batch_size); rows > 1; --rows) {
+    if (batch_size % rows == 0) {
+      return rows;
+    }
+  }
+  return 1;
+}
+
+Result<std::unique_ptr<OdbcStatement>> Prepare(OdbcConnection& conn, const std::string& sql,
+                                               const std::string& what) {
+  AQ_ASSIGN_OR_RETURN(auto stmt, conn.NewStatement());
+  WideString wide = ToWide(sql);
+  if (!Succeeded(SQLPrepareW(stmt->handle(), wide.data(), static_cast<SQLINTEGER>(wide.size())))) {
+    return conn.Diagnose(SQL_HANDLE_STMT, stmt->handle(), what + " could not be prepared");
+  }
+  return stmt;
+}
+
+// Run `count` rows from `offset` through `stmt` (rows_per_set rows of markers per statement).
+Status Execute(OdbcConnection& conn, ParamBatch& params, SQLHSTMT stmt,
+               const engine::ColumnBatch& batch, size_t offset, size_t count, size_t rows_per_set,
+               const std::string& what, int64_t first_row) {
+  AQ_RETURN_IF_ERROR(params.Bind(conn, stmt, batch, offset, count, rows_per_set));
+  SQLRETURN rc = SQLExecute(stmt);
+  if (!Succeeded(rc) && rc != SQL_NO_DATA) {
+    return conn.Diagnose(
+        SQL_HANDLE_STMT, stmt,
+        what + " failed in the batch starting at row " + std::to_string(first_row));
+  }
+  return Status::OK();
 }
 
 // Stream the rows of `relation_sql` through the prepared `stmt`, batch_size rows per execution.
-Result<int64_t> InsertRows(OdbcConnection& conn, SQLHSTMT stmt, engine::ResultStream& stream,
-                           const OdbcDestination& destination, const std::string& what) {
-  const size_t batch_size = std::max<uint64_t>(destination.batch_size, 1);
-  SQLSetStmtAttr(stmt, SQL_ATTR_PARAM_BIND_TYPE,
-                 reinterpret_cast<SQLPOINTER>(SQL_PARAM_BIND_BY_COLUMN), 0);
+// `multi` (may be null) holds `rows_per_statement` rows of markers; `single` one row.
+Result<int64_t> InsertRows(OdbcConnection& conn, SQLHSTMT single, SQLHSTMT multi,
+                           size_t rows_per_statement, engine::ResultStream& stream,
+                           size_t batch_size, const std::string& what) {
   ParamBatch params;
   engine::ColumnBatch batch = stream.MakeBatch();
   int64_t written = 0;
@@ -82,12 +126,14 @@ Result<int64_t> InsertRows(OdbcConnection& conn, SQLHSTMT stmt, engine::ResultSt
     // Send full batches while rows arrive; the tail goes once the result is exhausted.
     while (batch.num_rows() - offset >= batch_size || (!more && offset < batch.num_rows())) {
       const size_t count = std::min(batch_size, batch.num_rows() - offset);
-      AQ_RETURN_IF_ERROR(params.Bind(conn, stmt, batch, offset, count));
-      SQLRETURN rc = SQLExecute(stmt);
-      if (!Succeeded(rc) && rc != SQL_NO_DATA) {
-        return conn.Diagnose(
-            SQL_HANDLE_STMT, stmt,
-            what + " failed in the batch starting at row " + std::to_string(written + 1));
+      const size_t full = multi ? count / rows_per_statement * rows_per_statement : 0;
+      if (full > 0) {
+        AQ_RETURN_IF_ERROR(Execute(conn, params, multi, batch, offset, full, rows_per_statement,
+                                   what, written + 1));
+      }
+      if (count > full) {
+        AQ_RETURN_IF_ERROR(Execute(conn, params, single, batch, offset + full, count - full, 1,
+                                   what, written + 1));
       }
       offset += count;
       written += static_cast<int64_t>(count);
@@ -117,13 +163,19 @@ Result<int64_t> WriteInTransaction(engine::Session& session, OdbcConnection& con
     AQ_RETURN_IF_ERROR(conn.ExecDirect(*destination.write_mode.pre_insert, "pre_insert statement"));
   }
   const std::string what = custom ? "insert statement" : "INSERT INTO " + destination.name;
-  const std::string sql =
-      custom ? destination.write_mode.insert
-             : AppendStatement(destination.name, stream->schema(), conn.IdentifierQuote());
-  AQ_ASSIGN_OR_RETURN(auto stmt, conn.NewStatement());
-  WideString wide = ToWide(sql);
-  if (!Succeeded(SQLPrepareW(stmt->handle(), wide.data(), static_cast<SQLINTEGER>(wide.size())))) {
-    return conn.Diagnose(SQL_HANDLE_STMT, stmt->handle(), what + " could not be prepared");
+  const std::string quote = custom ? "" : conn.IdentifierQuote();
+  const std::string sql = custom ? destination.write_mode.insert
+                                 : AppendStatement(destination.name, stream->schema(), quote, 1);
+  AQ_ASSIGN_OR_RETURN(auto stmt, Prepare(conn, sql, what));
+  const size_t batch_size = std::max<uint64_t>(destination.batch_size, 1);
+  const size_t rows_per_statement =
+      RowsPerStatement(destination, batch_size, stream->schema().size());
+  std::unique_ptr<OdbcStatement> multi;
+  if (rows_per_statement > 1) {
+    AQ_ASSIGN_OR_RETURN(multi, Prepare(conn,
+                                       AppendStatement(destination.name, stream->schema(), quote,
+                                                       rows_per_statement),
+                                       what));
   }
   SQLSMALLINT params = 0;
   if (Succeeded(SQLNumParams(stmt->handle(), &params)) &&
@@ -132,7 +184,8 @@ Result<int64_t> WriteInTransaction(engine::Session& session, OdbcConnection& con
                                    " parameters but the last stage has " +
                                    std::to_string(stream->schema().size()) + " columns");
   }
-  return InsertRows(conn, stmt->handle(), *stream, destination, what);
+  return InsertRows(conn, stmt->handle(), multi ? multi->handle() : SQL_NULL_HSTMT,
+                    rows_per_statement, *stream, batch_size, what);
 }
 
 }  // namespace

@@ -101,23 +101,27 @@ void WriteFixed(const engine::ColumnVector& column, size_t row, const Binding& b
 }  // namespace
 
 Status ParamBatch::Bind(OdbcConnection& conn, SQLHSTMT stmt, const engine::ColumnBatch& batch,
-                        size_t offset, size_t count) {
-  columns_.resize(batch.columns.size());
-  for (size_t c = 0; c < batch.columns.size(); ++c) {
+                        size_t offset, size_t count, size_t rows_per_set) {
+  const size_t ncols = batch.columns.size();
+  std::vector<Binding> bindings(ncols);
+  std::vector<std::vector<WideString>> wide(ncols);
+  // Row-major layout: per row, for each column an SQLLEN indicator then the value, 8-aligned,
+  // so one stride (SQL_ATTR_PARAM_BIND_TYPE) serves every parameter.
+  std::vector<size_t> column_offsets(ncols);
+  size_t row_bytes = 0;
+  for (size_t c = 0; c < ncols; ++c) {
     const engine::ColumnVector& column = batch.columns[c];
-    Column& buffer = columns_[c];
-    Binding binding = FixedBinding(column.type);
-    buffer.indicators.assign(count, 0);
-    std::vector<WideString> wide;
+    Binding& binding = bindings[c];
+    binding = FixedBinding(column.type);
     if (binding.element_bytes == 0) {
       // Variable-length: size the element to the longest value of this slice.
       size_t longest = 1;
       if (binding.c_type == SQL_C_WCHAR) {
-        wide.resize(count);
+        wide[c].resize(count);
         for (size_t r = 0; r < count; ++r) {
           if (!column.IsNull(offset + r)) {
-            wide[r] = ToWide(column.strings[offset + r]);
-            longest = std::max(longest, wide[r].size());
+            wide[c][r] = ToWide(column.strings[offset + r]);
+            longest = std::max(longest, wide[c][r].size());
           }
         }
         binding.element_bytes = (longest + 1) * sizeof(SQLWCHAR);
@@ -129,43 +133,63 @@ Status ParamBatch::Bind(OdbcConnection& conn, SQLHSTMT stmt, const engine::Colum
       }
       binding.column_size = longest;
     }
-    buffer.data.assign(count * binding.element_bytes, 0);
+    column_offsets[c] = row_bytes;
+    row_bytes += sizeof(SQLLEN) + (binding.element_bytes + 7) / 8 * 8;
+  }
+  buffer_.assign(count * row_bytes / sizeof(int64_t), 0);
+  char* base = reinterpret_cast<char*>(buffer_.data());
+  for (size_t c = 0; c < ncols; ++c) {
+    const engine::ColumnVector& column = batch.columns[c];
+    const Binding& binding = bindings[c];
     for (size_t r = 0; r < count; ++r) {
       const size_t row = offset + r;
-      char* out = buffer.data.data() + r * binding.element_bytes;
+      auto* indicator = reinterpret_cast<SQLLEN*>(base + r * row_bytes + column_offsets[c]);
+      char* out = reinterpret_cast<char*>(indicator + 1);
       if (column.IsNull(row)) {
-        buffer.indicators[r] = SQL_NULL_DATA;
+        *indicator = SQL_NULL_DATA;
       } else if (binding.c_type == SQL_C_WCHAR) {
-        std::memcpy(out, wide[r].data(), wide[r].size() * sizeof(SQLWCHAR));
-        buffer.indicators[r] = static_cast<SQLLEN>(wide[r].size() * sizeof(SQLWCHAR));
+        std::memcpy(out, wide[c][r].data(), wide[c][r].size() * sizeof(SQLWCHAR));
+        *indicator = static_cast<SQLLEN>(wide[c][r].size() * sizeof(SQLWCHAR));
       } else if (binding.c_type == SQL_C_BINARY) {
-        const std::string& s = column.strings[row];
-        std::memcpy(out, s.data(), s.size());
-        buffer.indicators[r] = static_cast<SQLLEN>(s.size());
+        const std::string& bytes = column.strings[row];
+        std::memcpy(out, bytes.data(), bytes.size());
+        *indicator = static_cast<SQLLEN>(bytes.size());
       } else if (binding.c_type == SQL_C_CHAR) {
         const std::string text = column.storage() == engine::Storage::kInt
                                      ? FormatUnscaled(column.ints[row], column.type.scale)
                                      : column.strings[row];
         std::memcpy(out, text.data(), std::min(text.size(), binding.element_bytes - 1));
-        buffer.indicators[r] = SQL_NTS;
+        *indicator = SQL_NTS;
       } else {
         WriteFixed(column, row, binding, out);
-        buffer.indicators[r] = static_cast<SQLLEN>(binding.element_bytes);
+        *indicator = static_cast<SQLLEN>(binding.element_bytes);
       }
     }
-    SQLRETURN rc =
-        SQLBindParameter(stmt, static_cast<SQLUSMALLINT>(c + 1), SQL_PARAM_INPUT, binding.c_type,
-                         binding.sql_type, binding.column_size, binding.digits, buffer.data.data(),
-                         static_cast<SQLLEN>(binding.element_bytes), buffer.indicators.data());
-    if (!Succeeded(rc)) {
-      return conn.Diagnose(
-          SQL_HANDLE_STMT, stmt,
-          "Binding parameter " + std::to_string(c + 1) + " ('" + column.name + "') failed");
+  }
+  // Parameter (j, c) of a statement with `rows_per_set` rows of markers is column c of row j of
+  // each parameter set.
+  for (size_t j = 0; j < rows_per_set; ++j) {
+    for (size_t c = 0; c < ncols; ++c) {
+      const Binding& b = bindings[c];
+      auto* indicator = reinterpret_cast<SQLLEN*>(base + j * row_bytes + column_offsets[c]);
+      const auto number = static_cast<SQLUSMALLINT>(j * ncols + c + 1);
+      SQLRETURN rc = SQLBindParameter(stmt, number, SQL_PARAM_INPUT, b.c_type, b.sql_type,
+                                      b.column_size, b.digits, indicator + 1,
+                                      static_cast<SQLLEN>(b.element_bytes), indicator);
+      if (!Succeeded(rc)) {
+        return conn.Diagnose(SQL_HANDLE_STMT, stmt,
+                             "Binding parameter " + std::to_string(number) + " ('" +
+                                 batch.columns[c].name + "') failed");
+      }
     }
   }
-  if (!Succeeded(SQLSetStmtAttr(stmt, SQL_ATTR_PARAMSET_SIZE,
-                                reinterpret_cast<SQLPOINTER>(static_cast<SQLULEN>(count)), 0))) {
-    return conn.Diagnose(SQL_HANDLE_STMT, stmt, "Setting the parameter array size failed");
+  const auto stride = static_cast<SQLULEN>(rows_per_set * row_bytes);
+  const auto sets = static_cast<SQLULEN>(count / rows_per_set);
+  if (!Succeeded(SQLSetStmtAttr(stmt, SQL_ATTR_PARAM_BIND_TYPE,
+                                reinterpret_cast<SQLPOINTER>(stride), 0)) ||
+      !Succeeded(
+          SQLSetStmtAttr(stmt, SQL_ATTR_PARAMSET_SIZE, reinterpret_cast<SQLPOINTER>(sets), 0))) {
+    return conn.Diagnose(SQL_HANDLE_STMT, stmt, "Setting up the parameter arrays failed");
   }
   return Status::OK();
 }
