@@ -131,6 +131,22 @@ TEST_F(DestinationTest, AppendFailingHalfWayWritesNothing) {
   EXPECT_EQ(Pg("SELECT count(*) FROM strict_target"), "0");
 }
 
+TEST_F(DestinationTest, MultiRowStatementsAndRemainderKeepEveryRow) {
+  Pg("CREATE TABLE odd_batches (id integer, label text, x double precision)");
+  // 1003 rows in batches of 250 (multi-row statements of 250 rows) and a tail of 3 single rows.
+  AQ_ASSERT_OK(session_->main().Execute(
+      "CREATE TABLE src AS SELECT i::INTEGER AS id, CASE WHEN i % 10 = 0 THEN NULL ELSE 'l' || i "
+      "END AS label, i / 4.0 AS x FROM range(1, 1004) t(i)"));
+  AQ_ASSERT_OK_AND_ASSIGN(int64_t rows,
+                          WriteOdbcDestination(*session_, Append("odd_batches", Conn(), 250),
+                                               "SELECT * FROM src", nullptr));
+  EXPECT_EQ(rows, 1003);
+  EXPECT_EQ(
+      Pg("SELECT count(*) || '/' || count(label) || '/' || sum(id) || '/' || sum(x) || '/' || "
+         "max(label) FROM odd_batches"),
+      "1003/903/503506/125876.5/l999");
+}
+
 TEST_F(DestinationTest, TypesRoundTripThroughPostgres) {
   Pg("CREATE TABLE types_rt (b boolean, i2 smallint, i4 integer, i8 bigint, r real, d double "
      "precision, n numeric(12,3), big numeric(30,5), t text, v varchar(20), day date, ts "
