@@ -8,11 +8,8 @@
 #include "delta/write_modes.h"
 
 namespace aqueducts::delta {
-namespace {
 
 using nlohmann::json;
-
-std::string Q(const std::string& ident) { return engine::QuoteIdent(ident); }
 
 // Stats bounds usable for pruning: types whose min/max are exact (timestamps are truncated to
 // milliseconds and strings may be truncated by other writers, so they are not used).
@@ -32,6 +29,10 @@ Result<std::string> StatLiteral(const json& stats, const char* which, const Delt
   std::string text = v->is_string() ? v->get<std::string>() : v->dump();
   return "TRY_CAST(" + engine::QuoteLiteral(text) + " AS " + type + ")";
 }
+
+namespace {
+
+std::string Q(const std::string& ident) { return engine::QuoteIdent(ident); }
 
 // The live files that may hold a row whose keys equal a source row's keys.
 Result<std::vector<const FileAction*>> CandidateFiles(WriteJob& job, const std::vector<std::string>& keys) {

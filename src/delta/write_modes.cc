@@ -59,8 +59,10 @@ Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
     req.read_files.insert(f->path);
   }
   auto written = WriteDataFiles(job.conn, snap, data_sql);
-  if (!written.ok() && job.streamed) return written.status().WithPrefix("cannot write the data: ");
-  AQ_ASSIGN_OR_RETURN(WrittenFiles files, std::move(written));
+  if (!written.ok()) {
+    return job.streamed ? written.status().WithPrefix("cannot write the data: ") : written.status();
+  }
+  WrittenFiles& files = *written;
   WriteStats stats;
   stats.rows = input_rows >= 0 ? input_rows : files.rows;
   stats.bytes = files.bytes;
@@ -126,6 +128,45 @@ Result<std::vector<const FileAction*>> FilesMatchingPartitions(engine::Connectio
   return out;
 }
 
+// Drop files whose min/max stats prove that no row can equal a condition's value.
+Result<std::vector<const FileAction*>> PruneByStats(engine::Connection& conn, const Snapshot& snap,
+                                                    const std::vector<const FileAction*>& files,
+                                                    const std::vector<ReplaceCondition>& conds) {
+  std::vector<const DeltaField*> fields;
+  std::string names = "__aq_i", where;
+  for (const auto& c : conds) {
+    const DeltaField* f = snap.schema.Find(c.column);
+    if (!PrunableByStats(f->type)) continue;
+    AQ_ASSIGN_OR_RETURN(std::string type, DuckDbType(f->type));
+    std::string n = std::to_string(fields.size());
+    names += ", mn" + n + ", mx" + n;
+    where += std::string(where.empty() ? "" : " AND ") + "(mn" + n + " IS NULL OR mx" + n + " IS NULL OR TRY_CAST(" +
+             engine::QuoteLiteral(c.value) + " AS " + type + ") BETWEEN mn" + n + " AND mx" + n + ")";
+    fields.push_back(f);
+  }
+  if (fields.empty() || files.empty()) return files;
+  std::string values;
+  for (size_t i = 0; i < files.size(); ++i) {
+    json stats = json::object();
+    try {
+      if (files[i]->stats) stats = json::parse(*files[i]->stats);
+    } catch (const std::exception&) {
+    }
+    values += (i ? ", (" : "(") + std::to_string(i);
+    for (const DeltaField* f : fields) {
+      AQ_ASSIGN_OR_RETURN(std::string mn, StatLiteral(stats, "minValues", *f));
+      AQ_ASSIGN_OR_RETURN(std::string mx, StatLiteral(stats, "maxValues", *f));
+      values += ", " + mn + ", " + mx;
+    }
+    values += ")";
+  }
+  AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT __aq_i FROM (VALUES " + values + ") AS v(" + names +
+                                            ") WHERE " + where));
+  std::vector<const FileAction*> out;
+  for (const auto& r : rows.rows) out.push_back(files[std::stoul(*r[0])]);
+  return out;
+}
+
 Result<WriteStats> Replace(WriteJob& job, int64_t input_rows) {
   const Snapshot& snap = job.snap;
   const auto& conds = job.dest.write_mode.replace_conditions;
@@ -151,6 +192,7 @@ Result<WriteStats> Replace(WriteJob& job, int64_t input_rows) {
     AQ_ASSIGN_OR_RETURN(candidates,
                         FilesMatchingPartitions(job.conn, snap, BuildReplacePredicate(part_conds)));
   }
+  AQ_ASSIGN_OR_RETURN(candidates, PruneByStats(job.conn, snap, candidates, data_conds));
   std::vector<const FileAction*> removed = candidates;
   if (!data_conds.empty() && !candidates.empty()) {
     // Only files holding matching rows are rewritten; their other rows are kept. The first

@@ -43,6 +43,12 @@ nlohmann::json RemoveAction(const FileAction& file);
 /// Copy-on-write merge on the destination's upsert keys.
 Result<WriteStats> Upsert(WriteJob& job, int64_t input_rows);
 
+/// Types whose Delta min/max stats are exact enough to skip files (integers, decimals, dates).
+bool PrunableByStats(const nlohmann::json& delta_type);
+/// The min or max (`which` = "minValues"/"maxValues") of `field` in a file's stats as a typed
+/// SQL literal; NULL when absent.
+Result<std::string> StatLiteral(const nlohmann::json& stats, const char* which, const DeltaField& field);
+
 /// `"col" = 'value' AND ...` for replace conditions; "true" when there are none.
 std::string BuildReplacePredicate(const std::vector<ReplaceCondition>& conditions);
 

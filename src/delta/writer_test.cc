@@ -267,3 +267,32 @@ TEST(DeltaWriterTest, CheckpointsEveryInterval) {
 
 }  // namespace
 }  // namespace aqueducts::delta
+
+namespace aqueducts::delta {
+namespace {
+
+// Stats prove the other files cannot match, so they are never opened: deleting one of them
+// does not disturb the replace.
+TEST(DeltaWriterStatsTest, ReplaceSkipsFilesByMinMaxStats) {
+  testing::TempDir dir;
+  auto s = testing::OpenTestSession();
+  DeltaDestination dest;
+  dest.name = "out";
+  dest.location = testing::LocalLocation(dir.path());
+  dest.schema = {Field{"k", MakeType(TypeId::kInt64), true, {}}, Field{"v", MakeType(TypeId::kUtf8), true, {}}};
+  for (int i = 0; i < 3; ++i) {
+    AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT i AS k, 'old' AS v FROM range(" + std::to_string(i * 100) +
+                                                     ", " + std::to_string(i * 100 + 100) + ") t(i)", nullptr).status());
+  }
+  AQ_ASSERT_OK_AND_ASSIGN(Snapshot snap, LoadSnapshot(s->main(), dir.path()));
+  for (const auto& f : snap.files) {
+    if (f.stats->find("\"minValues\":{\"k\":200") != std::string::npos) std::remove(f.FullPath(dir.path()).c_str());
+  }
+  dest.write_mode.operation = DeltaWriteMode::Operation::kReplace;
+  dest.write_mode.replace_conditions = {ReplaceCondition{"k", "150"}};
+  AQ_ASSERT_OK_AND_ASSIGN(auto st, WriteDeltaDestination(*s, dest, "SELECT 150 AS k, 'new' AS v", nullptr));
+  EXPECT_EQ(st.files_removed, 1);
+}
+
+}  // namespace
+}  // namespace aqueducts::delta
