@@ -155,6 +155,12 @@ TEST(DeltaRobustnessTest, TimestampColumnsAreWrittenAsInstants) {
             "TIMESTAMP WITH TIME ZONE");
   AQ_ASSERT_OK(Register(*s, dir.path()));
   EXPECT_EQ(QueryOne(s->main(), "SELECT CAST(\"at\" AS VARCHAR) FROM t"), "2021-01-01 10:00:00.123456+00");
+  // Zone-less input for an instant column is read as UTC whatever the session time zone.
+  AQ_ASSERT_OK(s->main().Execute("SET TimeZone='America/New_York'"));
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, d, "SELECT TIMESTAMP '2022-06-01 08:00:00' AS at, 2 AS k", nullptr).status());
+  AQ_ASSERT_OK(s->main().Execute("SET TimeZone='UTC'"));
+  AQ_ASSERT_OK(Register(*s, dir.path()));
+  EXPECT_EQ(QueryOne(s->main(), "SELECT CAST(\"at\" AS VARCHAR) FROM t WHERE k = 2"), "2022-06-01 08:00:00+00");
   // A zone-less timestamp is timestamp_ntz and needs the timestampNtz feature (3/7).
   TempDir dir2;
   d.location = LocalLocation(dir2.path());

@@ -1,5 +1,6 @@
 #include "delta/write_modes.h"
 
+#include <map>
 #include <set>
 
 #include "delta/commit.h"
@@ -233,10 +234,10 @@ std::string BuildReplacePredicate(const std::vector<ReplaceCondition>& condition
 
 Status StageInput(WriteJob& job, const std::string& relation_sql) {
   AQ_ASSIGN_OR_RETURN(auto desc, job.conn.Query("DESCRIBE SELECT * FROM (" + relation_sql + ") AS __aq_src"));
-  std::set<std::string> have;
+  std::map<std::string, std::string> have;  // name -> DuckDB type
   std::string have_list;
   for (const auto& r : desc.rows) {
-    have.insert(r[0].value_or(""));
+    have[r[0].value_or("")] = r[1].value_or("");
     have_list += (have_list.empty() ? "" : ", ") + r[0].value_or("");
   }
   std::string casts;
@@ -246,7 +247,14 @@ Status StageInput(WriteJob& job, const std::string& relation_sql) {
                                      have_list + ")");
     }
     AQ_ASSIGN_OR_RETURN(std::string type, DuckDbType(f.type));
-    casts += (casts.empty() ? "" : ", ") + ("CAST(" + Q(f.name) + " AS " + type + ") AS " + Q(f.name));
+    const std::string& from = have[f.name];
+    bool zoneless = from.rfind("TIMESTAMP", 0) == 0 && from.find("TIME ZONE") == std::string::npos;
+    std::string expr = "CAST(" + Q(f.name) + " AS " + type + ")";
+    // Zone-less input for an instant column (and back) is taken as UTC, not as the session's
+    // time zone, so the written instants do not depend on where the pipeline runs.
+    if (type == "TIMESTAMPTZ" && zoneless) expr = "timezone('UTC', CAST(" + Q(f.name) + " AS TIMESTAMP))";
+    if (type == "TIMESTAMP" && from == "TIMESTAMP WITH TIME ZONE") expr = "timezone('UTC', " + Q(f.name) + ")";
+    casts += (casts.empty() ? "" : ", ") + (expr + " AS " + Q(f.name));
   }
   bool all_nullable = true;
   for (const DeltaField& f : job.snap.schema.fields) all_nullable &= f.nullable;
