@@ -66,6 +66,14 @@ TEST(DeltaWriterTest, CreateAppendAndReadBack) {
     EXPECT_TRUE(st.contains("minValues") && st.contains("maxValues") && st.contains("nullCount"));
   }
   EXPECT_EQ(snap.files[0].NumRecords() + snap.files[1].NumRecords(), 4);
+  // The created table has exactly the requested schema, protocol 1/2 and no partitions.
+  EXPECT_EQ(nlohmann::json::parse(snap.metadata.schema_string),
+            nlohmann::json::parse(R"({"type":"struct","fields":[
+              {"name":"col_1","type":"string","nullable":false,"metadata":{}},
+              {"name":"col_2","type":"integer","nullable":false,"metadata":{}}]})"));
+  EXPECT_EQ(snap.protocol.min_reader, 1);
+  EXPECT_EQ(snap.protocol.min_writer, 2);
+  EXPECT_TRUE(snap.metadata.partition_columns.empty());
 }
 
 TEST(DeltaWriterTest, SchemaErrorsNameTheColumn) {
