@@ -177,7 +177,7 @@ TEST_F(RunPipelineTest, OutputsInOrder) {
   ASSERT_EQ(outputs.size(), 4u);
   EXPECT_EQ(outputs[0].kind, OutputKind::kExplain);
   EXPECT_NE(outputs[0].text.find("READ_CSV"), std::string::npos) << outputs[0].text;
-  EXPECT_NE(outputs[0].text.find("| plan_type     | plan "), std::string::npos) << outputs[0].text;
+  EXPECT_EQ(outputs[0].text.rfind("physical_plan:\n", 0), 0u) << outputs[0].text;
   EXPECT_EQ(outputs[1].kind, OutputKind::kShowLimit);
   EXPECT_EQ(outputs[1].text,
             "+----+-------+\n| id | name  |\n+----+-------+\n| 1  | Alice |\n| 2  | Bob   |\n"

@@ -34,9 +34,14 @@ Status EmitOutputs(engine::Connection& conn, const Stage& stage, const Emitter& 
   if (stage.explain_analyze || stage.explain) {
     // Recommended form (spec 1.6): explain the original query, not the stored result.
     bool analyze = stage.explain_analyze;
-    AQ_ASSIGN_OR_RETURN(std::string plan,
-                        conn.Render((analyze ? "EXPLAIN ANALYZE " : "EXPLAIN ") + query + "\n",
-                                    UINT64_MAX, {"plan_type", "plan"}));
+    AQ_ASSIGN_OR_RETURN(auto rows,
+                        conn.Query((analyze ? "EXPLAIN ANALYZE " : "EXPLAIN ") + query + "\n"));
+    // DuckDB's plan is a box-drawn tree; printed inside a `plan_type | plan` table (the
+    // original's layout) it becomes unreadable, so print each plan as it is, under its type.
+    std::string plan;
+    for (const auto& row : rows.rows) {
+      plan += row[0].value_or("plan") + ":\n" + row[1].value_or("") + "\n";
+    }
     emitter.Output({stage.name, analyze ? OutputKind::kExplainAnalyze : OutputKind::kExplain,
                     std::move(plan)});
   }
