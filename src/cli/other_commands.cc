@@ -36,37 +36,34 @@ RemoteOptions ToRemote(const ExecutorFlags& flags) {
 }  // namespace
 #endif
 
-int StatusCommand(const ExecutorFlags& flags) {
 #ifdef AQ_HAVE_REMOTE
-  auto text = RemoteStatus(ToRemote(flags));
+namespace {
+// Print a remote answer, or the error that kept us from getting one.
+int PrintAnswer(const Result<std::string>& text) {
   if (!text.ok()) {
     PrintError(text.status());
     return ExitCodeFor(text.status());
   }
   std::printf("%s\n", text->c_str());
   return kExitOk;
-#else
-  (void)flags;
-  PrintError(Status::Unsupported("this build has no remote execution support"));
-  return kExitFailure;
-#endif
 }
+}  // namespace
+
+int StatusCommand(const ExecutorFlags& flags) { return PrintAnswer(RemoteStatus(ToRemote(flags))); }
 
 int CancelCommand(const ExecutorFlags& flags, const std::string& execution_id) {
-#ifdef AQ_HAVE_REMOTE
-  auto text = RemoteCancel(ToRemote(flags), execution_id);
-  if (!text.ok()) {
-    PrintError(text.status());
-    return ExitCodeFor(text.status());
-  }
-  std::printf("%s\n", text->c_str());
-  return kExitOk;
+  return PrintAnswer(RemoteCancel(ToRemote(flags), execution_id));
+}
 #else
-  (void)flags;
-  (void)execution_id;
+int StatusCommand(const ExecutorFlags&) {
   PrintError(Status::Unsupported("this build has no remote execution support"));
   return kExitFailure;
-#endif
 }
+
+int CancelCommand(const ExecutorFlags&, const std::string&) {
+  PrintError(Status::Unsupported("this build has no remote execution support"));
+  return kExitFailure;
+}
+#endif
 
 }  // namespace aqueducts::cli
