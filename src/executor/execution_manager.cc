@@ -53,9 +53,11 @@ Result<std::shared_ptr<Execution>> ExecutionManager::Submit(Aqueduct aqueduct) {
     execution->stream->Push(
         Frame(protocol::EncodeQueued(execution->id, static_cast<int>(queue_.size()))));
     queue_.push_back(execution);
+    // Logged under the lock so the line precedes the worker's "execution started".
+    logger_->Info("execution queued", {{"execution_id", execution->id},
+                                       {"position", std::to_string(queue_.size() - 1)}});
   }
   cv_.notify_all();
-  logger_->Info("execution queued", {{"execution_id", execution->id}});
   return execution;
 }
 
