@@ -1,0 +1,98 @@
+// The `aqueducts` binary in remote mode against the executor binary: output and exit codes.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include "executor/test_harness.h"
+#include "testing.h"
+
+namespace aqueducts::executor::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Output {
+  int exit_code = -1;
+  std::string text;
+};
+
+// Run a shell command in `dir`, capturing stdout and stderr together.
+Output RunIn(const fs::path& dir, const std::string& command) {
+  std::string full = "cd '" + dir.string() + "' && " + command + " 2>&1";
+  Output out;
+  FILE* pipe = popen(full.c_str(), "r");
+  if (pipe == nullptr) {
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) {
+    out.text.append(buf, n);
+  }
+  int status = pclose(pipe);
+  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+class CliRemoteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    executor_ = ExecutorProcess::Start();
+    ASSERT_NE(executor_, nullptr);
+    // A private copy of the examples: the pipeline writes next to its inputs.
+    dir_ = MakeTempDir("cli");
+    fs::path examples =
+        fs::path(aqueducts::testing::FixturesDir()) / "aqueducts-examples" / "examples";
+    fs::create_directories(dir_ / "examples");
+    for (const char* name :
+         {"aqueduct_pipeline_simple.yml", "temp_readings_jan_2024.csv", "location_dict.csv"}) {
+      fs::copy_file(examples / name, dir_ / "examples" / name);
+    }
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string Flags() const {
+    return " --executor 127.0.0.1:" + std::to_string(executor_->port()) + " --api-key " + kKey;
+  }
+
+  std::unique_ptr<ExecutorProcess> executor_;
+  fs::path dir_;
+};
+
+TEST_F(CliRemoteTest, RunPrintsLikeALocalRunAndExitsZero) {
+  Output out = RunIn(dir_, std::string(AQ_CLI_BIN) +
+                               " run --file examples/aqueduct_pipeline_simple.yml -p month=jan "
+                               "-p year=2024" +
+                               Flags());
+  EXPECT_EQ(out.exit_code, 0) << out.text;
+  EXPECT_NE(out.text.find("enriched"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("Berlin"), std::string::npos) << "stage output (show: 10) missing";
+  EXPECT_TRUE(fs::exists(dir_ / "examples" / "output_jan_2024.parquet"))
+      << "relative locations resolve on the client";
+}
+
+TEST_F(CliRemoteTest, FailedRemoteRunExitsOneWithTheMessage) {
+  std::ofstream(dir_ / "bad.yml") << "version: v2\nsources: []\nstages:\n"
+                                     "  - - name: boom\n      query: SELECT * FROM nowhere_tbl\n";
+  Output out = RunIn(dir_, std::string(AQ_CLI_BIN) + " run --file bad.yml" + Flags());
+  EXPECT_EQ(out.exit_code, 1) << out.text;
+  EXPECT_NE(out.text.find("nowhere_tbl"), std::string::npos) << out.text;
+}
+
+TEST_F(CliRemoteTest, StatusAndCancelCommands) {
+  Output status = RunIn(dir_, std::string(AQ_CLI_BIN) + " status" + Flags());
+  EXPECT_EQ(status.exit_code, 0) << status.text;
+  EXPECT_NE(status.text.find("idle"), std::string::npos) << status.text;
+  Output cancel = RunIn(
+      dir_, std::string(AQ_CLI_BIN) + " cancel 00000000-0000-4000-8000-000000000000" + Flags());
+  EXPECT_NE(cancel.exit_code, 0) << cancel.text;
+  EXPECT_NE(cancel.text.find("not found"), std::string::npos) << cancel.text;
+}
+
+}  // namespace
+}  // namespace aqueducts::executor::testing
