@@ -87,10 +87,12 @@ Result<ExecutorConfig> ParseExecutorConfig(int argc, char** argv, int* exit_code
     }
     config.manager.database_options.memory_limit_bytes =
         static_cast<uint64_t>(max_memory_gb * 1024.0 * 1024.0 * 1024.0);
-    if (config.manager.temp_root.empty()) {
-      config.manager.temp_root =
-          (std::filesystem::temp_directory_path() / "aqueducts-executor").string();
-    }
+  }
+  // Always give DuckDB a spill directory of ours: its default is ".tmp" in the working directory.
+  if (config.manager.temp_root.empty()) {
+    std::error_code ec;
+    std::filesystem::path system_temp = std::filesystem::temp_directory_path(ec);
+    config.manager.temp_root = ((ec ? "/tmp" : system_temp) / "aqueducts-executor").string();
   }
   if (max_queue < 0 || max_queue > 10000) {
     return Status::InvalidArgument("--max-queue must be between 0 and 10000");
