@@ -37,6 +37,10 @@ TEST(RemoteClientTest, RemoteRunWritesTheSameOutputAsALocalRun) {
   auto executor = ExecutorProcess::Start();
   ASSERT_NE(executor, nullptr);
   auto dir = MakeTempDir("remote");
+  std::shared_ptr<void> cleanup(nullptr, [dir](void*) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  });
   std::string local_out = (dir / "local.parquet").string();
   std::string remote_out = (dir / "remote.parquet").string();
 
@@ -77,8 +81,6 @@ TEST(RemoteClientTest, RemoteRunWritesTheSameOutputAsALocalRun) {
   }
   EXPECT_TRUE(completed);
   EXPECT_EQ(stage_completed, 2);
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
 }
 
 TEST(RemoteClientTest, CancelTokenCancelsTheRemoteRun) {

@@ -102,6 +102,11 @@ TEST(ExecutorRobustnessTest, GarbageRequestsNeverCrashIt) {
 
 TEST(ExecutorRobustnessTest, HttpsWithACertificateMadeForTheTest) {
   auto dir = MakeTempDir("tls");
+  // Removed however the test ends.
+  std::shared_ptr<void> cleanup(nullptr, [dir](void*) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  });
   std::string cert = (dir / "cert.pem").string();
   std::string key = (dir / "key.pem").string();
   std::string cmd =
@@ -150,8 +155,6 @@ TEST(ExecutorRobustnessTest, HttpsWithACertificateMadeForTheTest) {
   Status run = cli::RunRemote(with_ca, aqueduct, sink, nullptr);
   EXPECT_TRUE(run.ok()) << run.ToString();
   EXPECT_TRUE(executor->Alive());
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
 }
 
 TEST(ExecutorRobustnessTest, MemoryLimitSpillsOrFailsCleanlyAndTheExecutorSurvives) {
