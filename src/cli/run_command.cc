@@ -93,9 +93,8 @@ int RunCommand(const RunArgs& args) {
   }
   Status status = RunWithSink(args, *aqueduct, *db, sink);
   if (!status.ok()) {
-    if (status.code() == StatusCode::kCancelled) {
-      sink.PrintLine("🛑 Pipeline execution cancelled");
-    } else {
+    // A cancellation was already reported by the run's own `cancelled` event.
+    if (status.code() != StatusCode::kCancelled) {
       PrintError(status);
     }
     return ExitCodeFor(status);
