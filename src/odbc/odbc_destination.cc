@@ -115,12 +115,16 @@ Status Execute(OdbcConnection& conn, ParamBatch& params, SQLHSTMT stmt,
 // `multi` (may be null) holds `rows_per_statement` rows of markers; `single` one row.
 Result<int64_t> InsertRows(OdbcConnection& conn, SQLHSTMT single, SQLHSTMT multi,
                            size_t rows_per_statement, engine::ResultStream& stream,
-                           size_t batch_size, const std::string& what) {
+                           size_t batch_size, const std::string& what,
+                           const CancelToken* cancel) {
   ParamBatch params;
   engine::ColumnBatch batch = stream.MakeBatch();
   int64_t written = 0;
   bool more = true;
   while (more) {
+    if (cancel != nullptr && cancel->cancelled()) {
+      return Status::Cancelled("ODBC write cancelled");
+    }
     AQ_ASSIGN_OR_RETURN(more, stream.Next(&batch));
     size_t offset = 0;
     // Send full batches while rows arrive; the tail goes once the result is exhausted.
@@ -155,7 +159,7 @@ Result<int64_t> InsertRows(OdbcConnection& conn, SQLHSTMT single, SQLHSTMT multi
 
 Result<int64_t> WriteInTransaction(engine::Session& session, OdbcConnection& conn,
                                    const OdbcDestination& destination,
-                                   const std::string& relation_sql) {
+                                   const std::string& relation_sql, const CancelToken* cancel) {
   AQ_ASSIGN_OR_RETURN(auto duck, session.Connect());
   AQ_ASSIGN_OR_RETURN(auto stream, engine::ResultStream::Open(*duck, relation_sql));
   const bool custom = destination.write_mode.operation == OdbcWriteMode::Operation::kCustom;
@@ -185,7 +189,7 @@ Result<int64_t> WriteInTransaction(engine::Session& session, OdbcConnection& con
                                    std::to_string(stream->schema().size()) + " columns");
   }
   return InsertRows(conn, stmt->handle(), multi ? multi->handle() : SQL_NULL_HSTMT,
-                    rows_per_statement, *stream, batch_size, what);
+                    rows_per_statement, *stream, batch_size, what, cancel);
 }
 
 }  // namespace
@@ -207,7 +211,8 @@ Status PrepareOdbcDestination(const OdbcDestination& destination) {
 }
 
 Result<int64_t> WriteOdbcDestination(engine::Session& session, const OdbcDestination& destination,
-                                     const std::string& relation_sql, ProgressSink* sink) {
+                                     const std::string& relation_sql, ProgressSink* sink,
+                                     const CancelToken* cancel) {
   const std::string prefix = "Failed to write to ODBC destination '" + destination.name + "'. ";
   const std::string id = "aqueducts::destination::write_odbc_error";
   auto conn = OdbcConnection::Open(
@@ -219,7 +224,7 @@ Result<int64_t> WriteOdbcDestination(engine::Session& session, const OdbcDestina
   if (!status.ok()) {
     return status.WithPrefix(prefix, id);
   }
-  auto written = WriteInTransaction(session, **conn, destination, relation_sql);
+  auto written = WriteInTransaction(session, **conn, destination, relation_sql, cancel);
   if (written.ok()) {
     status = (*conn)->Commit();
     if (status.ok()) {

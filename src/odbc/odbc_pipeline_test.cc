@@ -7,6 +7,7 @@
 #include "aqueducts/loader.h"
 #include "aqueducts/run.h"
 
+#include "odbc/odbc.h"
 #include "odbc/odbc_pg_fixture.h"
 
 namespace aqueducts::odbc::testing {
@@ -57,6 +58,31 @@ TEST_F(PipelineTest, ExamplePipelineWithPortParameter) {
   for (const auto& event : sink.events()) {
     EXPECT_EQ(event.message.find("PWD=postgres"), std::string::npos) << event.message;
   }
+}
+
+TEST_F(PipelineTest, CancelledSourceLeavesNoTable) {
+  CancelToken cancel;
+  cancel.Cancel();
+  OdbcSource source{"readings", "SELECT * FROM temp_readings", Conn()};
+  Status status = RegisterOdbcSource(*session_, source, &cancel);
+  EXPECT_EQ(status.code(), StatusCode::kCancelled) << status.ToString();
+  EXPECT_EQ(Duck("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'readings'"), "0");
+}
+
+TEST_F(PipelineTest, CancelledWriteIsRolledBack) {
+  const std::string before = Pg("SELECT count(*) FROM temp_readings_empty");
+  CancelToken cancel;
+  cancel.Cancel();
+  OdbcDestination destination;
+  destination.name = "temp_readings_empty";
+  destination.connection_string = Conn();
+  auto written = WriteOdbcDestination(
+      *session_, destination,
+      "SELECT 1 AS location_id, TIMESTAMP '2024-01-01' AS timestamp, 1.0 AS temperature_c, "
+      "2.0 AS humidity, 'Sunny' AS weather_condition",
+      nullptr, &cancel);
+  EXPECT_EQ(written.status().code(), StatusCode::kCancelled) << written.status().ToString();
+  EXPECT_EQ(Pg("SELECT count(*) FROM temp_readings_empty"), before);
 }
 
 }  // namespace

@@ -53,7 +53,7 @@ Status GetLongValue(OdbcConnection& conn, SQLHSTMT stmt, SQLUSMALLINT column,
 
 // Fetch every row of the executed `stmt` into `appender`, a block of rows at a time.
 Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& plans,
-                engine::TableAppender& appender) {
+                engine::TableAppender& appender, const CancelToken* cancel) {
   // With SQL_GD_BLOCK a long column can stay in the block cursor with a short buffer: the few
   // values that do not fit are re-read by positioning on their row (SQLSetPos + SQLGetData).
   // Otherwise long columns force one row per fetch.
@@ -101,6 +101,10 @@ Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& pl
     }
   }
   for (;;) {
+    if (cancel != nullptr && cancel->cancelled()) {
+      (void)SQLCancel(stmt);
+      return Status::Cancelled("ODBC fetch cancelled");
+    }
     SQLRETURN rc = SQLFetch(stmt);
     if (rc == SQL_NO_DATA) {
       break;
@@ -150,7 +154,7 @@ Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& pl
   return Status::OK();
 }
 
-Status LoadSource(engine::Session& session, const OdbcSource& source) {
+Status LoadSource(engine::Session& session, const OdbcSource& source, const CancelToken* cancel) {
   AQ_ASSIGN_OR_RETURN(auto conn, OdbcConnection::Open(TuneForStreaming(source.connection_string)));
   AQ_ASSIGN_OR_RETURN(auto stmt, conn->NewStatement());
   WideString query = ToWide(source.load_query);
@@ -166,7 +170,7 @@ Status LoadSource(engine::Session& session, const OdbcSource& source) {
   }
   AQ_ASSIGN_OR_RETURN(auto duck, session.Connect());
   AQ_ASSIGN_OR_RETURN(auto appender, engine::TableAppender::Create(*duck, source.name, fields));
-  Status status = FetchAll(*conn, stmt->handle(), plans, *appender);
+  Status status = FetchAll(*conn, stmt->handle(), plans, *appender, cancel);
   if (status.ok()) {
     status = appender->Close();
   }
@@ -178,8 +182,9 @@ Status LoadSource(engine::Session& session, const OdbcSource& source) {
 
 }  // namespace
 
-Status RegisterOdbcSource(engine::Session& session, const OdbcSource& source) {
-  Status status = LoadSource(session, source);
+Status RegisterOdbcSource(engine::Session& session, const OdbcSource& source,
+                          const CancelToken* cancel) {
+  Status status = LoadSource(session, source, cancel);
   if (!status.ok()) {
     return status.WithPrefix("Failed to register ODBC source '" + source.name + "'. ",
                              "aqueducts::source::register_odbc");

@@ -24,7 +24,8 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 
 }  // namespace
 
-Status RegisterSource(engine::Session& session, engine::Connection& conn, const Source& source) {
+Status RegisterSource(engine::Session& session, engine::Connection& conn, const Source& source,
+                      const CancelToken* cancel) {
   return std::visit(
       Overloaded{
           [&](const InMemorySource& s) -> Status {
@@ -45,7 +46,7 @@ Status RegisterSource(engine::Session& session, engine::Connection& conn, const 
                 "aqueducts::source::register_file");
           },
           // The hooks prefix their own errors (delta.h, odbc.h).
-          [&](const OdbcSource& s) -> Status { return odbc::RegisterOdbcSource(session, s); },
+          [&](const OdbcSource& s) -> Status { return odbc::RegisterOdbcSource(session, s, cancel); },
           [&](const DeltaSource& s) -> Status { return delta::RegisterDeltaSource(session, s); },
       },
       source);
@@ -79,7 +80,7 @@ Status PrepareDestination(engine::Session& session, engine::Connection& conn,
 
 Result<WriteStats> WriteDestination(engine::Session& session, engine::Connection& conn,
                                     const Destination& destination, const std::string& relation_sql,
-                                    ProgressSink* sink) {
+                                    ProgressSink* sink, const CancelToken* cancel) {
   return std::visit(
       Overloaded{
           [&](const InMemoryDestination& d) -> Result<WriteStats> {
@@ -106,7 +107,7 @@ Result<WriteStats> WriteDestination(engine::Session& session, engine::Connection
           },
           [&](const OdbcDestination& d) -> Result<WriteStats> {
             AQ_ASSIGN_OR_RETURN(int64_t rows,
-                                odbc::WriteOdbcDestination(session, d, relation_sql, sink));
+                                odbc::WriteOdbcDestination(session, d, relation_sql, sink, cancel));
             return WriteStats{rows, -1};
           },
           [&](const DeltaDestination& d) -> Result<WriteStats> {

@@ -15,7 +15,9 @@
 namespace aqueducts::runner {
 
 /// Register `source` under its name. file/dir sources become views on `conn`.
-Status RegisterSource(engine::Session& session, engine::Connection& conn, const Source& source);
+/// `cancel` (may be null) reaches sources that run outside DuckDB (ODBC).
+Status RegisterSource(engine::Session& session, engine::Connection& conn, const Source& source,
+                      const CancelToken* cancel = nullptr);
 
 /// Check (or create, for Delta) the destination before any source is read.
 Status PrepareDestination(engine::Session& session, engine::Connection& conn,
@@ -29,6 +31,6 @@ struct WriteStats {
 /// Write the relation `relation_sql` (a SELECT) to `destination`.
 Result<WriteStats> WriteDestination(engine::Session& session, engine::Connection& conn,
                                     const Destination& destination, const std::string& relation_sql,
-                                    ProgressSink* sink);
+                                    ProgressSink* sink, const CancelToken* cancel = nullptr);
 
 }  // namespace aqueducts::runner

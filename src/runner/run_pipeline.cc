@@ -113,7 +113,7 @@ Status PipelineRun::Steps(engine::Session& session) {
         return Status::Cancelled();
       }
       monitor.Add(SourceName(source), control.get());
-      Status registered = runner::RegisterSource(session, *control, source);
+      Status registered = runner::RegisterSource(session, *control, source, options_.cancel.get());
       monitor.Remove(control.get());
       AQ_RETURN_IF_ERROR(registered);
       // In-memory sources belong to the caller; every other kind is a view or table of ours.
@@ -213,7 +213,8 @@ Status PipelineRun::WriteDestination(engine::Session& session, engine::Connectio
   emitter_.Emit(Event(ProgressEvent::Type::kDestinationStarted, name));
   monitor_->Add(name, &conn);
   auto stats = runner::WriteDestination(session, conn, destination,
-                                        "SELECT * FROM " + QuoteIdent(last.name), emitter_.sink());
+                                        "SELECT * FROM " + QuoteIdent(last.name), emitter_.sink(),
+                                        options_.cancel.get());
   monitor_->Remove(&conn);
   AQ_RETURN_IF_ERROR(stats.status());
   DropAfter(conn, static_cast<int>(aqueduct_.stages.size()));
