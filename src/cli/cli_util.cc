@@ -18,11 +18,8 @@ std::string Lower(std::string s) {
 // What to try next, per catalogue id prefix (spec Appendix B carries such help texts).
 const char* HintFor(const Status& status) {
   const std::string& id = status.id();
-  if (id == "aqueducts::template::missing_params") {
-    return "pass each missing parameter with -p name=value";
-  }
   if (id.rfind("aqueducts::template::", 0) == 0 && status.code() == StatusCode::kParseError) {
-    return "check the file's syntax at the line shown; `aqueducts schema` prints the format";
+    return "see the line shown; `aqueducts schema` prints the pipeline format";
   }
   if (id == "aqueducts::template::sql_validation_error" ||
       id == "aqueducts::stage::sql_parse_error") {
