@@ -1,14 +1,15 @@
 // Delta benchmarks (issue 3): append vs plain Parquet, upsert of 1% of a 10M-row partitioned
 // table vs a full rewrite, and file skipping on a partition filter. Prints a Markdown table.
 // Usage: delta_benchmark [rows=10000000] [workdir=/tmp]
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
 
+#include <unistd.h>
+
 #include "aqueducts/run.h"
+
 #include "delta/delta.h"
 #include "delta/log.h"
 #include "engine/session.h"
@@ -32,8 +33,10 @@ DeltaDestination Dest(const std::string& root) {
   DeltaDestination d;
   d.name = "bench";
   d.location = Location{"file://" + root};
-  d.schema = {Field{"d", MakeType(TypeId::kDate32), true, {}}, Field{"id", MakeType(TypeId::kInt64), true, {}},
-              Field{"v", MakeType(TypeId::kFloat64), true, {}}, Field{"s", MakeType(TypeId::kUtf8), true, {}}};
+  d.schema = {Field{"d", MakeType(TypeId::kDate32), true, {}},
+              Field{"id", MakeType(TypeId::kInt64), true, {}},
+              Field{"v", MakeType(TypeId::kFloat64), true, {}},
+              Field{"s", MakeType(TypeId::kUtf8), true, {}}};
   return d;
 }
 
@@ -41,32 +44,41 @@ DeltaDestination Dest(const std::string& root) {
 
 int main(int argc, char** argv) {
   int64_t rows = argc > 1 ? std::atoll(argv[1]) : 10000000;
-  std::string work = (argc > 2 ? std::string(argv[2]) : std::string("/tmp")) + "/aq_delta_bench_" + std::to_string(getpid());
+  std::string work = (argc > 2 ? std::string(argv[2]) : std::string("/tmp")) + "/aq_delta_bench_" +
+                     std::to_string(getpid());
   std::filesystem::create_directories(work);
   auto session = std::move(engine::Session::Open(Database::Options{})).value();
   auto& conn = session->main();
   std::string n = std::to_string(rows);
-  Check(conn.Execute("CREATE TABLE src AS SELECT DATE '2024-01-01' + (i % 100)::INT AS d, i AS id, i * 0.5 AS v, "
-                     "'name-' || (i % 1000) AS s FROM range(" + n + ") t(i)"), "generate");
+  Check(conn.Execute("CREATE TABLE src AS SELECT DATE '2024-01-01' + (i % 100)::INT AS d, i AS id, "
+                     "i * 0.5 AS v, "
+                     "'name-' || (i % 1000) AS s FROM range(" +
+                     n + ") t(i)"),
+        "generate");
 
   // 1. Append vs the same Parquet written without Delta (unpartitioned, zstd).
   auto t0 = std::chrono::steady_clock::now();
-  Check(conn.Execute("COPY (SELECT * FROM src) TO '" + work + "/plain.parquet' (FORMAT parquet, COMPRESSION zstd)"), "plain");
+  Check(conn.Execute("COPY (SELECT * FROM src) TO '" + work +
+                     "/plain.parquet' (FORMAT parquet, COMPRESSION zstd)"),
+        "plain");
   double plain = Seconds(t0);
   t0 = std::chrono::steady_clock::now();
-  auto appended = delta::WriteDeltaDestination(*session, Dest(work + "/append"), "SELECT * FROM src", nullptr);
+  auto appended =
+      delta::WriteDeltaDestination(*session, Dest(work + "/append"), "SELECT * FROM src", nullptr);
   Check(appended.status(), "append");
   double append = Seconds(t0);
 
   // 2. A 10M-row table partitioned by date (100 partitions); upsert 1% of the keys (one day).
   DeltaDestination part = Dest(work + "/part");
   part.partition_columns = {"d"};
-  Check(delta::WriteDeltaDestination(*session, part, "SELECT * FROM src", nullptr).status(), "partitioned");
+  Check(delta::WriteDeltaDestination(*session, part, "SELECT * FROM src", nullptr).status(),
+        "partitioned");
   DeltaDestination up = part;
   up.write_mode.operation = DeltaWriteMode::Operation::kUpsert;
   up.write_mode.upsert_keys = {"d", "id"};
   t0 = std::chrono::steady_clock::now();
-  auto upserted = delta::WriteDeltaDestination(*session, up, "SELECT d, id, v + 1 AS v, s FROM src WHERE d = DATE '2024-01-05'", nullptr);
+  auto upserted = delta::WriteDeltaDestination(
+      *session, up, "SELECT d, id, v + 1 AS v, s FROM src WHERE d = DATE '2024-01-05'", nullptr);
   Check(upserted.status(), "upsert");
   double upsert = Seconds(t0);
   auto snap = std::move(delta::LoadSnapshot(conn, work + "/part")).value();
@@ -98,12 +110,18 @@ int main(int argc, char** argv) {
 
   std::printf("| measure | value |\n|---|---|\n");
   std::printf("| rows | %lld |\n", static_cast<long long>(rows));
-  std::printf("| plain Parquet COPY | %.2f s |\n| Delta append (same data) | %.2f s |\n| ratio | %.2f |\n", plain, append, append / plain);
-  std::printf("| upsert 1%% of keys (1 of 100 days) | %.2f s, files rewritten %lld / %zu |\n", upsert,
-              static_cast<long long>(upserted->files_removed), snap.files.size());
-  std::printf("| full rewrite (replace all) | %.2f s |\n| upsert / full rewrite | %.2f |\n", rewrite, upsert / rewrite);
-  std::printf("| scan all (partitioned) | %.3f s |\n| scan one partition (d = ...) | %.3f s |\n", scan_all, scan_one);
-  std::printf("| scan all (unpartitioned) | %.3f s |\n| scan id range (min/max skipping) | %.3f s |\n", scan_flat, scan_stats);
+  std::printf(
+      "| plain Parquet COPY | %.2f s |\n| Delta append (same data) | %.2f s |\n| ratio | %.2f |\n",
+      plain, append, append / plain);
+  std::printf("| upsert 1%% of keys (1 of 100 days) | %.2f s, files rewritten %lld / %zu |\n",
+              upsert, static_cast<long long>(upserted->files_removed), snap.files.size());
+  std::printf("| full rewrite (replace all) | %.2f s |\n| upsert / full rewrite | %.2f |\n",
+              rewrite, upsert / rewrite);
+  std::printf("| scan all (partitioned) | %.3f s |\n| scan one partition (d = ...) | %.3f s |\n",
+              scan_all, scan_one);
+  std::printf(
+      "| scan all (unpartitioned) | %.3f s |\n| scan id range (min/max skipping) | %.3f s |\n",
+      scan_flat, scan_stats);
   std::filesystem::remove_all(work);
   return 0;
 }

@@ -1,26 +1,26 @@
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "aqueducts/status.h"
 
-#define AQ_ASSERT_OK(expr)                                        \
-  do {                                                            \
-    ::aqueducts::Status aq_s_ = (expr);                           \
-    ASSERT_TRUE(aq_s_.ok()) << "status: " << aq_s_.ToString();    \
+#define AQ_ASSERT_OK(expr)                                     \
+  do {                                                         \
+    ::aqueducts::Status aq_s_ = (expr);                        \
+    ASSERT_TRUE(aq_s_.ok()) << "status: " << aq_s_.ToString(); \
   } while (false)
 
-#define AQ_EXPECT_OK(expr)                                        \
-  do {                                                            \
-    ::aqueducts::Status aq_s_ = (expr);                           \
-    EXPECT_TRUE(aq_s_.ok()) << "status: " << aq_s_.ToString();    \
+#define AQ_EXPECT_OK(expr)                                     \
+  do {                                                         \
+    ::aqueducts::Status aq_s_ = (expr);                        \
+    EXPECT_TRUE(aq_s_.ok()) << "status: " << aq_s_.ToString(); \
   } while (false)
 
-#define AQ_ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, rexpr)                   \
-  auto tmp = (rexpr);                                                   \
-  ASSERT_TRUE(tmp.ok()) << "status: " << tmp.status().ToString();        \
+#define AQ_ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, rexpr)            \
+  auto tmp = (rexpr);                                             \
+  ASSERT_TRUE(tmp.ok()) << "status: " << tmp.status().ToString(); \
   lhs = std::move(tmp).value()
 
 #define AQ_ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
@@ -29,7 +29,9 @@
 namespace aqueducts::testing {
 
 /// Root of the source tree (for fixtures).
-inline std::string SourceDir() { return AQ_SOURCE_DIR; }
+inline std::string SourceDir() {
+  return AQ_SOURCE_DIR;
+}
 /// ../shared/fixtures, relative to the source tree; override with AQ_FIXTURES.
 inline std::string FixturesDir() {
   const char* env = std::getenv("AQ_FIXTURES");

@@ -14,10 +14,38 @@ struct Field;
 
 /// Arrow-shaped logical types of the pipeline format (spec §1.5).
 enum class TypeId {
-  kBoolean, kInt8, kInt16, kInt32, kInt64, kUInt8, kUInt16, kUInt32, kUInt64,
-  kFloat16, kFloat32, kFloat64, kUtf8, kLargeUtf8, kBinary, kLargeBinary, kFixedSizeBinary,
-  kDate32, kDate64, kTime32, kTime64, kTimestamp, kDuration, kInterval,
-  kDecimal128, kDecimal256, kList, kLargeList, kFixedSizeList, kStruct, kMap, kUnion,
+  kBoolean,
+  kInt8,
+  kInt16,
+  kInt32,
+  kInt64,
+  kUInt8,
+  kUInt16,
+  kUInt32,
+  kUInt64,
+  kFloat16,
+  kFloat32,
+  kFloat64,
+  kUtf8,
+  kLargeUtf8,
+  kBinary,
+  kLargeBinary,
+  kFixedSizeBinary,
+  kDate32,
+  kDate64,
+  kTime32,
+  kTime64,
+  kTimestamp,
+  kDuration,
+  kInterval,
+  kDecimal128,
+  kDecimal256,
+  kList,
+  kLargeList,
+  kFixedSizeList,
+  kStruct,
+  kMap,
+  kUnion,
   kDictionary,
 };
 
@@ -28,13 +56,13 @@ enum class UnionMode { kSparse, kDense };
 /// \brief A data type. Parameter members are meaningful only for the ids that use them.
 struct DataType {
   TypeId id = TypeId::kUtf8;
-  TimeUnit unit = TimeUnit::kMicrosecond;      ///< time32/time64/timestamp/duration
-  std::optional<std::string> timezone;          ///< timestamp only, kept verbatim
+  TimeUnit unit = TimeUnit::kMicrosecond;  ///< time32/time64/timestamp/duration
+  std::optional<std::string> timezone;     ///< timestamp only, kept verbatim
   IntervalUnit interval_unit = IntervalUnit::kMonthDayNano;
   UnionMode union_mode = UnionMode::kSparse;
-  int32_t size = 0;                             ///< fixed_binary<N>, fixed_list<T,N>
-  int32_t precision = 0;                        ///< decimal
-  int32_t scale = 0;                            ///< decimal
+  int32_t size = 0;       ///< fixed_binary<N>, fixed_list<T,N>
+  int32_t precision = 0;  ///< decimal
+  int32_t scale = 0;      ///< decimal
   /// list/large_list/fixed_list: one child named "item"; struct/union: members;
   /// map: two children "key" (non-null) and "value"; dictionary: key type, value type.
   std::vector<Field> children;

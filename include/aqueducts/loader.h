@@ -35,8 +35,7 @@ Result<Aqueduct> LoadAqueductFromFile(const std::string& path, const Params& par
 
 /// As LoadAqueductFromFile, from text; `display_name` names the document in errors.
 Result<Aqueduct> LoadAqueductFromString(const std::string& text, Format format,
-                                        const Params& params = {},
-                                        const LoadOptions& options = {},
+                                        const Params& params = {}, const LoadOptions& options = {},
                                         const std::string& display_name = "<string>");
 
 /// The canonical JSON form (spec §1.9): what the CLI sends to an executor.

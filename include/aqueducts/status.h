@@ -73,7 +73,7 @@ const char* StatusCodeName(StatusCode code);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     if (std::get<Status>(v_).ok()) {
       v_ = Status::Internal("Result constructed from an OK status");
@@ -103,15 +103,17 @@ class [[nodiscard]] Result {
 #define AQ_CONCAT_(a, b) AQ_CONCAT_INNER_(a, b)
 
 /// Return the status from the enclosing function if it is not OK.
-#define AQ_RETURN_IF_ERROR(expr)                 \
-  do {                                           \
-    ::aqueducts::Status aq_status_ = (expr);     \
-    if (!aq_status_.ok()) return aq_status_;     \
+#define AQ_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::aqueducts::Status aq_status_ = (expr); \
+    if (!aq_status_.ok())                    \
+      return aq_status_;                     \
   } while (false)
 
 #define AQ_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, rexpr) \
   auto tmp = (rexpr);                              \
-  if (!tmp.ok()) return tmp.status();              \
+  if (!tmp.ok())                                   \
+    return tmp.status();                           \
   lhs = std::move(tmp).value()
 
 /// Evaluate a Result; on error return its status, else move its value into `lhs`.

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "aqueducts/run.h"
+
 #include "cli/commands.h"
 
 namespace aqueducts::cli {
@@ -22,8 +23,7 @@ void AddExecutorFlags(CLI::App* cmd, ExecutorFlags* flags, bool required) {
 }
 
 void AddPipelineFlags(CLI::App* cmd, RunArgs* args) {
-  cmd->add_option("--file,-f", args->file, "Pipeline file (.yml, .yaml, .json, .toml)")
-      ->required();
+  cmd->add_option("--file,-f", args->file, "Pipeline file (.yml, .yaml, .json, .toml)")->required();
   cmd->add_option("--params,--param,-p", args->params,
                   "Template parameter key=value (repeatable), substituted for ${key}")
       ->expected(1)
@@ -107,8 +107,9 @@ int Main(int argc, char** argv) {
     PrintError(Status::InvalidArgument("--quiet and --verbose cannot be used together"));
     return kExitUsage;
   }
-  run_args.verbosity = quiet ? Verbosity::kQuiet : verbose ? Verbosity::kVerbose
-                                                           : Verbosity::kNormal;
+  run_args.verbosity = quiet     ? Verbosity::kQuiet
+                       : verbose ? Verbosity::kVerbose
+                                 : Verbosity::kNormal;
   if (*run) {
     return RunCommand(run_args);
   }

@@ -23,7 +23,8 @@ const char* HintFor(const Status& status) {
   }
   if (id == "aqueducts::template::sql_validation_error" ||
       id == "aqueducts::stage::sql_parse_error") {
-    return "stages take one SQL query each (DuckDB dialect: https://duckdb.org/docs/sql/introduction)";
+    return "stages take one SQL query each (DuckDB dialect: "
+           "https://duckdb.org/docs/sql/introduction)";
   }
   if (id == "aqueducts::source::register_file") {
     return "check that the location exists and the format options match the file";
@@ -96,9 +97,12 @@ void PrintError(const Status& status) {
 
 int ExitCodeFor(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kOk: return kExitOk;
-    case StatusCode::kCancelled: return 130;
-    default: return kExitFailure;
+    case StatusCode::kOk:
+      return kExitOk;
+    case StatusCode::kCancelled:
+      return 130;
+    default:
+      return kExitFailure;
   }
 }
 

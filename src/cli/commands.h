@@ -8,6 +8,7 @@
 
 #include "aqueducts/loader.h"
 #include "aqueducts/status.h"
+
 #include "cli/terminal_sink.h"
 
 namespace aqueducts::cli {

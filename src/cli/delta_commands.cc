@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aqueducts/model.h"
+
 #include "cli/commands.h"
 #include "delta/maintenance.h"
 
@@ -62,11 +63,10 @@ int DeltaHistoryCommand(const std::string& table, int limit, bool json) {
       line["operation_parameters"] = params.is_discarded() ? nlohmann::json::object() : params;
       std::printf("%s\n", line.dump().c_str());
     } else {
-      std::printf("%-8lld  %-20s  %-14s  %-28s  %s\n", static_cast<long long>(e.version),
-                  FormatTimestamp(e.timestamp_ms).c_str(),
-                  e.operation.empty() ? "-" : e.operation.c_str(),
-                  e.engine_info.empty() ? "-" : e.engine_info.c_str(),
-                  e.operation_parameters.c_str());
+      std::printf(
+          "%-8lld  %-20s  %-14s  %-28s  %s\n", static_cast<long long>(e.version),
+          FormatTimestamp(e.timestamp_ms).c_str(), e.operation.empty() ? "-" : e.operation.c_str(),
+          e.engine_info.empty() ? "-" : e.engine_info.c_str(), e.operation_parameters.c_str());
     }
   }
   return kExitOk;

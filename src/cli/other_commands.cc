@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "aqueducts/loader.h"
+
 #include "cli/commands.h"
 
 #if __has_include("cli/remote_client.h")
@@ -49,7 +50,9 @@ int PrintAnswer(const Result<std::string>& text) {
 }
 }  // namespace
 
-int StatusCommand(const ExecutorFlags& flags) { return PrintAnswer(RemoteStatus(ToRemote(flags))); }
+int StatusCommand(const ExecutorFlags& flags) {
+  return PrintAnswer(RemoteStatus(ToRemote(flags)));
+}
 
 int CancelCommand(const ExecutorFlags& flags, const std::string& execution_id) {
   return PrintAnswer(RemoteCancel(ToRemote(flags), execution_id));

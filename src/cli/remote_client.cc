@@ -62,8 +62,9 @@ httplib::Headers AuthHeaders(const RemoteOptions& options) {
 Status ConnectionError(const RemoteOptions& options, httplib::Error error) {
   std::string hint;
   if (error == httplib::Error::SSLServerVerification) {
-    hint = " (the certificate is not trusted: pass --ca-cert FILE, or --insecure for a "
-           "self-signed executor)";
+    hint =
+        " (the certificate is not trusted: pass --ca-cert FILE, or --insecure for a "
+        "self-signed executor)";
   } else if (error == httplib::Error::Connection) {
     hint = " (connection failed: is the executor running, and are host and port right?)";
   }

@@ -3,6 +3,7 @@
 
 #include "aqueducts/loader.h"
 #include "aqueducts/run.h"
+
 #include "cli/commands.h"
 #include "cli/signal_watcher.h"
 #include "cli/terminal_sink.h"
@@ -117,13 +118,13 @@ int ValidateCommand(const RunArgs& args) {
   for (const auto& group : aqueduct->stages) {
     stages += group.size();
   }
-  std::printf("✅ %s is valid: %zu source(s), %zu stage(s) in %zu group(s), %s\n",
-              args.file.c_str(), aqueduct->sources.size(), stages, aqueduct->stages.size(),
-              aqueduct->destination ? (std::string("destination '") +
-                                       DestinationName(*aqueduct->destination) + "' (" +
-                                       DestinationTypeName(*aqueduct->destination) + ")")
-                                          .c_str()
-                                    : "no destination");
+  std::printf("✅ %s is valid: %zu source(s), %zu stage(s) in %zu group(s), %s\n", args.file.c_str(),
+              aqueduct->sources.size(), stages, aqueduct->stages.size(),
+              aqueduct->destination
+                  ? (std::string("destination '") + DestinationName(*aqueduct->destination) +
+                     "' (" + DestinationTypeName(*aqueduct->destination) + ")")
+                        .c_str()
+                  : "no destination");
   return kExitOk;
 }
 

@@ -1,10 +1,10 @@
 #pragma once
 
-#include <pthread.h>
-
 #include <functional>
 #include <memory>
 #include <thread>
+
+#include <pthread.h>
 
 #include "aqueducts/run.h"
 

@@ -1,11 +1,10 @@
 #include "cli/terminal_sink.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 namespace aqueducts::cli {
 namespace {
@@ -15,11 +14,16 @@ constexpr const char* kSpinner[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "�
 
 const char* OutputTitle(OutputKind kind) {
   switch (kind) {
-    case OutputKind::kShow: return "📋 Table Data: ";
-    case OutputKind::kShowLimit: return "📋 Table Data (Preview): ";
-    case OutputKind::kExplain: return "🔍 Query Plan: ";
-    case OutputKind::kExplainAnalyze: return "📊 Query Metrics: ";
-    case OutputKind::kPrintSchema: return "🔢 Schema: ";
+    case OutputKind::kShow:
+      return "📋 Table Data: ";
+    case OutputKind::kShowLimit:
+      return "📋 Table Data (Preview): ";
+    case OutputKind::kExplain:
+      return "🔍 Query Plan: ";
+    case OutputKind::kExplainAnalyze:
+      return "📊 Query Metrics: ";
+    case OutputKind::kPrintSchema:
+      return "🔢 Schema: ";
   }
   return "";
 }
@@ -90,8 +94,10 @@ std::string TerminalSink::Paint(const char* code, const std::string& text) const
 std::string TerminalSink::Describe(const ProgressEvent& e) const {
   using T = ProgressEvent::Type;
   switch (e.type) {
-    case T::kStarted: return "🚀 Pipeline execution started";
-    case T::kSourceRegistered: return "📚 Registered source: " + e.name;
+    case T::kStarted:
+      return "🚀 Pipeline execution started";
+    case T::kSourceRegistered:
+      return "📚 Registered source: " + e.name;
     case T::kStageStarted:
       return fmt::format("⚙️  Processing stage: {} (position: {}, sub-position: {})", e.name,
                          e.position, e.sub_position);
@@ -102,7 +108,8 @@ std::string TerminalSink::Describe(const ProgressEvent& e) const {
       return fmt::format("{} Completed stage: {} (took: {}{})", Paint("32", "✅"), e.name,
                          FormatDuration(e.duration_ms), rows);
     }
-    case T::kDestinationStarted: return "💾 Writing to destination: " + e.name;
+    case T::kDestinationStarted:
+      return "💾 Writing to destination: " + e.name;
     case T::kDestinationCompleted: {
       std::string detail;
       if (e.rows >= 0) {
@@ -120,12 +127,15 @@ std::string TerminalSink::Describe(const ProgressEvent& e) const {
     case T::kSpill:
       return Paint("33", "💽 Memory limit reached: spilling to disk (" + FormatBytes(e.bytes) +
                              " in temporary files)");
-    case T::kLog: return (e.name == "warn" ? Paint("33", "⚠️  ") : std::string("ℹ️  ")) + e.message;
+    case T::kLog:
+      return (e.name == "warn" ? Paint("33", "⚠️  ") : std::string("ℹ️  ")) + e.message;
     case T::kCompleted:
       return fmt::format("🎉 Pipeline execution completed (total time: {})",
                          FormatDuration(e.duration_ms));
-    case T::kFailed: return Paint("31", "❌ Pipeline execution failed: " + e.message);
-    case T::kCancelled: return Paint("33", "🛑 Pipeline execution cancelled");
+    case T::kFailed:
+      return Paint("31", "❌ Pipeline execution failed: " + e.message);
+    case T::kCancelled:
+      return Paint("33", "🛑 Pipeline execution cancelled");
   }
   return "";
 }
@@ -135,9 +145,15 @@ void TerminalSink::OnEvent(const ProgressEvent& event) {
   std::lock_guard<std::mutex> lock(mu_);
   auto now = std::chrono::steady_clock::now();
   switch (event.type) {
-    case T::kStarted: run_started_ = now; break;
-    case T::kStageStarted: running_[event.name] = Running{now}; break;
-    case T::kDestinationStarted: running_["→ " + event.name] = Running{now}; break;
+    case T::kStarted:
+      run_started_ = now;
+      break;
+    case T::kStageStarted:
+      running_[event.name] = Running{now};
+      break;
+    case T::kDestinationStarted:
+      running_["→ " + event.name] = Running{now};
+      break;
     case T::kStageProgress: {
       auto it = running_.find(event.name);
       if (it != running_.end()) {
@@ -146,9 +162,14 @@ void TerminalSink::OnEvent(const ProgressEvent& event) {
       }
       break;
     }
-    case T::kStageCompleted: running_.erase(event.name); break;
-    case T::kDestinationCompleted: running_.clear(); break;
-    default: break;
+    case T::kStageCompleted:
+      running_.erase(event.name);
+      break;
+    case T::kDestinationCompleted:
+      running_.clear();
+      break;
+    default:
+      break;
   }
   // Failures are reported by the caller as an error message; don't print them twice.
   bool print = event.type != T::kFailed;

@@ -32,8 +32,12 @@ Status Status::Unsupported(std::string msg, std::string id) {
 Status Status::Conflict(std::string msg, std::string id) {
   return Status(StatusCode::kConflict, std::move(msg), std::move(id));
 }
-Status Status::Cancelled(std::string msg) { return Status(StatusCode::kCancelled, std::move(msg)); }
-Status Status::Internal(std::string msg) { return Status(StatusCode::kInternal, std::move(msg)); }
+Status Status::Cancelled(std::string msg) {
+  return Status(StatusCode::kCancelled, std::move(msg));
+}
+Status Status::Internal(std::string msg) {
+  return Status(StatusCode::kInternal, std::move(msg));
+}
 
 const std::string& Status::message() const {
   static const std::string kEmpty;
@@ -45,7 +49,9 @@ const std::string& Status::id() const {
   return state_ ? state_->id : kEmpty;
 }
 
-std::string Status::ToString() const { return ok() ? "OK" : state_->message; }
+std::string Status::ToString() const {
+  return ok() ? "OK" : state_->message;
+}
 
 Status Status::WithPrefix(const std::string& prefix, std::string id) const {
   if (ok()) {
@@ -56,19 +62,32 @@ Status Status::WithPrefix(const std::string& prefix, std::string id) const {
 
 const char* StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "OK";
-    case StatusCode::kInvalidArgument: return "InvalidArgument";
-    case StatusCode::kParseError: return "ParseError";
-    case StatusCode::kTemplateError: return "TemplateError";
-    case StatusCode::kSqlError: return "SqlError";
-    case StatusCode::kNotFound: return "NotFound";
-    case StatusCode::kIoError: return "IoError";
-    case StatusCode::kExecutionError: return "ExecutionError";
-    case StatusCode::kUnsupported: return "Unsupported";
-    case StatusCode::kConflict: return "Conflict";
-    case StatusCode::kCancelled: return "Cancelled";
-    case StatusCode::kOutOfMemory: return "OutOfMemory";
-    case StatusCode::kInternal: return "Internal";
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kInvalidArgument:
+      return "InvalidArgument";
+    case StatusCode::kParseError:
+      return "ParseError";
+    case StatusCode::kTemplateError:
+      return "TemplateError";
+    case StatusCode::kSqlError:
+      return "SqlError";
+    case StatusCode::kNotFound:
+      return "NotFound";
+    case StatusCode::kIoError:
+      return "IoError";
+    case StatusCode::kExecutionError:
+      return "ExecutionError";
+    case StatusCode::kUnsupported:
+      return "Unsupported";
+    case StatusCode::kConflict:
+      return "Conflict";
+    case StatusCode::kCancelled:
+      return "Cancelled";
+    case StatusCode::kOutOfMemory:
+      return "OutOfMemory";
+    case StatusCode::kInternal:
+      return "Internal";
   }
   return "Unknown";
 }

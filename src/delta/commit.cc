@@ -22,45 +22,57 @@ std::string Serialize(const CommitRequest& req, int64_t version) {
                {"clientVersion", std::string("aqueducts-cpp.") + AQ_VERSION},
                {"isBlindAppend", req.removes.empty() && !req.metadata},
                {"txnId", NewUuid()}};
-  if (req.read_version >= 0) info["readVersion"] = req.read_version;
+  if (req.read_version >= 0)
+    info["readVersion"] = req.read_version;
   (void)version;
   std::string out = json{{"commitInfo", info}}.dump() + "\n";
-  if (req.protocol) out += json{{"protocol", *req.protocol}}.dump() + "\n";
-  if (req.metadata) out += json{{"metaData", *req.metadata}}.dump() + "\n";
-  for (const json& r : req.removes) out += json{{"remove", r}}.dump() + "\n";
-  for (const json& a : req.adds) out += json{{"add", a}}.dump() + "\n";
+  if (req.protocol)
+    out += json{{"protocol", *req.protocol}}.dump() + "\n";
+  if (req.metadata)
+    out += json{{"metaData", *req.metadata}}.dump() + "\n";
+  for (const json& r : req.removes)
+    out += json{{"remove", r}}.dump() + "\n";
+  for (const json& a : req.adds)
+    out += json{{"add", a}}.dump() + "\n";
   return out;
 }
 
 // Checks a commit that won the race against ours (delta-protocol.md §7).
 Status CheckConflict(const CommitRequest& req, int64_t winner, const std::vector<json>& actions) {
   std::set<std::string> our_removes;
-  for (const json& r : req.removes) our_removes.insert(PercentDecode(r.value("path", "")));
+  for (const json& r : req.removes)
+    our_removes.insert(PercentDecode(r.value("path", "")));
   bool blind_append = req.removes.empty() && !req.metadata && !req.protocol;
   auto conflict = [&](const std::string& what) {
-    return Status::Conflict("concurrent Delta commit " + std::to_string(winner) + " conflicts with this " +
-                                req.operation + ": " + what + "; re-run the pipeline",
+    return Status::Conflict("concurrent Delta commit " + std::to_string(winner) +
+                                " conflicts with this " + req.operation + ": " + what +
+                                "; re-run the pipeline",
                             "aqueducts::delta::conflict");
   };
   for (const json& a : actions) {
-    if (a.contains("protocol")) return conflict("it changed the protocol");
-    if (a.contains("metaData")) return conflict("it changed the table metadata");
-    if (blind_append) continue;
+    if (a.contains("protocol"))
+      return conflict("it changed the protocol");
+    if (a.contains("metaData"))
+      return conflict("it changed the table metadata");
+    if (blind_append)
+      continue;
     if (a.contains("remove") && a["remove"].is_object()) {
       auto rm = ParseFileAction(a["remove"]);
-      if (!rm.ok()) return rm.status();
-      if (our_removes.count(rm->path)) return conflict("both removed '" + rm->path + "'");
-      if (rm->data_change &&
-          (req.read_whole_table || req.read_files.count(rm->path) ||
-           req.read_partitions.count(PartitionKey(rm->partition_values)))) {
+      if (!rm.ok())
+        return rm.status();
+      if (our_removes.count(rm->path))
+        return conflict("both removed '" + rm->path + "'");
+      if (rm->data_change && (req.read_whole_table || req.read_files.count(rm->path) ||
+                              req.read_partitions.count(PartitionKey(rm->partition_values)))) {
         return conflict("it removed '" + rm->path + "' which this write read");
       }
     }
     if (a.contains("add") && a["add"].is_object()) {
       auto add = ParseFileAction(a["add"]);
-      if (!add.ok()) return add.status();
-      if (add->data_change &&
-          (req.read_whole_table || req.read_partitions.count(PartitionKey(add->partition_values)))) {
+      if (!add.ok())
+        return add.status();
+      if (add->data_change && (req.read_whole_table ||
+                               req.read_partitions.count(PartitionKey(add->partition_values)))) {
         return conflict("it added '" + add->path + "' to data this write read");
       }
     }
@@ -94,14 +106,16 @@ json Project(const json& action, std::initializer_list<const char*> keys) {
   json out = json::object();
   for (const char* k : keys) {
     auto it = action.find(k);
-    if (it != action.end() && !it->is_null()) out[k] = *it;
+    if (it != action.end() && !it->is_null())
+      out[k] = *it;
   }
   auto dv = out.find("deletionVector");
   if (dv != out.end()) {
     *dv = Project(*dv, {"storageType", "pathOrInlineDv", "offset", "sizeInBytes", "cardinality"});
   }
   auto format = out.find("format");
-  if (format != out.end() && format->is_object()) *format = Project(*format, {"provider", "options"});
+  if (format != out.end() && format->is_object())
+    *format = Project(*format, {"provider", "options"});
   return out;
 }
 
@@ -109,7 +123,8 @@ json Project(const json& action, std::initializer_list<const char*> keys) {
 
 std::string PartitionKey(const std::map<std::string, std::optional<std::string>>& values) {
   std::string key;
-  for (const auto& [k, v] : values) key += k + "=" + (v ? *v : std::string(1, '\0')) + "/";
+  for (const auto& [k, v] : values)
+    key += k + "=" + (v ? *v : std::string(1, '\0')) + "/";
   return key;
 }
 
@@ -119,7 +134,8 @@ Result<int64_t> CommitTransaction(engine::Connection& conn, const std::string& t
   AQ_RETURN_IF_ERROR(MakeDirs(log));
   int64_t version = request.read_version + 1;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    if (const char* crash = std::getenv("AQ_DELTA_TEST_CRASH_BEFORE_COMMIT"); crash && *crash == '1') {
+    if (const char* crash = std::getenv("AQ_DELTA_TEST_CRASH_BEFORE_COMMIT");
+        crash && *crash == '1') {
       std::_Exit(86);  // tests: a writer killed after writing data files, before the commit
     }
     std::string target = log + "/" + ZeroPadVersion(version) + ".json";
@@ -128,7 +144,8 @@ Result<int64_t> CommitTransaction(engine::Connection& conn, const std::string& t
       int64_t interval = request.checkpoint_interval;
       if (request.metadata && (*request.metadata)["configuration"].is_object()) {
         auto& cfg = (*request.metadata)["configuration"];
-        if (cfg.contains("delta.checkpointInterval") && cfg["delta.checkpointInterval"].is_string()) {
+        if (cfg.contains("delta.checkpointInterval") &&
+            cfg["delta.checkpointInterval"].is_string()) {
           interval = std::atoll(cfg["delta.checkpointInterval"].get<std::string>().c_str());
         }
       }
@@ -147,7 +164,8 @@ Result<int64_t> CommitTransaction(engine::Connection& conn, const std::string& t
     int64_t latest = listing.LatestVersion();
     for (int64_t w = version; w <= latest; ++w) {
       auto it = listing.commits.find(w);
-      if (it == listing.commits.end()) continue;
+      if (it == listing.commits.end())
+        continue;
       AQ_ASSIGN_OR_RETURN(auto actions, ReadCommitFile(log + "/" + it->second));
       AQ_RETURN_IF_ERROR(CheckConflict(request, w, actions));
     }
@@ -166,35 +184,40 @@ Status WriteCheckpoint(engine::Connection& conn, const std::string& table_root, 
   json meta = Project(snap.metadata.raw, {"id", "name", "description", "format", "schemaString",
                                           "partitionColumns", "configuration", "createdTime"});
   lines += json{{"metaData", meta}}.dump() + "\n";
-  for (const auto& [app, v] : snap.txns) lines += json{{"txn", {{"appId", app}, {"version", v}}}}.dump() + "\n";
-  for (const auto& [d, action] : snap.domains) lines += json{{"domainMetadata", action}}.dump() + "\n";
+  for (const auto& [app, v] : snap.txns)
+    lines += json{{"txn", {{"appId", app}, {"version", v}}}}.dump() + "\n";
+  for (const auto& [d, action] : snap.domains)
+    lines += json{{"domainMetadata", action}}.dump() + "\n";
   for (const FileAction& f : snap.files) {
-    json add = Project(f.raw, {"path", "partitionValues", "size", "modificationTime", "stats", "tags",
-                               "deletionVector"});
-    if (f.stats) add["stats"] = *f.stats;  // also when the source had only stats_parsed
+    json add = Project(f.raw, {"path", "partitionValues", "size", "modificationTime", "stats",
+                               "tags", "deletionVector"});
+    if (f.stats)
+      add["stats"] = *f.stats;  // also when the source had only stats_parsed
     add["dataChange"] = false;
     lines += json{{"add", add}}.dump() + "\n";
   }
   int64_t retention_ms = 7LL * 24 * 3600 * 1000;
   int64_t cutoff = NowMillis() - retention_ms;
   for (const FileAction& f : snap.tombstones) {
-    if (f.deletion_timestamp < cutoff) continue;
-    json rm = Project(f.raw, {"path", "deletionTimestamp", "extendedFileMetadata", "partitionValues",
-                              "size", "deletionVector"});
+    if (f.deletion_timestamp < cutoff)
+      continue;
+    json rm = Project(f.raw, {"path", "deletionTimestamp", "extendedFileMetadata",
+                              "partitionValues", "size", "deletionVector"});
     rm["dataChange"] = false;
     lines += json{{"remove", rm}}.dump() + "\n";
   }
   std::string tmp_json = log + "/." + NewUuid() + ".checkpoint.json.tmp";
   std::string tmp_parquet = log + "/." + NewUuid() + ".checkpoint.parquet.tmp";
   AQ_RETURN_IF_ERROR(WriteFileReplace(tmp_json, lines));
-  std::string columns = std::string("{txn: '") + kTxnType + "', add: '" + kAddType + "', remove: '" +
-                        kRemoveType + "', metaData: '" + kMetaDataType + "', protocol: '" +
-                        kProtocolType + "', domainMetadata: '" + kDomainType + "'}";
+  std::string columns = std::string("{txn: '") + kTxnType + "', add: '" + kAddType +
+                        "', remove: '" + kRemoveType + "', metaData: '" + kMetaDataType +
+                        "', protocol: '" + kProtocolType + "', domainMetadata: '" + kDomainType +
+                        "'}";
   // The types above contain no single quotes, so they embed in the literal as they are.
-  Status st = conn.Execute("COPY (SELECT txn, add, remove, metaData, protocol, domainMetadata FROM read_json(" +
-                           engine::QuoteLiteral(tmp_json) +
-                           ", format='newline_delimited', columns=" + columns + ")) TO " +
-                           engine::QuoteLiteral(tmp_parquet) + " (FORMAT parquet)");
+  Status st = conn.Execute(
+      "COPY (SELECT txn, add, remove, metaData, protocol, domainMetadata FROM read_json(" +
+      engine::QuoteLiteral(tmp_json) + ", format='newline_delimited', columns=" + columns +
+      ")) TO " + engine::QuoteLiteral(tmp_parquet) + " (FORMAT parquet)");
   std::remove(tmp_json.c_str());
   if (!st.ok()) {
     std::remove(tmp_parquet.c_str());
@@ -202,11 +225,13 @@ Status WriteCheckpoint(engine::Connection& conn, const std::string& table_root, 
   }
   // Install the checkpoint only if it holds every live file (a checkpoint that lost rows
   // would silently drop data for every later reader).
-  auto check = conn.Query("SELECT count(add) FROM read_parquet(" + engine::QuoteLiteral(tmp_parquet) + ")");
+  auto check =
+      conn.Query("SELECT count(add) FROM read_parquet(" + engine::QuoteLiteral(tmp_parquet) + ")");
   if (!check.ok() || check->rows.empty() || !check->rows[0][0] ||
       *check->rows[0][0] != std::to_string(snap.files.size())) {
     std::remove(tmp_parquet.c_str());
-    return Status::Internal("Delta checkpoint " + std::to_string(version) + " lost file actions; not written");
+    return Status::Internal("Delta checkpoint " + std::to_string(version) +
+                            " lost file actions; not written");
   }
   std::string target = log + "/" + ZeroPadVersion(version) + ".checkpoint.parquet";
   if (std::rename(tmp_parquet.c_str(), target.c_str()) != 0) {
@@ -214,7 +239,9 @@ Status WriteCheckpoint(engine::Connection& conn, const std::string& table_root, 
     return Status::IoError("cannot create '" + target + "'");
   }
   int64_t rows = std::count(lines.begin(), lines.end(), '\n');
-  json last = {{"version", version}, {"size", rows}, {"sizeInBytes", FileSize(target)},
+  json last = {{"version", version},
+               {"size", rows},
+               {"sizeInBytes", FileSize(target)},
                {"numOfAddFiles", snap.files.size()}};
   return WriteFileReplace(log + "/_last_checkpoint", last.dump());
 }

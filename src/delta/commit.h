@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aqueducts/status.h"
+
 #include "delta/log.h"
 #include "engine/session.h"
 
@@ -19,7 +20,7 @@ namespace aqueducts::delta {
 
 /// \brief The actions of one transaction plus what it read (for conflict detection).
 struct CommitRequest {
-  std::string operation;                 ///< "WRITE", "MERGE", "CREATE TABLE"
+  std::string operation;  ///< "WRITE", "MERGE", "CREATE TABLE"
   nlohmann::json operation_parameters = nlohmann::json::object();
   nlohmann::json operation_metrics = nlohmann::json::object();
   std::optional<nlohmann::json> protocol;  ///< protocol action body, when changed

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aqueducts/status.h"
+
 #include "delta/log.h"
 #include "engine/session.h"
 
@@ -21,7 +22,8 @@ struct WrittenFiles {
 };
 
 /// Write the rows of `source_sql` (columns = snapshot schema, logical names) into new files
-/// under the table root: one file per partition, `<col>=<hive-escaped value>/.../part-00000-<uuid>-c000.zstd.parquet`.
+/// under the table root: one file per partition, `<col>=<hive-escaped
+/// value>/.../part-00000-<uuid>-c000.zstd.parquet`.
 Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& snapshot,
                                     const std::string& source_sql);
 

@@ -13,9 +13,9 @@ namespace aqueducts::delta {
 
 /// \brief The `deletionVector` descriptor of an add/remove action.
 struct DeletionVectorDescriptor {
-  std::string storage_type;      ///< "u" (relative uuid file), "p" (absolute path), "i" (inline)
+  std::string storage_type;  ///< "u" (relative uuid file), "p" (absolute path), "i" (inline)
   std::string path_or_inline_dv;
-  std::optional<int32_t> offset; ///< absent for inline
+  std::optional<int32_t> offset;  ///< absent for inline
   int32_t size_in_bytes = 0;
   int64_t cardinality = 0;
 

@@ -7,6 +7,7 @@
 #include "aqueducts/model.h"
 #include "aqueducts/progress.h"
 #include "aqueducts/status.h"
+
 #include "engine/session.h"
 
 namespace aqueducts::delta {

@@ -14,26 +14,32 @@ const std::set<std::string>& ReaderFeaturesWeRead() {
 
 const std::set<std::string>& WriterFeaturesWeWrite() {
   static const std::set<std::string> kFeatures = {
-      "appendOnly", "invariants", "checkConstraints", "changeDataFeed", "generatedColumns",
-      "identityColumns", "columnMapping", "timestampNtz", "v2Checkpoint", "vacuumProtocolCheck",
-      "domainMetadata", "deletionVectors"};
+      "appendOnly",       "invariants",          "checkConstraints", "changeDataFeed",
+      "generatedColumns", "identityColumns",     "columnMapping",    "timestampNtz",
+      "v2Checkpoint",     "vacuumProtocolCheck", "domainMetadata",   "deletionVectors"};
   return kFeatures;
 }
 
 std::vector<std::string> ImpliedWriterFeatures(int32_t writer) {
   std::vector<std::string> out;
-  if (writer >= 2) out.insert(out.end(), {"appendOnly", "invariants"});
-  if (writer >= 3) out.push_back("checkConstraints");
-  if (writer >= 4) out.insert(out.end(), {"changeDataFeed", "generatedColumns"});
-  if (writer >= 5) out.push_back("columnMapping");
-  if (writer >= 6) out.push_back("identityColumns");
+  if (writer >= 2)
+    out.insert(out.end(), {"appendOnly", "invariants"});
+  if (writer >= 3)
+    out.push_back("checkConstraints");
+  if (writer >= 4)
+    out.insert(out.end(), {"changeDataFeed", "generatedColumns"});
+  if (writer >= 5)
+    out.push_back("columnMapping");
+  if (writer >= 6)
+    out.push_back("identityColumns");
   return out;
 }
 
 bool HasColumnMetadata(const DeltaSchema& schema, const std::string& prefix) {
   for (const auto& f : schema.fields) {
     for (auto& [k, v] : f.metadata.items()) {
-      if (k.rfind(prefix, 0) == 0) return true;
+      if (k.rfind(prefix, 0) == 0)
+        return true;
     }
   }
   return false;
@@ -71,7 +77,8 @@ Status CheckWriteSupported(const Snapshot& snap) {
   std::vector<std::string> features = p.min_writer == 7
                                           ? p.writer_features.value_or(std::vector<std::string>{})
                                           : ImpliedWriterFeatures(p.min_writer);
-  for (const auto& f : p.reader_features.value_or(std::vector<std::string>{})) features.push_back(f);
+  for (const auto& f : p.reader_features.value_or(std::vector<std::string>{}))
+    features.push_back(f);
   for (const auto& f : features) {
     if (!WriterFeaturesWeWrite().count(f)) {
       return Status::Unsupported("unsupported Delta writer feature '" + f + "'");
@@ -83,18 +90,22 @@ Status CheckWriteSupported(const Snapshot& snap) {
                                snap.column_mapping + "')");
   }
   if (HasColumnMetadata(snap.schema, "delta.generationExpression")) {
-    return Status::Unsupported("unsupported Delta writer feature 'generatedColumns' (a column has a generation expression)");
+    return Status::Unsupported(
+        "unsupported Delta writer feature 'generatedColumns' (a column has a generation "
+        "expression)");
   }
   if (HasColumnMetadata(snap.schema, "delta.identity.")) {
     return Status::Unsupported("unsupported Delta writer feature 'identityColumns'");
   }
   if (HasColumnMetadata(snap.schema, "delta.invariants")) {
-    return Status::Unsupported("unsupported Delta writer feature 'invariants' (a column has an invariant)");
+    return Status::Unsupported(
+        "unsupported Delta writer feature 'invariants' (a column has an invariant)");
   }
   for (const auto& [k, v] : snap.metadata.configuration) {
     if (k.rfind("delta.constraints.", 0) == 0) {
-      return Status::Unsupported("unsupported Delta writer feature 'checkConstraints' (constraint '" +
-                                 k.substr(18) + "')");
+      return Status::Unsupported(
+          "unsupported Delta writer feature 'checkConstraints' (constraint '" + k.substr(18) +
+          "')");
     }
   }
   return Status::OK();

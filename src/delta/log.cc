@@ -14,22 +14,26 @@ using nlohmann::json;
 
 std::optional<std::string> OptString(const json& obj, const char* key) {
   auto it = obj.find(key);
-  if (it == obj.end() || !it->is_string()) return std::nullopt;
+  if (it == obj.end() || !it->is_string())
+    return std::nullopt;
   return it->get<std::string>();
 }
 
 int64_t OptInt(const json& obj, const char* key, int64_t fallback = 0) {
   auto it = obj.find(key);
-  if (it == obj.end() || !it->is_number()) return fallback;
+  if (it == obj.end() || !it->is_number())
+    return fallback;
   return it->get<int64_t>();
 }
 
 std::optional<std::vector<std::string>> OptStringList(const json& obj, const char* key) {
   auto it = obj.find(key);
-  if (it == obj.end() || !it->is_array()) return std::nullopt;
+  if (it == obj.end() || !it->is_array())
+    return std::nullopt;
   std::vector<std::string> out;
   for (const json& v : *it) {
-    if (v.is_string()) out.push_back(v.get<std::string>());
+    if (v.is_string())
+      out.push_back(v.get<std::string>());
   }
   return out;
 }
@@ -52,7 +56,8 @@ Metadata ParseMetadata(const json& m) {
   auto it = m.find("configuration");
   if (it != m.end() && it->is_object()) {
     for (auto& [k, v] : it->items()) {
-      if (v.is_string()) out.configuration[k] = v.get<std::string>();
+      if (v.is_string())
+        out.configuration[k] = v.get<std::string>();
     }
   }
   return out;
@@ -62,14 +67,17 @@ Metadata ParseMetadata(const json& m) {
 class Replayer {
  public:
   Status Apply(const json& obj) {
-    if (!obj.is_object()) return Status::OK();
+    if (!obj.is_object())
+      return Status::OK();
     for (auto& [kind, action] : obj.items()) {
-      if (action.is_null()) continue;
+      if (action.is_null())
+        continue;
       if (kind == "add") {
         AQ_ASSIGN_OR_RETURN(FileAction add, ParseFileAction(action));
         std::string key = add.Key();
         auto by_path = live_by_path_.find(add.path);
-        if (by_path != live_by_path_.end()) live_.erase(by_path->second);
+        if (by_path != live_by_path_.end())
+          live_.erase(by_path->second);
         tombstones_.erase(key);
         live_by_path_[add.path] = key;
         live_[key] = std::move(add);
@@ -78,7 +86,8 @@ class Replayer {
         std::string key = remove.Key();
         if (live_.erase(key) > 0) {
           auto by_path = live_by_path_.find(remove.path);
-          if (by_path != live_by_path_.end() && by_path->second == key) live_by_path_.erase(by_path);
+          if (by_path != live_by_path_.end() && by_path->second == key)
+            live_by_path_.erase(by_path);
         }
         tombstones_[key] = std::move(remove);
       } else if (kind == "metaData") {
@@ -87,10 +96,12 @@ class Replayer {
         protocol_ = ParseProtocol(action);
       } else if (kind == "txn") {
         auto app = OptString(action, "appId");
-        if (app) txns_[*app] = OptInt(action, "version", -1);
+        if (app)
+          txns_[*app] = OptInt(action, "version", -1);
       } else if (kind == "domainMetadata") {
         auto domain = OptString(action, "domain");
-        if (!domain) continue;
+        if (!domain)
+          continue;
         if (action.value("removed", false)) {
           domains_.erase(*domain);
         } else {
@@ -114,12 +125,15 @@ class Replayer {
     snap.metadata = *metadata_;
     snap.column_mapping = snap.metadata.Config("delta.columnMapping.mode", "none");
     auto schema = ParseSchemaString(snap.metadata.schema_string, snap.column_mapping);
-    if (!schema.ok()) return schema.status().WithPrefix("Delta table '" + root + "': ");
+    if (!schema.ok())
+      return schema.status().WithPrefix("Delta table '" + root + "': ");
     snap.schema = std::move(*schema);
-    for (auto& [key, add] : live_) snap.files.push_back(std::move(add));
+    for (auto& [key, add] : live_)
+      snap.files.push_back(std::move(add));
     std::sort(snap.files.begin(), snap.files.end(),
               [](const FileAction& a, const FileAction& b) { return a.path < b.path; });
-    for (auto& [key, rm] : tombstones_) snap.tombstones.push_back(std::move(rm));
+    for (auto& [key, rm] : tombstones_)
+      snap.tombstones.push_back(std::move(rm));
     snap.txns = std::move(txns_);
     snap.domains = std::move(domains_);
     return snap;
@@ -149,7 +163,8 @@ Result<std::vector<json>> ReadParquetActions(engine::Connection& conn,
   std::vector<json> out;
   out.reserve(rows.rows.size());
   for (const auto& row : rows.rows) {
-    if (row.empty() || !row[0]) continue;
+    if (row.empty() || !row[0])
+      continue;
     try {
       out.push_back(json::parse(*row[0]));
     } catch (const std::exception& e) {
@@ -159,8 +174,8 @@ Result<std::vector<json>> ReadParquetActions(engine::Connection& conn,
   return out;
 }
 
-Status ReplayCheckpoint(engine::Connection& conn, const std::string& root,
-                        const CheckpointRef& cp, Replayer& replayer) {
+Status ReplayCheckpoint(engine::Connection& conn, const std::string& root, const CheckpointRef& cp,
+                        Replayer& replayer) {
   std::string log = LogDir(root);
   std::vector<json> actions;
   if (cp.files.size() == 1 && cp.files[0].size() > 5 &&
@@ -168,7 +183,8 @@ Status ReplayCheckpoint(engine::Connection& conn, const std::string& root,
     AQ_ASSIGN_OR_RETURN(actions, ReadCommitFile(log + "/" + cp.files[0]));
   } else {
     std::vector<std::string> paths;
-    for (const auto& f : cp.files) paths.push_back(log + "/" + f);
+    for (const auto& f : cp.files)
+      paths.push_back(log + "/" + f);
     AQ_ASSIGN_OR_RETURN(actions, ReadParquetActions(conn, paths));
   }
   std::vector<std::string> sidecars;
@@ -176,19 +192,23 @@ Status ReplayCheckpoint(engine::Connection& conn, const std::string& root,
     auto it = a.find("sidecar");
     if (it != a.end() && it->is_object()) {
       auto p = OptString(*it, "path");
-      if (!p) continue;
+      if (!p)
+        continue;
       std::string decoded = PercentDecode(*p);
       sidecars.push_back(decoded.find('/') == std::string::npos ? log + "/_sidecars/" + decoded
                                                                 : decoded);
     }
   }
   for (const auto& s : sidecars) {
-    if (!PathExists(s)) return Status::NotFound("checkpoint sidecar '" + s + "' is missing");
+    if (!PathExists(s))
+      return Status::NotFound("checkpoint sidecar '" + s + "' is missing");
   }
-  for (const json& a : actions) AQ_RETURN_IF_ERROR(replayer.Apply(a));
+  for (const json& a : actions)
+    AQ_RETURN_IF_ERROR(replayer.Apply(a));
   if (!sidecars.empty()) {
     AQ_ASSIGN_OR_RETURN(auto side_actions, ReadParquetActions(conn, sidecars));
-    for (const json& a : side_actions) AQ_RETURN_IF_ERROR(replayer.Apply(a));
+    for (const json& a : side_actions)
+      AQ_RETURN_IF_ERROR(replayer.Apply(a));
   }
   return Status::OK();
 }
@@ -197,8 +217,10 @@ Status ReplayCheckpoint(engine::Connection& conn, const std::string& root,
 
 json Protocol::ToJson() const {
   json p = {{"minReaderVersion", min_reader}, {"minWriterVersion", min_writer}};
-  if (reader_features) p["readerFeatures"] = *reader_features;
-  if (writer_features) p["writerFeatures"] = *writer_features;
+  if (reader_features)
+    p["readerFeatures"] = *reader_features;
+  if (writer_features)
+    p["writerFeatures"] = *writer_features;
   return p;
 }
 
@@ -212,16 +234,19 @@ std::string FileAction::Key() const {
 }
 
 std::string FileAction::FullPath(const std::string& table_root) const {
-  if (!path.empty() && path[0] == '/') return path;
+  if (!path.empty() && path[0] == '/')
+    return path;
   return table_root + "/" + path;
 }
 
 int64_t FileAction::NumRecords() const {
-  if (!stats) return -1;
+  if (!stats)
+    return -1;
   try {
     json s = json::parse(*stats);
     auto it = s.find("numRecords");
-    if (it != s.end() && it->is_number()) return it->get<int64_t>();
+    if (it != s.end() && it->is_number())
+      return it->get<int64_t>();
   } catch (const std::exception&) {
   }
   return -1;
@@ -230,11 +255,14 @@ int64_t FileAction::NumRecords() const {
 Result<FileAction> ParseFileAction(const json& a) {
   FileAction f;
   auto path = OptString(a, "path");
-  if (!path) return Status::ParseError("Delta add/remove action without a path: " + a.dump());
+  if (!path)
+    return Status::ParseError("Delta add/remove action without a path: " + a.dump());
   std::string p = *path;
   // Canonicalize file: URIs to plain paths (file:/x, file:///x and /x are the same file).
-  if (p.rfind("file://", 0) == 0) p = p.substr(7);
-  else if (p.rfind("file:", 0) == 0) p = p.substr(5);
+  if (p.rfind("file://", 0) == 0)
+    p = p.substr(7);
+  else if (p.rfind("file:", 0) == 0)
+    p = p.substr(5);
   else if (p.find("://") != std::string::npos) {
     return Status::Unsupported("Delta data file '" + p + "' is not on the local filesystem");
   }
@@ -242,18 +270,21 @@ Result<FileAction> ParseFileAction(const json& a) {
   auto pv = a.find("partitionValues");
   if (pv != a.end() && pv->is_object()) {
     for (auto& [k, v] : pv->items()) {
-      if (v.is_string()) f.partition_values[k] = v.get<std::string>();
-      else f.partition_values[k] = std::nullopt;
+      if (v.is_string())
+        f.partition_values[k] = v.get<std::string>();
+      else
+        f.partition_values[k] = std::nullopt;
     }
   }
   f.size = OptInt(a, "size");
   f.modification_time = OptInt(a, "modificationTime");
   f.deletion_timestamp = OptInt(a, "deletionTimestamp");
-  f.data_change = a.value("dataChange", true) ;
+  f.data_change = a.value("dataChange", true);
   f.stats = OptString(a, "stats");
   if (!f.stats) {
     auto sp = a.find("stats_parsed");
-    if (sp != a.end() && sp->is_object()) f.stats = sp->dump();
+    if (sp != a.end() && sp->is_object())
+      f.stats = sp->dump();
   }
   auto dv = a.find("deletionVector");
   if (dv != a.end() && dv->is_object()) {
@@ -261,7 +292,8 @@ Result<FileAction> ParseFileAction(const json& a) {
     d.storage_type = OptString(*dv, "storageType").value_or("");
     d.path_or_inline_dv = OptString(*dv, "pathOrInlineDv").value_or("");
     auto off = dv->find("offset");
-    if (off != dv->end() && off->is_number()) d.offset = off->get<int32_t>();
+    if (off != dv->end() && off->is_number())
+      d.offset = off->get<int32_t>();
     d.size_in_bytes = int32_t(OptInt(*dv, "sizeInBytes"));
     d.cardinality = OptInt(*dv, "cardinality");
     f.deletion_vector = d;
@@ -278,7 +310,8 @@ Result<std::vector<json>> ReadCommitFile(const std::string& path) {
   int line_no = 0;
   while (std::getline(in, line)) {
     ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (line.find_first_not_of(" \t\r") == std::string::npos)
+      continue;
     try {
       actions.push_back(json::parse(line));
     } catch (const std::exception& e) {
@@ -293,19 +326,22 @@ Result<Snapshot> LoadSnapshot(engine::Connection& conn, const std::string& table
                               std::optional<int64_t> version, std::optional<int64_t> as_of_ms) {
   AQ_ASSIGN_OR_RETURN(LogListing listing, ListLog(table_root));
   int64_t latest = listing.LatestVersion();
-  if (latest < 0) return Status::NotFound("no Delta table at '" + table_root + "': the log is empty");
+  if (latest < 0)
+    return Status::NotFound("no Delta table at '" + table_root + "': the log is empty");
   int64_t target = latest;
   if (version) {
     if (*version < 0 || *version > latest) {
       return Status::NotFound("Delta table '" + table_root + "' has no version " +
-                              std::to_string(*version) + " (latest is " + std::to_string(latest) + ")");
+                              std::to_string(*version) + " (latest is " + std::to_string(latest) +
+                              ")");
     }
     target = *version;
   } else if (as_of_ms) {
     AQ_ASSIGN_OR_RETURN(auto stamps, CommitTimestamps(table_root, listing));
     int64_t found = -1;
     for (const auto& [v, ts] : stamps) {
-      if (ts <= *as_of_ms) found = v;
+      if (ts <= *as_of_ms)
+        found = v;
     }
     if (found < 0) {
       return Status::NotFound("Delta table '" + table_root +
@@ -316,10 +352,13 @@ Result<Snapshot> LoadSnapshot(engine::Connection& conn, const std::string& table
   // Newest complete checkpoint at or below the target; fall back to older ones when unreadable.
   Status last_error;
   for (auto it = listing.checkpoints.rbegin(); it != listing.checkpoints.rend(); ++it) {
-    if (it->version > target) continue;
+    if (it->version > target)
+      continue;
     bool contiguous = true;
-    for (int64_t v = it->version + 1; v <= target; ++v) contiguous &= listing.commits.count(v) > 0;
-    if (!contiguous) break;
+    for (int64_t v = it->version + 1; v <= target; ++v)
+      contiguous &= listing.commits.count(v) > 0;
+    if (!contiguous)
+      break;
     Replayer replayer;
     Status st = ReplayCheckpoint(conn, table_root, *it, replayer);
     if (!st.ok()) {
@@ -327,8 +366,10 @@ Result<Snapshot> LoadSnapshot(engine::Connection& conn, const std::string& table
       continue;
     }
     for (int64_t v = it->version + 1; v <= target; ++v) {
-      AQ_ASSIGN_OR_RETURN(auto actions, ReadCommitFile(LogDir(table_root) + "/" + listing.commits[v]));
-      for (const json& a : actions) AQ_RETURN_IF_ERROR(replayer.Apply(a));
+      AQ_ASSIGN_OR_RETURN(auto actions,
+                          ReadCommitFile(LogDir(table_root) + "/" + listing.commits[v]));
+      for (const json& a : actions)
+        AQ_RETURN_IF_ERROR(replayer.Apply(a));
     }
     AQ_ASSIGN_OR_RETURN(Snapshot snap, replayer.Finish(table_root, target));
     AQ_RETURN_IF_ERROR(CheckReadSupported(snap.protocol, snap.metadata));
@@ -339,17 +380,18 @@ Result<Snapshot> LoadSnapshot(engine::Connection& conn, const std::string& table
     auto it = listing.commits.find(v);
     if (it == listing.commits.end()) {
       if (v == 0) {
-        return Status::NotFound("Delta table '" + table_root + "': version " +
-                                std::to_string(target) +
-                                " cannot be rebuilt (commit 0 is gone and no checkpoint covers it)" +
-                                (last_error.ok() ? "" : "; " + last_error.message()));
+        return Status::NotFound(
+            "Delta table '" + table_root + "': version " + std::to_string(target) +
+            " cannot be rebuilt (commit 0 is gone and no checkpoint covers it)" +
+            (last_error.ok() ? "" : "; " + last_error.message()));
       }
-      return Status::ParseError("Delta table '" + table_root + "': log versions are not contiguous (commit " +
-                                std::to_string(v) + " is missing before version " +
-                                std::to_string(target) + ")");
+      return Status::ParseError("Delta table '" + table_root +
+                                "': log versions are not contiguous (commit " + std::to_string(v) +
+                                " is missing before version " + std::to_string(target) + ")");
     }
     AQ_ASSIGN_OR_RETURN(auto actions, ReadCommitFile(LogDir(table_root) + "/" + it->second));
-    for (const json& a : actions) AQ_RETURN_IF_ERROR(replayer.Apply(a));
+    for (const json& a : actions)
+      AQ_RETURN_IF_ERROR(replayer.Apply(a));
   }
   AQ_ASSIGN_OR_RETURN(Snapshot snap, replayer.Finish(table_root, target));
   AQ_RETURN_IF_ERROR(CheckReadSupported(snap.protocol, snap.metadata));

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aqueducts/status.h"
+
 #include "delta/deletion_vector.h"
 #include "delta/schema.h"
 #include "engine/session.h"
@@ -63,9 +64,9 @@ struct Snapshot {
   Metadata metadata;
   DeltaSchema schema;
   std::string column_mapping = "none";
-  std::vector<FileAction> files;       ///< live adds, sorted by path
-  std::vector<FileAction> tombstones;  ///< removes still remembered
-  std::map<std::string, int64_t> txns; ///< appId -> version
+  std::vector<FileAction> files;        ///< live adds, sorted by path
+  std::vector<FileAction> tombstones;   ///< removes still remembered
+  std::map<std::string, int64_t> txns;  ///< appId -> version
   std::map<std::string, nlohmann::json> domains;
 };
 

@@ -11,16 +11,21 @@ namespace {
 using nlohmann::json;
 
 bool AllDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
 }
 
 }  // namespace
 
-std::string LogDir(const std::string& table_root) { return table_root + "/_delta_log"; }
+std::string LogDir(const std::string& table_root) {
+  return table_root + "/_delta_log";
+}
 
 int64_t LogListing::LatestVersion() const {
   int64_t latest = commits.empty() ? -1 : commits.rbegin()->first;
-  for (const auto& cp : checkpoints) latest = std::max(latest, cp.version);
+  for (const auto& cp : checkpoints)
+    latest = std::max(latest, cp.version);
   return latest;
 }
 
@@ -61,9 +66,12 @@ Result<LogListing> ListLog(const std::string& table_root) {
       chosen[key.first] = CheckpointRef{key.first, parts, false};
     }
   }
-  for (auto& [v, files] : uuid_cps) chosen[v] = CheckpointRef{v, {files.front()}, true};
-  for (auto& [v, cp] : classic) chosen[v] = cp;  // preferred when several exist
-  for (auto& [v, cp] : chosen) listing.checkpoints.push_back(cp);
+  for (auto& [v, files] : uuid_cps)
+    chosen[v] = CheckpointRef{v, {files.front()}, true};
+  for (auto& [v, cp] : classic)
+    chosen[v] = cp;  // preferred when several exist
+  for (auto& [v, cp] : chosen)
+    listing.checkpoints.push_back(cp);
   return listing;
 }
 
@@ -88,7 +96,8 @@ Result<std::map<int64_t, int64_t>> CommitTimestamps(const std::string& table_roo
         ts = (*ci)["inCommitTimestamp"].get<int64_t>();
       }
     }
-    if (prev != INT64_MIN && ts <= prev) ts = prev + 1;
+    if (prev != INT64_MIN && ts <= prev)
+      ts = prev + 1;
     out[v] = ts;
     prev = ts;
   }

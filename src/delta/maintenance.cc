@@ -6,6 +6,7 @@
 #include <set>
 
 #include "aqueducts/run.h"
+
 #include "delta/deletion_vector.h"
 #include "delta/log.h"
 #include "delta/util.h"
@@ -17,7 +18,8 @@ namespace {
 using nlohmann::json;
 
 std::string Trimmed(std::string path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  while (path.size() > 1 && path.back() == '/')
+    path.pop_back();
   return path;
 }
 
@@ -33,9 +35,11 @@ bool Hidden(const std::string& name) {
 
 void Walk(const std::string& root, const std::string& rel, std::vector<std::string>& out) {
   auto entries = ListDirectory(rel.empty() ? root : root + "/" + rel);
-  if (!entries.ok()) return;
+  if (!entries.ok())
+    return;
   for (const auto& name : *entries) {
-    if (Hidden(name)) continue;
+    if (Hidden(name))
+      continue;
     std::string child = rel.empty() ? name : rel + "/" + name;
     if (IsDirectory(root + "/" + child)) {
       Walk(root, child, out);
@@ -50,7 +54,8 @@ void Walk(const std::string& root, const std::string& rel, std::vector<std::stri
 Result<std::vector<HistoryEntry>> History(const std::string& table_path) {
   std::string root = Trimmed(table_path);
   AQ_ASSIGN_OR_RETURN(LogListing listing, ListLog(root));
-  if (listing.commits.empty()) return Status::NotFound("Delta table '" + root + "' has no commit files");
+  if (listing.commits.empty())
+    return Status::NotFound("Delta table '" + root + "' has no commit files");
   std::vector<HistoryEntry> out;
   for (auto it = listing.commits.rbegin(); it != listing.commits.rend(); ++it) {
     HistoryEntry e;
@@ -61,10 +66,13 @@ Result<std::vector<HistoryEntry>> History(const std::string& table_path) {
     AQ_ASSIGN_OR_RETURN(auto actions, ReadCommitFile(file));
     for (const json& a : actions) {
       auto ci = a.find("commitInfo");
-      if (ci == a.end() || !ci->is_object()) continue;
-      if (ci->contains("timestamp") && (*ci)["timestamp"].is_number()) e.timestamp_ms = (*ci)["timestamp"].get<int64_t>();
+      if (ci == a.end() || !ci->is_object())
+        continue;
+      if (ci->contains("timestamp") && (*ci)["timestamp"].is_number())
+        e.timestamp_ms = (*ci)["timestamp"].get<int64_t>();
       e.operation = ci->value("operation", "");
-      if (ci->contains("operationParameters")) e.operation_parameters = (*ci)["operationParameters"].dump();
+      if (ci->contains("operationParameters"))
+        e.operation_parameters = (*ci)["operationParameters"].dump();
       e.engine_info = ci->value("engineInfo", "");
       break;
     }
@@ -75,7 +83,8 @@ Result<std::vector<HistoryEntry>> History(const std::string& table_path) {
 
 Result<VacuumReport> Vacuum(const std::string& table_path, const VacuumOptions& options) {
   std::string root = Trimmed(table_path);
-  if (options.retain_hours < 0) return Status::InvalidArgument("--retain-hours must be >= 0");
+  if (options.retain_hours < 0)
+    return Status::InvalidArgument("--retain-hours must be >= 0");
   AQ_ASSIGN_OR_RETURN(auto session, engine::Session::Open(Database::Options{}));
   AQ_ASSIGN_OR_RETURN(Snapshot snap, LoadSnapshot(session->main(), root));
   int64_t cutoff = NowMillis() - options.retain_hours * 3600 * 1000;
@@ -84,12 +93,15 @@ Result<VacuumReport> Vacuum(const std::string& table_path, const VacuumOptions& 
     keep.insert(f.path);
     if (f.deletion_vector && f.deletion_vector->storage_type == "u") {
       auto dv = DeletionVectorFilePath(root, *f.deletion_vector);
-      if (dv.ok() && dv->rfind(root + "/", 0) == 0) keep.insert(dv->substr(root.size() + 1));
+      if (dv.ok() && dv->rfind(root + "/", 0) == 0)
+        keep.insert(dv->substr(root.size() + 1));
     }
   };
-  for (const auto& f : snap.files) keep_file(f);
+  for (const auto& f : snap.files)
+    keep_file(f);
   for (const auto& f : snap.tombstones) {
-    if (f.deletion_timestamp >= cutoff) keep_file(f);
+    if (f.deletion_timestamp >= cutoff)
+      keep_file(f);
   }
   std::vector<std::string> all;
   Walk(root, "", all);
@@ -97,9 +109,11 @@ Result<VacuumReport> Vacuum(const std::string& table_path, const VacuumOptions& 
   VacuumReport report;
   report.dry_run = options.dry_run;
   for (const auto& rel : all) {
-    if (keep.count(rel)) continue;
+    if (keep.count(rel))
+      continue;
     std::string full = root + "/" + rel;
-    if (FileMtimeMillis(full) >= cutoff) continue;
+    if (FileMtimeMillis(full) >= cutoff)
+      continue;
     report.bytes += FileSize(full);
     report.files.push_back(rel);
     if (!options.dry_run && std::remove(full.c_str()) != 0) {
@@ -110,7 +124,8 @@ Result<VacuumReport> Vacuum(const std::string& table_path, const VacuumOptions& 
   auto top = ListDirectory(root);
   if (top.ok()) {
     for (const auto& name : *top) {
-      if (name.rfind("_aq_staging_", 0) != 0 || FileMtimeMillis(root + "/" + name) >= cutoff) continue;
+      if (name.rfind("_aq_staging_", 0) != 0 || FileMtimeMillis(root + "/" + name) >= cutoff)
+        continue;
       report.files.push_back(name + "/");
       if (!options.dry_run) {
         std::error_code ec;

@@ -13,10 +13,11 @@ namespace aqueducts::delta {
 /// \brief One commit as `delta history` shows it.
 struct HistoryEntry {
   int64_t version = 0;
-  int64_t timestamp_ms = 0;        ///< commitInfo.timestamp, else the log file's mtime
-  std::string operation;           ///< "WRITE", "MERGE", "CREATE TABLE", ... ("" if unknown)
-  std::string operation_parameters;///< JSON object text
-  std::string engine_info;         ///< writer, e.g. "aqueducts-cpp/0.1.0", "Apache-Spark/3.5.0 Delta-Lake/3.1.0"
+  int64_t timestamp_ms = 0;          ///< commitInfo.timestamp, else the log file's mtime
+  std::string operation;             ///< "WRITE", "MERGE", "CREATE TABLE", ... ("" if unknown)
+  std::string operation_parameters;  ///< JSON object text
+  std::string
+      engine_info;  ///< writer, e.g. "aqueducts-cpp/0.1.0", "Apache-Spark/3.5.0 Delta-Lake/3.1.0"
 };
 
 /// Commits of the table at `table_path` (a local path), newest first.

@@ -1,11 +1,12 @@
 // The original's delta-tests pipelines through the real loader and runner, each run twice
 // (spec §9.3), and the example pipeline with a delta destination end to end.
-#include <gtest/gtest.h>
-
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 #include "aqueducts/loader.h"
 #include "aqueducts/run.h"
+
 #include "delta/delta.h"
 #include "delta/test_util.h"
 
@@ -19,7 +20,9 @@ using testing::QueryOne;
 using testing::SortedRows;
 using testing::TempDir;
 
-std::string Examples() { return ::aqueducts::testing::FixturesDir() + "/aqueducts-examples"; }
+std::string Examples() {
+  return ::aqueducts::testing::FixturesDir() + "/aqueducts-examples";
+}
 
 void RunTwice(const std::string& pipeline, const TempDir& dir, const std::string& date) {
   fs::create_directories(dir.path() + "/tests/data");
@@ -29,7 +32,8 @@ void RunTwice(const std::string& pipeline, const TempDir& dir, const std::string
   }
   Params params = {{"local_path", dir.path()}, {"run_id", "run"}, {"date", date}};
   for (int i = 0; i < 2; ++i) {
-    AQ_ASSERT_OK_AND_ASSIGN(Aqueduct aq, LoadAqueductFromFile(Examples() + "/delta-tests/" + pipeline, params));
+    AQ_ASSERT_OK_AND_ASSIGN(Aqueduct aq,
+                            LoadAqueductFromFile(Examples() + "/delta-tests/" + pipeline, params));
     AQ_ASSERT_OK(RunPipeline(aq, RunOptions{}, nullptr));
   }
 }
@@ -78,10 +82,14 @@ TEST(DeltaPipelineTest, ExamplePipelineRunsEndToEnd) {
   TempDir dir;
   fs::create_directories(dir.path() + "/examples");
   for (const auto& e : fs::directory_iterator(Examples() + "/examples")) {
-    if (e.path().extension() == ".csv") fs::copy_file(e.path(), dir.path() + "/examples/" + e.path().filename().string());
+    if (e.path().extension() == ".csv")
+      fs::copy_file(e.path(), dir.path() + "/examples/" + e.path().filename().string());
   }
-  Params params = {{"local_path", dir.path()}, {"run_id", "r1"}, {"month", "jan"}, {"year", "2024"}};
-  AQ_ASSERT_OK_AND_ASSIGN(Aqueduct aq, LoadAqueductFromFile(Examples() + "/examples/aqueduct_pipeline_example.yml", params));
+  Params params = {
+      {"local_path", dir.path()}, {"run_id", "r1"}, {"month", "jan"}, {"year", "2024"}};
+  AQ_ASSERT_OK_AND_ASSIGN(
+      Aqueduct aq,
+      LoadAqueductFromFile(Examples() + "/examples/aqueduct_pipeline_example.yml", params));
   AQ_ASSERT_OK(RunPipeline(aq, RunOptions{}, nullptr));
   auto s = OpenTestSession();
   Register(*s, dir.path() + "/examples/output_delta_example/r1");

@@ -1,9 +1,9 @@
 // Every fixture table reads to its expected content (sorted, column by column).
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <optional>
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "delta/commit.h"
 #include "delta/delta.h"
@@ -36,7 +36,8 @@ void ExpectContent(engine::Connection& conn, const std::string& view, const std:
   std::string mine, theirs;
   for (const auto& r : desc->rows) {
     std::string col = *r[0], type = *r[1];
-    if (skip.count(col)) continue;
+    if (skip.count(col))
+      continue;
     std::string q = engine::QuoteIdent(col);
     mine += (mine.empty() ? "" : ", ") + ("CAST(" + q + " AS VARCHAR)");
     theirs += (theirs.empty() ? "" : ", ") + ("CAST(CAST(" + q + " AS " + type + ") AS VARCHAR)");
@@ -68,23 +69,22 @@ TEST_P(DatTablesTest, ReadsExpectedContent) {
 
 INSTANTIATE_TEST_SUITE_P(
     Dat, DatTablesTest,
-    ::testing::Values(DatCase{"dat_all_primitive_types", std::nullopt, "latest", 5},
-                      DatCase{"dat_basic_append", 0, "v0", 3},
-                      DatCase{"dat_basic_append", 1, "v1", 5},
-                      DatCase{"dat_basic_append", std::nullopt, "latest", 5},
-                      DatCase{"dat_basic_partitioned", 0, "v0", 3},
-                      DatCase{"dat_basic_partitioned", 1, "v1", 6},
-                      DatCase{"dat_basic_partitioned", std::nullopt, "latest", 6},
-                      DatCase{"dat_multi_partitioned", 0, "v0", 3},
-                      DatCase{"dat_multi_partitioned", 1, "v1", 5},
-                      DatCase{"dat_multi_partitioned", 2, "v2", 2},
-                      DatCase{"dat_nested_types", std::nullopt, "latest", 5},
-                      DatCase{"dat_no_replay", std::nullopt, "latest", 5},
-                      DatCase{"dat_with_checkpoint", std::nullopt, "latest", 5}),
+    ::testing::Values(
+        DatCase{"dat_all_primitive_types", std::nullopt, "latest", 5},
+        DatCase{"dat_basic_append", 0, "v0", 3}, DatCase{"dat_basic_append", 1, "v1", 5},
+        DatCase{"dat_basic_append", std::nullopt, "latest", 5},
+        DatCase{"dat_basic_partitioned", 0, "v0", 3}, DatCase{"dat_basic_partitioned", 1, "v1", 6},
+        DatCase{"dat_basic_partitioned", std::nullopt, "latest", 6},
+        DatCase{"dat_multi_partitioned", 0, "v0", 3}, DatCase{"dat_multi_partitioned", 1, "v1", 5},
+        DatCase{"dat_multi_partitioned", 2, "v2", 2},
+        DatCase{"dat_nested_types", std::nullopt, "latest", 5},
+        DatCase{"dat_no_replay", std::nullopt, "latest", 5},
+        DatCase{"dat_with_checkpoint", std::nullopt, "latest", 5}),
     [](const auto& param_info) {
       std::string n = param_info.param.table + "_" + param_info.param.expected;
       for (char& ch : n) {
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+        if (!std::isalnum(static_cast<unsigned char>(ch)))
+          ch = '_';
       }
       return n;
     });
@@ -120,7 +120,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& param_info) {
       std::string n = param_info.param.table;
       for (char& ch : n) {
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+        if (!std::isalnum(static_cast<unsigned char>(ch)))
+          ch = '_';
       }
       return n;
     });
@@ -191,7 +192,8 @@ TEST(DeltaReaderTest, VersionBeyondLatestFails) {
   auto s = OpenTestSession();
   Status st = Register(*s, "t", "dat_basic_append", 7);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("has no version 7 (latest is 1)"), std::string::npos) << st.ToString();
+  EXPECT_NE(st.message().find("has no version 7 (latest is 1)"), std::string::npos)
+      << st.ToString();
 }
 
 TEST(DeltaReaderTest, MissingTableFailsWithPath) {
@@ -214,7 +216,8 @@ class CheckpointRoundTripTest : public ::testing::TestWithParam<std::pair<std::s
 TEST_P(CheckpointRoundTripTest, OurCheckpointReadsTheSame) {
   const auto& [table, rows] = GetParam();
   testing::TempDir dir;
-  std::filesystem::copy(DeltaFixture(table) + "/delta", dir.path(), std::filesystem::copy_options::recursive);
+  std::filesystem::copy(DeltaFixture(table) + "/delta", dir.path(),
+                        std::filesystem::copy_options::recursive);
   auto s = OpenTestSession();
   AQ_ASSERT_OK_AND_ASSIGN(LogListing listing, ListLog(dir.path()));
   int64_t latest = listing.LatestVersion();
@@ -222,12 +225,14 @@ TEST_P(CheckpointRoundTripTest, OurCheckpointReadsTheSame) {
   // Only our checkpoint remains, so the snapshot must come from it.
   for (const auto& cp : listing.checkpoints) {
     for (const auto& f : cp.files) {
-      if (cp.version != latest || f.find(".checkpoint.parquet") == std::string::npos || f.size() > 40) {
+      if (cp.version != latest || f.find(".checkpoint.parquet") == std::string::npos ||
+          f.size() > 40) {
         std::filesystem::remove(dir.path() + "/_delta_log/" + f);
       }
     }
   }
-  for (const auto& [v, name] : listing.commits) std::filesystem::remove(dir.path() + "/_delta_log/" + name);
+  for (const auto& [v, name] : listing.commits)
+    std::filesystem::remove(dir.path() + "/_delta_log/" + name);
   DeltaSource src{"t", LocalLocation(dir.path()), {}, {}, {}};
   AQ_ASSERT_OK(RegisterDeltaSource(*s, src));
   EXPECT_EQ(QueryOne(s->main(), "SELECT count(*) FROM t"), std::to_string(rows));
@@ -235,16 +240,18 @@ TEST_P(CheckpointRoundTripTest, OurCheckpointReadsTheSame) {
 
 INSTANTIATE_TEST_SUITE_P(
     Fixtures, CheckpointRoundTripTest,
-    ::testing::Values(std::pair<std::string, int64_t>{"golden_dv-partitioned-with-checkpoint", 35},
-                      std::pair<std::string, int64_t>{"golden_table-with-columnmapping-mode-name", 6},
-                      std::pair<std::string, int64_t>{"golden_v2-checkpoint-parquet", 10},
-                      std::pair<std::string, int64_t>{"dat_multi_partitioned", 2},
-                      std::pair<std::string, int64_t>{"golden_basic-with-inserts-deletes-checkpoint", 41},
-                      std::pair<std::string, int64_t>{"drs_table-with-dv-small", 8}),
+    ::testing::Values(
+        std::pair<std::string, int64_t>{"golden_dv-partitioned-with-checkpoint", 35},
+        std::pair<std::string, int64_t>{"golden_table-with-columnmapping-mode-name", 6},
+        std::pair<std::string, int64_t>{"golden_v2-checkpoint-parquet", 10},
+        std::pair<std::string, int64_t>{"dat_multi_partitioned", 2},
+        std::pair<std::string, int64_t>{"golden_basic-with-inserts-deletes-checkpoint", 41},
+        std::pair<std::string, int64_t>{"drs_table-with-dv-small", 8}),
     [](const auto& param_info) {
       std::string n = param_info.param.first;
       for (char& ch : n) {
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+        if (!std::isalnum(static_cast<unsigned char>(ch)))
+          ch = '_';
       }
       return n;
     });

@@ -14,9 +14,11 @@ using FileColumns = std::map<std::string, std::string>;  // top-level name -> Du
 Result<std::map<std::string, FileColumns>> ReadFileColumns(engine::Connection& conn,
                                                            const std::vector<std::string>& paths) {
   std::map<std::string, FileColumns> out;
-  if (paths.empty()) return out;
+  if (paths.empty())
+    return out;
   AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT file_name, name, duckdb_type, num_children "
-                                            "FROM parquet_schema(" + SqlStringList(paths) + ")"));
+                                            "FROM parquet_schema(" +
+                                            SqlStringList(paths) + ")"));
   // Rows come in schema order (depth first) per file; walk the tree to keep top-level names.
   std::string current;
   std::vector<int64_t> pending;  // children left per open group; [0] is the root
@@ -29,19 +31,24 @@ Result<std::map<std::string, FileColumns>> ReadFileColumns(engine::Connection& c
       out[file];
       continue;
     }
-    while (!pending.empty() && pending.back() == 0) pending.pop_back();
-    if (pending.empty()) continue;
+    while (!pending.empty() && pending.back() == 0)
+      pending.pop_back();
+    if (pending.empty())
+      continue;
     bool top_level = pending.size() == 1;
     pending.back()--;
-    if (top_level) out[file][r[1].value_or("")] = r[2].value_or("NESTED");
-    if (children > 0) pending.push_back(children);
+    if (top_level)
+      out[file][r[1].value_or("")] = r[2].value_or("NESTED");
+    if (children > 0)
+      pending.push_back(children);
   }
   return out;
 }
 
 std::string Signature(const FileColumns& cols) {
   std::string s;
-  for (const auto& [n, t] : cols) s += n + "\x1f" + t + "\x1e";
+  for (const auto& [n, t] : cols)
+    s += n + "\x1f" + t + "\x1e";
   return s;
 }
 
@@ -49,7 +56,8 @@ std::string Signature(const FileColumns& cols) {
 
 std::string SqlStringList(const std::vector<std::string>& values) {
   std::string out = "[";
-  for (size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + engine::QuoteLiteral(values[i]);
+  for (size_t i = 0; i < values.size(); ++i)
+    out += (i ? ", " : "") + engine::QuoteLiteral(values[i]);
   return out + "]";
 }
 
@@ -66,11 +74,13 @@ Result<std::string> BuildScanSql(engine::Connection& conn, const Snapshot& snap,
       sql += (i ? ", " : "") + std::string("CAST(NULL AS ") + type + ") AS " +
              engine::QuoteIdent(snap.schema.fields[i].name);
     }
-    if (with_file_column) sql += std::string(", CAST(NULL AS VARCHAR) AS ") + kFileColumn;
+    if (with_file_column)
+      sql += std::string(", CAST(NULL AS VARCHAR) AS ") + kFileColumn;
     return sql + " WHERE false";
   }
   std::vector<std::string> paths;
-  for (const FileAction* f : files) paths.push_back(f->FullPath(snap.root));
+  for (const FileAction* f : files)
+    paths.push_back(f->FullPath(snap.root));
   AQ_ASSIGN_OR_RETURN(auto file_columns, ReadFileColumns(conn, paths));
 
   struct Branch {
@@ -90,19 +100,24 @@ Result<std::string> BuildScanSql(engine::Connection& conn, const Snapshot& snap,
       if (partition_cols.count(field.name)) {
         // Partition values are keyed by physical name when column mapping is on.
         auto it = f.partition_values.find(field.physical_name);
-        if (it == f.partition_values.end()) it = f.partition_values.find(field.name);
+        if (it == f.partition_values.end())
+          it = f.partition_values.find(field.name);
         std::optional<std::string> value;
-        if (it != f.partition_values.end()) value = it->second;
+        if (it != f.partition_values.end())
+          value = it->second;
         auto lit = PartitionValueLiteral(field.type, value);
-        if (!lit.ok()) return lit.status().WithPrefix("file '" + f.path + "', column '" + field.name + "': ");
+        if (!lit.ok())
+          return lit.status().WithPrefix("file '" + f.path + "', column '" + field.name + "': ");
         expr = *lit;
       } else {
         auto it = cols.find(field.physical_name);
-        AQ_ASSIGN_OR_RETURN(expr, ColumnReadExpr(field, mapping, it == cols.end() ? "" : it->second));
+        AQ_ASSIGN_OR_RETURN(expr,
+                            ColumnReadExpr(field, mapping, it == cols.end() ? "" : it->second));
       }
       projection += (c ? ", " : "") + expr + " AS " + engine::QuoteIdent(field.name);
     }
-    if (with_file_column) projection += std::string(", ") + kFileColumn;
+    if (with_file_column)
+      projection += std::string(", ") + kFileColumn;
     if (f.deletion_vector) {
       dv_branches.push_back(Branch{{paths[i]}, projection, &f});
     } else {
@@ -115,18 +130,22 @@ Result<std::string> BuildScanSql(engine::Connection& conn, const Snapshot& snap,
   auto add_branch = [&](const std::string& branch) {
     sql += (sql.empty() ? "" : "\nUNION ALL\n") + branch;
   };
-  std::string file_opt = with_file_column ? std::string(", filename=") + engine::QuoteLiteral(kFileColumn) : "";
+  std::string file_opt =
+      with_file_column ? std::string(", filename=") + engine::QuoteLiteral(kFileColumn) : "";
   for (auto& [key, b] : groups) {
-    add_branch("SELECT " + b.projection + " FROM read_parquet(" + SqlStringList(b.paths) + file_opt + ")");
+    add_branch("SELECT " + b.projection + " FROM read_parquet(" + SqlStringList(b.paths) +
+               file_opt + ")");
   }
   for (const Branch& b : dv_branches) {
     auto rows = ReadDeletionVector(snap.root, *b.dv_file->deletion_vector);
-    if (!rows.ok()) return rows.status().WithPrefix("file '" + b.dv_file->path + "': ");
+    if (!rows.ok())
+      return rows.status().WithPrefix("file '" + b.dv_file->path + "': ");
     std::string branch = "SELECT " + b.projection + " FROM read_parquet(" + SqlStringList(b.paths) +
                          file_opt + ", file_row_number=true)";
     if (!rows->empty()) {
       std::string list = "[";
-      for (size_t i = 0; i < rows->size(); ++i) list += (i ? "," : "") + std::to_string((*rows)[i]);
+      for (size_t i = 0; i < rows->size(); ++i)
+        list += (i ? "," : "") + std::to_string((*rows)[i]);
       branch += " WHERE NOT list_contains(" + list + "]::BIGINT[], file_row_number)";
     }
     add_branch(branch);
@@ -137,7 +156,8 @@ Result<std::string> BuildScanSql(engine::Connection& conn, const Snapshot& snap,
 Result<std::string> BuildSnapshotScanSql(engine::Connection& conn, const Snapshot& snap,
                                          bool with_file_column) {
   std::vector<const FileAction*> files;
-  for (const auto& f : snap.files) files.push_back(&f);
+  for (const auto& f : snap.files)
+    files.push_back(&f);
   return BuildScanSql(conn, snap, files, with_file_column);
 }
 

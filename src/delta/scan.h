@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "aqueducts/status.h"
+
 #include "delta/log.h"
 #include "engine/session.h"
 

@@ -13,30 +13,36 @@ using nlohmann::json;
 std::string PhysicalNameOf(const json& field, bool mapping) {
   if (mapping && field.contains("metadata") && field["metadata"].is_object()) {
     auto it = field["metadata"].find("delta.columnMapping.physicalName");
-    if (it != field["metadata"].end() && it->is_string()) return it->get<std::string>();
+    if (it != field["metadata"].end() && it->is_string())
+      return it->get<std::string>();
   }
   return field.value("name", "");
 }
 
 bool NeedsRename(const json& type) {
-  if (!type.is_object()) return false;
+  if (!type.is_object())
+    return false;
   std::string kind = type.value("type", "");
-  if (kind == "struct") return true;
-  if (kind == "array") return NeedsRename(type["elementType"]);
-  if (kind == "map") return NeedsRename(type["keyType"]) || NeedsRename(type["valueType"]);
+  if (kind == "struct")
+    return true;
+  if (kind == "array")
+    return NeedsRename(type["elementType"]);
+  if (kind == "map")
+    return NeedsRename(type["keyType"]) || NeedsRename(type["valueType"]);
   return false;
 }
 
 // Rebuild a value read from Parquet with logical nested names.
 Result<std::string> RenameExpr(const std::string& expr, const json& type, int depth) {
-  if (!type.is_object()) return expr;
+  if (!type.is_object())
+    return expr;
   std::string kind = type.value("type", "");
   if (kind == "struct") {
     std::string out = "CASE WHEN " + expr + " IS NULL THEN NULL ELSE struct_pack(";
     bool first = true;
     for (const json& f : type["fields"]) {
-      std::string child = "struct_extract(" + expr + ", " +
-                          engine::QuoteLiteral(PhysicalNameOf(f, true)) + ")";
+      std::string child =
+          "struct_extract(" + expr + ", " + engine::QuoteLiteral(PhysicalNameOf(f, true)) + ")";
       AQ_ASSIGN_OR_RETURN(std::string inner, RenameExpr(child, f["type"], depth + 1));
       out += (first ? "" : ", ") + engine::QuoteIdent(f.value("name", "")) + " := " + inner;
       first = false;
@@ -51,16 +57,19 @@ Result<std::string> RenameExpr(const std::string& expr, const json& type, int de
   if (kind == "map" && NeedsRename(type)) {
     std::string var = "m" + std::to_string(depth);
     AQ_ASSIGN_OR_RETURN(std::string key, RenameExpr(var + ".key", type["keyType"], depth + 1));
-    AQ_ASSIGN_OR_RETURN(std::string value, RenameExpr(var + ".value", type["valueType"], depth + 1));
-    return "CASE WHEN " + expr + " IS NULL THEN NULL ELSE map_from_entries(list_transform(map_entries(" +
-           expr + "), " + var + " -> struct_pack(key := " + key + ", value := " + value + "))) END";
+    AQ_ASSIGN_OR_RETURN(std::string value,
+                        RenameExpr(var + ".value", type["valueType"], depth + 1));
+    return "CASE WHEN " + expr +
+           " IS NULL THEN NULL ELSE map_from_entries(list_transform(map_entries(" + expr + "), " +
+           var + " -> struct_pack(key := " + key + ", value := " + value + "))) END";
   }
   return expr;
 }
 
 std::string Pad(int64_t v, int width) {
   std::string s = std::to_string(v);
-  while (int(s.size()) < width) s = "0" + s;
+  while (int(s.size()) < width)
+    s = "0" + s;
   return s;
 }
 
@@ -74,7 +83,8 @@ std::string Trim(const std::string& s) {
 
 const DeltaField* DeltaSchema::Find(const std::string& name) const {
   for (const auto& f : fields) {
-    if (f.name == name) return &f;
+    if (f.name == name)
+      return &f;
   }
   return nullptr;
 }
@@ -97,8 +107,10 @@ Result<DeltaSchema> ParseSchemaString(const std::string& schema_string,
     field.name = f.value("name", "");
     field.physical_name = PhysicalNameOf(f, mapping);
     field.type = f.contains("type") ? f["type"] : json("string");
-    field.nullable = !f.contains("nullable") || !f["nullable"].is_boolean() || f["nullable"].get<bool>();
-    if (f.contains("metadata") && f["metadata"].is_object()) field.metadata = f["metadata"];
+    field.nullable =
+        !f.contains("nullable") || !f["nullable"].is_boolean() || f["nullable"].get<bool>();
+    if (f.contains("metadata") && f["metadata"].is_object())
+      field.metadata = f["metadata"];
     schema.fields.push_back(std::move(field));
   }
   return schema;
@@ -107,19 +119,32 @@ Result<DeltaSchema> ParseSchemaString(const std::string& schema_string,
 Result<std::string> DuckDbType(const json& t) {
   if (t.is_string()) {
     std::string s = t.get<std::string>();
-    if (s == "string") return std::string("VARCHAR");
-    if (s == "long") return std::string("BIGINT");
-    if (s == "integer") return std::string("INTEGER");
-    if (s == "short") return std::string("SMALLINT");
-    if (s == "byte") return std::string("TINYINT");
-    if (s == "float") return std::string("FLOAT");
-    if (s == "double") return std::string("DOUBLE");
-    if (s == "boolean") return std::string("BOOLEAN");
-    if (s == "binary") return std::string("BLOB");
-    if (s == "date") return std::string("DATE");
-    if (s == "timestamp") return std::string("TIMESTAMPTZ");
-    if (s == "timestamp_ntz") return std::string("TIMESTAMP");
-    if (s == "void") return std::string("INTEGER");
+    if (s == "string")
+      return std::string("VARCHAR");
+    if (s == "long")
+      return std::string("BIGINT");
+    if (s == "integer")
+      return std::string("INTEGER");
+    if (s == "short")
+      return std::string("SMALLINT");
+    if (s == "byte")
+      return std::string("TINYINT");
+    if (s == "float")
+      return std::string("FLOAT");
+    if (s == "double")
+      return std::string("DOUBLE");
+    if (s == "boolean")
+      return std::string("BOOLEAN");
+    if (s == "binary")
+      return std::string("BLOB");
+    if (s == "date")
+      return std::string("DATE");
+    if (s == "timestamp")
+      return std::string("TIMESTAMPTZ");
+    if (s == "timestamp_ntz")
+      return std::string("TIMESTAMP");
+    if (s == "void")
+      return std::string("INTEGER");
     if (s.rfind("decimal", 0) == 0) {
       size_t open = s.find('('), comma = s.find(','), close = s.find(')');
       if (open == std::string::npos || comma == std::string::npos || close == std::string::npos) {
@@ -130,7 +155,8 @@ Result<std::string> DuckDbType(const json& t) {
     }
     return Status::Unsupported("unsupported Delta type '" + s + "'");
   }
-  if (!t.is_object()) return Status::Unsupported("unsupported Delta type " + t.dump());
+  if (!t.is_object())
+    return Status::Unsupported("unsupported Delta type " + t.dump());
   std::string kind = t.value("type", "");
   if (kind == "array") {
     AQ_ASSIGN_OR_RETURN(std::string e, DuckDbType(t["elementType"]));
@@ -157,9 +183,11 @@ Result<std::string> DuckDbType(const json& t) {
 Result<std::string> ColumnReadExpr(const DeltaField& field, bool column_mapping,
                                    const std::string& file_type) {
   AQ_ASSIGN_OR_RETURN(std::string type, DuckDbType(field.type));
-  if (field.type.is_string() && field.type.get<std::string>() == "void") return std::string("NULL::INTEGER");
+  if (field.type.is_string() && field.type.get<std::string>() == "void")
+    return std::string("NULL::INTEGER");
   std::string expr = engine::QuoteIdent(field.physical_name);
-  if (file_type.empty()) return "CAST(NULL AS " + type + ")";
+  if (file_type.empty())
+    return "CAST(NULL AS " + type + ")";
   if (column_mapping && NeedsRename(field.type)) {
     AQ_ASSIGN_OR_RETURN(expr, RenameExpr(expr, field.type, 0));
   }
@@ -210,49 +238,79 @@ Result<std::string> PartitionValueLiteral(const json& delta_type,
   }
   if (t == "timestamp") {
     auto micros = ParseTimestampMicros(*value);
-    if (!micros) return Status::InvalidArgument("invalid timestamp partition value '" + *value + "'");
+    if (!micros)
+      return Status::InvalidArgument("invalid timestamp partition value '" + *value + "'");
     // Zone-less values (old Spark) are read as UTC; see docs/delta.md.
     return "TIMESTAMPTZ " + engine::QuoteLiteral(FormatMicros(*micros) + "+00");
   }
-  if (t == "binary") return "encode(" + engine::QuoteLiteral(*value) + ")";
+  if (t == "binary")
+    return "encode(" + engine::QuoteLiteral(*value) + ")";
   return "CAST(" + engine::QuoteLiteral(*value) + " AS " + type + ")";
 }
 
 Result<json> DeltaTypeOf(const DataType& type) {
   switch (type.id) {
-    case TypeId::kBoolean: return json("boolean");
-    case TypeId::kInt8: return json("byte");
-    case TypeId::kInt16: case TypeId::kUInt8: return json("short");
-    case TypeId::kInt32: case TypeId::kUInt16: return json("integer");
-    case TypeId::kInt64: case TypeId::kUInt32: case TypeId::kUInt64: return json("long");
-    case TypeId::kFloat16: case TypeId::kFloat32: return json("float");
-    case TypeId::kFloat64: return json("double");
-    case TypeId::kUtf8: case TypeId::kLargeUtf8: return json("string");
-    case TypeId::kBinary: case TypeId::kLargeBinary: case TypeId::kFixedSizeBinary:
+    case TypeId::kBoolean:
+      return json("boolean");
+    case TypeId::kInt8:
+      return json("byte");
+    case TypeId::kInt16:
+    case TypeId::kUInt8:
+      return json("short");
+    case TypeId::kInt32:
+    case TypeId::kUInt16:
+      return json("integer");
+    case TypeId::kInt64:
+    case TypeId::kUInt32:
+    case TypeId::kUInt64:
+      return json("long");
+    case TypeId::kFloat16:
+    case TypeId::kFloat32:
+      return json("float");
+    case TypeId::kFloat64:
+      return json("double");
+    case TypeId::kUtf8:
+    case TypeId::kLargeUtf8:
+      return json("string");
+    case TypeId::kBinary:
+    case TypeId::kLargeBinary:
+    case TypeId::kFixedSizeBinary:
       return json("binary");
-    case TypeId::kDate32: case TypeId::kDate64: return json("date");
+    case TypeId::kDate32:
+    case TypeId::kDate64:
+      return json("date");
     case TypeId::kTimestamp:
       // Delta has instants (timestamp) and wall-clock times (timestamp_ntz); as delta-rs does,
       // a zone-less Arrow timestamp is timestamp_ntz.
       return json(type.timezone.has_value() ? "timestamp" : "timestamp_ntz");
-    case TypeId::kDecimal128: case TypeId::kDecimal256:
+    case TypeId::kDecimal128:
+    case TypeId::kDecimal256:
       if (type.precision > 38) {
         return Status::Unsupported("Delta decimals have at most 38 digits, got " + ToString(type));
       }
-      return json("decimal(" + std::to_string(type.precision) + "," + std::to_string(type.scale) + ")");
-    case TypeId::kList: case TypeId::kLargeList: case TypeId::kFixedSizeList: {
-      if (type.children.empty()) return Status::InvalidArgument("list type without element");
+      return json("decimal(" + std::to_string(type.precision) + "," + std::to_string(type.scale) +
+                  ")");
+    case TypeId::kList:
+    case TypeId::kLargeList:
+    case TypeId::kFixedSizeList: {
+      if (type.children.empty())
+        return Status::InvalidArgument("list type without element");
       AQ_ASSIGN_OR_RETURN(json e, DeltaTypeOf(type.children[0].data_type));
-      return json{{"type", "array"}, {"elementType", e}, {"containsNull", type.children[0].nullable}};
+      return json{
+          {"type", "array"}, {"elementType", e}, {"containsNull", type.children[0].nullable}};
     }
     case TypeId::kMap: {
-      if (type.children.size() != 2) return Status::InvalidArgument("map type needs key and value");
+      if (type.children.size() != 2)
+        return Status::InvalidArgument("map type needs key and value");
       AQ_ASSIGN_OR_RETURN(json k, DeltaTypeOf(type.children[0].data_type));
       AQ_ASSIGN_OR_RETURN(json v, DeltaTypeOf(type.children[1].data_type));
-      return json{{"type", "map"}, {"keyType", k}, {"valueType", v},
+      return json{{"type", "map"},
+                  {"keyType", k},
+                  {"valueType", v},
                   {"valueContainsNull", type.children[1].nullable}};
     }
-    case TypeId::kStruct: return SchemaJsonOf(type.children);
+    case TypeId::kStruct:
+      return SchemaJsonOf(type.children);
     default:
       return Status::Unsupported("data type " + ToString(type) + " has no Delta Lake equivalent");
   }
@@ -262,7 +320,8 @@ Result<json> SchemaJsonOf(const std::vector<Field>& fields) {
   json out = {{"type", "struct"}, {"fields", json::array()}};
   for (const Field& f : fields) {
     auto t = DeltaTypeOf(f.data_type);
-    if (!t.ok()) return t.status().WithPrefix("column '" + f.name + "': ");
+    if (!t.ok())
+      return t.status().WithPrefix("column '" + f.name + "': ");
     out["fields"].push_back(
         {{"name", f.name}, {"type", *t}, {"nullable", f.nullable}, {"metadata", json::object()}});
   }

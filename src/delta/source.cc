@@ -13,7 +13,8 @@ Status Register(engine::Session& session, const DeltaSource& source) {
                                "' storage are not supported (only local paths)");
   }
   std::string root = source.location.LocalPath();
-  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  while (root.size() > 1 && root.back() == '/')
+    root.pop_back();
   std::optional<int64_t> as_of_ms;
   if (!source.version && source.timestamp) {
     auto micros = ParseTimestampMicros(*source.timestamp);

@@ -2,15 +2,16 @@
 
 // Helpers shared by the Delta tests (header-only, test binaries only).
 
-#include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <memory>
 #include <string>
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include "aqueducts/model.h"
 #include "aqueducts/run.h"
+
 #include "delta/util.h"
 #include "engine/session.h"
 #include "testing.h"
@@ -48,13 +49,17 @@ class TempDir {
   std::string path_;
 };
 
-inline Location LocalLocation(const std::string& path) { return Location{"file://" + path}; }
+inline Location LocalLocation(const std::string& path) {
+  return Location{"file://" + path};
+}
 
 /// One value of a query; "<null>" for NULL, "<error: ...>" on failure.
 inline std::string QueryOne(engine::Connection& conn, const std::string& sql) {
   auto rows = conn.Query(sql);
-  if (!rows.ok()) return "<error: " + rows.status().ToString() + ">";
-  if (rows->rows.empty() || rows->rows[0].empty() || !rows->rows[0][0]) return "<null>";
+  if (!rows.ok())
+    return "<error: " + rows.status().ToString() + ">";
+  if (rows->rows.empty() || rows->rows[0].empty() || !rows->rows[0][0])
+    return "<null>";
   return *rows->rows[0][0];
 }
 
@@ -63,10 +68,12 @@ inline std::vector<std::string> SortedRows(engine::Connection& conn, const std::
   auto rows = conn.Query(sql);
   EXPECT_TRUE(rows.ok()) << sql << ": " << rows.status().ToString();
   std::vector<std::string> out;
-  if (!rows.ok()) return out;
+  if (!rows.ok())
+    return out;
   for (const auto& r : rows->rows) {
     std::string line;
-    for (size_t i = 0; i < r.size(); ++i) line += (i ? "|" : "") + r[i].value_or("NULL");
+    for (size_t i = 0; i < r.size(); ++i)
+      line += (i ? "|" : "") + r[i].value_or("NULL");
     out.push_back(line);
   }
   std::sort(out.begin(), out.end());

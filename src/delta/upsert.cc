@@ -14,7 +14,8 @@ using nlohmann::json;
 // Stats bounds usable for pruning: types whose min/max are exact (timestamps are truncated to
 // milliseconds and strings may be truncated by other writers, so they are not used).
 bool PrunableByStats(const json& type) {
-  if (!type.is_string()) return false;
+  if (!type.is_string())
+    return false;
   std::string t = type.get<std::string>();
   return t == "long" || t == "integer" || t == "short" || t == "byte" || t == "date" ||
          t.rfind("decimal", 0) == 0;
@@ -23,23 +24,30 @@ bool PrunableByStats(const json& type) {
 Result<std::string> StatLiteral(const json& stats, const char* which, const DeltaField& f) {
   AQ_ASSIGN_OR_RETURN(std::string type, DuckDbType(f.type));
   auto group = stats.find(which);
-  if (group == stats.end() || !group->is_object()) return "CAST(NULL AS " + type + ")";
+  if (group == stats.end() || !group->is_object())
+    return "CAST(NULL AS " + type + ")";
   auto v = group->find(f.physical_name);
-  if (v == group->end() || v->is_null() || v->is_object()) return "CAST(NULL AS " + type + ")";
+  if (v == group->end() || v->is_null() || v->is_object())
+    return "CAST(NULL AS " + type + ")";
   std::string text = v->is_string() ? v->get<std::string>() : v->dump();
   return "TRY_CAST(" + engine::QuoteLiteral(text) + " AS " + type + ")";
 }
 
 namespace {
 
-std::string Q(const std::string& ident) { return engine::QuoteIdent(ident); }
+std::string Q(const std::string& ident) {
+  return engine::QuoteIdent(ident);
+}
 
 // The live files that may hold a row whose keys equal a source row's keys.
-Result<std::vector<const FileAction*>> CandidateFiles(WriteJob& job, const std::vector<std::string>& keys) {
+Result<std::vector<const FileAction*>> CandidateFiles(WriteJob& job,
+                                                      const std::vector<std::string>& keys) {
   const Snapshot& snap = job.snap;
   std::vector<const FileAction*> out;
-  if (snap.files.empty()) return out;
-  std::set<std::string> pcols(snap.metadata.partition_columns.begin(), snap.metadata.partition_columns.end());
+  if (snap.files.empty())
+    return out;
+  std::set<std::string> pcols(snap.metadata.partition_columns.begin(),
+                              snap.metadata.partition_columns.end());
   std::string names = "__aq_i", cond;
   for (const auto& k : keys) {
     const DeltaField* f = snap.schema.Find(k);
@@ -54,7 +62,8 @@ Result<std::vector<const FileAction*>> CandidateFiles(WriteJob& job, const std::
     }
   }
   if (cond.empty()) {  // nothing to prune on: every file is a candidate
-    for (const auto& f : snap.files) out.push_back(&f);
+    for (const auto& f : snap.files)
+      out.push_back(&f);
     return out;
   }
   std::string values;
@@ -72,7 +81,8 @@ Result<std::vector<const FileAction*>> CandidateFiles(WriteJob& job, const std::
       const DeltaField* f = snap.schema.Find(k);
       if (pcols.count(k)) {
         auto it = file.partition_values.find(f->physical_name);
-        std::optional<std::string> v = it == file.partition_values.end() ? std::nullopt : it->second;
+        std::optional<std::string> v =
+            it == file.partition_values.end() ? std::nullopt : it->second;
         AQ_ASSIGN_OR_RETURN(std::string lit, PartitionValueLiteral(f->type, v));
         values += ", " + lit;
       } else if (PrunableByStats(f->type)) {
@@ -84,11 +94,14 @@ Result<std::vector<const FileAction*>> CandidateFiles(WriteJob& job, const std::
     values += ")";
   }
   std::string key_list;
-  for (const auto& k : keys) key_list += (key_list.empty() ? "" : ", ") + Q(k);
-  AQ_ASSIGN_OR_RETURN(auto rows, job.conn.Query(
-      "SELECT v.__aq_i FROM (VALUES " + values + ") AS v(" + names + ") WHERE EXISTS (SELECT 1 FROM (SELECT DISTINCT " +
-      key_list + " FROM " + job.input_table + ") AS s WHERE true" + cond + ")"));
-  for (const auto& r : rows.rows) out.push_back(&snap.files[std::stoul(*r[0])]);
+  for (const auto& k : keys)
+    key_list += (key_list.empty() ? "" : ", ") + Q(k);
+  AQ_ASSIGN_OR_RETURN(
+      auto rows, job.conn.Query("SELECT v.__aq_i FROM (VALUES " + values + ") AS v(" + names +
+                                ") WHERE EXISTS (SELECT 1 FROM (SELECT DISTINCT " + key_list +
+                                " FROM " + job.input_table + ") AS s WHERE true" + cond + ")"));
+  for (const auto& r : rows.rows)
+    out.push_back(&snap.files[std::stoul(*r[0])]);
   return out;
 }
 
@@ -97,18 +110,22 @@ Result<std::vector<const FileAction*>> CandidateFiles(WriteJob& job, const std::
 Result<WriteStats> Upsert(WriteJob& job, int64_t input_rows) {
   const Snapshot& snap = job.snap;
   const auto& keys = job.dest.write_mode.upsert_keys;
-  if (keys.empty()) return Status::InvalidArgument("upsert needs at least one key column (merge predicate is empty)");
+  if (keys.empty())
+    return Status::InvalidArgument(
+        "upsert needs at least one key column (merge predicate is empty)");
   std::string match;
   for (const auto& k : keys) {
     const DeltaField* f = snap.schema.Find(k);
-    if (!f) return Status::InvalidArgument("upsert key '" + k + "' is not in the table schema");
+    if (!f)
+      return Status::InvalidArgument("upsert key '" + k + "' is not in the table schema");
     if (f->type.is_object() && f->type.value("type", "") != "array") {
       return Status::Unsupported("upsert key '" + k + "' has a struct or map type");
     }
     if (f->type.is_object()) {
       // List keys compare as sets, as the original's array_has_all both ways does.
       match += (match.empty() ? "" : " AND ") +
-               ("list_sort(list_distinct(t." + Q(k) + ")) IS NOT DISTINCT FROM list_sort(list_distinct(s." + Q(k) + "))");
+               ("list_sort(list_distinct(t." + Q(k) +
+                ")) IS NOT DISTINCT FROM list_sort(list_distinct(s." + Q(k) + "))");
     } else {
       match += (match.empty() ? "" : " AND ") + ("t." + Q(k) + " IS NOT DISTINCT FROM s." + Q(k));
     }
@@ -121,28 +138,35 @@ Result<WriteStats> Upsert(WriteJob& job, int64_t input_rows) {
     job.scratch_tables.push_back(target);
     AQ_ASSIGN_OR_RETURN(std::string scan, BuildScanSql(job.conn, snap, candidates, true));
     AQ_RETURN_IF_ERROR(job.conn.Execute("CREATE TEMP TABLE " + target + " AS " + scan));
-    AQ_ASSIGN_OR_RETURN(auto dup, job.conn.Query(
-        "SELECT count(*) FROM " + target + " t JOIN " + job.input_table + " s ON " + match +
-        " GROUP BY t.rowid HAVING count(*) > 1 LIMIT 1"));
+    AQ_ASSIGN_OR_RETURN(auto dup, job.conn.Query("SELECT count(*) FROM " + target + " t JOIN " +
+                                                 job.input_table + " s ON " + match +
+                                                 " GROUP BY t.rowid HAVING count(*) > 1 LIMIT 1"));
     if (!dup.rows.empty()) {
-      return Status::InvalidArgument("a target row matches " + dup.rows[0][0].value_or("several") +
-                                     " incoming rows on the upsert keys; make the keys unique in the data");
+      return Status::InvalidArgument(
+          "a target row matches " + dup.rows[0][0].value_or("several") +
+          " incoming rows on the upsert keys; make the keys unique in the data");
     }
-    AQ_ASSIGN_OR_RETURN(auto files, job.conn.Query(
-        std::string("SELECT DISTINCT t.") + kFileColumn + " FROM " + target + " t WHERE EXISTS (SELECT 1 FROM " +
-        job.input_table + " s WHERE " + match + ")"));
+    AQ_ASSIGN_OR_RETURN(
+        auto files, job.conn.Query(std::string("SELECT DISTINCT t.") + kFileColumn + " FROM " +
+                                   target + " t WHERE EXISTS (SELECT 1 FROM " + job.input_table +
+                                   " s WHERE " + match + ")"));
     std::set<std::string> touched_paths;
-    for (const auto& r : files.rows) touched_paths.insert(r[0].value_or(""));
+    for (const auto& r : files.rows)
+      touched_paths.insert(r[0].value_or(""));
     for (const FileAction* f : candidates) {
-      if (touched_paths.count(f->FullPath(snap.root))) touched.push_back(f);
+      if (touched_paths.count(f->FullPath(snap.root)))
+        touched.push_back(f);
     }
     std::string cols;
-    for (const auto& f : snap.schema.fields) cols += (cols.empty() ? "" : ", ") + ("t." + Q(f.name));
+    for (const auto& f : snap.schema.fields)
+      cols += (cols.empty() ? "" : ", ") + ("t." + Q(f.name));
     // Matched rows take the incoming values (keys are equal), so the new content of the
     // touched files is: every incoming row plus their unmatched rows.
     data_sql += " UNION ALL SELECT " + cols + " FROM " + target + " t WHERE t." + kFileColumn +
-                " IN (SELECT UNNEST(" + SqlStringList({touched_paths.begin(), touched_paths.end()}) +
-                "::VARCHAR[])) AND NOT EXISTS (SELECT 1 FROM " + job.input_table + " s WHERE " + match + ")";
+                " IN (SELECT UNNEST(" +
+                SqlStringList({touched_paths.begin(), touched_paths.end()}) +
+                "::VARCHAR[])) AND NOT EXISTS (SELECT 1 FROM " + job.input_table + " s WHERE " +
+                match + ")";
     std::string merged = job.input_table + "_merged";
     job.scratch_tables.push_back(merged);
     AQ_RETURN_IF_ERROR(job.conn.Execute("CREATE TEMP TABLE " + merged + " AS " + data_sql));
@@ -152,15 +176,17 @@ Result<WriteStats> Upsert(WriteJob& job, int64_t input_rows) {
   req.operation = "MERGE";
   std::string merge_predicate;
   for (const auto& k : keys) {
-    merge_predicate += (merge_predicate.empty() ? "" : " AND ") +
-                       ("(old." + k + " = new." + k + " OR (old." + k + " IS NULL AND new." + k + " IS NULL))");
+    merge_predicate +=
+        (merge_predicate.empty() ? "" : " AND ") +
+        ("(old." + k + " = new." + k + " OR (old." + k + " IS NULL AND new." + k + " IS NULL))");
   }
   req.operation_parameters = {{"mergePredicate", merge_predicate},
                               {"matchedPredicates", R"([{"actionType":"update"}])"},
                               {"notMatchedPredicates", R"([{"actionType":"insert"}])"}};
-  req.operation_metrics = {{"num_source_rows", input_rows},
-                           {"num_target_files_scanned", candidates.size()},
-                           {"num_target_files_skipped_during_scan", snap.files.size() - candidates.size()}};
+  req.operation_metrics = {
+      {"num_source_rows", input_rows},
+      {"num_target_files_scanned", candidates.size()},
+      {"num_target_files_skipped_during_scan", snap.files.size() - candidates.size()}};
   req.read_whole_table = snap.metadata.partition_columns.empty();
   for (const FileAction* f : candidates) {
     req.read_files.insert(f->path);

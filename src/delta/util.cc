@@ -1,10 +1,5 @@
 #include "delta/util.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -14,13 +9,21 @@
 #include <random>
 #include <sstream>
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace aqueducts::delta {
 namespace {
 
 int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 
@@ -31,7 +34,9 @@ void AppendHex(std::string& out, unsigned char c) {
   out.push_back(kHex[c & 15]);
 }
 
-std::string ErrnoText() { return std::strerror(errno); }
+std::string ErrnoText() {
+  return std::strerror(errno);
+}
 
 }  // namespace
 
@@ -69,7 +74,8 @@ std::string HiveEscape(std::string_view value) {
   static const std::string_view kSpecial = "\"#%'*/:=?\\{[]^";
   std::string out;
   for (unsigned char c : value) {
-    if ((c >= 0x01 && c <= 0x1F) || c == 0x7F || kSpecial.find(static_cast<char>(c)) != kSpecial.npos) {
+    if ((c >= 0x01 && c <= 0x1F) || c == 0x7F ||
+        kSpecial.find(static_cast<char>(c)) != kSpecial.npos) {
       AppendHex(out, c);
     } else {
       out.push_back(static_cast<char>(c));
@@ -107,23 +113,27 @@ int64_t NowMillis() {
 
 Result<std::string> ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot open '" + path + "': " + ErrnoText());
+  if (!in)
+    return Status::NotFound("cannot open '" + path + "': " + ErrnoText());
   std::ostringstream ss;
   ss << in.rdbuf();
-  if (in.bad()) return Status::IoError("cannot read '" + path + "'");
+  if (in.bad())
+    return Status::IoError("cannot read '" + path + "'");
   return ss.str();
 }
 
 Result<std::vector<std::string>> ListDirectory(const std::string& dir) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) {
-    if (errno == ENOENT) return Status::NotFound("directory '" + dir + "' does not exist");
+    if (errno == ENOENT)
+      return Status::NotFound("directory '" + dir + "' does not exist");
     return Status::IoError("cannot list '" + dir + "': " + ErrnoText());
   }
   std::vector<std::string> names;
   while (dirent* e = readdir(d)) {
     std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(std::move(name));
+    if (name != "." && name != "..")
+      names.push_back(std::move(name));
   }
   closedir(d);
   return names;
@@ -136,13 +146,15 @@ bool PathExists(const std::string& path) {
 
 int64_t FileMtimeMillis(const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return -1;
+  if (::stat(path.c_str(), &st) != 0)
+    return -1;
   return int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 
 int64_t FileSize(const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return -1;
+  if (::stat(path.c_str(), &st) != 0)
+    return -1;
   return st.st_size;
 }
 
@@ -154,7 +166,8 @@ Status MakeDirs(const std::string& dir) {
         return Status::IoError("cannot create directory '" + cur + "': " + ErrnoText());
       }
     }
-    if (i < dir.size()) cur.push_back(dir[i]);
+    if (i < dir.size())
+      cur.push_back(dir[i]);
   }
   return Status::OK();
 }
@@ -167,12 +180,14 @@ Result<std::string> WriteTemp(const std::string& target, const std::string& data
   std::string dir = slash == std::string::npos ? "." : target.substr(0, slash);
   std::string tmp = dir + "/." + NewUuid() + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
-  if (fd < 0) return Status::IoError("cannot create '" + tmp + "': " + ErrnoText());
+  if (fd < 0)
+    return Status::IoError("cannot create '" + tmp + "': " + ErrnoText());
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       ::close(fd);
       ::unlink(tmp.c_str());
       return Status::IoError("cannot write '" + tmp + "': " + ErrnoText());
@@ -192,8 +207,10 @@ Result<bool> WriteFileIfAbsent(const std::string& target, const std::string& dat
   int rc = ::link(tmp.c_str(), target.c_str());
   int err = errno;
   ::unlink(tmp.c_str());
-  if (rc == 0) return true;
-  if (err == EEXIST) return false;
+  if (rc == 0)
+    return true;
+  if (err == EEXIST)
+    return false;
   return Status::IoError("cannot create '" + target + "': " + std::strerror(err));
 }
 
@@ -211,13 +228,15 @@ std::optional<int64_t> ParseTimestampMicros(std::string_view text) {
   int y, mo, d, h = 0, mi = 0, s = 0;
   std::string t(text);
   int consumed = 0;
-  if (std::sscanf(t.c_str(), "%d-%d-%d%n", &y, &mo, &d, &consumed) != 3) return std::nullopt;
+  if (std::sscanf(t.c_str(), "%d-%d-%d%n", &y, &mo, &d, &consumed) != 3)
+    return std::nullopt;
   size_t pos = size_t(consumed);
   int64_t micros = 0;
   int64_t offset_seconds = 0;
   if (pos < t.size() && (t[pos] == 'T' || t[pos] == ' ')) {
     int c2 = 0;
-    if (std::sscanf(t.c_str() + pos + 1, "%d:%d:%d%n", &h, &mi, &s, &c2) != 3) return std::nullopt;
+    if (std::sscanf(t.c_str() + pos + 1, "%d:%d:%d%n", &h, &mi, &s, &c2) != 3)
+      return std::nullopt;
     pos += 1 + size_t(c2);
     if (pos < t.size() && t[pos] == '.') {
       ++pos;
@@ -234,7 +253,8 @@ std::optional<int64_t> ParseTimestampMicros(std::string_view text) {
       } else if (t[pos] == '+' || t[pos] == '-') {
         int oh = 0, om = 0;
         int sign = t[pos] == '-' ? -1 : 1;
-        if (std::sscanf(t.c_str() + pos + 1, "%d:%d", &oh, &om) < 1) return std::nullopt;
+        if (std::sscanf(t.c_str() + pos + 1, "%d:%d", &oh, &om) < 1)
+          return std::nullopt;
         offset_seconds = sign * (oh * 3600 + om * 60);
         pos = t.size();
       }

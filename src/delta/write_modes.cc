@@ -13,7 +13,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string Q(const std::string& ident) { return engine::QuoteIdent(ident); }
+std::string Q(const std::string& ident) {
+  return engine::QuoteIdent(ident);
+}
 
 std::set<std::string> PartitionCols(const Snapshot& snap) {
   return {snap.metadata.partition_columns.begin(), snap.metadata.partition_columns.end()};
@@ -26,12 +28,14 @@ json RemoveAction(const FileAction& f) {
              {"deletionTimestamp", NowMillis()},
              {"dataChange", true},
              {"extendedFileMetadata", true},
-             {"partitionValues", f.raw.contains("partitionValues") ? f.raw["partitionValues"] : json::object()},
+             {"partitionValues",
+              f.raw.contains("partitionValues") ? f.raw["partitionValues"] : json::object()},
              {"size", f.size}};
   if (f.raw.contains("deletionVector") && !f.raw["deletionVector"].is_null()) {
     rm["deletionVector"] = f.raw["deletionVector"];
   }
-  if (f.stats) rm["stats"] = *f.stats;
+  if (f.stats)
+    rm["stats"] = *f.stats;
   return rm;
 }
 
@@ -45,16 +49,17 @@ Result<int64_t> CountRows(engine::Connection& conn, const std::string& sql) {
 }  // namespace
 
 Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
-                                  const std::vector<const FileAction*>& removed,
-                                  CommitRequest req, int64_t input_rows) {
+                                  const std::vector<const FileAction*>& removed, CommitRequest req,
+                                  int64_t input_rows) {
   const Snapshot& snap = job.snap;
   if (!removed.empty() && snap.metadata.Config("delta.appendOnly") == "true") {
-    return Status::InvalidArgument("the table is append-only (delta.appendOnly=true): " + req.operation +
-                                   " would remove files");
+    return Status::InvalidArgument("the table is append-only (delta.appendOnly=true): " +
+                                   req.operation + " would remove files");
   }
   for (const FileAction* f : removed) {
     if (snap.metadata.Config("delta.enableChangeDataFeed") == "true") {
-      return Status::Unsupported("rewriting files of a table with delta.enableChangeDataFeed=true is not supported");
+      return Status::Unsupported(
+          "rewriting files of a table with delta.enableChangeDataFeed=true is not supported");
     }
     req.removes.push_back(RemoveAction(*f));
     req.read_files.insert(f->path);
@@ -70,15 +75,18 @@ Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
   stats.files_added = int64_t(files.adds.size());
   stats.files_removed = int64_t(removed.size());
   stats.version = snap.version;
-  if (files.adds.empty() && removed.empty()) return stats;  // nothing changes: no commit
+  if (files.adds.empty() && removed.empty())
+    return stats;  // nothing changes: no commit
   for (const json& a : files.adds) {
     std::map<std::string, std::optional<std::string>> pv;
-    for (auto& [k, v] : a["partitionValues"].items()) pv[k] = v.is_string() ? std::optional(v.get<std::string>()) : std::nullopt;
+    for (auto& [k, v] : a["partitionValues"].items())
+      pv[k] = v.is_string() ? std::optional(v.get<std::string>()) : std::nullopt;
     req.read_partitions.insert(PartitionKey(pv));
   }
   req.adds = files.adds;
   req.read_version = snap.version;
-  req.checkpoint_interval = std::atoll(snap.metadata.Config("delta.checkpointInterval", "100").c_str());
+  req.checkpoint_interval =
+      std::atoll(snap.metadata.Config("delta.checkpointInterval", "100").c_str());
   req.operation_metrics["num_added_files"] = files.adds.size();
   req.operation_metrics["num_removed_files"] = removed.size();
   req.operation_metrics["num_added_rows"] = files.rows;
@@ -108,9 +116,11 @@ Result<std::vector<const FileAction*>> FilesMatchingPartitions(engine::Connectio
                                                                const Snapshot& snap,
                                                                const std::string& predicate) {
   std::vector<const FileAction*> out;
-  if (snap.files.empty()) return out;
+  if (snap.files.empty())
+    return out;
   std::string values, names = "__aq_i";
-  for (const auto& p : snap.metadata.partition_columns) names += ", " + Q(p);
+  for (const auto& p : snap.metadata.partition_columns)
+    names += ", " + Q(p);
   for (size_t i = 0; i < snap.files.size(); ++i) {
     const FileAction& f = snap.files[i];
     values += (i ? ", (" : "(") + std::to_string(i);
@@ -123,9 +133,10 @@ Result<std::vector<const FileAction*>> FilesMatchingPartitions(engine::Connectio
     }
     values += ")";
   }
-  AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT __aq_i FROM (VALUES " + values + ") AS v(" + names +
-                                            ") WHERE " + predicate));
-  for (const auto& r : rows.rows) out.push_back(&snap.files[std::stoul(*r[0])]);
+  AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT __aq_i FROM (VALUES " + values + ") AS v(" +
+                                            names + ") WHERE " + predicate));
+  for (const auto& r : rows.rows)
+    out.push_back(&snap.files[std::stoul(*r[0])]);
   return out;
 }
 
@@ -137,20 +148,24 @@ Result<std::vector<const FileAction*>> PruneByStats(engine::Connection& conn, co
   std::string names = "__aq_i", where;
   for (const auto& c : conds) {
     const DeltaField* f = snap.schema.Find(c.column);
-    if (!PrunableByStats(f->type)) continue;
+    if (!PrunableByStats(f->type))
+      continue;
     AQ_ASSIGN_OR_RETURN(std::string type, DuckDbType(f->type));
     std::string n = std::to_string(fields.size());
     names += ", mn" + n + ", mx" + n;
-    where += std::string(where.empty() ? "" : " AND ") + "(mn" + n + " IS NULL OR mx" + n + " IS NULL OR TRY_CAST(" +
-             engine::QuoteLiteral(c.value) + " AS " + type + ") BETWEEN mn" + n + " AND mx" + n + ")";
+    where += std::string(where.empty() ? "" : " AND ") + "(mn" + n + " IS NULL OR mx" + n +
+             " IS NULL OR TRY_CAST(" + engine::QuoteLiteral(c.value) + " AS " + type +
+             ") BETWEEN mn" + n + " AND mx" + n + ")";
     fields.push_back(f);
   }
-  if (fields.empty() || files.empty()) return files;
+  if (fields.empty() || files.empty())
+    return files;
   std::string values;
   for (size_t i = 0; i < files.size(); ++i) {
     json stats = json::object();
     try {
-      if (files[i]->stats) stats = json::parse(*files[i]->stats);
+      if (files[i]->stats)
+        stats = json::parse(*files[i]->stats);
     } catch (const std::exception&) {
     }
     values += (i ? ", (" : "(") + std::to_string(i);
@@ -161,10 +176,11 @@ Result<std::vector<const FileAction*>> PruneByStats(engine::Connection& conn, co
     }
     values += ")";
   }
-  AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT __aq_i FROM (VALUES " + values + ") AS v(" + names +
-                                            ") WHERE " + where));
+  AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT __aq_i FROM (VALUES " + values + ") AS v(" +
+                                            names + ") WHERE " + where));
   std::vector<const FileAction*> out;
-  for (const auto& r : rows.rows) out.push_back(files[std::stoul(*r[0])]);
+  for (const auto& r : rows.rows)
+    out.push_back(files[std::stoul(*r[0])]);
   return out;
 }
 
@@ -175,20 +191,24 @@ Result<WriteStats> Replace(WriteJob& job, int64_t input_rows) {
   std::vector<ReplaceCondition> part_conds, data_conds;
   for (const auto& c : conds) {
     if (!snap.schema.Find(c.column)) {
-      return Status::InvalidArgument("replace condition column '" + c.column + "' is not in the table schema");
+      return Status::InvalidArgument("replace condition column '" + c.column +
+                                     "' is not in the table schema");
     }
     (pcols.count(c.column) ? part_conds : data_conds).push_back(c);
   }
   std::string predicate = BuildReplacePredicate(conds);
-  AQ_ASSIGN_OR_RETURN(int64_t bad, CountRows(job.conn, "SELECT 1 FROM " + job.input_table +
-                                                           " WHERE NOT coalesce((" + predicate + "), false)"));
+  AQ_ASSIGN_OR_RETURN(int64_t bad,
+                      CountRows(job.conn, "SELECT 1 FROM " + job.input_table +
+                                              " WHERE NOT coalesce((" + predicate + "), false)"));
   if (bad > 0) {
-    return Status::InvalidArgument(std::to_string(bad) + " incoming rows do not satisfy the replace condition " +
+    return Status::InvalidArgument(std::to_string(bad) +
+                                   " incoming rows do not satisfy the replace condition " +
                                    predicate + "; every written row must match it");
   }
   std::vector<const FileAction*> candidates;
   if (part_conds.empty()) {
-    for (const auto& f : snap.files) candidates.push_back(&f);
+    for (const auto& f : snap.files)
+      candidates.push_back(&f);
   } else {
     AQ_ASSIGN_OR_RETURN(candidates,
                         FilesMatchingPartitions(job.conn, snap, BuildReplacePredicate(part_conds)));
@@ -199,32 +219,39 @@ Result<WriteStats> Replace(WriteJob& job, int64_t input_rows) {
     // Only files holding matching rows are rewritten; their other rows are kept. The first
     // scan reads just the predicate's columns (DuckDB prunes the rest).
     AQ_ASSIGN_OR_RETURN(std::string scan, BuildScanSql(job.conn, snap, candidates, true));
-    AQ_ASSIGN_OR_RETURN(auto rows, job.conn.Query(std::string("SELECT DISTINCT ") + kFileColumn + " FROM (" +
-                                                  scan + ") AS __aq_old WHERE " + predicate));
+    AQ_ASSIGN_OR_RETURN(
+        auto rows, job.conn.Query(std::string("SELECT DISTINCT ") + kFileColumn + " FROM (" + scan +
+                                  ") AS __aq_old WHERE " + predicate));
     std::set<std::string> matched;
-    for (const auto& r : rows.rows) matched.insert(r[0].value_or(""));
+    for (const auto& r : rows.rows)
+      matched.insert(r[0].value_or(""));
     removed.clear();
     for (const FileAction* f : candidates) {
-      if (matched.count(f->FullPath(snap.root))) removed.push_back(f);
+      if (matched.count(f->FullPath(snap.root)))
+        removed.push_back(f);
     }
     if (!removed.empty()) {
       AQ_ASSIGN_OR_RETURN(std::string kept, BuildScanSql(job.conn, snap, removed, false));
-      AQ_RETURN_IF_ERROR(job.conn.Execute("INSERT INTO " + job.input_table + " SELECT * FROM (" + kept +
-                                          ") AS __aq_old WHERE NOT coalesce((" + predicate + "), false)"));
+      AQ_RETURN_IF_ERROR(job.conn.Execute("INSERT INTO " + job.input_table + " SELECT * FROM (" +
+                                          kept + ") AS __aq_old WHERE NOT coalesce((" + predicate +
+                                          "), false)"));
     }
   }
   CommitRequest req;
   req.operation = "WRITE";
   req.operation_parameters = {{"mode", "Overwrite"}, {"predicate", predicate}};
   req.read_whole_table = pcols.empty();
-  for (const FileAction* f : candidates) req.read_partitions.insert(PartitionKey(f->partition_values));
-  return WriteAndCommit(job, "SELECT * FROM " + job.input_table, removed, std::move(req), input_rows);
+  for (const FileAction* f : candidates)
+    req.read_partitions.insert(PartitionKey(f->partition_values));
+  return WriteAndCommit(job, "SELECT * FROM " + job.input_table, removed, std::move(req),
+                        input_rows);
 }
 
 }  // namespace
 
 std::string BuildReplacePredicate(const std::vector<ReplaceCondition>& conditions) {
-  if (conditions.empty()) return "true";
+  if (conditions.empty())
+    return "true";
   std::string out;
   for (const auto& c : conditions) {
     out += (out.empty() ? "" : " AND ") + Q(c.column) + " = " + engine::QuoteLiteral(c.value);
@@ -233,7 +260,8 @@ std::string BuildReplacePredicate(const std::vector<ReplaceCondition>& condition
 }
 
 Status StageInput(WriteJob& job, const std::string& relation_sql) {
-  AQ_ASSIGN_OR_RETURN(auto desc, job.conn.Query("DESCRIBE SELECT * FROM (" + relation_sql + ") AS __aq_src"));
+  AQ_ASSIGN_OR_RETURN(auto desc,
+                      job.conn.Query("DESCRIBE SELECT * FROM (" + relation_sql + ") AS __aq_src"));
   std::map<std::string, std::string> have;  // name -> DuckDB type
   std::string have_list;
   for (const auto& r : desc.rows) {
@@ -243,8 +271,9 @@ Status StageInput(WriteJob& job, const std::string& relation_sql) {
   std::string casts;
   for (const DeltaField& f : job.snap.schema.fields) {
     if (!have.count(f.name)) {
-      return Status::InvalidArgument("column '" + f.name + "' of the table schema is missing from the data (the data has: " +
-                                     have_list + ")");
+      return Status::InvalidArgument(
+          "column '" + f.name +
+          "' of the table schema is missing from the data (the data has: " + have_list + ")");
     }
     AQ_ASSIGN_OR_RETURN(std::string type, DuckDbType(f.type));
     const std::string& from = have[f.name];
@@ -252,25 +281,30 @@ Status StageInput(WriteJob& job, const std::string& relation_sql) {
     std::string expr = "CAST(" + Q(f.name) + " AS " + type + ")";
     // Zone-less input for an instant column (and back) is taken as UTC, not as the session's
     // time zone, so the written instants do not depend on where the pipeline runs.
-    if (type == "TIMESTAMPTZ" && zoneless) expr = "timezone('UTC', CAST(" + Q(f.name) + " AS TIMESTAMP))";
-    if (type == "TIMESTAMP" && from == "TIMESTAMP WITH TIME ZONE") expr = "timezone('UTC', " + Q(f.name) + ")";
+    if (type == "TIMESTAMPTZ" && zoneless)
+      expr = "timezone('UTC', CAST(" + Q(f.name) + " AS TIMESTAMP))";
+    if (type == "TIMESTAMP" && from == "TIMESTAMP WITH TIME ZONE")
+      expr = "timezone('UTC', " + Q(f.name) + ")";
     casts += (casts.empty() ? "" : ", ") + (expr + " AS " + Q(f.name));
   }
   bool all_nullable = true;
-  for (const DeltaField& f : job.snap.schema.fields) all_nullable &= f.nullable;
+  for (const DeltaField& f : job.snap.schema.fields)
+    all_nullable &= f.nullable;
   job.streamed = job.dest.write_mode.operation == DeltaWriteMode::Operation::kAppend &&
                  job.snap.metadata.partition_columns.empty() && all_nullable;
   Status st = job.conn.Execute(std::string("CREATE TEMP ") + (job.streamed ? "VIEW " : "TABLE ") +
                                job.input_table + " AS SELECT " + casts + " FROM (" + relation_sql +
                                ") AS __aq_src");
-  if (!st.ok()) return st.WithPrefix("cannot cast the data to the table schema: ");
+  if (!st.ok())
+    return st.WithPrefix("cannot cast the data to the table schema: ");
   for (const DeltaField& f : job.snap.schema.fields) {
-    if (f.nullable) continue;
-    AQ_ASSIGN_OR_RETURN(int64_t nulls, CountRows(job.conn, "SELECT 1 FROM " + job.input_table + " WHERE " +
-                                                               Q(f.name) + " IS NULL"));
+    if (f.nullable)
+      continue;
+    AQ_ASSIGN_OR_RETURN(int64_t nulls, CountRows(job.conn, "SELECT 1 FROM " + job.input_table +
+                                                               " WHERE " + Q(f.name) + " IS NULL"));
     if (nulls > 0) {
-      return Status::InvalidArgument("column '" + f.name + "' is not nullable but " + std::to_string(nulls) +
-                                     " incoming rows have NULL");
+      return Status::InvalidArgument("column '" + f.name + "' is not nullable but " +
+                                     std::to_string(nulls) + " incoming rows have NULL");
     }
   }
   return Status::OK();
@@ -282,9 +316,12 @@ Result<WriteStats> RunWriteMode(WriteJob& job) {
     AQ_ASSIGN_OR_RETURN(rows, CountRows(job.conn, "SELECT 1 FROM " + job.input_table));
   }
   switch (job.dest.write_mode.operation) {
-    case DeltaWriteMode::Operation::kAppend: return Append(job, rows);
-    case DeltaWriteMode::Operation::kReplace: return Replace(job, rows);
-    case DeltaWriteMode::Operation::kUpsert: return Upsert(job, rows);
+    case DeltaWriteMode::Operation::kAppend:
+      return Append(job, rows);
+    case DeltaWriteMode::Operation::kReplace:
+      return Replace(job, rows);
+    case DeltaWriteMode::Operation::kUpsert:
+      return Upsert(job, rows);
   }
   return Status::Internal("unknown Delta write mode");
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "aqueducts/model.h"
+
 #include "delta/commit.h"
 #include "delta/delta.h"
 #include "delta/log.h"
@@ -47,7 +48,8 @@ Result<WriteStats> Upsert(WriteJob& job, int64_t input_rows);
 bool PrunableByStats(const nlohmann::json& delta_type);
 /// The min or max (`which` = "minValues"/"maxValues") of `field` in a file's stats as a typed
 /// SQL literal; NULL when absent.
-Result<std::string> StatLiteral(const nlohmann::json& stats, const char* which, const DeltaField& field);
+Result<std::string> StatLiteral(const nlohmann::json& stats, const char* which,
+                                const DeltaField& field);
 
 /// `"col" = 'value' AND ...` for replace conditions; "true" when there are none.
 std::string BuildReplacePredicate(const std::vector<ReplaceCondition>& conditions);

@@ -19,34 +19,44 @@ Result<std::string> TableRoot(const Location& location) {
                                "' storage are not supported (only local paths)");
   }
   std::string root = location.LocalPath();
-  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  while (root.size() > 1 && root.back() == '/')
+    root.pop_back();
   return root;
 }
 
 Status CreateTable(engine::Connection& conn, const std::string& root,
                    const DeltaDestination& dest) {
-  if (TableExists(root)) return Status::OK();  // save mode "ignore": no schema check
+  if (TableExists(root))
+    return Status::OK();  // save mode "ignore": no schema check
   if (dest.schema.empty()) {
-    return Status::InvalidArgument("the table does not exist and `schema` is empty: list the columns to create it");
+    return Status::InvalidArgument(
+        "the table does not exist and `schema` is empty: list the columns to create it");
   }
   AQ_ASSIGN_OR_RETURN(json schema, SchemaJsonOf(dest.schema));
   for (const auto& p : dest.partition_columns) {
     bool found = false;
-    for (const auto& f : dest.schema) found |= f.name == p;
-    if (!found) return Status::InvalidArgument("partition column '" + p + "' is not in `schema`");
+    for (const auto& f : dest.schema)
+      found |= f.name == p;
+    if (!found)
+      return Status::InvalidArgument("partition column '" + p + "' is not in `schema`");
   }
   bool ntz = schema.dump().find("\"timestamp_ntz\"") != std::string::npos;
-  json protocol = ntz ? json{{"minReaderVersion", 3}, {"minWriterVersion", 7},
-                             {"readerFeatures", {"timestampNtz"}}, {"writerFeatures", {"timestampNtz"}}}
+  json protocol = ntz ? json{{"minReaderVersion", 3},
+                             {"minWriterVersion", 7},
+                             {"readerFeatures", {"timestampNtz"}},
+                             {"writerFeatures", {"timestampNtz"}}}
                       : json{{"minReaderVersion", 1}, {"minWriterVersion", 2}};
   json config = json::object();
   for (const auto& [k, v] : dest.table_properties) {
-    if (v) config[k] = *v;
+    if (v)
+      config[k] = *v;
   }
   CommitRequest req;
   req.operation = "CREATE TABLE";
-  req.operation_parameters = {{"mode", "ErrorIfExists"}, {"location", root},
-                              {"metadata", "{}"}, {"protocol", protocol.dump()}};
+  req.operation_parameters = {{"mode", "ErrorIfExists"},
+                              {"location", root},
+                              {"metadata", "{}"},
+                              {"protocol", protocol.dump()}};
   req.protocol = protocol;
   req.metadata = json{{"id", NewUuid()},
                       {"name", nullptr},
@@ -58,7 +68,8 @@ Status CreateTable(engine::Connection& conn, const std::string& root,
                       {"configuration", config}};
   AQ_RETURN_IF_ERROR(MakeDirs(root));
   auto version = CommitTransaction(conn, root, req);
-  if (!version.ok() && version.status().code() == StatusCode::kConflict) return Status::OK();
+  if (!version.ok() && version.status().code() == StatusCode::kConflict)
+    return Status::OK();
   return version.status();
 }
 
@@ -72,8 +83,10 @@ Result<WriteStats> Write(engine::Session& session, const DeltaDestination& dest,
   WriteJob job{*conn, snap, dest, "__aq_delta_in_" + NewUuid().substr(0, 8)};
   Status staged = StageInput(job, relation_sql);
   Result<WriteStats> result = staged.ok() ? RunWriteMode(job) : Result<WriteStats>(staged);
-  (void)conn->Execute((job.streamed ? "DROP VIEW IF EXISTS " : "DROP TABLE IF EXISTS ") + job.input_table);
-  for (const auto& t : job.scratch_tables) (void)conn->Execute("DROP TABLE IF EXISTS " + t);
+  (void)conn->Execute((job.streamed ? "DROP VIEW IF EXISTS " : "DROP TABLE IF EXISTS ") +
+                      job.input_table);
+  for (const auto& t : job.scratch_tables)
+    (void)conn->Execute("DROP TABLE IF EXISTS " + t);
   return result;
 }
 

@@ -1,10 +1,10 @@
 // The delta destination end to end: create, append, replace, upsert, read back, layout,
 // concurrency, crashes and checkpoints, on real files with real DuckDB.
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <thread>
 
 #include "delta/commit.h"
 #include "delta/delta.h"
@@ -22,7 +22,8 @@ using testing::QueryOne;
 using testing::SortedRows;
 using testing::TempDir;
 
-DeltaDestination Dest(const std::string& root, DeltaWriteMode::Operation op = DeltaWriteMode::Operation::kAppend) {
+DeltaDestination Dest(const std::string& root,
+                      DeltaWriteMode::Operation op = DeltaWriteMode::Operation::kAppend) {
   DeltaDestination d;
   d.name = "out";
   d.location = LocalLocation(root);
@@ -50,11 +51,17 @@ TEST(DeltaWriterTest, CreateAppendAndReadBack) {
   AQ_ASSERT_OK(PrepareDeltaDestination(*s, dest));
   AQ_ASSERT_OK(PrepareDeltaDestination(*s, dest));  // idempotent
   EXPECT_EQ(ReadBack(*s, dir.path()), std::vector<std::string>{});
-  AQ_ASSERT_OK_AND_ASSIGN(auto stats, WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('a', 1), ('b', 2), ('c', 3)) t(col_1, col_2)", nullptr));
+  AQ_ASSERT_OK_AND_ASSIGN(
+      auto stats,
+      WriteDeltaDestination(*s, dest,
+                            "SELECT * FROM (VALUES ('a', 1), ('b', 2), ('c', 3)) t(col_1, col_2)",
+                            nullptr));
   EXPECT_EQ(stats.rows, 3);
   EXPECT_EQ(stats.version, 1);
   EXPECT_EQ(stats.files_added, 1);
-  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT 'x' AS col_1, 10 AS col_2, 'ignored' AS extra", nullptr).status());
+  AQ_ASSERT_OK(WriteDeltaDestination(
+                   *s, dest, "SELECT 'x' AS col_1, 10 AS col_2, 'ignored' AS extra", nullptr)
+                   .status());
   EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"a|1", "b|2", "c|3", "x|10"}));
   EXPECT_EQ(ReadBack(*s, dir.path(), 1), (std::vector<std::string>{"a|1", "b|2", "c|3"}));
   // Every add carries stats.
@@ -82,28 +89,39 @@ TEST(DeltaWriterTest, SchemaErrorsNameTheColumn) {
   auto dest = Dest(dir.path());
   auto r = WriteDeltaDestination(*s, dest, "SELECT 'a' AS col_1", nullptr);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("column 'col_2' of the table schema is missing"), std::string::npos)
+  EXPECT_NE(r.status().message().find("column 'col_2' of the table schema is missing"),
+            std::string::npos)
       << r.status().ToString();
   r = WriteDeltaDestination(*s, dest, "SELECT 'a' AS col_1, 'notanint' AS col_2", nullptr);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("cannot cast the data to the table schema"), std::string::npos)
+  EXPECT_NE(r.status().message().find("cannot cast the data to the table schema"),
+            std::string::npos)
       << r.status().ToString();
   r = WriteDeltaDestination(*s, dest, "SELECT 'a' AS col_1, NULL::INT AS col_2", nullptr);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("'col_2' is not nullable"), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("'col_2' is not nullable"), std::string::npos)
+      << r.status().ToString();
 }
 
 TEST(DeltaWriterTest, ReplaceRewritesOnlyMatchingRows) {
   TempDir dir;
   auto s = OpenTestSession();
   auto dest = Dest(dir.path());
-  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('a', 1), ('b', 2), ('c', 3)) t(col_1, col_2)", nullptr).status());
-  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT 'q' AS col_1, 7 AS col_2", nullptr).status());
+  AQ_ASSERT_OK(
+      WriteDeltaDestination(
+          *s, dest, "SELECT * FROM (VALUES ('a', 1), ('b', 2), ('c', 3)) t(col_1, col_2)", nullptr)
+          .status());
+  AQ_ASSERT_OK(
+      WriteDeltaDestination(*s, dest, "SELECT 'q' AS col_1, 7 AS col_2", nullptr).status());
   dest.write_mode.operation = DeltaWriteMode::Operation::kReplace;
   dest.write_mode.replace_conditions = {ReplaceCondition{"col_1", "a"}};
-  AQ_ASSERT_OK_AND_ASSIGN(auto st, WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('a', 999), ('a', 888)) t(col_1, col_2)", nullptr));
+  AQ_ASSERT_OK_AND_ASSIGN(
+      auto st,
+      WriteDeltaDestination(
+          *s, dest, "SELECT * FROM (VALUES ('a', 999), ('a', 888)) t(col_1, col_2)", nullptr));
   EXPECT_EQ(st.files_removed, 1);  // the file holding 'q' has no matching row: left alone
-  EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"a|888", "a|999", "b|2", "c|3", "q|7"}));
+  EXPECT_EQ(ReadBack(*s, dir.path()),
+            (std::vector<std::string>{"a|888", "a|999", "b|2", "c|3", "q|7"}));
   EXPECT_EQ(BuildReplacePredicate({{"col1", "value1"}, {"col2", "value2"}}),
             "\"col1\" = 'value1' AND \"col2\" = 'value2'");
   // Incoming rows must satisfy the condition.
@@ -116,35 +134,51 @@ TEST(DeltaWriterTest, PartitionedReplaceRemovesWholeFilesAndLayoutMatchesSpark) 
   TempDir dir;
   auto s = OpenTestSession();
   DeltaDestination dest = Dest(dir.path());
-  dest.schema = {Field{"x", MakeType(TypeId::kUtf8), true, {}}, Field{"y", MakeType(TypeId::kInt64), true, {}}};
+  dest.schema = {Field{"x", MakeType(TypeId::kUtf8), true, {}},
+                 Field{"y", MakeType(TypeId::kInt64), true, {}}};
   dest.partition_columns = {"x"};
-  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('A/A', 1), ('B B', 2), (NULL, 3), ('t 08:45', 4)) t(x, y)", nullptr).status());
+  AQ_ASSERT_OK(
+      WriteDeltaDestination(
+          *s, dest,
+          "SELECT * FROM (VALUES ('A/A', 1), ('B B', 2), (NULL, 3), ('t 08:45', 4)) t(x, y)",
+          nullptr)
+          .status());
   EXPECT_TRUE(PathExists(dir.path() + "/x=A%2FA"));
   EXPECT_TRUE(PathExists(dir.path() + "/x=B B"));
   EXPECT_TRUE(PathExists(dir.path() + "/x=__HIVE_DEFAULT_PARTITION__"));
   EXPECT_TRUE(PathExists(dir.path() + "/x=t 08%3A45"));
-  AQ_ASSERT_OK_AND_ASSIGN(auto log, ReadWholeFile(dir.path() + "/_delta_log/00000000000000000001.json"));
+  AQ_ASSERT_OK_AND_ASSIGN(auto log,
+                          ReadWholeFile(dir.path() + "/_delta_log/00000000000000000001.json"));
   EXPECT_NE(log.find("\"x=A%252FA/part-00000-"), std::string::npos) << log;
   EXPECT_NE(log.find("\"x=t%2008%253A45/part-"), std::string::npos) << log;
   dest.write_mode.operation = DeltaWriteMode::Operation::kReplace;
   dest.write_mode.replace_conditions = {ReplaceCondition{"x", "B B"}};
-  AQ_ASSERT_OK_AND_ASSIGN(auto st, WriteDeltaDestination(*s, dest, "SELECT 'B B' AS x, 20 AS y", nullptr));
+  AQ_ASSERT_OK_AND_ASSIGN(auto st,
+                          WriteDeltaDestination(*s, dest, "SELECT 'B B' AS x, 20 AS y", nullptr));
   EXPECT_EQ(st.files_removed, 1);
-  EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"A/A|1", "B B|20", "NULL|3", "t 08:45|4"}));
+  EXPECT_EQ(ReadBack(*s, dir.path()),
+            (std::vector<std::string>{"A/A|1", "B B|20", "NULL|3", "t 08:45|4"}));
 }
 
 TEST(DeltaWriterTest, UpsertUpdatesMatchedAndInsertsNew) {
   TempDir dir;
   auto s = OpenTestSession();
   auto dest = Dest(dir.path());
-  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('a', 1), ('b', 2), ('c', 3)) t(col_1, col_2)", nullptr).status());
+  AQ_ASSERT_OK(
+      WriteDeltaDestination(
+          *s, dest, "SELECT * FROM (VALUES ('a', 1), ('b', 2), ('c', 3)) t(col_1, col_2)", nullptr)
+          .status());
   dest.write_mode.operation = DeltaWriteMode::Operation::kUpsert;
   dest.write_mode.upsert_keys = {"col_1"};
-  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('a', 100), ('d', 4)) t(col_1, col_2)", nullptr).status());
+  AQ_ASSERT_OK(WriteDeltaDestination(
+                   *s, dest, "SELECT * FROM (VALUES ('a', 100), ('d', 4)) t(col_1, col_2)", nullptr)
+                   .status());
   EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"a|100", "b|2", "c|3", "d|4"}));
-  auto r = WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ('a', 5), ('a', 6)) t(col_1, col_2)", nullptr);
+  auto r = WriteDeltaDestination(
+      *s, dest, "SELECT * FROM (VALUES ('a', 5), ('a', 6)) t(col_1, col_2)", nullptr);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("matches 2 incoming rows"), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("matches 2 incoming rows"), std::string::npos)
+      << r.status().ToString();
 }
 
 TEST(DeltaWriterTest, UpsertOnListKeysComparesAsSetsAndNullsMatch) {
@@ -155,24 +189,42 @@ TEST(DeltaWriterTest, UpsertOnListKeysComparesAsSetsAndNullsMatch) {
   list.children = {Field{"item", MakeType(TypeId::kInt32), true, {}}};
   dest.schema = {Field{"k", list, true, {}}, Field{"n", MakeType(TypeId::kUtf8), true, {}},
                  Field{"v", MakeType(TypeId::kInt32), true, {}}};
-  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ([1, 2], NULL, 1), ([3], 'x', 2)) t(k, n, v)", nullptr).status());
+  AQ_ASSERT_OK(
+      WriteDeltaDestination(
+          *s, dest, "SELECT * FROM (VALUES ([1, 2], NULL, 1), ([3], 'x', 2)) t(k, n, v)", nullptr)
+          .status());
   dest.write_mode.operation = DeltaWriteMode::Operation::kUpsert;
   dest.write_mode.upsert_keys = {"k", "n"};
-  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT * FROM (VALUES ([2, 1], NULL, 10), ([3], 'y', 20)) t(k, n, v)", nullptr).status());
-  EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"[2, 1]|NULL|10", "[3]|x|2", "[3]|y|20"}));
+  AQ_ASSERT_OK(
+      WriteDeltaDestination(
+          *s, dest, "SELECT * FROM (VALUES ([2, 1], NULL, 10), ([3], 'y', 20)) t(k, n, v)", nullptr)
+          .status());
+  EXPECT_EQ(ReadBack(*s, dir.path()),
+            (std::vector<std::string>{"[2, 1]|NULL|10", "[3]|x|2", "[3]|y|20"}));
 }
 
 TEST(DeltaWriterTest, PartitionedUpsertRewritesOnlyTouchedFiles) {
   TempDir dir;
   auto s = OpenTestSession();
   DeltaDestination dest = Dest(dir.path());
-  dest.schema = {Field{"d", MakeType(TypeId::kDate32), true, {}}, Field{"id", MakeType(TypeId::kInt64), true, {}},
+  dest.schema = {Field{"d", MakeType(TypeId::kDate32), true, {}},
+                 Field{"id", MakeType(TypeId::kInt64), true, {}},
                  Field{"v", MakeType(TypeId::kFloat64), true, {}}};
   dest.partition_columns = {"d"};
-  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT DATE '2023-01-01' + (i % 10)::INT AS d, i AS id, 1.0 AS v FROM range(1000) t(i)", nullptr).status());
+  AQ_ASSERT_OK(
+      WriteDeltaDestination(
+          *s, dest,
+          "SELECT DATE '2023-01-01' + (i % 10)::INT AS d, i AS id, 1.0 AS v FROM range(1000) t(i)",
+          nullptr)
+          .status());
   dest.write_mode.operation = DeltaWriteMode::Operation::kUpsert;
   dest.write_mode.upsert_keys = {"d", "id"};
-  AQ_ASSERT_OK_AND_ASSIGN(auto st, WriteDeltaDestination(*s, dest, "SELECT DATE '2023-01-03' AS d, i AS id, 2.0 AS v FROM range(2, 1000, 10) t(i) UNION ALL SELECT DATE '2023-01-03', 5000, 3.0", nullptr));
+  AQ_ASSERT_OK_AND_ASSIGN(
+      auto st,
+      WriteDeltaDestination(*s, dest,
+                            "SELECT DATE '2023-01-03' AS d, i AS id, 2.0 AS v FROM range(2, 1000, "
+                            "10) t(i) UNION ALL SELECT DATE '2023-01-03', 5000, 3.0",
+                            nullptr));
   EXPECT_EQ(st.files_removed, 1);
   EXPECT_EQ(st.files_added, 1);
   auto rows = ReadBack(*s, dir.path());
@@ -200,13 +252,17 @@ TEST(DeltaWriterTest, ConcurrentAppendsAllLand) {
       }
       for (int i = 0; i < kEach && results[w].ok(); ++i) {
         results[w] = WriteDeltaDestination(**s, Dest(dir.path()),
-                                           "SELECT 'w" + std::to_string(w) + "' AS col_1, " + std::to_string(i) + " AS col_2",
-                                           nullptr).status();
+                                           "SELECT 'w" + std::to_string(w) + "' AS col_1, " +
+                                               std::to_string(i) + " AS col_2",
+                                           nullptr)
+                         .status();
       }
     });
   }
-  for (auto& t : threads) t.join();
-  for (const auto& st : results) AQ_EXPECT_OK(st);
+  for (auto& t : threads)
+    t.join();
+  for (const auto& st : results)
+    AQ_EXPECT_OK(st);
   auto s = OpenTestSession();
   EXPECT_EQ(ReadBack(*s, dir.path()).size(), size_t(kWriters * kEach));
   AQ_ASSERT_OK_AND_ASSIGN(LogListing listing, ListLog(dir.path()));
@@ -217,7 +273,8 @@ TEST(DeltaWriterTest, RewritesOfTheSameFilesConflict) {
   TempDir dir;
   auto s = OpenTestSession();
   auto dest = Dest(dir.path());
-  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT 'a' AS col_1, 1 AS col_2", nullptr).status());
+  AQ_ASSERT_OK(
+      WriteDeltaDestination(*s, dest, "SELECT 'a' AS col_1, 1 AS col_2", nullptr).status());
   AQ_ASSERT_OK_AND_ASSIGN(Snapshot snap, LoadSnapshot(s->main(), dir.path()));
   // Two transactions read version 1 and both remove its file; the second must fail.
   CommitRequest req;
@@ -229,21 +286,26 @@ TEST(DeltaWriterTest, RewritesOfTheSameFilesConflict) {
   auto second = CommitTransaction(s->main(), dir.path(), req);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kConflict);
-  EXPECT_NE(second.status().message().find("both removed"), std::string::npos) << second.status().ToString();
+  EXPECT_NE(second.status().message().find("both removed"), std::string::npos)
+      << second.status().ToString();
 }
 
 TEST(DeltaWriterTest, WriterKilledBeforeCommitLeavesPreviousVersion) {
   TempDir dir;
   {
     auto s = OpenTestSession();
-    AQ_ASSERT_OK(WriteDeltaDestination(*s, Dest(dir.path()), "SELECT 'a' AS col_1, 1 AS col_2", nullptr).status());
+    AQ_ASSERT_OK(
+        WriteDeltaDestination(*s, Dest(dir.path()), "SELECT 'a' AS col_1, 1 AS col_2", nullptr)
+            .status());
   }
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     setenv("AQ_DELTA_TEST_CRASH_BEFORE_COMMIT", "1", 1);
     auto s = engine::Session::Open(Database::Options{});
-    if (s.ok()) (void)WriteDeltaDestination(**s, Dest(dir.path()), "SELECT 'b' AS col_1, 2 AS col_2", nullptr);
+    if (s.ok())
+      (void)WriteDeltaDestination(**s, Dest(dir.path()), "SELECT 'b' AS col_1, 2 AS col_2",
+                                  nullptr);
     _exit(0);
   }
   int status = 0;
@@ -252,7 +314,9 @@ TEST(DeltaWriterTest, WriterKilledBeforeCommitLeavesPreviousVersion) {
   EXPECT_EQ(WEXITSTATUS(status), 86);  // died right before the commit, data files written
   auto s = OpenTestSession();
   EXPECT_EQ(ReadBack(*s, dir.path()), std::vector<std::string>{"a|1"});
-  AQ_ASSERT_OK(WriteDeltaDestination(*s, Dest(dir.path()), "SELECT 'c' AS col_1, 3 AS col_2", nullptr).status());
+  AQ_ASSERT_OK(
+      WriteDeltaDestination(*s, Dest(dir.path()), "SELECT 'c' AS col_1, 3 AS col_2", nullptr)
+          .status());
   EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"a|1", "c|3"}));
 }
 
@@ -262,7 +326,9 @@ TEST(DeltaWriterTest, CheckpointsEveryInterval) {
   auto dest = Dest(dir.path());
   dest.table_properties["delta.checkpointInterval"] = "2";
   for (int i = 0; i < 4; ++i) {
-    AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT 'r' AS col_1, " + std::to_string(i) + " AS col_2", nullptr).status());
+    AQ_ASSERT_OK(WriteDeltaDestination(
+                     *s, dest, "SELECT 'r' AS col_1, " + std::to_string(i) + " AS col_2", nullptr)
+                     .status());
   }
   EXPECT_TRUE(PathExists(dir.path() + "/_delta_log/00000000000000000001.checkpoint.parquet"));
   EXPECT_TRUE(PathExists(dir.path() + "/_delta_log/00000000000000000003.checkpoint.parquet"));
@@ -287,18 +353,25 @@ TEST(DeltaWriterStatsTest, ReplaceSkipsFilesByMinMaxStats) {
   DeltaDestination dest;
   dest.name = "out";
   dest.location = testing::LocalLocation(dir.path());
-  dest.schema = {Field{"k", MakeType(TypeId::kInt64), true, {}}, Field{"v", MakeType(TypeId::kUtf8), true, {}}};
+  dest.schema = {Field{"k", MakeType(TypeId::kInt64), true, {}},
+                 Field{"v", MakeType(TypeId::kUtf8), true, {}}};
   for (int i = 0; i < 3; ++i) {
-    AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT i AS k, 'old' AS v FROM range(" + std::to_string(i * 100) +
-                                                     ", " + std::to_string(i * 100 + 100) + ") t(i)", nullptr).status());
+    AQ_ASSERT_OK(WriteDeltaDestination(*s, dest,
+                                       "SELECT i AS k, 'old' AS v FROM range(" +
+                                           std::to_string(i * 100) + ", " +
+                                           std::to_string(i * 100 + 100) + ") t(i)",
+                                       nullptr)
+                     .status());
   }
   AQ_ASSERT_OK_AND_ASSIGN(Snapshot snap, LoadSnapshot(s->main(), dir.path()));
   for (const auto& f : snap.files) {
-    if (f.stats->find("\"minValues\":{\"k\":200") != std::string::npos) std::remove(f.FullPath(dir.path()).c_str());
+    if (f.stats->find("\"minValues\":{\"k\":200") != std::string::npos)
+      std::remove(f.FullPath(dir.path()).c_str());
   }
   dest.write_mode.operation = DeltaWriteMode::Operation::kReplace;
   dest.write_mode.replace_conditions = {ReplaceCondition{"k", "150"}};
-  AQ_ASSERT_OK_AND_ASSIGN(auto st, WriteDeltaDestination(*s, dest, "SELECT 150 AS k, 'new' AS v", nullptr));
+  AQ_ASSERT_OK_AND_ASSIGN(auto st,
+                          WriteDeltaDestination(*s, dest, "SELECT 150 AS k, 'new' AS v", nullptr));
   EXPECT_EQ(st.files_removed, 1);
 }
 

@@ -115,8 +115,7 @@ Status Execute(OdbcConnection& conn, ParamBatch& params, SQLHSTMT stmt,
 // `multi` (may be null) holds `rows_per_statement` rows of markers; `single` one row.
 Result<int64_t> InsertRows(OdbcConnection& conn, SQLHSTMT single, SQLHSTMT multi,
                            size_t rows_per_statement, engine::ResultStream& stream,
-                           size_t batch_size, const std::string& what,
-                           const CancelToken* cancel) {
+                           size_t batch_size, const std::string& what, const CancelToken* cancel) {
   ParamBatch params;
   engine::ColumnBatch batch = stream.MakeBatch();
   int64_t written = 0;

@@ -46,7 +46,9 @@ Status RegisterSource(engine::Session& session, engine::Connection& conn, const 
                 "aqueducts::source::register_file");
           },
           // The hooks prefix their own errors (delta.h, odbc.h).
-          [&](const OdbcSource& s) -> Status { return odbc::RegisterOdbcSource(session, s, cancel); },
+          [&](const OdbcSource& s) -> Status {
+            return odbc::RegisterOdbcSource(session, s, cancel);
+          },
           [&](const DeltaSource& s) -> Status { return delta::RegisterDeltaSource(session, s); },
       },
       source);

@@ -212,9 +212,9 @@ Status PipelineRun::WriteDestination(engine::Session& session, engine::Connectio
   auto start = Clock::now();
   emitter_.Emit(Event(ProgressEvent::Type::kDestinationStarted, name));
   monitor_->Add(name, &conn);
-  auto stats = runner::WriteDestination(session, conn, destination,
-                                        "SELECT * FROM " + QuoteIdent(last.name), emitter_.sink(),
-                                        options_.cancel.get());
+  auto stats =
+      runner::WriteDestination(session, conn, destination, "SELECT * FROM " + QuoteIdent(last.name),
+                               emitter_.sink(), options_.cancel.get());
   monitor_->Remove(&conn);
   AQ_RETURN_IF_ERROR(stats.status());
   DropAfter(conn, static_cast<int>(aqueduct_.stages.size()));

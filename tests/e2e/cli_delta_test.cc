@@ -1,7 +1,7 @@
 // `aqueducts delta history|vacuum` on copies of real Delta tables, and a pipeline reading one.
-#include <gtest/gtest.h>
-
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 #include "cli_harness.h"
 #include "testing.h"
@@ -27,13 +27,12 @@ class CliDelta : public ::testing::Test {
   }
   // Rows of the table through a pipeline (delta source -> CSV file), as a user would read it.
   std::string CountThroughPipeline() {
-    std::string yml = dir_.Write("count.yml",
-                                 "sources:\n  - type: delta\n    name: t\n    location: " +
-                                     table_.string() +
-                                     "\nstages:\n  - - name: n\n      query: SELECT count(*) AS n "
-                                     "FROM t\ndestination:\n  type: file\n  name: out\n  format: "
-                                     "{type: csv, options: {has_header: false}}\n  location: " +
-                                     dir_.str() + "/n.csv\n");
+    std::string yml = dir_.Write(
+        "count.yml", "sources:\n  - type: delta\n    name: t\n    location: " + table_.string() +
+                         "\nstages:\n  - - name: n\n      query: SELECT count(*) AS n "
+                         "FROM t\ndestination:\n  type: file\n  name: out\n  format: "
+                         "{type: csv, options: {has_header: false}}\n  location: " +
+                         dir_.str() + "/n.csv\n");
     CliResult r = RunCli({"run", "-q", "-f", yml});
     EXPECT_EQ(r.exit_code, 0) << r.all();
     std::ifstream in(dir_.str() + "/n.csv");

@@ -1,10 +1,10 @@
 // Bad input through the CLI: a clear error naming the element, exit 1, no output file written,
 // and an existing destination left untouched.
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "cli_harness.h"
 #include "testing.h"
@@ -29,15 +29,20 @@ std::string Pipeline(const std::string& dir, const std::string& query,
          "  - type: file\n"
          "    name: readings\n"
          "    format: {type: csv, options: {}}\n"
-         "    location: " + csv + "\n"
+         "    location: " +
+         csv +
+         "\n"
          "stages:\n"
          "  - - name: the_stage\n"
-         "      query: \"" + query + "\"\n"
+         "      query: \"" +
+         query +
+         "\"\n"
          "destination:\n"
          "  type: file\n"
          "  name: out\n"
          "  format: {type: parquet, options: {}}\n"
-         "  location: " + dir + "/out.parquet\n";
+         "  location: " +
+         dir + "/out.parquet\n";
 }
 
 class CliErrors : public ::testing::Test {
@@ -54,8 +59,8 @@ class CliErrors : public ::testing::Test {
     CliResult r = RunCli(argv, dir_.str());
     EXPECT_EQ(r.exit_code, 1) << r.all();
     for (const auto& needle : needles) {
-      EXPECT_NE(r.err.find(needle), std::string::npos)
-          << "missing '" << needle << "' in:\n" << r.err;
+      EXPECT_NE(r.err.find(needle), std::string::npos) << "missing '" << needle << "' in:\n"
+                                                       << r.err;
     }
     EXPECT_FALSE(fs::exists(dir_.path() / "out.parquet"));
   }
@@ -136,10 +141,10 @@ TEST_F(CliErrors, UnwritableDestinationNamesTheDestination) {
 TEST_F(CliErrors, FailedRunLeavesTheExistingDestinationUntouched) {
   std::string previous = dir_.Write("out.parquet", "previous content");
   // error() fails half-way through the write, after rows have started to stream.
-  std::string text = Pipeline(
-      dir_.str(),
-      "SELECT CASE WHEN i < 300000 THEN i ELSE error('boom at ' || i) END AS v "
-      "FROM range(400000) t(i)");
+  std::string text =
+      Pipeline(dir_.str(),
+               "SELECT CASE WHEN i < 300000 THEN i ELSE error('boom at ' || i) END AS v "
+               "FROM range(400000) t(i)");
   std::string path = dir_.Write("midway.yml", text);
   CliResult r = RunCli({"run", "-f", path}, dir_.str());
   EXPECT_EQ(r.exit_code, 1) << r.all();

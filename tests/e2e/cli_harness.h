@@ -2,16 +2,16 @@
 
 // Runs the real `aqueducts` binary in a child process and captures what it prints.
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace aqueducts::testing {
 
@@ -35,9 +35,9 @@ inline std::string ReadFd(int fd) {
 /// Run `aqueducts <args>` in `cwd` with extra environment entries ("K=V").
 inline CliResult RunCli(const std::vector<std::string>& args, const std::string& cwd = ".",
                         const std::vector<std::string>& env = {}) {
-  std::string out_path = std::filesystem::temp_directory_path() /
-                         ("aq_cli_out_" + std::to_string(getpid()) + "_" +
-                          std::to_string(std::random_device{}()));
+  std::string out_path =
+      std::filesystem::temp_directory_path() /
+      ("aq_cli_out_" + std::to_string(getpid()) + "_" + std::to_string(std::random_device{}()));
   std::string err_path = out_path + ".err";
   pid_t pid = fork();
   if (pid == 0) {

@@ -1,11 +1,11 @@
 // Ctrl+C on a local run: the query is interrupted, the process exits 130 promptly, and nothing
 // is written to the destination.
-#include <gtest/gtest.h>
-#include <signal.h>
-
 #include <chrono>
 #include <filesystem>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <signal.h>
 
 #include "cli_harness.h"
 #include "testing.h"
@@ -29,7 +29,8 @@ TEST(CliSignal, InterruptCancelsTheRunAndWritesNothing) {
       "  type: file\n"
       "  name: out\n"
       "  format: {type: csv, options: {}}\n"
-      "  location: " + dir.str() + "/out.csv\n");
+      "  location: " +
+          dir.str() + "/out.csv\n");
   pid_t pid = fork();
   if (pid == 0) {
     int null_fd = open("/dev/null", O_WRONLY);

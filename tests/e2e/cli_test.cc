@@ -1,9 +1,10 @@
 // The CLI end to end on the original's example pipelines (spec §9.6) and the usage surface.
-#include <gtest/gtest.h>
-
 #include <filesystem>
 
+#include <gtest/gtest.h>
+
 #include "aqueducts/run.h"
+
 #include "cli_harness.h"
 #include "testing.h"
 
@@ -78,11 +79,10 @@ INSTANTIATE_TEST_SUITE_P(Months, SimpleExample,
 
 TEST(Cli, ValidateAcceptsTheYamlAndTomlExamples) {
   ExampleDir dir;
-  for (const auto& file : {"examples/aqueduct_pipeline_example.yml",
-                           "examples/aqueduct_pipeline_example.toml"}) {
-    CliResult r = RunCli({"validate", "-f", file, "-p", "local_path=" + dir.str(), "-p",
-                          "run_id=1"},
-                         dir.str());
+  for (const auto& file :
+       {"examples/aqueduct_pipeline_example.yml", "examples/aqueduct_pipeline_example.toml"}) {
+    CliResult r = RunCli(
+        {"validate", "-f", file, "-p", "local_path=" + dir.str(), "-p", "run_id=1"}, dir.str());
     EXPECT_EQ(r.exit_code, 0) << file << "\n" << r.all();
     EXPECT_NE(r.out.find("is valid"), std::string::npos) << r.out;
   }
@@ -132,23 +132,22 @@ TEST(Cli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(RunCli({"run", "-f", "x.yml", "--no-such-flag"}).exit_code, 2);
   CliResult p = RunCli({"run", "-f", "x.yml", "-p", "novalue"});
   EXPECT_EQ(p.exit_code, 2);
-  EXPECT_NE(p.err.find("invalid KEY=value: no '=' found in 'novalue'"), std::string::npos)
-      << p.err;
+  EXPECT_NE(p.err.find("invalid KEY=value: no '=' found in 'novalue'"), std::string::npos) << p.err;
   CliResult m = RunCli({"run", "-f", "x.yml", "--max-memory", "lots"});
   EXPECT_EQ(m.exit_code, 2);
   EXPECT_NE(m.err.find("invalid memory size"), std::string::npos) << m.err;
-  CliResult k = RunCli({"run", "-f", "x.yml", "--executor", "localhost:1"}, ".",
-                       {"AQUEDUCTS_API_KEY="});
+  CliResult k =
+      RunCli({"run", "-f", "x.yml", "--executor", "localhost:1"}, ".", {"AQUEDUCTS_API_KEY="});
   EXPECT_EQ(k.exit_code, 2);
   EXPECT_NE(k.err.find("API key is required"), std::string::npos) << k.err;
 }
 
 TEST(Cli, LocalRunHonoursMemoryThreadsAndTempDir) {
   ExampleDir dir;
-  CliResult r = RunCli({"run", "-f", "examples/aqueduct_pipeline_simple.yml", "-p", "month=feb",
-                        "-p", "year=2024", "--max-memory", "256MB", "--threads", "1",
-                        "--temp-dir", dir.str() + "/spill"},
-                       dir.str());
+  CliResult r = RunCli(
+      {"run", "-f", "examples/aqueduct_pipeline_simple.yml", "-p", "month=feb", "-p", "year=2024",
+       "--max-memory", "256MB", "--threads", "1", "--temp-dir", dir.str() + "/spill"},
+      dir.str());
   EXPECT_EQ(r.exit_code, 0) << r.all();
   EXPECT_TRUE(fs::exists(dir.str() + "/examples/output_feb_2024.parquet"));
 }
