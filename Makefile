@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: setup configure build example test bench format clean
+.PHONY: setup configure build example test bench format format-check clean
 
 setup:
 	@tools/setup.sh
@@ -28,6 +28,9 @@ bench: setup
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.cc' '*.h')
 
 clean:
 	rm -rf $(BUILD) build-release
