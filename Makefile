@@ -21,10 +21,14 @@ example: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
 
+# Every benchmark of docs/benchmarks.md, on a Release build (figures go to stdout).
 bench: setup
-	@cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DAQ_BUILD_TESTS=OFF >/dev/null
 	@cmake --build build-release -j $(JOBS)
 	bench/run_all.sh build-release
+	build-release/bench/delta_benchmark
+	build-release/bench/executor_benchmark 360000000 5
+	bench/odbc_bench.sh build-release
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
