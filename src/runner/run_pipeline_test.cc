@@ -296,6 +296,27 @@ TEST_F(RunPipelineTest, FailedWriteKeepsTheExistingFile) {
   EXPECT_TRUE(NoTempFiles());
 }
 
+TEST_F(RunPipelineTest, AFailedSourceWinsInDeclarationOrderAndLeavesNothing) {
+  Aqueduct aq;
+  // Registered concurrently; the second fails, the first and third succeed.
+  aq.sources = {Csv("first", csv_), Csv("broken", (dir_ / "absent.csv").string()),
+                Csv("third", csv_)};
+  aq.stages = {{Stage{.name = "s", .query = "SELECT * FROM first"}}};
+  RecordingSink sink;
+  Status status = Run(aq, &sink);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("'broken'"), std::string::npos) << status.ToString();
+  std::vector<std::string> registered;
+  for (const auto& event : sink.events()) {
+    if (event.type == ProgressEvent::Type::kSourceRegistered) {
+      registered.push_back(event.name);
+    }
+  }
+  EXPECT_EQ(registered, std::vector<std::string>{"first"});
+  // The views of the sources that did register are gone from the caller's database.
+  EXPECT_EQ(One("SELECT count(*) FROM duckdb_views() WHERE NOT internal"), "0");
+}
+
 TEST_F(RunPipelineTest, ErrorsNameTheElement) {
   Aqueduct aq;
   aq.sources = {Csv("missing", (dir_ / "missing.csv").string())};
