@@ -1,0 +1,61 @@
+// The renderer on a real terminal (a pseudo-terminal from util-linux `script`): colours and the
+// live status line, and NO_COLOR turning the colours off.
+#include <cstdio>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "cli_harness.h"
+#include "testing.h"
+
+namespace aqueducts::testing {
+namespace {
+
+// Output of `command` run under a pseudo-terminal; empty when `script` is unavailable.
+std::string UnderTty(const std::string& command) {
+  std::string full = "script -qec '" + command + "' /dev/null 2>&1";
+  FILE* pipe = popen(full.c_str(), "r");
+  if (pipe == nullptr) {
+    return "";
+  }
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) {
+    out.append(buf, n);
+  }
+  pclose(pipe);
+  return out;
+}
+
+class CliTty : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::system("command -v script >/dev/null 2>&1") != 0) {
+      GTEST_SKIP() << "util-linux script is not installed";
+    }
+    std::filesystem::copy(FixturesDir() + "/aqueducts-examples/examples", dir_.path() / "examples",
+                          std::filesystem::copy_options::recursive);
+  }
+  std::string Run(const std::string& env) {
+    return UnderTty("cd " + dir_.str() + " && " + env + " " + AQ_CLI_PATH +
+                    " run -f examples/aqueduct_pipeline_simple.yml -p month=jan -p year=2024");
+  }
+  TempDir dir_;
+};
+
+TEST_F(CliTty, ColoursOnATerminal) {
+  std::string out = Run("env -u NO_COLOR TERM=xterm");
+  EXPECT_NE(out.find("Pipeline execution completed"), std::string::npos) << out;
+  EXPECT_NE(out.find("\x1b[32m"), std::string::npos) << "no green tick in:\n" << out;
+}
+
+TEST_F(CliTty, NoColorTurnsColoursOff) {
+  std::string out = Run("NO_COLOR=1 TERM=xterm");
+  EXPECT_NE(out.find("Pipeline execution completed"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\x1b[32m"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\x1b[1m"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace aqueducts::testing
