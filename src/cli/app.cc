@@ -10,7 +10,7 @@
 namespace aqueducts::cli {
 namespace {
 
-void AddExecutorFlags(CLI::App* cmd, ExecutorFlags* flags, bool required) {
+void AddRemoteOptions(CLI::App* cmd, RemoteOptions* flags, bool required) {
   auto* opt = cmd->add_option("--executor,-e", flags->executor,
                               "Executor URL, e.g. https://host:3031 (http:// if no scheme)");
   if (required) {
@@ -46,7 +46,7 @@ int Main(int argc, char** argv) {
   RunArgs run_args;
   auto* run = app.add_subcommand("run", "Run a pipeline locally or on a remote executor");
   AddPipelineFlags(run, &run_args);
-  AddExecutorFlags(run, &run_args.remote, false);
+  AddRemoteOptions(run, &run_args.remote, false);
   run->add_option("--max-memory", run_args.max_memory,
                   "DuckDB memory limit (GB, or with a unit: 512MB, 4GB); spills beyond it");
   run->add_option("--threads", run_args.threads, "Worker threads (default: all cores)")
@@ -66,15 +66,15 @@ int Main(int argc, char** argv) {
   auto* schema = app.add_subcommand("schema", "Print the JSON Schema of the pipeline format");
   schema->add_option("--output,-o", schema_out, "Write to this file instead of stdout");
 
-  ExecutorFlags status_flags;
+  RemoteOptions status_flags;
   auto* status = app.add_subcommand("status", "Show what a remote executor is doing");
-  AddExecutorFlags(status, &status_flags, true);
+  AddRemoteOptions(status, &status_flags, true);
 
-  ExecutorFlags cancel_flags;
+  RemoteOptions cancel_flags;
   std::string cancel_id;
   auto* cancel = app.add_subcommand("cancel", "Cancel an execution on a remote executor");
   cancel->add_option("execution_id,--execution-id", cancel_id, "Execution id (uuid)")->required();
-  AddExecutorFlags(cancel, &cancel_flags, true);
+  AddRemoteOptions(cancel, &cancel_flags, true);
 
   auto* delta = app.add_subcommand("delta", "Inspect and tidy Delta tables");
   delta->require_subcommand(1);

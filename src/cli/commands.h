@@ -9,6 +9,7 @@
 #include "aqueducts/loader.h"
 #include "aqueducts/status.h"
 
+#include "cli/remote_client.h"
 #include "cli/terminal_sink.h"
 
 namespace aqueducts::cli {
@@ -17,14 +18,6 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
-/// Flags shared by the commands that talk to an executor.
-struct ExecutorFlags {
-  std::string executor;  ///< URL or host:port; empty = local
-  std::string api_key;
-  std::string ca_cert;
-  bool insecure = false;
-};
-
 struct RunArgs {
   std::string file;
   std::vector<std::string> params;  ///< "key=value"
@@ -32,14 +25,14 @@ struct RunArgs {
   std::string max_memory;  ///< "4", "4GB", "512MB"; empty = DuckDB default
   int threads = 0;         ///< 0 = all cores
   std::string temp_dir;
-  ExecutorFlags remote;
+  RemoteOptions remote;  ///< executor empty: run locally
 };
 
 int RunCommand(const RunArgs& args);
 int ValidateCommand(const RunArgs& args);
 int SchemaCommand(const std::string& output_path);
-int StatusCommand(const ExecutorFlags& flags);
-int CancelCommand(const ExecutorFlags& flags, const std::string& execution_id);
+int StatusCommand(const RemoteOptions& remote);
+int CancelCommand(const RemoteOptions& remote, const std::string& execution_id);
 int DeltaHistoryCommand(const std::string& table, int limit, bool json);
 int DeltaVacuumCommand(const std::string& table, double retain_hours, bool dry_run);
 

@@ -6,11 +6,6 @@
 
 #include "cli/commands.h"
 
-#if __has_include("cli/remote_client.h")
-#include "cli/remote_client.h"
-#define AQ_HAVE_REMOTE 1
-#endif
-
 namespace aqueducts::cli {
 
 int SchemaCommand(const std::string& output_path) {
@@ -29,15 +24,6 @@ int SchemaCommand(const std::string& output_path) {
   return kExitOk;
 }
 
-#ifdef AQ_HAVE_REMOTE
-namespace {
-RemoteOptions ToRemote(const ExecutorFlags& flags) {
-  return RemoteOptions{flags.executor, flags.api_key, flags.ca_cert, flags.insecure};
-}
-}  // namespace
-#endif
-
-#ifdef AQ_HAVE_REMOTE
 namespace {
 // Print a remote answer, or the error that kept us from getting one.
 int PrintAnswer(const Result<std::string>& text) {
@@ -50,23 +36,12 @@ int PrintAnswer(const Result<std::string>& text) {
 }
 }  // namespace
 
-int StatusCommand(const ExecutorFlags& flags) {
-  return PrintAnswer(RemoteStatus(ToRemote(flags)));
+int StatusCommand(const RemoteOptions& remote) {
+  return PrintAnswer(RemoteStatus(remote));
 }
 
-int CancelCommand(const ExecutorFlags& flags, const std::string& execution_id) {
-  return PrintAnswer(RemoteCancel(ToRemote(flags), execution_id));
+int CancelCommand(const RemoteOptions& remote, const std::string& execution_id) {
+  return PrintAnswer(RemoteCancel(remote, execution_id));
 }
-#else
-int StatusCommand(const ExecutorFlags&) {
-  PrintError(Status::Unsupported("this build has no remote execution support"));
-  return kExitFailure;
-}
-
-int CancelCommand(const ExecutorFlags&, const std::string&) {
-  PrintError(Status::Unsupported("this build has no remote execution support"));
-  return kExitFailure;
-}
-#endif
 
 }  // namespace aqueducts::cli

@@ -1,7 +1,6 @@
 #include "cli/remote_client.h"
 
 #include <atomic>
-#include <cctype>
 #include <chrono>
 #include <optional>
 
@@ -12,6 +11,7 @@
 
 #include "protocol/events.h"
 #include "protocol/sse.h"
+#include "protocol/uuid.h"
 
 namespace aqueducts::cli {
 namespace {
@@ -96,19 +96,6 @@ Status HttpError(int status, const std::string& body) {
       return Status::ExecutionError("Executor answered HTTP " + std::to_string(status) + ": " +
                                     message);
   }
-}
-
-bool LooksLikeUuid(const std::string& id) {
-  if (id.size() != 36) {
-    return false;
-  }
-  for (size_t i = 0; i < id.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? id[i] != '-' : !std::isxdigit(static_cast<unsigned char>(id[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 ProgressEvent LogEvent(const std::string& message) {
@@ -313,7 +300,7 @@ Result<std::string> RemoteStatus(const RemoteOptions& options) {
 }
 
 Result<std::string> RemoteCancel(const RemoteOptions& options, const std::string& id) {
-  if (!LooksLikeUuid(id)) {
+  if (!protocol::IsUuid(id)) {
     return Status::InvalidArgument("Invalid execution ID: " + id + ". Must be a valid UUID.");
   }
   auto client = MakeClient(options);

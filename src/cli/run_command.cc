@@ -8,11 +8,6 @@
 #include "cli/signal_watcher.h"
 #include "cli/terminal_sink.h"
 
-#if __has_include("cli/remote_client.h")
-#include "cli/remote_client.h"
-#define AQ_HAVE_REMOTE 1
-#endif
-
 namespace aqueducts::cli {
 namespace {
 
@@ -48,13 +43,7 @@ Status RunWithSink(const RunArgs& args, const Aqueduct& aqueduct, const Database
     sink.PrintLine("🛑 Cancelling... (press Ctrl+C again to abort immediately)");
   });
   if (!args.remote.executor.empty()) {
-#ifdef AQ_HAVE_REMOTE
-    RemoteOptions remote{args.remote.executor, args.remote.api_key, args.remote.ca_cert,
-                         args.remote.insecure};
-    return RunRemote(remote, aqueduct, sink, cancel);
-#else
-    return Status::Unsupported("this build has no remote execution support");
-#endif
+    return RunRemote(args.remote, aqueduct, sink, cancel);
   }
   RunOptions options;
   options.database_options = db;
