@@ -82,6 +82,9 @@ class TreeReader {
 Result<Source> ReadSource(const TreeReader& reader, const Node& node, const std::string& path);
 Result<Destination> ReadDestination(const TreeReader& reader, const Node& node,
                                     const std::string& path);
+/// The `type` of a source or destination file format (parquet, csv, json and their aliases).
+Result<FileFormat> ReadFileFormatTag(const TreeReader& reader, const Node& node,
+                                     const std::string& path);
 Result<SourceFileType> ReadSourceFileType(const TreeReader& reader, const Node& node,
                                           const std::string& path);
 Result<Aqueduct> ReadAqueduct(const TreeReader& reader, const Node& root);

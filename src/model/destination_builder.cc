@@ -10,13 +10,8 @@ using Tags = std::vector<std::pair<std::string, std::string>>;
 Result<DestinationFileType> ReadDestinationFileType(const TreeReader& reader, const Node& node,
                                                     const std::string& path) {
   AQ_RETURN_IF_ERROR(reader.ExpectMap(node, path));
-  static const Tags kTags = {{"parquet", "parquet"}, {"Parquet", "parquet"}, {"csv", "csv"},
-                             {"Csv", "csv"},         {"json", "json"},       {"Json", "json"}};
-  AQ_ASSIGN_OR_RETURN(std::string tag, reader.Tag(node, "type", path, kTags, "file format"));
   DestinationFileType type;
-  type.format = tag == "parquet" ? FileFormat::kParquet
-                : tag == "csv"   ? FileFormat::kCsv
-                                 : FileFormat::kJson;
+  AQ_ASSIGN_OR_RETURN(type.format, ReadFileFormatTag(reader, node, path));
   // Spec 1.7 (recommended): a missing `options` means defaults; json takes no options.
   std::string options_path;
   const Node* options = reader.Find(node, {"options"}, path, &options_path);

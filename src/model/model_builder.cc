@@ -45,17 +45,22 @@ Result<std::vector<std::vector<Stage>>> ReadStages(const TreeReader& reader, con
 
 }  // namespace
 
-Result<SourceFileType> ReadSourceFileType(const TreeReader& reader, const Node& node,
-                                          const std::string& path) {
-  AQ_RETURN_IF_ERROR(reader.ExpectMap(node, path));
+Result<FileFormat> ReadFileFormatTag(const TreeReader& reader, const Node& node,
+                                     const std::string& path) {
   static const std::vector<std::pair<std::string, std::string>> kTags = {
       {"parquet", "parquet"}, {"Parquet", "parquet"}, {"csv", "csv"},
       {"Csv", "csv"},         {"json", "json"},       {"Json", "json"}};
   AQ_ASSIGN_OR_RETURN(std::string tag, reader.Tag(node, "type", path, kTags, "file format"));
+  return tag == "parquet" ? FileFormat::kParquet
+         : tag == "csv"   ? FileFormat::kCsv
+                          : FileFormat::kJson;
+}
+
+Result<SourceFileType> ReadSourceFileType(const TreeReader& reader, const Node& node,
+                                          const std::string& path) {
+  AQ_RETURN_IF_ERROR(reader.ExpectMap(node, path));
   SourceFileType type;
-  type.format = tag == "parquet" ? FileFormat::kParquet
-                : tag == "csv"   ? FileFormat::kCsv
-                                 : FileFormat::kJson;
+  AQ_ASSIGN_OR_RETURN(type.format, ReadFileFormatTag(reader, node, path));
   // Spec 1.3 (recommended): a missing `options` means all defaults.
   std::string options_path;
   const Node* options = reader.Find(node, {"options"}, path, &options_path);
