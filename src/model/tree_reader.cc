@@ -22,6 +22,27 @@ const char* KindName(const Node& node) {
   return "?";
 }
 
+// The field reader behind Required*/Optional*: find the first present key of `keys`, read it with
+// `read` into `*out`. An absent key is an error when `required`, else leaves `*out` untouched.
+template <typename Value, typename Out>
+Status ReadField(const TreeReader& reader, const Node& map, Keys keys, const std::string& path,
+                 bool required,
+                 Result<Value> (TreeReader::*read)(const Node&, const std::string&) const,
+                 Out* out) {
+  std::string field_path;
+  const Node* node = nullptr;
+  if (required) {
+    AQ_ASSIGN_OR_RETURN(node, reader.Require(map, keys, path, &field_path));
+  } else {
+    node = reader.Find(map, keys, path, &field_path);
+    if (node == nullptr) {
+      return Status::OK();
+    }
+  }
+  AQ_ASSIGN_OR_RETURN(*out, (reader.*read)(*node, field_path));
+  return Status::OK();
+}
+
 }  // namespace
 
 Status TreeReader::Error(const Node& at, const std::string& path,
@@ -198,84 +219,42 @@ Result<std::vector<Field>> TreeReader::Schema(const Node& node, const std::strin
 
 Status TreeReader::RequiredString(const Node& map, Keys keys, const std::string& path,
                                   std::string* out) const {
-  std::string field_path;
-  AQ_ASSIGN_OR_RETURN(const Node* node, Require(map, keys, path, &field_path));
-  AQ_ASSIGN_OR_RETURN(*out, String(*node, field_path));
-  return Status::OK();
+  return ReadField(*this, map, keys, path, /*required=*/true, &TreeReader::String, out);
 }
 
 Status TreeReader::RequiredLocation(const Node& map, Keys keys, const std::string& path,
                                     Location* out) const {
-  std::string field_path;
-  AQ_ASSIGN_OR_RETURN(const Node* node, Require(map, keys, path, &field_path));
-  AQ_ASSIGN_OR_RETURN(*out, ReadLocation(*node, field_path));
-  return Status::OK();
+  return ReadField(*this, map, keys, path, /*required=*/true, &TreeReader::ReadLocation, out);
 }
 
 Status TreeReader::OptionalString(const Node& map, Keys keys, const std::string& path,
                                   std::optional<std::string>* out) const {
-  std::string field_path;
-  const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr) {
-    return Status::OK();
-  }
-  AQ_ASSIGN_OR_RETURN(*out, String(*node, field_path));
-  return Status::OK();
+  return ReadField(*this, map, keys, path, /*required=*/false, &TreeReader::String, out);
 }
 
 Status TreeReader::OptionalBool(const Node& map, Keys keys, const std::string& path,
                                 bool* out) const {
-  std::string field_path;
-  const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr) {
-    return Status::OK();
-  }
-  AQ_ASSIGN_OR_RETURN(*out, Bool(*node, field_path));
-  return Status::OK();
+  return ReadField(*this, map, keys, path, /*required=*/false, &TreeReader::Bool, out);
 }
 
 Status TreeReader::OptionalChar(const Node& map, Keys keys, const std::string& path,
                                 char* out) const {
-  std::string field_path;
-  const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr) {
-    return Status::OK();
-  }
-  AQ_ASSIGN_OR_RETURN(*out, Char(*node, field_path));
-  return Status::OK();
+  return ReadField(*this, map, keys, path, /*required=*/false, &TreeReader::Char, out);
 }
 
 Status TreeReader::OptionalStringMap(const Node& map, Keys keys, const std::string& path,
                                      std::map<std::string, std::string>* out) const {
-  std::string field_path;
-  const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr) {
-    return Status::OK();
-  }
-  AQ_ASSIGN_OR_RETURN(*out, StringMap(*node, field_path));
-  return Status::OK();
+  return ReadField(*this, map, keys, path, /*required=*/false, &TreeReader::StringMap, out);
 }
 
 Status TreeReader::OptionalStringList(const Node& map, Keys keys, const std::string& path,
                                       std::vector<std::string>* out) const {
-  std::string field_path;
-  const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr) {
-    return Status::OK();
-  }
-  AQ_ASSIGN_OR_RETURN(*out, StringList(*node, field_path));
-  return Status::OK();
+  return ReadField(*this, map, keys, path, /*required=*/false, &TreeReader::StringList, out);
 }
 
 Status TreeReader::OptionalSchema(const Node& map, Keys keys, const std::string& path,
                                   std::vector<Field>* out) const {
-  std::string field_path;
-  const Node* node = Find(map, keys, path, &field_path);
-  if (node == nullptr) {
-    return Status::OK();
-  }
-  AQ_ASSIGN_OR_RETURN(*out, Schema(*node, field_path));
-  return Status::OK();
+  return ReadField(*this, map, keys, path, /*required=*/false, &TreeReader::Schema, out);
 }
 
 Result<std::string> TreeReader::Tag(const Node& map, const char* key, const std::string& path,
