@@ -1,5 +1,9 @@
 // The canonical JSON form (spec 1.9): snake_case tags, every default written out.
 
+#include <map>
+#include <optional>
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 #include "aqueducts/loader.h"
@@ -35,8 +39,15 @@ json FieldsJson(const std::vector<Field>& fields) {
   return out;
 }
 
-json StorageJson(const StorageConfig& config) {
-  return config.empty() ? json::object() : json(config);
+// A string map as an object (`{}` when empty, never null).
+json StringMapJson(const std::map<std::string, std::string>& map) {
+  return map.empty() ? json::object() : json(map);
+}
+
+// The value, or null when absent.
+template <typename T>
+json OrNull(const std::optional<T>& value) {
+  return value ? json(*value) : json(nullptr);
 }
 
 json SourceFormatJson(const SourceFileType& type) {
@@ -54,7 +65,7 @@ json SourceJson(const Source& source) {
   if (const auto* file = std::get_if<FileSource>(&source)) {
     out["format"] = SourceFormatJson(file->format);
     out["location"] = file->location.url;
-    out["storage_config"] = StorageJson(file->storage_config);
+    out["storage_config"] = StringMapJson(file->storage_config);
   } else if (const auto* dir = std::get_if<DirSource>(&source)) {
     out["format"] = SourceFormatJson(dir->format);
     json columns = json::array();
@@ -63,15 +74,15 @@ json SourceJson(const Source& source) {
     }
     out["partition_columns"] = std::move(columns);
     out["location"] = dir->location.url;
-    out["storage_config"] = StorageJson(dir->storage_config);
+    out["storage_config"] = StringMapJson(dir->storage_config);
   } else if (const auto* odbc = std::get_if<OdbcSource>(&source)) {
     out["load_query"] = odbc->load_query;
     out["connection_string"] = odbc->connection_string;
   } else if (const auto* delta = std::get_if<DeltaSource>(&source)) {
     out["location"] = delta->location.url;
-    out["storage_config"] = StorageJson(delta->storage_config);
-    out["version"] = delta->version ? json(*delta->version) : json(nullptr);
-    out["timestamp"] = delta->timestamp ? json(*delta->timestamp) : json(nullptr);
+    out["storage_config"] = StringMapJson(delta->storage_config);
+    out["version"] = OrNull(delta->version);
+    out["timestamp"] = OrNull(delta->timestamp);
   }
   return out;
 }
@@ -79,7 +90,7 @@ json SourceJson(const Source& source) {
 json StageJson(const Stage& stage) {
   return {{"name", stage.name},
           {"query", stage.query},
-          {"show", stage.show ? json(*stage.show) : json(nullptr)},
+          {"show", OrNull(stage.show)},
           {"explain", stage.explain},
           {"explain_analyze", stage.explain_analyze},
           {"print_schema", stage.print_schema}};
@@ -88,11 +99,11 @@ json StageJson(const Stage& stage) {
 json DestinationFormatJson(const DestinationFileType& type) {
   json out = {{"type", FormatTag(type.format)}};
   if (type.format == FileFormat::kParquet) {
-    out["options"] = type.parquet_options.empty() ? json::object() : json(type.parquet_options);
+    out["options"] = StringMapJson(type.parquet_options);
   } else if (type.format == FileFormat::kCsv) {
     out["options"] = {{"has_header", type.has_header},
                       {"delimiter", std::string(1, type.delimiter)},
-                      {"compression", type.compression ? json(*type.compression) : json(nullptr)}};
+                      {"compression", OrNull(type.compression)}};
   }
   return out;
 }
@@ -121,30 +132,29 @@ json DestinationJson(const Destination& destination) {
     out["format"] = DestinationFormatJson(file->format);
     out["single_file"] = file->single_file;
     out["partition_columns"] = file->partition_columns;
-    out["storage_config"] = StorageJson(file->storage_config);
+    out["storage_config"] = StringMapJson(file->storage_config);
   } else if (const auto* odbc = std::get_if<OdbcDestination>(&destination)) {
     out["connection_string"] = odbc->connection_string;
     if (odbc->write_mode.operation == OdbcWriteMode::Operation::kAppend) {
       out["write_mode"] = {{"operation", "append"}};
     } else {
-      const auto& pre = odbc->write_mode.pre_insert;
       out["write_mode"] = {{"operation", "custom"},
                            {"transaction",
-                            {{"pre_insert", pre ? json(*pre) : json(nullptr)},
+                            {{"pre_insert", OrNull(odbc->write_mode.pre_insert)},
                              {"insert", odbc->write_mode.insert}}}};
     }
     out["batch_size"] = odbc->batch_size;
   } else if (const auto* delta = std::get_if<DeltaDestination>(&destination)) {
     out["location"] = delta->location.url;
     out["write_mode"] = DeltaWriteModeJson(delta->write_mode);
-    out["storage_config"] = StorageJson(delta->storage_config);
+    out["storage_config"] = StringMapJson(delta->storage_config);
     out["partition_columns"] = delta->partition_columns;
     json properties = json::object();
     for (const auto& [key, value] : delta->table_properties) {
-      properties[key] = value ? json(*value) : json(nullptr);
+      properties[key] = OrNull(value);
     }
     out["table_properties"] = std::move(properties);
-    out["metadata"] = delta->metadata.empty() ? json::object() : json(delta->metadata);
+    out["metadata"] = StringMapJson(delta->metadata);
     out["schema"] = FieldsJson(delta->schema);
   }
   return out;
