@@ -136,10 +136,15 @@ json StorageProperties(json properties) {
   return properties;
 }
 
+// In-memory sources and destinations are both just a name.
+json InMemorySchema() {
+  return Object(
+      {{"type", Enum({"in_memory", "memory", "InMemory"})}, {"name", {{"type", "string"}}}},
+      {{"type"}, {"name"}});
+}
+
 json SourceSchema() {
-  json in_memory =
-      Object({{"type", Enum({"in_memory", "memory", "InMemory"})}, {"name", {{"type", "string"}}}},
-             {{"type"}, {"name"}});
+  json in_memory = InMemorySchema();
   json file = Object(StorageProperties({{"type", Enum({"file", "File"})},
                                         {"name", {{"type", "string"}}},
                                         {"format", Ref("SourceFileType")},
@@ -216,9 +221,7 @@ json DeltaWriteModeSchema() {
 }
 
 json DestinationSchema() {
-  json in_memory =
-      Object({{"type", Enum({"in_memory", "memory", "InMemory"})}, {"name", {{"type", "string"}}}},
-             {{"type"}, {"name"}});
+  json in_memory = InMemorySchema();
   json file = Object(StorageProperties({{"type", Enum({"file", "File"})},
                                         {"name", {{"type", "string"}}},
                                         {"location", Ref("Location")},
