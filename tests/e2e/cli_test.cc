@@ -1,5 +1,6 @@
 // The CLI end to end on the original's example pipelines (spec §9.6) and the usage surface.
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -120,6 +121,13 @@ TEST(Cli, VersionHelpAndSchema) {
   CliResult rh = RunCli({"run", "--help"});
   EXPECT_EQ(rh.exit_code, 0);
   EXPECT_NE(rh.out.find("--max-memory"), std::string::npos);
+  TempDir dir;
+  CliResult to_file = RunCli({"schema", "-o", dir.str() + "/schema.json"});
+  EXPECT_EQ(to_file.exit_code, 0) << to_file.all();
+  std::ifstream written(dir.str() + "/schema.json");
+  std::string first_line;
+  std::getline(written, first_line);
+  EXPECT_EQ(first_line.rfind("{", 0), 0u) << first_line;
   CliResult s = RunCli({"schema"});
   EXPECT_EQ(s.exit_code, 0);
   EXPECT_NE(s.out.find("\"$schema\""), std::string::npos);
@@ -136,6 +144,7 @@ TEST(Cli, UsageErrorsExitWithTwo) {
   CliResult m = RunCli({"run", "-f", "x.yml", "--max-memory", "lots"});
   EXPECT_EQ(m.exit_code, 2);
   EXPECT_NE(m.err.find("invalid memory size"), std::string::npos) << m.err;
+  EXPECT_EQ(RunCli({"run", "-f", "x.yml", "--quiet", "--verbose"}).exit_code, 2);
   CliResult k =
       RunCli({"run", "-f", "x.yml", "--executor", "localhost:1"}, ".", {"AQUEDUCTS_API_KEY="});
   EXPECT_EQ(k.exit_code, 2);
