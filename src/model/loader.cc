@@ -2,8 +2,10 @@
 
 #include "aqueducts/loader.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "model/builder.h"
 #include "model/templating.h"
@@ -37,14 +39,23 @@ Result<Aqueduct> LoadAqueductFromString(const std::string& text, Format format,
 Result<Aqueduct> LoadAqueductFromFile(const std::string& path, const Params& params,
                                       const LoadOptions& options) {
   AQ_ASSIGN_OR_RETURN(Format format, FormatFromPath(path));
+  std::error_code ec;
+  // A directory opens as a stream that reads nothing; say so rather than "empty document".
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::NotFound(
+        "Aqueducts file '" + path + "' is a directory; pass the pipeline file itself",
+        "aqueducts::template::file_not_found");
+  }
   std::ifstream in(path, std::ios::binary);
   std::stringstream buffer;
   if (in) {
     buffer << in.rdbuf();
   }
   if (!in || in.bad()) {
-    return Status::NotFound("Aqueducts file not found: '" + path + "'",
-                            "aqueducts::template::file_not_found");
+    std::string message = std::filesystem::exists(path, ec)
+                              ? "Aqueducts file cannot be read: '" + path + "' (check permissions)"
+                              : "Aqueducts file not found: '" + path + "'";
+    return Status::NotFound(message, "aqueducts::template::file_not_found");
   }
   return LoadAqueductFromString(buffer.str(), format, params, options, path);
 }

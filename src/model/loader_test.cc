@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "testing.h"
 
@@ -128,6 +129,18 @@ TEST(LoaderTest, FileNotFound) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(r.status().message(), "Aqueducts file not found: '/nonexistent/dir/pipeline.yml'");
+  EXPECT_EQ(r.status().id(), "aqueducts::template::file_not_found");
+}
+
+TEST(LoaderTest, DirectoryIsNotAPipelineFile) {
+  std::string dir = ::testing::TempDir() + "/aq_loader_dir_" + std::to_string(getpid()) + ".yml";
+  std::filesystem::create_directories(dir);
+  Result<Aqueduct> r = LoadAqueductFromFile(dir);
+  std::filesystem::remove_all(dir);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(r.status().message(),
+            "Aqueducts file '" + dir + "' is a directory; pass the pipeline file itself");
   EXPECT_EQ(r.status().id(), "aqueducts::template::file_not_found");
 }
 
