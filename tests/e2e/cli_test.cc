@@ -102,7 +102,7 @@ TEST(Cli, ValidateReportsTheBrokenSqlOfTheJsonExample) {
 TEST(Cli, QuietPrintsOnlyOutputs) {
   ExampleDir dir;
   CliResult r = RunCli({"run", "-q", "-f", "examples/aqueduct_pipeline_simple.yml", "-p",
-                        "month=jan", "-p", "year=2024"},
+                        "month=jan", "--param", "year=2024"},  // every spelling of the flag
                        dir.str());
   ASSERT_EQ(r.exit_code, 0) << r.all();
   EXPECT_EQ(r.err, "");
