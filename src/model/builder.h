@@ -14,6 +14,11 @@
 
 namespace aqueducts::model_internal {
 
+/// The field path of item `index` of the list at `path`: "path[index]".
+inline std::string ItemPath(const std::string& path, size_t index) {
+  return path + "[" + std::to_string(index) + "]";
+}
+
 /// Accepted spellings of one key: the canonical name first, then its aliases (spec 1.8).
 using Keys = std::initializer_list<const char*>;
 

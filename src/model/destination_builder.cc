@@ -104,7 +104,7 @@ Result<DeltaWriteMode> ReadDeltaWriteMode(const TreeReader& reader, const Node& 
   AQ_RETURN_IF_ERROR(reader.ExpectSequence(*params, params_path));
   for (size_t i = 0; i < params->items.size(); ++i) {
     const Node& item = params->items[i];
-    std::string item_path = params_path + "[" + std::to_string(i) + "]";
+    std::string item_path = ItemPath(params_path, i);
     AQ_RETURN_IF_ERROR(reader.ExpectMap(item, item_path));
     ReplaceCondition condition;
     AQ_RETURN_IF_ERROR(reader.RequiredString(item, {"column"}, item_path, &condition.column));

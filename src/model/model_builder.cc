@@ -26,7 +26,7 @@ Result<std::vector<std::vector<Stage>>> ReadStages(const TreeReader& reader, con
   std::vector<std::vector<Stage>> groups;
   for (size_t i = 0; i < node.items.size(); ++i) {
     const Node& group_node = node.items[i];
-    std::string group_path = path + "[" + std::to_string(i) + "]";
+    std::string group_path = ItemPath(path, i);
     if (!group_node.IsSequence()) {
       return reader.Error(group_node, group_path,
                           "expected a list of stages (stages is a list of lists: each inner list "
@@ -34,8 +34,8 @@ Result<std::vector<std::vector<Stage>>> ReadStages(const TreeReader& reader, con
     }
     std::vector<Stage> group;
     for (size_t j = 0; j < group_node.items.size(); ++j) {
-      AQ_ASSIGN_OR_RETURN(Stage stage, ReadStage(reader, group_node.items[j],
-                                                 group_path + "[" + std::to_string(j) + "]"));
+      AQ_ASSIGN_OR_RETURN(Stage stage,
+                          ReadStage(reader, group_node.items[j], ItemPath(group_path, j)));
       group.push_back(std::move(stage));
     }
     groups.push_back(std::move(group));
@@ -94,8 +94,8 @@ Result<Aqueduct> ReadAqueduct(const TreeReader& reader, const Node& root) {
   AQ_ASSIGN_OR_RETURN(const Node* sources, reader.Require(root, {"sources"}, "", &sources_path));
   AQ_RETURN_IF_ERROR(reader.ExpectSequence(*sources, sources_path));
   for (size_t i = 0; i < sources->items.size(); ++i) {
-    AQ_ASSIGN_OR_RETURN(Source source, ReadSource(reader, sources->items[i],
-                                                  sources_path + "[" + std::to_string(i) + "]"));
+    AQ_ASSIGN_OR_RETURN(Source source,
+                        ReadSource(reader, sources->items[i], ItemPath(sources_path, i)));
     aqueduct.sources.push_back(std::move(source));
   }
 

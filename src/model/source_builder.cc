@@ -64,9 +64,8 @@ Result<Source> ReadDirSource(const TreeReader& reader, const Node& node, const s
           reader.Find(node, {"partition_columns", "partition_cols"}, path, &columns_path)) {
     AQ_RETURN_IF_ERROR(reader.ExpectSequence(*columns, columns_path));
     for (size_t i = 0; i < columns->items.size(); ++i) {
-      AQ_ASSIGN_OR_RETURN(PartitionColumn column,
-                          ReadPartitionColumn(reader, columns->items[i],
-                                              columns_path + "[" + std::to_string(i) + "]"));
+      AQ_ASSIGN_OR_RETURN(PartitionColumn column, ReadPartitionColumn(reader, columns->items[i],
+                                                                      ItemPath(columns_path, i)));
       source.partition_columns.push_back(std::move(column));
     }
   }

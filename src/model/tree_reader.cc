@@ -180,8 +180,7 @@ Result<std::vector<std::string>> TreeReader::StringList(const Node& node,
   AQ_RETURN_IF_ERROR(ExpectSequence(node, path));
   std::vector<std::string> out;
   for (size_t i = 0; i < node.items.size(); ++i) {
-    AQ_ASSIGN_OR_RETURN(std::string item,
-                        String(node.items[i], path + "[" + std::to_string(i) + "]"));
+    AQ_ASSIGN_OR_RETURN(std::string item, String(node.items[i], ItemPath(path, i)));
     out.push_back(std::move(item));
   }
   return out;
@@ -202,7 +201,7 @@ Result<std::vector<Field>> TreeReader::Schema(const Node& node, const std::strin
   std::vector<Field> fields;
   for (size_t i = 0; i < node.items.size(); ++i) {
     const Node& item = node.items[i];
-    std::string item_path = path + "[" + std::to_string(i) + "]";
+    std::string item_path = ItemPath(path, i);
     AQ_RETURN_IF_ERROR(ExpectMap(item, item_path));
     Field field;
     AQ_RETURN_IF_ERROR(RequiredString(item, {"name"}, item_path, &field.name));
