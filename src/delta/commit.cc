@@ -13,7 +13,7 @@ using nlohmann::json;
 
 constexpr int kMaxAttempts = 100;
 
-std::string Serialize(const CommitRequest& req, int64_t version) {
+std::string Serialize(const CommitRequest& req) {
   json info = {{"timestamp", NowMillis()},
                {"operation", req.operation},
                {"operationParameters", req.operation_parameters},
@@ -24,7 +24,6 @@ std::string Serialize(const CommitRequest& req, int64_t version) {
                {"txnId", NewUuid()}};
   if (req.read_version >= 0)
     info["readVersion"] = req.read_version;
-  (void)version;
   std::string out = json{{"commitInfo", info}}.dump() + "\n";
   if (req.protocol)
     out += json{{"protocol", *req.protocol}}.dump() + "\n";
@@ -139,7 +138,7 @@ Result<int64_t> CommitTransaction(engine::Connection& conn, const std::string& t
       std::_Exit(86);  // tests: a writer killed after writing data files, before the commit
     }
     std::string target = log + "/" + ZeroPadVersion(version) + ".json";
-    AQ_ASSIGN_OR_RETURN(bool created, WriteFileIfAbsent(target, Serialize(request, version)));
+    AQ_ASSIGN_OR_RETURN(bool created, WriteFileIfAbsent(target, Serialize(request)));
     if (created) {
       int64_t interval = request.checkpoint_interval;
       if (request.metadata && (*request.metadata)["configuration"].is_object()) {

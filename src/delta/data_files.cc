@@ -129,8 +129,8 @@ struct Part {
 // directory names cannot tell NULL from 'NULL' and escape differently from Spark.)
 template <typename AddFile>
 Status WritePartitionsInOnePass(engine::Connection& conn, const Snapshot& snap,
-                                const std::string& source_sql, const std::string& data_cols,
-                                const std::vector<Part>& parts, AddFile&& add_file) {
+                                const std::string& source_sql, const std::vector<Part>& parts,
+                                AddFile&& add_file) {
   const auto& pcols = snap.metadata.partition_columns;
   std::string id = NewUuid();
   std::string parts_table = "__aq_delta_parts_" + id.substr(0, 8);
@@ -156,7 +156,6 @@ Status WritePartitionsInOnePass(engine::Connection& conn, const Snapshot& snap,
       continue;
     cols += (cols.empty() ? "" : ", ") + ("s." + engine::QuoteIdent(f.name));
   }
-  (void)data_cols;
   Status st = conn.Execute(
       "COPY (SELECT " + cols + ", p.__aq_pid FROM (" + source_sql + ") AS s JOIN " + parts_table +
       " AS p ON " + on + ") TO " + engine::QuoteLiteral(staging) +
@@ -285,7 +284,7 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
       add_file(rel, full, p);
     }
   } else {
-    Status st = WritePartitionsInOnePass(conn, snap, source_sql, data_cols, parts, add_file);
+    Status st = WritePartitionsInOnePass(conn, snap, source_sql, parts, add_file);
     if (!st.ok()) {
       RemoveFiles(out.paths);
       return st;

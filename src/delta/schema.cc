@@ -232,8 +232,7 @@ Result<std::string> PartitionValueLiteral(const json& delta_type,
                                           const std::optional<std::string>& value) {
   AQ_ASSIGN_OR_RETURN(std::string type, DuckDbType(delta_type));
   std::string t = delta_type.is_string() ? delta_type.get<std::string>() : "";
-  if (!value.has_value() || (value->empty() && t != "string") ||
-      (value->empty() && t == "string")) {
+  if (!value.has_value() || value->empty()) {
     return "CAST(NULL AS " + type + ")";
   }
   if (t == "timestamp") {
