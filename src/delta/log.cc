@@ -239,16 +239,23 @@ std::string FileAction::FullPath(const std::string& table_root) const {
   return table_root + "/" + path;
 }
 
-int64_t FileAction::NumRecords() const {
-  if (!stats)
-    return -1;
-  try {
-    json s = json::parse(*stats);
-    auto it = s.find("numRecords");
-    if (it != s.end() && it->is_number())
-      return it->get<int64_t>();
-  } catch (const std::exception&) {
+json FileAction::ParsedStats() const {
+  if (stats) {
+    try {
+      json s = json::parse(*stats);
+      if (s.is_object())
+        return s;
+    } catch (const std::exception&) {
+    }
   }
+  return json::object();
+}
+
+int64_t FileAction::NumRecords() const {
+  json s = ParsedStats();
+  auto it = s.find("numRecords");
+  if (it != s.end() && it->is_number())
+    return it->get<int64_t>();
   return -1;
 }
 

@@ -51,6 +51,8 @@ struct FileAction {
   std::string Key() const;
   /// Absolute filesystem path of the data file.
   std::string FullPath(const std::string& table_root) const;
+  /// The stats as a JSON object; {} when absent or invalid.
+  nlohmann::json ParsedStats() const;
   /// numRecords from the stats, -1 when unknown.
   int64_t NumRecords() const;
 };

@@ -69,13 +69,7 @@ Result<std::vector<const FileAction*>> CandidateFiles(WriteJob& job,
   std::string values;
   for (size_t i = 0; i < snap.files.size(); ++i) {
     const FileAction& file = snap.files[i];
-    json stats = json::object();
-    if (file.stats) {
-      try {
-        stats = json::parse(*file.stats);
-      } catch (const std::exception&) {
-      }
-    }
+    json stats = file.ParsedStats();
     values += (i ? ", (" : "(") + std::to_string(i);
     for (const auto& k : keys) {
       const DeltaField* f = snap.schema.Find(k);

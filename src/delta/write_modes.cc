@@ -162,12 +162,7 @@ Result<std::vector<const FileAction*>> PruneByStats(engine::Connection& conn, co
     return files;
   std::string values;
   for (size_t i = 0; i < files.size(); ++i) {
-    json stats = json::object();
-    try {
-      if (files[i]->stats)
-        stats = json::parse(*files[i]->stats);
-    } catch (const std::exception&) {
-    }
+    json stats = files[i]->ParsedStats();
     values += (i ? ", (" : "(") + std::to_string(i);
     for (const DeltaField* f : fields) {
       AQ_ASSIGN_OR_RETURN(std::string mn, StatLiteral(stats, "minValues", *f));
