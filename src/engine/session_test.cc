@@ -8,6 +8,7 @@
 
 #include "aqueducts/run.h"
 
+#include "engine/value_text.h"
 #include "testing.h"
 
 namespace aqueducts::engine {
@@ -36,6 +37,17 @@ TEST(SessionTest, QueryReturnsTextRowsAndTypes) {
   ASSERT_EQ(rows.rows.size(), 1u);
   EXPECT_EQ(*rows.rows[0][0], "1");
   EXPECT_FALSE(rows.rows[0][1].has_value());
+}
+
+TEST(SessionTest, ReportedRowCountReadsTheCountOfAStatement) {
+  auto session = OpenSession();
+  AQ_ASSERT_OK_AND_ASSIGN(auto created,
+                          session->main().Query("CREATE TABLE t AS SELECT * FROM range(3)"));
+  EXPECT_EQ(ReportedRowCount(created), 3);
+  AQ_ASSERT_OK_AND_ASSIGN(auto none, session->main().Query("SELECT 1 WHERE false"));
+  EXPECT_EQ(ReportedRowCount(none), -1);
+  AQ_ASSERT_OK_AND_ASSIGN(auto null, session->main().Query("SELECT NULL::BIGINT"));
+  EXPECT_EQ(ReportedRowCount(null), -1);
 }
 
 TEST(SessionTest, ErrorsAreTranslated) {

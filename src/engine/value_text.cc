@@ -19,4 +19,11 @@ std::string ValueText(const duckdb::Value& value) {
   return out + "]";
 }
 
+int64_t ReportedRowCount(const Database::Rows& rows) {
+  if (rows.rows.empty() || rows.rows[0].empty() || !rows.rows[0][0]) {
+    return -1;
+  }
+  return std::stoll(*rows.rows[0][0]);
+}
+
 }  // namespace aqueducts::engine

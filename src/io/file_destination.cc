@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include "engine/value_text.h"
 #include "io/file_source.h"
 #include "io/parquet_options.h"
 
@@ -172,7 +173,8 @@ Result<FileWriteStats> WriteFileDestination(engine::Connection& conn,
   auto rows =
       conn.Query("COPY (" + relation_sql + ") TO " + QuoteLiteral(tmp.string()) + " " + options);
   Status status = rows.status();
-  if (status.ok() && (rows->rows.empty() || !rows->rows[0][0])) {
+  int64_t count = status.ok() ? engine::ReportedRowCount(*rows) : -1;
+  if (status.ok() && count < 0) {
     status = Status::Internal("COPY returned no row count");
   }
   if (status.ok()) {
@@ -184,7 +186,7 @@ Result<FileWriteStats> WriteFileDestination(engine::Connection& conn,
     return status;
   }
   FileWriteStats stats;
-  stats.rows = std::stoll(*rows->rows[0][0]);
+  stats.rows = count;
   stats.bytes = SizeOnDisk(target);
   return stats;
 }

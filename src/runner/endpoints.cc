@@ -1,6 +1,7 @@
 #include "runner/endpoints.h"
 
 #include "delta/delta.h"
+#include "engine/value_text.h"
 #include "io/file_destination.h"
 #include "io/file_source.h"
 #include "odbc/odbc.h"
@@ -92,11 +93,7 @@ Result<WriteStats> WriteDestination(engine::Session& session, engine::Connection
                   "Failed to write to in-memory destination '" + d.name + "'. ",
                   "aqueducts::destination::write_memory_error");
             }
-            WriteStats stats;
-            if (!rows->rows.empty() && rows->rows[0][0]) {
-              stats.rows = std::stoll(*rows->rows[0][0]);
-            }
-            return stats;
+            return WriteStats{engine::ReportedRowCount(*rows), -1};
           },
           [&](const FileDestination& d) -> Result<WriteStats> {
             auto written = io::WriteFileDestination(conn, d, relation_sql);

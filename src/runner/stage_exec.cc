@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "engine/value_text.h"
+
 namespace aqueducts::runner {
 namespace {
 
@@ -69,8 +71,7 @@ Result<int64_t> ReplaceExisting(engine::Connection& conn, const Stage& stage) {
     AQ_RETURN_IF_ERROR(conn.Execute("DROP TABLE IF EXISTS " + name));
   }
   AQ_RETURN_IF_ERROR(conn.Execute("ALTER TABLE " + fresh + " RENAME TO " + name));
-  bool counted = !rows.rows.empty() && !rows.rows[0].empty() && rows.rows[0][0];
-  return counted ? std::stoll(*rows.rows[0][0]) : int64_t{-1};
+  return engine::ReportedRowCount(rows);
 }
 
 }  // namespace
@@ -109,8 +110,8 @@ Status ExecuteStage(engine::Connection& conn, const Stage& stage, const StagePla
   } else if (plan.materialise) {
     auto result = conn.Query(sql);
     status = result.status();
-    if (status.ok() && !result->rows.empty() && !result->rows[0].empty() && result->rows[0][0]) {
-      rows = std::stoll(*result->rows[0][0]);
+    if (status.ok()) {
+      rows = engine::ReportedRowCount(*result);
     }
   } else {
     status = conn.Execute(sql);
