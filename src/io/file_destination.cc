@@ -61,8 +61,7 @@ int64_t SizeOnDisk(const fs::path& path) {
 // so say it explicitly.
 std::string CsvCompression(const FileDestination& destination, const std::string& path) {
   if (destination.format.compression) {
-    std::string c = *destination.format.compression;
-    return c == "none" ? "none" : c;
+    return *destination.format.compression;
   }
   auto ends_with = [&path](const std::string& ext) {
     return path.size() >= ext.size() &&
