@@ -172,7 +172,10 @@ Result<std::unique_ptr<TableAppender>> TableAppender::Create(Connection& connect
 
 Status TableAppender::Append(const ColumnBatch& batch) {
   if (batch.columns.size() != impl_->types.size()) {
-    return Status::Internal("TableAppender::Append: column count mismatch");
+    return Status::Internal("TableAppender::Append: a batch of " +
+                            std::to_string(batch.columns.size()) + " columns for table '" +
+                            impl_->table + "' of " + std::to_string(impl_->types.size()) +
+                            " columns");
   }
   const size_t rows = batch.num_rows();
   try {
