@@ -18,13 +18,10 @@ namespace {
 
 using engine::QuoteIdent;
 using runner::Emitter;
+using runner::MillisSince;
 using runner::RunMonitor;
 using runner::StagePlan;
 using Clock = std::chrono::steady_clock;
-
-int64_t MillisSince(Clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-}
 
 ProgressEvent Event(ProgressEvent::Type type, std::string name = {}) {
   ProgressEvent event;

@@ -12,12 +12,6 @@ using engine::QuoteIdent;
 // Spec 1.6: show 0 prints everything, capped at 500 rows.
 constexpr uint64_t kShowAllCap = 500;
 
-int64_t MillisSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                               start)
-      .count();
-}
-
 Result<std::string> SchemaText(engine::Connection& conn, const std::string& name) {
   AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("DESCRIBE SELECT * FROM " + QuoteIdent(name)));
   std::string text;
@@ -75,6 +69,12 @@ Result<int64_t> ReplaceExisting(engine::Connection& conn, const Stage& stage) {
 }
 
 }  // namespace
+
+int64_t MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
 
 std::string TrimQuery(const std::string& query) {
   size_t end = query.size();

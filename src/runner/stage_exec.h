@@ -2,6 +2,8 @@
 
 // One stage (spec 1.6): create its view or table, then print its outputs.
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "aqueducts/model.h"
@@ -12,6 +14,9 @@
 #include "runner/stage_plan.h"
 
 namespace aqueducts::runner {
+
+/// Milliseconds elapsed since `start` (the duration_ms of events).
+int64_t MillisSince(std::chrono::steady_clock::time_point start);
 
 /// The query without trailing semicolons and blanks, so it can be wrapped in other SQL.
 std::string TrimQuery(const std::string& query);
