@@ -1,6 +1,7 @@
 // RunPipeline (run.h, spec 3.1): sources -> stage groups -> destination, with events.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -28,6 +29,32 @@ ProgressEvent Event(ProgressEvent::Type type, std::string name = {}) {
   event.type = type;
   event.name = std::move(name);
   return event;
+}
+
+// One connection for each of `n` steps that run at the same time.
+Result<std::vector<std::unique_ptr<engine::Connection>>> Connections(engine::Session& session,
+                                                                     size_t n) {
+  std::vector<std::unique_ptr<engine::Connection>> conns;
+  for (size_t i = 0; i < n; i++) {
+    AQ_ASSIGN_OR_RETURN(auto conn, session.Connect());
+    conns.push_back(std::move(conn));
+  }
+  return conns;
+}
+
+// Run step(0) .. step(n - 1) at once: step 0 on the calling thread, the others on their own
+// threads; returns when all have finished. `step` must not throw.
+void RunConcurrently(size_t n, const std::function<void(size_t)>& step) {
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < n; i++) {
+    threads.emplace_back(step, i);
+  }
+  if (n > 0) {
+    step(0);
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
 }
 
 /// \brief The state of one run: its session, its objects and what to drop when.
@@ -126,11 +153,7 @@ Status PipelineRun::Steps(engine::Session& session) {
 // then, in declaration order, each is reported; the first failure in that order wins.
 Status PipelineRun::RegisterSources(engine::Session& session) {
   const auto& sources = aqueduct_.sources;
-  std::vector<std::unique_ptr<engine::Connection>> conns;
-  for (size_t i = 0; i < sources.size(); i++) {
-    AQ_ASSIGN_OR_RETURN(auto conn, session.Connect());
-    conns.push_back(std::move(conn));
-  }
+  AQ_ASSIGN_OR_RETURN(auto conns, Connections(session, sources.size()));
   std::vector<Status> results(sources.size());
   auto register_one = [&](size_t i) {
     if (monitor_->cancelled()) {
@@ -145,16 +168,7 @@ Status PipelineRun::RegisterSources(engine::Session& session) {
     }
     monitor_->Remove(conns[i].get());
   };
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < sources.size(); i++) {
-    threads.emplace_back(register_one, i);
-  }
-  if (!sources.empty()) {
-    register_one(0);
-  }
-  for (auto& thread : threads) {
-    thread.join();
-  }
+  RunConcurrently(sources.size(), register_one);
   Status first_error;
   for (size_t i = 0; i < sources.size(); i++) {
     // Every source that did register is ours to clean up, even when another one failed.
@@ -176,11 +190,7 @@ Status PipelineRun::RunGroup(engine::Session& session, int position) {
     return Status::Cancelled();
   }
   const auto& group = aqueduct_.stages[position];
-  std::vector<std::unique_ptr<engine::Connection>> conns;
-  for (size_t s = 0; s < group.size(); s++) {
-    AQ_ASSIGN_OR_RETURN(auto conn, session.Connect());
-    conns.push_back(std::move(conn));
-  }
+  AQ_ASSIGN_OR_RETURN(auto conns, Connections(session, group.size()));
   std::vector<Status> results(group.size());
   auto run_one = [&](size_t s) {
     try {
@@ -201,16 +211,7 @@ Status PipelineRun::RunGroup(engine::Session& session, int position) {
     }
   };
   // Spec 3.1: the stages of one group run in parallel, each on its own connection.
-  std::vector<std::thread> threads;
-  for (size_t s = 1; s < group.size(); s++) {
-    threads.emplace_back(run_one, s);
-  }
-  if (!group.empty()) {
-    run_one(0);
-  }
-  for (auto& thread : threads) {
-    thread.join();
-  }
+  RunConcurrently(group.size(), run_one);
   for (size_t s = 0; s < group.size(); s++) {
     if (results[s].ok()) {
       live_stages_[group[s].name] = plan_[position][s].materialise;
