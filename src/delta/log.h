@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "aqueducts/model.h"
 #include "aqueducts/status.h"
 
 #include "delta/deletion_vector.h"
@@ -85,6 +86,8 @@ struct LogListing {
   int64_t LatestVersion() const;
 };
 
+/// The table root of a source/destination location; kUnsupported unless it is a local path.
+Result<std::string> LocalTableRoot(const Location& location);
 std::string LogDir(const std::string& table_root);
 Result<LogListing> ListLog(const std::string& table_root);
 /// True when `_delta_log` holds at least one commit or checkpoint.

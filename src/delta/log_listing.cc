@@ -18,6 +18,14 @@ bool AllDigits(std::string_view s) {
 
 }  // namespace
 
+Result<std::string> LocalTableRoot(const Location& location) {
+  if (!location.IsLocal()) {
+    return Status::Unsupported("Delta tables on '" + location.Scheme() +
+                               "' storage are not supported (only local paths)");
+  }
+  return StripTrailingSlashes(location.LocalPath());
+}
+
 std::string LogDir(const std::string& table_root) {
   return table_root + "/_delta_log";
 }

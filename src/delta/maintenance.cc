@@ -17,12 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Trimmed(std::string path) {
-  while (path.size() > 1 && path.back() == '/')
-    path.pop_back();
-  return path;
-}
-
 bool IsDirectory(const std::string& path) {
   auto entries = ListDirectory(path);
   return entries.ok();
@@ -52,7 +46,7 @@ void Walk(const std::string& root, const std::string& rel, std::vector<std::stri
 }  // namespace
 
 Result<std::vector<HistoryEntry>> History(const std::string& table_path) {
-  std::string root = Trimmed(table_path);
+  std::string root = StripTrailingSlashes(table_path);
   AQ_ASSIGN_OR_RETURN(LogListing listing, ListLog(root));
   if (listing.commits.empty())
     return Status::NotFound("Delta table '" + root + "' has no commit files");
@@ -82,7 +76,7 @@ Result<std::vector<HistoryEntry>> History(const std::string& table_path) {
 }
 
 Result<VacuumReport> Vacuum(const std::string& table_path, const VacuumOptions& options) {
-  std::string root = Trimmed(table_path);
+  std::string root = StripTrailingSlashes(table_path);
   if (options.retain_hours < 0)
     return Status::InvalidArgument("--retain-hours must be >= 0");
   AQ_ASSIGN_OR_RETURN(auto session, engine::Session::Open(Database::Options{}));

@@ -8,13 +8,7 @@ namespace aqueducts::delta {
 namespace {
 
 Status Register(engine::Session& session, const DeltaSource& source) {
-  if (!source.location.IsLocal()) {
-    return Status::Unsupported("Delta tables on '" + source.location.Scheme() +
-                               "' storage are not supported (only local paths)");
-  }
-  std::string root = source.location.LocalPath();
-  while (root.size() > 1 && root.back() == '/')
-    root.pop_back();
+  AQ_ASSIGN_OR_RETURN(std::string root, LocalTableRoot(source.location));
   std::optional<int64_t> as_of_ms;
   if (!source.version && source.timestamp) {
     auto micros = ParseTimestampMicros(*source.timestamp);

@@ -84,6 +84,12 @@ std::string HiveEscape(std::string_view value) {
   return out;
 }
 
+std::string StripTrailingSlashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/')
+    path.pop_back();
+  return path;
+}
+
 std::string ZeroPadVersion(int64_t version) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%020lld", static_cast<long long>(version));

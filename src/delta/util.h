@@ -19,6 +19,9 @@ std::string PercentEncodePath(std::string_view path);
 /// Hive-escape one partition value for a directory name (delta-kernel-java rules).
 std::string HiveEscape(std::string_view value);
 
+/// `path` without trailing slashes ("/" stays "/").
+std::string StripTrailingSlashes(std::string path);
+
 /// "00000000000000000012" for 12.
 std::string ZeroPadVersion(int64_t version);
 /// A random RFC 4122 version-4 UUID in lower-case text.

@@ -13,17 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-Result<std::string> TableRoot(const Location& location) {
-  if (!location.IsLocal()) {
-    return Status::Unsupported("Delta tables on '" + location.Scheme() +
-                               "' storage are not supported (only local paths)");
-  }
-  std::string root = location.LocalPath();
-  while (root.size() > 1 && root.back() == '/')
-    root.pop_back();
-  return root;
-}
-
 Status CreateTable(engine::Connection& conn, const std::string& root,
                    const DeltaDestination& dest) {
   if (TableExists(root))
@@ -75,7 +64,7 @@ Status CreateTable(engine::Connection& conn, const std::string& root,
 
 Result<WriteStats> Write(engine::Session& session, const DeltaDestination& dest,
                          const std::string& relation_sql) {
-  AQ_ASSIGN_OR_RETURN(std::string root, TableRoot(dest.location));
+  AQ_ASSIGN_OR_RETURN(std::string root, LocalTableRoot(dest.location));
   AQ_ASSIGN_OR_RETURN(auto conn, session.Connect());
   AQ_RETURN_IF_ERROR(CreateTable(*conn, root, dest));
   AQ_ASSIGN_OR_RETURN(Snapshot snap, LoadSnapshot(*conn, root));
@@ -93,7 +82,7 @@ Result<WriteStats> Write(engine::Session& session, const DeltaDestination& dest,
 }  // namespace
 
 Status PrepareDeltaDestination(engine::Session& session, const DeltaDestination& destination) {
-  auto root = TableRoot(destination.location);
+  auto root = LocalTableRoot(destination.location);
   Status st = root.status();
   if (st.ok()) {
     auto conn = session.Connect();
