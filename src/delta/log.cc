@@ -213,6 +213,21 @@ Status ReplayCheckpoint(engine::Connection& conn, const std::string& root, const
   return Status::OK();
 }
 
+// Apply the actions of one JSON commit file of `_delta_log`.
+Status ReplayCommit(const std::string& root, const std::string& name, Replayer& replayer) {
+  AQ_ASSIGN_OR_RETURN(auto actions, ReadCommitFile(LogDir(root) + "/" + name));
+  for (const json& a : actions)
+    AQ_RETURN_IF_ERROR(replayer.Apply(a));
+  return Status::OK();
+}
+
+// The replayed state as a snapshot, refused when we cannot read the table.
+Result<Snapshot> FinishSnapshot(Replayer& replayer, const std::string& root, int64_t version) {
+  AQ_ASSIGN_OR_RETURN(Snapshot snap, replayer.Finish(root, version));
+  AQ_RETURN_IF_ERROR(CheckReadSupported(snap.protocol, snap.metadata));
+  return snap;
+}
+
 }  // namespace
 
 json Protocol::ToJson() const {
@@ -372,15 +387,9 @@ Result<Snapshot> LoadSnapshot(engine::Connection& conn, const std::string& table
       last_error = st;
       continue;
     }
-    for (int64_t v = it->version + 1; v <= target; ++v) {
-      AQ_ASSIGN_OR_RETURN(auto actions,
-                          ReadCommitFile(LogDir(table_root) + "/" + listing.commits[v]));
-      for (const json& a : actions)
-        AQ_RETURN_IF_ERROR(replayer.Apply(a));
-    }
-    AQ_ASSIGN_OR_RETURN(Snapshot snap, replayer.Finish(table_root, target));
-    AQ_RETURN_IF_ERROR(CheckReadSupported(snap.protocol, snap.metadata));
-    return snap;
+    for (int64_t v = it->version + 1; v <= target; ++v)
+      AQ_RETURN_IF_ERROR(ReplayCommit(table_root, listing.commits.at(v), replayer));
+    return FinishSnapshot(replayer, table_root, target);
   }
   Replayer replayer;
   for (int64_t v = 0; v <= target; ++v) {
@@ -396,13 +405,9 @@ Result<Snapshot> LoadSnapshot(engine::Connection& conn, const std::string& table
                                 "': log versions are not contiguous (commit " + std::to_string(v) +
                                 " is missing before version " + std::to_string(target) + ")");
     }
-    AQ_ASSIGN_OR_RETURN(auto actions, ReadCommitFile(LogDir(table_root) + "/" + it->second));
-    for (const json& a : actions)
-      AQ_RETURN_IF_ERROR(replayer.Apply(a));
+    AQ_RETURN_IF_ERROR(ReplayCommit(table_root, it->second, replayer));
   }
-  AQ_ASSIGN_OR_RETURN(Snapshot snap, replayer.Finish(table_root, target));
-  AQ_RETURN_IF_ERROR(CheckReadSupported(snap.protocol, snap.metadata));
-  return snap;
+  return FinishSnapshot(replayer, table_root, target);
 }
 
 }  // namespace aqueducts::delta
