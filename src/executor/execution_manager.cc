@@ -6,8 +6,8 @@
 #include <system_error>
 
 #include "executor/stream_sink.h"
-#include "executor/uuid.h"
 #include "protocol/events.h"
+#include "protocol/uuid.h"
 
 namespace aqueducts::executor {
 namespace {
@@ -37,7 +37,7 @@ ExecutionManager::~ExecutionManager() {
 
 Result<std::shared_ptr<Execution>> ExecutionManager::Submit(Aqueduct aqueduct) {
   auto execution = std::make_shared<Execution>();
-  execution->id = NewUuid();
+  execution->id = protocol::NewUuid();
   execution->aqueduct = std::move(aqueduct);
   execution->submitted_at = std::chrono::steady_clock::now();
   {

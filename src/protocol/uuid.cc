@@ -1,4 +1,4 @@
-#include "executor/uuid.h"
+#include "protocol/uuid.h"
 
 #include <cctype>
 #include <cstdint>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-namespace aqueducts::executor {
+namespace aqueducts::protocol {
 
 std::string NewUuid() {
   static std::mutex mu;
@@ -38,4 +38,4 @@ bool IsUuid(const std::string& text) {
   return true;
 }
 
-}  // namespace aqueducts::executor
+}  // namespace aqueducts::protocol
