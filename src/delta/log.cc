@@ -168,7 +168,8 @@ Result<std::vector<json>> ReadParquetActions(engine::Connection& conn,
     try {
       out.push_back(json::parse(*row[0]));
     } catch (const std::exception& e) {
-      return Status::ParseError(std::string("bad checkpoint row: ") + e.what());
+      return Status::ParseError("bad row in Delta checkpoint/sidecar file(s) " + list + ": " +
+                                e.what());
     }
   }
   return out;
