@@ -98,6 +98,24 @@ Status HttpError(int status, const std::string& body) {
   }
 }
 
+// The JSON object an executor answered with; a connection or HTTP error, or a body that is not a
+// JSON object, as a Status naming the executor.
+Result<json> JsonAnswer(const RemoteOptions& options, const httplib::Result& res) {
+  if (!res) {
+    return ConnectionError(options, res.error());
+  }
+  if (res->status != 200) {
+    return HttpError(res->status, res->body);
+  }
+  json doc = json::parse(res->body, nullptr, false);
+  if (!doc.is_object()) {
+    return Status::IoError(
+        "Executor '" + options.executor +
+        "' sent an answer that is not a JSON object: " + res->body.substr(0, 200));
+  }
+  return doc;
+}
+
 ProgressEvent LogEvent(const std::string& message) {
   ProgressEvent event;
   event.type = ProgressEvent::Type::kLog;
@@ -202,10 +220,7 @@ class RemoteRun {
         std::lock_guard<std::mutex> lock(mu_);
         id = execution_id_;
       }
-      if (id.empty() || !RemoteCancel(options_, id).ok()) {
-        return false;
-      }
-      return true;
+      return !id.empty() && RemoteCancel(options_, id).ok();
     }
     return Clock::now() - *cancel_sent_at_ < kCancelGrace;
   }
@@ -268,17 +283,8 @@ Status RunRemote(const RemoteOptions& options, const Aqueduct& aqueduct, Progres
 
 Result<std::string> RemoteStatus(const RemoteOptions& options) {
   auto client = MakeClient(options);
-  auto res = client->Get("/api/status", AuthHeaders(options));
-  if (!res) {
-    return ConnectionError(options, res.error());
-  }
-  if (res->status != 200) {
-    return HttpError(res->status, res->body);
-  }
-  json doc = json::parse(res->body, nullptr, false);
-  if (!doc.is_object()) {
-    return Status::IoError("Executor sent an unreadable status: " + res->body.substr(0, 200));
-  }
+  AQ_ASSIGN_OR_RETURN(json doc,
+                      JsonAnswer(options, client->Get("/api/status", AuthHeaders(options))));
   std::string text = "Executor " + doc.value("executor_id", std::string("?")) + " (version " +
                      doc.value("version", std::string("?")) + ") at " + options.executor + ": " +
                      doc.value("status", std::string("?"));
@@ -304,18 +310,9 @@ Result<std::string> RemoteCancel(const RemoteOptions& options, const std::string
     return Status::InvalidArgument("Invalid execution ID: " + id + ". Must be a valid UUID.");
   }
   auto client = MakeClient(options);
-  auto res = client->Post("/api/executions/" + id + "/cancel", AuthHeaders(options), "",
-                          "application/json");
-  if (!res) {
-    return ConnectionError(options, res.error());
-  }
-  if (res->status != 200) {
-    return HttpError(res->status, res->body);
-  }
-  json doc = json::parse(res->body, nullptr, false);
-  if (!doc.is_object()) {
-    return Status::IoError("Executor sent an unreadable answer: " + res->body.substr(0, 200));
-  }
+  AQ_ASSIGN_OR_RETURN(
+      json doc, JsonAnswer(options, client->Post("/api/executions/" + id + "/cancel",
+                                                 AuthHeaders(options), "", "application/json")));
   std::string status = doc.value("status", std::string());
   std::string message = doc.value("message", std::string());
   if (status == "not_found") {
