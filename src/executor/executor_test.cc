@@ -40,6 +40,33 @@ class ExecutorTest : public ::testing::Test {
     executor_ = ExecutorProcess::Start({"--max-queue", "1", "--keepalive-ms", "200"});
     ASSERT_NE(executor_, nullptr) << "the executor did not start";
   }
+
+  // A long query submitted on its own connection, and its execution id.
+  struct BackgroundRun {
+    std::future<StreamResult> result;
+    std::string id;  ///< empty when `event` did not arrive within 15 s
+  };
+  // Submit kLongQuery in the background and wait for its first `event` message.
+  BackgroundRun StartLongRun(const std::string& event) {
+    auto id_promise = std::make_shared<std::promise<std::string>>();
+    auto id_set = std::make_shared<std::atomic<bool>>(false);
+    auto id_future = id_promise->get_future();
+    BackgroundRun run;
+    run.result = std::async(std::launch::async, [this, id_promise, id_set, event] {
+      auto c = executor_->Client();
+      return Submit(*c, PipelineBody({kLongQuery}), [&](const protocol::SseMessage& m) {
+        if (m.event == event && !id_set->exchange(true)) {
+          id_promise->set_value(protocol::Decode(m)->execution_id);
+        }
+        return true;
+      });
+    });
+    if (id_future.wait_for(seconds(15)) == std::future_status::ready) {
+      run.id = id_future.get();
+    }
+    return run;
+  }
+
   std::unique_ptr<ExecutorProcess> executor_;
 };
 
@@ -161,27 +188,16 @@ TEST_F(ExecutorTest, FailedRunEndsInFailedWithTheMessage) {
 
 TEST_F(ExecutorTest, CancelEndpointInterruptsALongQueryThenServesTheNext) {
   auto client = executor_->Client();
-  std::promise<std::string> id_promise;
-  std::atomic<bool> id_set{false};
-  auto run = std::async(std::launch::async, [&] {
-    auto c = executor_->Client();
-    return Submit(*c, PipelineBody({kLongQuery}), [&](const protocol::SseMessage& m) {
-      if (m.event == "stage_started" && !id_set.exchange(true)) {
-        id_promise.set_value(protocol::Decode(m)->execution_id);
-      }
-      return true;
-    });
-  });
-  auto id_future = id_promise.get_future();
-  ASSERT_EQ(id_future.wait_for(seconds(15)), std::future_status::ready);
-  std::string id = id_future.get();
+  BackgroundRun run = StartLongRun("stage_started");
+  ASSERT_FALSE(run.id.empty());
+  std::string id = run.id;
   std::this_thread::sleep_for(milliseconds(300));
   auto start = std::chrono::steady_clock::now();
   auto res = client->Post("/api/executions/" + id + "/cancel", Auth(), "", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(json::parse(res->body)["status"], "cancelled");
-  ASSERT_EQ(run.wait_for(seconds(10)), std::future_status::ready);
-  StreamResult r = run.get();
+  ASSERT_EQ(run.result.wait_for(seconds(10)), std::future_status::ready);
+  StreamResult r = run.result.get();
   EXPECT_EQ(r.Last(), "cancelled");
   EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(5));
 
@@ -214,19 +230,8 @@ TEST_F(ExecutorTest, DisconnectCancelsTheRunAndTheNextIsServed) {
 }
 
 TEST_F(ExecutorTest, SecondSubmissionWaitsThirdGets429) {
-  std::promise<std::string> first_id;
-  std::atomic<bool> first_set{false};
-  auto first = std::async(std::launch::async, [&] {
-    auto c = executor_->Client();
-    return Submit(*c, PipelineBody({kLongQuery}), [&](const protocol::SseMessage& m) {
-      if (m.event == "started" && !first_set.exchange(true)) {
-        first_id.set_value(protocol::Decode(m)->execution_id);
-      }
-      return true;
-    });
-  });
-  auto first_id_future = first_id.get_future();
-  ASSERT_EQ(first_id_future.wait_for(seconds(15)), std::future_status::ready);
+  BackgroundRun first = StartLongRun("started");
+  ASSERT_FALSE(first.id.empty());
   std::promise<void> second_queued;
   std::atomic<bool> queued_set{false};
   auto second = std::async(std::launch::async, [&] {
@@ -254,11 +259,11 @@ TEST_F(ExecutorTest, SecondSubmissionWaitsThirdGets429) {
   EXPECT_EQ(s["status"], "busy");
   EXPECT_EQ(s["queue"].size(), 1u);
 
-  std::string id = first_id_future.get();
+  std::string id = first.id;
   auto res = client->Post("/api/executions/" + id + "/cancel", Auth(), "", "application/json");
   ASSERT_TRUE(res);
-  ASSERT_EQ(first.wait_for(seconds(10)), std::future_status::ready);
-  EXPECT_EQ(first.get().Last(), "cancelled");
+  ASSERT_EQ(first.result.wait_for(seconds(10)), std::future_status::ready);
+  EXPECT_EQ(first.result.get().Last(), "cancelled");
   ASSERT_EQ(second.wait_for(seconds(10)), std::future_status::ready);
   StreamResult r2 = second.get();
   EXPECT_EQ(r2.Last(), "completed");
@@ -271,19 +276,8 @@ TEST_F(ExecutorTest, SecondSubmissionWaitsThirdGets429) {
 }
 
 TEST_F(ExecutorTest, WaitingClientThatDisconnectsLeavesTheQueue) {
-  std::promise<std::string> first_id;
-  std::atomic<bool> first_set{false};
-  auto first = std::async(std::launch::async, [&] {
-    auto c = executor_->Client();
-    return Submit(*c, PipelineBody({kLongQuery}), [&](const protocol::SseMessage& m) {
-      if (m.event == "started" && !first_set.exchange(true)) {
-        first_id.set_value(protocol::Decode(m)->execution_id);
-      }
-      return true;
-    });
-  });
-  auto first_id_future = first_id.get_future();
-  ASSERT_EQ(first_id_future.wait_for(seconds(15)), std::future_status::ready);
+  BackgroundRun first = StartLongRun("started");
+  ASSERT_FALSE(first.id.empty());
   auto client = executor_->Client();
   // Hang up as soon as we are told we wait.
   StreamResult waiting = Submit(*client, PipelineBody({"SELECT 1"}),
@@ -297,14 +291,14 @@ TEST_F(ExecutorTest, WaitingClientThatDisconnectsLeavesTheQueue) {
   }
   EXPECT_TRUE(left) << "the abandoned execution still waits";
   // The queue has room again although max-queue is 1.
-  std::string id = first_id_future.get();
+  std::string id = first.id;
   auto second = std::async(std::launch::async, [&] {
     auto c = executor_->Client();
     return Submit(*c, PipelineBody({"SELECT 2"}));
   });
   std::this_thread::sleep_for(milliseconds(200));
   client->Post("/api/executions/" + id + "/cancel", Auth(), "", "application/json");
-  ASSERT_EQ(first.wait_for(seconds(10)), std::future_status::ready);
+  ASSERT_EQ(first.result.wait_for(seconds(10)), std::future_status::ready);
   ASSERT_EQ(second.wait_for(seconds(10)), std::future_status::ready);
   EXPECT_EQ(second.get().Last(), "completed");
 }
