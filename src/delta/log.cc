@@ -226,6 +226,14 @@ Status ReplayCommit(const std::string& root, const std::string& name, Replayer& 
 Result<Snapshot> FinishSnapshot(Replayer& replayer, const std::string& root, int64_t version) {
   AQ_ASSIGN_OR_RETURN(Snapshot snap, replayer.Finish(root, version));
   AQ_RETURN_IF_ERROR(CheckReadSupported(snap.protocol, snap.metadata));
+  // Readers and writers look partition columns up in the schema: a log that names one the
+  // schema lacks is broken, and is refused here once instead of at every lookup.
+  for (const auto& column : snap.metadata.partition_columns) {
+    if (snap.schema.Find(column) == nullptr) {
+      return Status::ParseError("Delta table '" + root + "' at version " + std::to_string(version) +
+                                ": partition column '" + column + "' is not in the table schema");
+    }
+  }
   return snap;
 }
 

@@ -148,6 +148,22 @@ TEST(DeltaRobustnessTest, UnknownReaderFeatureIsRefusedByName) {
       << st.ToString();
 }
 
+TEST(DeltaRobustnessTest, PartitionColumnMissingFromTheSchemaIsRefused) {
+  TempDir dir;
+  ASSERT_TRUE(MakeDirs(dir.path() + "/_delta_log").ok());
+  std::ofstream(dir.path() + "/_delta_log/00000000000000000000.json")
+      << R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})"
+      << "\n"
+      << R"({"metaData":{"id":"x","format":{"provider":"parquet","options":{}},"schemaString":"{\"type\":\"struct\",\"fields\":[{\"name\":\"a\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}}]}","partitionColumns":["nope"],"configuration":{}}})"
+      << "\n";
+  auto s = OpenTestSession();
+  Status st = Register(*s, dir.path());
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("partition column 'nope' is not in the table schema"),
+            std::string::npos)
+      << st.ToString();
+}
+
 TEST(DeltaRobustnessTest, TimestampColumnsAreWrittenAsInstants) {
   TempDir dir;
   auto s = OpenTestSession();
