@@ -119,13 +119,12 @@ Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& pl
             GetLongValue(conn, stmt, static_cast<SQLUSMALLINT>(c + 1), plan, &batch.columns[c]));
         continue;
       }
+      // Character data needs room for its terminator; binary does not.
+      const bool variable =
+          plan.c_type == SQL_C_WCHAR || plan.c_type == SQL_C_CHAR || plan.c_type == SQL_C_BINARY;
+      const SQLLEN room = plan.c_type == SQL_C_BINARY ? plan.element_bytes : plan.element_bytes - 1;
       for (size_t r = 0; r < fetched; ++r) {
         const SQLLEN ind = plan.indicators[r];
-        // Character data needs room for its terminator; binary does not.
-        const bool variable =
-            plan.c_type == SQL_C_WCHAR || plan.c_type == SQL_C_CHAR || plan.c_type == SQL_C_BINARY;
-        const SQLLEN room =
-            plan.c_type == SQL_C_BINARY ? plan.element_bytes : plan.element_bytes - 1;
         const bool truncated =
             variable && ind != SQL_NULL_DATA && (ind == SQL_NO_TOTAL || ind > room);
         if (truncated && plan.overflow) {
