@@ -14,10 +14,6 @@ namespace {
 
 constexpr size_t kFinishedMemory = 256;
 
-std::string Frame(const protocol::SseMessage& message) {
-  return protocol::FormatSse(message.event, message.data);
-}
-
 int64_t MillisSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                start)
@@ -50,8 +46,8 @@ Result<std::shared_ptr<Execution>> ExecutionManager::Submit(Aqueduct aqueduct) {
       return Status::Conflict("The execution queue is full (" + std::to_string(queue_.size()) +
                               " waiting, limit " + std::to_string(options_.max_queue) + ")");
     }
-    execution->stream->Push(
-        Frame(protocol::EncodeQueued(execution->id, static_cast<int>(queue_.size()))));
+    execution->stream->Push(protocol::FormatSse(
+        protocol::EncodeQueued(execution->id, static_cast<int>(queue_.size()))));
     queue_.push_back(execution);
     // Logged under the lock so the line precedes the worker's "execution started".
     logger_->Info("execution queued", {{"execution_id", execution->id},
@@ -85,7 +81,7 @@ ExecutionManager::CancelOutcome ExecutionManager::Cancel(const std::string& id) 
   ProgressEvent event;
   event.type = ProgressEvent::Type::kCancelled;
   event.message = "Pipeline execution cancelled before it started";
-  Finish(removed, Frame(protocol::EncodeEvent(event, removed->id)));
+  Finish(removed, protocol::FormatSse(protocol::EncodeEvent(event, removed->id)));
   logger_->Info("cancelled queued execution", {{"execution_id", id}});
   return CancelOutcome::kCancelled;
 }
@@ -121,7 +117,7 @@ void ExecutionManager::Shutdown() {
     ProgressEvent event;
     event.type = ProgressEvent::Type::kCancelled;
     event.message = "The executor is shutting down";
-    Finish(execution, Frame(protocol::EncodeEvent(event, execution->id)));
+    Finish(execution, protocol::FormatSse(protocol::EncodeEvent(event, execution->id)));
   }
   if (worker_.joinable()) {
     worker_.join();
@@ -148,10 +144,11 @@ void ExecutionManager::WorkerLoop() {
     try {
       final_frame = Run(execution);
     } catch (const std::exception& e) {
-      final_frame = Frame(protocol::EncodeFailed(
+      final_frame = protocol::FormatSse(protocol::EncodeFailed(
           execution->id, std::string("Internal error: ") + e.what(), "Internal", ""));
     } catch (...) {
-      final_frame = Frame(protocol::EncodeFailed(execution->id, "Internal error", "Internal", ""));
+      final_frame = protocol::FormatSse(
+          protocol::EncodeFailed(execution->id, "Internal error", "Internal", ""));
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -165,9 +162,10 @@ void ExecutionManager::WorkerLoop() {
 
 std::string ExecutionManager::Run(const std::shared_ptr<Execution>& execution) {
   const std::string& id = execution->id;
-  execution->stream->Push(Frame(protocol::EncodeStarted(id)));
+  execution->stream->Push(protocol::FormatSse(protocol::EncodeStarted(id)));
   logger_->Info("execution started", {{"execution_id", id}});
-  execution->stream->Push(Frame(protocol::EncodeLog(id, "info", "Execution started on executor")));
+  execution->stream->Push(
+      protocol::FormatSse(protocol::EncodeLog(id, "info", "Execution started on executor")));
 
   RunOptions run_options;
   run_options.database_options = options_.database_options;
@@ -195,23 +193,23 @@ std::string ExecutionManager::Run(const std::shared_ptr<Execution>& execution) {
   ProgressEvent event;
   event.duration_ms = duration_ms;
   if (status.ok()) {
-    execution->stream->Push(Frame(protocol::EncodeProgress(id, 100)));
+    execution->stream->Push(protocol::FormatSse(protocol::EncodeProgress(id, 100)));
     event.type = ProgressEvent::Type::kCompleted;
     event.message = "Pipeline execution completed successfully";
     logger_->Info("execution completed", fields);
-    return Frame(protocol::EncodeEvent(event, id));
+    return protocol::FormatSse(protocol::EncodeEvent(event, id));
   }
   if (status.code() == StatusCode::kCancelled || execution->cancel->cancelled()) {
     event.type = ProgressEvent::Type::kCancelled;
     event.message = "Pipeline execution cancelled";
     logger_->Info("execution cancelled", fields);
-    return Frame(protocol::EncodeEvent(event, id));
+    return protocol::FormatSse(protocol::EncodeEvent(event, id));
   }
   fields["error"] = status.message();
   logger_->Error("execution failed", fields);
-  execution->stream->Push(
-      Frame(protocol::EncodeLog(id, "error", "Pipeline execution failed: " + status.message())));
-  return Frame(
+  execution->stream->Push(protocol::FormatSse(
+      protocol::EncodeLog(id, "error", "Pipeline execution failed: " + status.message())));
+  return protocol::FormatSse(
       protocol::EncodeFailed(id, status.message(), StatusCodeName(status.code()), status.id()));
 }
 
@@ -222,7 +220,8 @@ void ExecutionManager::Finish(const std::shared_ptr<Execution>& execution, std::
 
 void ExecutionManager::BroadcastPositionsLocked() {
   for (size_t i = 0; i < queue_.size(); ++i) {
-    queue_[i]->stream->Push(Frame(protocol::EncodeQueued(queue_[i]->id, static_cast<int>(i))));
+    queue_[i]->stream->Push(
+        protocol::FormatSse(protocol::EncodeQueued(queue_[i]->id, static_cast<int>(i))));
   }
 }
 

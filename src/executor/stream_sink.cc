@@ -37,18 +37,16 @@ void StreamSink::OnEvent(const ProgressEvent& event) {
   }
   // One lock around encode and push keeps each event and the progress it causes adjacent.
   std::lock_guard<std::mutex> lock(mu_);
-  protocol::SseMessage message = protocol::EncodeEvent(event, execution_id_);
-  stream_->Push(protocol::FormatSse(message.event, message.data));
+  stream_->Push(protocol::FormatSse(protocol::EncodeEvent(event, execution_id_)));
   if (auto percent = counter_.OnEvent(event)) {
-    protocol::SseMessage progress = protocol::EncodeProgress(execution_id_, *percent);
-    stream_->Push(protocol::FormatSse(progress.event, progress.data));
+    stream_->Push(protocol::FormatSse(protocol::EncodeProgress(execution_id_, *percent)));
   }
 }
 
 void StreamSink::OnOutput(const StageOutput& output) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& message : protocol::EncodeOutput(output, execution_id_)) {
-    stream_->Push(protocol::FormatSse(message.event, message.data));
+    stream_->Push(protocol::FormatSse(message));
   }
 }
 

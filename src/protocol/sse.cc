@@ -19,6 +19,10 @@ std::string FormatSse(const std::string& event, const std::string& data) {
   return out;
 }
 
+std::string FormatSse(const SseMessage& message) {
+  return FormatSse(message.event, message.data);
+}
+
 std::string FormatKeepalive() {
   return ": keepalive\n\n";
 }

@@ -17,6 +17,8 @@ struct SseMessage {
 /// Format one message: "event: <type>\ndata: <line>\n...\n\n". Newlines in `data` become
 /// several data lines, which a conforming parser joins back with "\n".
 std::string FormatSse(const std::string& event, const std::string& data);
+/// The same for a whole message (what the Encode* functions return).
+std::string FormatSse(const SseMessage& message);
 
 /// The comment frame sent while idle; it also reveals a disconnected client (the write fails).
 std::string FormatKeepalive();
