@@ -9,9 +9,9 @@
 
 #include "aqueducts/loader.h"
 
+#include "common/uuid.h"
 #include "protocol/events.h"
 #include "protocol/sse.h"
-#include "protocol/uuid.h"
 
 namespace aqueducts::cli {
 namespace {
@@ -306,7 +306,7 @@ Result<std::string> RemoteStatus(const RemoteOptions& options) {
 }
 
 Result<std::string> RemoteCancel(const RemoteOptions& options, const std::string& id) {
-  if (!protocol::IsUuid(id)) {
+  if (!IsUuid(id)) {
     return Status::InvalidArgument("Invalid execution ID: " + id + ". Must be a valid UUID.");
   }
   auto client = MakeClient(options);

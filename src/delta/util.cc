@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 #include <dirent.h>
@@ -93,21 +92,6 @@ std::string StripTrailingSlashes(std::string path) {
 std::string ZeroPadVersion(int64_t version) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%020lld", static_cast<long long>(version));
-  return buf;
-}
-
-std::string NewUuid() {
-  // Fresh kernel randomness per call: a cached generator would be duplicated by fork(), and
-  // two processes would then pick the same data file names.
-  std::random_device rd;
-  uint64_t a = (uint64_t(rd()) << 32) | rd(), b = (uint64_t(rd()) << 32) | rd();
-  a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
-  b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
-                static_cast<unsigned>(b >> 48),
-                static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
   return buf;
 }
 

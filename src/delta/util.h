@@ -10,6 +10,8 @@
 
 #include "aqueducts/status.h"
 
+#include "common/uuid.h"  // NewUuid, used throughout the module
+
 namespace aqueducts::delta {
 
 /// Decode %XX sequences once (RFC 2396 URI path); other characters are kept as they are.
@@ -24,8 +26,6 @@ std::string StripTrailingSlashes(std::string path);
 
 /// "00000000000000000012" for 12.
 std::string ZeroPadVersion(int64_t version);
-/// A random RFC 4122 version-4 UUID in lower-case text.
-std::string NewUuid();
 /// Milliseconds since the Unix epoch, now.
 int64_t NowMillis();
 

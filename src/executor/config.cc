@@ -5,7 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "protocol/uuid.h"
+#include "common/uuid.h"
 
 namespace aqueducts::executor {
 namespace {
@@ -107,8 +107,8 @@ Result<ExecutorConfig> ParseExecutorConfig(int argc, char** argv, int* exit_code
     return Status::InvalidArgument("--read-timeout must be >= 1 s and --keepalive-ms >= 10");
   }
   if (server.executor_id.empty()) {
-    server.executor_id = protocol::NewUuid();
-  } else if (!protocol::IsUuid(server.executor_id)) {
+    server.executor_id = NewUuid();
+  } else if (!IsUuid(server.executor_id)) {
     return Status::InvalidArgument("Invalid executor ID '" + server.executor_id +
                                    "': it must be a UUID");
   }

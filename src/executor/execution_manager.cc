@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <system_error>
 
+#include "common/uuid.h"
 #include "executor/stream_sink.h"
 #include "protocol/events.h"
-#include "protocol/uuid.h"
 
 namespace aqueducts::executor {
 namespace {
@@ -33,7 +33,7 @@ ExecutionManager::~ExecutionManager() {
 
 Result<std::shared_ptr<Execution>> ExecutionManager::Submit(Aqueduct aqueduct) {
   auto execution = std::make_shared<Execution>();
-  execution->id = protocol::NewUuid();
+  execution->id = NewUuid();
   execution->aqueduct = std::move(aqueduct);
   execution->submitted_at = std::chrono::steady_clock::now();
   {

@@ -1,24 +1,18 @@
-#include "protocol/uuid.h"
+#include "common/uuid.h"
 
 #include <cctype>
 #include <cstdint>
-#include <mutex>
 #include <random>
 
 #include <fmt/format.h>
 
-namespace aqueducts::protocol {
+namespace aqueducts {
 
 std::string NewUuid() {
-  static std::mutex mu;
-  static std::mt19937_64 rng{std::random_device{}()};
-  uint64_t hi;
-  uint64_t lo;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    hi = rng();
-    lo = rng();
-  }
+  // No cached generator: its state would be copied by fork().
+  std::random_device rd;
+  uint64_t hi = (uint64_t{rd()} << 32) | rd();
+  uint64_t lo = (uint64_t{rd()} << 32) | rd();
   hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
   lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // RFC 4122 variant
   return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF,
@@ -38,4 +32,4 @@ bool IsUuid(const std::string& text) {
   return true;
 }
 
-}  // namespace aqueducts::protocol
+}  // namespace aqueducts
