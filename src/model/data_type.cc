@@ -10,6 +10,7 @@
 namespace aqueducts {
 namespace {
 
+using model_internal::Echo;
 using model_internal::Trim;
 
 struct SimpleName {
@@ -88,7 +89,7 @@ Result<TimeUnit> ParseTimeUnit(std::string_view text) {
   if (text == "nanosecond" || text == "ns") {
     return TimeUnit::kNanosecond;
   }
-  return Status::InvalidArgument("Unknown time unit: " + std::string(text));
+  return Status::InvalidArgument("Unknown time unit: " + Echo(text));
 }
 
 Result<IntervalUnit> ParseIntervalUnit(std::string_view text) {
@@ -101,7 +102,7 @@ Result<IntervalUnit> ParseIntervalUnit(std::string_view text) {
   if (text == "month_day_nano") {
     return IntervalUnit::kMonthDayNano;
   }
-  return Status::InvalidArgument("Unknown interval unit: " + std::string(text) +
+  return Status::InvalidArgument("Unknown interval unit: " + Echo(text) +
                                  " (expected year_month, day_time or month_day_nano)");
 }
 
@@ -111,7 +112,7 @@ Result<int32_t> ParseBoundedInt(std::string_view text, int32_t lo, int32_t hi, c
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < lo ||
       value > hi) {
-    return Status::InvalidArgument(std::string("Invalid ") + what + ": " + std::string(text));
+    return Status::InvalidArgument(std::string("Invalid ") + what + ": " + Echo(text));
   }
   return static_cast<int32_t>(value);
 }
@@ -158,7 +159,7 @@ Result<std::vector<Field>> ParseMembers(const std::vector<std::string_view>& par
   for (std::string_view member : params) {
     size_t colon = member.find(':');
     if (colon == std::string_view::npos || Trim(member.substr(0, colon)).empty()) {
-      return Status::InvalidArgument("Invalid struct field definition: " + std::string(member) +
+      return Status::InvalidArgument("Invalid struct field definition: " + Echo(member) +
                                      ". Expected format: name:type");
     }
     AQ_ASSIGN_OR_RETURN(DataType type, ParseDataType(member.substr(colon + 1)));
@@ -256,7 +257,7 @@ Result<DataType> ParseParameterized(std::string_view name,
     type.children.push_back(MakeField("key", std::move(key), name != "map"));
     type.children.push_back(MakeField("value", std::move(value)));
   } else {
-    return Status::InvalidArgument("Unknown parameterized type: " + std::string(name));
+    return Status::InvalidArgument("Unknown parameterized type: " + Echo(name));
   }
   return type;
 }
@@ -322,10 +323,10 @@ Result<DataType> ParseDataType(std::string_view text) {
         return MakeType(simple.id);
       }
     }
-    return Status::InvalidArgument("Unknown data type: " + std::string(trimmed));
+    return Status::InvalidArgument("Unknown data type: " + Echo(trimmed));
   }
   if (trimmed.back() != '>') {
-    return Status::InvalidArgument("Unknown data type: " + std::string(trimmed));
+    return Status::InvalidArgument("Unknown data type: " + Echo(trimmed));
   }
   std::string_view name = Trim(trimmed.substr(0, open));
   std::string_view inner = trimmed.substr(open + 1, trimmed.size() - open - 2);
@@ -337,7 +338,7 @@ Result<DataType> ParseDataType(std::string_view text) {
     }
   }
   if (depth != 0) {
-    return Status::InvalidArgument("Unknown data type: " + std::string(trimmed) +
+    return Status::InvalidArgument("Unknown data type: " + Echo(trimmed) +
                                    " (unbalanced '<' and '>')");
   }
   return ParseParameterized(name, SplitParams(inner));

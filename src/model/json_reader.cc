@@ -9,10 +9,35 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/text_util.h"
 #include "model/tree.h"
 
 namespace aqueducts::model_internal {
 namespace {
+
+// nlohmann prefixes messages with "[json.exception.parse_error.101] parse error at line 1,
+// column 2: "; we print our own position, so keep only the explanation, and cut the text it
+// quotes ("last read: '...'") to a readable length.
+std::string Describe(const std::string& message) {
+  std::string text = message;
+  if (text.rfind("[json.exception.", 0) == 0) {
+    size_t colon = text.find(": ");
+    text = colon == std::string::npos ? "invalid JSON" : text.substr(colon + 2);
+  }
+  const std::string kLastRead = "last read: '";
+  size_t begin = text.find(kLastRead);
+  if (begin != std::string::npos) {
+    begin += kLastRead.size();
+    size_t end = text.find("'; ", begin);
+    if (end == std::string::npos) {
+      end = text.rfind('\'');
+    }
+    if (end != std::string::npos && end > begin) {
+      text = text.substr(0, begin) + Echo(text.substr(begin, end - begin)) + text.substr(end);
+    }
+  }
+  return text;
+}
 
 class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
  public:
@@ -36,6 +61,9 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
     return Scalar(Node::ScalarType::kFloat, raw);
   }
   bool string(string_t& value) override {
+    if (nodes_ >= kMaxTreeNodes) {
+      return Refuse("the document has more than " + std::to_string(kMaxTreeNodes) + " values");
+    }
     Node node;
     node.kind = Node::Kind::kScalar;
     node.scalar_type = Node::ScalarType::kString;
@@ -56,14 +84,21 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
     keys_.back() = value;
     return true;
   }
-  bool parse_error(std::size_t position, const std::string&,
+  bool parse_error(std::size_t position, const std::string& last_token,
                    const nlohmann::detail::exception& ex) override {
     error_position_ = position;
-    error_ = ex.what();
+    if (ex.id == 406) {
+      // out_of_range.406: a number beyond the range of a 64-bit float (e.g. 1e99999).
+      error_ = "number '" + Echo(last_token) + "' is out of range (the largest is about 1.8e308)";
+    } else {
+      error_ = Describe(ex.what());
+    }
+    error_ += FieldSuffix();
     return false;
   }
 
   Node& root() { return root_; }
+  bool too_many() const { return too_many_; }
   size_t error_position() const { return error_position_; }
   const std::string& error() const { return error_; }
 
@@ -102,6 +137,9 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
   }
 
   bool Scalar(Node::ScalarType type, std::string text, bool is_null = false) {
+    if (nodes_ >= kMaxTreeNodes) {
+      return Refuse("the document has more than " + std::to_string(kMaxTreeNodes) + " values");
+    }
     Node node;
     node.kind = is_null ? Node::Kind::kNull : Node::Kind::kScalar;
     node.scalar_type = type;
@@ -113,6 +151,10 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
   }
 
   bool Open(Node::Kind kind) {
+    if (open_.size() >= kMaxTreeDepth) {
+      return Refuse("lists and mappings nest deeper than " + std::to_string(kMaxTreeDepth) +
+                    " levels");
+    }
     Node node;
     node.kind = kind;
     node.line = NextToken();
@@ -132,7 +174,30 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
 
+  // Stop the parse with our own message, positioned at the cursor.
+  bool Refuse(const std::string& message) {
+    error_position_ = pos_ + 1;
+    error_ = message + FieldSuffix();
+    return false;
+  }
+
+  // " (in field a.b[2])" for the value being read, or "" at the top.
+  std::string FieldSuffix() const {
+    std::string path;
+    for (size_t i = 0; i < open_.size(); ++i) {
+      if (open_[i].IsMap()) {
+        path += (path.empty() ? "" : ".") + keys_[i];
+      } else {
+        path += "[" + std::to_string(open_[i].items.size()) + "]";
+      }
+    }
+    return path.empty() ? "" : " (in field " + Echo(path) + ")";
+  }
+
   void Add(Node node) {
+    if (++nodes_ > kMaxTreeNodes) {
+      too_many_ = true;  // reported by the caller once the parse has stopped
+    }
     if (open_.empty()) {
       root_ = std::move(node);
     } else if (open_.back().IsMap()) {
@@ -150,14 +215,9 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
   Node root_;
   size_t error_position_ = 0;
   std::string error_;
+  size_t nodes_ = 0;
+  bool too_many_ = false;
 };
-
-// nlohmann prefixes messages with "[json.exception.parse_error.101] parse error at line 1,
-// column 2: "; we print our own position, so keep only the explanation.
-std::string StripPrefix(const std::string& message) {
-  size_t colon = message.find(": ");
-  return colon == std::string::npos ? message : message.substr(colon + 2);
-}
 
 }  // namespace
 
@@ -167,7 +227,11 @@ Result<Node> ReadJsonTree(const std::string& text, const std::string& display_na
   try {
     ok = nlohmann::json::sax_parse(text, &builder);
   } catch (const std::exception& e) {
-    return SyntaxError(Format::kJson, display_name, 0, 0, e.what());
+    return SyntaxError(Format::kJson, display_name, 0, 0, Describe(e.what()));
+  }
+  if (ok && builder.too_many()) {
+    return SyntaxError(Format::kJson, display_name, 0, 0,
+                       "the document has more than " + std::to_string(kMaxTreeNodes) + " values");
   }
   if (ok) {
     return std::move(builder.root());
@@ -184,7 +248,7 @@ Result<Node> ReadJsonTree(const std::string& text, const std::string& display_na
       ++column;
     }
   }
-  return SyntaxError(Format::kJson, display_name, line, column, StripPrefix(builder.error()));
+  return SyntaxError(Format::kJson, display_name, line, column, builder.error());
 }
 
 }  // namespace aqueducts::model_internal

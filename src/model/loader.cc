@@ -20,11 +20,13 @@ Result<Aqueduct> LoadAqueductFromString(const std::string& text, Format format,
   std::string document = options.substitute ? model_internal::ReplaceParams(text, params) : text;
   Result<Node> tree = model_internal::ReadTree(document, format, display_name);
   if (options.substitute) {
-    // Parameters left in the tree are exactly the missing ones (comments never reach it). When
+    // Parameters left in the tree that the text wrote are the missing ones (comments never reach
+    // it; a substituted value may bring in `${...}`, which is text). When
     // a missing value broke the syntax (e.g. JSON `"show": ${n}`), fall back to a text scan so the
     // user is told what is missing rather than where the syntax broke.
-    std::set<std::string> missing =
-        tree.ok() ? model_internal::MissingInTree(*tree) : model_internal::MissingInText(document);
+    std::set<std::string> missing = model_internal::OnlyWritten(
+        tree.ok() ? model_internal::MissingInTree(*tree) : model_internal::MissingInText(document),
+        text, params);
     if (!missing.empty()) {
       return model_internal::MissingParamsError(missing, display_name);
     }

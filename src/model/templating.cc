@@ -159,16 +159,25 @@ std::string ReplaceParams(const std::string& text, const Params& params) {
       out += segment;
       return;
     }
-    std::string piece(segment);
-    for (const auto& [key, value] : params) {
-      std::string needle = "${" + key + "}";
-      size_t pos = 0;
-      while ((pos = piece.find(needle, pos)) != std::string::npos) {
-        piece.replace(pos, needle.size(), value);
-        pos += value.size();
+    // One pass: a substituted value is never scanned again, so `-p 'a=${b}'` yields `${b}`.
+    size_t pos = 0;
+    while (pos < segment.size()) {
+      size_t open = segment.find("${", pos);
+      size_t close = open == std::string_view::npos ? open : segment.find('}', open + 2);
+      if (close == std::string_view::npos) {
+        break;
       }
+      auto it = params.find(std::string(segment.substr(open + 2, close - open - 2)));
+      if (it == params.end()) {
+        out += segment.substr(pos, open + 2 - pos);
+        pos = open + 2;
+        continue;
+      }
+      out += segment.substr(pos, open - pos);
+      out += it->second;
+      pos = close + 1;
     }
-    out += piece;
+    out += segment.substr(pos);
   });
   return out;
 }
@@ -189,15 +198,29 @@ std::set<std::string> MissingInTree(const Node& tree) {
   return missing;
 }
 
+std::set<std::string> OnlyWritten(const std::set<std::string>& names, const std::string& text,
+                                  const Params& params) {
+  std::set<std::string> written;
+  CollectNames(text, &written);
+  std::set<std::string> out;
+  for (const std::string& name : names) {
+    if (written.count(name) > 0 && params.count(name) == 0) {
+      out.insert(name);
+    }
+  }
+  return out;
+}
+
 Status MissingParamsError(const std::set<std::string>& missing, const std::string& where) {
   std::string example;
+  std::vector<std::string> names;
   for (const std::string& name : missing) {
-    example += " -p " + name + "=<value>";
+    names.push_back(Echo(name));
+    example += " -p " + names.back() + "=<value>";
   }
   return Status(StatusCode::kTemplateError,
-                (where.empty() ? "" : where + ": ") +
-                    "Missing template parameters: " + JoinComma(missing) +
-                    ". Pass a value for each with -p key=value, e.g." + example,
+                (where.empty() ? "" : where + ": ") + "Missing template parameters: " +
+                    JoinComma(names) + ". Pass a value for each with -p key=value, e.g." + example,
                 "aqueducts::template::missing_params");
 }
 
@@ -224,7 +247,8 @@ Result<Format> FormatFromPath(const std::string& path) {
 
 Result<std::string> SubstituteParams(const std::string& text, const Params& params) {
   std::string out = model_internal::ReplaceParams(text, params);
-  std::set<std::string> missing = model_internal::MissingInText(out);
+  std::set<std::string> missing =
+      model_internal::OnlyWritten(model_internal::MissingInText(out), text, params);
   if (!missing.empty()) {
     return model_internal::MissingParamsError(missing, "");
   }

@@ -16,6 +16,38 @@ inline std::string_view Trim(std::string_view text) {
   return text.substr(begin, end - begin + 1);
 }
 
+/// How many bytes of a value an error message echoes (kEchoMax) before it is cut.
+inline constexpr size_t kEchoMax = 80;
+
+/// `value` for quoting in a message: whole when short, else its first kEchoMax bytes (cut at a
+/// UTF-8 character boundary) and "... (N bytes)". Control characters are shown as \xNN so a
+/// message stays one readable line.
+inline std::string Echo(std::string_view value) {
+  size_t keep = value.size();
+  if (keep > kEchoMax) {
+    keep = kEchoMax;
+    while (keep > 0 && (static_cast<unsigned char>(value[keep]) & 0xC0) == 0x80) {
+      --keep;
+    }
+  }
+  std::string out;
+  for (size_t i = 0; i < keep; ++i) {
+    unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c < 0x20 || c == 0x7F) {
+      const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (keep < value.size()) {
+    out += "... (" + std::to_string(value.size()) + " bytes)";
+  }
+  return out;
+}
+
 /// Join items with ", ".
 template <typename Container>
 std::string JoinComma(const Container& items) {

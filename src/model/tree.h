@@ -31,9 +31,18 @@ struct Node {
   const Node* Find(const std::string& key) const;
 };
 
+/// Bounds on what any document may build, so every input loads or fails quickly in little
+/// memory (docs/pipeline-format.md, "Limits"). Values count scalars, lists and mappings; YAML
+/// aliases count once per use.
+inline constexpr size_t kMaxTreeNodes = 100000;
+inline constexpr size_t kMaxTreeBytes = size_t{16} << 20;
+inline constexpr size_t kMaxTreeDepth = 64;
+
 /// Parse `text` into a tree. Syntax errors are kParseError with
 /// "<display_name>:<line>:<column>: <parser message>" and the format's catalogue id
-/// (aqueducts::template::yaml_parse_error, json_parse_error, toml_parse_error).
+/// (aqueducts::template::yaml_parse_error, json_parse_error, toml_parse_error). A document
+/// beyond the limits above, or with a NUL byte in any key or string, is refused with the file,
+/// line and field path.
 Result<Node> ReadTree(const std::string& text, Format format, const std::string& display_name);
 
 /// The catalogue id of parse errors of a format.

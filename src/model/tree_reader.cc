@@ -123,7 +123,7 @@ Result<bool> TreeReader::Bool(const Node& node, const std::string& path) const {
   }
   return Error(node, path,
                "expected a boolean (true or false), got " +
-                   (node.IsScalar() ? "'" + node.scalar + "'" : std::string(KindName(node))));
+                   (node.IsScalar() ? "'" + Echo(node.scalar) + "'" : std::string(KindName(node))));
 }
 
 Result<int64_t> TreeReader::Int(const Node& node, const std::string& path) const {
@@ -141,7 +141,7 @@ Result<int64_t> TreeReader::Int(const Node& node, const std::string& path) const
   }
   return Error(node, path,
                "expected an integer, got " +
-                   (node.IsScalar() ? "'" + node.scalar + "'" : std::string(KindName(node))));
+                   (node.IsScalar() ? "'" + Echo(node.scalar) + "'" : std::string(KindName(node))));
 }
 
 Result<uint64_t> TreeReader::UInt(const Node& node, const std::string& path) const {
@@ -155,7 +155,7 @@ Result<uint64_t> TreeReader::UInt(const Node& node, const std::string& path) con
 Result<char> TreeReader::Char(const Node& node, const std::string& path) const {
   AQ_ASSIGN_OR_RETURN(std::string text, String(node, path));
   if (text.size() != 1) {
-    return Error(node, path, "expected exactly one character (one byte), got '" + text + "'");
+    return Error(node, path, "expected exactly one character (one byte), got '" + Echo(text) + "'");
   }
   return text[0];
 }
@@ -271,9 +271,9 @@ Result<std::string> TreeReader::Tag(const Node& map, const char* key, const std:
       canonical.push_back(name);
     }
   }
-  return Error(
-      *node, tag_path,
-      std::string("unknown ") + what + " '" + tag + "' (expected " + JoinComma(canonical) + ")");
+  return Error(*node, tag_path,
+               std::string("unknown ") + what + " '" + Echo(tag) + "' (expected " +
+                   JoinComma(canonical) + ")");
 }
 
 }  // namespace aqueducts::model_internal
