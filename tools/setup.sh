@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PKGS=(build-essential cmake ninja-build ccache pkg-config
       libyaml-cpp-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libcpp-httplib-dev
       libspdlog-dev libfmt-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libbrotli-dev
-      libgtest-dev libgmock-dev libbenchmark-dev libroaring-dev
+      libgtest-dev libgmock-dev libbenchmark-dev libroaring-dev libexpat1-dev
       unixodbc unixodbc-dev odbc-postgresql postgresql openssl)
 
 missing=()
@@ -47,6 +47,16 @@ if [ ! -f "$DUCK/.ok-1.4.4" ]; then
   cp -r package/src/duckdb/src/include/. "$DUCK/include/"
   cd "$DUCK" && rm -rf tmp
   touch "$DUCK/.ok-1.4.4"
+fi
+
+# Object-store emulators for the storage tests (S3: s3rver, Azure: azurite), pinned by
+# tests/emulators/package-lock.json; reinstalled when the lock file changes.
+EMU="$ROOT/tests/emulators"
+lock_sum=$(sha1sum "$EMU/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$EMU/node_modules/.aq-lock" 2>/dev/null)" != "$lock_sum" ]; then
+  echo "setup: installing the object-store emulators (npm ci in tests/emulators)"
+  (cd "$EMU" && npm ci --silent --no-audit --no-fund >/dev/null)
+  echo "$lock_sum" > "$EMU/node_modules/.aq-lock"
 fi
 
 # Benchmark-only tools (polars via npm) are fetched by bench/setup.sh, not here.

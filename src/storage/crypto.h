@@ -1,0 +1,24 @@
+#pragma once
+
+// The hashing and encoding that request signing needs (OpenSSL underneath).
+
+#include <string>
+#include <string_view>
+
+namespace aqueducts::storage {
+
+/// Lower-case hex of the bytes.
+std::string HexEncode(std::string_view bytes);
+/// SHA-256 of `data`, raw (32 bytes).
+std::string Sha256(std::string_view data);
+/// HMAC-SHA-256 of `data` under `key`, raw (32 bytes).
+std::string HmacSha256(std::string_view key, std::string_view data);
+/// Standard base64 with padding.
+std::string Base64Encode(std::string_view bytes);
+/// Decode standard base64; false on malformed input.
+bool Base64Decode(std::string_view text, std::string* out);
+/// Percent-encode every byte but the RFC 3986 unreserved ones (A-Z a-z 0-9 - _ . ~); '/' is kept
+/// when `keep_slash`.
+std::string UriEncode(std::string_view text, bool keep_slash);
+
+}  // namespace aqueducts::storage

@@ -1,0 +1,177 @@
+#include "storage/http_client.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <curl/curl.h>
+
+namespace aqueducts::storage {
+namespace {
+
+// Idle easy handles; each keeps its connection cache, so connections are reused.
+class HandlePool {
+ public:
+  static HandlePool& Get() {
+    static HandlePool* pool = new HandlePool();  // never destroyed: used until exit
+    return *pool;
+  }
+  CURL* Acquire() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (idle_.empty()) {
+      return curl_easy_init();
+    }
+    CURL* handle = idle_.back();
+    idle_.pop_back();
+    curl_easy_reset(handle);
+    return handle;
+  }
+  void Release(CURL* handle) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (idle_.size() < 64) {
+      idle_.push_back(handle);
+    } else {
+      curl_easy_cleanup(handle);
+    }
+  }
+
+ private:
+  HandlePool() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+  std::mutex mu_;
+  std::vector<CURL*> idle_;
+};
+
+struct Sink {
+  const HttpRequest* request;
+  HttpResponse* response;
+  bool overflow = false;
+};
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  size_t n = size * count;
+  if (sink->request->out != nullptr) {
+    uint64_t room = sink->request->out_capacity - sink->response->out_bytes;
+    if (n > room) {
+      sink->overflow = true;
+      return 0;  // aborts the transfer: the server sent more than the range asked for
+    }
+    std::memcpy(sink->request->out + sink->response->out_bytes, data, n);
+    sink->response->out_bytes += n;
+  } else {
+    sink->response->body.append(data, n);
+  }
+  return n;
+}
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  size_t n = size * count;
+  std::string line(data, n);
+  size_t colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string value = line.substr(colon + 1);
+    size_t begin = value.find_first_not_of(" \t");
+    size_t end = value.find_last_not_of(" \t\r\n");
+    value = begin == std::string::npos ? "" : value.substr(begin, end - begin + 1);
+    sink->response->headers[name] = value;
+  } else if (line.rfind("HTTP/", 0) == 0) {
+    sink->response->headers.clear();  // a new response (after 100 Continue or a redirect)
+  }
+  return n;
+}
+
+bool Retryable(long status) {
+  return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+         status == 504;
+}
+
+}  // namespace
+
+std::string HttpResponse::Header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+Result<HttpResponse> HttpSend(const HttpRequest& request) {
+  HandlePool& pool = HandlePool::Get();
+  CURL* curl = pool.Acquire();
+  if (curl == nullptr) {
+    return Status::IoError("cannot start an HTTP client (curl_easy_init failed)");
+  }
+  HttpResponse response;
+  Sink sink{&request, &response};
+  curl_slist* headers = nullptr;
+  bool has_content_type = false;
+  for (const auto& [name, value] : request.headers) {
+    headers = curl_slist_append(headers, (name + ": " + value).c_str());
+    if (strcasecmp(name.c_str(), "content-type") == 0) {
+      has_content_type = true;
+    }
+  }
+  headers = curl_slist_append(headers, "Expect:");
+  if (!has_content_type) {
+    headers = curl_slist_append(headers, "Content-Type:");  // curl would add a form type
+  }
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &sink);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+  if (request.method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (request.method == "GET") {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    if (request.method == "PUT" || request.method == "POST") {
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data() ? request.body.data() : "");
+    }
+  }
+  CURLcode code = curl_easy_perform(curl);
+  if (code == CURLE_OK) {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  }
+  curl_slist_free_all(headers);
+  pool.Release(curl);
+  if (sink.overflow) {
+    return Status::IoError("the server sent more bytes than requested for " + request.method);
+  }
+  if (code != CURLE_OK) {
+    return Status::IoError(std::string("HTTP request failed: ") + curl_easy_strerror(code));
+  }
+  return response;
+}
+
+Result<HttpResponse> HttpSendWithRetry(const std::function<HttpRequest()>& make, int max_attempts) {
+  thread_local std::mt19937 jitter(std::random_device{}());
+  Result<HttpResponse> result = Status::Internal("no attempt made");
+  for (int attempt = 0; attempt < max_attempts; ++attempt) {
+    if (attempt > 0) {
+      int base_ms = 100 << (attempt - 1);
+      std::uniform_int_distribution<int> spread(0, base_ms / 2);
+      std::this_thread::sleep_for(std::chrono::milliseconds(base_ms + spread(jitter)));
+    }
+    HttpRequest request = make();
+    result = HttpSend(request);
+    if (result.ok() && !Retryable(result->status)) {
+      return result;
+    }
+  }
+  return result;
+}
+
+}  // namespace aqueducts::storage

@@ -1,0 +1,77 @@
+#pragma once
+
+// The object-store client: one interface for S3, Azure Blob and (later) GCS, used by the DuckDB
+// file system adapter (src/engine/object_file_system.cc) and by anything else that reads or
+// writes objects. Implementations are thread-safe: one store may serve many threads at once.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aqueducts/status.h"
+
+namespace aqueducts::storage {
+
+/// What a store knows of one object.
+struct ObjectMeta {
+  std::string key;            ///< the object's key inside its bucket/container (no leading '/')
+  uint64_t size = 0;          ///< bytes
+  std::string etag;           ///< the store's version tag, quotes removed
+  int64_t last_modified = 0;  ///< seconds since the Unix epoch (0 when unknown)
+};
+
+/// One listing: objects directly matched and, with a delimiter, the common prefixes.
+struct Listing {
+  std::vector<ObjectMeta> objects;
+  std::vector<std::string> prefixes;  ///< each ends with the delimiter
+};
+
+/// An upload in parts: parts are sent as they come; the object appears only on Complete, all at
+/// once. Destroying an upload that was not completed aborts it (no object, no leftover parts).
+class MultipartUpload {
+ public:
+  virtual ~MultipartUpload() = default;
+  /// Send the next part. Every part but the last must be at least MinPartSize() bytes.
+  virtual Status UploadPart(std::string_view data) = 0;
+  /// Make the object visible with every part sent so far.
+  virtual Status Complete() = 0;
+  /// Drop the parts sent so far. Idempotent.
+  virtual Status Abort() = 0;
+};
+
+/// \brief A bucket (S3, GCS) or container (Azure) of one account.
+///
+/// Errors: kNotFound for a missing object, kConflict when PutIfAbsent finds the key taken,
+/// kIoError otherwise. Messages name the object's URL and never contain a credential.
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  /// The URL of `key` in this store, as a user wrote it (e.g. "s3://bucket/dir/a.csv").
+  virtual std::string UrlOf(const std::string& key) const = 0;
+  /// Metadata of one object; kNotFound when it does not exist.
+  virtual Result<ObjectMeta> Head(const std::string& key) = 0;
+  /// Read `length` bytes from `offset` into `out`; returns the number of bytes read (less only
+  /// at the end of the object).
+  virtual Result<uint64_t> GetRange(const std::string& key, uint64_t offset, uint64_t length,
+                                    char* out) = 0;
+  /// The whole object.
+  virtual Result<std::string> Get(const std::string& key) = 0;
+  /// Create or replace an object in one request.
+  virtual Status Put(const std::string& key, std::string_view data) = 0;
+  /// Create an object only if no object has the key (kConflict otherwise), atomically.
+  virtual Status PutIfAbsent(const std::string& key, std::string_view data) = 0;
+  /// Start an upload in parts of `key`.
+  virtual Result<std::unique_ptr<MultipartUpload>> StartUpload(const std::string& key) = 0;
+  /// The smallest part a MultipartUpload accepts (but for the last).
+  virtual uint64_t MinPartSize() const = 0;
+  /// Every object whose key starts with `prefix`; with a non-empty `delimiter`, keys that have
+  /// the delimiter after the prefix are rolled up into `prefixes`. Follows continuation tokens.
+  virtual Result<Listing> List(const std::string& prefix, const std::string& delimiter = {}) = 0;
+  /// Delete one object; deleting a missing object is not an error.
+  virtual Status Delete(const std::string& key) = 0;
+};
+
+}  // namespace aqueducts::storage

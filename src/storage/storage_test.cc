@@ -1,0 +1,280 @@
+// The object-store clients against real emulators on 127.0.0.1 (s3rver, azurite).
+
+#include <random>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "emulator.h"
+#include "storage/azure_store.h"
+#include "storage/crypto.h"
+#include "storage/object_url.h"
+#include "storage/store_registry.h"
+#include "testing.h"
+
+namespace aqueducts::storage {
+namespace {
+
+using testing::Emulator;
+
+EnvLookup NoEnv() {
+  return [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+}
+
+std::string RandomBytes(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string out(n, '\0');
+  for (auto& c : out) {
+    c = static_cast<char>(rng() & 0xFF);
+  }
+  return out;
+}
+
+TEST(ObjectUrlTest, ParsesEveryForm) {
+  auto s3 = ParseObjectUrl("s3://bucket/dir/k=v/a.parquet");
+  ASSERT_TRUE(s3.ok());
+  EXPECT_EQ(s3->kind, StoreKind::kS3);
+  EXPECT_EQ(s3->bucket, "bucket");
+  EXPECT_EQ(s3->key, "dir/k=v/a.parquet");
+  auto az = ParseObjectUrl("az://container/x.csv");
+  ASSERT_TRUE(az.ok());
+  EXPECT_EQ(az->kind, StoreKind::kAzure);
+  EXPECT_EQ(az->bucket, "container");
+  EXPECT_EQ(az->account, "");
+  auto abfss = ParseObjectUrl("abfss://data@acct.dfs.core.windows.net/t/y.parquet");
+  ASSERT_TRUE(abfss.ok());
+  EXPECT_EQ(abfss->bucket, "data");
+  EXPECT_EQ(abfss->account, "acct");
+  EXPECT_EQ(abfss->key, "t/y.parquet");
+  EXPECT_EQ(abfss->WithKey("z"), "abfss://data@acct.dfs.core.windows.net/z");
+  auto host = ParseObjectUrl("az://acct.blob.core.windows.net/data/t");
+  ASSERT_TRUE(host.ok());
+  EXPECT_EQ(host->account, "acct");
+  EXPECT_EQ(host->bucket, "data");
+  EXPECT_EQ(host->key, "t");
+  EXPECT_FALSE(ParseObjectUrl("s3:///key").ok());
+  EXPECT_FALSE(ParseObjectUrl("file:///tmp/x").ok());
+}
+
+TEST(ObjectUrlTest, CredentialsInUrlAreRefusedAndRedacted) {
+  auto parsed = ParseObjectUrl("s3://user:hunter2@bucket/x");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().message().find("hunter2"), std::string::npos)
+      << parsed.status().message();
+  EXPECT_EQ(RedactUrl("https://user:pw@host/x"), "https://***@host/x");
+  EXPECT_EQ(RedactUrl("abfss://c@acct.dfs.core.windows.net/x"),
+            "abfss://c@acct.dfs.core.windows.net/x");
+}
+
+TEST(StoreOptionsTest, KeysAreCaseInsensitiveWithAliasesAndOverrideTheEnvironment) {
+  auto env = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "AWS_ACCESS_KEY_ID")
+      return "from-env";
+    if (name == "AWS_REGION")
+      return "eu-west-1";
+    return std::nullopt;
+  };
+  auto options =
+      ResolveS3Options({{"ACCESS_KEY_ID", "from-config"}, {"Aws_Secret_Access_Key", "s"}}, env);
+  ASSERT_TRUE(options.ok()) << options.status().ToString();
+  EXPECT_EQ(options->access_key_id, "from-config");
+  EXPECT_EQ(options->secret_access_key, "s");
+  EXPECT_EQ(options->region, "eu-west-1");
+}
+
+TEST(StoreOptionsTest, UnknownKeysAndUnsupportedOnesAreErrorsThatNeverShowValues) {
+  auto unknown = ResolveS3Options({{"aws_secret_acess_key", "topsecret"}}, NoEnv());
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("aws_secret_acess_key"), std::string::npos);
+  EXPECT_EQ(unknown.status().message().find("topsecret"), std::string::npos);
+  auto locking = ResolveS3Options({{"AWS_S3_LOCKING_PROVIDER", "dynamodb"}}, NoEnv());
+  ASSERT_FALSE(locking.ok());
+  EXPECT_EQ(locking.status().code(), StatusCode::kUnsupported);
+  auto http = ResolveS3Options({{"aws_endpoint", "http://127.0.0.1:1"}}, NoEnv());
+  ASSERT_FALSE(http.ok());
+  EXPECT_NE(http.status().message().find("aws_allow_http"), std::string::npos);
+  auto azure = ResolveAzureOptions({{"azure_storage_client_secret", "x"}}, "acct", NoEnv());
+  ASSERT_FALSE(azure.ok());
+  EXPECT_EQ(azure.status().code(), StatusCode::kUnsupported);
+}
+
+TEST(StoreOptionsTest, AzureConnectionStrings) {
+  auto options = ResolveAzureOptions({{"connection_string",
+                                       "DefaultEndpointsProtocol=http;AccountName=acct;AccountKey="
+                                       "a2V5;BlobEndpoint=http://h:1/acct;"},
+                                      {"azure_allow_http", "true"}},
+                                     "", NoEnv());
+  ASSERT_TRUE(options.ok()) << options.status().ToString();
+  EXPECT_EQ(options->account, "acct");
+  EXPECT_EQ(options->account_key, "a2V5");
+  EXPECT_EQ(options->endpoint, "http://h:1/acct");
+  auto dev =
+      ResolveAzureOptions({{"connection_string", "UseDevelopmentStorage=true"}}, "", NoEnv());
+  ASSERT_TRUE(dev.ok()) << dev.status().ToString();
+  EXPECT_EQ(dev->account, "devstoreaccount1");
+  EXPECT_EQ(dev->endpoint, "http://127.0.0.1:10000/devstoreaccount1");
+}
+
+TEST(CryptoTest, KnownVectors) {
+  EXPECT_EQ(HexEncode(Sha256("")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  // RFC 4231 test case 2.
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  std::string decoded;
+  ASSERT_TRUE(Base64Decode(Base64Encode("ab"), &decoded));
+  EXPECT_EQ(decoded, "ab");
+  EXPECT_EQ(UriEncode("a b/k=v%", true), "a%20b/k%3Dv%25");
+}
+
+// The same contract on every backend.
+class StoreContractTest : public ::testing::TestWithParam<Emulator::Kind> {
+ protected:
+  void SetUp() override {
+    emulator_ = Emulator::Start(GetParam());
+    ASSERT_NE(emulator_, nullptr);
+    std::string url = GetParam() == Emulator::Kind::kS3 ? "s3://bucket/" : "az://bucket/";
+    auto parsed = ParseObjectUrl(url);
+    ASSERT_TRUE(parsed.ok());
+    if (GetParam() == Emulator::Kind::kAzure) {
+      auto options = ResolveAzureOptions(emulator_->Config(), "", NoEnv());
+      ASSERT_TRUE(options.ok()) << options.status().ToString();
+      AQ_ASSERT_OK(CreateAzureContainer(*parsed, *options));
+    }
+    auto store = OpenStore(*parsed, emulator_->Config(), NoEnv());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = *store;
+  }
+
+  std::unique_ptr<Emulator> emulator_;
+  std::shared_ptr<ObjectStore> store_;
+};
+
+TEST_P(StoreContractTest, PutHeadGetRangeDelete) {
+  std::string data = RandomBytes(100000, 1);
+  std::string key = "dir/k=a%2Fb/sp ace/ü.bin";  // hive escapes, spaces, non-ASCII
+  AQ_ASSERT_OK(store_->Put(key, data));
+  auto meta = store_->Head(key);
+  ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+  EXPECT_EQ(meta->size, data.size());
+  EXPECT_FALSE(meta->etag.empty());
+  auto whole = store_->Get(key);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(*whole, data);
+  std::string part(1000, '\0');
+  auto n = store_->GetRange(key, 99500, 1000, part.data());
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 500u);
+  EXPECT_EQ(part.substr(0, 500), data.substr(99500));
+  AQ_ASSERT_OK(store_->Delete(key));
+  auto gone = store_->Head(key);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.status().code(), StatusCode::kNotFound);
+  AQ_EXPECT_OK(store_->Delete(key));  // deleting a missing object is fine
+}
+
+TEST_P(StoreContractTest, ListsWithPrefixDelimiterAndPagination) {
+  // More than one page (s3rver and azurite answer 1000 and 5000 keys a page).
+  int count = GetParam() == Emulator::Kind::kS3 ? 1005 : 40;
+  for (int i = 0; i < count; ++i) {
+    AQ_ASSERT_OK(store_->Put("many/f" + std::to_string(i), "x"));
+  }
+  AQ_ASSERT_OK(store_->Put("many/sub/a", "y"));
+  AQ_ASSERT_OK(store_->Put("manyother", "z"));
+  auto all = store_->List("many/");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->objects.size(), static_cast<size_t>(count + 1));
+  auto shallow = store_->List("many/", "/");
+  ASSERT_TRUE(shallow.ok()) << shallow.status().ToString();
+  EXPECT_EQ(shallow->objects.size(), static_cast<size_t>(count));
+  ASSERT_EQ(shallow->prefixes.size(), 1u);
+  EXPECT_EQ(shallow->prefixes[0], "many/sub/");
+}
+
+TEST_P(StoreContractTest, MultipartUploadAppearsOnlyOnComplete) {
+  std::string a = RandomBytes(store_->MinPartSize() > 1 ? store_->MinPartSize() : 300000, 2);
+  std::string b = RandomBytes(1234, 3);
+  {
+    auto upload = store_->StartUpload("big.bin");
+    ASSERT_TRUE(upload.ok()) << upload.status().ToString();
+    AQ_ASSERT_OK((*upload)->UploadPart(a));
+    AQ_ASSERT_OK((*upload)->UploadPart(b));
+    EXPECT_FALSE(store_->Head("big.bin").ok());  // nothing visible yet
+    AQ_ASSERT_OK((*upload)->Complete());
+  }
+  auto whole = store_->Get("big.bin");
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(*whole, a + b);
+  {
+    auto upload = store_->StartUpload("abandoned.bin");
+    ASSERT_TRUE(upload.ok());
+    AQ_ASSERT_OK((*upload)->UploadPart(b));
+    // Destroyed without Complete: aborted.
+  }
+  EXPECT_EQ(store_->Head("abandoned.bin").status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, WrongCredentialsNameTheLocationNeverTheSecret) {
+  auto config = emulator_->Config();
+  std::string secret;
+  if (GetParam() == Emulator::Kind::kS3) {
+    secret = "WrongSecretValue123";
+    config["aws_secret_access_key"] = secret;
+  } else {
+    secret = Base64Encode("not the emulator key at all");
+    config["azure_storage_account_key"] = secret;
+  }
+  auto parsed =
+      ParseObjectUrl(GetParam() == Emulator::Kind::kS3 ? "s3://bucket/x" : "az://bucket/x");
+  auto store = OpenStore(*parsed, config, NoEnv());
+  ASSERT_TRUE(store.ok());
+  Status put = (*store)->Put("x", "data");
+  ASSERT_FALSE(put.ok());
+  EXPECT_NE(put.message().find("403"), std::string::npos) << put.message();
+  EXPECT_NE(put.message().find("bucket/x"), std::string::npos) << put.message();
+  EXPECT_EQ(put.message().find(secret), std::string::npos) << put.message();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest,
+                         ::testing::Values(Emulator::Kind::kS3, Emulator::Kind::kAzure),
+                         [](const ::testing::TestParamInfo<Emulator::Kind>& param_info) {
+                           return param_info.param == Emulator::Kind::kS3 ? "S3" : "Azure";
+                         });
+
+TEST(PutIfAbsentTest, AzureRefusesAnExistingKey) {
+  auto emulator = Emulator::Start(Emulator::Kind::kAzure);
+  ASSERT_NE(emulator, nullptr);
+  auto parsed = ParseObjectUrl("az://bucket/");
+  auto options = ResolveAzureOptions(emulator->Config(), "", NoEnv());
+  ASSERT_TRUE(options.ok());
+  AQ_ASSERT_OK(CreateAzureContainer(*parsed, *options));
+  auto store = OpenStore(*parsed, emulator->Config(), NoEnv());
+  ASSERT_TRUE(store.ok());
+  AQ_ASSERT_OK((*store)->PutIfAbsent("_delta_log/00000.json", "first"));
+  Status second = (*store)->PutIfAbsent("_delta_log/00000.json", "second");
+  EXPECT_EQ(second.code(), StatusCode::kConflict) << second.ToString();
+  EXPECT_EQ(*(*store)->Get("_delta_log/00000.json"), "first");
+}
+
+TEST(StoreRegistryTest, LongestRegisteredLocationWins) {
+  StoreRegistry registry(NoEnv());
+  AQ_ASSERT_OK(registry.Register("s3://bucket/a", {{"aws_region", "eu-west-1"}}));
+  AQ_ASSERT_OK(registry.Register("s3://bucket/a/b/", {{"aws_region", "us-west-2"}}));
+  auto deep = registry.Resolve("s3://bucket/a/b/c.csv");
+  ASSERT_TRUE(deep.ok());
+  EXPECT_EQ(deep->key, "a/b/c.csv");
+  auto shallow = registry.Resolve("s3://bucket/a/x.csv");
+  ASSERT_TRUE(shallow.ok());
+  EXPECT_NE(deep->store, shallow->store);
+  auto sibling = registry.Resolve("s3://bucket/ab.csv");  // not under "s3://bucket/a"
+  ASSERT_TRUE(sibling.ok());
+  EXPECT_NE(sibling->store, shallow->store);
+  Status bad = registry.Register("s3://bucket/z", {{"nope", "1"}});
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("s3://bucket/z"), std::string::npos) << bad.message();
+  auto gcs = registry.Resolve("gs://bucket/x");
+  EXPECT_EQ(gcs.status().code(), StatusCode::kUnsupported);
+}
+
+}  // namespace
+}  // namespace aqueducts::storage

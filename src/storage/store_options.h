@@ -1,0 +1,55 @@
+#pragma once
+
+// Credentials and settings of a store: the environment first, then a location's
+// `storage_config` keys (case-insensitive, with the original Aqueducts' aliases) on top.
+// docs/object-stores.md lists every key.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "aqueducts/status.h"
+
+namespace aqueducts::storage {
+
+/// Reads an environment variable; std::nullopt when unset. Tests pass their own.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+/// The process environment.
+EnvLookup ProcessEnv();
+
+struct S3Options {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;
+  std::string region = "us-east-1";
+  std::string endpoint;  ///< e.g. "http://127.0.0.1:9000"; empty: AWS
+  bool allow_http = false;
+  bool virtual_hosted_style = false;  ///< with an endpoint; AWS itself always uses it
+  bool skip_signature = false;        ///< anonymous requests (public buckets)
+  bool unsigned_payload = false;      ///< sign "UNSIGNED-PAYLOAD" instead of the body hash
+  bool allow_unsafe_rename = false;   ///< Delta writes without conditional puts
+};
+
+struct AzureOptions {
+  std::string account;
+  std::string account_key;  ///< base64, as the portal shows it
+  std::string sas_token;    ///< query string, without the leading '?'
+  std::string endpoint;     ///< e.g. "http://127.0.0.1:10000/devstoreaccount1"; empty: Azure
+  bool use_emulator = false;
+  bool allow_http = false;
+};
+
+/// Resolve S3 settings. An unknown key, a known key we do not support, or a bad boolean is
+/// kInvalidArgument naming the key (never its value).
+Result<S3Options> ResolveS3Options(const std::map<std::string, std::string>& config,
+                                   const EnvLookup& env);
+
+/// Resolve Azure settings; `url_account` is the account a URL names (may be empty).
+Result<AzureOptions> ResolveAzureOptions(const std::map<std::string, std::string>& config,
+                                         const std::string& url_account, const EnvLookup& env);
+
+/// True when `key` names a secret (its value must never be shown).
+bool IsSecretKey(const std::string& key);
+
+}  // namespace aqueducts::storage

@@ -1,0 +1,80 @@
+#include "storage/store_util.h"
+
+#include <cstring>
+
+#include "storage/xml.h"
+
+namespace aqueducts::storage {
+
+std::string AmzDate(std::time_t when) {
+  std::tm tm{};
+  gmtime_r(&when, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y%m%dT%H%M%SZ", &tm);
+  return buffer;
+}
+
+std::string HttpDate(std::time_t when) {
+  std::tm tm{};
+  gmtime_r(&when, &tm);
+  char buffer[64];
+  std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buffer;
+}
+
+int64_t ParseStoreTime(const std::string& text) {
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm);
+  if (end == nullptr) {
+    tm = {};
+    end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  }
+  if (end == nullptr) {
+    return 0;
+  }
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+std::string Unquote(const std::string& etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    return etag.substr(1, etag.size() - 2);
+  }
+  return etag;
+}
+
+Status StoreError(const std::string& what, const std::string& url, const HttpResponse& response) {
+  std::string detail;
+  if (!response.body.empty()) {
+    auto xml = ParseXml(response.body);
+    if (xml.ok()) {
+      std::string code = (*xml)->ChildText("Code");
+      std::string message = (*xml)->ChildText("Message");
+      detail = code;
+      if (!message.empty()) {
+        // The first line only: some stores append the whole string they signed.
+        detail += (detail.empty() ? "" : ": ") + message.substr(0, message.find('\n'));
+      }
+    }
+  }
+  if (detail.empty()) {
+    detail = response.Header("x-ms-error-code");
+  }
+  std::string message = what + " " + url + " failed: HTTP " + std::to_string(response.status);
+  if (!detail.empty()) {
+    message += " (" + (detail.size() > 300 ? detail.substr(0, 300) + "..." : detail) + ")";
+  }
+  switch (response.status) {
+    case 404:
+      return Status::NotFound(message);
+    case 409:
+    case 412:
+      return Status::Conflict(message);
+    case 401:
+    case 403:
+      return Status::IoError(message + "; check the credentials for this location");
+    default:
+      return Status::IoError(message);
+  }
+}
+
+}  // namespace aqueducts::storage

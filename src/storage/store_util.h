@@ -1,0 +1,29 @@
+#pragma once
+
+// Helpers shared by the store backends: dates in the formats the stores use, error answers.
+
+#include <cstdint>
+#include <ctime>
+#include <string>
+
+#include "aqueducts/status.h"
+
+#include "storage/http_client.h"
+
+namespace aqueducts::storage {
+
+/// "20240102T030405Z" (SigV4) for a Unix time.
+std::string AmzDate(std::time_t when);
+/// "Tue, 02 Jan 2024 03:04:05 GMT" (RFC 1123) for a Unix time.
+std::string HttpDate(std::time_t when);
+/// Seconds since the epoch from an RFC 1123 date or an ISO 8601 timestamp; 0 when unparsable.
+int64_t ParseStoreTime(const std::string& text);
+/// An ETag without its surrounding quotes.
+std::string Unquote(const std::string& etag);
+
+/// The Status for an unexpected answer: kNotFound for 404, kConflict for 409/412, kIoError
+/// otherwise; the message names the operation, the URL and the store's own code and message
+/// (read from an XML error body when there is one).
+Status StoreError(const std::string& what, const std::string& url, const HttpResponse& response);
+
+}  // namespace aqueducts::storage
