@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "delta/scan.h"
+#include "delta/table_create.h"
 #include "delta/util.h"
 
 namespace aqueducts::delta {
@@ -175,6 +176,17 @@ Result<int64_t> CommitTransaction(engine::Connection& conn, const std::string& t
                           "aqueducts::delta::conflict");
 }
 
+void WriteVersionChecksum(const std::string& table_root, int64_t version, const json& metadata,
+                          const json& protocol, int64_t num_files, int64_t table_size_bytes) {
+  json crc = {{"tableSizeBytes", table_size_bytes},
+              {"numFiles", num_files},
+              {"numMetadata", 1},
+              {"numProtocol", 1},
+              {"metadata", metadata},
+              {"protocol", protocol}};
+  (void)WriteFileIfAbsent(LogDir(table_root) + "/" + ZeroPadVersion(version) + ".crc", crc.dump());
+}
+
 Status WriteCheckpoint(engine::Connection& conn, const std::string& table_root, int64_t version) {
   AQ_ASSIGN_OR_RETURN(Snapshot snap, LoadSnapshot(conn, table_root, version));
   std::string log = LogDir(table_root);
@@ -195,7 +207,12 @@ Status WriteCheckpoint(engine::Connection& conn, const std::string& table_root, 
     add["dataChange"] = false;
     lines += json{{"add", add}}.dump() + "\n";
   }
+  // Tombstones are kept for delta.deletedFileRetentionDuration (default one week), so a
+  // concurrent reader of an older version still finds which files vacuum may not delete.
   int64_t retention_ms = 7LL * 24 * 3600 * 1000;
+  std::string retention = snap.metadata.Config("delta.deletedFileRetentionDuration");
+  if (auto ms = ParseIntervalMillis(retention); !retention.empty() && ms)
+    retention_ms = *ms;
   int64_t cutoff = NowMillis() - retention_ms;
   for (const FileAction& f : snap.tombstones) {
     if (f.deletion_timestamp < cutoff)
@@ -216,7 +233,7 @@ Status WriteCheckpoint(engine::Connection& conn, const std::string& table_root, 
   Status st = conn.Execute(
       "COPY (SELECT txn, add, remove, metaData, protocol, domainMetadata FROM read_json(" +
       engine::QuoteLiteral(tmp_json) + ", format='newline_delimited', columns=" + columns +
-      ")) TO " + engine::QuoteLiteral(tmp_parquet) + " (FORMAT parquet)");
+      ")) TO " + engine::QuoteLiteral(tmp_parquet) + " (FORMAT parquet, COMPRESSION zstd)");
   std::remove(tmp_json.c_str());
   if (!st.ok()) {
     std::remove(tmp_parquet.c_str());

@@ -46,6 +46,13 @@ Result<int64_t> CommitTransaction(engine::Connection& conn, const std::string& t
 /// Serialize partition values the same way for conflict checks: "col=value/..." (nulls: \0).
 std::string PartitionKey(const std::map<std::string, std::optional<std::string>>& values);
 
+/// Write the optional version checksum `<version>.crc` (tableSizeBytes, numFiles, numMetadata,
+/// numProtocol, metadata, protocol) for the table state at `version`. Only call it with the
+/// exact state at that version; it never replaces an existing file. Best effort.
+void WriteVersionChecksum(const std::string& table_root, int64_t version,
+                          const nlohmann::json& metadata, const nlohmann::json& protocol,
+                          int64_t num_files, int64_t table_size_bytes);
+
 /// Write `<version>.checkpoint.parquet` (classic V1) and `_last_checkpoint`.
 Status WriteCheckpoint(engine::Connection& conn, const std::string& table_root, int64_t version);
 

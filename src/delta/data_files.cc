@@ -1,7 +1,9 @@
 #include "delta/data_files.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -36,6 +38,59 @@ bool IsNumeric(const std::string& t) {
          t == "double" || t.rfind("decimal", 0) == 0;
 }
 
+// Numeric bounds are kept as text with this prefix until the stats are serialized, where they
+// become JSON numbers with exactly DuckDB's digits (a decimal(38,18) bound would not survive a
+// double). Its random part makes a clash with a real string value impossible in practice.
+const std::string& RawNumberMark() {
+  static const std::string mark = "\x01" + NewUuid() + ":";
+  return mark;
+}
+
+// A JSON number (RFC 8259 grammar): -?int frac? exp?
+bool IsJsonNumber(const std::string& v) {
+  size_t i = 0, n = v.size();
+  auto digits = [&] {
+    size_t start = i;
+    while (i < n && v[i] >= '0' && v[i] <= '9')
+      ++i;
+    return i > start;
+  };
+  if (i < n && v[i] == '-')
+    ++i;
+  if (i < n && v[i] == '0')
+    ++i;
+  else if (!digits())
+    return false;
+  if (i < n && v[i] == '.') {
+    ++i;
+    if (!digits())
+      return false;
+  }
+  if (i < n && (v[i] == 'e' || v[i] == 'E')) {
+    ++i;
+    if (i < n && (v[i] == '+' || v[i] == '-'))
+      ++i;
+    if (!digits())
+      return false;
+  }
+  return i == n;
+}
+
+// dump() with every marked string turned back into the bare number it holds.
+std::string DumpWithRawNumbers(const json& stats) {
+  std::string text = stats.dump();
+  const std::string quoted_mark = "\"\\u0001" + RawNumberMark().substr(1);
+  std::string out;
+  size_t pos = 0;
+  for (size_t at; (at = text.find(quoted_mark, pos)) != std::string::npos;) {
+    size_t end = text.find('"', at + quoted_mark.size());
+    out += text.substr(pos, at - pos) +
+           text.substr(at + quoted_mark.size(), end - at - quoted_mark.size());
+    pos = end + 1;
+  }
+  return out + text.substr(pos);
+}
+
 // Per-file Delta stats from the Parquet footers (no data scan).
 Status FillStats(engine::Connection& conn, const Snapshot& snap,
                  const std::set<std::string>& partition_cols, WrittenFiles& out) {
@@ -52,10 +107,16 @@ Status FillStats(engine::Connection& conn, const Snapshot& snap,
       "file_name, row_group_id, row_group_num_rows AS n FROM " +
       table + ") GROUP BY 1";
   size_t indexed = 0;
+  // delta.dataSkippingNumIndexedCols: the first N non-partition columns get stats (-1: all).
+  std::string num_indexed = snap.metadata.Config("delta.dataSkippingNumIndexedCols");
+  size_t max_indexed = num_indexed.empty() ? kMaxStatsColumns
+                       : num_indexed == "-1"
+                           ? SIZE_MAX
+                           : size_t(std::max(0LL, std::atoll(num_indexed.c_str())));
   for (const DeltaField& f : snap.schema.fields) {
     if (partition_cols.count(f.name))
       continue;
-    if (++indexed > kMaxStatsColumns)
+    if (++indexed > max_indexed)
       break;
     std::string col = engine::QuoteLiteral(f.physical_name);
     std::string min = "NULL", max = "NULL";
@@ -94,10 +155,14 @@ Status FillStats(engine::Connection& conn, const Snapshot& snap,
       if (!v)
         return;
       if (IsNumeric(t)) {
-        try {
-          s[key][col] = json::parse(*v);
-        } catch (const std::exception&) {  // inf/nan have no JSON form: leave the bound out
-        }
+        // The exact text DuckDB printed, never through a double; inf/nan (no JSON form) and
+        // anything else that is not a plain JSON number leave the bound out.
+        // DuckDB prints decimals below one without the leading zero (".5", "-.5").
+        std::string text = *v;
+        if (text.rfind(".", 0) == 0 || text.rfind("-.", 0) == 0)
+          text.insert(text[0] == '-' ? 1 : 0, "0");
+        if (IsJsonNumber(text))
+          s[key][col] = RawNumberMark() + text;
       } else {
         s[key][col] = *v;
       }
@@ -108,66 +173,75 @@ Status FillStats(engine::Connection& conn, const Snapshot& snap,
   for (json& add : out.adds) {
     auto it = stats.find(add["__full_path"].get<std::string>());
     if (it != stats.end()) {
-      add["stats"] = it->second.dump();
+      add["stats"] = DumpWithRawNumbers(it->second);
       out.rows += it->second["numRecords"].get<int64_t>();
+    } else {  // no row group in the footer: the file holds no rows
+      add["stats"] = json{{"numRecords", 0}}.dump();
     }
     add.erase("__full_path");
   }
   return Status::OK();
 }
 
-// One partition of a write: relative directory, serialized values, filter and SQL literals.
+// One partition of a write: relative directory, serialized values (nullopt = null).
 struct Part {
   std::string dir;
   std::map<std::string, std::optional<std::string>> values;
-  std::string where;
-  std::vector<std::string> literals;
+  std::vector<std::optional<std::string>> texts;  ///< in partition-column order
 };
 
 // Many partitions: one scan, COPY ... PARTITION_BY a partition number into a hidden staging
 // directory, then rename each file to its Hive-escaped partition directory. (DuckDB's own
-// directory names cannot tell NULL from 'NULL' and escape differently from Spark.)
+// directory names cannot tell NULL from 'NULL' and escape differently from Spark.) Rows are
+// matched to their partition on the serialized partition values (`key_exprs`), the very text
+// the partitions were listed by, so every row belongs to exactly one partition.
 template <typename AddFile>
 Status WritePartitionsInOnePass(engine::Connection& conn, const Snapshot& snap,
-                                const std::string& source_sql, const std::vector<Part>& parts,
+                                const std::string& source_sql,
+                                const std::vector<std::string>& key_exprs,
+                                const std::vector<Part>& parts, int64_t* copied,
                                 AddFile&& add_file) {
-  const auto& pcols = snap.metadata.partition_columns;
   std::string id = NewUuid();
   std::string parts_table = "__aq_delta_parts_" + id.substr(0, 8);
   std::string values, names = "__aq_pid", on;
   for (size_t i = 0; i < parts.size(); ++i) {
     values += (i ? ", (" : "(") + std::to_string(i);
-    for (const auto& lit : parts[i].literals)
-      values += ", " + lit;
+    for (const auto& text : parts[i].texts)
+      values += ", " + (text ? engine::QuoteLiteral(*text) : std::string("CAST(NULL AS VARCHAR)"));
     values += ")";
   }
-  for (size_t c = 0; c < pcols.size(); ++c) {
+  for (size_t c = 0; c < key_exprs.size(); ++c) {
     std::string alias = engine::QuoteIdent("__aq_p" + std::to_string(c));
     names += ", " + alias;
-    on += std::string(c ? " AND " : "") + "s." + engine::QuoteIdent(pcols[c]) +
-          " IS NOT DISTINCT FROM p." + alias;
+    on += std::string(c ? " AND " : "") + "s." + alias + " IS NOT DISTINCT FROM p." + alias;
   }
   AQ_RETURN_IF_ERROR(conn.Execute("CREATE TEMP TABLE " + parts_table +
                                   " AS SELECT * FROM (VALUES " + values + ") AS v(" + names + ")"));
   std::string staging = snap.root + "/_aq_staging_" + id;
-  std::string cols;
+  std::string cols, keys;
+  const auto& pcols = snap.metadata.partition_columns;
   for (const DeltaField& f : snap.schema.fields) {
     if (std::find(pcols.begin(), pcols.end(), f.name) != pcols.end())
       continue;
     cols += (cols.empty() ? "" : ", ") + ("s." + engine::QuoteIdent(f.name));
   }
-  Status st = conn.Execute(
-      "COPY (SELECT " + cols + ", p.__aq_pid FROM (" + source_sql + ") AS s JOIN " + parts_table +
-      " AS p ON " + on + ") TO " + engine::QuoteLiteral(staging) +
-      " (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (__aq_pid), FILENAME_PATTERN 'f{i}')");
+  for (size_t c = 0; c < key_exprs.size(); ++c)
+    keys += ", " + key_exprs[c] + " AS " + engine::QuoteIdent("__aq_p" + std::to_string(c));
+  auto copy = conn.Query("COPY (SELECT " + cols + ", p.__aq_pid FROM (SELECT *" + keys + " FROM (" +
+                         source_sql + ") AS __aq_src) AS s JOIN " + parts_table + " AS p ON " + on +
+                         ") TO " + engine::QuoteLiteral(staging) +
+                         " (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (__aq_pid), "
+                         "FILENAME_PATTERN 'f{i}')");
   (void)conn.Execute("DROP TABLE IF EXISTS " + parts_table);
-  Status result = st;
-  if (st.ok()) {
+  Status result = copy.status();
+  if (result.ok() && !copy->rows.empty() && !copy->rows[0].empty() && copy->rows[0][0])
+    *copied = std::stoll(*copy->rows[0][0]);
+  if (result.ok()) {
     for (size_t i = 0; i < parts.size() && result.ok(); ++i) {
       std::string dir = staging + "/__aq_pid=" + std::to_string(i);
       auto files = ListDirectory(dir);
       if (!files.ok())
-        continue;  // no rows for this partition
+        continue;  // no rows for this partition (the row count check catches a lost one)
       std::sort(files->begin(), files->end());
       result = MakeDirs(snap.root + "/" + parts[i].dir);
       int n = 0;
@@ -212,8 +286,30 @@ void RemoveFiles(const std::vector<std::string>& paths) {
     std::remove(p.c_str());
 }
 
+Status CheckRowsWritten(int64_t rows_in, const std::vector<json>& adds) {
+  int64_t in_files = 0;
+  for (const json& add : adds) {
+    auto stats = add.find("stats");
+    json parsed = stats != add.end() && stats->is_string()
+                      ? json::parse(stats->get<std::string>(), nullptr, false)
+                      : json();
+    if (!parsed.is_object() || !parsed.contains("numRecords") ||
+        !parsed["numRecords"].is_number_integer()) {
+      return Status::Internal("row count check: new data file '" + add.value("path", "") +
+                              "' has no numRecords; nothing was committed");
+    }
+    in_files += parsed["numRecords"].get<int64_t>();
+  }
+  if (in_files != rows_in) {
+    return Status::Internal("row count check failed: " + std::to_string(rows_in) +
+                            " rows to write but the new data files hold " +
+                            std::to_string(in_files) + "; nothing was committed");
+  }
+  return Status::OK();
+}
+
 Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& snap,
-                                    const std::string& source_sql) {
+                                    const std::string& source_sql, int64_t rows_in) {
   const auto& pcols = snap.metadata.partition_columns;
   std::set<std::string> partition_cols(pcols.begin(), pcols.end());
   std::string data_cols;
@@ -224,10 +320,15 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
   }
   if (data_cols.empty())
     return Status::InvalidArgument("a Delta table needs a non-partition column");
+  if (rows_in < 0 && !pcols.empty())
+    return Status::Internal("a partitioned Delta write needs its input row count");
   WrittenFiles out;
   std::vector<Part> parts;
+  // The serialized partition value of each partition column, as logged: '' is logged as null
+  // (the protocol reads an empty partition value as null), so '' and NULL share a partition.
+  std::vector<std::string> key_exprs;
   if (pcols.empty()) {
-    parts.push_back(Part{"", {}, ""});
+    parts.push_back(Part{});
   } else {
     std::string select;
     for (size_t i = 0; i < pcols.size(); ++i) {
@@ -236,7 +337,8 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
         return Status::InvalidArgument("partition column '" + pcols[i] + "' is not in the schema");
       AQ_ASSIGN_OR_RETURN(std::string text,
                           PartitionValueText(f->type, engine::QuoteIdent(f->name)));
-      select += (i ? ", " : "") + text;
+      key_exprs.push_back("NULLIF(" + text + ", '')");
+      select += (i ? ", " : "") + key_exprs.back();
     }
     AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT DISTINCT " + select + " FROM (" + source_sql +
                                               ") AS __aq_src"));
@@ -245,11 +347,8 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
       for (size_t i = 0; i < pcols.size(); ++i) {
         const DeltaField* f = snap.schema.Find(pcols[i]);
         p.values[f->physical_name] = r[i];
+        p.texts.push_back(r[i]);
         p.dir += pcols[i] + "=" + (r[i] ? HiveEscape(*r[i]) : "__HIVE_DEFAULT_PARTITION__") + "/";
-        AQ_ASSIGN_OR_RETURN(std::string lit, PartitionValueLiteral(f->type, r[i]));
-        p.where += std::string(i ? " AND " : " WHERE ") + engine::QuoteIdent(f->name) +
-                   " IS NOT DISTINCT FROM " + lit;
-        p.literals.push_back(lit);
       }
       parts.push_back(std::move(p));
     }
@@ -268,29 +367,38 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
                         {"dataChange", true},
                         {"__full_path", full}});
   };
+  int64_t copied = -1;  // rows the COPY read from the source
   if (parts.size() <= 1) {
+    // At most one partition: every source row belongs to it, no filter needed.
     for (const Part& p : parts) {
       std::string rel = p.dir + "part-00000-" + NewUuid() + "-c000.zstd.parquet";
       std::string full = snap.root + "/" + rel;
       if (!p.dir.empty())
         AQ_RETURN_IF_ERROR(MakeDirs(snap.root + "/" + p.dir));
-      Status st = conn.Execute("COPY (SELECT " + data_cols + " FROM (" + source_sql +
-                               ") AS __aq_src" + p.where + ") TO " + engine::QuoteLiteral(full) +
-                               " (FORMAT parquet, COMPRESSION zstd)");
-      if (!st.ok()) {
+      auto copy =
+          conn.Query("COPY (SELECT " + data_cols + " FROM (" + source_sql + ") AS __aq_src) TO " +
+                     engine::QuoteLiteral(full) + " (FORMAT parquet, COMPRESSION zstd)");
+      if (!copy.ok()) {
         std::remove(full.c_str());
-        return st;
+        return copy.status();
       }
+      if (!copy->rows.empty() && !copy->rows[0].empty() && copy->rows[0][0])
+        copied = std::stoll(*copy->rows[0][0]);
       add_file(rel, full, p);
     }
   } else {
-    Status st = WritePartitionsInOnePass(conn, snap, source_sql, parts, add_file);
+    Status st =
+        WritePartitionsInOnePass(conn, snap, source_sql, key_exprs, parts, &copied, add_file);
     if (!st.ok()) {
       RemoveFiles(out.paths);
       return st;
     }
   }
+  if (rows_in < 0)
+    rows_in = copied < 0 ? 0 : copied;  // streamed input: what the single COPY consumed
   Status st = FillStats(conn, snap, partition_cols, out);
+  if (st.ok())
+    st = CheckRowsWritten(rows_in, out.adds);
   if (!st.ok()) {
     RemoveFiles(out.paths);
     return st;

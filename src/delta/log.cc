@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <sstream>
 #include <unordered_map>
 
@@ -263,10 +264,52 @@ std::string FileAction::FullPath(const std::string& table_root) const {
   return table_root + "/" + path;
 }
 
+namespace {
+
+// Non-integer JSON numbers become strings of their exact text, so a decimal bound such as
+// 1.123456789012345678 is not rounded through a double when the stats are parsed.
+std::string QuoteNonIntegerNumbers(const std::string& text) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < text.size())
+        out.push_back(text[++i]);
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      out.push_back(c);
+      continue;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      size_t end = i;
+      bool integer = true;
+      while (end < text.size() && std::strchr("+-0123456789.eE", text[end]) != nullptr) {
+        integer &= text[end] != '.' && text[end] != 'e' && text[end] != 'E';
+        ++end;
+      }
+      std::string token = text.substr(i, end - i);
+      out += integer ? token : "\"" + token + "\"";
+      i = end - 1;
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
 json FileAction::ParsedStats() const {
   if (stats) {
     try {
-      json s = json::parse(*stats);
+      json s = json::parse(QuoteNonIntegerNumbers(*stats));
       if (s.is_object())
         return s;
     } catch (const std::exception&) {

@@ -52,7 +52,8 @@ struct FileAction {
   std::string Key() const;
   /// Absolute filesystem path of the data file.
   std::string FullPath(const std::string& table_root) const;
-  /// The stats as a JSON object; {} when absent or invalid.
+  /// The stats as a JSON object; {} when absent or invalid. Non-integer numbers (min/max of
+  /// decimals and floats) are strings of their exact text.
   nlohmann::json ParsedStats() const;
   /// numRecords from the stats, -1 when unknown.
   int64_t NumRecords() const;

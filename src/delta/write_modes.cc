@@ -64,7 +64,12 @@ Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
     req.removes.push_back(RemoveAction(*f));
     req.read_files.insert(f->path);
   }
-  auto written = WriteDataFiles(job.conn, snap, data_sql);
+  // Rows in = rows in the new files, checked inside WriteDataFiles before anything commits.
+  int64_t rows_in = -1;  // streamed: what the COPY read
+  if (!job.streamed) {
+    AQ_ASSIGN_OR_RETURN(rows_in, CountRows(job.conn, data_sql));
+  }
+  auto written = WriteDataFiles(job.conn, snap, data_sql, rows_in);
   if (!written.ok()) {
     return job.streamed ? written.status().WithPrefix("cannot write the data: ") : written.status();
   }
@@ -99,6 +104,20 @@ Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
     return version.status();
   }
   stats.version = *version;
+  if (*version == snap.version + 1) {
+    // No other commit came between: the new state is the snapshot read, minus our removes,
+    // plus our adds, so the version checksum is exact.
+    int64_t num_files = int64_t(snap.files.size() - removed.size() + files.adds.size());
+    int64_t size = 0;
+    for (const FileAction& f : snap.files)
+      size += f.size;
+    for (const FileAction* f : removed)
+      size -= f->size;
+    for (const json& a : files.adds)
+      size += a["size"].get<int64_t>();
+    WriteVersionChecksum(snap.root, *version, snap.metadata.raw, snap.protocol.ToJson(), num_files,
+                         size);
+  }
   return stats;
 }
 
@@ -264,6 +283,7 @@ Status StageInput(WriteJob& job, const std::string& relation_sql) {
     have_list += (have_list.empty() ? "" : ", ") + r[0].value_or("");
   }
   std::string casts;
+  std::set<std::string> pcols = PartitionCols(job.snap);
   for (const DeltaField& f : job.snap.schema.fields) {
     if (!have.count(f.name)) {
       return Status::InvalidArgument(
@@ -280,6 +300,11 @@ Status StageInput(WriteJob& job, const std::string& relation_sql) {
       expr = "timezone('UTC', CAST(" + Q(f.name) + " AS TIMESTAMP))";
     if (type == "TIMESTAMP" && from == "TIMESTAMP WITH TIME ZONE")
       expr = "timezone('UTC', " + Q(f.name) + ")";
+    // An empty partition value is logged as null (the protocol reads "" as null), so '' in a
+    // partition column is NULL from here on: upsert keys, replace checks and row counts agree
+    // with what the table will hold.
+    if (pcols.count(f.name) && (type == "VARCHAR" || type == "BLOB"))
+      expr = "NULLIF(" + expr + ", CAST('' AS " + type + "))";
     casts += (casts.empty() ? "" : ", ") + (expr + " AS " + Q(f.name));
   }
   bool all_nullable = true;
@@ -298,8 +323,11 @@ Status StageInput(WriteJob& job, const std::string& relation_sql) {
     AQ_ASSIGN_OR_RETURN(int64_t nulls, CountRows(job.conn, "SELECT 1 FROM " + job.input_table +
                                                                " WHERE " + Q(f.name) + " IS NULL"));
     if (nulls > 0) {
-      return Status::InvalidArgument("column '" + f.name + "' is not nullable but " +
-                                     std::to_string(nulls) + " incoming rows have NULL");
+      return Status::InvalidArgument(
+          "column '" + f.name + "' is not nullable but " + std::to_string(nulls) +
+          " incoming rows have NULL" +
+          (pcols.count(f.name) ? " (an empty string in a partition column is stored as NULL)"
+                               : ""));
     }
   }
   return Status::OK();

@@ -5,6 +5,7 @@
 #include "delta/data_files.h"
 #include "delta/delta.h"
 #include "delta/scan.h"
+#include "delta/table_create.h"
 #include "delta/util.h"
 #include "delta/write_modes.h"
 
@@ -17,29 +18,12 @@ Status CreateTable(engine::Connection& conn, const std::string& root,
                    const DeltaDestination& dest) {
   if (TableExists(root))
     return Status::OK();  // save mode "ignore": no schema check
-  if (dest.schema.empty()) {
-    return Status::InvalidArgument(
-        "the table does not exist and `schema` is empty: list the columns to create it");
-  }
-  AQ_ASSIGN_OR_RETURN(json schema, SchemaJsonOf(dest.schema));
-  for (const auto& p : dest.partition_columns) {
-    bool found = false;
-    for (const auto& f : dest.schema)
-      found |= f.name == p;
-    if (!found)
-      return Status::InvalidArgument("partition column '" + p + "' is not in `schema`");
-  }
-  bool ntz = schema.dump().find("\"timestamp_ntz\"") != std::string::npos;
-  json protocol = ntz ? json{{"minReaderVersion", 3},
-                             {"minWriterVersion", 7},
-                             {"readerFeatures", {"timestampNtz"}},
-                             {"writerFeatures", {"timestampNtz"}}}
-                      : json{{"minReaderVersion", 1}, {"minWriterVersion", 2}};
-  json config = json::object();
-  for (const auto& [k, v] : dest.table_properties) {
-    if (v)
-      config[k] = *v;
-  }
+  // Everything is validated before the first directory is made: a refused create leaves
+  // nothing behind.
+  AQ_ASSIGN_OR_RETURN(NewTable plan, PlanNewTable(dest));
+  const json& protocol = plan.protocol;
+  const json& schema = plan.schema;
+  const json& config = plan.configuration;
   CommitRequest req;
   req.operation = "CREATE TABLE";
   req.operation_parameters = {{"mode", "ErrorIfExists"},
@@ -59,6 +43,8 @@ Status CreateTable(engine::Connection& conn, const std::string& root,
   auto version = CommitTransaction(conn, root, req);
   if (!version.ok() && version.status().code() == StatusCode::kConflict)
     return Status::OK();
+  if (version.ok())
+    WriteVersionChecksum(root, *version, *req.metadata, protocol, 0, 0);
   return version.status();
 }
 

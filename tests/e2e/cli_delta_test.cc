@@ -1,5 +1,6 @@
 // `aqueducts delta history|vacuum` on copies of real Delta tables, and a pipeline reading one.
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -76,6 +77,53 @@ TEST_F(CliDelta, MissingTableIsAClearError) {
   CliResult r = RunCli({"delta", "history", dir_.str() + "/nothing_here"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("nothing_here"), std::string::npos) << r.err;
+}
+
+// The reported data loss: '' and NULL in a string partition column, written by a pipeline.
+// Every row must be in the table once; '' reads back as NULL.
+TEST_F(CliDelta, EmptyAndNullPartitionValuesKeepEveryRow) {
+  std::string out = dir_.str() + "/parted";
+  std::string yml = dir_.Write(
+      "parted.yml",
+      "sources: []\nstages:\n  - - name: s\n      query: \"SELECT i::BIGINT AS id, (CASE WHEN i "
+      "= 0 THEN '' WHEN i = 1 THEN NULL ELSE 'x' END) AS p FROM range(0, 3) t(i)\"\n"
+      "destination:\n  type: delta\n  name: d\n  location: " +
+          out +
+          "\n  write_mode: {operation: append}\n  partition_columns: [p]\n  schema:\n"
+          "    - {name: id, data_type: int64}\n    - {name: p, data_type: utf8}\n");
+  CliResult w = RunCli({"run", "-q", "-f", yml});
+  ASSERT_EQ(w.exit_code, 0) << w.all();
+  std::string read = dir_.Write(
+      "read.yml", "sources:\n  - type: delta\n    name: t\n    location: " + out +
+                      "\nstages:\n  - - name: n\n      query: SELECT string_agg(id || ':' || "
+                      "coalesce(p, 'NULL'), ',' ORDER BY id) AS v FROM t\ndestination:\n  type: "
+                      "file\n  name: out\n  format: {type: csv, options: {has_header: false}}\n "
+                      " location: " +
+                      dir_.str() + "/rows.csv\n");
+  CliResult r = RunCli({"run", "-q", "-f", read});
+  ASSERT_EQ(r.exit_code, 0) << r.all();
+  std::ifstream in(dir_.str() + "/rows.csv");
+  std::string rows;
+  std::getline(in, rows);
+  EXPECT_EQ(rows, "0:NULL,1:NULL,2:x");
+}
+
+// A table property that would switch on an unimplemented protocol feature fails the run
+// before anything is created.
+TEST_F(CliDelta, FeaturePropertyIsRefusedAndNothingIsCreated) {
+  std::string out = dir_.str() + "/refused";
+  std::string yml = dir_.Write(
+      "refused.yml",
+      "sources: []\nstages:\n  - - name: s\n      query: SELECT 1::BIGINT AS id\n"
+      "destination:\n  type: delta\n  name: d\n  location: " +
+          out +
+          "\n  write_mode: {operation: append}\n  table_properties: {delta.enableRowTracking: "
+          "'true'}\n  schema:\n    - {name: id, data_type: int64}\n");
+  CliResult r = RunCli({"run", "-q", "-f", yml});
+  EXPECT_NE(r.exit_code, 0) << r.all();
+  EXPECT_NE(r.err.find("delta.enableRowTracking"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'d'"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
 }
 
 }  // namespace
