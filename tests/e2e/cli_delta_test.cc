@@ -96,7 +96,7 @@ TEST_F(CliDelta, EmptyAndNullPartitionValuesKeepEveryRow) {
   std::string read = dir_.Write(
       "read.yml", "sources:\n  - type: delta\n    name: t\n    location: " + out +
                       "\nstages:\n  - - name: n\n      query: SELECT string_agg(id || ':' || "
-                      "coalesce(p, 'NULL'), ',' ORDER BY id) AS v FROM t\ndestination:\n  type: "
+                      "coalesce(p, 'NULL'), '|' ORDER BY id) AS v FROM t\ndestination:\n  type: "
                       "file\n  name: out\n  format: {type: csv, options: {has_header: false}}\n "
                       " location: " +
                       dir_.str() + "/rows.csv\n");
@@ -105,7 +105,7 @@ TEST_F(CliDelta, EmptyAndNullPartitionValuesKeepEveryRow) {
   std::ifstream in(dir_.str() + "/rows.csv");
   std::string rows;
   std::getline(in, rows);
-  EXPECT_EQ(rows, "0:NULL,1:NULL,2:x");
+  EXPECT_EQ(rows, "0:NULL|1:NULL|2:x");
 }
 
 // A table property that would switch on an unimplemented protocol feature fails the run
