@@ -1,6 +1,7 @@
 #include "odbc/column_plan.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <set>
 
@@ -11,22 +12,44 @@ namespace aqueducts::odbc {
 
 namespace {
 
-// Make column names unique (DuckDB rejects duplicates such as two "?column?").
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// Make column names unique (DuckDB rejects duplicates such as two "?column?", and compares
+// names case-insensitively): a repeated name gets the first free suffix _1, _2, ...
 void DeduplicateNames(std::vector<ColumnPlan>* plans) {
   std::set<std::string> seen;
   for (auto& plan : *plans) {
     std::string name = plan.field.name.empty() ? "column" : plan.field.name;
     std::string candidate = name;
-    for (int n = 1; !seen.insert(candidate).second; ++n) {
+    for (int n = 1; !seen.insert(Lower(candidate)).second; ++n) {
       candidate = name + "_" + std::to_string(n);
     }
     plan.field.name = candidate;
   }
 }
 
+// Unconstrained decimals (PostgreSQL `numeric` without a precision) become DECIMAL(38,18); a
+// value with more digits is refused rather than rounded.
+constexpr int32_t kFreePrecision = 38;
+constexpr int32_t kFreeScale = 18;
+
+void PlanDecimal(ColumnPlan* plan, int32_t precision, int32_t scale) {
+  plan->field.data_type.id = TypeId::kDecimal128;
+  plan->field.data_type.precision = precision;
+  plan->field.data_type.scale = scale;
+  plan->c_type = SQL_C_CHAR;
+  plan->element_bytes = 64;
+}
+
 }  // namespace
 
-ColumnPlan PlanColumn(std::string name, SQLSMALLINT sql_type, SQLULEN size, SQLSMALLINT digits) {
+ColumnPlan PlanColumn(std::string name, SQLSMALLINT sql_type, SQLULEN size, SQLSMALLINT digits,
+                      std::string_view type_name) {
   ColumnPlan plan;
   plan.field.name = std::move(name);
   DataType& type = plan.field.data_type;
@@ -37,6 +60,14 @@ ColumnPlan PlanColumn(std::string name, SQLSMALLINT sql_type, SQLULEN size, SQLS
     plan.long_data = chars == 0 || chars > kMaxBoundChars;
     plan.element_bytes = static_cast<SQLLEN>((2 * chars + 1) * sizeof(SQLWCHAR));
   };
+  const bool decimal_type = sql_type == SQL_DECIMAL || sql_type == SQL_NUMERIC;
+  if (!decimal_type && Lower(type_name) == "numeric") {
+    // psqlODBC's NumericAs=-1 (driver_options.h): a numeric without precision described as
+    // text, so it is told apart from a real numeric(28,6).
+    PlanDecimal(&plan, kFreePrecision, kFreeScale);
+    plan.long_data = true;
+    return plan;
+  }
   switch (sql_type) {
     case SQL_BIT:
       type.id = TypeId::kBoolean;
@@ -65,26 +96,34 @@ ColumnPlan PlanColumn(std::string name, SQLSMALLINT sql_type, SQLULEN size, SQLS
     case SQL_DECIMAL:
     case SQL_NUMERIC:
       if (size >= 1 && size <= 38 && digits >= 0 && static_cast<SQLULEN>(digits) <= size) {
-        type.id = TypeId::kDecimal128;
-        type.precision = static_cast<int32_t>(size);
-        type.scale = digits;
-        plan.c_type = SQL_C_CHAR;
-        plan.element_bytes = 64;
+        PlanDecimal(&plan, static_cast<int32_t>(size), digits);
+      } else if (size > 38 && digits >= 0 && digits <= 38) {
+        // Wider than DuckDB's DECIMAL: keep the scale, refuse values with too many digits.
+        PlanDecimal(&plan, kFreePrecision, digits);
+        plan.element_bytes = static_cast<SQLLEN>(std::min<SQLULEN>(size, 1000) + 3);
       } else {
-        type.id = TypeId::kFloat64;  // unconstrained or too wide for DuckDB's DECIMAL
+        PlanDecimal(&plan, kFreePrecision, kFreeScale);
+        plan.long_data = true;
       }
       break;
     case SQL_TYPE_DATE:
     case SQL_DATE:
       type.id = TypeId::kDate32;
+      plan.temporal = TemporalKind::kDate;
       break;
     case SQL_TYPE_TIME:
     case SQL_TIME:
       type.id = TypeId::kTime64;
+      plan.temporal = TemporalKind::kTime;
       break;
     case SQL_TYPE_TIMESTAMP:
     case SQL_TIMESTAMP:
       type.id = TypeId::kTimestamp;
+      plan.temporal = TemporalKind::kTimestamp;
+      if (Lower(type_name) == "timestamptz" || Lower(type_name) == "timestamp with time zone") {
+        type.timezone = "UTC";  // an instant: DuckDB TIMESTAMPTZ
+        plan.temporal = TemporalKind::kTimestampTz;
+      }
       break;
     case SQL_BINARY:
     case SQL_VARBINARY:
@@ -100,6 +139,7 @@ ColumnPlan PlanColumn(std::string name, SQLSMALLINT sql_type, SQLULEN size, SQLS
       break;
     default:
       text(sql_type == SQL_GUID ? 36 : size);
+      plan.lower_case = sql_type == SQL_GUID;
       break;
   }
   switch (type.id) {
@@ -116,16 +156,10 @@ ColumnPlan PlanColumn(std::string name, SQLSMALLINT sql_type, SQLULEN size, SQLS
       plan.element_bytes = 8;
       break;
     case TypeId::kDate32:
-      plan.c_type = SQL_C_TYPE_DATE;
-      plan.element_bytes = sizeof(SQL_DATE_STRUCT);
-      break;
     case TypeId::kTime64:
-      plan.c_type = SQL_C_TYPE_TIME;
-      plan.element_bytes = sizeof(SQL_TIME_STRUCT);
-      break;
     case TypeId::kTimestamp:
-      plan.c_type = SQL_C_TYPE_TIMESTAMP;
-      plan.element_bytes = sizeof(SQL_TIMESTAMP_STRUCT);
+      plan.c_type = SQL_C_CHAR;  // ISO text, see ColumnPlan::temporal
+      plan.element_bytes = 64;
       break;
     default:
       break;
@@ -133,13 +167,54 @@ ColumnPlan PlanColumn(std::string name, SQLSMALLINT sql_type, SQLULEN size, SQLS
   return plan;
 }
 
-// Append one fetched value (`ind` bytes at `data`, or SQL_NULL_DATA) to `out`.
-Status AppendValue(const ColumnPlan& plan, const char* data, SQLLEN ind,
+namespace {
+
+Status ValueError(const ColumnPlan& plan, int64_t row, const Status& cause) {
+  return Status::ExecutionError("Column '" + plan.field.name + "', row " + std::to_string(row) +
+                                ": " + cause.message() + " (a " + ToString(plan.field.data_type) +
+                                " column cannot hold it exactly; cast it in load_query, e.g. "
+                                "to text)");
+}
+
+// Decimal or date/time text of a SQL_C_CHAR column.
+Status AppendText(const ColumnPlan& plan, std::string_view text, int64_t row,
+                  engine::ColumnVector* out) {
+  const DataType& type = plan.field.data_type;
+  if (plan.temporal) {
+    auto value = ParseTemporal(text, *plan.temporal);
+    if (!value.ok()) {
+      return ValueError(plan, row, value.status());
+    }
+    out->ints.push_back(*value);
+    return Status::OK();
+  }
+  if (out->storage() == engine::Storage::kString) {
+    auto fitted = FitDecimalText(text, type.precision, type.scale);
+    if (!fitted.ok()) {
+      return ValueError(plan, row, fitted.status());
+    }
+    out->strings.push_back(std::move(fitted).value());
+    return Status::OK();
+  }
+  auto unscaled = ParseUnscaled(text, type.scale);
+  if (!unscaled) {
+    Status why = FitDecimalText(text, type.precision, type.scale).status();
+    return ValueError(
+        plan, row,
+        why.ok() ? Status::ExecutionError("value '" + std::string(text) + "' does not fit") : why);
+  }
+  out->ints.push_back(*unscaled);
+  return Status::OK();
+}
+
+}  // namespace
+
+Status AppendValue(const ColumnPlan& plan, const char* data, SQLLEN ind, int64_t row,
                    engine::ColumnVector* out) {
   const engine::Storage storage = out->storage();
   const bool is_null = ind == SQL_NULL_DATA;
-  out->valid.push_back(is_null ? 0 : 1);
   if (is_null) {
+    out->valid.push_back(0);
     if (storage == engine::Storage::kInt) {
       out->ints.push_back(0);
     } else if (storage == engine::Storage::kDouble) {
@@ -165,43 +240,24 @@ Status AppendValue(const ColumnPlan& plan, const char* data, SQLLEN ind,
       out->doubles.push_back(v);
       break;
     }
-    case SQL_C_TYPE_DATE: {
-      const auto* d = reinterpret_cast<const SQL_DATE_STRUCT*>(data);
-      out->ints.push_back(DaysFromCivil(d->year, d->month, d->day));
+    case SQL_C_CHAR:
+      AQ_RETURN_IF_ERROR(
+          AppendText(plan, std::string_view(data, static_cast<size_t>(ind)), row, out));
       break;
-    }
-    case SQL_C_TYPE_TIME: {
-      const auto* t = reinterpret_cast<const SQL_TIME_STRUCT*>(data);
-      out->ints.push_back((t->hour * 3600LL + t->minute * 60LL + t->second) * 1000000LL);
-      break;
-    }
-    case SQL_C_TYPE_TIMESTAMP:
-      out->ints.push_back(
-          MicrosFromTimestamp(*reinterpret_cast<const SQL_TIMESTAMP_STRUCT*>(data)));
-      break;
-    case SQL_C_CHAR: {  // decimal text
-      std::string_view text(data, static_cast<size_t>(ind));
-      if (storage == engine::Storage::kString) {
-        out->strings.emplace_back(text);
-        break;
-      }
-      auto unscaled = ParseUnscaled(text, plan.field.data_type.scale);
-      if (!unscaled) {
-        return Status::ExecutionError("Column '" + plan.field.name + "': value '" +
-                                      std::string(text) + "' does not fit " +
-                                      ToString(plan.field.data_type));
-      }
-      out->ints.push_back(*unscaled);
-      break;
-    }
     case SQL_C_BINARY:
       out->strings.emplace_back(data, static_cast<size_t>(ind));
       break;
-    default:  // SQL_C_WCHAR
-      out->strings.push_back(FromWide(reinterpret_cast<const SQLWCHAR*>(data),
-                                      static_cast<size_t>(ind) / sizeof(SQLWCHAR)));
+    default: {  // SQL_C_WCHAR
+      std::string text = FromWide(reinterpret_cast<const SQLWCHAR*>(data),
+                                  static_cast<size_t>(ind) / sizeof(SQLWCHAR));
+      if (plan.lower_case) {
+        text = Lower(text);
+      }
+      out->strings.push_back(std::move(text));
       break;
+    }
   }
+  out->valid.push_back(1);  // after the value: a refused value leaves the column consistent
   return Status::OK();
 }
 
@@ -224,8 +280,15 @@ Result<std::vector<ColumnPlan>> DescribeColumns(OdbcConnection& conn, SQLHSTMT s
       return conn.Diagnose(SQL_HANDLE_STMT, stmt,
                            "Describing result column " + std::to_string(c) + " failed");
     }
+    SQLWCHAR type_name[128] = {};
+    SQLSMALLINT type_name_bytes = 0;
+    if (!Succeeded(SQLColAttributeW(stmt, c, SQL_DESC_TYPE_NAME, type_name, sizeof(type_name),
+                                    &type_name_bytes, nullptr))) {
+      type_name_bytes = 0;  // optional: only refines the mapping
+    }
     plans.push_back(
-        PlanColumn(FromWide(name, std::min<size_t>(name_length, 511)), sql_type, size, digits));
+        PlanColumn(FromWide(name, std::min<size_t>(name_length, 511)), sql_type, size, digits,
+                   FromWide(type_name, std::min<size_t>(type_name_bytes / sizeof(SQLWCHAR), 127))));
   }
   DeduplicateNames(&plans);
   return plans;

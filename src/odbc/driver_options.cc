@@ -82,6 +82,9 @@ std::string TuneForStreaming(const std::string& connection_string) {
   if (ConnectionAttribute(out, "BoolsAsChar").empty()) {
     out += "BoolsAsChar=0;";
   }
+  if (ConnectionAttribute(out, "NumericAs").empty()) {
+    out += "NumericAs=-1;";  // a numeric without precision as SQL_LONGVARCHAR, not (28,6)
+  }
   return out;
 }
 

@@ -9,8 +9,10 @@ namespace aqueducts::odbc {
 
 /// For the PostgreSQL driver (a Driver= attribute naming PostgreSQL or psqlodbc), add
 /// UseDeclareFetch=1;Fetch=10000 (psqlODBC otherwise buffers the whole result in client
-/// memory) and BoolsAsChar=0 (booleans as SQL_BIT rather than text), unless the connection
-/// string sets them itself. Other connection strings are returned unchanged.
+/// memory), BoolsAsChar=0 (booleans as SQL_BIT rather than text) and NumericAs=-1 (a `numeric`
+/// without precision described as SQL_LONGVARCHAR instead of numeric(28,6), so it can be told
+/// apart and read without losing digits), unless the connection string sets them itself.
+/// Other connection strings are returned unchanged.
 std::string TuneForStreaming(const std::string& connection_string);
 
 /// For the PostgreSQL driver, add BatchSize=<batch_size> (psqlODBC sends a parameter array in

@@ -1,5 +1,6 @@
 #include "odbc/odbc_connection.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "odbc/redact.h"
@@ -168,6 +169,23 @@ std::string OdbcConnection::IdentifierQuote() {
   }
   std::string quote = FromWide(buffer, static_cast<size_t>(length) / sizeof(SQLWCHAR));
   return quote == " " ? "" : quote;
+}
+
+bool OdbcConnection::IsPostgres() {
+  SQLWCHAR buffer[64] = {};
+  SQLSMALLINT length = 0;
+  if (!Succeeded(SQLGetInfoW(dbc_, SQL_DBMS_NAME, buffer, sizeof(buffer), &length))) {
+    return false;
+  }
+  return FromWide(buffer, std::min<size_t>(static_cast<size_t>(length) / sizeof(SQLWCHAR), 63))
+             .find("PostgreSQL") != std::string::npos;
+}
+
+Status OdbcConnection::UseUtcSession() {
+  if (!IsPostgres()) {
+    return Status::OK();
+  }
+  return ExecDirect("SET TimeZone TO 'UTC'", "Setting the session time zone to UTC");
 }
 
 }  // namespace aqueducts::odbc

@@ -47,6 +47,12 @@ class OdbcConnection {
   Status Rollback();
   /// The driver's identifier quote character ("" if it has none).
   std::string IdentifierQuote();
+  /// Whether the DBMS (SQL_DBMS_NAME) is PostgreSQL, whatever the driver is called.
+  bool IsPostgres();
+  /// On PostgreSQL, set the session time zone to UTC, so timestamps without a zone written into
+  /// a `timestamptz` and the text of a `timestamptz` do not depend on the server's (or the
+  /// role's) time zone. Does nothing on other DBMSs.
+  Status UseUtcSession();
 
   /// A Status from the diagnostics of `handle` after `rc`: "<context>: [SQLSTATE] message"
   /// (every record, passwords redacted), its code chosen from the SQLSTATE.

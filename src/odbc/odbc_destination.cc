@@ -101,7 +101,7 @@ Result<std::unique_ptr<OdbcStatement>> Prepare(OdbcConnection& conn, const std::
 Status Execute(OdbcConnection& conn, ParamBatch& params, SQLHSTMT stmt,
                const engine::ColumnBatch& batch, size_t offset, size_t count, size_t rows_per_set,
                const std::string& what, int64_t first_row) {
-  AQ_RETURN_IF_ERROR(params.Bind(conn, stmt, batch, offset, count, rows_per_set));
+  AQ_RETURN_IF_ERROR(params.Bind(conn, stmt, batch, offset, count, first_row, rows_per_set));
   SQLRETURN rc = SQLExecute(stmt);
   if (!Succeeded(rc) && rc != SQL_NO_DATA) {
     return conn.Diagnose(
@@ -136,7 +136,7 @@ Result<int64_t> InsertRows(OdbcConnection& conn, SQLHSTMT single, SQLHSTMT multi
       }
       if (count > full) {
         AQ_RETURN_IF_ERROR(Execute(conn, params, single, batch, offset + full, count - full, 1,
-                                   what, written + 1));
+                                   what, written + static_cast<int64_t>(full) + 1));
       }
       offset += count;
       written += static_cast<int64_t>(count);
@@ -219,7 +219,10 @@ Result<int64_t> WriteOdbcDestination(engine::Session& session, const OdbcDestina
   if (!conn.ok()) {
     return conn.status().WithPrefix(prefix, id);
   }
-  Status status = (*conn)->SetAutocommit(false);
+  Status status = (*conn)->UseUtcSession();
+  if (status.ok()) {
+    status = (*conn)->SetAutocommit(false);
+  }
   if (!status.ok()) {
     return status.WithPrefix(prefix, id);
   }

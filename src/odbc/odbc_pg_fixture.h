@@ -2,6 +2,8 @@
 
 // Test-only: a gtest fixture sharing one PostgreSQL server (pg_test_server.h) per test process.
 
+#include <cstdlib>
+#include <ctime>
 #include <memory>
 #include <string>
 
@@ -17,7 +19,13 @@ namespace aqueducts::odbc::testing {
 
 class OdbcPgTest : public ::testing::Test {
  protected:
+  /// The client process's time zone in every ODBC test, unlike the server's
+  /// (PgTestServer::kServerTimeZone) and UTC.
+  static constexpr const char* kClientTimeZone = "Asia/Tokyo";
+
   static void SetUpTestSuite() {
+    setenv("TZ", kClientTimeZone, 1);
+    tzset();
     const std::string fixtures = aqueducts::testing::FixturesDir() + "/aqueducts-examples";
     auto server = PgTestServer::Start(fixtures + "/odbc/init.sql", fixtures + "/examples");
     if (!server.ok()) {

@@ -2,6 +2,9 @@
 // a DuckDB table in blocks (block cursor + TableAppender), so the result is never held whole.
 
 #include <algorithm>
+#include <cctype>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/appender.h"
@@ -21,12 +24,14 @@ constexpr size_t kMaxBlockRows = 4096;
 // Bound buffer of a long column when the driver can re-read single values of a block.
 constexpr SQLLEN kOverflowBytes = 1024;
 
-// Read a long value of the current row in pieces with SQLGetData.
+// Read a long value of the current row (`row`, 1-based) in pieces with SQLGetData.
 Status GetLongValue(OdbcConnection& conn, SQLHSTMT stmt, SQLUSMALLINT column,
-                    const ColumnPlan& plan, engine::ColumnVector* out) {
+                    const ColumnPlan& plan, int64_t row, engine::ColumnVector* out) {
   std::string bytes;
   std::vector<char> piece(64 * 1024);
-  const size_t terminator = plan.c_type == SQL_C_WCHAR ? sizeof(SQLWCHAR) : 0;
+  const size_t terminator = plan.c_type == SQL_C_WCHAR  ? sizeof(SQLWCHAR)
+                            : plan.c_type == SQL_C_CHAR ? 1
+                                                        : 0;
   for (;;) {
     SQLLEN ind = 0;
     SQLRETURN rc = SQLGetData(stmt, column, plan.c_type, piece.data(),
@@ -39,7 +44,7 @@ Status GetLongValue(OdbcConnection& conn, SQLHSTMT stmt, SQLUSMALLINT column,
                            "Reading column '" + plan.field.name + "' failed");
     }
     if (ind == SQL_NULL_DATA) {
-      return AppendValue(plan, nullptr, SQL_NULL_DATA, out);
+      return AppendValue(plan, nullptr, SQL_NULL_DATA, row, out);
     }
     const size_t available = piece.size() - terminator;
     const bool more = ind == SQL_NO_TOTAL || static_cast<size_t>(ind) > available;
@@ -48,7 +53,7 @@ Status GetLongValue(OdbcConnection& conn, SQLHSTMT stmt, SQLUSMALLINT column,
       break;
     }
   }
-  return AppendValue(plan, bytes.data(), static_cast<SQLLEN>(bytes.size()), out);
+  return AppendValue(plan, bytes.data(), static_cast<SQLLEN>(bytes.size()), row, out);
 }
 
 // Fetch every row of the executed `stmt` into `appender`, a block of rows at a time.
@@ -100,6 +105,7 @@ Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& pl
                            "Binding column '" + plan.field.name + "' failed");
     }
   }
+  int64_t rows_before = 0;  // rows of the earlier blocks, for row numbers in errors
   for (;;) {
     if (cancel != nullptr && cancel->cancelled()) {
       (void)SQLCancel(stmt);
@@ -115,8 +121,8 @@ Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& pl
     for (size_t c = 0; c < plans.size(); ++c) {
       auto& plan = plans[c];
       if (plan.long_data) {
-        AQ_RETURN_IF_ERROR(
-            GetLongValue(conn, stmt, static_cast<SQLUSMALLINT>(c + 1), plan, &batch.columns[c]));
+        AQ_RETURN_IF_ERROR(GetLongValue(conn, stmt, static_cast<SQLUSMALLINT>(c + 1), plan,
+                                        rows_before + 1, &batch.columns[c]));
         continue;
       }
       // Character data needs room for its terminator; binary does not.
@@ -124,6 +130,7 @@ Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& pl
           plan.c_type == SQL_C_WCHAR || plan.c_type == SQL_C_CHAR || plan.c_type == SQL_C_BINARY;
       const SQLLEN room = plan.c_type == SQL_C_BINARY ? plan.element_bytes : plan.element_bytes - 1;
       for (size_t r = 0; r < fetched; ++r) {
+        const int64_t row = rows_before + static_cast<int64_t>(r) + 1;
         const SQLLEN ind = plan.indicators[r];
         const bool truncated =
             variable && ind != SQL_NULL_DATA && (ind == SQL_NO_TOTAL || ind > room);
@@ -134,35 +141,91 @@ Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& pl
                 SQL_HANDLE_STMT, stmt,
                 "Re-reading a long value of column '" + plan.field.name + "' failed");
           }
-          AQ_RETURN_IF_ERROR(
-              GetLongValue(conn, stmt, static_cast<SQLUSMALLINT>(c + 1), plan, &batch.columns[c]));
+          AQ_RETURN_IF_ERROR(GetLongValue(conn, stmt, static_cast<SQLUSMALLINT>(c + 1), plan, row,
+                                          &batch.columns[c]));
           continue;
         }
         if (truncated) {
           return Status::ExecutionError(
-              "Column '" + plan.field.name + "': a value is longer than the " +
-              "size the driver reported; cast it to a longer type in load_query");
+              "Column '" + plan.field.name + "', row " + std::to_string(row) +
+              ": a value is longer than the size the driver reported; cast it to a longer type "
+              "in load_query");
         }
-        AQ_RETURN_IF_ERROR(
-            AppendValue(plan, plan.buffer.data() + r * plan.element_bytes, ind, &batch.columns[c]));
+        AQ_RETURN_IF_ERROR(AppendValue(plan, plan.buffer.data() + r * plan.element_bytes, ind, row,
+                                       &batch.columns[c]));
       }
     }
+    rows_before += static_cast<int64_t>(fetched);
     AQ_RETURN_IF_ERROR(appender.Append(batch));
     batch.Clear();
   }
   return Status::OK();
 }
 
+Status ExecDirect(OdbcConnection& conn, SQLHSTMT stmt, const std::string& sql,
+                  const std::string& what) {
+  WideString wide = ToWide(sql);
+  if (!Succeeded(SQLExecDirectW(stmt, wide.data(), static_cast<SQLINTEGER>(wide.size())))) {
+    return conn.Diagnose(SQL_HANDLE_STMT, stmt, what);
+  }
+  return Status::OK();
+}
+
+// `query` as a subquery whose date/time columns are cast to text. psqlODBC parses date, time
+// and timestamp values itself (four-digit years, no infinities, BC lost, the zone of a
+// timestamptz dropped) even when asked for text; PostgreSQL's own text (DateStyle ISO) is
+// exact. The alias list gives every column a unique name, so repeated names are fine.
+std::string TemporalAsText(std::string query, const std::vector<ColumnPlan>& plans) {
+  while (!query.empty() &&
+         (std::isspace(static_cast<unsigned char>(query.back())) || query.back() == ';')) {
+    query.pop_back();
+  }
+  std::string columns, aliases;
+  for (size_t c = 0; c < plans.size(); ++c) {
+    const std::string alias = "aq_c" + std::to_string(c + 1);
+    aliases += (c ? ", " : "") + alias;
+    columns += (c ? ", " : "") + alias + (plans[c].temporal ? "::text" : "");
+  }
+  return "SELECT " + columns + " FROM (\n" + query + "\n) AS aq_src (" + aliases + ")";
+}
+
+// Run load_query on `stmt` and describe its columns. On PostgreSQL the query is prepared and
+// described first, and run as TemporalAsText when it has date/time columns.
+Result<std::vector<ColumnPlan>> RunQuery(OdbcConnection& conn, std::unique_ptr<OdbcStatement>& stmt,
+                                         const std::string& load_query, bool postgres) {
+  if (!postgres) {
+    AQ_RETURN_IF_ERROR(ExecDirect(conn, stmt->handle(), load_query, "load_query failed"));
+    return DescribeColumns(conn, stmt->handle());
+  }
+  WideString query = ToWide(load_query);
+  SQLSMALLINT count = 0;
+  if (!Succeeded(
+          SQLPrepareW(stmt->handle(), query.data(), static_cast<SQLINTEGER>(query.size()))) ||
+      !Succeeded(SQLNumResultCols(stmt->handle(), &count))) {
+    return conn.Diagnose(SQL_HANDLE_STMT, stmt->handle(), "load_query failed");
+  }
+  AQ_ASSIGN_OR_RETURN(auto plans, DescribeColumns(conn, stmt->handle()));
+  const bool temporal =
+      std::any_of(plans.begin(), plans.end(), [](const ColumnPlan& plan) { return plan.temporal; });
+  if (!temporal) {
+    if (!Succeeded(SQLExecute(stmt->handle()))) {
+      return conn.Diagnose(SQL_HANDLE_STMT, stmt->handle(), "load_query failed");
+    }
+    return plans;
+  }
+  AQ_ASSIGN_OR_RETURN(stmt, conn.NewStatement());
+  AQ_RETURN_IF_ERROR(ExecDirect(conn, stmt->handle(), TemporalAsText(load_query, plans),
+                                "load_query failed (run as a subquery, which reads its dates "
+                                "and times exactly)"));
+  return plans;
+}
+
 Status LoadSource(engine::Session& session, const OdbcSource& source, const CancelToken* cancel) {
   AQ_ASSIGN_OR_RETURN(auto conn, OdbcConnection::Open(TuneForStreaming(source.connection_string)));
+  const bool postgres = conn->IsPostgres();
+  AQ_RETURN_IF_ERROR(conn->UseUtcSession());
   AQ_ASSIGN_OR_RETURN(auto stmt, conn->NewStatement());
-  WideString query = ToWide(source.load_query);
-  SQLRETURN rc =
-      SQLExecDirectW(stmt->handle(), query.data(), static_cast<SQLINTEGER>(query.size()));
-  if (!Succeeded(rc)) {
-    return conn->Diagnose(SQL_HANDLE_STMT, stmt->handle(), "load_query failed");
-  }
-  AQ_ASSIGN_OR_RETURN(auto plans, DescribeColumns(*conn, stmt->handle()));
+  AQ_ASSIGN_OR_RETURN(auto plans, RunQuery(*conn, stmt, source.load_query, postgres));
   std::vector<Field> fields;
   for (const auto& plan : plans) {
     fields.push_back(plan.field);

@@ -42,7 +42,7 @@ TEST_F(SourceTest, TypesNullsAndNonAsciiText) {
   AQ_ASSERT_OK_AND_ASSIGN(auto rows, session_->main().Query("SELECT * FROM t"));
   EXPECT_EQ(rows.types,
             (std::vector<std::string>{"SMALLINT", "INTEGER", "BIGINT", "FLOAT", "DOUBLE",
-                                      "DECIMAL(12,3)", "DECIMAL(30,5)", "DECIMAL(28,6)", "BOOLEAN",
+                                      "DECIMAL(12,3)", "DECIMAL(30,5)", "DECIMAL(38,18)", "BOOLEAN",
                                       "VARCHAR", "VARCHAR", "DATE", "TIMESTAMP", "TIME", "BLOB"}));
   ASSERT_EQ(rows.rows.size(), 2u);
   const auto& r = rows.rows[0];
@@ -53,7 +53,7 @@ TEST_F(SourceTest, TypesNullsAndNonAsciiText) {
   EXPECT_EQ(*r[4], "2.25");
   EXPECT_EQ(*r[5], "-12345.678");
   EXPECT_EQ(*r[6], "1234567890123456789012345.12345");
-  EXPECT_EQ(*r[7], "3.250000");  // psqlODBC describes an unconstrained numeric as (28,6)
+  EXPECT_EQ(*r[7], "3.250000000000000000");  // an unconstrained numeric is DECIMAL(38,18)
   EXPECT_EQ(*r[8], "true");
   EXPECT_EQ(*r[9], "Grüße, 東京 🚀");
   EXPECT_EQ(*r[10], "Ünïcödé");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
+#include <string>
 
 #include "odbc/odbc_values.h"
 #include "odbc/wide_text.h"
@@ -39,12 +41,13 @@ Binding FixedBinding(const DataType& type) {
       return {SQL_C_DOUBLE, SQL_DOUBLE, 15, 0, sizeof(double)};
     case TypeId::kDate32:
     case TypeId::kDate64:
-      return {SQL_C_TYPE_DATE, SQL_TYPE_DATE, 10, 0, sizeof(SQL_DATE_STRUCT)};
     case TypeId::kTime32:
     case TypeId::kTime64:
-      return {SQL_C_TYPE_TIME, SQL_TYPE_TIME, 8, 0, sizeof(SQL_TIME_STRUCT)};
     case TypeId::kTimestamp:
-      return {SQL_C_TYPE_TIMESTAMP, SQL_TYPE_TIMESTAMP, 26, 6, sizeof(SQL_TIMESTAMP_STRUCT)};
+      // ISO text (see Bind): typed by the server from the target column, so PostgreSQL reads
+      // "... BC", "infinity" and "+00" exactly (psqlODBC would re-parse a date/time parameter
+      // and cast it to timestamp, dropping the offset).
+      return {SQL_C_CHAR, SQL_VARCHAR, 40, 0, 48};
     case TypeId::kDecimal128:
     case TypeId::kDecimal256:
       return {SQL_C_CHAR, SQL_NUMERIC, static_cast<SQLULEN>(type.precision),
@@ -74,34 +77,40 @@ void WriteFixed(const engine::ColumnVector& column, size_t row, const Binding& b
     case SQL_C_DOUBLE:
       std::memcpy(out, &column.doubles[row], sizeof(double));
       break;
-    case SQL_C_TYPE_DATE: {
-      SQL_DATE_STRUCT d = DateFromDays(column.ints[row]);
-      std::memcpy(out, &d, sizeof d);
-      break;
-    }
-    case SQL_C_TYPE_TIME: {
-      const int64_t seconds = column.ints[row] / 1000000;
-      SQL_TIME_STRUCT t;
-      t.hour = static_cast<SQLUSMALLINT>(seconds / 3600);
-      t.minute = static_cast<SQLUSMALLINT>(seconds / 60 % 60);
-      t.second = static_cast<SQLUSMALLINT>(seconds % 60);
-      std::memcpy(out, &t, sizeof t);
-      break;
-    }
-    case SQL_C_TYPE_TIMESTAMP: {
-      SQL_TIMESTAMP_STRUCT ts = TimestampFromMicros(column.ints[row]);
-      std::memcpy(out, &ts, sizeof ts);
-      break;
-    }
     default:
       break;
   }
 }
 
+std::optional<TemporalKind> TemporalOf(const DataType& type) {
+  switch (type.id) {
+    case TypeId::kDate32:
+    case TypeId::kDate64:
+      return TemporalKind::kDate;
+    case TypeId::kTime32:
+    case TypeId::kTime64:
+      return TemporalKind::kTime;
+    case TypeId::kTimestamp:
+      return type.timezone ? TemporalKind::kTimestampTz : TemporalKind::kTimestamp;
+    default:
+      return std::nullopt;
+  }
+}
+
+// The SQL_C_CHAR text of a decimal or date/time value.
+std::string CharText(const engine::ColumnVector& column, size_t row) {
+  if (auto temporal = TemporalOf(column.type)) {
+    return FormatTemporal(column.ints[row], *temporal);
+  }
+  return column.storage() == engine::Storage::kInt
+             ? FormatUnscaled(column.ints[row], column.type.scale)
+             : column.strings[row];
+}
+
 }  // namespace
 
 Status ParamBatch::Bind(OdbcConnection& conn, SQLHSTMT stmt, const engine::ColumnBatch& batch,
-                        size_t offset, size_t count, size_t rows_per_set) {
+                        size_t offset, size_t count, int64_t first_row, size_t rows_per_set) {
   const size_t ncols = batch.columns.size();
   std::vector<Binding> bindings(ncols);
   std::vector<std::vector<WideString>> wide(ncols);
@@ -120,7 +129,16 @@ Status ParamBatch::Bind(OdbcConnection& conn, SQLHSTMT stmt, const engine::Colum
         wide[c].resize(count);
         for (size_t r = 0; r < count; ++r) {
           if (!column.IsNull(offset + r)) {
-            wide[c][r] = ToWide(column.strings[offset + r]);
+            const std::string& text = column.strings[offset + r];
+            if (text.find('\0') != std::string::npos) {
+              return Status::InvalidArgument(
+                  "Column '" + column.name + "', row " +
+                  std::to_string(first_row + static_cast<int64_t>(r)) +
+                  ": the text contains a NUL character (U+0000), which ODBC text parameters "
+                  "cannot carry (the value would be cut); remove it, e.g. with "
+                  "replace(x, chr(0), ''), or write it as a BLOB");
+            }
+            wide[c][r] = ToWide(text);
             longest = std::max(longest, wide[c][r].size());
           }
         }
@@ -155,9 +173,7 @@ Status ParamBatch::Bind(OdbcConnection& conn, SQLHSTMT stmt, const engine::Colum
         std::memcpy(out, bytes.data(), bytes.size());
         *indicator = static_cast<SQLLEN>(bytes.size());
       } else if (binding.c_type == SQL_C_CHAR) {
-        const std::string text = column.storage() == engine::Storage::kInt
-                                     ? FormatUnscaled(column.ints[row], column.type.scale)
-                                     : column.strings[row];
+        const std::string text = CharText(column, row);
         std::memcpy(out, text.data(), std::min(text.size(), binding.element_bytes - 1));
         *indicator = SQL_NTS;
       } else {

@@ -26,11 +26,15 @@
 namespace aqueducts::odbc::testing {
 
 /// \brief initdb + pg_ctl start in a temporary directory (as the `postgres` OS user when run as
-/// root); user postgres, password "postgres", password (md5) auth over TCP. Stopped and deleted
+/// root); user postgres, password "postgres", password (md5) auth over TCP, time zone
+/// kServerTimeZone. Stopped and deleted
 /// on destruction. Also points ODBCSYSINI at an odbcinst.ini naming "PostgreSQL Unicode".
 class PgTestServer {
  public:
   static constexpr const char* kBin = "/usr/lib/postgresql/15/bin";
+  /// The server's time zone: deliberately neither UTC nor the tests' client time zone
+  /// (odbc_pg_fixture.h), so values that depend on either are caught.
+  static constexpr const char* kServerTimeZone = "America/Los_Angeles";
 
   /// Start a server; `init_sql` (may be empty) is run with psql after rewriting the fixture's
   /// server-side `COPY ... FROM '/opt/...'` into client-side `\copy` from `csv_dir`.
@@ -53,10 +57,12 @@ class PgTestServer {
     Status started;
     for (int attempt = 0; attempt < 5; ++attempt) {
       server->port_ = FreePort();
-      started = server->Run(server->AsPostgres() + kBin + std::string("/pg_ctl -D ") +
-                            server->dir_ + "/data -l " + server->dir_ + "/log -w -t 30 -o \"-p " +
-                            std::to_string(server->port_) + " -k " + server->dir_ +
-                            " -c listen_addresses=127.0.0.1 -c fsync=off\" start");
+      started =
+          server->Run(server->AsPostgres() + kBin + std::string("/pg_ctl -D ") + server->dir_ +
+                      "/data -l " + server->dir_ + "/log -w -t 30 -o \"-p " +
+                      std::to_string(server->port_) + " -k " + server->dir_ +
+                      " -c listen_addresses=127.0.0.1 -c fsync=off -c timezone=" + kServerTimeZone +
+                      "\" start");
       if (started.ok()) {
         break;
       }

@@ -27,9 +27,10 @@ TEST(RedactTest, SecretsInMessagesAreMasked) {
 
 TEST(DriverOptionsTest, PostgresReadsStream) {
   EXPECT_EQ(TuneForStreaming("Driver={PostgreSQL Unicode};Server=h"),
-            "Driver={PostgreSQL Unicode};Server=h;UseDeclareFetch=1;Fetch=10000;BoolsAsChar=0;");
+            "Driver={PostgreSQL Unicode};Server=h;UseDeclareFetch=1;Fetch=10000;BoolsAsChar=0;"
+            "NumericAs=-1;");
   EXPECT_EQ(TuneForStreaming("Driver=/usr/lib/psqlodbcw.so;UseDeclareFetch=0;"),
-            "Driver=/usr/lib/psqlodbcw.so;UseDeclareFetch=0;BoolsAsChar=0;");
+            "Driver=/usr/lib/psqlodbcw.so;UseDeclareFetch=0;BoolsAsChar=0;NumericAs=-1;");
   EXPECT_EQ(TuneForStreaming("DSN=mysql;PWD=x"), "DSN=mysql;PWD=x");
   EXPECT_EQ(TuneForWriting("Driver={PostgreSQL Unicode};PWD=x", 500),
             "Driver={PostgreSQL Unicode};PWD=x;BatchSize=500;");
