@@ -188,6 +188,7 @@ struct Part {
   std::string dir;
   std::map<std::string, std::optional<std::string>> values;
   std::vector<std::optional<std::string>> texts;  ///< in partition-column order
+  int64_t rows = 0;                               ///< source rows with these values
 };
 
 // Many partitions: one scan, COPY ... PARTITION_BY a partition number into a hidden staging
@@ -340,10 +341,11 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
       key_exprs.push_back("NULLIF(" + text + ", '')");
       select += (i ? ", " : "") + key_exprs.back();
     }
-    AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT DISTINCT " + select + " FROM (" + source_sql +
-                                              ") AS __aq_src"));
+    AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT " + select + ", count(*) FROM (" +
+                                              source_sql + ") AS __aq_src GROUP BY ALL"));
     for (const auto& r : rows.rows) {
       Part p;
+      p.rows = std::stoll(r[pcols.size()].value_or("0"));
       for (size_t i = 0; i < pcols.size(); ++i) {
         const DeltaField* f = snap.schema.Find(pcols[i]);
         p.values[f->physical_name] = r[i];
@@ -353,7 +355,9 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
       parts.push_back(std::move(p));
     }
   }
+  std::map<std::string, const Part*> part_of_file;  // full path -> its partition
   auto add_file = [&](const std::string& rel, const std::string& full, const Part& p) {
+    part_of_file[full] = &p;
     out.paths.push_back(full);
     json pv = json::object();
     for (const auto& [k, v] : p.values)
@@ -399,6 +403,19 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
   Status st = FillStats(conn, snap, partition_cols, out);
   if (st.ok())
     st = CheckRowsWritten(rows_in, out.adds);
+  if (st.ok() && !pcols.empty()) {
+    // Per partition too: each partition's files hold exactly its source rows.
+    std::map<const Part*, std::vector<json>> adds_of_part;
+    for (size_t i = 0; i < out.adds.size() && i < out.paths.size(); ++i)
+      adds_of_part[part_of_file[out.paths[i]]].push_back(out.adds[i]);
+    for (const Part& p : parts) {
+      Status part_st = CheckRowsWritten(p.rows, adds_of_part[&p]);
+      if (!part_st.ok()) {
+        st = part_st.WithPrefix("partition '" + p.dir + "': ");
+        break;
+      }
+    }
+  }
   if (!st.ok()) {
     RemoveFiles(out.paths);
     return st;

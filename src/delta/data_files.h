@@ -25,7 +25,8 @@ struct WrittenFiles {
 /// under the table root: one file per partition, `<col>=<hive-escaped
 /// value>/.../part-00000-<uuid>-c000.zstd.parquet`. An empty partition value is logged as
 /// null (it shares the NULL partition). `rows_in` is the number of rows of `source_sql`; the
-/// write fails (and deletes its files) unless the new files hold exactly that many rows. -1
+/// write fails (and deletes its files) unless the new files hold exactly that many rows, and
+/// each partition's files exactly the source rows of that partition. -1
 /// (unpartitioned tables only) takes the count the single COPY read from the source.
 Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& snapshot,
                                     const std::string& source_sql, int64_t rows_in);
