@@ -8,7 +8,7 @@ PKGS=(build-essential cmake ninja-build ccache pkg-config
       libyaml-cpp-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libcpp-httplib-dev
       libspdlog-dev libfmt-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libbrotli-dev
       libgtest-dev libgmock-dev libbenchmark-dev libroaring-dev libexpat1-dev
-      unixodbc unixodbc-dev odbc-postgresql postgresql openssl)
+      unixodbc unixodbc-dev odbc-postgresql postgresql openssl libsqlite3-dev)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "aqueducts/status.h"
+
+#include "server/log.h"
+#include "server/store.h"
+
+namespace aqueducts::server {
+
+/// \brief Settings of the HTTP API (docs/server-api.md).
+struct ApiOptions {
+  std::string host = "127.0.0.1";
+  int port = 3030;                   ///< 0: any free port (logged in the "listening" line)
+  size_t max_body_bytes = 4u << 20;  ///< larger request bodies get 413
+  int read_timeout_s = 5;            ///< a request not fully sent by then is dropped
+  int threads = 8;                   ///< requests served at once
+};
+
+/// \brief The server's HTTP API over a Store. httplib stays inside api.cc.
+class ApiServer {
+ public:
+  static Result<std::unique_ptr<ApiServer>> Make(const ApiOptions& options, Store* store, Log* log);
+  ~ApiServer();
+  /// Bind and serve until Stop(); kIoError when the address cannot be bound.
+  Status Listen();
+  /// Stop serving; Listen() returns. Thread-safe.
+  void Stop();
+
+  struct Impl;
+
+ private:
+  explicit ApiServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Check a pipeline text with the model's loader without parameter values. OK, or the loader's
+/// error (file, field path, line). `parameters_json` receives the JSON array of the
+/// `${names}` the text needs.
+Status ValidatePipelineText(const std::string& text, const std::string& format,
+                            std::string* parameters_json);
+
+/// Decode standard base64 (with or without padding); false on any other character.
+bool DecodeBase64(const std::string& in, std::string* out);
+
+}  // namespace aqueducts::server

@@ -1,0 +1,171 @@
+// aqueducts-server: `init` creates the store and the first admin; `serve` runs the HTTP API
+// until SIGTERM/SIGINT. Exit codes: 0 success, 1 runtime error, 2 usage error.
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <pthread.h>
+#include <signal.h>
+
+#include "server/api.h"
+#include "server/crypto.h"
+#include "server/log.h"
+#include "server/store.h"
+
+namespace {
+
+using namespace aqueducts::server;
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "Error: %s\n", message.c_str());
+  return 1;
+}
+
+// The first admin's password: $AQ_ADMIN_PASSWORD, else the first line of stdin.
+int Init(const std::string& data_dir, const std::string& admin) {
+  std::string password;
+  if (const char* env = std::getenv("AQ_ADMIN_PASSWORD")) {
+    password = env;
+  } else {
+    std::fprintf(stderr, "Password for '%s' (one line on stdin): ", admin.c_str());
+    std::getline(std::cin, password);
+    if (!password.empty() && password.back() == '\r') {
+      password.pop_back();
+    }
+  }
+  if (password.size() < 8) {
+    return Fail(
+        "The admin password needs at least 8 characters: set AQ_ADMIN_PASSWORD or "
+        "write it on stdin (there is no default password)");
+  }
+  if (admin.empty() || admin.find(':') != std::string::npos) {
+    return Fail("--admin must be a non-empty name without ':'");
+  }
+  auto store = Store::Open(data_dir, /*create=*/true);
+  if (!store.ok()) {
+    return Fail(store.status().message());
+  }
+  auto users = (*store)->CountUsers();
+  if (!users.ok()) {
+    return Fail(users.status().message());
+  }
+  if (*users > 0) {
+    return Fail("The store in '" + data_dir +
+                "' is already initialised: it has users (add more through POST /api/v1/users)");
+  }
+  auto hash = HashPassword(password);
+  if (!hash.ok()) {
+    return Fail(hash.status().message());
+  }
+  auto user = (*store)->CreateUser(admin, *hash, Role::kAdmin);
+  if (!user.ok()) {
+    return Fail(user.status().message());
+  }
+  Log log;
+  log.Info("initialised", {{"data_dir", data_dir},
+                           {"database", Store::DatabasePath(data_dir)},
+                           {"schema_version", std::to_string((*store)->schema_version())},
+                           {"admin", admin}});
+  return 0;
+}
+
+int Serve(const std::string& data_dir, const ApiOptions& options) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  Log log;
+  auto store = Store::Open(data_dir, /*create=*/false);
+  if (!store.ok()) {
+    log.Error(store.status().message());
+    return Fail(store.status().message());
+  }
+  auto server = ApiServer::Make(options, store->get(), &log);
+  if (!server.ok()) {
+    return Fail(server.status().message());
+  }
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == 0) {
+      return;
+    }
+    log.Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    (*server)->Stop();
+  });
+  aqueducts::Status status = (*server)->Listen();
+  if (!status.ok()) {
+    log.Error(status.message());
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
+    signal_thread.join();
+    return Fail(status.message());
+  }
+  signal_thread.join();
+  log.Info("stopped");
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"aqueducts-server: stores Aqueducts pipelines and serves them over an HTTP API"};
+  app.set_version_flag("--version", AQ_VERSION);
+  app.require_subcommand(1);
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+
+  std::string data_dir;
+  std::string admin;
+  CLI::App* init = app.add_subcommand(
+      "init",
+      "Create the store (SQLite, WAL) and its first admin; the password comes from "
+      "$AQ_ADMIN_PASSWORD or stdin");
+  init->add_option("--data-dir", data_dir, "Directory of the store")
+      ->required()
+      ->envname("AQUEDUCTS_DATA_DIR");
+  init->add_option("--admin", admin, "Name of the first admin user")->required();
+
+  ApiOptions options;
+  double max_body_kb = static_cast<double>(options.max_body_bytes) / 1024;
+  CLI::App* serve = app.add_subcommand("serve", "Serve the HTTP API");
+  serve->add_option("--data-dir", data_dir, "Directory of the store (made by init)")
+      ->required()
+      ->envname("AQUEDUCTS_DATA_DIR");
+  serve->add_option("--host", options.host, "Address to bind")->capture_default_str();
+  serve->add_option("--port", options.port, "Port to bind (0: any free port)")
+      ->capture_default_str();
+  serve->add_option("--max-body-kb", max_body_kb, "Largest accepted request body in KiB")
+      ->check(CLI::Range(1.0, 1024.0 * 1024))
+      ->capture_default_str();
+  serve
+      ->add_option("--read-timeout", options.read_timeout_s,
+                   "Seconds a client may take to send a request")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (init->parsed()) {
+    return Init(data_dir, admin);
+  }
+  options.max_body_bytes = static_cast<size_t>(max_body_kb * 1024);
+  return Serve(data_dir, options);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "Fatal: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,547 @@
+#include "server/store.h"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <system_error>
+
+#include <sqlite3.h>
+
+namespace aqueducts::server {
+namespace {
+
+// Migration i (0-based) brings the schema from version i to i + 1. Append only: a released
+// migration is never edited.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  role TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE api_tokens (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  name TEXT NOT NULL,
+  secret_sha256 TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE pipelines (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  latest_version INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE pipeline_versions (
+  pipeline_id INTEGER NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  format TEXT NOT NULL,
+  text TEXT NOT NULL,
+  parameters TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (pipeline_id, version)
+);
+)sql",
+};
+
+constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
+
+// A prepared statement, finalized on scope exit.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Status status() const {
+    return rc_ == SQLITE_OK ? Status::OK()
+                            : Status::IoError(std::string("SQLite: ") + sqlite3_errmsg(db_));
+  }
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  /// Step once: true with a row, false when done; errors in `status`.
+  bool Step(Status* status) {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) {
+      return true;
+    }
+    if (rc != SQLITE_DONE) {
+      int ext = sqlite3_extended_errcode(db_);
+      std::string msg = std::string("SQLite: ") + sqlite3_errmsg(db_);
+      *status = ext == SQLITE_CONSTRAINT_UNIQUE ? Status::Conflict(msg) : Status::IoError(msg);
+    }
+    return false;
+  }
+  std::string Text(int col) {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+// Runs a statement that returns no rows.
+Status Run(Stmt& stmt) {
+  AQ_RETURN_IF_ERROR(stmt.status());
+  Status status;
+  while (stmt.Step(&status)) {
+  }
+  return status;
+}
+
+Role RoleOrViewer(const std::string& text) {
+  Result<Role> role = ParseRole(text);
+  return role.ok() ? *role : Role::kViewer;
+}
+
+}  // namespace
+
+Result<Role> ParseRole(const std::string& text) {
+  if (text == "viewer")
+    return Role::kViewer;
+  if (text == "operator")
+    return Role::kOperator;
+  if (text == "admin")
+    return Role::kAdmin;
+  return Status::InvalidArgument("Unknown role '" + text + "': expected viewer, operator or admin");
+}
+
+const char* RoleName(Role role) {
+  switch (role) {
+    case Role::kViewer:
+      return "viewer";
+    case Role::kOperator:
+      return "operator";
+    case Role::kAdmin:
+      return "admin";
+  }
+  return "viewer";
+}
+
+std::string NowUtc() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[40];
+  std::snprintf(out, sizeof(out), "%s.%03dZ", buf, static_cast<int>(ms));
+  return out;
+}
+
+std::string Store::DatabasePath(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / "aqueducts.db").string();
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir, bool create) {
+  if (data_dir.empty()) {
+    return Status::InvalidArgument("--data-dir is required");
+  }
+  std::string path = DatabasePath(data_dir);
+  std::error_code ec;
+  if (create) {
+    std::filesystem::create_directories(data_dir, ec);
+    if (ec) {
+      return Status::IoError("Cannot create the data directory '" + data_dir +
+                             "': " + ec.message());
+    }
+  } else if (!std::filesystem::exists(path, ec)) {
+    return Status::NotFound("No database at '" + path +
+                            "': run `aqueducts-server init --data-dir " + data_dir +
+                            " --admin NAME` first");
+  }
+  auto store = std::unique_ptr<Store>(new Store());
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  if (sqlite3_open_v2(path.c_str(), &store->db_, flags, nullptr) != SQLITE_OK) {
+    std::string msg = store->db_ ? sqlite3_errmsg(store->db_) : "out of memory";
+    return Status::IoError("Cannot open the database '" + path + "': " + msg);
+  }
+  sqlite3_busy_timeout(store->db_, 5000);
+  AQ_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
+  AQ_RETURN_IF_ERROR(store->Exec("PRAGMA foreign_keys=ON"));
+  AQ_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=NORMAL"));
+  Result<std::string> mode = store->JournalMode();
+  if (!mode.ok()) {
+    return mode.status();
+  }
+  if (*mode != "wal") {
+    return Status::IoError("The database '" + path + "' cannot use WAL mode (journal mode '" +
+                           *mode + "'): is the data directory on a network filesystem?");
+  }
+  AQ_RETURN_IF_ERROR(store->Migrate());
+  return store;
+}
+
+Store::~Store() {
+  if (db_) {
+    sqlite3_close_v2(db_);
+  }
+}
+
+Status Store::Exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::IoError("SQLite: " + msg);
+  }
+  return Status::OK();
+}
+
+Result<std::string> Store::JournalMode() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_, "PRAGMA journal_mode");
+  AQ_RETURN_IF_ERROR(stmt.status());
+  Status status;
+  if (!stmt.Step(&status)) {
+    return status.ok() ? Status::IoError("SQLite: no journal mode") : status;
+  }
+  return stmt.Text(0);
+}
+
+Status Store::Migrate() {
+  std::lock_guard<std::mutex> lock(mu_);
+  AQ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto fail = [this](Status s) {
+    (void)Exec("ROLLBACK");
+    return s;
+  };
+  Status s = Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  if (!s.ok())
+    return fail(s);
+  int current = 0;
+  {
+    Stmt stmt(db_, "SELECT max(version) FROM schema_version");
+    if (!stmt.status().ok())
+      return fail(stmt.status());
+    Status st;
+    if (stmt.Step(&st)) {
+      current = static_cast<int>(stmt.Int(0));
+    }
+    if (!st.ok())
+      return fail(st);
+  }
+  if (current > kSchemaVersion) {
+    return fail(Status::Unsupported("The database has schema version " + std::to_string(current) +
+                                    ", newer than this server's " + std::to_string(kSchemaVersion) +
+                                    ": upgrade the server"));
+  }
+  for (int v = current; v < kSchemaVersion; ++v) {
+    s = Exec(kMigrations[v]);
+    if (!s.ok())
+      return fail(s.WithPrefix("Migration to schema version " + std::to_string(v + 1) + ": "));
+  }
+  if (current < kSchemaVersion) {
+    Stmt stmt(db_, "INSERT INTO schema_version (version) VALUES (?)");
+    stmt.Bind(1, static_cast<int64_t>(kSchemaVersion));
+    s = Run(stmt);
+    if (!s.ok())
+      return fail(s);
+  }
+  AQ_RETURN_IF_ERROR(Exec("COMMIT"));
+  schema_version_ = kSchemaVersion;
+  return Status::OK();
+}
+
+Result<int64_t> Store::CountUsers() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_, "SELECT count(*) FROM users");
+  AQ_RETURN_IF_ERROR(stmt.status());
+  Status status;
+  int64_t n = stmt.Step(&status) ? stmt.Int(0) : 0;
+  AQ_RETURN_IF_ERROR(status);
+  return n;
+}
+
+Result<User> Store::CreateUser(const std::string& name, const std::string& password_hash,
+                               Role role) {
+  std::lock_guard<std::mutex> lock(mu_);
+  User user;
+  user.name = name;
+  user.password_hash = password_hash;
+  user.role = role;
+  user.created_at = NowUtc();
+  Stmt stmt(db_, "INSERT INTO users (name, password_hash, role, created_at) VALUES (?, ?, ?, ?)");
+  stmt.Bind(1, name).Bind(2, password_hash).Bind(3, std::string(RoleName(role)));
+  stmt.Bind(4, user.created_at);
+  Status s = Run(stmt);
+  if (s.code() == StatusCode::kConflict) {
+    return Status::Conflict("A user named '" + name + "' already exists");
+  }
+  AQ_RETURN_IF_ERROR(s);
+  user.id = sqlite3_last_insert_rowid(db_);
+  return user;
+}
+
+Result<std::optional<User>> Store::FindUser(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_, "SELECT id, name, password_hash, role, created_at FROM users WHERE name = ?");
+  AQ_RETURN_IF_ERROR(stmt.status());
+  stmt.Bind(1, name);
+  Status status;
+  if (!stmt.Step(&status)) {
+    AQ_RETURN_IF_ERROR(status);
+    return std::optional<User>();
+  }
+  User u;
+  u.id = stmt.Int(0);
+  u.name = stmt.Text(1);
+  u.password_hash = stmt.Text(2);
+  u.role = RoleOrViewer(stmt.Text(3));
+  u.created_at = stmt.Text(4);
+  return std::optional<User>(u);
+}
+
+Result<std::vector<User>> Store::ListUsers() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_, "SELECT id, name, role, created_at FROM users ORDER BY id");
+  AQ_RETURN_IF_ERROR(stmt.status());
+  std::vector<User> users;
+  Status status;
+  while (stmt.Step(&status)) {
+    User u;
+    u.id = stmt.Int(0);
+    u.name = stmt.Text(1);
+    u.role = RoleOrViewer(stmt.Text(2));
+    u.created_at = stmt.Text(3);
+    users.push_back(u);
+  }
+  AQ_RETURN_IF_ERROR(status);
+  return users;
+}
+
+Result<Token> Store::CreateToken(int64_t user_id, const std::string& name,
+                                 const std::string& secret_sha256, Role role) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Token t;
+  t.user_id = user_id;
+  t.name = name;
+  t.role = role;
+  t.created_at = NowUtc();
+  Stmt stmt(db_,
+            "INSERT INTO api_tokens (user_id, name, secret_sha256, role, created_at) "
+            "VALUES (?, ?, ?, ?, ?)");
+  stmt.Bind(1, user_id).Bind(2, name).Bind(3, secret_sha256);
+  stmt.Bind(4, std::string(RoleName(role))).Bind(5, t.created_at);
+  AQ_RETURN_IF_ERROR(Run(stmt));
+  t.id = sqlite3_last_insert_rowid(db_);
+  return t;
+}
+
+Result<std::optional<Token>> Store::FindToken(const std::string& secret_sha256) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_,
+            "SELECT t.id, t.user_id, u.name, t.name, t.role, t.created_at FROM api_tokens t "
+            "JOIN users u ON u.id = t.user_id WHERE t.secret_sha256 = ?");
+  AQ_RETURN_IF_ERROR(stmt.status());
+  stmt.Bind(1, secret_sha256);
+  Status status;
+  if (!stmt.Step(&status)) {
+    AQ_RETURN_IF_ERROR(status);
+    return std::optional<Token>();
+  }
+  Token t;
+  t.id = stmt.Int(0);
+  t.user_id = stmt.Int(1);
+  t.user_name = stmt.Text(2);
+  t.name = stmt.Text(3);
+  t.role = RoleOrViewer(stmt.Text(4));
+  t.created_at = stmt.Text(5);
+  return std::optional<Token>(t);
+}
+
+Result<std::vector<PipelineSummary>> Store::ListPipelines() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_,
+            "SELECT id, name, latest_version, created_at, updated_at FROM pipelines ORDER BY id");
+  AQ_RETURN_IF_ERROR(stmt.status());
+  std::vector<PipelineSummary> out;
+  Status status;
+  while (stmt.Step(&status)) {
+    PipelineSummary p;
+    p.id = stmt.Int(0);
+    p.name = stmt.Text(1);
+    p.latest_version = static_cast<int>(stmt.Int(2));
+    p.created_at = stmt.Text(3);
+    p.updated_at = stmt.Text(4);
+    out.push_back(p);
+  }
+  AQ_RETURN_IF_ERROR(status);
+  return out;
+}
+
+Result<PipelineVersion> Store::CreatePipeline(const std::string& name, const std::string& format,
+                                              const std::string& text,
+                                              const std::string& parameters_json,
+                                              const std::string& created_by) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string now = NowUtc();
+  AQ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto fail = [this](Status s) {
+    (void)Exec("ROLLBACK");
+    return s;
+  };
+  Stmt insert(db_,
+              "INSERT INTO pipelines (name, latest_version, created_at, updated_at) "
+              "VALUES (?, 1, ?, ?)");
+  insert.Bind(1, name).Bind(2, now).Bind(3, now);
+  Status s = Run(insert);
+  if (s.code() == StatusCode::kConflict) {
+    return fail(Status::Conflict("A pipeline named '" + name + "' already exists"));
+  }
+  if (!s.ok())
+    return fail(s);
+  int64_t id = sqlite3_last_insert_rowid(db_);
+  Stmt version(db_,
+               "INSERT INTO pipeline_versions (pipeline_id, version, name, format, text, "
+               "parameters, created_by, created_at) VALUES (?, 1, ?, ?, ?, ?, ?, ?)");
+  version.Bind(1, id).Bind(2, name).Bind(3, format).Bind(4, text).Bind(5, parameters_json);
+  version.Bind(6, created_by).Bind(7, now);
+  s = Run(version);
+  if (!s.ok())
+    return fail(s);
+  AQ_RETURN_IF_ERROR(Exec("COMMIT"));
+  return GetPipelineLocked(id, 1);
+}
+
+Result<PipelineVersion> Store::AddVersion(int64_t id, const std::string& name,
+                                          const std::string& format, const std::string& text,
+                                          const std::string& parameters_json,
+                                          const std::string& created_by) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string now = NowUtc();
+  AQ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto fail = [this](Status s) {
+    (void)Exec("ROLLBACK");
+    return s;
+  };
+  std::string current_name;
+  int latest = 0;
+  {
+    Stmt find(db_, "SELECT name, latest_version FROM pipelines WHERE id = ?");
+    find.Bind(1, id);
+    Status st;
+    if (!find.Step(&st)) {
+      return fail(st.ok() ? Status::NotFound("No pipeline with id " + std::to_string(id)) : st);
+    }
+    current_name = find.Text(0);
+    latest = static_cast<int>(find.Int(1));
+  }
+  std::string new_name = name.empty() ? current_name : name;
+  int next = latest + 1;
+  Stmt update(db_,
+              "UPDATE pipelines SET name = ?, latest_version = ?, updated_at = ? WHERE id = ?");
+  update.Bind(1, new_name).Bind(2, static_cast<int64_t>(next)).Bind(3, now).Bind(4, id);
+  Status s = Run(update);
+  if (s.code() == StatusCode::kConflict) {
+    return fail(Status::Conflict("A pipeline named '" + new_name + "' already exists"));
+  }
+  if (!s.ok())
+    return fail(s);
+  Stmt version(db_,
+               "INSERT INTO pipeline_versions (pipeline_id, version, name, format, text, "
+               "parameters, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  version.Bind(1, id).Bind(2, static_cast<int64_t>(next)).Bind(3, new_name).Bind(4, format);
+  version.Bind(5, text).Bind(6, parameters_json).Bind(7, created_by).Bind(8, now);
+  s = Run(version);
+  if (!s.ok())
+    return fail(s);
+  AQ_RETURN_IF_ERROR(Exec("COMMIT"));
+  return GetPipelineLocked(id, next);
+}
+
+Result<PipelineVersion> Store::GetPipeline(int64_t id, int version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return GetPipelineLocked(id, version);
+}
+
+Result<PipelineVersion> Store::GetPipelineLocked(int64_t id, int version) {
+  Stmt stmt(db_,
+            "SELECT v.pipeline_id, v.name, v.version, v.format, v.text, v.parameters, "
+            "v.created_by, v.created_at FROM pipeline_versions v JOIN pipelines p ON "
+            "p.id = v.pipeline_id WHERE v.pipeline_id = ? AND v.version = "
+            "CASE WHEN ? = 0 THEN p.latest_version ELSE ? END");
+  AQ_RETURN_IF_ERROR(stmt.status());
+  stmt.Bind(1, id).Bind(2, static_cast<int64_t>(version)).Bind(3, static_cast<int64_t>(version));
+  Status status;
+  if (!stmt.Step(&status)) {
+    AQ_RETURN_IF_ERROR(status);
+    return Status::NotFound(version == 0 ? "No pipeline with id " + std::to_string(id)
+                                         : "Pipeline " + std::to_string(id) + " has no version " +
+                                               std::to_string(version));
+  }
+  PipelineVersion v;
+  v.pipeline_id = stmt.Int(0);
+  v.name = stmt.Text(1);
+  v.version = static_cast<int>(stmt.Int(2));
+  v.format = stmt.Text(3);
+  v.text = stmt.Text(4);
+  v.parameters_json = stmt.Text(5);
+  v.created_by = stmt.Text(6);
+  v.created_at = stmt.Text(7);
+  return v;
+}
+
+Result<std::vector<PipelineVersion>> Store::ListVersions(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_,
+            "SELECT pipeline_id, name, version, format, parameters, created_by, created_at "
+            "FROM pipeline_versions WHERE pipeline_id = ? ORDER BY version");
+  AQ_RETURN_IF_ERROR(stmt.status());
+  stmt.Bind(1, id);
+  std::vector<PipelineVersion> out;
+  Status status;
+  while (stmt.Step(&status)) {
+    PipelineVersion v;
+    v.pipeline_id = stmt.Int(0);
+    v.name = stmt.Text(1);
+    v.version = static_cast<int>(stmt.Int(2));
+    v.format = stmt.Text(3);
+    v.parameters_json = stmt.Text(4);
+    v.created_by = stmt.Text(5);
+    v.created_at = stmt.Text(6);
+    out.push_back(v);
+  }
+  AQ_RETURN_IF_ERROR(status);
+  if (out.empty()) {
+    return Status::NotFound("No pipeline with id " + std::to_string(id));
+  }
+  return out;
+}
+
+Status Store::DeletePipeline(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_, "DELETE FROM pipelines WHERE id = ?");
+  stmt.Bind(1, id);
+  AQ_RETURN_IF_ERROR(Run(stmt));
+  if (sqlite3_changes(db_) == 0) {
+    return Status::NotFound("No pipeline with id " + std::to_string(id));
+  }
+  return Status::OK();
+}
+
+}  // namespace aqueducts::server

@@ -1,0 +1,121 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aqueducts/status.h"
+
+struct sqlite3;
+
+namespace aqueducts::server {
+
+/// Roles, ordered: each includes the rights of the ones before it.
+enum class Role { kViewer = 0, kOperator = 1, kAdmin = 2 };
+
+/// "viewer", "operator" or "admin"; anything else is kInvalidArgument naming the three.
+Result<Role> ParseRole(const std::string& text);
+const char* RoleName(Role role);
+
+struct User {
+  int64_t id = 0;
+  std::string name;
+  Role role = Role::kViewer;
+  std::string password_hash;
+  std::string created_at;
+};
+
+/// An API token as stored: only the SHA-256 of the secret is kept.
+struct Token {
+  int64_t id = 0;
+  int64_t user_id = 0;
+  std::string user_name;
+  std::string name;
+  Role role = Role::kViewer;  ///< the token's scope: never above its user's role
+  std::string created_at;
+};
+
+struct PipelineSummary {
+  int64_t id = 0;
+  std::string name;
+  int latest_version = 0;
+  std::string created_at;
+  std::string updated_at;
+};
+
+/// One saved version of a pipeline: the text exactly as it was sent.
+struct PipelineVersion {
+  int64_t pipeline_id = 0;
+  std::string name;
+  int version = 0;
+  std::string format;           ///< yaml, json or toml
+  std::string text;             ///< verbatim
+  std::string parameters_json;  ///< JSON array of the `${names}` the text needs
+  std::string created_by;
+  std::string created_at;
+};
+
+/// \brief The server's store: one SQLite database `<data_dir>/aqueducts.db` in WAL mode.
+/// Migrations are built in and applied on open (table schema_version). Thread-safe: one
+/// connection, calls serialised by a mutex.
+class Store {
+ public:
+  /// The database file inside `data_dir`.
+  static std::string DatabasePath(const std::string& data_dir);
+  /// Open the store. `create`: make the directory and database when missing; otherwise a
+  /// missing database is kNotFound ("run `aqueducts-server init` first").
+  static Result<std::unique_ptr<Store>> Open(const std::string& data_dir, bool create);
+  ~Store();
+
+  /// The schema version after migrations.
+  int schema_version() const { return schema_version_; }
+  /// The database's journal mode ("wal").
+  Result<std::string> JournalMode();
+
+  Result<int64_t> CountUsers();
+  /// kConflict when the name is taken.
+  Result<User> CreateUser(const std::string& name, const std::string& password_hash, Role role);
+  Result<std::optional<User>> FindUser(const std::string& name);
+  Result<std::vector<User>> ListUsers();
+
+  Result<Token> CreateToken(int64_t user_id, const std::string& name,
+                            const std::string& secret_sha256, Role role);
+  /// The token whose secret hashes to `secret_sha256`, with its user's name; nullopt if none.
+  Result<std::optional<Token>> FindToken(const std::string& secret_sha256);
+
+  Result<std::vector<PipelineSummary>> ListPipelines();
+  /// Version 1 of a new pipeline; kConflict when the name is taken.
+  Result<PipelineVersion> CreatePipeline(const std::string& name, const std::string& format,
+                                         const std::string& text,
+                                         const std::string& parameters_json,
+                                         const std::string& created_by);
+  /// The next version of pipeline `id` (renamed when `name` is not empty); kNotFound when
+  /// there is no such pipeline, kConflict when the new name is taken.
+  Result<PipelineVersion> AddVersion(int64_t id, const std::string& name, const std::string& format,
+                                     const std::string& text, const std::string& parameters_json,
+                                     const std::string& created_by);
+  /// Version `version` of pipeline `id` (0: the latest); kNotFound when either is missing.
+  Result<PipelineVersion> GetPipeline(int64_t id, int version);
+  /// Every version of pipeline `id`, oldest first, texts left empty.
+  Result<std::vector<PipelineVersion>> ListVersions(int64_t id);
+  /// Remove pipeline `id` and all its versions; kNotFound when missing.
+  Status DeletePipeline(int64_t id);
+
+ private:
+  Store() = default;
+  Status Exec(const std::string& sql);
+  Status Migrate();
+  Result<PipelineVersion> GetPipelineLocked(int64_t id, int version);
+
+  sqlite3* db_ = nullptr;
+  std::mutex mu_;
+  int schema_version_ = 0;
+};
+
+/// The current time as RFC 3339 UTC with milliseconds, e.g. "2026-12-01T19:05:01.123Z".
+std::string NowUtc();
+
+}  // namespace aqueducts::server

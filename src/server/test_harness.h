@@ -1,0 +1,212 @@
+#pragma once
+
+// Test support for the server tests: the real aqueducts-server binary as a subprocess on
+// 127.0.0.1. Header-only: only *_test.cc files include it.
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace aqueducts::server::testing {
+
+inline constexpr char kAdminPassword[] = "admin-password-1";
+
+/// A fresh directory under the system temp dir.
+inline std::filesystem::path MakeTempDir(const std::string& tag) {
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / ("aq-server-" + tag + "-XXXXXX")).string();
+  std::vector<char> buf(pattern.begin(), pattern.end());
+  buf.push_back('\0');
+  char* made = mkdtemp(buf.data());
+  return made ? std::filesystem::path(made) : std::filesystem::path();
+}
+
+/// \brief What a finished run of the binary printed and returned.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// Run aqueducts-server with `args`, `stdin_text` on its stdin and `env` ("K=V") added to an
+/// environment without AQ_ADMIN_PASSWORD; wait for it to exit.
+inline CommandResult RunServerCommand(const std::vector<std::string>& args,
+                                      const std::string& stdin_text = "",
+                                      const std::vector<std::string>& env = {}) {
+  std::filesystem::path dir = MakeTempDir("cmd");
+  std::filesystem::path in_path = dir / "stdin";
+  std::filesystem::path out_path = dir / "stdout";
+  std::filesystem::path err_path = dir / "stderr";
+  std::ofstream(in_path) << stdin_text;
+  std::vector<std::string> argv_s = {AQ_SERVER_BIN};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_s;
+  for (char** e = environ; *e; ++e) {
+    if (std::string(*e).rfind("AQ_ADMIN_PASSWORD=", 0) != 0)
+      env_s.push_back(*e);
+  }
+  env_s.insert(env_s.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_s)
+    envp.push_back(e.data());
+  envp.push_back(nullptr);
+  int in_fd = open(in_path.c_str(), O_RDONLY);
+  int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int err_fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in_fd, STDIN_FILENO);
+    dup2(out_fd, STDOUT_FILENO);
+    dup2(err_fd, STDERR_FILENO);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  close(in_fd);
+  close(out_fd);
+  close(err_fd);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  auto slurp = [](const std::filesystem::path& p) {
+    std::ifstream f(p);
+    return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  };
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return r;
+}
+
+/// \brief A running `aqueducts-server serve`; killed and cleaned up on destruction.
+class ServerProcess {
+ public:
+  /// Start `serve --port 0` on `data_dir` and wait for its "listening" line. nullptr on failure.
+  static std::unique_ptr<ServerProcess> Start(const std::filesystem::path& data_dir,
+                                              std::vector<std::string> extra_args = {}) {
+    auto p = std::unique_ptr<ServerProcess>(new ServerProcess());
+    p->log_dir_ = MakeTempDir("log");
+    p->log_path_ = p->log_dir_ / "stdout.log";
+    std::vector<std::string> args = {AQ_SERVER_BIN,    "serve",     "--data-dir", data_dir.string(),
+                                     "--host",         "127.0.0.1", "--port",     "0",
+                                     "--read-timeout", "2"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    int fd = open(p->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    p->pid_ = fork();
+    if (p->pid_ == 0) {
+      dup2(fd, STDOUT_FILENO);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(fd);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (const auto& line : p->LogLines()) {
+        auto doc = nlohmann::json::parse(line, nullptr, false);
+        if (doc.is_object() && doc.value("msg", "") == "listening") {
+          p->port_ = std::stoi(doc["fields"]["port"].get<std::string>());
+          return p;
+        }
+      }
+      if (!p->Alive()) {
+        return nullptr;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return nullptr;
+  }
+
+  ~ServerProcess() {
+    if (Alive()) {
+      kill(pid_, SIGKILL);
+    }
+    Wait(std::chrono::seconds(5));
+    std::error_code ec;
+    std::filesystem::remove_all(log_dir_, ec);
+  }
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+
+  bool Alive() {
+    if (exited_)
+      return false;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      exited_ = true;
+      exit_status_ = status;
+      return false;
+    }
+    return true;
+  }
+
+  /// Wait for the process to exit; its wait status, or -1 on timeout.
+  int Wait(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (Alive()) {
+      if (std::chrono::steady_clock::now() > deadline)
+        return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return exit_status_;
+  }
+
+  std::vector<std::string> LogLines() const {
+    std::ifstream in(log_path_);
+    std::vector<std::string> lines;
+    std::string line;
+    while (std::getline(in, line))
+      lines.push_back(line);
+    return lines;
+  }
+
+  std::unique_ptr<httplib::Client> Client() const {
+    auto client = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    client->set_connection_timeout(5, 0);
+    client->set_read_timeout(20, 0);
+    return client;
+  }
+
+ private:
+  ServerProcess() = default;
+  std::filesystem::path log_dir_;
+  std::filesystem::path log_path_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  bool exited_ = false;
+  int exit_status_ = -1;
+};
+
+/// `init` a fresh data directory with admin "root" / kAdminPassword; empty path on failure.
+inline std::filesystem::path InitDataDir() {
+  std::filesystem::path dir = MakeTempDir("data") / "store";
+  CommandResult r = RunServerCommand({"init", "--data-dir", dir.string(), "--admin", "root"}, "",
+                                     {std::string("AQ_ADMIN_PASSWORD=") + kAdminPassword});
+  return r.exit_code == 0 ? dir : std::filesystem::path();
+}
+
+inline httplib::Headers Bearer(const std::string& token) {
+  return {{"Authorization", "Bearer " + token}};
+}
+
+}  // namespace aqueducts::server::testing
