@@ -1,12 +1,15 @@
 #include "io/file_destination.h"
 
 #include <filesystem>
-#include <random>
+#include <map>
+#include <set>
 
 #include <unistd.h>
 
 #include "engine/value_text.h"
 #include "io/file_source.h"
+#include "io/hive_path.h"
+#include "io/output_dir.h"
 #include "io/parquet_options.h"
 
 namespace aqueducts::io {
@@ -16,23 +19,6 @@ namespace fs = std::filesystem;
 using engine::QuoteIdent;
 using engine::QuoteLiteral;
 
-std::string RandomSuffix() {
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  uint64_t v = rng();
-  for (int i = 0; i < 12; i++, v >>= 4) {
-    out += kDigits[v & 15];
-  }
-  return out;
-}
-
-// A sibling of `target` that a crash would leave visibly ours: ".<name>.aq-<tag>-<random>".
-fs::path Sibling(const fs::path& target, const std::string& tag) {
-  return target.parent_path() /
-         ("." + target.filename().string() + ".aq-" + tag + "-" + RandomSuffix());
-}
-
 // The path without trailing slashes, so "out/" names the directory "out".
 fs::path Target(const std::string& path) {
   std::string p = path;
@@ -40,21 +26,6 @@ fs::path Target(const std::string& path) {
     p.pop_back();
   }
   return fs::path(p);
-}
-
-int64_t SizeOnDisk(const fs::path& path) {
-  std::error_code ec;
-  if (fs::is_regular_file(path, ec)) {
-    return static_cast<int64_t>(fs::file_size(path, ec));
-  }
-  int64_t total = 0;
-  for (auto it = fs::recursive_directory_iterator(path, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec)) {
-      total += static_cast<int64_t>(it->file_size(ec));
-    }
-  }
-  return total;
 }
 
 // DuckDB guesses CSV compression from the file name; the temporary name hides the extension,
@@ -76,89 +47,362 @@ std::string CsvCompression(const FileDestination& destination, const std::string
   return "none";
 }
 
-// Move the finished temporary output into place. A directory target cannot be replaced by one
-// rename, so the old one is renamed aside first and removed once the new one is in.
-Status Publish(const fs::path& tmp, const fs::path& target) {
-  std::error_code ec;
-  if (!fs::is_directory(target, ec)) {
-    fs::rename(tmp, target, ec);
-    if (ec) {
-      return Status::IoError("cannot rename '" + tmp.string() + "' to '" + target.string() +
-                             "': " + ec.message());
+struct Column {
+  std::string name;
+  std::string type;  // DuckDB type name
+};
+
+Result<std::vector<Column>> Describe(engine::Connection& conn, const std::string& relation_sql) {
+  AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("DESCRIBE SELECT * FROM (" + relation_sql + ")"));
+  std::vector<Column> columns;
+  for (const auto& row : rows.rows) {
+    if (row.size() >= 2 && row[0] && row[1]) {
+      columns.push_back({*row[0], *row[1]});
     }
-    return Status::OK();
   }
-  fs::path old = Sibling(target, "old");
-  fs::rename(target, old, ec);
-  if (ec) {
-    return Status::IoError("cannot move the existing output '" + target.string() +
-                           "' aside: " + ec.message());
+  return columns;
+}
+
+// JSON has no NaN or infinities and no bytes: top-level FLOAT/DOUBLE columns write non-finite
+// values as the strings "NaN", "Infinity", "-Infinity", BLOB columns as base64 strings, and
+// DECIMAL columns as their exact text (docs/file-outputs.md, "JSON"). Our JSON source turns
+// them back for declared types.
+std::string JsonRelation(const std::vector<Column>& columns, const std::string& relation_sql) {
+  std::string list;
+  bool changed = false;
+  for (const auto& column : columns) {
+    std::string c = QuoteIdent(column.name);
+    std::string expr = c;
+    if (column.type == "DOUBLE" || column.type == "FLOAT") {
+      expr = "CASE WHEN isnan(" + c + ") THEN '\"NaN\"'::JSON WHEN isinf(" + c + ") AND " + c +
+             " > 0 THEN '\"Infinity\"'::JSON WHEN isinf(" + c +
+             ") THEN '\"-Infinity\"'::JSON ELSE to_json(" + c + ") END";
+    } else if (column.type == "BLOB") {
+      expr = "to_base64(" + c + ")";
+    } else if (column.type.rfind("DECIMAL", 0) == 0) {
+      expr = "CAST(" + c + " AS VARCHAR)";  // a JSON number would pass through a double
+    }
+    changed = changed || expr != c;
+    list += (list.empty() ? "" : ", ") + expr + " AS " + c;
   }
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    std::error_code restore;
-    fs::rename(old, target, restore);
-    return Status::IoError("cannot rename '" + tmp.string() + "' to '" + target.string() +
-                           "': " + ec.message());
+  if (!changed) {
+    return relation_sql;
   }
-  fs::remove_all(old, ec);
+  return "SELECT " + list + " FROM (" + relation_sql + ")";
+}
+
+std::string PathList(const fs::path& root, const std::vector<std::string>& files) {
+  std::string list = "[";
+  for (size_t i = 0; i < files.size(); i++) {
+    list += (i ? ", " : "") + QuoteLiteral((root / files[i]).string());
+  }
+  return list + "]";
+}
+
+// The rows in `files` (relative to `root`), counted by reading them back as written.
+Result<int64_t> CountWritten(engine::Connection& conn, const FileDestination& destination,
+                             const std::string& path, const std::vector<Column>& file_columns,
+                             const fs::path& root, const std::vector<std::string>& files) {
+  if (files.empty()) {
+    return 0;
+  }
+  std::string list = PathList(root, files);
+  std::string sql;
+  switch (destination.format.format) {
+    case FileFormat::kParquet:
+      sql = "SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata(" + list + ")";
+      break;
+    case FileFormat::kCsv: {
+      std::string columns = "{";
+      for (size_t i = 0; i < file_columns.size(); i++) {
+        columns += (i ? ", " : "") + QuoteLiteral(file_columns[i].name) + ": 'VARCHAR'";
+      }
+      sql = "SELECT count(*) FROM read_csv(" + list + ", auto_detect = false, header = " +
+            (destination.format.has_header ? "true" : "false") +
+            ", delim = " + QuoteLiteral(std::string(1, destination.format.delimiter)) +
+            ", quote = '\"', escape = '\"', columns = " + columns +
+            "}, compression = " + QuoteLiteral(CsvCompression(destination, path)) + ")";
+      break;
+    }
+    case FileFormat::kJson:
+      sql = "SELECT count(*) FROM read_ndjson_objects(" + list + ")";
+      break;
+  }
+  AQ_ASSIGN_OR_RETURN(auto rows, conn.Query(sql));
+  int64_t count = engine::ReportedRowCount(rows);
+  if (count < 0) {
+    return Status::Internal("counting the rows written returned nothing");
+  }
+  return count;
+}
+
+Status CheckCount(int64_t rows_in, int64_t rows_written) {
+  if (rows_in != rows_written) {
+    return Status::Internal("the query produced " + std::to_string(rows_in) +
+                            " rows but the files written hold " + std::to_string(rows_written) +
+                            "; nothing was published");
+  }
   return Status::OK();
+}
+
+int64_t SizeOf(const fs::path& root, const std::vector<std::string>& files) {
+  int64_t total = 0;
+  std::error_code ec;
+  for (const auto& file : files) {
+    auto size = fs::file_size(root / file, ec);
+    if (!ec) {
+      total += static_cast<int64_t>(size);
+    }
+  }
+  return total;
+}
+
+Result<int64_t> RunCopy(engine::Connection& conn, const std::string& relation_sql,
+                        const fs::path& to, const std::string& options) {
+  AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("COPY (" + relation_sql + ") TO " +
+                                            QuoteLiteral(to.string()) + " (" + options + ")"));
+  int64_t count = engine::ReportedRowCount(rows);
+  if (count < 0) {
+    return Status::Internal("COPY returned no row count");
+  }
+  return count;
+}
+
+std::optional<std::string> FromHex(const std::string& hex) {
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'A' && c <= 'F')
+      return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0) {
+    return std::nullopt;
+  }
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+    if (hi < 0 || lo < 0) {
+      return std::nullopt;
+    }
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+// A partitioned write. DuckDB's PARTITION_BY names a NULL "NULL" like the string 'NULL' and
+// escapes differently from Hive, so it partitions on a token per value that it writes verbatim
+// ('n' for NULL, 'v' + the hex of the value's text), and the files are then moved into Hive
+// directories named from the decoded values (io/hive_path.h). Returns the rows COPY wrote and the
+// relative paths of the files under `out`.
+struct PartitionedOutput {
+  int64_t rows = 0;
+  std::vector<std::string> files;
+  int64_t partitions = 0;
+};
+
+// Key expression of a partition column: 'n' for NULL, 'v' + the hex of its text otherwise.
+std::string KeySql(const std::string& column) {
+  std::string c = QuoteIdent(column);
+  return "CASE WHEN " + c + " IS NULL THEN 'n' ELSE 'v' || hex(CAST(" + c + " AS VARCHAR)) END";
+}
+
+// The Hive directory (relative) for the tokens of KeySql, one per partition column.
+Result<fs::path> DirectoryOf(const std::vector<std::string>& columns,
+                             const std::vector<std::string>& tokens) {
+  fs::path dir;
+  for (size_t i = 0; i < columns.size(); i++) {
+    std::optional<std::string> value;
+    if (tokens[i] != "n") {
+      value =
+          tokens[i].empty() || tokens[i][0] != 'v' ? std::nullopt : FromHex(tokens[i].substr(1));
+      if (!value) {
+        return Status::Internal("unexpected partition token '" + tokens[i] + "'");
+      }
+    }
+    dir /= HiveDirectory(columns[i], value);
+  }
+  return dir;
+}
+
+// DuckDB cannot PARTITION_BY a JSON COPY: the rows are materialised once, then one COPY per
+// partition writes its directory.
+Result<PartitionedOutput> WritePartitionedJson(engine::Connection& conn,
+                                               const FileDestination& destination,
+                                               const std::string& relation_sql,
+                                               const std::string& file_name, const fs::path& out) {
+  const auto& columns = destination.partition_columns;
+  std::string table = QuoteIdent("__aqueducts_partitions_" + file_name);
+  std::string keys, exclude;
+  for (size_t i = 0; i < columns.size(); i++) {
+    std::string key = QuoteIdent("__aqueducts_key_" + std::to_string(i));
+    keys += (i ? ", " : "") + KeySql(columns[i]) + " AS " + key;
+    exclude += (i ? ", " : "") + QuoteIdent(columns[i]) + ", " + key;
+  }
+  AQ_RETURN_IF_ERROR(conn.Execute("CREATE TEMP TABLE " + table + " AS SELECT *, " + keys +
+                                  " FROM (" + relation_sql + ")"));
+  struct Drop {
+    engine::Connection& conn;
+    std::string table;
+    ~Drop() { (void)conn.Execute("DROP TABLE IF EXISTS " + table); }
+  } drop{conn, table};
+  std::string key_list;
+  for (size_t i = 0; i < columns.size(); i++) {
+    key_list += (i ? ", " : "") + QuoteIdent("__aqueducts_key_" + std::to_string(i));
+  }
+  AQ_ASSIGN_OR_RETURN(auto distinct, conn.Query("SELECT DISTINCT " + key_list + " FROM " + table));
+  PartitionedOutput result;
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  for (const auto& row : distinct.rows) {
+    std::vector<std::string> tokens;
+    std::string where;
+    for (size_t i = 0; i < row.size(); i++) {
+      tokens.push_back(row[i].value_or(""));
+      where += (i ? " AND " : "") + QuoteIdent("__aqueducts_key_" + std::to_string(i)) + " = " +
+               QuoteLiteral(tokens.back());
+    }
+    AQ_ASSIGN_OR_RETURN(fs::path dir, DirectoryOf(columns, tokens));
+    fs::create_directories(out / dir, ec);
+    fs::path file = dir / (file_name + "-0.json");
+    AQ_ASSIGN_OR_RETURN(
+        int64_t rows,
+        RunCopy(conn, "SELECT * EXCLUDE (" + exclude + ") FROM " + table + " WHERE " + where,
+                out / file, "FORMAT json"));
+    result.rows += rows;
+    result.files.push_back(file.generic_string());
+  }
+  std::set<std::string> dirs;
+  for (const auto& file : result.files) {
+    dirs.insert(fs::path(file).parent_path().generic_string());
+  }
+  if (dirs.size() != distinct.rows.size()) {
+    return Status::Internal(std::to_string(distinct.rows.size()) + " partitions became " +
+                            std::to_string(dirs.size()) + " directories; nothing was published");
+  }
+  result.partitions = static_cast<int64_t>(dirs.size());
+  return result;
+}
+
+Result<PartitionedOutput> WritePartitioned(engine::Connection& conn,
+                                           const FileDestination& destination,
+                                           const std::string& relation_sql,
+                                           const std::string& options, const fs::path& raw,
+                                           const fs::path& out) {
+  const auto& columns = destination.partition_columns;
+  std::string replace, by;
+  for (const auto& column : columns) {
+    replace += (replace.empty() ? "" : ", ") + KeySql(column) + " AS " + QuoteIdent(column);
+    by += (by.empty() ? "" : ", ") + QuoteIdent(column);
+  }
+  std::string keyed = "SELECT * REPLACE (" + replace + ") FROM (" + relation_sql + ")";
+  PartitionedOutput result;
+  AQ_ASSIGN_OR_RETURN(result.rows,
+                      RunCopy(conn, keyed, raw, options + ", PARTITION_BY (" + by + ")"));
+  std::set<std::string> raw_dirs, dirs;
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  for (const auto& file : ListOutputFiles(raw)) {
+    fs::path relative(file);
+    std::vector<std::string> parts;
+    for (const auto& part : relative.parent_path()) {
+      parts.push_back(part.string());
+    }
+    if (parts.size() != columns.size()) {
+      return Status::Internal("unexpected file '" + file + "' in the partitioned output");
+    }
+    std::vector<std::string> tokens;
+    for (const auto& part : parts) {
+      size_t eq = part.rfind('=');
+      tokens.push_back(eq == std::string::npos ? "" : part.substr(eq + 1));
+    }
+    AQ_ASSIGN_OR_RETURN(fs::path dir, DirectoryOf(columns, tokens));
+    raw_dirs.insert(relative.parent_path().generic_string());
+    dirs.insert(dir.generic_string());
+    fs::create_directories(out / dir, ec);
+    fs::rename(raw / relative, out / dir / relative.filename(), ec);
+    if (ec) {
+      return Status::IoError("cannot move '" + (raw / relative).string() + "': " + ec.message());
+    }
+    result.files.push_back((dir / relative.filename()).generic_string());
+  }
+  if (raw_dirs.size() != dirs.size()) {
+    return Status::Internal(std::to_string(raw_dirs.size()) + " partitions became " +
+                            std::to_string(dirs.size()) + " directories; nothing was published");
+  }
+  result.partitions = static_cast<int64_t>(dirs.size());
+  fs::remove_all(raw, ec);
+  return result;
 }
 
 }  // namespace
 
+bool WritesDirectory(const FileDestination& destination) {
+  return !destination.single_file || !destination.partition_columns.empty();
+}
+
 Status PrepareFileDestination(const FileDestination& destination) {
   AQ_ASSIGN_OR_RETURN(std::string path, LocalPathOf(destination.location));
-  fs::path parent = Target(path).parent_path();
+  fs::path target = Target(path);
+  bool directory = WritesDirectory(destination);
+  std::error_code ec;
+  fs::file_status status = fs::status(target, ec);
+  if (fs::exists(status)) {
+    if (!directory && fs::is_directory(status)) {
+      return Status::InvalidArgument(
+          "'" + target.string() +
+          "' is a directory; a single-file destination writes one file there and will not "
+          "replace a directory (give a file path, or set single_file: false to write files "
+          "into the directory)");
+    }
+    if (directory && !fs::is_directory(status)) {
+      return Status::InvalidArgument("'" + target.string() +
+                                     "' exists and is not a directory; this destination writes "
+                                     "a directory there (single_file: false or "
+                                     "partition_columns)");
+    }
+  }
+  fs::path parent = target.parent_path();
   if (parent.empty()) {
     parent = ".";
   }
-  std::error_code ec;
-  if (!fs::is_directory(parent, ec)) {
-    return Status::NotFound("the directory '" + parent.string() + "' does not exist");
+  fs::path existing = parent;
+  while (!fs::exists(fs::status(existing, ec)) && existing.has_relative_path() &&
+         existing.has_parent_path() && existing.parent_path() != existing) {
+    existing = existing.parent_path();
   }
-  if (::access(parent.c_str(), W_OK) != 0) {
-    return Status::IoError("the directory '" + parent.string() + "' is not writable");
+  if (existing.empty()) {
+    existing = ".";
   }
-  if (destination.single_file && !destination.partition_columns.empty()) {
-    return Status::InvalidArgument(
-        "partition_columns need single_file: false (a partitioned write is a directory)");
+  if (!fs::is_directory(existing, ec)) {
+    return Status::InvalidArgument("'" + existing.string() + "' is a file, not a directory, so '" +
+                                   parent.string() + "' cannot hold the output");
+  }
+  if (::access(existing.c_str(), W_OK) != 0) {
+    return Status::IoError("the directory '" + existing.string() + "' is not writable");
   }
   return Status::OK();
 }
 
 Result<std::string> CopyOptions(const FileDestination& destination) {
   const DestinationFileType& format = destination.format;
-  std::string options;
   switch (format.format) {
     case FileFormat::kParquet: {
       AQ_ASSIGN_OR_RETURN(std::string parquet, ParquetCopyOptions(format.parquet_options));
-      options = "FORMAT parquet" + parquet;
-      break;
+      return "FORMAT parquet" + parquet;
     }
     case FileFormat::kCsv: {
       AQ_ASSIGN_OR_RETURN(std::string path, LocalPathOf(destination.location));
-      options = std::string("FORMAT csv, HEADER ") + (format.has_header ? "true" : "false") +
-                ", DELIMITER " + QuoteLiteral(std::string(1, format.delimiter)) + ", COMPRESSION " +
-                QuoteLiteral(CsvCompression(destination, path));
-      break;
+      return std::string("FORMAT csv, HEADER ") + (format.has_header ? "true" : "false") +
+             ", DELIMITER " + QuoteLiteral(std::string(1, format.delimiter)) + ", COMPRESSION " +
+             QuoteLiteral(CsvCompression(destination, path));
     }
     case FileFormat::kJson:
-      options = "FORMAT json";  // newline-delimited: one object per line
-      break;
+      return std::string("FORMAT json");  // newline-delimited: one object per line
   }
-  if (!destination.single_file) {
-    if (destination.partition_columns.empty()) {
-      options += ", PER_THREAD_OUTPUT true";
-    } else {
-      std::string columns;
-      for (const auto& column : destination.partition_columns) {
-        columns += (columns.empty() ? "" : ", ") + QuoteIdent(column);
-      }
-      options += ", PARTITION_BY (" + columns + ")";
-    }
-  }
-  return "(" + options + ")";
+  return Status::Internal("unhandled file format");
 }
 
 Result<FileWriteStats> WriteFileDestination(engine::Connection& conn,
@@ -168,25 +412,104 @@ Result<FileWriteStats> WriteFileDestination(engine::Connection& conn,
   AQ_ASSIGN_OR_RETURN(std::string path, LocalPathOf(destination.location));
   AQ_ASSIGN_OR_RETURN(std::string options, CopyOptions(destination));
   fs::path target = Target(path);
-  fs::path tmp = Sibling(target, "tmp");
-  auto rows =
-      conn.Query("COPY (" + relation_sql + ") TO " + QuoteLiteral(tmp.string()) + " " + options);
-  Status status = rows.status();
-  int64_t count = status.ok() ? engine::ReportedRowCount(*rows) : -1;
-  if (status.ok() && count < 0) {
-    status = Status::Internal("COPY returned no row count");
+  FileWriteStats stats;
+  std::error_code ec;
+  if (!target.parent_path().empty()) {
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) {
+      return Status::IoError("cannot create the directory '" + target.parent_path().string() +
+                             "': " + ec.message());
+    }
+  }
+  CleanStaleTemporaries(target, &stats.warnings);
+
+  AQ_ASSIGN_OR_RETURN(std::vector<Column> columns, Describe(conn, relation_sql));
+  std::string relation = destination.format.format == FileFormat::kJson
+                             ? JsonRelation(columns, relation_sql)
+                             : relation_sql;
+  std::vector<Column> file_columns;
+  std::set<std::string> partitioned(destination.partition_columns.begin(),
+                                    destination.partition_columns.end());
+  for (const auto& column : columns) {
+    if (partitioned.count(column.name) == 0) {
+      file_columns.push_back(column);
+    }
+  }
+
+  fs::path tmp = TemporarySibling(target, "tmp");
+  fs::path raw = TemporarySibling(target, "tmp");
+  auto cleanup = [&] {
+    fs::remove_all(tmp, ec);
+    fs::remove_all(raw, ec);
+  };
+  Status status;
+  if (!WritesDirectory(destination)) {
+    auto rows = RunCopy(conn, relation, tmp, options);
+    status = rows.status();
+    if (status.ok()) {
+      auto written = CountWritten(conn, destination, path, file_columns, tmp.parent_path(),
+                                  {tmp.filename().string()});
+      status = written.ok() ? CheckCount(*rows, *written) : written.status();
+      stats.rows = *rows;
+    }
+    if (status.ok()) {
+      stats.bytes = SizeOf(tmp.parent_path(), {tmp.filename().string()});
+      fs::rename(tmp, target, ec);
+      if (ec) {
+        status = Status::IoError("cannot rename '" + tmp.string() + "' to '" + target.string() +
+                                 "': " + ec.message());
+      }
+    }
+    if (!status.ok()) {
+      cleanup();
+      return status;
+    }
+    return stats;
+  }
+
+  // A directory: unique file names, so that a merge never meets a name of the previous run.
+  const std::string run_token =
+      tmp.filename().string().substr(tmp.filename().string().rfind('-') + 1);
+  std::string name_options =
+      options + ", FILENAME_PATTERN " + QuoteLiteral("part-" + run_token + "-{i}");
+  std::vector<std::string> files;
+  int64_t rows_in = 0;
+  if (destination.partition_columns.empty()) {
+    auto rows = RunCopy(conn, relation, tmp, name_options + ", PER_THREAD_OUTPUT true");
+    status = rows.status();
+    if (status.ok()) {
+      rows_in = *rows;
+      fs::create_directories(tmp, ec);  // an empty result may write no file
+      files = ListOutputFiles(tmp);
+    }
+  } else {
+    auto written = destination.format.format == FileFormat::kJson
+                       ? WritePartitionedJson(conn, destination, relation, "part-" + run_token, tmp)
+                       : WritePartitioned(conn, destination, relation, name_options, raw, tmp);
+    status = written.status();
+    if (status.ok()) {
+      rows_in = written->rows;
+      files = written->files;
+      stats.partitions = written->partitions;
+    }
   }
   if (status.ok()) {
-    status = Publish(tmp, target);
+    auto written = CountWritten(conn, destination, path, file_columns, tmp, files);
+    status = written.ok() ? CheckCount(rows_in, *written) : written.status();
+  }
+  if (status.ok()) {
+    stats.rows = rows_in;
+    stats.bytes = SizeOf(tmp, files);
+    status = WriteManifest(tmp, std::set<std::string>(files.begin(), files.end()));
+  }
+  if (status.ok()) {
+    status = PublishDirectory(tmp, target, &stats.warnings);
   }
   if (!status.ok()) {
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
+    cleanup();
     return status;
   }
-  FileWriteStats stats;
-  stats.rows = count;
-  stats.bytes = SizeOnDisk(target);
+  cleanup();
   return stats;
 }
 

@@ -3,12 +3,18 @@
 #include <filesystem>
 
 #include "io/duckdb_types.h"
+#include "io/hive_path.h"
 
 namespace aqueducts::io {
 namespace {
 
 using engine::QuoteIdent;
 using engine::QuoteLiteral;
+
+bool IsBinary(const DataType& type) {
+  return type.id == TypeId::kBinary || type.id == TypeId::kLargeBinary ||
+         type.id == TypeId::kFixedSizeBinary;
+}
 
 const char* Extension(FileFormat format) {
   switch (format) {
@@ -39,9 +45,13 @@ Result<std::string> Reader(engine::Connection& conn, const SourceFileType& forma
                            const std::string& paths) {
   switch (format.format) {
     case FileFormat::kCsv: {
+      // A quoted empty string ("") is '', an empty field is NULL. Quoting is RFC 4180's (as our
+      // CSV destination writes), not sniffed: a file whose only quotes are "" would otherwise be
+      // read as unquoted.
       std::string reader = "read_csv(" + paths +
                            ", header = " + (format.has_header ? "true" : "false") +
-                           ", delim = " + QuoteLiteral(std::string(1, format.delimiter));
+                           ", delim = " + QuoteLiteral(std::string(1, format.delimiter)) +
+                           ", quote = '\"', escape = '\"', allow_quoted_nulls = false";
       if (!format.schema.empty()) {
         AQ_ASSIGN_OR_RETURN(std::string columns, ColumnsLiteral(format.schema));
         return reader + ", columns = " + columns;
@@ -55,7 +65,15 @@ Result<std::string> Reader(engine::Connection& conn, const SourceFileType& forma
     case FileFormat::kJson: {
       std::string reader = "read_json(" + paths + ", format = 'newline_delimited'";
       if (!format.schema.empty()) {
-        AQ_ASSIGN_OR_RETURN(std::string columns, ColumnsLiteral(format.schema));
+        // Binary columns are base64 text in JSON (as our JSON destination writes them); Select
+        // decodes them.
+        std::vector<Field> schema = format.schema;
+        for (auto& field : schema) {
+          if (IsBinary(field.data_type)) {
+            field.data_type = MakeType(TypeId::kUtf8);
+          }
+        }
+        AQ_ASSIGN_OR_RETURN(std::string columns, ColumnsLiteral(schema));
         reader += ", columns = " + columns;
       }
       return reader;
@@ -66,10 +84,26 @@ Result<std::string> Reader(engine::Connection& conn, const SourceFileType& forma
   return Status::Internal("unhandled file format");
 }
 
+// A JSON source with declared binary columns decodes their base64 text.
+std::string JsonSelect(const SourceFileType& format, const std::string& from) {
+  std::string replace;
+  for (const auto& field : format.schema) {
+    if (IsBinary(field.data_type)) {
+      replace += (replace.empty() ? "" : ", ") + std::string("from_base64(") +
+                 QuoteIdent(field.name) + ") AS " + QuoteIdent(field.name);
+    }
+  }
+  return replace.empty() ? "SELECT * FROM " + from
+                         : "SELECT * REPLACE (" + replace + ") FROM " + from;
+}
+
 // Parquet carries its own types, so a declared schema becomes a projection with casts (which
 // also selects and orders the columns as declared). `extra` are partition columns kept as is.
 Result<std::string> Select(const SourceFileType& format, const std::string& from,
                            const std::vector<std::string>& extra = {}) {
+  if (format.format == FileFormat::kJson) {
+    return JsonSelect(format, from);
+  }
   if (format.format != FileFormat::kParquet || format.schema.empty()) {
     return "SELECT * FROM " + from;
   }
@@ -97,7 +131,13 @@ Result<std::string> LocalPathOf(const Location& location) {
 
 Result<std::string> FileSourceSql(engine::Connection& conn, const FileSource& source) {
   AQ_ASSIGN_OR_RETURN(std::string path, LocalPathOf(source.location));
-  if (!std::filesystem::is_regular_file(path)) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::InvalidArgument("'" + path +
+                                   "' is a directory; a file source reads one file (use "
+                                   "type: directory to read the files in it)");
+  }
+  if (!std::filesystem::is_regular_file(path, ec)) {
     return Status::NotFound("file not found: '" + path + "'");
   }
   AQ_ASSIGN_OR_RETURN(std::string reader, Reader(conn, source.format, QuoteLiteral(path)));
@@ -115,21 +155,23 @@ Result<std::string> DirSourceSql(engine::Connection& conn, const DirSource& sour
   // Spec 1.3: files are selected by the format's default extension, in any sub-directory.
   std::string glob = QuoteLiteral(dir + "/**/*." + Extension(source.format.format));
   AQ_ASSIGN_OR_RETURN(std::string reader, Reader(conn, source.format, glob));
-  std::vector<std::string> partition_names;
+  // Only declared partition columns appear, as in the original listing table.
+  reader += ", hive_partitioning = false";
   if (source.partition_columns.empty()) {
-    // Only declared partition columns appear, as in the original listing table.
-    reader += ", hive_partitioning = false";
-  } else {
-    std::string types = "{";
-    for (const auto& column : source.partition_columns) {
-      AQ_ASSIGN_OR_RETURN(std::string type, DuckDbTypeName(column.data_type));
-      types +=
-          (types.size() > 1 ? ", " : "") + QuoteLiteral(column.name) + ": " + QuoteLiteral(type);
-      partition_names.push_back(column.name);
-    }
-    reader += ", hive_partitioning = true, hive_types = " + types + "}";
+    return Select(source.format, reader + ")");
   }
-  return Select(source.format, reader + ")", partition_names);
+  // Partition values are decoded from each file's path the Hive way (io/hive_path.h), which
+  // DuckDB's own hive_partitioning does not do (it reads `NULL` as NULL and leaves %XX as is).
+  const std::string file_column = "__aqueducts_file";
+  reader += ", filename = " + QuoteLiteral(file_column);
+  AQ_ASSIGN_OR_RETURN(std::string inner, Select(source.format, reader + ")", {file_column}));
+  std::string list = "* EXCLUDE (" + QuoteIdent(file_column) + ")";
+  for (const auto& column : source.partition_columns) {
+    AQ_ASSIGN_OR_RETURN(std::string type, DuckDbTypeName(column.data_type));
+    list += ", CAST(" + HiveValueSql(QuoteIdent(file_column), column.name) + " AS " + type +
+            ") AS " + QuoteIdent(column.name);
+  }
+  return "SELECT " + list + " FROM (" + inner + ")";
 }
 
 Status RegisterFileSource(engine::Connection& conn, const FileSource& source) {

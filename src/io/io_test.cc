@@ -124,6 +124,11 @@ TEST_F(IoTest, MissingFileAndObjectStoreAreErrors) {
   Status status = RegisterFileSource(conn(), missing);
   EXPECT_EQ(status.code(), StatusCode::kNotFound);
   EXPECT_NE(status.message().find("nope.csv"), std::string::npos);
+  FileSource directory{.name = "d", .format = {}, .location = Loc(dir_.string())};
+  Status is_dir = RegisterFileSource(conn(), directory);
+  EXPECT_EQ(is_dir.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(is_dir.message().find("is a directory"), std::string::npos) << is_dir.ToString();
+  EXPECT_NE(is_dir.message().find("type: directory"), std::string::npos) << is_dir.ToString();
   FileSource s3{.name = "s", .format = {}, .location = ParseLocation("s3://bucket/key.csv")};
   Status unsupported = RegisterFileSource(conn(), s3);
   EXPECT_EQ(unsupported.code(), StatusCode::kUnsupported);
@@ -195,7 +200,7 @@ TEST_F(IoTest, WriteCsvAndParquetSingleFileReadBackEqual) {
 
 TEST_F(IoTest, PartitionedParquetDirectory) {
   fs::path out = dir_ / "parts";
-  fs::create_directories(out / "stale");  // an existing output is replaced as a whole
+  Write("parts/stale/keep.txt", "not ours");  // a file the destination did not write stays
   FileDestination dest;
   dest.name = "p";
   dest.location = Loc(out.string());
@@ -204,10 +209,13 @@ TEST_F(IoTest, PartitionedParquetDirectory) {
   dest.partition_columns = {"year"};
   AQ_ASSERT_OK_AND_ASSIGN(auto stats, WriteFileDestination(conn(), dest, kFourRows));
   EXPECT_EQ(stats.rows, 4);
+  EXPECT_EQ(stats.partitions, 2);
   EXPECT_GT(stats.bytes, 0);
   EXPECT_TRUE(fs::is_directory(out / "year=2023"));
   EXPECT_TRUE(fs::is_directory(out / "year=2024"));
-  EXPECT_FALSE(fs::exists(out / "stale"));
+  EXPECT_EQ(Slurp(out / "stale/keep.txt"), "not ours");
+  ASSERT_EQ(stats.warnings.size(), 1u);
+  EXPECT_NE(stats.warnings[0].find("stale/keep.txt"), std::string::npos) << stats.warnings[0];
   std::string read = "read_parquet('" + out.string() +
                      "/**/*.parquet', hive_partitioning = true, hive_types = {'year': 'VARCHAR'})";
   EXPECT_EQ(
@@ -272,12 +280,20 @@ TEST_F(IoTest, FailedWriteLeavesExistingFileUntouched) {
 }
 
 TEST_F(IoTest, PrepareChecksTheParentDirectory) {
+  // Missing parents are created when writing.
   FileDestination dest{.name = "x",
                        .location = Loc((dir_ / "no/such/dir/out.csv").string()),
                        .format = {.format = FileFormat::kCsv}};
+  AQ_ASSERT_OK(PrepareFileDestination(dest));
+  AQ_ASSERT_OK(WriteFileDestination(conn(), dest, kFourRows).status());
+  EXPECT_TRUE(fs::is_regular_file(dir_ / "no/such/dir/out.csv"));
+  // A parent that is a file is named as such.
+  Write("plain", "x");
+  dest.location = Loc((dir_ / "plain/sub/out.csv").string());
   Status status = PrepareFileDestination(dest);
-  EXPECT_EQ(status.code(), StatusCode::kNotFound);
-  EXPECT_NE(status.message().find("no/such/dir"), std::string::npos);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("plain' is a file, not a directory"), std::string::npos)
+      << status.ToString();
   dest.location = ParseLocation("s3://bucket/out.csv");
   EXPECT_EQ(PrepareFileDestination(dest).code(), StatusCode::kUnsupported);
 }

@@ -102,6 +102,15 @@ Result<WriteStats> WriteDestination(engine::Session& session, engine::Connection
                   "Failed to write to file destination '" + d.name + "'. ",
                   "aqueducts::destination::write_file_error");
             }
+            if (sink != nullptr) {
+              for (const auto& warning : written->warnings) {
+                ProgressEvent event;
+                event.type = ProgressEvent::Type::kLog;
+                event.name = "warn";
+                event.message = "file destination '" + d.name + "': " + warning;
+                sink->OnEvent(event);
+              }
+            }
             return WriteStats{written->rows, written->bytes};
           },
           [&](const OdbcDestination& d) -> Result<WriteStats> {

@@ -229,6 +229,34 @@ Status PipelineRun::RunGroup(engine::Session& session, int position) {
   return Status::OK();
 }
 
+// Sources stream into the destination's query, so a bad value in a source file surfaces while
+// writing. When the error text names a file or directory source's location, say which source it
+// is (DuckDB names the file and line of a CSV error).
+Status NameFailingSource(const Status& status, const std::vector<Source>& sources) {
+  for (const auto& source : sources) {
+    const Location* location = nullptr;
+    if (const auto* file = std::get_if<FileSource>(&source)) {
+      location = &file->location;
+    } else if (const auto* dir = std::get_if<DirSource>(&source)) {
+      location = &dir->location;
+    }
+    if (location == nullptr || !location->IsLocal()) {
+      continue;
+    }
+    std::string path = location->LocalPath();
+    while (path.size() > 1 && path.back() == '/') {
+      path.pop_back();
+    }
+    if (!path.empty() && status.message().find(path) != std::string::npos) {
+      return Status(status.code(),
+                    status.message() + "\n(the value comes from source '" + SourceName(source) +
+                        "', location '" + path + "')",
+                    status.id());
+    }
+  }
+  return status;
+}
+
 Status PipelineRun::WriteDestination(engine::Session& session, engine::Connection& conn) {
   if (!aqueduct_.destination || aqueduct_.stages.empty() || aqueduct_.stages.back().empty()) {
     ProgressEvent warn = Event(ProgressEvent::Type::kLog, "warn");
@@ -251,7 +279,9 @@ Status PipelineRun::WriteDestination(engine::Session& session, engine::Connectio
       runner::WriteDestination(session, conn, destination, "SELECT * FROM " + QuoteIdent(last.name),
                                emitter_.sink(), options_.cancel.get());
   monitor_->Remove(&conn);
-  AQ_RETURN_IF_ERROR(stats.status());
+  if (!stats.ok()) {
+    return NameFailingSource(stats.status(), aqueduct_.sources);
+  }
   DropAfter(conn, static_cast<int>(aqueduct_.stages.size()));
   ProgressEvent completed = Event(ProgressEvent::Type::kDestinationCompleted, name);
   completed.rows = stats->rows;
