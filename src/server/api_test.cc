@@ -1,0 +1,412 @@
+// The HTTP API of the real aqueducts-server binary: tokens, roles, pipelines, bad input.
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "server/test_harness.h"
+
+namespace aqueducts::server::testing {
+namespace {
+
+using json = nlohmann::json;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+constexpr char kExamples[] = "tests/fixtures/aqueducts-examples/examples/";
+
+class ServerApi : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = InitDataDir();
+    ASSERT_FALSE(dir_.empty());
+    server_ = ServerProcess::Start(dir_);
+    ASSERT_NE(server_, nullptr);
+    client_ = server_->Client();
+    admin_ = TokenFor("root", kAdminPassword);
+    ASSERT_FALSE(admin_.empty());
+  }
+  void TearDown() override {
+    server_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_.parent_path(), ec);
+  }
+
+  // A token of `user` (with the user's role unless `body` asks for another); "" on failure.
+  std::string TokenFor(const std::string& user, const std::string& password,
+                       const std::string& body = "") {
+    auto res =
+        client_->Post("/api/v1/tokens", {httplib::make_basic_authentication_header(user, password)},
+                      body, "application/json");
+    if (!res || res->status != 201) {
+      return "";
+    }
+    return json::parse(res->body).value("token", "");
+  }
+
+  void CreateUser(const std::string& name, const std::string& role) {
+    auto res =
+        client_->Post("/api/v1/users", Bearer(admin_),
+                      json{{"name", name}, {"password", name + "-password"}, {"role", role}}.dump(),
+                      "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 201) << res->body;
+  }
+
+  httplib::Result Send(const std::string& method, const std::string& path, const std::string& token,
+                       const std::string& body = "") {
+    httplib::Headers h = token.empty() ? httplib::Headers{} : Bearer(token);
+    if (method == "GET")
+      return client_->Get(path.c_str(), h);
+    if (method == "POST")
+      return client_->Post(path.c_str(), h, body, "application/json");
+    if (method == "PUT")
+      return client_->Put(path.c_str(), h, body, "application/json");
+    return client_->Delete(path.c_str(), h);
+  }
+
+  json CreatePipeline(const std::string& name, const std::string& format, const std::string& text,
+                      int expect = 201) {
+    auto res = Send("POST", "/api/v1/pipelines", admin_,
+                    json{{"name", name}, {"format", format}, {"text", text}}.dump());
+    EXPECT_TRUE(res);
+    if (!res)
+      return json();
+    EXPECT_EQ(res->status, expect) << res->body;
+    EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+    return json::parse(res->body);
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<httplib::Client> client_;
+  std::string admin_;
+};
+
+TEST_F(ServerApi, TokensComeFromBasicAuthAndAreStoredHashed) {
+  auto bad = client_->Post("/api/v1/tokens",
+                           {httplib::make_basic_authentication_header("root", "wrong-password")},
+                           "", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 401);
+  EXPECT_EQ(json::parse(bad->body)["error"],
+            "Authentication failed: unknown user or wrong password");
+  EXPECT_EQ(bad->get_header_value("WWW-Authenticate"), "Basic realm=\"aqueducts\"");
+  auto nobody =
+      client_->Post("/api/v1/tokens", {httplib::make_basic_authentication_header("ghost", "x")}, "",
+                    "application/json");
+  ASSERT_TRUE(nobody);
+  EXPECT_EQ(nobody->status, 401);
+  auto none = client_->Post("/api/v1/tokens", "", "application/json");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+
+  auto res = client_->Post("/api/v1/tokens",
+                           {httplib::make_basic_authentication_header("root", kAdminPassword)},
+                           R"({"name": "ci", "role": "viewer"})", "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 201) << res->body;
+  json body = json::parse(res->body);
+  std::string token = body["token"];
+  EXPECT_EQ(body["role"], "viewer");
+  EXPECT_EQ(body["name"], "ci");
+  EXPECT_EQ(token.rfind("aqt_", 0), 0u);
+  EXPECT_EQ(token.size(), 4u + 64u);
+
+  auto me = Send("GET", "/api/v1/me", token);
+  ASSERT_TRUE(me);
+  EXPECT_EQ(me->status, 200);
+  EXPECT_EQ(json::parse(me->body)["role"], "viewer");
+  EXPECT_EQ(json::parse(me->body)["user"], "root");
+
+  // The database holds no token secret, only hashes of them.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir_ / "aqueducts.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT secret_sha256 FROM api_tokens", -1, &stmt, nullptr),
+            SQLITE_OK);
+  int rows = 0;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    std::string stored = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    EXPECT_EQ(stored.size(), 64u);
+    EXPECT_EQ(stored.find(token.substr(4)), std::string::npos);
+    ++rows;
+  }
+  EXPECT_EQ(rows, 2);  // the fixture's admin token and this one
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+TEST_F(ServerApi, BearerTokensAreRequiredAndChecked) {
+  for (const std::string& header :
+       {std::string(""), std::string("Bearer "), std::string("Bearer aqt_0000"),
+        std::string("Basic abc"), "Bearer " + admin_ + "x"}) {
+    httplib::Headers h;
+    if (!header.empty())
+      h.emplace("Authorization", header);
+    auto res = client_->Get("/api/v1/pipelines", h);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 401) << header;
+    EXPECT_TRUE(json::parse(res->body).contains("error"));
+  }
+}
+
+TEST_F(ServerApi, RoleMatrix) {
+  CreateUser("vera", "viewer");
+  CreateUser("otto", "operator");
+  std::map<std::string, std::string> tokens = {
+      {"viewer", TokenFor("vera", "vera-password")},
+      {"operator", TokenFor("otto", "otto-password")},
+      {"admin", admin_},
+      // An admin's token scoped down to viewer has a viewer's rights.
+      {"admin-as-viewer", TokenFor("root", kAdminPassword, R"({"role":"viewer"})")}};
+  for (const auto& [role, token] : tokens) {
+    ASSERT_FALSE(token.empty()) << role;
+  }
+  // A user cannot mint a token above their role.
+  auto up = client_->Post("/api/v1/tokens",
+                          {httplib::make_basic_authentication_header("vera", "vera-password")},
+                          R"({"role":"admin"})", "application/json");
+  ASSERT_TRUE(up);
+  EXPECT_EQ(up->status, 403);
+
+  std::string text = ReadFile(std::string(kExamples) + "aqueduct_pipeline_simple.yml");
+  json created = CreatePipeline("matrix", "yaml", text);
+  std::string id = std::to_string(created["id"].get<int>());
+  std::string pipeline = json{{"name", "p"}, {"format", "yaml"}, {"text", text}}.dump();
+
+  struct Case {
+    std::string method, path, body, min_role;
+    int ok_status;
+  };
+  int n = 0;
+  auto fresh = [&] {  // a new pipeline name for each allowed POST
+    return json{{"name", "p" + std::to_string(++n)}, {"format", "yaml"}, {"text", text}}.dump();
+  };
+  std::vector<std::string> order = {"viewer", "admin-as-viewer", "operator", "admin"};
+  auto rank = [](const std::string& r) { return r == "admin" ? 2 : r == "operator" ? 1 : 0; };
+  for (const std::string& who : order) {
+    int have = rank(who == "admin-as-viewer" ? "viewer" : who);
+    std::vector<Case> cases = {
+        {"GET", "/api/v1/me", "", "viewer", 200},
+        {"GET", "/api/v1/pipelines", "", "viewer", 200},
+        {"GET", "/api/v1/pipelines/" + id, "", "viewer", 200},
+        {"GET", "/api/v1/pipelines/" + id + "/versions", "", "viewer", 200},
+        {"POST", "/api/v1/pipelines", fresh(), "admin", 201},
+        {"PUT", "/api/v1/pipelines/" + id, json{{"text", text}}.dump(), "admin", 200},
+        {"GET", "/api/v1/users", "", "admin", 200},
+        {"POST", "/api/v1/users",
+         json{{"name", "u-" + who}, {"password", "password-1"}, {"role", "viewer"}}.dump(), "admin",
+         201},
+    };
+    for (const auto& c : cases) {
+      auto res = Send(c.method, c.path, tokens[who], c.body);
+      ASSERT_TRUE(res) << c.method << " " << c.path;
+      int expected = have >= rank(c.min_role) ? c.ok_status : 403;
+      EXPECT_EQ(res->status, expected)
+          << who << ": " << c.method << " " << c.path << " -> " << res->body;
+      if (expected == 403) {
+        EXPECT_NE(json::parse(res->body)["error"].get<std::string>().find("needs role"),
+                  std::string::npos);
+      }
+    }
+  }
+  // DELETE last: viewer and operator are refused, the admin removes it.
+  for (const std::string& who : order) {
+    auto res = Send("DELETE", "/api/v1/pipelines/" + id, tokens[who]);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, who == "admin" ? 204 : 403) << who;
+  }
+  (void)pipeline;
+}
+
+TEST_F(ServerApi, PipelineTextsAreKeptVerbatimAndVersioned) {
+  std::string yaml = ReadFile(std::string(kExamples) + "aqueduct_pipeline_simple.yml");
+  json v1 = CreatePipeline("simple", "yaml", yaml);
+  EXPECT_EQ(v1["version"], 1);
+  EXPECT_EQ(v1["created_by"], "root");
+  EXPECT_EQ(v1["parameters"], json::array({"month", "year"}));
+  int id = v1["id"];
+  std::string path = "/api/v1/pipelines/" + std::to_string(id);
+
+  auto got = Send("GET", path, admin_);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200);
+  EXPECT_EQ(json::parse(got->body)["text"], yaml);  // comments and layout kept byte for byte
+
+  // Version 2 by another admin, in another format and under a new name.
+  CreateUser("ada", "admin");
+  std::string ada = TokenFor("ada", "ada-password");
+  std::string toml = ReadFile(std::string(kExamples) + "aqueduct_pipeline_example.toml");
+  auto put =
+      Send("PUT", path, ada, json{{"text", toml}, {"format", "toml"}, {"name", "example"}}.dump());
+  ASSERT_TRUE(put);
+  ASSERT_EQ(put->status, 200) << put->body;
+  json v2 = json::parse(put->body);
+  EXPECT_EQ(v2["version"], 2);
+  EXPECT_EQ(v2["created_by"], "ada");
+  EXPECT_EQ(v2["name"], "example");
+
+  auto latest = Send("GET", path, admin_);
+  EXPECT_EQ(json::parse(latest->body)["text"], toml);
+  auto old = Send("GET", path + "?version=1", admin_);
+  ASSERT_EQ(old->status, 200);
+  EXPECT_EQ(json::parse(old->body)["text"], yaml);
+  EXPECT_EQ(json::parse(old->body)["format"], "yaml");
+  EXPECT_EQ(Send("GET", path + "?version=3", admin_)->status, 404);
+  EXPECT_EQ(Send("GET", path + "?version=x", admin_)->status, 400);
+
+  auto versions = Send("GET", path + "/versions", admin_);
+  json vs = json::parse(versions->body)["versions"];
+  ASSERT_EQ(vs.size(), 2u);
+  EXPECT_EQ(vs[0]["created_by"], "root");
+  EXPECT_EQ(vs[1]["created_by"], "ada");
+  EXPECT_FALSE(vs[0].contains("text"));
+
+  // JSON texts too; the list gives id, name, latest version, updated_at.
+  std::string json_text = ReadFile(std::string(kExamples) + "aqueduct_pipeline_example.json");
+  json other = CreatePipeline("from-json", "json", json_text);
+  auto list = Send("GET", "/api/v1/pipelines", admin_);
+  json items = json::parse(list->body)["pipelines"];
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0]["id"], id);
+  EXPECT_EQ(items[0]["name"], "example");
+  EXPECT_EQ(items[0]["latest_version"], 2);
+  EXPECT_EQ(items[0]["updated_at"], v2["created_at"]);
+  EXPECT_EQ(items[1]["name"], "from-json");
+  EXPECT_EQ(items[1]["latest_version"], 1);
+
+  // Names are unique; deletion removes every version.
+  auto dup = Send("POST", "/api/v1/pipelines", admin_,
+                  json{{"name", "from-json"}, {"format", "json"}, {"text", json_text}}.dump());
+  EXPECT_EQ(dup->status, 409);
+  EXPECT_EQ(json::parse(dup->body)["error"], "A pipeline named 'from-json' already exists");
+  auto rename = Send("PUT", path, admin_,
+                     json{{"text", toml}, {"format", "toml"}, {"name", "from-json"}}.dump());
+  EXPECT_EQ(rename->status, 409);
+  EXPECT_EQ(Send("DELETE", path, admin_)->status, 204);
+  EXPECT_EQ(Send("GET", path, admin_)->status, 404);
+  EXPECT_EQ(Send("GET", path + "/versions", admin_)->status, 404);
+  EXPECT_EQ(Send("DELETE", path, admin_)->status, 404);
+  EXPECT_EQ(Send("PUT", path, admin_, json{{"text", toml}}.dump())->status, 404);
+  EXPECT_EQ(Send("GET", "/api/v1/pipelines/abc", admin_)->status, 404);
+  EXPECT_EQ(Send("GET", "/api/v1/pipelines/99999999999999999999999", admin_)->status, 404);
+}
+
+TEST_F(ServerApi, InvalidPipelinesGetTheLoadersErrorIn422) {
+  std::string bad_format =
+      "version: v2\n"
+      "sources:\n"
+      "  - type: file\n"
+      "    name: x\n"
+      "    format:\n"
+      "      type: xls\n"
+      "    location: a.csv\n"
+      "stages: []\n";
+  json err = CreatePipeline("bad", "yaml", bad_format, 422);
+  EXPECT_EQ(err["error"],
+            "Invalid pipeline: pipeline:6: sources[0].format.type: unknown file format 'xls' "
+            "(expected parquet, csv, json)");
+  json syntax = CreatePipeline("bad", "yaml", "version: v2\nsources: [\n", 422);
+  EXPECT_NE(syntax["error"].get<std::string>().find("pipeline:"), std::string::npos) << syntax;
+  json toml = CreatePipeline("bad", "toml", "version = \"v2\"\nsources = []\nstages = 3\n", 422);
+  EXPECT_NE(toml["error"].get<std::string>().find("stages"), std::string::npos) << toml;
+  json fmt = CreatePipeline("bad", "xml", "<a/>", 400);
+  EXPECT_EQ(fmt["error"], "Field \"format\" must be yaml, json or toml, not 'xml'");
+  // Nothing invalid was stored, and a failed update leaves the latest version in place.
+  std::string good = "version: v2\nsources: []\nstages:\n  - - name: s\n      query: SELECT ${x}\n";
+  json ok = CreatePipeline("good", "yaml", good);
+  EXPECT_EQ(ok["parameters"], json::array({"x"}));
+  std::string path = "/api/v1/pipelines/" + std::to_string(ok["id"].get<int>());
+  auto put = Send("PUT", path, admin_, json{{"text", bad_format}}.dump());
+  EXPECT_EQ(put->status, 422);
+  auto list = Send("GET", "/api/v1/pipelines", admin_);
+  json items = json::parse(list->body)["pipelines"];
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["latest_version"], 1);
+  // A parameter in a numeric field is valid once it has a value.
+  std::string typed =
+      "version: v2\nsources: []\nstages:\n  - - name: s\n      query: SELECT 1\n      show: "
+      "${rows}\n";
+  json t = CreatePipeline("typed", "yaml", typed);
+  EXPECT_EQ(t["parameters"], json::array({"rows"}));
+}
+
+TEST_F(ServerApi, BadRequestsGetJsonErrors) {
+  struct Case {
+    std::string body;
+    int status;
+    std::string error;
+  };
+  std::vector<Case> cases = {
+      {"{bad", 400, "Request body is not valid JSON"},
+      {"", 400, "Request body is not valid JSON"},
+      {"[1,2]", 400, "Request body must be a JSON object"},
+      {std::string(100, '[') + std::string(100, ']'), 400,
+       "Request body nests arrays/objects deeper than 64 levels"},
+      {R"({"format":"yaml","text":"x"})", 400, "Field \"name\" is required"},
+      {R"({"name":5,"format":"yaml","text":"x"})", 400,
+       "Field \"name\" must be a string, not number"},
+      {R"({"name":"","format":"yaml","text":"x"})", 400,
+       "Field \"name\": a pipeline name has 1 to 200 bytes"},
+      {R"({"name":"a\u0001","format":"yaml","text":"x"})", 400,
+       "Field \"name\": a pipeline name has no control characters"},
+  };
+  for (const auto& c : cases) {
+    auto res = Send("POST", "/api/v1/pipelines", admin_, c.body);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, c.status) << c.body;
+    EXPECT_EQ(json::parse(res->body)["error"], c.error) << c.body;
+  }
+  // Oversized bodies are refused before they are read (default limit 4 MiB).
+  std::string big =
+      json{{"name", "big"}, {"format", "yaml"}, {"text", std::string(5 << 20, 'a')}}.dump();
+  auto res = Send("POST", "/api/v1/pipelines", admin_, big);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  EXPECT_EQ(json::parse(res->body)["error"],
+            "Request body too large: the limit is 4194304 bytes (server flag --max-body-kb)");
+  auto unknown = client_->Get("/api/v1/nothing-here");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(json::parse(unknown->body)["error"], "Not found: GET /api/v1/nothing-here");
+  auto users =
+      Send("POST", "/api/v1/users", admin_, R"({"name":"x","password":"short","role":"viewer"})");
+  EXPECT_EQ(users->status, 400);
+  auto role = Send("POST", "/api/v1/users", admin_,
+                   R"({"name":"x","password":"long-enough","role":"root"})");
+  EXPECT_EQ(role->status, 400);
+  EXPECT_EQ(json::parse(role->body)["error"],
+            "Field \"role\": Unknown role 'root': expected viewer, operator or admin");
+  auto dup = Send("POST", "/api/v1/users", admin_,
+                  R"({"name":"root","password":"long-enough","role":"viewer"})");
+  EXPECT_EQ(dup->status, 409);
+  // The server is still up and serving after all of that.
+  EXPECT_TRUE(server_->Alive());
+  EXPECT_EQ(client_->Get("/healthz")->status, 200);
+}
+
+TEST_F(ServerApi, ASmallerBodyLimitIsHonoured) {
+  server_.reset();
+  server_ = ServerProcess::Start(dir_, {"--max-body-kb", "1"});
+  ASSERT_NE(server_, nullptr);
+  client_ = server_->Client();
+  std::string body =
+      json{{"name", "b"}, {"format", "yaml"}, {"text", std::string(2000, '#')}}.dump();
+  auto res = Send("POST", "/api/v1/pipelines", admin_, body);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  // The store survived the restart: the token made before it still works.
+  EXPECT_EQ(Send("GET", "/api/v1/pipelines", admin_)->status, 200);
+}
+
+}  // namespace
+}  // namespace aqueducts::server::testing
