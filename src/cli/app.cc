@@ -10,8 +10,10 @@
 namespace aqueducts::cli {
 namespace {
 
-void AddRemoteOptions(CLI::App* cmd, RemoteOptions* flags, bool required) {
-  auto* opt = cmd->add_option("--executor,-e", flags->executor,
+// `short_e`: whether -e abbreviates --executor. Not on `cancel`, where -e is the execution id
+// (as in the original Aqueducts CLI).
+void AddRemoteOptions(CLI::App* cmd, RemoteOptions* flags, bool required, bool short_e = true) {
+  auto* opt = cmd->add_option(short_e ? "--executor,-e" : "--executor", flags->executor,
                               "Executor URL, e.g. https://host:3031 (http:// if no scheme)");
   if (required) {
     opt->required();
@@ -41,7 +43,7 @@ int Main(int argc, char** argv) {
       "  aqueducts run -f pipeline.yml -p month=jan -p year=2024\n"
       "  aqueducts validate -f pipeline.yml -p month=jan\n"
       "  aqueducts run -f pipeline.yml --executor https://exec:3031 --api-key $KEY\n"
-      "Exit codes: 0 success, 1 pipeline error, 2 usage error.");
+      "Exit codes: 0 success, 1 pipeline error, 2 usage error, 130 cancelled (Ctrl+C).");
 
   RunArgs run_args;
   auto* run = app.add_subcommand("run", "Run a pipeline locally or on a remote executor");
@@ -73,8 +75,9 @@ int Main(int argc, char** argv) {
   RemoteOptions cancel_flags;
   std::string cancel_id;
   auto* cancel = app.add_subcommand("cancel", "Cancel an execution on a remote executor");
-  cancel->add_option("execution_id,--execution-id", cancel_id, "Execution id (uuid)")->required();
-  AddRemoteOptions(cancel, &cancel_flags, true);
+  cancel->add_option("execution_id,--execution-id,-e", cancel_id, "Execution id (uuid)")
+      ->required();
+  AddRemoteOptions(cancel, &cancel_flags, true, /*short_e=*/false);
 
   auto* delta = app.add_subcommand("delta", "Inspect and tidy Delta tables");
   delta->require_subcommand(1);

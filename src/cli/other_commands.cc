@@ -5,6 +5,7 @@
 #include "aqueducts/loader.h"
 
 #include "cli/commands.h"
+#include "common/uuid.h"
 
 namespace aqueducts::cli {
 
@@ -41,6 +42,11 @@ int StatusCommand(const RemoteOptions& remote) {
 }
 
 int CancelCommand(const RemoteOptions& remote, const std::string& execution_id) {
+  if (!IsUuid(execution_id)) {  // a usage error: nothing was sent to the executor
+    PrintError(Status::InvalidArgument("Invalid execution ID: " + execution_id +
+                                       ". Must be a valid UUID."));
+    return kExitUsage;
+  }
   return PrintAnswer(RemoteCancel(remote, execution_id));
 }
 

@@ -94,5 +94,15 @@ TEST_F(CliRemoteTest, StatusAndCancelCommands) {
   EXPECT_NE(cancel.text.find("not found"), std::string::npos) << cancel.text;
 }
 
+// The original CLI's spelling: `aqueducts cancel -e|--execution-id ID --executor X --api-key K`.
+TEST_F(CliRemoteTest, CancelTakesTheOriginalsExecutionIdFlags) {
+  for (const char* flag : {" -e ", " --execution-id "}) {
+    Output cancel = RunIn(dir_, std::string(AQ_CLI_BIN) + " cancel" + flag +
+                                    "00000000-0000-4000-8000-000000000000" + Flags());
+    EXPECT_EQ(cancel.exit_code, 1) << flag << cancel.text;
+    EXPECT_NE(cancel.text.find("not found"), std::string::npos) << flag << cancel.text;
+  }
+}
+
 }  // namespace
 }  // namespace aqueducts::executor::testing

@@ -115,6 +115,7 @@ TEST(Cli, VersionHelpAndSchema) {
   EXPECT_NE(v.out.find(Version()), std::string::npos) << v.out;
   CliResult h = RunCli({"--help"});
   EXPECT_EQ(h.exit_code, 0);
+  EXPECT_NE(h.out.find("130 cancelled"), std::string::npos) << h.out;
   for (const char* cmd : {"run", "validate", "schema", "status", "cancel", "delta"}) {
     EXPECT_NE(h.out.find(cmd), std::string::npos) << cmd;
   }
@@ -149,6 +150,19 @@ TEST(Cli, UsageErrorsExitWithTwo) {
       RunCli({"run", "-f", "x.yml", "--executor", "localhost:1"}, ".", {"AQUEDUCTS_API_KEY="});
   EXPECT_EQ(k.exit_code, 2);
   EXPECT_NE(k.err.find("API key is required"), std::string::npos) << k.err;
+  // cancel: -e is the execution id (as in the original CLI); a non-UUID id is a usage error and
+  // nothing is sent (port 1 would refuse the connection: exit 1).
+  CliResult bad_id =
+      RunCli({"cancel", "-e", "not-a-uuid", "--executor", "localhost:1", "--api-key", "k"});
+  EXPECT_EQ(bad_id.exit_code, 2) << bad_id.all();
+  EXPECT_NE(bad_id.err.find("Invalid execution ID: not-a-uuid. Must be a valid UUID."),
+            std::string::npos)
+      << bad_id.err;
+  // Without --executor the command is incomplete: -e does not stand for it on cancel.
+  CliResult no_exec =
+      RunCli({"cancel", "-e", "00000000-0000-4000-8000-000000000000", "--api-key", "k"});
+  EXPECT_EQ(no_exec.exit_code, 2) << no_exec.all();
+  EXPECT_NE(no_exec.err.find("--executor"), std::string::npos) << no_exec.err;
 }
 
 TEST(Cli, LocalRunHonoursMemoryThreadsAndTempDir) {
