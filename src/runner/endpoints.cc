@@ -59,15 +59,8 @@ Status PrepareDestination(engine::Session& session, engine::Connection& conn,
                           const Destination& destination) {
   return std::visit(
       Overloaded{
-          [&](const InMemoryDestination& d) -> Status {
-            if (TableExists(conn, d.name)) {
-              return Status::InvalidArgument(
-                  "Failed to register in-memory destination '" + d.name +
-                      "'. Table already exists: choose a name that is not in use",
-                  "aqueducts::destination::register_memory_error");
-            }
-            return Status::OK();
-          },
+          // An existing table of that name is replaced by the write (the original's behaviour).
+          [&](const InMemoryDestination&) -> Status { return Status::OK(); },
           [&](const FileDestination& d) -> Status {
             return io::PrepareFileDestination(d).WithPrefix(
                 "Failed to register file destination '" + d.name + "'. ",
@@ -87,7 +80,8 @@ Result<WriteStats> WriteDestination(engine::Session& session, engine::Connection
   return std::visit(
       Overloaded{
           [&](const InMemoryDestination& d) -> Result<WriteStats> {
-            auto rows = conn.Query("CREATE TABLE " + QuoteIdent(d.name) + " AS " + relation_sql);
+            auto rows =
+                conn.Query("CREATE OR REPLACE TABLE " + QuoteIdent(d.name) + " AS " + relation_sql);
             if (!rows.ok()) {
               return rows.status().WithPrefix(
                   "Failed to write to in-memory destination '" + d.name + "'. ",

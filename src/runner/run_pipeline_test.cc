@@ -95,10 +95,31 @@ TEST_F(RunPipelineTest, CsvToInMemoryDestination) {
   }
   EXPECT_TRUE(registered);
   EXPECT_TRUE(written);
-  // The name is now taken: a second run must refuse it before reading anything.
-  Status again = Run(aq);
-  EXPECT_FALSE(again.ok());
-  EXPECT_NE(again.message().find("in-memory destination 'result'"), std::string::npos);
+  // A second run replaces the table, as the original's in-memory destination does.
+  aq.stages = {{{.name = "few", .query = "SELECT id * 10 AS id FROM test_data WHERE id < 3"}}};
+  AQ_ASSERT_OK(Run(aq));
+  EXPECT_EQ(One("SELECT string_agg(id::VARCHAR, ',' ORDER BY id) FROM result"), "10,20");
+  EXPECT_EQ(One("SELECT count(*) FROM duckdb_tables() WHERE NOT internal"), "1");
+}
+
+TEST_F(RunPipelineTest, InMemoryDestinationMayReplaceTheTableItReads) {
+  AQ_ASSERT_OK(db_->Execute("CREATE TABLE counts AS SELECT range AS n FROM range(3)"));
+  Aqueduct aq;
+  aq.sources = {InMemorySource{"counts"}};
+  aq.stages = {{{.name = "bumped", .query = "SELECT n + 100 AS n FROM counts"}}};
+  aq.destination = InMemoryDestination{"counts"};
+  AQ_ASSERT_OK(Run(aq));
+  EXPECT_EQ(One("SELECT string_agg(n::VARCHAR, ',' ORDER BY n) FROM counts"), "100,101,102");
+}
+
+TEST_F(RunPipelineTest, FailedInMemoryWriteKeepsTheOldTable) {
+  AQ_ASSERT_OK(db_->Execute("CREATE TABLE kept AS SELECT 1 AS x"));
+  Aqueduct aq;
+  aq.sources = {Csv("test_data", csv_)};
+  aq.stages = {{{.name = "bad", .query = "SELECT CAST(name AS INTEGER) AS x FROM test_data"}}};
+  aq.destination = InMemoryDestination{"kept"};
+  EXPECT_FALSE(Run(aq).ok());
+  EXPECT_EQ(One("SELECT string_agg(x::VARCHAR, ',') FROM kept"), "1");
 }
 
 TEST_F(RunPipelineTest, ParquetToCsvFile) {
