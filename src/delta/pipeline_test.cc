@@ -96,5 +96,48 @@ TEST(DeltaPipelineTest, ExamplePipelineRunsEndToEnd) {
   EXPECT_NE(QueryOne(s->main(), "SELECT count(*) FROM t"), "0");
 }
 
+// Re-running the original's example with the same run_id upserts on `date` alone, while the data
+// holds one row per (date, location): each target row matches several incoming rows. The write is
+// refused with the keys, the count, examples and the way out, and the table is left as it was.
+TEST(DeltaPipelineTest, ExamplePipelineRerunExplainsAmbiguousUpsertKeys) {
+  TempDir dir;
+  fs::create_directories(dir.path() + "/examples");
+  for (const auto& e : fs::directory_iterator(Examples() + "/examples")) {
+    if (e.path().extension() == ".csv")
+      fs::copy_file(e.path(), dir.path() + "/examples/" + e.path().filename().string());
+  }
+  Params params = {{"local_path", dir.path()}, {"run_id", "same"}};
+  std::string pipeline = Examples() + "/examples/aqueduct_pipeline_example.yml";
+  AQ_ASSERT_OK_AND_ASSIGN(Aqueduct aq, LoadAqueductFromFile(pipeline, params));
+  AQ_ASSERT_OK(RunPipeline(aq, RunOptions{}, nullptr));
+  std::string root = dir.path() + "/examples/output_delta_example/same";
+  auto before = OpenTestSession();
+  Register(*before, root);
+  std::string rows = QueryOne(before->main(), "SELECT count(*) FROM t");
+  // Independent figures: the second run's input equals the table, so every target row of a
+  // date with c rows matches c incoming rows.
+  std::string dates = QueryOne(
+      before->main(), "SELECT sum(c) FROM (SELECT count(*) c FROM t GROUP BY date HAVING c > 1)");
+  std::string widest =
+      QueryOne(before->main(), "SELECT max(c) FROM (SELECT count(*) c FROM t GROUP BY date)");
+
+  Status again = RunPipeline(aq, RunOptions{}, nullptr);
+  ASSERT_FALSE(again.ok());
+  const std::string& m = again.message();
+  EXPECT_NE(m.find("upsert keys (date) do not identify one incoming row: " + dates +
+                   " target row(s) each match several incoming rows (date="),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("matches " + widest + " incoming rows"), std::string::npos) << m;
+  EXPECT_NE(m.find("Nothing was written. De-duplicate the input on the keys (e.g. GROUP BY date"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("or choose upsert keys that identify one row"), std::string::npos) << m;
+  auto after = OpenTestSession();
+  Register(*after, root);
+  EXPECT_EQ(QueryOne(after->main(), "SELECT count(*) FROM t"), rows);
+  EXPECT_FALSE(fs::exists(root + "/_delta_log/00000000000000000001.json"));
+}
+
 }  // namespace
 }  // namespace aqueducts::delta

@@ -99,6 +99,44 @@ Result<std::vector<const FileAction*>> CandidateFiles(WriteJob& job,
   return out;
 }
 
+// A target row matched by several incoming rows has no single new value: refuse the write
+// (nothing is committed) and say which keys, how many rows, and what to do about it.
+Status CheckOneMatchPerTargetRow(WriteJob& job, const std::string& target,
+                                 const std::vector<std::string>& keys, const std::string& match) {
+  std::string inner_keys, outer_keys, key_list;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    std::string alias = "__aq_k" + std::to_string(i);
+    inner_keys += ", coalesce(any_value(t." + Q(keys[i]) + ")::VARCHAR, 'NULL') AS " + alias;
+    outer_keys += ", " + alias;
+    key_list += (i ? ", " : "") + keys[i];
+  }
+  constexpr size_t kShown = 3;
+  AQ_ASSIGN_OR_RETURN(
+      auto dup, job.conn.Query("SELECT count(*) OVER ()::VARCHAR, n" + outer_keys +
+                               " FROM (SELECT count(*) AS n" + inner_keys + " FROM " + target +
+                               " t JOIN " + job.input_table + " s ON " + match +
+                               " GROUP BY t.rowid HAVING count(*) > 1) d ORDER BY n DESC" +
+                               " LIMIT " + std::to_string(kShown)));
+  if (dup.rows.empty())
+    return Status::OK();
+  std::string examples;
+  for (const auto& row : dup.rows) {
+    std::string one;
+    for (size_t i = 0; i < keys.size(); ++i)
+      one += (i ? ", " : "") + keys[i] + "=" + row[2 + i].value_or("NULL");
+    examples += (examples.empty() ? "" : "; ") + one + " matches " + row[1].value_or("?") +
+                " incoming rows";
+  }
+  std::string total = dup.rows[0][0].value_or("?");
+  bool more = total != std::to_string(dup.rows.size());
+  return Status::InvalidArgument(
+      "upsert keys (" + key_list + ") do not identify one incoming row: " + total +
+      " target row(s) each match several incoming rows (" + examples + (more ? "; ..." : "") +
+      "). Nothing was written. De-duplicate the input on the keys (e.g. GROUP BY " + key_list +
+      ", or SELECT DISTINCT ON (" + key_list +
+      ") in the last stage), or choose upsert keys that identify one row");
+}
+
 }  // namespace
 
 Result<WriteStats> Upsert(WriteJob& job, int64_t input_rows) {
@@ -132,14 +170,7 @@ Result<WriteStats> Upsert(WriteJob& job, int64_t input_rows) {
     job.scratch_tables.push_back(target);
     AQ_ASSIGN_OR_RETURN(std::string scan, BuildScanSql(job.conn, snap, candidates, true));
     AQ_RETURN_IF_ERROR(job.conn.Execute("CREATE TEMP TABLE " + target + " AS " + scan));
-    AQ_ASSIGN_OR_RETURN(auto dup, job.conn.Query("SELECT count(*) FROM " + target + " t JOIN " +
-                                                 job.input_table + " s ON " + match +
-                                                 " GROUP BY t.rowid HAVING count(*) > 1 LIMIT 1"));
-    if (!dup.rows.empty()) {
-      return Status::InvalidArgument(
-          "a target row matches " + dup.rows[0][0].value_or("several") +
-          " incoming rows on the upsert keys; make the keys unique in the data");
-    }
+    AQ_RETURN_IF_ERROR(CheckOneMatchPerTargetRow(job, target, keys, match));
     AQ_ASSIGN_OR_RETURN(
         auto files, job.conn.Query(std::string("SELECT DISTINCT t.") + kFileColumn + " FROM " +
                                    target + " t WHERE EXISTS (SELECT 1 FROM " + job.input_table +
