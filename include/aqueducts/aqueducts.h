@@ -3,6 +3,7 @@
 /// Umbrella header for programs that embed Aqueducts. Never included from src/.
 #include "aqueducts/data_type.h"
 #include "aqueducts/loader.h"
+#include "aqueducts/locations.h"
 #include "aqueducts/model.h"
 #include "aqueducts/progress.h"
 #include "aqueducts/run.h"

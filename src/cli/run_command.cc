@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "aqueducts/loader.h"
+#include "aqueducts/locations.h"
 #include "aqueducts/run.h"
 
 #include "cli/commands.h"
@@ -18,6 +19,7 @@ Result<Aqueduct> LoadChecked(const RunArgs& args, const Params& params) {
   options.base_dir = std::filesystem::current_path().string();
   AQ_ASSIGN_OR_RETURN(Aqueduct aqueduct, LoadAqueductFromFile(args.file, params, options));
   AQ_RETURN_IF_ERROR(ValidateSql(aqueduct));
+  AQ_RETURN_IF_ERROR(ValidateLocations(aqueduct));
   return aqueduct;
 }
 

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "aqueducts/locations.h"
 #include "aqueducts/run.h"
 
 #include "engine/session.h"
@@ -87,6 +88,9 @@ Status PipelineRun::Run() {
   auto start = Clock::now();
   emitter_.Emit(Event(ProgressEvent::Type::kStarted));
   Status status = ValidateSql(aqueduct_).WithPrefix("", "aqueducts::stage::sql_parse_error");
+  if (status.ok()) {
+    status = ValidateLocations(aqueduct_);
+  }
   std::unique_ptr<engine::Session> owned;
   engine::Session* session = nullptr;
   if (status.ok() && options_.database != nullptr) {

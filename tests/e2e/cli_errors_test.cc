@@ -119,6 +119,42 @@ TEST_F(CliErrors, MissingInputFileNamesTheSource) {
                 {"readings", "nope.csv"});
 }
 
+// What `run` cannot serve, `validate` refuses too, with the same message and exit 1.
+TEST_F(CliErrors, UnservableLocationsFailValidateAndRun) {
+  struct Case {
+    std::string text;
+    std::vector<std::string> needles;
+  };
+  std::string base = Pipeline(dir_.str(), "SELECT * FROM readings");
+  std::string with_options = base;
+  with_options.replace(with_options.find("    location: "), 0,
+                       "    storage_config: {aws_region: eu-west-1, aws_access_key_id: K}\n");
+  std::string s3_out = base;
+  s3_out.replace(s3_out.find("  location: " + dir_.str() + "/out.parquet"),
+                 12 + dir_.str().size() + 12, "  location: gs://bucket/out.parquet");
+  std::vector<Case> cases = {
+      {Pipeline(dir_.str(), "SELECT * FROM readings", "s3://bucket/in.csv"),
+       {"source 'readings'", "s3://bucket/in.csv", "object store scheme 's3' is not supported"}},
+      {with_options,
+       {"source 'readings'", "storage_config keys (aws_access_key_id, aws_region)", "no effect"}},
+      {s3_out, {"destination 'out'", "gs://bucket/out.parquet", "scheme 'gs'"}},
+  };
+  for (const auto& c : cases) {
+    std::string path = dir_.Write("unservable.yml", c.text);
+    CliResult v = RunCli({"validate", "-f", path}, dir_.str());
+    EXPECT_EQ(v.exit_code, 1) << v.all();
+    for (const auto& needle : c.needles) {
+      EXPECT_NE(v.err.find(needle), std::string::npos) << needle << " in:\n" << v.err;
+    }
+    ExpectFailure("unservable.yml", c.text, c.needles);
+  }
+  // The original's own examples carry `storage_config: {}`: that stays valid.
+  std::string empty = base;
+  empty.replace(empty.find("    location: "), 0, "    storage_config: {}\n");
+  CliResult ok = RunCli({"validate", "-f", dir_.Write("empty.yml", empty)}, dir_.str());
+  EXPECT_EQ(ok.exit_code, 0) << ok.all();
+}
+
 TEST_F(CliErrors, DdlInAStageIsRefused) {
   ExpectFailure("ddl.yml", Pipeline(dir_.str(), "DROP TABLE readings"), {"the_stage"});
 }
