@@ -92,7 +92,7 @@ TEST(ParquetOptionsTest, DefaultsAndValidation) {
   EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(unknown.status().message().find("bogus_option"), std::string::npos);
   EXPECT_FALSE(ParquetCopyOptions({{"compression", "rar"}}).ok());
-  EXPECT_TRUE(ParquetCopyOptions({{"dictionary_enabled::col", "false"}}).ok());
+  EXPECT_FALSE(ParquetCopyOptions({{"dictionary_enabled::col", "false"}}).ok());
 }
 
 TEST_F(IoTest, CsvSourceWithHeaderSchemaAndWithoutHeader) {

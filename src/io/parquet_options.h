@@ -10,10 +10,12 @@
 namespace aqueducts::io {
 
 /// The COPY options (", COMPRESSION 'zstd', ROW_GROUP_SIZE 1000") for the DataFusion-style
-/// writer `options`. Compression defaults to ZSTD. Mapped keys: compression ("snappy",
-/// "zstd(3)", ...), max_row_group_size / row_group_size, row_group_size_bytes, writer_version,
-/// metadata::<key>. Other known DataFusion keys (and per-column `<option>::<column>` forms) are
-/// accepted and have no effect; an unknown key is kInvalidArgument naming it.
+/// writer `options`. Compression defaults to ZSTD. Every key of the original either maps to a
+/// DuckDB COPY option (compression, max_row_group_size, row_group_size_bytes, writer_version,
+/// dictionary_enabled, dictionary_page_size_limit, bloom_filter_on_write, bloom_filter_fpp,
+/// metadata::<key>), matches what DuckDB does anyway (statistics_enabled: chunk,
+/// skip_arrow_metadata: true, allow_single_file_parallelism: true, reader-only keys), or is
+/// kInvalidArgument naming the key, why, and what is supported (per-column options included).
 Result<std::string> ParquetCopyOptions(const std::map<std::string, std::string>& options);
 
 }  // namespace aqueducts::io
