@@ -5,6 +5,8 @@
 
 #include <duckdb.hpp>
 
+#include "engine/arrow_cast.h"
+#include "engine/datafusion_functions.h"
 #include "engine/duckdb_error.h"
 
 namespace aqueducts::engine {
@@ -12,9 +14,10 @@ namespace {
 
 // The variadic path of datafusion-functions-json (string: key, integer: index) cannot be a
 // DuckDB macro parameter list, so each function is a macro overloaded for 0..kMaxPathArgs path
-// arguments. Macros are expanded at bind time: the path folds to a constant and DuckDB's
-// json extension does the work at full speed, which a per-row C++ UDF would not.
-constexpr int kMaxPathArgs = 5;
+// arguments (deeper paths: nest the calls, json_get_json(json_get_json(j, ...), ...)). Macros are
+// expanded at bind time: the path folds to a constant and DuckDB's json extension does the work at
+// full speed, which a per-row C++ UDF would not.
+constexpr int kMaxPathArgs = 16;
 
 // A JSON Pointer (RFC 6901) built from the path arguments: "/key/0". Pointer segments address
 // object members and array elements alike, which is what a variadic key-or-index path means.
@@ -66,8 +69,12 @@ std::string AllFunctionsSql() {
       "CREATE OR REPLACE MACRO unnest_json_array(x) AS CASE WHEN x IS NULL THEN NULL "
       "WHEN json_type(x) = 'ARRAY' THEN CAST(json_extract(x, '$[*]') AS VARCHAR[]) "
       "ELSE error('unnest_json_array: expected JSON array, got ' || CAST(x AS VARCHAR)) END;\n";
-  // Recommended simplification (spec 3.4): json_get returns the JSON text of the value.
-  sql += Macro("json_get", "CAST(json_extract(j, $P) AS VARCHAR)", 0);
+  // json_get returns text: a string value without its quotes (as the original's union value
+  // casts to text), JSON null as NULL, anything else as JSON text.
+  sql += Macro("json_get",
+               "CASE json_type(j, $P) WHEN 'VARCHAR' THEN json_extract_string(j, $P) "
+               "WHEN 'NULL' THEN NULL ELSE CAST(json_extract(j, $P) AS VARCHAR) END",
+               0);
   sql += Macro("json_get_json", "CAST(json_extract(j, $P) AS VARCHAR)", 0);
   sql += Macro("json_get_str",
                "CASE WHEN json_type(j, $P) = 'VARCHAR' THEN json_extract_string(j, $P) END", 0);
@@ -95,7 +102,10 @@ std::string AllFunctionsSql() {
                "CASE json_type(j, $P) WHEN 'ARRAY' THEN CAST(json_array_length(j, $P) AS BIGINT) "
                "WHEN 'OBJECT' THEN CAST(len(json_keys(j, $P)) AS BIGINT) END",
                0);
-  sql += Macro("json_contains", "coalesce(json_exists(j, $P), false)", 1);
+  // Malformed JSON contains nothing: false, as in the original (NULL stays NULL).
+  sql +=
+      Macro("json_contains",
+            "CASE WHEN j IS NULL THEN NULL ELSE coalesce(TRY(json_exists(j, $P)), false) END", 1);
   // json_keys is DuckDB's own function (same meaning); json_object_keys is ours.
   sql += Macro("json_object_keys",
                "CASE WHEN json_type(j, $P) = 'OBJECT' THEN json_keys(j, $P) END", 0);
@@ -106,8 +116,28 @@ std::string AllFunctionsSql() {
 
 Status RegisterCustomFunctions(duckdb::Connection& conn) {
   try {
-    auto result = conn.Query(AllFunctionsSql());
-    return CheckResult(*result).WithPrefix("Failed to register the custom SQL functions: ");
+    auto result = conn.Query(AllFunctionsSql() + DataFusionFunctionsSql());
+    AQ_RETURN_IF_ERROR(
+        CheckResult(*result).WithPrefix("Failed to register the custom SQL functions: "));
+    // arrow_cast needs a bind step (its result type is its argument), so it is a C++ function
+    // in the system catalog: once per database.
+    auto exists =
+        conn.Query("SELECT count(*) FROM duckdb_functions() WHERE function_name = 'arrow_cast'");
+    AQ_RETURN_IF_ERROR(
+        CheckResult(*exists).WithPrefix("Failed to register the custom SQL functions: "));
+    if (exists->GetValue(0, 0).GetValue<int64_t>() == 0) {
+      try {
+        RegisterArrowCast(*conn.context->db);
+      } catch (const std::exception&) {
+        // Another session of this database registered it first: fine if it is there now.
+        auto again = conn.Query(
+            "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'arrow_cast'");
+        if (again->HasError() || again->GetValue(0, 0).GetValue<int64_t>() == 0) {
+          throw;
+        }
+      }
+    }
+    return Status::OK();
   } catch (const std::exception& e) {
     return FromException(e).WithPrefix("Failed to register the custom SQL functions: ");
   }

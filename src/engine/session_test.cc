@@ -149,7 +149,21 @@ TEST(CustomFunctionsTest, JsonGetFamily) {
   EXPECT_EQ(One(*conn, "SELECT json_get_float(" + doc + ", 'a', 'b', 0)"), "10.0");
   EXPECT_EQ(One(*conn, "SELECT json_get_bool(" + doc + ", 'a', 'b', 3)"), "true");
   EXPECT_EQ(One(*conn, "SELECT json_get_json(" + doc + ", 'a')"), "{\"b\":[10,20.5,\"x\",true]}");
-  EXPECT_EQ(One(*conn, "SELECT json_get(" + doc + ", 'a', 'b', 2)"), "\"x\"");
+  // As the original's union value cast to text: strings without quotes, null as NULL.
+  EXPECT_EQ(One(*conn, "SELECT json_get(" + doc + ", 'a', 'b', 2)"), "x");
+  EXPECT_EQ(One(*conn, "SELECT json_get(" + doc + ", 's')::VARCHAR"), "str");
+  EXPECT_EQ(One(*conn, "SELECT json_get(" + doc + ", 'n')"), "<null>");
+  EXPECT_EQ(One(*conn, "SELECT json_get(" + doc + ", 'a', 'b', 0)"), "10");
+  EXPECT_EQ(One(*conn, "SELECT json_get(" + doc + ", 'a', 'b')"), "[10,20.5,\"x\",true]");
+  // Malformed JSON contains nothing (false, not NULL); a NULL document stays NULL.
+  EXPECT_EQ(One(*conn, "SELECT json_contains('{\"a\": 1', 'a')"), "false");
+  EXPECT_EQ(One(*conn, "SELECT json_contains('not json', 'a')"), "false");
+  EXPECT_EQ(One(*conn, "SELECT json_contains(NULL, 'a')"), "<null>");
+  // Paths longer than five elements.
+  EXPECT_EQ(One(*conn,
+                "SELECT json_get_int('{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":[1,"
+                "{\"g\":42}]}}}}}}', 'a', 'b', 'c', 'd', 'e', 'f', 1, 'g')"),
+            "42");
   EXPECT_EQ(One(*conn, "SELECT json_as_text(" + doc + ", 'a', 'b', 2)"), "x");
   EXPECT_EQ(One(*conn, "SELECT json_as_text(" + doc + ", 'a', 'b', 0)"), "10");
   EXPECT_EQ(One(*conn, "SELECT json_length(" + doc + ", 'a', 'b')"), "4");

@@ -1,0 +1,17 @@
+#pragma once
+
+// DataFusion functions bridged onto DuckDB (docs/sql-functions.md).
+
+#include <string>
+
+namespace aqueducts::engine {
+
+/// The SQL (CREATE OR REPLACE MACRO statements, one per line) that defines, under DataFusion's
+/// names and with DataFusion's semantics, the DataFusion functions DuckDB lacks or defines
+/// differently: to_timestamp*, to_date, to_unixtime, from_unixtime, date_bin, to_char, nvl,
+/// make_array, array_* / list_* extras, encode/decode, arrow_typeof, ... Some shadow a DuckDB
+/// built-in of the same name (to_timestamp, to_hex, encode/decode with one argument delegate to
+/// DuckDB's own). Helper macros are named __aq_*.
+std::string DataFusionFunctionsSql();
+
+}  // namespace aqueducts::engine

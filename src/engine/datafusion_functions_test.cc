@@ -1,0 +1,201 @@
+// DataFusion functions bridged onto DuckDB: each checked against the value DataFusion's
+// documentation gives for its example (docs/sql-functions.md).
+#include <gtest/gtest.h>
+
+#include "aqueducts/run.h"
+
+#include "engine/session.h"
+#include "testing.h"
+
+namespace aqueducts::engine {
+namespace {
+
+class DataFusionFunctionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto session = Session::Open(Database::Options{});
+    ASSERT_TRUE(session.ok()) << session.status().ToString();
+    session_ = std::move(session).value();
+  }
+  // The first value of `expr`, as text ("<null>" for NULL).
+  std::string Eval(const std::string& expr) {
+    auto rows = session_->main().Query("SELECT " + expr);
+    EXPECT_TRUE(rows.ok()) << expr << ": " << rows.status().ToString();
+    if (!rows.ok() || rows->rows.empty() || !rows->rows[0][0]) {
+      return "<null>";
+    }
+    return *rows->rows[0][0];
+  }
+  std::string Type(const std::string& expr) { return Eval("typeof(" + expr + ")"); }
+
+  std::unique_ptr<Session> session_;
+};
+
+TEST_F(DataFusionFunctionsTest, TimestampsFromIsoStringsAndEpochs) {
+  const std::string iso = "'2023-01-31T09:26:56.123456789-05:00'";
+  EXPECT_EQ(Eval("to_timestamp(" + iso + ")::VARCHAR"), "2023-01-31 14:26:56.123456789");
+  EXPECT_EQ(Type("to_timestamp(" + iso + ")"), "TIMESTAMP_NS");
+  EXPECT_EQ(Eval("to_timestamp_nanos(" + iso + ")::VARCHAR"), "2023-01-31 14:26:56.123456789");
+  EXPECT_EQ(Eval("to_timestamp_micros(" + iso + ")::VARCHAR"), "2023-01-31 14:26:56.123456");
+  EXPECT_EQ(Eval("to_timestamp_millis(" + iso + ")::VARCHAR"), "2023-01-31 14:26:56.123");
+  EXPECT_EQ(Eval("to_timestamp_seconds(" + iso + ")::VARCHAR"), "2023-01-31 14:26:56");
+  EXPECT_EQ(Type("to_timestamp_seconds(" + iso + ")"), "TIMESTAMP_S");
+  EXPECT_EQ(Type("to_timestamp_millis(" + iso + ")"), "TIMESTAMP_MS");
+  EXPECT_EQ(Eval("to_timestamp('2024-01-02T03:04:05')::VARCHAR"), "2024-01-02 03:04:05");
+  EXPECT_EQ(Eval("to_timestamp('2024-01-02T03:04:05Z')::VARCHAR"), "2024-01-02 03:04:05");
+  EXPECT_EQ(Eval("to_timestamp('03:59:00.123456789 05-17-2023', '%c', "
+                 "'%H:%M:%S.%n %m-%d-%Y')::VARCHAR"),
+            "2023-05-17 03:59:00.123456789");
+  // Numbers are seconds (fractions kept) for to_timestamp, the named unit for the others.
+  EXPECT_EQ(Eval("to_timestamp(1599572549)::VARCHAR"), "2020-09-08 13:42:29");
+  EXPECT_EQ(Eval("to_timestamp(1.5)::VARCHAR"), "1970-01-01 00:00:01.5");
+  EXPECT_EQ(Eval("to_timestamp(-1)::VARCHAR"), "1969-12-31 23:59:59");
+  EXPECT_EQ(Eval("to_timestamp_millis(1599572549123)::VARCHAR"), "2020-09-08 13:42:29.123");
+  EXPECT_EQ(Eval("to_timestamp_micros(1599572549123456)::VARCHAR"), "2020-09-08 13:42:29.123456");
+  EXPECT_EQ(Eval("to_timestamp_nanos(1599572549123456789)::VARCHAR"),
+            "2020-09-08 13:42:29.123456789");
+  EXPECT_EQ(Eval("to_timestamp_seconds(1599572549)::VARCHAR"), "2020-09-08 13:42:29");
+  EXPECT_EQ(Eval("to_timestamp(x)::VARCHAR FROM (VALUES (1700000000::BIGINT)) v(x)"),
+            "2023-11-14 22:13:20");
+  EXPECT_EQ(Eval("to_timestamp(NULL::VARCHAR)"), "<null>");
+  EXPECT_FALSE(session_->main().Execute("SELECT to_timestamp('not a time')").ok());
+  EXPECT_EQ(Eval("from_unixtime(1599572549)::VARCHAR"), "2020-09-08 13:42:29");
+  EXPECT_EQ(Eval("to_unixtime('2020-09-08T12:00:00+00:00')"), "1599566400");
+  EXPECT_EQ(Eval("to_unixtime('01-14-2023 01:01:30', '%m-%d-%Y %H:%M:%S')"), "1673658090");
+  EXPECT_EQ(Eval("to_date('2023-01-31')::VARCHAR"), "2023-01-31");
+  EXPECT_EQ(Eval("to_date('2023/01/31', '%Y-%m-%d', '%Y/%m/%d')::VARCHAR"), "2023-01-31");
+  EXPECT_EQ(Eval("to_date(19388)::VARCHAR"), "2023-01-31");
+  EXPECT_EQ(Type("to_date('2023-01-31')"), "DATE");
+}
+
+TEST_F(DataFusionFunctionsTest, DateBinAndToChar) {
+  EXPECT_EQ(Eval("string_agg(date_bin(INTERVAL '1 day', time)::VARCHAR, ',' ORDER BY time) FROM "
+                 "(VALUES ('2023-01-01T18:18:18Z'), ('2023-01-03T19:00:03Z')) t(time)"),
+            "2023-01-01 00:00:00,2023-01-03 00:00:00");
+  EXPECT_EQ(Eval("string_agg(date_bin(INTERVAL '1 day', time, '2023-01-01T03:00:00')::VARCHAR, "
+                 "',' ORDER BY time) FROM (VALUES ('2023-01-01T18:18:18Z'), "
+                 "('2023-01-03T19:00:03Z')) t(time)"),
+            "2023-01-01 03:00:00,2023-01-03 03:00:00");
+  EXPECT_EQ(Eval("date_bin(INTERVAL '15 minutes', TIMESTAMP '2023-01-01 10:17:00')::VARCHAR"),
+            "2023-01-01 10:15:00");
+  EXPECT_EQ(Eval("to_char('2023-03-01'::date, '%d-%m-%Y')"), "01-03-2023");
+  EXPECT_EQ(Eval("date_format(TIMESTAMP '2023-03-01 10:00:00', '%Y-%m-%dT%H:%M:%S')"),
+            "2023-03-01T10:00:00");
+}
+
+TEST_F(DataFusionFunctionsTest, ConditionalMathAndStrings) {
+  EXPECT_EQ(Eval("nvl(NULL, 'a')"), "a");
+  EXPECT_EQ(Eval("nvl('b', 'a')"), "b");
+  EXPECT_EQ(Eval("nvl2(NULL, 'a', 'b')"), "b");
+  EXPECT_EQ(Eval("nvl2('data', 'a', 'b')"), "a");
+  EXPECT_EQ(Eval("iszero(0)"), "true");
+  EXPECT_EQ(Eval("iszero(1.5)"), "false");
+  EXPECT_EQ(Eval("nanvl('NaN'::DOUBLE, 2.0)"), "2.0");
+  EXPECT_EQ(Eval("nanvl(1.0, 2.0)"), "1.0");
+  EXPECT_EQ(Eval("signum(-2)"), "-1.0");
+  EXPECT_EQ(Eval("btrim('__datafusion____', '_')"), "datafusion");
+  EXPECT_EQ(Eval("btrim('  datafusion  ')"), "datafusion");
+  EXPECT_EQ(Eval("find_in_set('b', 'a,b,c,d')"), "2");
+  EXPECT_EQ(Eval("find_in_set('z', 'a,b,c,d')"), "0");
+  EXPECT_EQ(Eval("initcap('apache datafusion')"), "Apache Datafusion");
+  EXPECT_EQ(Eval("overlay('Txxxxas' placing 'hom' from 2 for 4)"), "Thomas");
+  EXPECT_EQ(Eval("substr_index('www.apache.org', '.', 1)"), "www");
+  EXPECT_EQ(Eval("substr_index('www.apache.org', '.', 2)"), "www.apache");
+  EXPECT_EQ(Eval("substr_index('www.apache.org', '.', -1)"), "org");
+  EXPECT_EQ(Eval("substring_index('www.apache.org', '.', -2)"), "apache.org");
+  EXPECT_EQ(Eval("to_hex(12345689)"), "bc6159");
+  EXPECT_EQ(Eval("length(uuid())"), "36");
+  EXPECT_EQ(Eval("regexp_like('Köln', '[a-zA-Z]ö[a-zA-Z]{2}')"), "true");
+  EXPECT_EQ(Eval("regexp_like('aBc', '(b|d)', 'i')"), "true");
+  EXPECT_EQ(Eval("regexp_count('abcAbAbc', 'abc', 2, 'i')"), "1");
+  EXPECT_EQ(Eval("regexp_instr('ABCDEF', 'C(.)(..)')"), "3");
+  EXPECT_EQ(Eval("encode('abc', 'hex')"), "616263");
+  EXPECT_EQ(Eval("encode('ab', 'base64')"), "YWI");
+  EXPECT_EQ(Eval("decode('YWI', 'base64')::VARCHAR"), "ab");
+  EXPECT_EQ(Eval("decode('616263', 'hex')::VARCHAR"), "abc");
+  EXPECT_EQ(Eval("decode(encode('x'))"), "x");  // DuckDB's one-argument forms still work
+  EXPECT_EQ(Eval("lower(hex(digest('foo', 'sha256')))"),
+            "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae");
+}
+
+TEST_F(DataFusionFunctionsTest, Arrays) {
+  EXPECT_EQ(Eval("make_array(1, 2, 3, 4, 5)::VARCHAR"), "[1, 2, 3, 4, 5]");
+  EXPECT_EQ(Eval("make_list(1, 2)::VARCHAR"), "[1, 2]");
+  EXPECT_EQ(Eval("array_element([1, 2, 3, 4], 3)"), "3");
+  EXPECT_EQ(Eval("array_empty([1])"), "false");
+  EXPECT_EQ(Eval("empty([])"), "true");
+  EXPECT_EQ(Eval("array_except([1, 2, 3, 4], [5, 6, 3, 4])::VARCHAR"), "[1, 2]");
+  EXPECT_EQ(Eval("array_except([1, 2, 3, 4], [3, 4, 5, 6])::VARCHAR"), "[1, 2]");
+  EXPECT_EQ(Eval("array_union([1, 2, 3, 4], [5, 6, 3, 4])::VARCHAR"), "[1, 2, 3, 4, 5, 6]");
+  EXPECT_EQ(Eval("array_union([1, 2, 3, 4], [5, 6, 7, 8])::VARCHAR"), "[1, 2, 3, 4, 5, 6, 7, 8]");
+  EXPECT_EQ(Eval("array_positions([1, 2, 2, 3, 1, 4], 2)::VARCHAR"), "[2, 3]");
+  EXPECT_EQ(Eval("array_ndims([[1, 2, 3], [4, 5, 6]])"), "2");
+  EXPECT_EQ(Eval("array_remove([1, 2, 2, 3, 2, 1, 4], 2)::VARCHAR"), "[1, 2, 3, 2, 1, 4]");
+  EXPECT_EQ(Eval("array_remove_all([1, 2, 2, 3, 2, 1, 4], 2)::VARCHAR"), "[1, 3, 1, 4]");
+  EXPECT_EQ(Eval("array_remove_n([1, 2, 2, 3, 2, 1, 4], 2, 2)::VARCHAR"), "[1, 3, 2, 1, 4]");
+  EXPECT_EQ(Eval("array_repeat(1, 3)::VARCHAR"), "[1, 1, 1]");
+  EXPECT_EQ(Eval("array_repeat([1, 2], 2)::VARCHAR"), "[[1, 2], [1, 2]]");
+  EXPECT_EQ(Eval("array_replace([1, 2, 2, 3, 2, 1, 4], 2, 5)::VARCHAR"), "[1, 5, 2, 3, 2, 1, 4]");
+  EXPECT_EQ(Eval("array_replace_all([1, 2, 2, 3, 2, 1, 4], 2, 5)::VARCHAR"),
+            "[1, 5, 5, 3, 5, 1, 4]");
+  EXPECT_EQ(Eval("array_replace_n([1, 2, 2, 3, 2, 1, 4], 2, 5, 2)::VARCHAR"),
+            "[1, 5, 5, 3, 2, 1, 4]");
+  EXPECT_EQ(Eval("array_resize([1, 2, 3], 5, 0)::VARCHAR"), "[1, 2, 3, 0, 0]");
+  EXPECT_EQ(Eval("arrays_overlap([1, 2], [2, 3])"), "true");
+  EXPECT_EQ(Eval("array_any_value([NULL, 1, 2, 3])"), "1");
+  EXPECT_EQ(Eval("array_join([1, 2, 3], ',')"), "1,2,3");
+  EXPECT_EQ(Eval("string_to_array('abc##def', '##')::VARCHAR"), "[abc, def]");
+  EXPECT_EQ(Eval("string_to_array('abc def', ' ', 'def')::VARCHAR"), "[abc, NULL]");
+  EXPECT_EQ(Eval("list_push_front(1, [2, 3])::VARCHAR"), "[1, 2, 3]");
+  EXPECT_EQ(Eval("get_field({'a': 1, 'b': 'x'}, 'b')"), "x");
+  EXPECT_EQ(Eval("struct(1, 'a')::VARCHAR"), "{'c0': 1, 'c1': a}");
+  EXPECT_EQ(Eval("make_map('POST', 41, 'HEAD', 33, 'PATCH', NULL)::VARCHAR"),
+            "{POST=41, HEAD=33, PATCH=NULL}");
+}
+
+TEST_F(DataFusionFunctionsTest, Aggregates) {
+  const std::string from = " FROM range(1, 6) t(x)";
+  EXPECT_EQ(Eval("var(x)" + from), "2.5");
+  EXPECT_EQ(Eval("var_sample(x)" + from), "2.5");
+  EXPECT_EQ(Eval("var_population(x)" + from), "2.0");
+  EXPECT_EQ(Eval("covar(x, x)" + from), "2.5");
+  EXPECT_EQ(Eval("approx_distinct(x)" + from), "5");
+  EXPECT_EQ(Eval("approx_median(x)" + from), "3");
+  EXPECT_EQ(Eval("approx_percentile_cont(x, 0.75)" + from), "4");
+}
+
+TEST_F(DataFusionFunctionsTest, ArrowCastAndTypeof) {
+  EXPECT_EQ(Eval("arrow_cast(-5, 'Int8')"), "-5");
+  EXPECT_EQ(Type("arrow_cast(-5, 'Int8')"), "TINYINT");
+  EXPECT_EQ(Type("arrow_cast('12', 'Int64')"), "BIGINT");
+  EXPECT_EQ(Eval("arrow_cast('12', 'Int64') + 1"), "13");
+  EXPECT_EQ(Type("arrow_cast(1, 'UInt32')"), "UINTEGER");
+  EXPECT_EQ(Type("arrow_cast('foo', 'Dictionary(Int32, Utf8)')"), "VARCHAR");
+  EXPECT_EQ(Type("arrow_cast('bar', 'LargeUtf8')"), "VARCHAR");
+  EXPECT_EQ(Eval("arrow_cast('2023-01-02T12:53:02', 'Timestamp(Millisecond, None)')::VARCHAR"),
+            "2023-01-02 12:53:02");
+  EXPECT_EQ(Type("arrow_cast('2023-01-02T12:53:02', 'Timestamp(Nanosecond, None)')"),
+            "TIMESTAMP_NS");
+  EXPECT_EQ(Type("arrow_cast(1.5, 'Decimal128(10, 2)')"), "DECIMAL(10,2)");
+  EXPECT_EQ(Type("arrow_cast(1.5, 'Float32')"), "FLOAT");
+  EXPECT_EQ(Type("arrow_cast('2023-01-02', 'Date32')"), "DATE");
+  EXPECT_EQ(Type("arrow_cast([1, 2], 'List(Int64)')"), "BIGINT[]");
+  EXPECT_EQ(Eval("arrow_cast(NULL, 'Int64')"), "<null>");
+  Status bad = session_->main().Execute("SELECT arrow_cast(1, 'Int65')");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("unknown Arrow type 'Int65'"), std::string::npos) << bad.message();
+  EXPECT_EQ(Eval("arrow_typeof('foo')"), "Utf8");
+  EXPECT_EQ(Eval("arrow_typeof(1::BIGINT)"), "Int64");
+  EXPECT_EQ(Eval("arrow_typeof(arrow_cast(1, 'Decimal128(10, 2)'))"), "Decimal128(10, 2)");
+  EXPECT_EQ(Eval("arrow_typeof(to_timestamp('2020-01-01'))"), "Timestamp(Nanosecond, None)");
+}
+
+TEST_F(DataFusionFunctionsTest, AvailableOnEveryConnectionOfTheDatabase) {
+  AQ_ASSERT_OK_AND_ASSIGN(auto other, session_->Connect());
+  AQ_ASSERT_OK_AND_ASSIGN(auto rows, other->Query("SELECT nvl(NULL, 1), arrow_cast(2, 'Int16')"));
+  EXPECT_EQ(*rows.rows[0][0], "1");
+  EXPECT_EQ(*rows.rows[0][1], "2");
+}
+
+}  // namespace
+}  // namespace aqueducts::engine
