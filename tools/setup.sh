@@ -27,6 +27,12 @@ if ! command -v npm >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
 fi
 
+# The JSON Schema test's validator (ajv) and YAML/TOML parsers, pinned by tests/js/package-lock.json.
+if [ ! -d "$ROOT/tests/js/node_modules/ajv" ]; then
+  echo "setup: installing tests/js (ajv)"
+  (cd "$ROOT/tests/js" && npm ci --no-audit --no-fund --silent)
+fi
+
 # DuckDB: prebuilt library + matching headers from npm, pinned by sha1.
 DUCK="$ROOT/third_party/duckdb"
 if [ ! -f "$DUCK/.ok-1.4.4" ]; then
