@@ -134,5 +134,19 @@ for (const [name, doc] of documents) {
     }
   }
 }
-console.log(`${documents.length} documents, ${failures} rejected`);
+// The validator is live: documents the format forbids are rejected.
+const forbidden = {
+  'stages missing': { sources: [] },
+  'unknown source type': { sources: [{ type: 'excel', name: 'x' }], stages: [] },
+  'stage without query': { sources: [], stages: [[{ name: 'a' }]] },
+};
+for (const [name, doc] of Object.entries(forbidden)) {
+  if (validate(doc)) {
+    failures++;
+    console.log(`ACCEPTED (inline, must be rejected) ${name}`);
+  } else {
+    console.log(`rejected (inline, as it must be) ${name}`);
+  }
+}
+console.log(`${documents.length} documents, ${failures} wrong answers`);
 process.exit(failures === 0 && documents.length > 0 ? 0 : 1);
