@@ -1,5 +1,6 @@
 #include "engine/custom_functions.h"
 
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "engine/arrow_cast.h"
 #include "engine/datafusion_functions.h"
 #include "engine/duckdb_error.h"
+#include "engine/session.h"
 
 namespace aqueducts::engine {
 namespace {
@@ -17,7 +19,7 @@ namespace {
 // arguments (deeper paths: nest the calls, json_get_json(json_get_json(j, ...), ...)). Macros are
 // expanded at bind time: the path folds to a constant and DuckDB's json extension does the work at
 // full speed, which a per-row C++ UDF would not.
-constexpr int kMaxPathArgs = 16;
+constexpr int kMaxPathArgs = 8;
 
 // A JSON Pointer (RFC 6901) built from the path arguments: "/key/0". Pointer segments address
 // object members and array elements alike, which is what a variadic key-or-index path means.
@@ -116,31 +118,59 @@ std::string AllFunctionsSql() {
 
 Status RegisterCustomFunctions(duckdb::Connection& conn) {
   try {
-    auto result = conn.Query(AllFunctionsSql() + DataFusionFunctionsSql());
-    AQ_RETURN_IF_ERROR(
-        CheckResult(*result).WithPrefix("Failed to register the custom SQL functions: "));
-    // arrow_cast needs a bind step (its result type is its argument), so it is a C++ function
-    // in the system catalog: once per database.
-    auto exists =
-        conn.Query("SELECT count(*) FROM duckdb_functions() WHERE function_name = 'arrow_cast'");
-    AQ_RETURN_IF_ERROR(
-        CheckResult(*exists).WithPrefix("Failed to register the custom SQL functions: "));
-    if (exists->GetValue(0, 0).GetValue<int64_t>() == 0) {
-      try {
-        RegisterArrowCast(*conn.context->db);
-      } catch (const std::exception&) {
-        // Another session of this database registered it first: fine if it is there now.
-        auto again = conn.Query(
-            "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'arrow_cast'");
-        if (again->HasError() || again->GetValue(0, 0).GetValue<int64_t>() == 0) {
-          throw;
-        }
+    auto result = conn.Query(AllFunctionsSql());
+    return CheckResult(*result).WithPrefix("Failed to register the custom SQL functions: ");
+  } catch (const std::exception& e) {
+    return FromException(e).WithPrefix("Failed to register the custom SQL functions: ");
+  }
+}
+
+namespace {
+
+// arrow_cast needs a bind step (its result type is its argument), so it is a C++ function in
+// the system catalog: once per database.
+Status RegisterArrowCastOnce(duckdb::Connection& conn) {
+  const char* kExists =
+      "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'arrow_cast'";
+  try {
+    auto exists = conn.Query(kExists);
+    AQ_RETURN_IF_ERROR(CheckResult(*exists));
+    if (exists->GetValue(0, 0).GetValue<int64_t>() > 0) {
+      return Status::OK();
+    }
+    try {
+      RegisterArrowCast(*conn.context->db);
+    } catch (const std::exception&) {
+      // Another connection of this database registered it first: fine if it is there now.
+      auto again = conn.Query(kExists);
+      if (again->HasError() || again->GetValue(0, 0).GetValue<int64_t>() == 0) {
+        throw;
       }
     }
     return Status::OK();
   } catch (const std::exception& e) {
-    return FromException(e).WithPrefix("Failed to register the custom SQL functions: ");
+    return FromException(e);
   }
+}
+
+}  // namespace
+
+Status RegisterDataFusionFunctions(Connection& conn, const std::vector<std::string>& queries) {
+  const std::string prefix = "Failed to register the DataFusion SQL functions: ";
+  std::string sql = DataFusionFunctionsSqlFor(queries);
+  if (!sql.empty()) {
+    AQ_RETURN_IF_ERROR(conn.Execute(sql).WithPrefix(prefix));
+  }
+  for (const auto& query : queries) {
+    std::string lower = query;
+    for (char& c : lower) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (lower.find("arrow_cast") != std::string::npos) {
+      return RegisterArrowCastOnce(conn.duck()).WithPrefix(prefix);
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace aqueducts::engine

@@ -3,6 +3,7 @@
 // docs/sql-functions.md lists every DataFusion function and what we do about it.
 #include "engine/datafusion_functions.h"
 
+#include <cctype>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -192,6 +193,92 @@ std::string DataFusionFunctionsSql() {
       continue;
     }
     sql += line[0] == '@' ? Expand(line) : line + "\n";
+  }
+  return sql;
+}
+
+namespace {
+
+struct Definition {
+  std::string name;  // lower case, unquoted
+  std::string sql;   // the CREATE statement
+};
+
+// The statements of the template with the name each defines, in template order (helpers first).
+const std::vector<Definition>& Definitions() {
+  static const std::vector<Definition> definitions = [] {
+    std::vector<Definition> out;
+    std::stringstream in(DataFusionFunctionsSql());
+    std::string line;
+    const std::string prefix = "CREATE OR REPLACE MACRO ";
+    while (std::getline(in, line)) {
+      size_t start = prefix.size();
+      size_t end = line.find('(', start);
+      std::string name = line.substr(start, end - start);
+      if (!name.empty() && name.front() == '"') {
+        name = name.substr(1, name.size() - 2);
+      }
+      out.push_back({name, line + "\n"});
+    }
+    return out;
+  }();
+  return definitions;
+}
+
+bool IsWordChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+
+// Whether `text` (lower case) uses `name` as a whole word.
+bool Mentions(const std::string& text, const std::string& name) {
+  for (size_t pos = text.find(name); pos != std::string::npos; pos = text.find(name, pos + 1)) {
+    bool before = pos > 0 && IsWordChar(text[pos - 1]);
+    bool after = pos + name.size() < text.size() && IsWordChar(text[pos + name.size()]);
+    if (!before && !after) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string Lower(std::string text) {
+  for (char& c : text) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string DataFusionFunctionsSqlFor(const std::vector<std::string>& queries) {
+  std::string text;
+  for (const auto& q : queries) {
+    text += Lower(q) + "\n";
+  }
+  const auto& defs = Definitions();
+  std::vector<bool> needed(defs.size(), false);
+  // Mentioned by a query, or by the body of a needed definition (helpers, aliases): repeat
+  // until nothing new is needed.
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (size_t i = 0; i < defs.size(); i++) {
+      if (needed[i]) {
+        continue;
+      }
+      bool used = Mentions(text, defs[i].name);
+      for (size_t j = 0; j < defs.size() && !used; j++) {
+        used = needed[j] && j != i && Mentions(Lower(defs[j].sql), defs[i].name);
+      }
+      if (used) {
+        needed[i] = grew = true;
+      }
+    }
+  }
+  std::string sql;
+  for (size_t i = 0; i < defs.size(); i++) {
+    if (needed[i]) {
+      sql += defs[i].sql;
+    }
   }
   return sql;
 }

@@ -3,6 +3,7 @@
 // DataFusion functions bridged onto DuckDB (docs/sql-functions.md).
 
 #include <string>
+#include <vector>
 
 namespace aqueducts::engine {
 
@@ -13,5 +14,10 @@ namespace aqueducts::engine {
 /// built-in of the same name (to_timestamp, to_hex, encode/decode with one argument delegate to
 /// DuckDB's own). Helper macros are named __aq_*.
 std::string DataFusionFunctionsSql();
+
+/// Only the statements of DataFusionFunctionsSql() that `queries` need: the functions they name
+/// (whole words, any case) and what those use in turn. Empty when they name none. Creating every
+/// macro costs a noticeable part of a second per database, so a run creates only what it uses.
+std::string DataFusionFunctionsSqlFor(const std::vector<std::string>& queries);
 
 }  // namespace aqueducts::engine

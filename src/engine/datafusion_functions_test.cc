@@ -1,9 +1,12 @@
 // DataFusion functions bridged onto DuckDB: each checked against the value DataFusion's
 // documentation gives for its example (docs/sql-functions.md).
+#include "engine/datafusion_functions.h"
+
 #include <gtest/gtest.h>
 
 #include "aqueducts/run.h"
 
+#include "engine/custom_functions.h"
 #include "engine/session.h"
 #include "testing.h"
 
@@ -19,6 +22,8 @@ class DataFusionFunctionsTest : public ::testing::Test {
   }
   // The first value of `expr`, as text ("<null>" for NULL).
   std::string Eval(const std::string& expr) {
+    // As the runner does for a pipeline's stages: create what the query names.
+    AQ_EXPECT_OK(RegisterDataFusionFunctions(session_->main(), {"SELECT " + expr}));
     auto rows = session_->main().Query("SELECT " + expr);
     EXPECT_TRUE(rows.ok()) << expr << ": " << rows.status().ToString();
     if (!rows.ok() || rows->rows.empty() || !rows->rows[0][0]) {
@@ -58,6 +63,8 @@ TEST_F(DataFusionFunctionsTest, TimestampsFromIsoStringsAndEpochs) {
   EXPECT_EQ(Eval("to_timestamp(x)::VARCHAR FROM (VALUES (1700000000::BIGINT)) v(x)"),
             "2023-11-14 22:13:20");
   EXPECT_EQ(Eval("to_timestamp(NULL::VARCHAR)"), "<null>");
+  EXPECT_EQ(Eval("1"), "1");  // (registers to_timestamp for the next statement)
+  AQ_EXPECT_OK(RegisterDataFusionFunctions(session_->main(), {"to_timestamp('x')"}));
   EXPECT_FALSE(session_->main().Execute("SELECT to_timestamp('not a time')").ok());
   EXPECT_EQ(Eval("from_unixtime(1599572549)::VARCHAR"), "2020-09-08 13:42:29");
   EXPECT_EQ(Eval("to_unixtime('2020-09-08T12:00:00+00:00')"), "1599566400");
@@ -181,7 +188,7 @@ TEST_F(DataFusionFunctionsTest, ArrowCastAndTypeof) {
   EXPECT_EQ(Type("arrow_cast('2023-01-02', 'Date32')"), "DATE");
   EXPECT_EQ(Type("arrow_cast([1, 2], 'List(Int64)')"), "BIGINT[]");
   EXPECT_EQ(Eval("arrow_cast(NULL, 'Int64')"), "<null>");
-  Status bad = session_->main().Execute("SELECT arrow_cast(1, 'Int65')");
+  Status bad = session_->main().Execute("SELECT arrow_cast(1, 'Int65')");  // registered above
   EXPECT_FALSE(bad.ok());
   EXPECT_NE(bad.message().find("unknown Arrow type 'Int65'"), std::string::npos) << bad.message();
   EXPECT_EQ(Eval("arrow_typeof('foo')"), "Utf8");
@@ -190,7 +197,17 @@ TEST_F(DataFusionFunctionsTest, ArrowCastAndTypeof) {
   EXPECT_EQ(Eval("arrow_typeof(to_timestamp('2020-01-01'))"), "Timestamp(Nanosecond, None)");
 }
 
-TEST_F(DataFusionFunctionsTest, AvailableOnEveryConnectionOfTheDatabase) {
+TEST_F(DataFusionFunctionsTest, CreatedOnlyWhenNamedAndThenOnEveryConnection) {
+  // A fresh session has none of them (creating all costs time on every database).
+  EXPECT_FALSE(session_->main().Execute("SELECT nvl(NULL, 1)").ok());
+  EXPECT_EQ(DataFusionFunctionsSqlFor({"SELECT 1 AS nvl_like, x_nvl FROM t"}), "");
+  // Names pull in what they use: array_remove is written with array_remove_n.
+  std::string sql = DataFusionFunctionsSqlFor({"SELECT ARRAY_REMOVE(a, 1) FROM t"});
+  EXPECT_NE(sql.find("MACRO array_remove("), std::string::npos) << sql;
+  EXPECT_NE(sql.find("MACRO array_remove_n("), std::string::npos) << sql;
+  EXPECT_EQ(sql.find("MACRO to_timestamp("), std::string::npos) << sql;
+  AQ_ASSERT_OK(RegisterDataFusionFunctions(session_->main(),
+                                           {"SELECT nvl(NULL, 1), arrow_cast(2, 'Int16')"}));
   AQ_ASSERT_OK_AND_ASSIGN(auto other, session_->Connect());
   AQ_ASSERT_OK_AND_ASSIGN(auto rows, other->Query("SELECT nvl(NULL, 1), arrow_cast(2, 'Int16')"));
   EXPECT_EQ(*rows.rows[0][0], "1");

@@ -9,6 +9,7 @@
 #include "aqueducts/locations.h"
 #include "aqueducts/run.h"
 
+#include "engine/custom_functions.h"
 #include "engine/session.h"
 #include "runner/endpoints.h"
 #include "runner/run_monitor.h"
@@ -138,6 +139,14 @@ Status PipelineRun::Steps(engine::Session& session) {
       AQ_RETURN_IF_ERROR(prepared);
     }
     AQ_RETURN_IF_ERROR(RegisterSources(session));
+    // The DataFusion functions the stages call (the original's SQL dialect), before any runs.
+    std::vector<std::string> queries;
+    for (const auto& group : aqueduct_.stages) {
+      for (const auto& stage : group) {
+        queries.push_back(stage.query);
+      }
+    }
+    AQ_RETURN_IF_ERROR(engine::RegisterDataFusionFunctions(*control, queries));
     for (int p = 0; p < static_cast<int>(aqueduct_.stages.size()); p++) {
       AQ_RETURN_IF_ERROR(RunGroup(session, p));
       DropAfter(*control, p);

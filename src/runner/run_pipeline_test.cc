@@ -112,6 +112,21 @@ TEST_F(RunPipelineTest, InMemoryDestinationMayReplaceTheTableItReads) {
   EXPECT_EQ(One("SELECT string_agg(n::VARCHAR, ',' ORDER BY n) FROM counts"), "100,101,102");
 }
 
+// The original's SQL dialect: the DataFusion functions a stage names are created for the run.
+TEST_F(RunPipelineTest, StagesMayUseDataFusionFunctions) {
+  Aqueduct aq;
+  aq.sources = {Csv("test_data", csv_)};
+  aq.stages = {{{.name = "df",
+                 .query = "SELECT nvl(NULL, name) AS n, to_timestamp(id)::VARCHAR AS t, "
+                          "arrow_cast(id, 'Int16') AS i, make_array(id, id) AS a "
+                          "FROM test_data WHERE id = 2"}}};
+  aq.destination = InMemoryDestination{"df_out"};
+  AQ_ASSERT_OK(Run(aq));
+  EXPECT_EQ(One("SELECT n || '|' || t || '|' || typeof(i) || '|' || a::VARCHAR FROM df_out"),
+            "Bob|1970-01-01 00:00:02|SMALLINT|[2, 2]");
+  AQ_ASSERT_OK(Run(aq, nullptr, /*caller_db=*/false));  // a database of the run's own
+}
+
 TEST_F(RunPipelineTest, FailedInMemoryWriteKeepsTheOldTable) {
   AQ_ASSERT_OK(db_->Execute("CREATE TABLE kept AS SELECT 1 AS x"));
   Aqueduct aq;
