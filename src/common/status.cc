@@ -1,10 +1,13 @@
 #include "aqueducts/status.h"
 
+#include "common/redact.h"
+
 namespace aqueducts {
 
 Status::Status(StatusCode code, std::string message, std::string id) {
   if (code != StatusCode::kOk) {
-    state_ = std::make_shared<State>(State{code, std::move(message), std::move(id)});
+    // Every error passes the redaction rule: no credential in any message (common/redact.h).
+    state_ = std::make_shared<State>(State{code, RedactSecrets(std::move(message)), std::move(id)});
   }
 }
 

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/redact.h"
+
 namespace aqueducts::executor {
 
 LogLevel ParseLogLevel(const std::string& text) {
@@ -58,7 +60,9 @@ void Logger::Write(LogLevel level, const std::string& msg, const LogFields& fiel
   line["level"] = LogLevelName(level);
   line["msg"] = msg;
   line["fields"] = fields;
-  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Every log line passes the redaction rule (common/redact.h): no credential is ever logged.
+  std::string text =
+      RedactSecrets(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   std::lock_guard<std::mutex> lock(mu_);
   std::fprintf(out_, "%s\n", text.c_str());
   std::fflush(out_);

@@ -13,6 +13,7 @@
 #include "aqueducts/progress.h"
 #include "aqueducts/run.h"
 
+#include "common/redact.h"
 #include "engine/session.h"
 
 namespace aqueducts::runner {
@@ -21,9 +22,14 @@ namespace aqueducts::runner {
 class Emitter {
  public:
   explicit Emitter(ProgressSink* sink) : sink_(sink) {}
+  /// Every event of a run passes here: its texts pass the redaction rule (common/redact.h), so
+  /// no credential reaches a terminal, an SSE stream or a log.
   void Emit(const ProgressEvent& event) const {
     if (sink_ != nullptr) {
-      sink_->OnEvent(event);
+      ProgressEvent safe = event;
+      safe.name = RedactSecrets(std::move(safe.name));
+      safe.message = RedactSecrets(std::move(safe.message));
+      sink_->OnEvent(safe);
     }
   }
   void Output(const StageOutput& output) const {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "aqueducts/loader.h"
 #include "aqueducts/locations.h"
 #include "aqueducts/run.h"
 
@@ -354,6 +355,9 @@ void PipelineRun::Cleanup(engine::Connection& conn, bool keep_results) {
 }  // namespace
 
 Status RunPipeline(const Aqueduct& aqueduct, const RunOptions& options, ProgressSink* sink) {
+  // Remember the pipeline's credentials (connection-string passwords, URL passwords) so a
+  // driver that echoes one alone is redacted too.
+  RegisterSecretsIn(ToJson(aqueduct));
   try {
     PipelineRun run(aqueduct, options, sink);
     return run.Run();
