@@ -63,10 +63,15 @@ Result<ExecutorConfig> ParseExecutorConfig(int argc, char** argv, int* exit_code
       ->envname("AQUEDUCTS_MAX_BODY_MB")
       ->capture_default_str();
   app.add_option("--read-timeout", server.read_timeout_s,
-                 "Seconds a client may take to send a request")
+                 "Seconds a client may take to send a whole request (headers and body; a body "
+                 "gets 1 s more per 64 KiB received)")
       ->envname("AQUEDUCTS_READ_TIMEOUT")
       ->capture_default_str();
   app.add_option("--keepalive-ms", server.keepalive_ms, "Interval of SSE keepalive comments")
+      ->capture_default_str();
+  app.add_option("--max-connections-per-client", server.max_connections_per_client,
+                 "Open connections allowed from one client address (more get 429)")
+      ->envname("AQUEDUCTS_MAX_CONNECTIONS_PER_CLIENT")
       ->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -102,6 +107,9 @@ Result<ExecutorConfig> ParseExecutorConfig(int argc, char** argv, int* exit_code
   }
   if (server.port < 0 || server.port > 65535) {
     return Status::InvalidArgument("--port must be between 0 and 65535");
+  }
+  if (server.max_connections_per_client < 1) {
+    return Status::InvalidArgument("--max-connections-per-client must be at least 1");
   }
   if (server.read_timeout_s < 1 || server.keepalive_ms < 10) {
     return Status::InvalidArgument("--read-timeout must be >= 1 s and --keepalive-ms >= 10");

@@ -10,6 +10,7 @@
 #include "aqueducts/loader.h"
 #include "aqueducts/run.h"
 
+#include "executor/guarded_server.h"
 #include "protocol/sse.h"
 
 namespace aqueducts::executor {
@@ -39,6 +40,8 @@ std::string ErrorFor(int status, const httplib::Request& req, size_t max_body_by
              " bytes (executor flag --max-body-mb)";
     case 414:
       return "Request URI too long";
+    case 431:
+      return "Request headers too large";
     default:
       return "HTTP error " + std::to_string(status);
   }
@@ -155,6 +158,10 @@ void HttpServer::Impl::Routes() {
          });
   s.set_error_handler(httplib::Server::HandlerWithResponse(
       [this](const httplib::Request& req, httplib::Response& res) {
+        if (res.status == 400 && GuardedServer::BodyOverLimitOnThisThread()) {
+          res.status = 413;  // a chunked body over the limit (httplib saw only a failed read)
+          res.body.clear();
+        }
         if (res.body.empty()) {
           SendError(res, res.status, ErrorFor(res.status, req, options.max_body_bytes));
         }
@@ -286,18 +293,31 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Make(const ServerOptions& option
     }
     impl->server =
         std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
+    // TLS connections get their own threads too, but not the guard's deadline and caps
+    // (docs/executor-api.md).
+    size_t threads = options.max_connections;
+    impl->server->new_task_queue = [threads] { return NewConnectionThreads(threads); };
   } else {
-    impl->server = std::make_unique<httplib::Server>();
+    GuardOptions guard;
+    guard.request_deadline = std::chrono::seconds(options.read_timeout_s);
+    guard.max_body_bytes = options.max_body_bytes;
+    guard.max_connections_per_address = options.max_connections_per_client;
+    guard.max_connection_threads = options.max_connections;
+    size_t max_body = options.max_body_bytes;
+    guard.error_body = [max_body](int status, const std::string& message) {
+      httplib::Request none;
+      json body{{"error", message.empty() ? ErrorFor(status, none, max_body) : message}};
+      return body.dump(-1, ' ', false, json::error_handler_t::replace);
+    };
+    impl->server = std::make_unique<GuardedServer>(std::move(guard));
   }
   if (!impl->server->is_valid()) {
     return Status::InvalidArgument("Cannot load the TLS certificate '" + options.tls_cert +
                                    "' or key '" + options.tls_key +
                                    "': check that both are readable PEM files and match");
   }
-  // Every SSE stream holds a thread for its whole run: room for the running one, the queue,
-  // and a few short requests (status, cancel, health).
-  size_t threads = manager->max_queue() + 8;
-  impl->server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // Every connection has its own thread (an SSE stream holds one for its whole run), so slow
+  // or stalled clients never delay others; see guarded_server.h.
   impl->server->set_read_timeout(options.read_timeout_s, 0);
   impl->server->set_write_timeout(5, 0);
   impl->server->set_keep_alive_timeout(2);

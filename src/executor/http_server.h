@@ -20,9 +20,12 @@ struct ServerOptions {
   std::string tls_key;
   std::string executor_id;
   size_t max_body_bytes = 16u << 20;  ///< larger request bodies get 413
-  int read_timeout_s = 5;             ///< a request not fully sent by then is dropped
-  int keepalive_ms = 500;             ///< idle SSE streams get a `: keepalive` comment this often
-  int retry_after_s = 30;             ///< Retry-After of 429 answers
+  int read_timeout_s = 5;  ///< a request's headers and body not sent by then (plus 1 s per
+                           ///< 64 KiB of body received) is dropped
+  int max_connections_per_client = 32;  ///< open connections from one address (more: 429)
+  size_t max_connections = 512;         ///< connections served at once (more wait)
+  int keepalive_ms = 500;               ///< idle SSE streams get a `: keepalive` comment this often
+  int retry_after_s = 30;               ///< Retry-After of 429 answers
 };
 
 /// \brief The executor's HTTP server. httplib stays inside http_server.cc.
