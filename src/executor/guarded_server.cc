@@ -427,6 +427,13 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
       if (head.status != 0) {
         SendRaw(sock, head.status, head.status == 413 ? "Payload Too Large" : "Bad Request",
                 options_.error_body(head.status, head.message), options_.write_timeout);
+        // Read and discard what the client is still sending (until it stops, closes or the
+        // request deadline), so it can finish writing and read the answer instead of meeting
+        // a reset; nothing is kept.
+        ::shutdown(sock, SHUT_WR);
+        char discard[16384];
+        while (WaitFor(sock, POLLIN, deadline) && recv(sock, discard, sizeof(discard), 0) > 0) {
+        }
         break;
       }
       // Bytes past this request (pipelining) stay for the next round; httplib reads exactly
