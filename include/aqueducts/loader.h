@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -21,11 +22,29 @@ Result<Format> FormatFromPath(const std::string& path);
 /// written `${name}` ("Missing template parameters: a, b").
 Result<std::string> SubstituteParams(const std::string& text, const Params& params);
 
+/// Where a loaded pipeline's parts are written, for messages that point into the file.
+struct PipelineLines {
+  /// The document after templating, as parsed.
+  std::string text;
+  /// Stage name -> 1-based line where its query's SQL text begins (the line after a YAML `|`/`>`
+  /// or a TOML `"""` that ends its line). The first stage of a name wins.
+  std::map<std::string, int> stage_query;
+};
+
 struct LoadOptions {
   /// Directory that relative locations are resolved against; empty: the process cwd.
   std::string base_dir;
   /// Substitute parameters and fail on missing ones. False: keep `${...}` verbatim (spec §9.1 e).
   bool substitute = true;
+  /// Keys the pipeline format does not know (misspellings such as `partition_column`, or keys
+  /// another tool accepted) are an error naming the file, line, field path and the nearest known
+  /// key; so is a stage named like a source or an earlier stage (both are named). Lenient: such
+  /// keys are ignored and a repeated name replaces the earlier table at run time (as in the
+  /// original); each finding is reported to `warn` (when set) instead.
+  bool lenient = false;
+  std::function<void(const std::string&)> warn;
+  /// When set, receives where the stages' queries are written (once the document parsed).
+  PipelineLines* lines = nullptr;
 };
 
 /// Read, template and parse a pipeline file. Errors name the file, the field path and the line

@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -78,10 +79,23 @@ class TreeReader {
 
   const std::string& base_dir() const { return base_dir_; }
 
+  /// Every key that no reader asked for in a mapping the readers looked into, in document order,
+  /// as an error "<file>:<line>: <path>.<key>: unknown key '<key>' (did you mean <nearest>?)".
+  /// Mappings read as free-form string maps (storage_config, parquet options, metadata,
+  /// table_properties) are never looked into by key, so they are not checked. Call after a
+  /// successful ReadAqueduct on `root`.
+  std::vector<Status> UnknownKeys(const Node& root) const;
+
  private:
+  // Remember that `keys` are meaningful in `map` (whether present or not).
+  void NoteKnown(const Node& map, Keys keys) const;
+  void CollectUnknown(const Node& node, const std::string& path, std::vector<Status>* out) const;
+
   std::string display_name_;
   Format format_;
   std::string base_dir_;
+  // The keys asked for in each mapping (by address in the tree being read).
+  mutable std::map<const Node*, std::set<std::string>> known_keys_;
 };
 
 Result<Source> ReadSource(const TreeReader& reader, const Node& node, const std::string& path);
@@ -93,5 +107,10 @@ Result<FileFormat> ReadFileFormatTag(const TreeReader& reader, const Node& node,
 Result<SourceFileType> ReadSourceFileType(const TreeReader& reader, const Node& node,
                                           const std::string& path);
 Result<Aqueduct> ReadAqueduct(const TreeReader& reader, const Node& root);
+
+/// Stage names that repeat an earlier stage's or a source's name (compared as DuckDB compares
+/// identifiers: ASCII case-insensitively), each an error naming both and their lines. Call after
+/// a successful ReadAqueduct on `root`.
+std::vector<Status> DuplicateNames(const TreeReader& reader, const Node& root);
 
 }  // namespace aqueducts::model_internal

@@ -79,7 +79,7 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
   bool start_array(std::size_t) override { return Open(Node::Kind::kSequence); }
   bool end_array() override { return Close(); }
   bool key(string_t& value) override {
-    NextToken();
+    key_lines_.back() = NextToken();
     SkipString();
     keys_.back() = value;
     return true;
@@ -161,6 +161,7 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
     ++pos_;
     open_.push_back(std::move(node));
     keys_.emplace_back();
+    key_lines_.push_back(0);
     return true;
   }
 
@@ -170,6 +171,7 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
     Node node = std::move(open_.back());
     open_.pop_back();
     keys_.pop_back();
+    key_lines_.pop_back();
     Add(std::move(node));
     return true;
   }
@@ -201,6 +203,7 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
     if (open_.empty()) {
       root_ = std::move(node);
     } else if (open_.back().IsMap()) {
+      open_.back().key_lines.push_back(key_lines_.back());
       open_.back().entries.emplace_back(keys_.back(), std::move(node));
     } else {
       open_.back().items.push_back(std::move(node));
@@ -212,6 +215,7 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
   int line_ = 1;
   std::vector<Node> open_;
   std::vector<std::string> keys_;
+  std::vector<int> key_lines_;  // line of the current key of each open map
   Node root_;
   size_t error_position_ = 0;
   std::string error_;

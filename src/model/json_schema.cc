@@ -34,8 +34,10 @@ json Enum(std::initializer_list<const char*> values) {
 }
 
 // An object with `required` keys; a required key with aliases becomes anyOf of the spellings.
+// Other keys are refused, as the loader refuses them (unless it runs lenient).
 json Object(json properties, std::vector<std::vector<std::string>> required) {
-  json out = {{"type", "object"}, {"properties", std::move(properties)}};
+  json out = {
+      {"type", "object"}, {"properties", std::move(properties)}, {"additionalProperties", false}};
   json plain = json::array();
   json any_of = json::array();
   for (const auto& spellings : required) {

@@ -1,5 +1,7 @@
 // Tree -> Aqueduct: the top level, stages and source file formats (spec 1.1, 1.3, 1.6).
 
+#include <cctype>
+
 #include "model/builder.h"
 
 namespace aqueducts::model_internal {
@@ -109,6 +111,52 @@ Result<Aqueduct> ReadAqueduct(const TreeReader& reader, const Node& root) {
                         ReadDestination(reader, *destination, destination_path));
   }
   return aqueduct;
+}
+
+std::vector<Status> DuplicateNames(const TreeReader& reader, const Node& root) {
+  struct Named {
+    std::string what;  // "source" or "stage"
+    std::string path;  // of the name
+    int line;
+  };
+  auto lower = [](std::string text) {
+    for (char& c : text) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return text;
+  };
+  std::map<std::string, Named> seen;
+  std::vector<Status> out;
+  auto note = [&](const Node& item, const std::string& item_path, const char* what) {
+    const Node* name = item.IsMap() ? item.Find("name") : nullptr;
+    if (name == nullptr || !name->IsScalar()) {
+      return;
+    }
+    std::string name_path = item_path + ".name";
+    auto [it, inserted] = seen.emplace(lower(name->scalar), Named{what, name_path, name->line});
+    if (inserted) {
+      return;
+    }
+    out.push_back(reader.Error(
+        *name, name_path,
+        std::string(what) + " name '" + name->scalar + "' is already the name of " +
+            it->second.what + " " + it->second.path + " (line " + std::to_string(it->second.line) +
+            "): names must be unique, or the later one silently replaces the earlier"));
+  };
+  if (const Node* sources = root.Find("sources"); sources != nullptr && sources->IsSequence()) {
+    for (size_t i = 0; i < sources->items.size(); ++i) {
+      note(sources->items[i], ItemPath("sources", i), "source");
+    }
+  }
+  if (const Node* stages = root.Find("stages"); stages != nullptr && stages->IsSequence()) {
+    for (size_t i = 0; i < stages->items.size(); ++i) {
+      const Node& group = stages->items[i];
+      for (size_t j = 0; j < group.items.size(); ++j) {
+        note(group.items[j], ItemPath(ItemPath("stages", i), j), "stage");
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace aqueducts::model_internal

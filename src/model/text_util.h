@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace aqueducts::model_internal {
 
@@ -60,5 +61,13 @@ std::string JoinComma(const Container& items) {
   }
   return out;
 }
+
+/// Edit distance counting insertions, deletions, substitutions and swaps of adjacent characters
+/// as one edit each ("shwo" is 1 from "show").
+size_t EditDistance(std::string_view a, std::string_view b);
+
+/// The candidate nearest to `word` when it is close enough to be a likely typo (at most 2 edits,
+/// or a third of the word's length for long words); empty when none is.
+std::string Nearest(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace aqueducts::model_internal

@@ -114,6 +114,7 @@ class YamlTreeBuilder : public YAML::EventHandler {
     Node node;
     YAML::anchor_t anchor = 0;
     std::optional<std::string> key;  // a map's key waiting for its value
+    int key_line = 0;                 // the line of `key`
   };
 
   void Open(Node::Kind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
@@ -150,7 +151,9 @@ class YamlTreeBuilder : public YAML::EventHandler {
       parent.node.items.push_back(std::move(node));
     } else if (!parent.key) {
       parent.key = node.IsScalar() ? node.scalar : std::string("<complex key>");
+      parent.key_line = node.line;
     } else {
+      parent.node.key_lines.push_back(parent.key_line);
       parent.node.entries.emplace_back(std::move(*parent.key), std::move(node));
       parent.key.reset();
     }
@@ -198,6 +201,7 @@ Node FromToml(const toml::node& toml, Budget* budget, size_t depth) {
     budget->CheckDepth(depth + 1, node.line);
     node.kind = Node::Kind::kMap;
     for (auto&& [key, value] : *table) {
+      node.key_lines.push_back(static_cast<int>(key.source().begin.line));
       node.entries.emplace_back(std::string(key.str()), FromToml(value, budget, depth + 1));
     }
   } else if (const toml::array* array = toml.as_array()) {
@@ -293,6 +297,13 @@ const Node* Node::Find(const std::string& key) const {
     }
   }
   return nullptr;
+}
+
+int Node::KeyLine(size_t index) const {
+  if (index < key_lines.size() && key_lines[index] > 0) {
+    return key_lines[index];
+  }
+  return index < entries.size() ? entries[index].second.line : line;
 }
 
 const char* ParseErrorId(Format format) {

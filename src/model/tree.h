@@ -22,6 +22,9 @@ struct Node {
   int line = 0;             ///< 1-based; 0 when unknown
   std::vector<Node> items;  ///< kSequence
   std::vector<std::pair<std::string, Node>> entries;  ///< kMap, in document order
+  /// kMap: the 1-based line of each entry's key, parallel to `entries` (0 when unknown). May be
+  /// shorter than `entries` for trees built by hand; KeyLine falls back to the value's line.
+  std::vector<int> key_lines;
 
   bool IsNull() const { return kind == Kind::kNull; }
   bool IsScalar() const { return kind == Kind::kScalar; }
@@ -29,6 +32,8 @@ struct Node {
   bool IsMap() const { return kind == Kind::kMap; }
   /// The value of `key` in a map, or nullptr.
   const Node* Find(const std::string& key) const;
+  /// The line of the key of entry `index` (the value's line when the key's is unknown).
+  int KeyLine(size_t index) const;
 };
 
 /// Bounds on what any document may build, so every input loads or fails quickly in little

@@ -57,8 +57,56 @@ Status TreeReader::Error(const Node& at, const std::string& path,
   return Status::ParseError(where + ": " + message, ParseErrorId(format_));
 }
 
+void TreeReader::NoteKnown(const Node& map, Keys keys) const {
+  std::set<std::string>& known = known_keys_[&map];
+  for (const char* key : keys) {
+    known.insert(key);
+  }
+}
+
+std::vector<Status> TreeReader::UnknownKeys(const Node& root) const {
+  std::vector<Status> out;
+  CollectUnknown(root, "", &out);
+  return out;
+}
+
+void TreeReader::CollectUnknown(const Node& node, const std::string& path,
+                                std::vector<Status>* out) const {
+  if (node.IsSequence()) {
+    for (size_t i = 0; i < node.items.size(); ++i) {
+      CollectUnknown(node.items[i], ItemPath(path, i), out);
+    }
+    return;
+  }
+  if (!node.IsMap()) {
+    return;
+  }
+  auto known = known_keys_.find(&node);
+  if (known == known_keys_.end()) {
+    return;  // never looked into by key: free-form, or not read at all
+  }
+  std::vector<std::string> candidates(known->second.begin(), known->second.end());
+  for (size_t i = 0; i < node.entries.size(); ++i) {
+    const auto& [key, value] = node.entries[i];
+    std::string key_path = path.empty() ? key : path + "." + key;
+    if (known->second.count(key) == 0) {
+      std::string nearest = Nearest(key, candidates);
+      std::string message = "unknown key '" + key + "' (" +
+                            (nearest.empty() ? "expected one of " + JoinComma(candidates)
+                                             : "did you mean " + nearest + "?") +
+                            ")";
+      Node at;
+      at.line = node.KeyLine(i);
+      out->push_back(Error(at, key_path, message));
+      continue;
+    }
+    CollectUnknown(value, key_path, out);
+  }
+}
+
 const Node* TreeReader::Find(const Node& map, Keys keys, const std::string& path,
                              std::string* path_out) const {
+  NoteKnown(map, keys);
   for (const char* key : keys) {
     const Node* value = map.Find(key);
     if (value != nullptr && !value->IsNull()) {
@@ -86,6 +134,16 @@ Result<const Node*> TreeReader::Require(const Node& map, Keys keys, const std::s
   if (keys.size() > 1) {
     std::vector<std::string> aliases(keys.begin() + 1, keys.end());
     message += " (alias: " + JoinComma(aliases) + ")";
+  }
+  // A key written with a typo is the likeliest cause: name it with its line.
+  std::vector<std::string> spellings(keys.begin(), keys.end());
+  for (size_t i = 0; i < map.entries.size(); ++i) {
+    const std::string& written = map.entries[i].first;
+    if (known_keys_[&map].count(written) == 0 && !Nearest(written, spellings).empty()) {
+      message += "; found unknown key '" + written + "' on line " + std::to_string(map.KeyLine(i)) +
+                 ": did you mean " + key + "?";
+      break;
+    }
   }
   return Error(map, full, message);
 }
