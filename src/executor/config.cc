@@ -23,7 +23,7 @@ Result<ExecutorConfig> ParseExecutorConfig(int argc, char** argv, int* exit_code
   CLI::App app{
       "aqueducts-executor: runs Aqueducts pipelines next to the data, one at a time, "
       "for clients connecting over HTTP(S) + Server-Sent Events"};
-  app.set_version_flag("--version", AQ_VERSION);
+  app.set_version_flag("--version,-V", std::string("aqueducts-executor ") + AQ_VERSION);
   // A flag given twice: the last one wins (scripts append overrides).
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   std::string log_level = "info";

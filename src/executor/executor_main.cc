@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 #include <thread>
 
 #include <pthread.h>
@@ -14,6 +15,10 @@
 
 namespace {
 
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
 int Main(int argc, char** argv) {
   using namespace aqueducts::executor;
   int exit_code = 0;
@@ -23,6 +28,15 @@ int Main(int argc, char** argv) {
       std::fprintf(stderr, "Error: %s\n", config.status().message().c_str());
     }
     return exit_code;
+  }
+
+  // Plain HTTP beyond this machine is the original's default and stays allowed, but the API key
+  // and the pipelines (with their connection strings) then cross the network unencrypted.
+  if (config->server.tls_cert.empty() && !IsLoopback(config->server.host)) {
+    std::fprintf(stderr,
+                 "warning: listening on %s over plain HTTP: API keys and pipelines travel "
+                 "unencrypted; pass --tls-cert and --tls-key, or --host 127.0.0.1\n",
+                 config->server.host.c_str());
   }
 
   // Signals are taken by one thread with sigwait: blocked everywhere else, set before any
