@@ -94,7 +94,8 @@ json FieldSchema() {
                  {"data_type", Ref("DataType")},
                  {"type", Described(Ref("DataType"), "alias of data_type")},
                  {"nullable", Flag(true)},
-                 {"description", {{"type", "string"}}}},
+                 {"description", {{"type", "string"}}},
+                 {"metadata", Described({{"type", "object"}}, "legacy Arrow field metadata, ignored")}},
                 {{"name"}, {"data_type", "type"}});
 }
 

@@ -108,9 +108,14 @@ Result<Aqueduct> LoadAqueductFromString(const std::string& text, Format format,
   if (unknown.size() == 1) {
     return first;
   }
+  // Every finding on its own line, up to a screenful.
+  constexpr size_t kShown = 10;
   std::string message = first.message();
-  for (size_t i = 1; i < unknown.size(); ++i) {
+  for (size_t i = 1; i < unknown.size() && i < kShown; ++i) {
     message += "\n" + unknown[i].message();
+  }
+  if (unknown.size() > kShown) {
+    message += "\n(and " + std::to_string(unknown.size() - kShown) + " more)";
   }
   return Status::ParseError(message, first.id());
 }

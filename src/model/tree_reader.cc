@@ -269,6 +269,8 @@ Result<std::vector<Field>> TreeReader::Schema(const Node& node, const std::strin
     AQ_ASSIGN_OR_RETURN(field.data_type, Type(*type, type_path, "Invalid data type: "));
     AQ_RETURN_IF_ERROR(OptionalBool(item, {"nullable"}, item_path, &field.nullable));
     AQ_RETURN_IF_ERROR(OptionalString(item, {"description"}, item_path, &field.description));
+    // Legacy Arrow field `metadata: {}` (the original's own examples carry it): known, ignored.
+    (void)Find(item, {"metadata"}, item_path);
     fields.push_back(std::move(field));
   }
   return fields;
