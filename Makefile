@@ -15,8 +15,7 @@ build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 example: build
-	cd tests/fixtures/aqueducts-examples && ../../../$(BUILD)/src/cli/aqueducts run \
-	  --file examples/aqueduct_pipeline_simple.yml -p month=jan -p year=2024
+	cd examples && ../$(BUILD)/src/cli/aqueducts run --file quickstart.yml
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900

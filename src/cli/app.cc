@@ -1,11 +1,15 @@
 // The command-line interface: flag parsing only (CLI11 stays in this one translation unit).
 #include "cli/app.h"
 
+#include <algorithm>
+#include <cstdio>
+
 #include <CLI/CLI.hpp>
 
 #include "aqueducts/run.h"
 
 #include "cli/commands.h"
+#include "cli/discovery.h"
 
 namespace aqueducts::cli {
 namespace {
@@ -30,6 +34,67 @@ void AddPipelineFlags(CLI::App* cmd, RunArgs* args) {
                   "Template parameter key=value (repeatable), substituted for ${key}")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_flag("--lenient", args->lenient,
+                "Warn about unknown keys in the pipeline file instead of failing");
+}
+
+// A remote command without a key would only fail at the executor (401): refuse it as a usage
+// error naming the flag before connecting.
+bool HasApiKey(const RemoteOptions& remote) {
+  if (remote.executor.empty() || !remote.api_key.empty()) {
+    return true;
+  }
+  PrintError(Status::InvalidArgument(
+      "API key is required for remote execution: pass --api-key (or set AQUEDUCTS_API_KEY)"));
+  return false;
+}
+
+// "unknown command 'rnu'" with the nearest command of `parent`, exit 2.
+int UnknownCommand(const std::string& word, const CLI::App* parent) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : parent->get_subcommands({})) {
+    names.push_back(sub->get_name());
+  }
+  std::string nearest = NearestCommand(word, names);
+  std::string message = "unknown command '" + word + "'";
+  message += nearest.empty() ? "" : " (did you mean '" + nearest + "'?)";
+  std::string all;
+  for (const auto& name : names) {
+    all += (all.empty() ? "" : ", ") + name;
+  }
+  PrintError(Status::InvalidArgument(message + "; commands: " + all +
+                                     " (aqueducts help <command> for details)"));
+  return kExitUsage;
+}
+
+// The commands and their flags, for completion scripts.
+void DescribeInto(const CLI::App& app, const std::string& path, std::vector<CommandSpec>* out) {
+  CommandSpec spec;
+  spec.path = path;
+  for (const CLI::Option* option : app.get_options({})) {
+    for (const std::string& name : option->get_lnames()) {
+      spec.flags.push_back("--" + name);
+    }
+    for (const std::string& name : option->get_snames()) {
+      spec.flags.push_back("-" + name);
+    }
+  }
+  std::vector<const CLI::App*> subs = app.get_subcommands({});
+  for (const CLI::App* sub : subs) {
+    spec.children.push_back(sub->get_name());
+  }
+  out->push_back(spec);
+  for (const CLI::App* sub : subs) {
+    DescribeInto(*sub, path.empty() ? sub->get_name() : path + " " + sub->get_name(), out);
+  }
+}
+
+std::vector<CommandSpec> Describe(const CLI::App& app) {
+  std::vector<CommandSpec> out;
+  DescribeInto(app, "", &out);
+  // `help` is handled before parsing; complete it like a command.
+  out.front().children.push_back("help");
+  return out;
 }
 
 }  // namespace
@@ -38,12 +103,6 @@ int Main(int argc, char** argv) {
   CLI::App app{"Aqueducts: declarative ETL pipelines (YAML, JSON, TOML) on DuckDB", "aqueducts"};
   app.set_version_flag("--version,-V", std::string("aqueducts ") + Version());
   app.require_subcommand(1);
-  app.footer(
-      "Examples:\n"
-      "  aqueducts run -f pipeline.yml -p month=jan -p year=2024\n"
-      "  aqueducts validate -f pipeline.yml -p month=jan\n"
-      "  aqueducts run -f pipeline.yml --executor https://exec:3031 --api-key $KEY\n"
-      "Exit codes: 0 success, 1 pipeline error, 2 usage error, 130 cancelled (Ctrl+C).");
 
   RunArgs run_args;
   auto* run = app.add_subcommand("run", "Run a pipeline locally or on a remote executor");
@@ -99,6 +158,90 @@ int Main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   vacuum->add_flag("--dry-run", dry_run, "List the files that would be deleted, delete nothing");
 
+  std::string init_dir;
+  auto* init = app.add_subcommand(
+      "init", "Write a runnable starter pipeline with sample data into a directory");
+  init->add_option("dir", init_dir, "Directory to write into (default: the current one)");
+
+  std::string shell;
+  auto* completions =
+      app.add_subcommand("completions", "Print a shell completion script (bash, zsh or fish)");
+  completions->add_option("shell", shell, "bash, zsh or fish")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+
+  // Each command's help ends with its own examples (set after the subcommands exist, which
+  // would otherwise inherit the top-level footer).
+  app.footer(
+      "Examples:\n"
+      "  aqueducts init my-pipeline && cd my-pipeline && aqueducts run -f pipeline.yml\n"
+      "  aqueducts run -f pipeline.yml -p month=jan -p year=2024\n"
+      "  aqueducts help run\n"
+      "Exit codes: 0 success, 1 pipeline error, 2 usage error, 130 cancelled (Ctrl+C).");
+  run->footer(
+      "Examples:\n"
+      "  aqueducts run -f pipeline.yml -p month=jan -p year=2024\n"
+      "  aqueducts run -f pipeline.yml --max-memory 4GB --temp-dir /scratch\n"
+      "  aqueducts run -f pipeline.yml --executor https://exec:3031 --api-key $KEY");
+  validate->footer(
+      "Examples:\n"
+      "  aqueducts validate -f pipeline.yml -p month=jan\n"
+      "  aqueducts validate -f legacy.yml --lenient    # unknown keys warn instead of failing");
+  schema->footer(
+      "Examples:\n"
+      "  aqueducts schema -o aqueducts.schema.json\n"
+      "  # then, first line of a YAML pipeline:\n"
+      "  # yaml-language-server: $schema=./aqueducts.schema.json");
+  status->footer("Examples:\n  aqueducts status --executor https://exec:3031 --api-key $KEY");
+  cancel->footer(
+      "Examples:\n"
+      "  aqueducts cancel -e 6f1c0d9e-3b7a-4c1e-9a51-2f0c8d7e4b10 --executor https://exec:3031 "
+      "--api-key $KEY");
+  delta->footer(
+      "Examples:\n"
+      "  aqueducts delta history ./tables/orders -n 5\n"
+      "  aqueducts delta vacuum ./tables/orders --retain-hours 24 --dry-run");
+  history->footer("Examples:\n  aqueducts delta history ./tables/orders --limit 5 --json");
+  vacuum->footer("Examples:\n  aqueducts delta vacuum ./tables/orders --retain-hours 24 --dry-run");
+  init->footer(
+      "Examples:\n  aqueducts init my-pipeline\n  aqueducts init    # into the current directory");
+  completions->footer(
+      "Examples:\n"
+      "  aqueducts completions bash > ~/.local/share/bash-completion/completions/aqueducts\n"
+      "  aqueducts completions zsh > \"${fpath[1]}/_aqueducts\"\n"
+      "  aqueducts completions fish > ~/.config/fish/completions/aqueducts.fish");
+
+  // `aqueducts help [command...]` prints the help of that command; an unknown command is named
+  // with the nearest known one instead of CLI11's "A subcommand is required".
+  if (argc >= 2 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      names.push_back(sub->get_name());
+    }
+    std::string first = argv[1];
+    if (first == "help") {
+      CLI::App* target = &app;
+      std::string parents;  // "aqueducts delta": what `<command> --help` puts before the name
+      for (int i = 2; i < argc; ++i) {
+        CLI::App* next = nullptr;
+        try {
+          next = target->get_subcommand(argv[i]);
+        } catch (const CLI::OptionNotFound&) {
+        }
+        if (next == nullptr) {
+          return UnknownCommand(argv[i], target);
+        }
+        parents += (parents.empty() ? "" : " ") + target->get_name();
+        target = next;
+      }
+      std::printf("%s", target->help(parents).c_str());
+      return kExitOk;
+    }
+    if (std::find(names.begin(), names.end(), first) == names.end()) {
+      return UnknownCommand(first, &app);
+    }
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -123,10 +266,17 @@ int Main(int argc, char** argv) {
     return SchemaCommand(schema_out);
   }
   if (*status) {
-    return StatusCommand(status_flags);
+    return HasApiKey(status_flags) ? StatusCommand(status_flags) : kExitUsage;
   }
   if (*cancel) {
-    return CancelCommand(cancel_flags, cancel_id);
+    return HasApiKey(cancel_flags) ? CancelCommand(cancel_flags, cancel_id) : kExitUsage;
+  }
+  if (*init) {
+    return InitCommand(init_dir);
+  }
+  if (*completions) {
+    std::printf("%s", CompletionScript(shell, Describe(app)).c_str());
+    return kExitOk;
   }
   if (*history) {
     return DeltaHistoryCommand(history_table, history_limit, history_json);

@@ -26,6 +26,7 @@ struct RunArgs {
   int threads = 0;         ///< 0 = all cores
   std::string temp_dir;
   RemoteOptions remote;  ///< executor empty: run locally
+  bool lenient = false;  ///< unknown pipeline keys are warnings, not errors
 };
 
 int RunCommand(const RunArgs& args);

@@ -1,26 +1,33 @@
 // `aqueducts run` and `aqueducts validate`.
+#include <cstdio>
 #include <filesystem>
 
+#include "aqueducts/check.h"
 #include "aqueducts/loader.h"
 #include "aqueducts/locations.h"
 #include "aqueducts/run.h"
 
 #include "cli/commands.h"
+#include "cli/excerpt.h"
 #include "cli/signal_watcher.h"
 #include "cli/terminal_sink.h"
 
 namespace aqueducts::cli {
 namespace {
 
-// Load, template and check a pipeline. Relative locations resolve against the CLI's cwd
-// (spec §1.2), also for remote runs: the executor receives absolute URLs.
-Result<Aqueduct> LoadChecked(const RunArgs& args, const Params& params) {
+// Load and template a pipeline. Relative locations resolve against the CLI's cwd
+// (spec §1.2), also for remote runs: the executor receives absolute URLs. `lines` (optional)
+// receives where the stages' queries are written.
+Result<Aqueduct> LoadPipeline(const RunArgs& args, const Params& params,
+                              PipelineLines* lines = nullptr) {
   LoadOptions options;
   options.base_dir = std::filesystem::current_path().string();
-  AQ_ASSIGN_OR_RETURN(Aqueduct aqueduct, LoadAqueductFromFile(args.file, params, options));
-  AQ_RETURN_IF_ERROR(ValidateSql(aqueduct));
-  AQ_RETURN_IF_ERROR(ValidateLocations(aqueduct));
-  return aqueduct;
+  options.lenient = args.lenient;
+  options.warn = [](const std::string& warning) {
+    std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  };
+  options.lines = lines;
+  return LoadAqueductFromFile(args.file, params, options);
 }
 
 Result<Database::Options> DatabaseOptions(const RunArgs& args) {
@@ -68,7 +75,7 @@ int RunCommand(const RunArgs& args) {
   }
   if (!args.remote.executor.empty() && args.remote.api_key.empty()) {
     PrintError(Status::InvalidArgument(
-        "API key is required for remote execution (--api-key or AQUEDUCTS_API_KEY)"));
+        "API key is required for remote execution: pass --api-key (or set AQUEDUCTS_API_KEY)"));
     return kExitUsage;
   }
   TerminalSink sink(TerminalSink::DetectOptions(args.verbosity));
@@ -78,16 +85,23 @@ int RunCommand(const RunArgs& args) {
                        : "Running pipeline on executor " + args.remote.executor +
                              " from file: " + args.file);
   }
-  auto aqueduct = LoadChecked(args, *params);
+  PipelineLines lines;
+  auto aqueduct = LoadPipeline(args, *params, &lines);
   if (!aqueduct.ok()) {
-    PrintError(aqueduct.status());
+    PrintError(PointAtPipeline(aqueduct.status(), args.file, nullptr, nullptr));
     return ExitCodeFor(aqueduct.status());
   }
-  Status status = RunWithSink(args, *aqueduct, *db, sink);
+  Status status = ValidateSql(*aqueduct);
+  if (status.ok()) {
+    status = ValidateLocations(*aqueduct);
+  }
+  if (status.ok()) {
+    status = RunWithSink(args, *aqueduct, *db, sink);
+  }
   if (!status.ok()) {
     // A cancellation was already reported by the run's own `cancelled` event.
     if (status.code() != StatusCode::kCancelled) {
-      PrintError(status);
+      PrintError(PointAtPipeline(status, args.file, &lines, &*aqueduct));
     }
     return ExitCodeFor(status);
   }
@@ -100,17 +114,35 @@ int ValidateCommand(const RunArgs& args) {
     PrintError(params.status());
     return kExitUsage;
   }
-  auto aqueduct = LoadChecked(args, *params);
+  PipelineLines lines;
+  auto aqueduct = LoadPipeline(args, *params, &lines);
   if (!aqueduct.ok()) {
-    PrintError(aqueduct.status());
+    PrintError(PointAtPipeline(aqueduct.status(), args.file, nullptr, nullptr));
     return ExitCodeFor(aqueduct.status());
+  }
+  if (Status locations = ValidateLocations(*aqueduct); !locations.ok()) {
+    PrintError(locations);
+    return ExitCodeFor(locations);
+  }
+  CheckOptions check;
+  for (const auto& [stage, line] : lines.stage_query) {
+    check.stage_locations[stage] = args.file + ":" + std::to_string(line);
+  }
+  auto notes = CheckPipeline(*aqueduct, check);
+  if (!notes.ok()) {
+    PrintError(PointAtPipeline(notes.status(), args.file, &lines, &*aqueduct));
+    return ExitCodeFor(notes.status());
+  }
+  for (const std::string& note : *notes) {
+    std::fprintf(stderr, "note: %s\n", note.c_str());
   }
   size_t stages = 0;
   for (const auto& group : aqueduct->stages) {
     stages += group.size();
   }
-  std::printf("✅ %s is valid: %zu source(s), %zu stage(s) in %zu group(s), %s\n", args.file.c_str(),
-              aqueduct->sources.size(), stages, aqueduct->stages.size(),
+  std::printf("%s%s is valid: %zu source(s), %zu stage(s) in %zu group(s), %s\n",
+              Decorations(stdout) ? "✅ " : "", args.file.c_str(), aqueduct->sources.size(), stages,
+              aqueduct->stages.size(),
               aqueduct->destination
                   ? (std::string("destination '") + DestinationName(*aqueduct->destination) +
                      "' (" + DestinationTypeName(*aqueduct->destination) + ")")

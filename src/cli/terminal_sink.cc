@@ -1,5 +1,6 @@
 #include "cli/terminal_sink.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -63,6 +64,62 @@ std::string FormatBytes(int64_t bytes) {
   return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
 }
 
+std::string StripEmoji(const std::string& text) {
+  std::string out;
+  bool dropped = false;  // just dropped an emoji: swallow the blanks after it
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t length = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xE  ? 3
+                    : (c >> 3) == 0x1E ? 4
+                                       : 1;
+    if (i + length > text.size()) {
+      length = 1;
+    }
+    uint32_t code = c;
+    if (length > 1) {
+      code = c & (0xFF >> (length + 1));
+      for (size_t k = 1; k < length; ++k) {
+        code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+      }
+    }
+    bool emoji = (code >= 0x1F000 && code <= 0x1FAFF) || (code >= 0x2600 && code <= 0x27BF) ||
+                 code == 0x2139 || code == 0xFE0F || code == 0x200D;
+    if (emoji) {
+      dropped = true;
+    } else if (!(dropped && code == ' ')) {
+      out.append(text, i, length);
+      dropped = false;
+    }
+    i += length;
+  }
+  return out;
+}
+
+int64_t PreviewRows(const std::string& table) {
+  int64_t lines = 0;
+  size_t start = 0;
+  while (start < table.size()) {
+    size_t end = table.find('\n', start);
+    if (table[start] == '|') {
+      ++lines;
+    }
+    if (end == std::string::npos) {
+      break;
+    }
+    start = end + 1;
+  }
+  return lines > 0 ? lines - 1 : -1;
+}
+
+bool Decorations(FILE* stream) {
+  const char* term = std::getenv("TERM");
+  const char* no_color = std::getenv("NO_COLOR");
+  return isatty(fileno(stream)) == 1 && !(term != nullptr && std::strcmp(term, "dumb") == 0) &&
+         (no_color == nullptr || no_color[0] == '\0');
+}
+
 TerminalSink::Options TerminalSink::DetectOptions(Verbosity verbosity) {
   Options options;
   options.verbosity = verbosity;
@@ -73,6 +130,8 @@ TerminalSink::Options TerminalSink::DetectOptions(Verbosity verbosity) {
   const char* no_color = std::getenv("NO_COLOR");
   options.color = tty && (no_color == nullptr || no_color[0] == '\0');
   options.live = tty && verbosity != Verbosity::kQuiet;
+  options.emoji_progress = Decorations(stderr);
+  options.emoji_output = Decorations(stdout);
   return options;
 }
 
@@ -175,6 +234,8 @@ void TerminalSink::OnEvent(const ProgressEvent& event) {
   bool print = event.type != T::kFailed;
   if (options_.verbosity == Verbosity::kQuiet) {
     print = event.type == T::kSpill || (event.type == T::kLog && event.name == "warn");
+  } else if (event.type == T::kLog && event.name == "debug") {
+    print = options_.verbosity == Verbosity::kVerbose;
   } else if (event.type == T::kStageProgress) {
     print = options_.verbosity == Verbosity::kVerbose && !options_.live;
   } else if (event.type == T::kStageStarted || event.type == T::kDestinationStarted) {
@@ -183,7 +244,23 @@ void TerminalSink::OnEvent(const ProgressEvent& event) {
   }
   ClearLiveLocked();
   if (print) {
-    std::fprintf(progress_, "%s\n", Describe(event).c_str());
+    std::string line = Describe(event);
+    std::fprintf(progress_, "%s\n", (options_.emoji_progress ? line : StripEmoji(line)).c_str());
+  }
+  // Previews held for their stage's row count: print them now that it is known (or the run
+  // ended without it).
+  if (event.type == T::kStageCompleted || event.type == T::kFailed || event.type == T::kCancelled) {
+    for (auto it = held_.begin(); it != held_.end();) {
+      if (event.type == T::kStageCompleted && it->first != event.name) {
+        ++it;
+        continue;
+      }
+      for (const StageOutput& output : it->second) {
+        PrintOutputLocked(output, event.type == T::kStageCompleted ? event.rows : -1);
+      }
+      it = held_.erase(it);
+    }
+    std::fflush(output_);
   }
   DrawLiveLocked();
   std::fflush(progress_);
@@ -191,16 +268,32 @@ void TerminalSink::OnEvent(const ProgressEvent& event) {
 
 void TerminalSink::OnOutput(const StageOutput& output) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (output.kind == OutputKind::kShow || output.kind == OutputKind::kShowLimit) {
+    held_[output.stage_name].push_back(output);
+    return;
+  }
   ClearLiveLocked();
-  std::string title = Paint("1", std::string(OutputTitle(output.kind)) + output.stage_name);
+  PrintOutputLocked(output, -1);
+  std::fflush(output_);
+  DrawLiveLocked();
+  std::fflush(progress_);
+}
+
+void TerminalSink::PrintOutputLocked(const StageOutput& output, int64_t total_rows) {
+  ClearLiveLocked();
+  std::string title = std::string(OutputTitle(output.kind)) + output.stage_name;
+  title = Paint("1", options_.emoji_output ? title : StripEmoji(title));
   std::string text = output.text;
   if (!text.empty() && text.back() == '\n') {
     text.pop_back();
   }
-  std::fprintf(output_, "\n%s\n%s\n%s\n\n", title.c_str(), kRule, text.c_str());
-  std::fflush(output_);
-  DrawLiveLocked();
-  std::fflush(progress_);
+  std::string note;
+  int64_t shown = PreviewRows(output.text);
+  if (total_rows >= 0 && shown >= 0 && total_rows > shown) {
+    note = "\n(" + FormatCount(shown) + " of " + FormatCount(total_rows) + " rows shown, " +
+           FormatCount(total_rows - shown) + " left out)";
+  }
+  std::fprintf(output_, "\n%s\n%s\n%s%s\n\n", title.c_str(), kRule, text.c_str(), note.c_str());
 }
 
 void TerminalSink::PrintLine(const std::string& line) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "aqueducts/progress.h"
 
@@ -22,8 +23,10 @@ class TerminalSink : public ProgressSink {
  public:
   struct Options {
     Verbosity verbosity = Verbosity::kNormal;
-    bool live = false;   ///< redraw a status line (stderr is a TTY)
-    bool color = false;  ///< ANSI colours (TTY and NO_COLOR unset)
+    bool live = false;            ///< redraw a status line (stderr is a TTY)
+    bool color = false;           ///< ANSI colours (TTY and NO_COLOR unset)
+    bool emoji_progress = false;  ///< emoji in progress lines (see Decorations)
+    bool emoji_output = false;    ///< emoji in stage output titles (see Decorations)
   };
   /// Options for this process: live/colour from isatty(stderr) and NO_COLOR / TERM=dumb.
   static Options DetectOptions(Verbosity verbosity);
@@ -48,7 +51,12 @@ class TerminalSink : public ProgressSink {
   void ClearLiveLocked();
   void DrawLiveLocked();
 
+  void PrintOutputLocked(const StageOutput& output, int64_t total_rows);
+
   Options options_;
+  // kShowLimit previews held until their stage completes, so the note can say how many rows
+  // they left out (the stage's row count arrives with stage_completed, after its outputs).
+  std::map<std::string, std::vector<StageOutput>> held_;
   FILE* progress_;
   FILE* output_;
   std::mutex mu_;
@@ -57,6 +65,17 @@ class TerminalSink : public ProgressSink {
   bool live_drawn_ = false;
   int spinner_ = 0;
 };
+
+/// Whether decorations (emoji, box drawing) may be printed on `stream`: it is a terminal, TERM is
+/// not "dumb" and NO_COLOR is unset or empty.
+bool Decorations(FILE* stream);
+
+/// `text` without emoji (and the blanks after one): for streams without decorations.
+std::string StripEmoji(const std::string& text);
+
+/// The number of data rows of a preview rendered as a box table (lines starting with '|',
+/// minus the header).
+int64_t PreviewRows(const std::string& table);
 
 /// "1.23s", "2m 03s"
 std::string FormatDuration(int64_t ms);

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "aqueducts/loader.h"
@@ -13,6 +14,7 @@
 #include "engine/custom_functions.h"
 #include "engine/session.h"
 #include "runner/endpoints.h"
+#include "runner/infer_schema.h"
 #include "runner/run_monitor.h"
 #include "runner/stage_exec.h"
 #include "runner/stage_plan.h"
@@ -73,6 +75,8 @@ class PipelineRun {
   Status RegisterSources(engine::Session& session);
   Status RunGroup(engine::Session& session, int position);
   Status WriteDestination(engine::Session& session, engine::Connection& conn);
+  Result<Destination> InferredDestination(engine::Session& session, engine::Connection& conn,
+                                          const Stage& last);
   void Drop(engine::Connection& conn, const std::string& name, bool is_table);
   void DropAfter(engine::Connection& conn, int position);
   void Cleanup(engine::Connection& conn, bool keep_results);
@@ -84,6 +88,8 @@ class PipelineRun {
   RunMonitor* monitor_ = nullptr;
   std::vector<std::string> source_objects_;  // views or tables
   std::map<std::string, bool> live_stages_;  // name -> is a table
+  // A new Delta table without `schema`: created from the final stage's columns at write time.
+  bool infer_schema_ = false;
 };
 
 Status PipelineRun::Run() {
@@ -133,7 +139,8 @@ Status PipelineRun::Steps(engine::Session& session) {
   RunMonitor monitor(session, emitter_, options_.cancel, options_.progress_interval_ms);
   monitor_ = &monitor;
   Status status = [&]() -> Status {
-    if (aqueduct_.destination) {
+    infer_schema_ = aqueduct_.destination && runner::NeedsInferredSchema(*aqueduct_.destination);
+    if (aqueduct_.destination && !infer_schema_) {
       monitor.Add(DestinationName(*aqueduct_.destination), control.get());
       Status prepared = runner::PrepareDestination(session, *control, *aqueduct_.destination);
       monitor.Remove(control.get());
@@ -283,9 +290,13 @@ Status PipelineRun::WriteDestination(engine::Session& session, engine::Connectio
   if (monitor_->cancelled()) {
     return Status::Cancelled();
   }
-  const Destination& destination = *aqueduct_.destination;
-  const std::string& name = DestinationName(destination);
   const Stage& last = aqueduct_.stages.back().back();
+  std::optional<Destination> inferred;
+  if (infer_schema_) {
+    AQ_ASSIGN_OR_RETURN(inferred, InferredDestination(session, conn, last));
+  }
+  const Destination& destination = inferred ? *inferred : *aqueduct_.destination;
+  const std::string& name = DestinationName(destination);
   auto start = Clock::now();
   emitter_.Emit(Event(ProgressEvent::Type::kDestinationStarted, name));
   monitor_->Add(name, &conn);
@@ -303,6 +314,36 @@ Status PipelineRun::WriteDestination(engine::Session& session, engine::Connectio
   completed.duration_ms = MillisSince(start);
   emitter_.Emit(completed);
   return Status::OK();
+}
+
+// The Delta destination with the columns of `last` as its schema, the table created with them.
+Result<Destination> PipelineRun::InferredDestination(engine::Session& session,
+                                                     engine::Connection& conn, const Stage& last) {
+  DeltaDestination delta = std::get<DeltaDestination>(*aqueduct_.destination);
+  auto fail = [&](const Status& status) {
+    return status.WithPrefix("Delta destination '" + delta.name +
+                                 "': the table does not exist and `schema` is empty; inferring "
+                                 "it from stage '" +
+                                 last.name + "' failed (write `schema` to pin the types): ",
+                             "aqueducts::destination::delta_error");
+  };
+  auto described = conn.Query("DESCRIBE SELECT * FROM " + QuoteIdent(last.name));
+  if (!described.ok()) {
+    return fail(described.status());
+  }
+  auto fields = runner::FieldsOfDescribe(*described);
+  if (!fields.ok()) {
+    return fail(fields.status());
+  }
+  delta.schema = *fields;
+  ProgressEvent note = Event(ProgressEvent::Type::kLog, "debug");
+  note.message = "Delta destination '" + delta.name + "' does not exist: creating it with the " +
+                 "columns of stage '" + last.name + "'; to pin them, add to the destination:\n" +
+                 runner::SchemaYaml(delta.schema);
+  emitter_.Emit(note);
+  Destination destination(std::in_place_type<DeltaDestination>, std::move(delta));
+  AQ_RETURN_IF_ERROR(runner::PrepareDestination(session, conn, destination));
+  return destination;
 }
 
 void PipelineRun::Drop(engine::Connection& conn, const std::string& name, bool is_table) {
