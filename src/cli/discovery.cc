@@ -1,9 +1,9 @@
 #include "cli/discovery.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <map>
 
 #include "cli/commands.h"
@@ -38,8 +38,8 @@ std::string BashScript(const std::vector<CommandSpec>& commands) {
     if (!command.children.empty()) {
       words = Join(command.children) + " " + words;
     }
-    cases += "    \"" + command.path + "\") words=\"" + words + "\"; names=" +
-             (command.children.empty() ? "0" : "1") + " ;;\n";
+    cases += "    \"" + command.path + "\") words=\"" + words +
+             "\"; names=" + (command.children.empty() ? "0" : "1") + " ;;\n";
   }
   std::vector<std::string> names = TopLevel(commands);
   return "# bash completion for aqueducts. Install:\n"
@@ -55,8 +55,7 @@ std::string BashScript(const std::vector<CommandSpec>& commands) {
          "  done\n"
          "  case \"$key\" in\n"
          "    \"\") words=\"" +
-         Join(names) + " " + top_flags +
-         "\" ;;\n" + cases +
+         Join(names) + " " + top_flags + "\" ;;\n" + cases +
          "  esac\n"
          "  if [[ \"$cur\" == -* || $names == 1 ]]; then\n"
          "    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
@@ -87,7 +86,8 @@ std::string FishScript(const std::vector<CommandSpec>& commands) {
              Join(command.children) + "\" -f -a \"" + Join(command.children) + "\"\n";
     }
     for (const auto& flag : command.flags) {
-      std::string option = flag.rfind("--", 0) == 0 ? "-l " + flag.substr(2) : "-s " + flag.substr(1);
+      std::string option =
+          flag.rfind("--", 0) == 0 ? "-l " + flag.substr(2) : "-s " + flag.substr(1);
       out += "complete -c aqueducts -n \"" + condition + "\" " + option + "\n";
     }
   }
@@ -226,8 +226,8 @@ int InitCommand(const std::string& dir) {
   for (const char* name : {"pipeline.yml", "data/readings.csv"}) {
     if (fs::exists(root / name, ec)) {
       PrintError(Status::Conflict("'" + (root / name).string() +
-                                       "' already exists: not overwriting it (pick another "
-                                       "directory: aqueducts init <dir>)"));
+                                  "' already exists: not overwriting it (pick another "
+                                  "directory: aqueducts init <dir>)"));
       return kExitFailure;
     }
   }
@@ -239,13 +239,14 @@ int InitCommand(const std::string& dir) {
     PrintError(status);
     return kExitFailure;
   }
-  std::string cd = dir.empty() || dir == "." ? "" : "cd " + dir + " && ";
+  std::string cd = dir.empty() || dir == "." ? "" : "  cd " + dir + "\n";
   std::printf(
       "Wrote %s/pipeline.yml and %s/data/readings.csv.\n"
       "Next:\n"
-      "  %saqueducts validate -f pipeline.yml\n"
-      "  %saqueducts run -f pipeline.yml\n",
-      root.string().c_str(), root.string().c_str(), cd.c_str(), cd.c_str());
+      "%s"
+      "  aqueducts validate -f pipeline.yml\n"
+      "  aqueducts run -f pipeline.yml\n",
+      root.string().c_str(), root.string().c_str(), cd.c_str());
   return kExitOk;
 }
 

@@ -10,9 +10,9 @@ namespace aqueducts::cli {
 
 /// One (sub)command as completion scripts see it.
 struct CommandSpec {
-  std::string path;                  ///< "run", "delta history"
-  std::vector<std::string> flags;    ///< "--file", "-f", ...
-  std::vector<std::string> children; ///< sub-subcommands ("delta": history, vacuum)
+  std::string path;                   ///< "run", "delta history"
+  std::vector<std::string> flags;     ///< "--file", "-f", ...
+  std::vector<std::string> children;  ///< sub-subcommands ("delta": history, vacuum)
 };
 
 /// The completion script for `shell` (bash, zsh or fish); empty for another shell.

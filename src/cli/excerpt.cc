@@ -121,9 +121,9 @@ std::string Excerpt(const std::string& text, const std::string& file, int line, 
   if (column > 0) {
     out += ":" + std::to_string(column);
   }
-  out += "\n" + pad + " |\n" + number + " | " + lines[line - 1] + "\n";
+  out += "\n" + pad + " |\n" + number + " | " + lines[line - 1];
   if (column > 0) {
-    out += pad + " | " + std::string(static_cast<size_t>(column - 1), ' ') + "^\n";
+    out += "\n" + pad + " | " + std::string(static_cast<size_t>(column - 1), ' ') + "^";
   }
   return out;
 }
@@ -168,8 +168,8 @@ Status PointAtPipeline(const Status& status, const std::string& file, const Pipe
     if (rendered.line <= static_cast<int>(query_lines.size())) {
       const std::string& query_line = query_lines[rendered.line - 1];
       int column_in_query = -1;
-      size_t found = rendered.truncated_front ? std::string::npos
-                                              : rendered.snippet.rfind(query_line);
+      size_t found =
+          rendered.truncated_front ? std::string::npos : rendered.snippet.rfind(query_line);
       if (found != std::string::npos && rendered.column >= static_cast<int>(found)) {
         column_in_query = rendered.column - static_cast<int>(found);
       } else if (size_t inner = query_line.find(rendered.snippet);
@@ -190,15 +190,20 @@ Status PointAtPipeline(const Status& status, const std::string& file, const Pipe
     }
   }
   std::string where = file + ":" + std::to_string(file_line);
-  if (rewritten.rfind(file + ":", 0) != 0) {
+  if (rewritten.rfind(file + ":", 0) == 0) {
+    // Already located (at the query's first line): name the line DuckDB's position is on.
+    size_t pos = file.size() + 1;
+    if (ParseNumber(rewritten, &pos) > 0 && rewritten.compare(pos, 2, ": ") == 0) {
+      rewritten = where + rewritten.substr(pos);
+    }
+  } else {
     rewritten = where + ": " + rewritten;
   }
   while (!rewritten.empty() && rewritten.back() == '\n') {
     rewritten.pop_back();
   }
   return Status(status.code(),
-                rewritten + "\n" + Excerpt(lines->text, file, file_line, file_column),
-                status.id());
+                rewritten + "\n" + Excerpt(lines->text, file, file_line, file_column), status.id());
 }
 
 }  // namespace aqueducts::cli

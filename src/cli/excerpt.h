@@ -11,12 +11,14 @@
 namespace aqueducts::cli {
 
 /// A rustc-style excerpt of line `line` (1-based) of `text`, headed "--> <file>:<line>[:<col>]",
-/// with a caret under `column` (1-based; 0: no caret). Empty when the line does not exist.
+/// with a caret under `column` (1-based; 0: no caret), without a final newline. Empty when the
+/// line does not exist.
 std::string Excerpt(const std::string& text, const std::string& file, int line, int column);
 
 /// `status` made to point at the pipeline file `file`:
 /// - a load error "<file>:<line>[:<col>]: ..." gets the excerpt of that line (read from disk);
-/// - an error naming "stage '<name>'" of `aqueduct` whose query `lines` locates loses DuckDB's "LINE n: ..."
+/// - an error naming "stage '<name>'" of `aqueduct` whose query `lines` locates loses DuckDB's
+/// "LINE n: ..."
 ///   rendering of the generated SQL and gets the excerpt of the pipeline line (and column) that
 ///   DuckDB's position falls on.
 /// Other statuses are returned unchanged.

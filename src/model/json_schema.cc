@@ -90,13 +90,14 @@ json DataTypeSchema() {
 }
 
 json FieldSchema() {
-  return Object({{"name", {{"type", "string"}}},
-                 {"data_type", Ref("DataType")},
-                 {"type", Described(Ref("DataType"), "alias of data_type")},
-                 {"nullable", Flag(true)},
-                 {"description", {{"type", "string"}}},
-                 {"metadata", Described({{"type", "object"}}, "legacy Arrow field metadata, ignored")}},
-                {{"name"}, {"data_type", "type"}});
+  return Object(
+      {{"name", {{"type", "string"}}},
+       {"data_type", Ref("DataType")},
+       {"type", Described(Ref("DataType"), "alias of data_type")},
+       {"nullable", Flag(true)},
+       {"description", {{"type", "string"}}},
+       {"metadata", Described({{"type", "object"}}, "legacy Arrow field metadata, ignored")}},
+      {{"name"}, {"data_type", "type"}});
 }
 
 json Schema() {

@@ -114,7 +114,7 @@ class YamlTreeBuilder : public YAML::EventHandler {
     Node node;
     YAML::anchor_t anchor = 0;
     std::optional<std::string> key;  // a map's key waiting for its value
-    int key_line = 0;                 // the line of `key`
+    int key_line = 0;                // the line of `key`
   };
 
   void Open(Node::Kind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {

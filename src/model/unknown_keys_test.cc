@@ -74,8 +74,8 @@ TEST(UnknownKeysTest, JsonAndTomlNameTheKeyLine) {
 }
 
 TEST(UnknownKeysTest, NoCloseKeyListsTheKnownOnes) {
-  Result<Aqueduct> r = LoadAqueductFromString(
-      "sources: []\nstages: []\ncompletely_else: 1\n", Format::kYaml, {}, {}, "p.yml");
+  Result<Aqueduct> r = LoadAqueductFromString("sources: []\nstages: []\ncompletely_else: 1\n",
+                                              Format::kYaml, {}, {}, "p.yml");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(),
             "p.yml:3: completely_else: unknown key 'completely_else' (expected one of "

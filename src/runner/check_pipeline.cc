@@ -140,8 +140,8 @@ class Checker {
           "aqueducts::destination::delta_error");
     }
     notes_.push_back("Delta destination '" + name + "' does not exist: run creates it with the " +
-                     "columns of stage '" + last.name + "'; to pin them, add to the destination:\n" +
-                     runner::SchemaYaml(*fields));
+                     "columns of stage '" + last.name +
+                     "'; to pin them, add to the destination:\n" + runner::SchemaYaml(*fields));
     return Status::OK();
   }
 
@@ -161,8 +161,8 @@ class Checker {
       // DESCRIBE binds the query and returns its columns without running it. Wrapped, so that
       // any query form (FROM-first, VALUES, WITH) is accepted; the newline ends a trailing
       // `--` comment, and the query's first line stays on the generated SQL's first line.
-      auto described = conn_.Query("DESCRIBE SELECT * FROM (" + runner::TrimQuery(stage.query) +
-                                   "\n)");
+      auto described =
+          conn_.Query("DESCRIBE SELECT * FROM (" + runner::TrimQuery(stage.query) + "\n)");
       if (!described.ok()) {
         return BindError(position, stage, names, described.status());
       }

@@ -37,10 +37,10 @@ Result<DataType> TypeOf(const std::string& duckdb_type) {
     }
   }
   static const std::map<std::string, TypeId> kSimple = {
-      {"BOOLEAN", TypeId::kBoolean},  {"TINYINT", TypeId::kInt8},     {"SMALLINT", TypeId::kInt16},
-      {"INTEGER", TypeId::kInt32},    {"BIGINT", TypeId::kInt64},     {"UTINYINT", TypeId::kUInt8},
-      {"USMALLINT", TypeId::kUInt16}, {"UINTEGER", TypeId::kUInt32},  {"UBIGINT", TypeId::kUInt64},
-      {"FLOAT", TypeId::kFloat32},    {"DOUBLE", TypeId::kFloat64},   {"VARCHAR", TypeId::kUtf8},
+      {"BOOLEAN", TypeId::kBoolean},  {"TINYINT", TypeId::kInt8},    {"SMALLINT", TypeId::kInt16},
+      {"INTEGER", TypeId::kInt32},    {"BIGINT", TypeId::kInt64},    {"UTINYINT", TypeId::kUInt8},
+      {"USMALLINT", TypeId::kUInt16}, {"UINTEGER", TypeId::kUInt32}, {"UBIGINT", TypeId::kUInt64},
+      {"FLOAT", TypeId::kFloat32},    {"DOUBLE", TypeId::kFloat64},  {"VARCHAR", TypeId::kUtf8},
       {"BLOB", TypeId::kBinary},      {"DATE", TypeId::kDate32},
   };
   if (auto it = kSimple.find(type); it != kSimple.end()) {
@@ -65,8 +65,8 @@ bool NeedsInferredSchema(const Destination& destination) {
     return false;
   }
   std::error_code ec;
-  return !std::filesystem::exists(
-      std::filesystem::path(delta->location.LocalPath()) / "_delta_log", ec);
+  return !std::filesystem::exists(std::filesystem::path(delta->location.LocalPath()) / "_delta_log",
+                                  ec);
 }
 
 Result<std::vector<Field>> FieldsOfDescribe(const Database::Rows& described) {

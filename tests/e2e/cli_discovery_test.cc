@@ -1,8 +1,8 @@
 // A CLI that can be discovered and scripted, through the real `aqueducts` binary: unknown
 // commands, help, completions, init, the examples/ folder, previews, emoji, versions, API keys;
 // and a Delta destination created from the final stage's columns.
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -164,8 +164,8 @@ TEST(Discovery, VersionOnBothBinaries) {
     EXPECT_EQ(cli.exit_code, 0) << cli.all();
     EXPECT_EQ(cli.out, std::string("aqueducts ") + Version() + "\n");
   }
-  std::string executor = fs::path(AQ_CLI_PATH).parent_path().parent_path() /
-                         "executor/aqueducts-executor";
+  std::string executor =
+      fs::path(AQ_CLI_PATH).parent_path().parent_path() / "executor/aqueducts-executor";
   TempDir dir;
   for (const char* flag : {"--version", "-V"}) {
     std::string out_path = dir.str() + "/v.txt";

@@ -25,29 +25,31 @@ class Newcomer : public ::testing::Test {
   // A pipeline over in.csv; `stage_extra` is added to the stage, `destination_extra` to the
   // destination (each a line with its indentation).
   std::string Pipeline(const std::string& stage_extra, const std::string& destination_extra) {
-    return "sources:\n"                                     // 1
-           "  - type: file\n"                               // 2
-           "    name: readings\n"                           // 3
-           "    format: {type: csv}\n"                      // 4
-           "    location: " + dir_.str() + "/in.csv\n"      // 5
-           "stages:\n"                                      // 6
-           "  - - name: the_stage\n"                        // 7
-           "      query: SELECT * FROM readings\n" +        // 8
-           stage_extra +                                    // 9
-           "destination:\n"                                 // 10
-           "  type: file\n"                                 // 11
-           "  name: out\n"                                  // 12
-           "  format: {type: parquet}\n"                    // 13
-           "  location: " + dir_.str() + "/out\n" +         // 14
-           destination_extra;                               // 15
+    return "sources:\n"                 // 1
+           "  - type: file\n"           // 2
+           "    name: readings\n"       // 3
+           "    format: {type: csv}\n"  // 4
+           "    location: " +
+           dir_.str() +
+           "/in.csv\n"                                // 5
+           "stages:\n"                                // 6
+           "  - - name: the_stage\n"                  // 7
+           "      query: SELECT * FROM readings\n" +  // 8
+           stage_extra +                              // 9
+           "destination:\n"                           // 10
+           "  type: file\n"                           // 11
+           "  name: out\n"                            // 12
+           "  format: {type: parquet}\n"              // 13
+           "  location: " +
+           dir_.str() + "/out\n" +  // 14
+           destination_extra;       // 15
   }
 
   TempDir dir_;
 };
 
 TEST_F(Newcomer, MisspeltKeysFailValidateAndRunWithTheNearestKey) {
-  std::string path =
-      dir_.Write("t.yml", Pipeline("      shwo: 10\n", "  partition_column: [d]\n"));
+  std::string path = dir_.Write("t.yml", Pipeline("      shwo: 10\n", "  partition_column: [d]\n"));
   for (const char* command : {"validate", "run"}) {
     CliResult r = RunCli({command, "-f", path}, dir_.str());
     EXPECT_EQ(r.exit_code, 1) << command << ": " << r.all();
@@ -64,7 +66,8 @@ TEST_F(Newcomer, LenientTurnsUnknownKeysIntoWarnings) {
   std::string path = dir_.Write("t.yml", Pipeline("      shwo: 10\n", ""));
   CliResult v = RunCli({"validate", "--lenient", "-f", path}, dir_.str());
   EXPECT_EQ(v.exit_code, 0) << v.all();
-  EXPECT_TRUE(Has(v.err, "warning: " + path + ":9: stages[0][0].shwo: unknown key 'shwo'")) << v.err;
+  EXPECT_TRUE(Has(v.err, "warning: " + path + ":9: stages[0][0].shwo: unknown key 'shwo'"))
+      << v.err;
   CliResult r = RunCli({"run", "--lenient", "-f", path}, dir_.str());
   EXPECT_EQ(r.exit_code, 0) << r.all();
   EXPECT_TRUE(Has(r.err, "did you mean show?")) << r.err;
@@ -93,11 +96,11 @@ std::string WithStages(const std::string& dir, const std::string& stages,
 
 TEST_F(Newcomer, ValidateBindsStagesAgainstTheRealColumns) {
   std::string path = dir_.Write("t.yml", WithStages(dir_.str(),
-                                                    "  - - name: a\n"                    // 7
+                                                    "  - - name: a\n"  // 7
                                                     "      query: SELECT id, d FROM readings\n"
-                                                    "  - - name: b\n"                    // 9
-                                                    "      query: |\n"                   // 10
-                                                    "        SELECT value\n"             // 11
+                                                    "  - - name: b\n"         // 9
+                                                    "      query: |\n"        // 10
+                                                    "        SELECT value\n"  // 11
                                                     "        FROM a\n"));
   CliResult r = RunCli({"validate", "-f", path}, dir_.str());
   EXPECT_EQ(r.exit_code, 1) << r.all();
@@ -120,7 +123,7 @@ TEST_F(Newcomer, ValidateRefusesAStageReadingItsParallelSibling) {
   std::string path = dir_.Write("t.yml", WithStages(dir_.str(),
                                                     "  - - name: a\n"
                                                     "      query: SELECT id FROM readings\n"
-                                                    "    - name: b\n"                      // 9
+                                                    "    - name: b\n"                    // 9
                                                     "      query: SELECT * FROM a\n"));  // 10
   CliResult r = RunCli({"validate", "-f", path}, dir_.str());
   EXPECT_EQ(r.exit_code, 1) << r.all();
@@ -131,9 +134,9 @@ TEST_F(Newcomer, ValidateRefusesAStageReadingItsParallelSibling) {
 
 TEST_F(Newcomer, DuplicateStageNamesAreAnErrorNamingBoth) {
   std::string path = dir_.Write("t.yml", WithStages(dir_.str(),
-                                                    "  - - name: a\n"                // 7
+                                                    "  - - name: a\n"  // 7
                                                     "      query: SELECT 1 AS x\n"
-                                                    "  - - name: readings\n"         // 9
+                                                    "  - - name: readings\n"  // 9
                                                     "      query: SELECT 2 AS x\n"));
   CliResult r = RunCli({"validate", "-f", path}, dir_.str());
   EXPECT_EQ(r.exit_code, 1) << r.all();
@@ -149,29 +152,30 @@ TEST_F(Newcomer, ValidateNamesAMissingSourceFile) {
       "t.yml", WithStages(dir_.str(), "  - - name: a\n      query: SELECT 1\n", "missing.csv"));
   CliResult r = RunCli({"validate", "-f", path}, dir_.str());
   EXPECT_EQ(r.exit_code, 1) << r.all();
-  EXPECT_TRUE(Has(r.err, "source 'readings': location '" + dir_.str() +
-                             "/missing.csv' does not exist"))
+  EXPECT_TRUE(
+      Has(r.err, "source 'readings': location '" + dir_.str() + "/missing.csv' does not exist"))
       << r.err;
 }
 
 TEST_F(Newcomer, RunSqlErrorsShowThePipelineLineWithACaret) {
   std::string path = dir_.Write("t.yml", WithStages(dir_.str(),
-                                                    "  - - name: a\n"                   // 7
+                                                    "  - - name: a\n"  // 7
                                                     "      query: SELECT id FROM readings\n"
-                                                    "  - - name: b\n"                   // 9
-                                                    "      query: |\n"                  // 10
-                                                    "        SELECT id,\n"              // 11
-                                                    "               valeu\n"            // 12
+                                                    "  - - name: b\n"         // 9
+                                                    "      query: |\n"        // 10
+                                                    "        SELECT id,\n"    // 11
+                                                    "               valeu\n"  // 12
                                                     "        FROM a\n"));
   CliResult r = RunCli({"run", "-f", path}, dir_.str());
   EXPECT_EQ(r.exit_code, 1) << r.all();
   EXPECT_FALSE(Has(r.err, "CREATE OR REPLACE")) << r.err;
   EXPECT_FALSE(Has(r.err, "LINE 2:")) << r.err;
   EXPECT_TRUE(Has(r.err, path + ":12: Failed to execute stage 'b'")) << r.err;
-  EXPECT_TRUE(Has(r.err, "  --> " + path + ":12:16\n"
-                         "   |\n"
-                         "12 |                valeu\n"
-                         "   |                ^\n"))
+  EXPECT_TRUE(Has(r.err, "  --> " + path +
+                             ":12:16\n"
+                             "   |\n"
+                             "12 |                valeu\n"
+                             "   |                ^\n"))
       << r.err;
   // validate reports the same place before anything runs.
   CliResult v = RunCli({"validate", "-f", path}, dir_.str());
@@ -186,8 +190,9 @@ TEST_F(Newcomer, SqlOnTheQueryLineItselfGetsItsColumn) {
   CliResult r = RunCli({"run", "-f", path}, dir_.str());
   EXPECT_EQ(r.exit_code, 1) << r.all();
   EXPECT_TRUE(Has(r.err, "--> " + path + ":8:21\n")) << r.err;
-  EXPECT_TRUE(Has(r.err, "8 |       query: SELECT nope FROM readings\n"
-                         "  |                     ^\n"))
+  EXPECT_TRUE(Has(r.err,
+                  "8 |       query: SELECT nope FROM readings\n"
+                  "  |                     ^\n"))
       << r.err;
 }
 
