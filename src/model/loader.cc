@@ -109,13 +109,17 @@ Result<Aqueduct> LoadAqueductFromString(const std::string& text, Format format,
     return first;
   }
   // Every finding on its own line, up to a screenful.
-  constexpr size_t kShown = 10;
+  constexpr size_t kShownLines = 10;
+  constexpr size_t kShownBytes = 1500;
   std::string message = first.message();
-  for (size_t i = 1; i < unknown.size() && i < kShown; ++i) {
-    message += "\n" + unknown[i].message();
+  size_t shown = 1;
+  for (; shown < unknown.size() && shown < kShownLines &&
+         message.size() + unknown[shown].message().size() < kShownBytes;
+       ++shown) {
+    message += "\n" + unknown[shown].message();
   }
-  if (unknown.size() > kShown) {
-    message += "\n(and " + std::to_string(unknown.size() - kShown) + " more)";
+  if (shown < unknown.size()) {
+    message += "\n(and " + std::to_string(unknown.size() - shown) + " more)";
   }
   return Status::ParseError(message, first.id());
 }

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "model/builder.h"
+#include "model/text_util.h"
 
 namespace aqueducts::model_internal {
 namespace {
@@ -139,7 +140,7 @@ std::vector<Status> DuplicateNames(const TreeReader& reader, const Node& root) {
     }
     out.push_back(reader.Error(
         *name, name_path,
-        std::string(what) + " name '" + name->scalar + "' is already the name of " +
+        std::string(what) + " name '" + Echo(name->scalar) + "' is already the name of " +
             it->second.what + " " + it->second.path + " (line " + std::to_string(it->second.line) +
             "): names must be unique, or the later one silently replaces the earlier"));
   };

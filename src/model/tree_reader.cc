@@ -91,7 +91,10 @@ void TreeReader::CollectUnknown(const Node& node, const std::string& path,
     std::string key_path = path.empty() ? key : path + "." + key;
     if (known->second.count(key) == 0) {
       std::string nearest = Nearest(key, candidates);
-      std::string message = "unknown key '" + key + "' (" +
+      // Keys are echoed cut to a readable length (a key can be any text).
+      std::string shown = Echo(key);
+      key_path = path.empty() ? shown : path + "." + shown;
+      std::string message = "unknown key '" + shown + "' (" +
                             (nearest.empty() ? "expected one of " + JoinComma(candidates)
                                              : "did you mean " + nearest + "?") +
                             ")";
@@ -140,8 +143,8 @@ Result<const Node*> TreeReader::Require(const Node& map, Keys keys, const std::s
   for (size_t i = 0; i < map.entries.size(); ++i) {
     const std::string& written = map.entries[i].first;
     if (known_keys_[&map].count(written) == 0 && !Nearest(written, spellings).empty()) {
-      message += "; found unknown key '" + written + "' on line " + std::to_string(map.KeyLine(i)) +
-                 ": did you mean " + key + "?";
+      message += "; found unknown key '" + Echo(written) + "' on line " +
+                 std::to_string(map.KeyLine(i)) + ": did you mean " + key + "?";
       break;
     }
   }
