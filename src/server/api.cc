@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <exception>
+#include <map>
+#include <memory>
 #include <optional>
 
 #include <httplib.h>
@@ -207,6 +209,7 @@ bool DecodeBase64(const std::string& in, std::string* out) {
 struct ApiServer::Impl {
   ApiOptions options;
   Store* store;
+  RunManager* runs;
   Log* log;
   std::unique_ptr<httplib::Server> server;
   std::string dummy_hash;  // verified against when a sign-in names no user: same cost
@@ -225,6 +228,10 @@ struct ApiServer::Impl {
   void GetPipeline(int64_t id, const httplib::Request& req, httplib::Response& res);
   void ListVersions(int64_t id, httplib::Response& res);
   void DeletePipeline(const Token& who, int64_t id, httplib::Response& res);
+  void TriggerRun(const Token& who, int64_t pipeline_id, const httplib::Request& req,
+                  httplib::Response& res);
+  void GetRun(int64_t id, httplib::Response& res);
+  void StreamEvents(int64_t id, const httplib::Request& req, httplib::Response& res);
 };
 
 std::optional<Token> ApiServer::Impl::Authorize(const httplib::Request& req, httplib::Response& res,
@@ -550,6 +557,147 @@ void ApiServer::Impl::DeletePipeline(const Token& who, int64_t id, httplib::Resp
   res.status = 204;
 }
 
+json RunJson(const Run& r) {
+  json out{{"id", r.id},
+           {"pipeline_id", r.pipeline_id},
+           {"pipeline_version", r.pipeline_version},
+           {"executor_url", r.executor_url},
+           {"execution_id", r.execution_id},
+           {"state", r.state},
+           {"reason", r.reason},
+           {"created_by", r.created_by},
+           {"created_at", r.created_at},
+           {"updated_at", r.updated_at}};
+  out["parameters"] = json::parse(r.parameters_json, nullptr, false);
+  if (out["parameters"].is_discarded()) {
+    out["parameters"] = json::object();
+  }
+  return out;
+}
+
+void ApiServer::Impl::TriggerRun(const Token& who, int64_t pipeline_id, const httplib::Request& req,
+                                 httplib::Response& res) {
+  Result<json> body = ParseBody(req, /*empty_ok=*/true);
+  if (!body.ok()) {
+    SendStatus(res, body.status());
+    return;
+  }
+  std::map<std::string, std::string> params;
+  auto p = body->find("parameters");
+  if (p != body->end() && !p->is_null()) {
+    if (!p->is_object()) {
+      SendError(res, 400, "Field \"parameters\" must be an object of strings");
+      return;
+    }
+    for (const auto& [k, v] : p->items()) {
+      if (!v.is_string()) {
+        SendError(res, 400, "Field \"parameters." + k + "\" must be a string");
+        return;
+      }
+      params[k] = v.get<std::string>();
+    }
+  }
+  int version = 0;
+  auto v = body->find("version");
+  if (v != body->end() && !v->is_null()) {
+    if (!v->is_number_integer() || v->get<int64_t>() < 1 || v->get<int64_t>() > 1000000000) {
+      SendError(res, 400, "Field \"version\" must be a positive integer");
+      return;
+    }
+    version = static_cast<int>(v->get<int64_t>());
+  }
+  if (!runs) {
+    SendError(res, 409, "Runs are not available on this server");
+    return;
+  }
+  Result<Run> run = runs->Trigger(pipeline_id, version, params, who.user_name);
+  if (!run.ok()) {
+    int code = run.status().code() == StatusCode::kUnsupported ? 409 : HttpStatusOf(run.status());
+    SendError(res, code, run.status().message());
+    return;
+  }
+  SendJson(res, 201, RunJson(*run));
+}
+
+void ApiServer::Impl::GetRun(int64_t id, httplib::Response& res) {
+  Result<Run> run = store->GetRun(id);
+  if (!run.ok()) {
+    SendStatus(res, run.status());
+    return;
+  }
+  SendJson(res, 200, RunJson(*run));
+}
+
+void ApiServer::Impl::StreamEvents(int64_t id, const httplib::Request& req,
+                                   httplib::Response& res) {
+  Result<Run> run = store->GetRun(id);
+  if (!run.ok()) {
+    SendStatus(res, run.status());
+    return;
+  }
+  int64_t after = 0;
+  std::string last = req.get_header_value("Last-Event-ID");
+  if (!last.empty()) {
+    std::optional<int64_t> n = ParseId(last);
+    if (!n && last != "0") {
+      SendError(res, 400, "Last-Event-ID must be an event id (a non-negative integer)");
+      return;
+    }
+    after = n.value_or(0);
+  }
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  auto cursor = std::make_shared<int64_t>(after);
+  Store* st = store;
+  RunManager* mgr = runs;
+  auto keepalive = std::chrono::milliseconds(options.keepalive_ms);
+  res.set_chunked_content_provider(
+      "text/event-stream", [st, mgr, id, cursor, keepalive](size_t, httplib::DataSink& sink) {
+        uint64_t generation = mgr ? mgr->generation() : 0;
+        // The state first: when it is final, every event is already stored.
+        Result<Run> r = st->GetRun(id);
+        if (!r.ok()) {
+          return false;
+        }
+        bool final_state = IsFinalState(r->state);
+        Result<std::vector<RunEvent>> events = st->ListEvents(id, *cursor);
+        if (!events.ok()) {
+          return false;
+        }
+        std::string frames;
+        for (const auto& e : *events) {
+          frames += "id: " + std::to_string(e.seq) + "\nevent: " + e.event + "\n";
+          size_t start = 0;
+          while (true) {
+            size_t nl = e.data.find('\n', start);
+            frames += "data: " + e.data.substr(start, nl - start) + "\n";
+            if (nl == std::string::npos)
+              break;
+            start = nl + 1;
+          }
+          frames += "\n";
+          *cursor = e.seq;
+        }
+        if (!frames.empty() && !sink.write(frames.data(), frames.size())) {
+          return false;
+        }
+        if (final_state) {
+          sink.done();
+          return true;
+        }
+        if (frames.empty()) {
+          if (mgr) {
+            mgr->WaitForChange(generation, keepalive);
+          }
+          if (mgr == nullptr || mgr->generation() == generation) {
+            static const std::string kKeepalive = ": keepalive\n\n";
+            return sink.write(kKeepalive.data(), kKeepalive.size());
+          }
+        }
+        return true;
+      });
+}
+
 void ApiServer::Impl::Routes() {
   httplib::Server& s = *server;
   // Wraps a handler that needs a token with at least role `min`.
@@ -617,6 +765,29 @@ void ApiServer::Impl::Routes() {
                      with_id([this](const Token& t, int64_t id, const httplib::Request&,
                                     httplib::Response& res) { DeletePipeline(t, id, res); })));
 
+  s.Post(R"(/api/v1/pipelines/([^/]+)/runs)",
+         with_role(Role::kOperator,
+                   with_id([this](const Token& t, int64_t id, const httplib::Request& req,
+                                  httplib::Response& res) { TriggerRun(t, id, req, res); })));
+  auto with_run_id =
+      [](std::function<void(int64_t, const httplib::Request&, httplib::Response&)> fn) {
+        return [fn](const Token&, const httplib::Request& req, httplib::Response& res) {
+          std::optional<int64_t> id = ParseId(req.matches[1]);
+          if (!id) {
+            SendError(res, 404, "No run with id " + std::string(req.matches[1]));
+            return;
+          }
+          fn(*id, req, res);
+        };
+      };
+  s.Get(R"(/api/v1/runs/([^/]+))",
+        with_role(Role::kViewer, with_run_id([this](int64_t id, const httplib::Request&,
+                                                    httplib::Response& res) { GetRun(id, res); })));
+  s.Get(R"(/api/v1/runs/([^/]+)/events)",
+        with_role(Role::kViewer,
+                  with_run_id([this](int64_t id, const httplib::Request& req,
+                                     httplib::Response& res) { StreamEvents(id, req, res); })));
+
   s.set_error_handler(httplib::Server::HandlerWithResponse(
       [this](const httplib::Request& req, httplib::Response& res) {
         if (res.body.empty() && res.status != 204) {
@@ -639,10 +810,11 @@ void ApiServer::Impl::Routes() {
 }
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Make(const ApiOptions& options, Store* store,
-                                                   Log* log) {
+                                                   RunManager* runs, Log* log) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->store = store;
+  impl->runs = runs;
   impl->log = log;
   AQ_ASSIGN_OR_RETURN(impl->dummy_hash, HashPassword("aqueducts-no-such-user"));
   impl->server = std::make_unique<httplib::Server>();

@@ -7,6 +7,7 @@
 #include "aqueducts/status.h"
 
 #include "server/log.h"
+#include "server/runs.h"
 #include "server/store.h"
 
 namespace aqueducts::server {
@@ -17,13 +18,16 @@ struct ApiOptions {
   int port = 3030;                   ///< 0: any free port (logged in the "listening" line)
   size_t max_body_bytes = 4u << 20;  ///< larger request bodies get 413
   int read_timeout_s = 5;            ///< a request not fully sent by then is dropped
-  int threads = 8;                   ///< requests served at once
+  int threads = 16;                  ///< requests served at once (each SSE reader holds one)
+  int keepalive_ms = 1000;           ///< idle SSE streams get a `: keepalive` comment this often
 };
 
 /// \brief The server's HTTP API over a Store. httplib stays inside api.cc.
 class ApiServer {
  public:
-  static Result<std::unique_ptr<ApiServer>> Make(const ApiOptions& options, Store* store, Log* log);
+  /// `runs` may be null: triggering a run then answers 409.
+  static Result<std::unique_ptr<ApiServer>> Make(const ApiOptions& options, Store* store,
+                                                 RunManager* runs, Log* log);
   ~ApiServer();
   /// Bind and serve until Stop(); kIoError when the address cannot be bound.
   Status Listen();

@@ -15,6 +15,7 @@
 #include "server/api.h"
 #include "server/crypto.h"
 #include "server/log.h"
+#include "server/runs.h"
 #include "server/store.h"
 
 namespace {
@@ -74,7 +75,8 @@ int Init(const std::string& data_dir, const std::string& admin) {
   return 0;
 }
 
-int Serve(const std::string& data_dir, const ApiOptions& options) {
+int Serve(const std::string& data_dir, const ApiOptions& options, const std::string& executor_url,
+          const std::string& executor_key) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -88,7 +90,12 @@ int Serve(const std::string& data_dir, const ApiOptions& options) {
     log.Error(store.status().message());
     return Fail(store.status().message());
   }
-  auto server = ApiServer::Make(options, store->get(), &log);
+  aqueducts::Status lost = (*store)->MarkUnfinishedRunsLost();
+  if (!lost.ok()) {
+    return Fail(lost.message());
+  }
+  RunManager runs(store->get(), &log, executor_url, executor_key);
+  auto server = ApiServer::Make(options, store->get(), &runs, &log);
   if (!server.ok()) {
     return Fail(server.status().message());
   }
@@ -106,9 +113,11 @@ int Serve(const std::string& data_dir, const ApiOptions& options) {
     log.Error(status.message());
     pthread_kill(signal_thread.native_handle(), SIGTERM);
     signal_thread.join();
+    runs.Shutdown();
     return Fail(status.message());
   }
   signal_thread.join();
+  runs.Shutdown();
   log.Info("stopped");
   return 0;
 }
@@ -147,6 +156,14 @@ int Main(int argc, char** argv) {
                    "Seconds a client may take to send a request")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  std::string executor_url;
+  std::string executor_key;
+  serve
+      ->add_option("--executor-url", executor_url,
+                   "Executor that runs are sent to (its HTTP API, e.g. http://host:3031)")
+      ->envname("AQUEDUCTS_EXECUTOR_URL");
+  serve->add_option("--executor-api-key", executor_key, "The executor's API key (X-API-Key)")
+      ->envname("AQUEDUCTS_EXECUTOR_API_KEY");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -156,7 +173,7 @@ int Main(int argc, char** argv) {
     return Init(data_dir, admin);
   }
   options.max_body_bytes = static_cast<size_t>(max_body_kb * 1024);
-  return Serve(data_dir, options);
+  return Serve(data_dir, options, executor_url, executor_key);
 }
 
 }  // namespace

@@ -48,6 +48,29 @@ CREATE TABLE pipeline_versions (
   PRIMARY KEY (pipeline_id, version)
 );
 )sql",
+    R"sql(
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  pipeline_id INTEGER NOT NULL,
+  pipeline_version INTEGER NOT NULL,
+  parameters TEXT NOT NULL,
+  executor_url TEXT NOT NULL,
+  execution_id TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE run_events (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  seq INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  data TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+);
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -102,7 +125,7 @@ class Stmt {
 };
 
 // Runs a statement that returns no rows.
-Status Run(Stmt& stmt) {
+Status RunStmt(Stmt& stmt) {
   AQ_RETURN_IF_ERROR(stmt.status());
   Status status;
   while (stmt.Step(&status)) {
@@ -258,7 +281,7 @@ Status Store::Migrate() {
   if (current < kSchemaVersion) {
     Stmt stmt(db_, "INSERT INTO schema_version (version) VALUES (?)");
     stmt.Bind(1, static_cast<int64_t>(kSchemaVersion));
-    s = Run(stmt);
+    s = RunStmt(stmt);
     if (!s.ok())
       return fail(s);
   }
@@ -288,7 +311,7 @@ Result<User> Store::CreateUser(const std::string& name, const std::string& passw
   Stmt stmt(db_, "INSERT INTO users (name, password_hash, role, created_at) VALUES (?, ?, ?, ?)");
   stmt.Bind(1, name).Bind(2, password_hash).Bind(3, std::string(RoleName(role)));
   stmt.Bind(4, user.created_at);
-  Status s = Run(stmt);
+  Status s = RunStmt(stmt);
   if (s.code() == StatusCode::kConflict) {
     return Status::Conflict("A user named '" + name + "' already exists");
   }
@@ -347,7 +370,7 @@ Result<Token> Store::CreateToken(int64_t user_id, const std::string& name,
             "VALUES (?, ?, ?, ?, ?)");
   stmt.Bind(1, user_id).Bind(2, name).Bind(3, secret_sha256);
   stmt.Bind(4, std::string(RoleName(role))).Bind(5, t.created_at);
-  AQ_RETURN_IF_ERROR(Run(stmt));
+  AQ_RETURN_IF_ERROR(RunStmt(stmt));
   t.id = sqlite3_last_insert_rowid(db_);
   return t;
 }
@@ -409,7 +432,7 @@ Result<PipelineVersion> Store::CreatePipeline(const std::string& name, const std
               "INSERT INTO pipelines (name, latest_version, created_at, updated_at) "
               "VALUES (?, 1, ?, ?)");
   insert.Bind(1, name).Bind(2, now).Bind(3, now);
-  Status s = Run(insert);
+  Status s = RunStmt(insert);
   if (s.code() == StatusCode::kConflict) {
     return fail(Status::Conflict("A pipeline named '" + name + "' already exists"));
   }
@@ -421,7 +444,7 @@ Result<PipelineVersion> Store::CreatePipeline(const std::string& name, const std
                "parameters, created_by, created_at) VALUES (?, 1, ?, ?, ?, ?, ?, ?)");
   version.Bind(1, id).Bind(2, name).Bind(3, format).Bind(4, text).Bind(5, parameters_json);
   version.Bind(6, created_by).Bind(7, now);
-  s = Run(version);
+  s = RunStmt(version);
   if (!s.ok())
     return fail(s);
   AQ_RETURN_IF_ERROR(Exec("COMMIT"));
@@ -456,7 +479,7 @@ Result<PipelineVersion> Store::AddVersion(int64_t id, const std::string& name,
   Stmt update(db_,
               "UPDATE pipelines SET name = ?, latest_version = ?, updated_at = ? WHERE id = ?");
   update.Bind(1, new_name).Bind(2, static_cast<int64_t>(next)).Bind(3, now).Bind(4, id);
-  Status s = Run(update);
+  Status s = RunStmt(update);
   if (s.code() == StatusCode::kConflict) {
     return fail(Status::Conflict("A pipeline named '" + new_name + "' already exists"));
   }
@@ -467,7 +490,7 @@ Result<PipelineVersion> Store::AddVersion(int64_t id, const std::string& name,
                "parameters, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   version.Bind(1, id).Bind(2, static_cast<int64_t>(next)).Bind(3, new_name).Bind(4, format);
   version.Bind(5, text).Bind(6, parameters_json).Bind(7, created_by).Bind(8, now);
-  s = Run(version);
+  s = RunStmt(version);
   if (!s.ok())
     return fail(s);
   AQ_RETURN_IF_ERROR(Exec("COMMIT"));
@@ -537,11 +560,120 @@ Status Store::DeletePipeline(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt stmt(db_, "DELETE FROM pipelines WHERE id = ?");
   stmt.Bind(1, id);
-  AQ_RETURN_IF_ERROR(Run(stmt));
+  AQ_RETURN_IF_ERROR(RunStmt(stmt));
   if (sqlite3_changes(db_) == 0) {
     return Status::NotFound("No pipeline with id " + std::to_string(id));
   }
   return Status::OK();
+}
+
+namespace {
+
+Run ReadRun(Stmt& stmt) {
+  Run r;
+  r.id = stmt.Int(0);
+  r.pipeline_id = stmt.Int(1);
+  r.pipeline_version = static_cast<int>(stmt.Int(2));
+  r.parameters_json = stmt.Text(3);
+  r.executor_url = stmt.Text(4);
+  r.execution_id = stmt.Text(5);
+  r.state = stmt.Text(6);
+  r.reason = stmt.Text(7);
+  r.created_by = stmt.Text(8);
+  r.created_at = stmt.Text(9);
+  r.updated_at = stmt.Text(10);
+  return r;
+}
+
+constexpr char kRunColumns[] =
+    "id, pipeline_id, pipeline_version, parameters, executor_url, execution_id, state, reason, "
+    "created_by, created_at, updated_at";
+
+}  // namespace
+
+Result<Run> Store::CreateRun(const Run& run) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Run r = run;
+  r.created_at = r.updated_at = NowUtc();
+  Stmt stmt(db_,
+            "INSERT INTO runs (pipeline_id, pipeline_version, parameters, executor_url, state, "
+            "reason, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  stmt.Bind(1, r.pipeline_id).Bind(2, static_cast<int64_t>(r.pipeline_version));
+  stmt.Bind(3, r.parameters_json).Bind(4, r.executor_url).Bind(5, r.state).Bind(6, r.reason);
+  stmt.Bind(7, r.created_by).Bind(8, r.created_at).Bind(9, r.updated_at);
+  AQ_RETURN_IF_ERROR(RunStmt(stmt));
+  r.id = sqlite3_last_insert_rowid(db_);
+  return r;
+}
+
+Status Store::SetRunState(int64_t id, const std::string& state, const std::string& reason,
+                          const std::string& execution_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_,
+            "UPDATE runs SET state = ?, reason = ?, updated_at = ?, execution_id = "
+            "CASE WHEN ? = '' THEN execution_id ELSE ? END WHERE id = ?");
+  stmt.Bind(1, state).Bind(2, reason).Bind(3, NowUtc()).Bind(4, execution_id);
+  stmt.Bind(5, execution_id).Bind(6, id);
+  return RunStmt(stmt);
+}
+
+Result<Run> Store::GetRun(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_, std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?");
+  AQ_RETURN_IF_ERROR(stmt.status());
+  stmt.Bind(1, id);
+  Status status;
+  if (!stmt.Step(&status)) {
+    AQ_RETURN_IF_ERROR(status);
+    return Status::NotFound("No run with id " + std::to_string(id));
+  }
+  return ReadRun(stmt);
+}
+
+Result<int64_t> Store::AppendEvent(int64_t run_id, const std::string& event,
+                                   const std::string& data) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_,
+            "INSERT INTO run_events (run_id, seq, event, data, created_at) VALUES (?, "
+            "(SELECT coalesce(max(seq), 0) + 1 FROM run_events WHERE run_id = ?), ?, ?, ?) "
+            "RETURNING seq");
+  AQ_RETURN_IF_ERROR(stmt.status());
+  stmt.Bind(1, run_id).Bind(2, run_id).Bind(3, event).Bind(4, data).Bind(5, NowUtc());
+  Status status;
+  int64_t seq = stmt.Step(&status) ? stmt.Int(0) : 0;
+  AQ_RETURN_IF_ERROR(status);
+  return seq;
+}
+
+Result<std::vector<RunEvent>> Store::ListEvents(int64_t run_id, int64_t after_seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_,
+            "SELECT seq, event, data, created_at FROM run_events WHERE run_id = ? AND seq > ? "
+            "ORDER BY seq");
+  AQ_RETURN_IF_ERROR(stmt.status());
+  stmt.Bind(1, run_id).Bind(2, after_seq);
+  std::vector<RunEvent> out;
+  Status status;
+  while (stmt.Step(&status)) {
+    RunEvent e;
+    e.seq = stmt.Int(0);
+    e.event = stmt.Text(1);
+    e.data = stmt.Text(2);
+    e.created_at = stmt.Text(3);
+    out.push_back(e);
+  }
+  AQ_RETURN_IF_ERROR(status);
+  return out;
+}
+
+Status Store::MarkUnfinishedRunsLost() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_,
+            "UPDATE runs SET state = 'lost', reason = 'the server stopped while the run was ' || "
+            "state || '; it is not re-run automatically', updated_at = ? WHERE state IN "
+            "('queued', 'dispatched', 'running')");
+  stmt.Bind(1, NowUtc());
+  return RunStmt(stmt);
 }
 
 }  // namespace aqueducts::server

@@ -58,6 +58,30 @@ struct PipelineVersion {
   std::string created_at;
 };
 
+/// A run of a pipeline version on an executor. States: queued, dispatched, running, then one of
+/// succeeded, failed, cancelled, lost; `reason` says why it is in its state.
+struct Run {
+  int64_t id = 0;
+  int64_t pipeline_id = 0;
+  int pipeline_version = 0;
+  std::string parameters_json;  ///< JSON object name -> value
+  std::string executor_url;
+  std::string execution_id;  ///< the executor's id, once it accepted the run
+  std::string state;
+  std::string reason;
+  std::string created_by;
+  std::string created_at;
+  std::string updated_at;
+};
+
+/// One stored event of a run: `seq` counts from 1 per run, without gaps.
+struct RunEvent {
+  int64_t seq = 0;
+  std::string event;
+  std::string data;
+  std::string created_at;
+};
+
 /// \brief The server's store: one SQLite database `<data_dir>/aqueducts.db` in WAL mode.
 /// Migrations are built in and applied on open (table schema_version). Thread-safe: one
 /// connection, calls serialised by a mutex.
@@ -103,6 +127,20 @@ class Store {
   Result<std::vector<PipelineVersion>> ListVersions(int64_t id);
   /// Remove pipeline `id` and all its versions; kNotFound when missing.
   Status DeletePipeline(int64_t id);
+
+  /// Store a new run (id and timestamps are set here).
+  Result<Run> CreateRun(const Run& run);
+  /// Set a run's state and reason (and its execution id when not empty).
+  Status SetRunState(int64_t id, const std::string& state, const std::string& reason,
+                     const std::string& execution_id = "");
+  Result<Run> GetRun(int64_t id);
+  /// Append an event with the run's next sequence number; returns that number.
+  Result<int64_t> AppendEvent(int64_t run_id, const std::string& event, const std::string& data);
+  /// The events of a run with seq > `after_seq`, in order.
+  Result<std::vector<RunEvent>> ListEvents(int64_t run_id, int64_t after_seq);
+  /// At start-up: runs left queued/dispatched/running by a previous process become `lost`
+  /// with that reason; they are never re-run silently.
+  Status MarkUnfinishedRunsLost();
 
  private:
   Store() = default;
