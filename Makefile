@@ -3,7 +3,9 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: setup configure build example test bench format format-check clean
+PREFIX ?= /usr/local
+
+.PHONY: setup configure build example test install package bench format format-check clean
 
 setup:
 	@tools/setup.sh
@@ -19,6 +21,14 @@ example: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# Relocatable install (docs/install.md), e.g. `make install PREFIX=~/.local`.
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# The Debian package, into $(BUILD)/ (docs/install.md).
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 # Every benchmark of docs/benchmarks.md, on a Release build (figures go to stdout).
 bench: setup

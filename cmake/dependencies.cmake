@@ -6,7 +6,7 @@ endif()
 add_library(duckdb SHARED IMPORTED GLOBAL)
 set_target_properties(duckdb PROPERTIES
   IMPORTED_LOCATION "${AQ_DUCKDB_DIR}/lib/libduckdb.so"
-  IMPORTED_NO_SONAME ON)
+  IMPORTED_SONAME libduckdb.so)
 target_include_directories(duckdb SYSTEM INTERFACE "${AQ_DUCKDB_DIR}/include")
 # Binaries find libduckdb.so without LD_LIBRARY_PATH: in the build tree through an absolute
 # rpath, once installed through $ORIGIN/../lib.
@@ -21,14 +21,10 @@ find_package(CLI11 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
-find_package(OpenSSL REQUIRED)
-find_package(CURL REQUIRED)
-if(AQ_WITH_ODBC)
-  pkg_check_modules(ODBC REQUIRED IMPORTED_TARGET odbc)
-endif()
-if(AQ_WITH_DELTA)
-  find_package(roaring REQUIRED)
-endif()
+find_package(OpenSSL REQUIRED)  # src/storage: request signing
+find_package(CURL REQUIRED)     # src/storage: the object-store HTTP client
+pkg_check_modules(ODBC REQUIRED IMPORTED_TARGET odbc)
+find_package(roaring REQUIRED)
 if(AQ_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
