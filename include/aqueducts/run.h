@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "aqueducts/cancel_token.h"
 #include "aqueducts/model.h"
 #include "aqueducts/progress.h"
 #include "aqueducts/status.h"
@@ -18,23 +19,6 @@ class DuckDB;
 }
 
 namespace aqueducts {
-
-/// \brief A cancellation flag shared between a run and whoever may cancel it. Thread-safe.
-class CancelToken {
- public:
-  /// Set the flag and call every registered callback once (outside the lock).
-  void Cancel();
-  bool cancelled() const { return cancelled_.load(); }
-  /// Register a callback run on Cancel (immediately if already cancelled). Returns an id.
-  int OnCancel(std::function<void()> callback);
-  void RemoveCallback(int id);
-
- private:
-  std::atomic<bool> cancelled_{false};
-  std::mutex mu_;
-  int next_id_ = 0;
-  std::vector<std::pair<int, std::function<void()>>> callbacks_;
-};
 
 /// \brief A DuckDB database that runs pipelines. Either owned (Open) or borrowed from an embedder
 /// (Wrap), so a program can create tables for in_memory sources and read in_memory destinations.

@@ -1,4 +1,4 @@
-#include "aqueducts/run.h"
+#include "aqueducts/cancel_token.h"
 
 namespace aqueducts {
 
