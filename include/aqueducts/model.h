@@ -37,8 +37,11 @@ using StorageConfig = std::map<std::string, std::string>;
 /// \brief The `format` of a file or directory source (spec §1.3 SourceFileType).
 struct SourceFileType {
   FileFormat format = FileFormat::kCsv;
-  bool has_header = true;     ///< csv only; default true
-  char delimiter = ',';       ///< csv only; default ','
+  bool has_header = true;  ///< csv only; default true
+  char delimiter = ',';    ///< csv only; default ','
+  /// csv only; default false: a quoted empty string ("") is an empty string and only an empty
+  /// field is NULL. true: both are NULL (the original system's reading).
+  bool quoted_empty_as_null = false;
   std::vector<Field> schema;  ///< empty: infer
 
   bool operator==(const SourceFileType&) const = default;
@@ -135,7 +138,9 @@ struct FileDestination {
   std::string name;
   Location location;
   DestinationFileType format;
-  bool single_file = true;
+  /// Unset: the location decides (a trailing '/' or no extension, or partition_columns, means a
+  /// directory). See docs/pipeline-format.md.
+  std::optional<bool> single_file;
   std::vector<std::string> partition_columns;
   StorageConfig storage_config;
 

@@ -340,11 +340,26 @@ Result<PartitionedOutput> WritePartitioned(engine::Connection& conn,
 }  // namespace
 
 bool WritesDirectory(const FileDestination& destination) {
-  return !destination.single_file || !destination.partition_columns.empty();
+  if (destination.single_file.has_value()) {
+    return !*destination.single_file;
+  }
+  if (!destination.partition_columns.empty()) {
+    return true;
+  }
+  std::string path =
+      destination.location.IsLocal() ? destination.location.LocalPath() : destination.location.url;
+  if (!path.empty() && path.back() == '/') {
+    return true;
+  }
+  return Target(path).extension().empty();
 }
 
 Status PrepareFileDestination(const FileDestination& destination) {
   AQ_ASSIGN_OR_RETURN(std::string path, LocalPathOf(destination.location));
+  if (destination.single_file == true && !destination.partition_columns.empty()) {
+    return Status::InvalidArgument(
+        "partition_columns write a directory: remove single_file: true (or set it to false)");
+  }
   fs::path target = Target(path);
   bool directory = WritesDirectory(destination);
   std::error_code ec;
@@ -360,8 +375,8 @@ Status PrepareFileDestination(const FileDestination& destination) {
     if (directory && !fs::is_directory(status)) {
       return Status::InvalidArgument("'" + target.string() +
                                      "' exists and is not a directory; this destination writes "
-                                     "a directory there (single_file: false or "
-                                     "partition_columns)");
+                                     "a directory there (single_file: false, partition_columns, "
+                                     "or a location without a file extension)");
     }
   }
   fs::path parent = target.parent_path();

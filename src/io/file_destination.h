@@ -23,8 +23,9 @@ struct FileWriteStats {
   std::vector<std::string> warnings;  ///< for the run's log (files left alone, leftovers removed)
 };
 
-/// Whether the destination writes a directory: single_file: false, or partition_columns (a
-/// partitioned write is always a directory, whatever single_file says).
+/// Whether the destination writes a directory: single_file when given; otherwise a directory
+/// when it has partition_columns, or when the location ends with '/' or its last component has
+/// no extension.
 bool WritesDirectory(const FileDestination& destination);
 
 /// Before sources are read: the location must be local, must not exist as the other kind

@@ -114,11 +114,26 @@ TEST_F(FileDestinationTest, DirectoryOnAnExistingFileIsRefused) {
   EXPECT_EQ(Slurp(dir_ / "out"), "a file");
 }
 
-TEST_F(FileDestinationTest, PartitionColumnsWithTheDefaultSingleFileWriteADirectory) {
+TEST_F(FileDestinationTest, TheLocationDecidesWhenSingleFileIsNotGiven) {
   FileDestination dest = Dest(dir_ / "a.csv", FileFormat::kCsv);
   EXPECT_FALSE(WritesDirectory(dest));
-  dest.single_file = false;
+  dest.location = ParseLocation((dir_ / "dir").string() + "/");
   EXPECT_TRUE(WritesDirectory(dest));
+  dest.location = ParseLocation((dir_ / "noext").string());
+  EXPECT_TRUE(WritesDirectory(dest));
+  dest.single_file = true;
+  EXPECT_FALSE(WritesDirectory(dest));
+  dest.single_file = false;
+  dest.location = ParseLocation((dir_ / "a.csv").string());
+  EXPECT_TRUE(WritesDirectory(dest));
+  dest.single_file = true;
+  dest.partition_columns = {"s"};
+  EXPECT_EQ(PrepareFileDestination(dest).code(), StatusCode::kInvalidArgument);
+
+  // Written for real with single_file not given: a directory of files, a partitioned directory.
+  FileDestination plain = Dest(dir_ / "plain_out", FileFormat::kParquet);
+  AQ_ASSERT_OK(WriteFileDestination(conn(), plain, kRows).status());
+  EXPECT_TRUE(fs::is_directory(dir_ / "plain_out"));
   FileDestination parts = Dest(dir_ / "parts.parquet", FileFormat::kParquet);
   parts.partition_columns = {"s"};
   EXPECT_TRUE(WritesDirectory(parts));

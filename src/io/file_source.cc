@@ -45,13 +45,14 @@ Result<std::string> Reader(engine::Connection& conn, const SourceFileType& forma
                            const std::string& paths) {
   switch (format.format) {
     case FileFormat::kCsv: {
-      // A quoted empty string ("") is '', an empty field is NULL. Quoting is RFC 4180's (as our
-      // CSV destination writes), not sniffed: a file whose only quotes are "" would otherwise be
-      // read as unquoted.
+      // A quoted empty string ("") is '' (unless quoted_empty_as_null), an empty field is NULL.
+      // Quoting is RFC 4180's (as our CSV destination writes), not sniffed: a file whose only
+      // quotes are "" would otherwise be read as unquoted.
       std::string reader = "read_csv(" + paths +
                            ", header = " + (format.has_header ? "true" : "false") +
                            ", delim = " + QuoteLiteral(std::string(1, format.delimiter)) +
-                           ", quote = '\"', escape = '\"', allow_quoted_nulls = false";
+                           ", quote = '\"', escape = '\"', allow_quoted_nulls = " +
+                           (format.quoted_empty_as_null ? "true" : "false");
       if (!format.schema.empty()) {
         AQ_ASSIGN_OR_RETURN(std::string columns, ColumnsLiteral(format.schema));
         return reader + ", columns = " + columns;

@@ -119,6 +119,18 @@ TEST_F(IoTest, CsvSourceWithHeaderSchemaAndWithoutHeader) {
             (std::vector<std::vector<std::string>>{{"1", "true"}, {"2", "false"}}));
 }
 
+TEST_F(IoTest, CsvQuotedEmptyStringIsNotNullUnlessAsked) {
+  std::string path = Write("q.csv", "id,s\n1,\"\"\n2,\n3,x\n");
+  FileSource source{.name = "q", .format = {.format = FileFormat::kCsv}, .location = Loc(path)};
+  AQ_ASSERT_OK(RegisterFileSource(conn(), source));
+  EXPECT_EQ(Rows("SELECT id, coalesce('<' || s || '>', 'NULL') FROM q ORDER BY id"),
+            (std::vector<std::vector<std::string>>{{"1", "<>"}, {"2", "NULL"}, {"3", "<x>"}}));
+  source.format.quoted_empty_as_null = true;
+  AQ_ASSERT_OK(RegisterFileSource(conn(), source));
+  EXPECT_EQ(Rows("SELECT id, coalesce('<' || s || '>', 'NULL') FROM q ORDER BY id"),
+            (std::vector<std::vector<std::string>>{{"1", "NULL"}, {"2", "NULL"}, {"3", "<x>"}}));
+}
+
 TEST_F(IoTest, MissingFileAndObjectStoreAreErrors) {
   FileSource missing{.name = "m", .format = {}, .location = Loc((dir_ / "nope.csv").string())};
   Status status = RegisterFileSource(conn(), missing);

@@ -39,7 +39,11 @@ Result<Destination> ReadFileDestination(const TreeReader& reader, const Node& no
   AQ_ASSIGN_OR_RETURN(const Node* format,
                       reader.Require(node, {"format", "file_type"}, path, &format_path));
   AQ_ASSIGN_OR_RETURN(destination.format, ReadDestinationFileType(reader, *format, format_path));
-  AQ_RETURN_IF_ERROR(reader.OptionalBool(node, {"single_file"}, path, &destination.single_file));
+  if (reader.Find(node, {"single_file"}, path) != nullptr) {
+    bool single_file = true;
+    AQ_RETURN_IF_ERROR(reader.OptionalBool(node, {"single_file"}, path, &single_file));
+    destination.single_file = single_file;
+  }
   AQ_RETURN_IF_ERROR(reader.OptionalStringList(node, {"partition_columns", "partition_cols"}, path,
                                                &destination.partition_columns));
   AQ_RETURN_IF_ERROR(reader.OptionalStringMap(node, {"storage_config", "storage_options"}, path,

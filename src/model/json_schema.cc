@@ -108,6 +108,7 @@ json SourceOptions(bool csv) {
   json properties = {{"schema", Schema()}};
   if (csv) {
     properties["has_header"] = Flag(true);
+    properties["quoted_empty_as_null"] = Flag(false);
     properties["delimiter"] = {
         {"type", "string"}, {"minLength", 1}, {"maxLength", 1}, {"default", ","}};
   }
@@ -231,7 +232,7 @@ json DestinationSchema() {
                                         {"location", Ref("Location")},
                                         {"format", Ref("DestinationFileType")},
                                         {"file_type", Ref("DestinationFileType")},
-                                        {"single_file", Flag(true)},
+                                        {"single_file", {{"type", "boolean"}}},
                                         {"partition_columns", StringList()},
                                         {"partition_cols", StringList()}}),
                      {{"type"}, {"name"}, {"location"}, {"format", "file_type"}});

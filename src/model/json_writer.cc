@@ -55,6 +55,9 @@ json SourceFormatJson(const SourceFileType& type) {
   if (type.format == FileFormat::kCsv) {
     options["has_header"] = type.has_header;
     options["delimiter"] = std::string(1, type.delimiter);
+    if (type.quoted_empty_as_null) {  // written only when not the default
+      options["quoted_empty_as_null"] = true;
+    }
   }
   options["schema"] = FieldsJson(type.schema);
   return {{"type", FormatTag(type.format)}, {"options", std::move(options)}};
@@ -130,7 +133,9 @@ json DestinationJson(const Destination& destination) {
   if (const auto* file = std::get_if<FileDestination>(&destination)) {
     out["location"] = file->location.url;
     out["format"] = DestinationFormatJson(file->format);
-    out["single_file"] = file->single_file;
+    if (file->single_file.has_value()) {  // absent: the location decides
+      out["single_file"] = *file->single_file;
+    }
     out["partition_columns"] = file->partition_columns;
     out["storage_config"] = StringMapJson(file->storage_config);
   } else if (const auto* odbc = std::get_if<OdbcDestination>(&destination)) {

@@ -207,7 +207,7 @@ TEST(ExamplesTest, SimpleExampleContents) {
   ASSERT_TRUE(a.destination.has_value());
   const auto& dest = std::get<FileDestination>(*a.destination);
   EXPECT_EQ(dest.format.format, FileFormat::kParquet);
-  EXPECT_TRUE(dest.single_file);
+  EXPECT_FALSE(dest.single_file.has_value());  // not given: a file name, so one file
   EXPECT_EQ(dest.location.url, "file:///repo/examples/output_jan_2024.parquet");
 }
 

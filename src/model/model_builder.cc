@@ -75,6 +75,8 @@ Result<SourceFileType> ReadSourceFileType(const TreeReader& reader, const Node& 
     AQ_RETURN_IF_ERROR(
         reader.OptionalBool(*options, {"has_header"}, options_path, &type.has_header));
     AQ_RETURN_IF_ERROR(reader.OptionalChar(*options, {"delimiter"}, options_path, &type.delimiter));
+    AQ_RETURN_IF_ERROR(reader.OptionalBool(*options, {"quoted_empty_as_null"}, options_path,
+                                           &type.quoted_empty_as_null));
   }
   AQ_RETURN_IF_ERROR(reader.OptionalSchema(*options, {"schema"}, options_path, &type.schema));
   return type;

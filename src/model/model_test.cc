@@ -105,7 +105,8 @@ destination: {type: File, name: o, location: /o.json, format: {type: Json}}
                                    R"({"name":"s","query":"SELECT 1","show":null,"explain":false,
                                        "explain_analyze":false,"print_schema":false})"));
   EXPECT_EQ(j["destination"]["format"], nlohmann::json::parse(R"({"type":"json"})"));
-  EXPECT_EQ(j["destination"]["single_file"], true);
+  // Not given: the location decides, so nothing is written (a default would change the meaning).
+  EXPECT_FALSE(j["destination"].contains("single_file"));
   ExpectJsonRoundTrip(a);
   AQ_ASSERT_OK_AND_ASSIGN(Aqueduct none, Json(R"({"sources": [], "stages": [],
                                                   "destination": null})"));
@@ -217,7 +218,7 @@ type = "parquet"
 options = { compression = "zstd(3)", max_row_group_size = 1000 }
 )toml"));
   const auto& file = std::get<FileDestination>(*a.destination);
-  EXPECT_FALSE(file.single_file);
+  EXPECT_EQ(file.single_file, false);
   EXPECT_EQ(file.location.url, "file:///base/out/dir");
   EXPECT_EQ(file.format.parquet_options.at("compression"), "zstd(3)");
   EXPECT_EQ(file.format.parquet_options.at("max_row_group_size"), "1000");
