@@ -1,5 +1,8 @@
 #include "engine/session.h"
 
+#include <map>
+#include <mutex>
+
 #include <duckdb.hpp>
 #include <duckdb/common/progress_bar/progress_bar.hpp>
 #include <duckdb/main/client_context.hpp>
@@ -7,6 +10,7 @@
 
 #include "engine/custom_functions.h"
 #include "engine/duckdb_error.h"
+#include "engine/object_file_system.h"
 #include "engine/value_text.h"
 
 namespace aqueducts::engine {
@@ -19,6 +23,7 @@ struct Session::Impl {
   std::unique_ptr<duckdb::DuckDB> owned;  // null when borrowed (Wrap)
   duckdb::DuckDB* db = nullptr;
   std::unique_ptr<Connection> main;
+  std::shared_ptr<storage::StoreRegistry> stores;  // created on the first object-store location
 };
 
 namespace {
@@ -167,6 +172,34 @@ Connection& Session::main() {
 
 duckdb::DuckDB& Session::duck() {
   return *impl_->db;
+}
+
+namespace {
+
+// One store registry per DuckDB database, shared by every Session on it (a database the
+// embedder wraps in several sessions has one object-store file system).
+std::shared_ptr<storage::StoreRegistry> RegistryOf(duckdb::DuckDB& db) {
+  static std::mutex mu;
+  static std::map<duckdb::DatabaseInstance*, std::weak_ptr<storage::StoreRegistry>> registries;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& slot = registries[db.instance.get()];
+  auto registry = slot.lock();
+  if (registry == nullptr) {
+    registry = std::make_shared<storage::StoreRegistry>();
+    slot = registry;
+  }
+  return registry;
+}
+
+}  // namespace
+
+Status Session::RegisterObjectStore(const std::string& url,
+                                    const std::map<std::string, std::string>& config) {
+  if (impl_->stores == nullptr) {
+    impl_->stores = RegistryOf(*impl_->db);
+    AQ_RETURN_IF_ERROR(InstallObjectFileSystem(*impl_->db, impl_->stores));
+  }
+  return impl_->stores->Register(url, config);
 }
 
 int64_t Session::TempFileBytes() {

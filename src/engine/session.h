@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +72,12 @@ class Session {
   Result<std::unique_ptr<Connection>> Connect();
   /// The session's own connection, for short work on the calling thread.
   Connection& main();
+  /// Let DuckDB read and write object-store URLs under `url` (s3://, az://, abfss://...) with
+  /// the credentials of `config` (a location's storage_config, over the environment). Checks the
+  /// keys; kInvalidArgument/kUnsupported name the location and the key, never a secret.
+  Status RegisterObjectStore(const std::string& url,
+                             const std::map<std::string, std::string>& config);
+
   /// Bytes currently held in DuckDB temporary (spill) files.
   int64_t TempFileBytes();
   /// The underlying DuckDB database, for engine-internal code (src/engine/*.cc only).
