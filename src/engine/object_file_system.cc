@@ -191,7 +191,7 @@ class ObjectFileSystem final : public duckdb::FileSystem {
       }
       handle->meta_ = *meta;
     }
-    return std::move(handle);
+    return handle;
   }
 
   void Read(duckdb::FileHandle& handle, void* buffer, int64_t nr_bytes,

@@ -23,6 +23,7 @@ struct Session::Impl {
   std::unique_ptr<duckdb::DuckDB> owned;  // null when borrowed (Wrap)
   duckdb::DuckDB* db = nullptr;
   std::unique_ptr<Connection> main;
+  std::mutex stores_mu;                            // sources register from several threads
   std::shared_ptr<storage::StoreRegistry> stores;  // created on the first object-store location
 };
 
@@ -195,11 +196,17 @@ std::shared_ptr<storage::StoreRegistry> RegistryOf(duckdb::DuckDB& db) {
 
 Status Session::RegisterObjectStore(const std::string& url,
                                     const std::map<std::string, std::string>& config) {
-  if (impl_->stores == nullptr) {
-    impl_->stores = RegistryOf(*impl_->db);
-    AQ_RETURN_IF_ERROR(InstallObjectFileSystem(*impl_->db, impl_->stores));
+  std::shared_ptr<storage::StoreRegistry> stores;
+  {
+    std::lock_guard<std::mutex> lock(impl_->stores_mu);
+    if (impl_->stores == nullptr) {
+      auto registry = RegistryOf(*impl_->db);
+      AQ_RETURN_IF_ERROR(InstallObjectFileSystem(*impl_->db, registry));
+      impl_->stores = std::move(registry);
+    }
+    stores = impl_->stores;
   }
-  return impl_->stores->Register(url, config);
+  return stores->Register(url, config);
 }
 
 int64_t Session::TempFileBytes() {

@@ -23,6 +23,16 @@ struct Overloaded : Ts... {
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
+// Object-store locations get their store (and its credentials) before anything reads them.
+Status RegisterStore(engine::Session& session, const Location& location,
+                     const StorageConfig& config, const std::string& prefix,
+                     const std::string& id) {
+  if (location.IsLocal()) {
+    return Status::OK();
+  }
+  return session.RegisterObjectStore(location.url, config).WithPrefix(prefix, id);
+}
+
 }  // namespace
 
 Status RegisterSource(engine::Session& session, engine::Connection& conn, const Source& source,
@@ -37,11 +47,17 @@ Status RegisterSource(engine::Session& session, engine::Connection& conn, const 
             return Status::OK();
           },
           [&](const FileSource& s) -> Status {
+            AQ_RETURN_IF_ERROR(RegisterStore(session, s.location, s.storage_config,
+                                             "Object store error for source '" + s.name + "'. ",
+                                             "aqueducts::source::object_store_error"));
             return io::RegisterFileSource(conn, s).WithPrefix(
                 "Failed to register file source '" + s.name + "'. ",
                 "aqueducts::source::register_file");
           },
           [&](const DirSource& s) -> Status {
+            AQ_RETURN_IF_ERROR(RegisterStore(session, s.location, s.storage_config,
+                                             "Object store error for source '" + s.name + "'. ",
+                                             "aqueducts::source::object_store_error"));
             return io::RegisterDirSource(conn, s).WithPrefix(
                 "Failed to register file source '" + s.name + "'. ",
                 "aqueducts::source::register_file");
@@ -62,6 +78,9 @@ Status PrepareDestination(engine::Session& session, engine::Connection& conn,
           // An existing table of that name is replaced by the write (the original's behaviour).
           [&](const InMemoryDestination&) -> Status { return Status::OK(); },
           [&](const FileDestination& d) -> Status {
+            AQ_RETURN_IF_ERROR(RegisterStore(session, d.location, d.storage_config,
+                                             "Object store error '" + d.name + "'. ",
+                                             "aqueducts::destination::store_error"));
             return io::PrepareFileDestination(d).WithPrefix(
                 "Failed to register file destination '" + d.name + "'. ",
                 "aqueducts::destination::register_file_error");
