@@ -131,6 +131,13 @@ Result<std::string> LocalPathOf(const Location& location) {
 }
 
 Result<std::string> FileSourceSql(engine::Connection& conn, const FileSource& source) {
+  if (!source.location.IsLocal()) {
+    // An object-store URL: DuckDB reads it through the store the runner registered; a missing
+    // object is reported by the store, naming the URL.
+    AQ_ASSIGN_OR_RETURN(std::string reader,
+                        Reader(conn, source.format, QuoteLiteral(source.location.url)));
+    return Select(source.format, reader + ")");
+  }
   AQ_ASSIGN_OR_RETURN(std::string path, LocalPathOf(source.location));
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
@@ -146,9 +153,12 @@ Result<std::string> FileSourceSql(engine::Connection& conn, const FileSource& so
 }
 
 Result<std::string> DirSourceSql(engine::Connection& conn, const DirSource& source) {
-  AQ_ASSIGN_OR_RETURN(std::string dir, LocalPathOf(source.location));
-  if (!std::filesystem::is_directory(dir)) {
-    return Status::NotFound("directory not found: '" + dir + "'");
+  std::string dir = source.location.url;  // object stores: a key prefix, listed by the glob
+  if (source.location.IsLocal()) {
+    AQ_ASSIGN_OR_RETURN(dir, LocalPathOf(source.location));
+    if (!std::filesystem::is_directory(dir)) {
+      return Status::NotFound("directory not found: '" + dir + "'");
+    }
   }
   while (dir.size() > 1 && dir.back() == '/') {
     dir.pop_back();
