@@ -1,20 +1,43 @@
 // ValidateLocations (locations.h): every location must be one this build can read or write.
 #include "aqueducts/locations.h"
 
+#include "storage/object_url.h"
+#include "storage/store_registry.h"
+
 namespace aqueducts {
 namespace {
 
-// `what` names the element, e.g. "source 'jan'". Only local files are served: a location with
-// another scheme, or storage options (which only object stores use), cannot take effect.
+// `what` names the element, e.g. "source 'jan'". Local files, and for file sources and
+// destinations the object stores of src/storage (S3, Azure Blob) with valid storage_config keys
+// (docs/object-stores.md). Delta tables are local only for now.
 Status CheckStorage(const std::string& what, const std::string& id, const Location& location,
-                    const StorageConfig& storage_config) {
+                    const StorageConfig& storage_config, bool object_store_ok = true) {
   if (!location.IsLocal()) {
-    return Status::Unsupported(
-        "The " + what + " has location '" + location.url + "': object store scheme '" +
-            location.Scheme() +
-            "' is not supported (only local paths and file:// URLs); copy the data to a local "
-            "path or mount the bucket",
-        id);
+    std::string where = storage::RedactUrl(location.url);
+    if (!storage::IsObjectStoreScheme(location.Scheme())) {
+      return Status::Unsupported("The " + what + " has location '" + where + "': scheme '" +
+                                     location.Scheme() +
+                                     "' is not supported (local paths, file:// URLs, and s3:// "
+                                     "or az:// object stores are)",
+                                 id);
+    }
+    if (!object_store_ok) {
+      return Status::Unsupported("The " + what + " has location '" + where +
+                                     "': Delta tables on object stores are not supported yet; "
+                                     "use a local path",
+                                 id);
+    }
+    auto url = storage::ParseObjectUrl(location.url);
+    if (!url.ok()) {
+      return url.status().WithPrefix("The " + what + ": ", id);
+    }
+    // Resolving the options checks every key (and refuses stores not built yet) without
+    // sending anything.
+    auto store = storage::OpenStore(*url, storage_config);
+    if (!store.ok()) {
+      return store.status().WithPrefix("The " + what + ": ", id);
+    }
+    return Status::OK();
   }
   if (!storage_config.empty()) {
     std::string keys;
@@ -23,7 +46,7 @@ Status CheckStorage(const std::string& what, const std::string& id, const Locati
     }
     return Status::Unsupported("The " + what + " has storage_config keys (" + keys +
                                    ") but its location is a local path, where storage options "
-                                   "have no effect (only local files are served); remove them",
+                                   "have no effect; remove them",
                                id);
   }
   return Status::OK();
@@ -42,7 +65,7 @@ Status ValidateLocations(const Aqueduct& aqueduct) {
                                       dir->storage_config));
     } else if (const auto* delta = std::get_if<DeltaSource>(&source)) {
       AQ_RETURN_IF_ERROR(CheckStorage("source '" + delta->name + "'", kSourceId, delta->location,
-                                      delta->storage_config));
+                                      delta->storage_config, false));
     }
   }
   if (!aqueduct.destination) {
@@ -55,7 +78,7 @@ Status ValidateLocations(const Aqueduct& aqueduct) {
   }
   if (const auto* delta = std::get_if<DeltaDestination>(&*aqueduct.destination)) {
     return CheckStorage("destination '" + delta->name + "'", kDestinationId, delta->location,
-                        delta->storage_config);
+                        delta->storage_config, false);
   }
   return Status::OK();
 }

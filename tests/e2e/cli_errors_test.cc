@@ -132,12 +132,16 @@ TEST_F(CliErrors, UnservableLocationsFailValidateAndRun) {
   std::string s3_out = base;
   s3_out.replace(s3_out.find("  location: " + dir_.str() + "/out.parquet"),
                  12 + dir_.str().size() + 12, "  location: gs://bucket/out.parquet");
+  std::string s3_typo = Pipeline(dir_.str(), "SELECT * FROM readings", "s3://bucket/in.csv");
+  s3_typo.replace(s3_typo.find("    location: "), 0,
+                  "    storage_config: {aws_secret_acces_key: x}\n");
+  std::string http_in = Pipeline(dir_.str(), "SELECT * FROM readings", "https://host/in.csv");
   std::vector<Case> cases = {
-      {Pipeline(dir_.str(), "SELECT * FROM readings", "s3://bucket/in.csv"),
-       {"source 'readings'", "s3://bucket/in.csv", "object store scheme 's3' is not supported"}},
+      {s3_typo, {"source 'readings'", "s3://bucket/in.csv", "unknown S3 key 'aws_secret_acces_key'"}},
+      {http_in, {"source 'readings'", "https://host/in.csv", "scheme 'https' is not supported"}},
       {with_options,
        {"source 'readings'", "storage_config keys (aws_access_key_id, aws_region)", "no effect"}},
-      {s3_out, {"destination 'out'", "gs://bucket/out.parquet", "scheme 'gs'"}},
+      {s3_out, {"destination 'out'", "gs://bucket/out.parquet", "not supported yet"}},
   };
   for (const auto& c : cases) {
     std::string path = dir_.Write("unservable.yml", c.text);
