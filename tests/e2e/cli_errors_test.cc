@@ -137,7 +137,8 @@ TEST_F(CliErrors, UnservableLocationsFailValidateAndRun) {
                   "    storage_config: {aws_secret_acces_key: x}\n");
   std::string http_in = Pipeline(dir_.str(), "SELECT * FROM readings", "https://host/in.csv");
   std::vector<Case> cases = {
-      {s3_typo, {"source 'readings'", "s3://bucket/in.csv", "unknown S3 key 'aws_secret_acces_key'"}},
+      {s3_typo,
+       {"source 'readings'", "s3://bucket/in.csv", "unknown S3 key 'aws_secret_acces_key'"}},
       {http_in, {"source 'readings'", "https://host/in.csv", "scheme 'https' is not supported"}},
       {with_options,
        {"source 'readings'", "storage_config keys (aws_access_key_id, aws_region)", "no effect"}},
