@@ -7,13 +7,8 @@
 
 #include <gtest/gtest.h>
 
-#include "aqueducts/run.h"
-
 #include "cli_harness.h"
 #include "emulator.h"
-#include "engine/session.h"
-#include "storage/azure_store.h"
-#include "storage/store_registry.h"
 #include "testing.h"
 
 namespace aqueducts::testing {
