@@ -40,13 +40,7 @@ class AzureStore final : public ObjectStore {
     if (response.status != 200) {
       return StoreError("reading", UrlOf(key), response);
     }
-    ObjectMeta meta;
-    meta.key = key;
-    std::string length = response.Header("content-length");
-    meta.size = std::stoull(length.empty() ? "0" : length);
-    meta.etag = Unquote(response.Header("etag"));
-    meta.last_modified = ParseStoreTime(response.Header("last-modified"));
-    return meta;
+    return MetaOfHead(key, response);
   }
 
   Result<uint64_t> GetRange(const std::string& key, uint64_t offset, uint64_t length,

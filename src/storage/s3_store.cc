@@ -45,13 +45,7 @@ class S3Store final : public ObjectStore {
     if (response.status != 200) {
       return StoreError("reading", UrlOf(key), response);
     }
-    ObjectMeta meta;
-    meta.key = key;
-    meta.size = std::stoull(
-        response.Header("content-length").empty() ? "0" : response.Header("content-length"));
-    meta.etag = Unquote(response.Header("etag"));
-    meta.last_modified = ParseStoreTime(response.Header("last-modified"));
-    return meta;
+    return MetaOfHead(key, response);
   }
 
   Result<uint64_t> GetRange(const std::string& key, uint64_t offset, uint64_t length,

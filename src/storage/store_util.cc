@@ -1,5 +1,6 @@
 #include "storage/store_util.h"
 
+#include <cstdlib>
 #include <cstring>
 
 #include "storage/xml.h"
@@ -40,6 +41,16 @@ std::string Unquote(const std::string& etag) {
     return etag.substr(1, etag.size() - 2);
   }
   return etag;
+}
+
+ObjectMeta MetaOfHead(const std::string& key, const HttpResponse& response) {
+  ObjectMeta meta;
+  meta.key = key;
+  std::string length = response.Header("content-length");
+  meta.size = length.empty() ? 0 : std::strtoull(length.c_str(), nullptr, 10);
+  meta.etag = Unquote(response.Header("etag"));
+  meta.last_modified = ParseStoreTime(response.Header("last-modified"));
+  return meta;
 }
 
 Status StoreError(const std::string& what, const std::string& url, const HttpResponse& response) {

@@ -9,6 +9,7 @@
 #include "aqueducts/status.h"
 
 #include "storage/http_client.h"
+#include "storage/object_store.h"
 
 namespace aqueducts::storage {
 
@@ -20,6 +21,9 @@ std::string HttpDate(std::time_t when);
 int64_t ParseStoreTime(const std::string& text);
 /// An ETag without its surrounding quotes.
 std::string Unquote(const std::string& etag);
+
+/// The metadata a HEAD answer carries (Content-Length, ETag, Last-Modified), same on every store.
+ObjectMeta MetaOfHead(const std::string& key, const HttpResponse& response);
 
 /// The Status for an unexpected answer: kNotFound for 404, kConflict for 409/412, kIoError
 /// otherwise; the message names the operation, the URL and the store's own code and message
