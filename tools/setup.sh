@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every build and test dependency of Aqueducts on Debian 12 and fetches DuckDB 1.4.4
-# into third_party/duckdb (see DESIGN.md §2). Idempotent: a second run does nothing that is done.
+# into third_party/duckdb (the prebuilt library and matching headers from the npm registry,
+# pinned by sha1 below). Idempotent: a second run does nothing that is done.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 

@@ -12,7 +12,7 @@ namespace aqueducts {
 
 struct Field;
 
-/// Arrow-shaped logical types of the pipeline format (spec §1.5).
+/// Arrow-shaped logical types of the pipeline format (docs/pipeline-format.md, "Data types").
 enum class TypeId {
   kBoolean,
   kInt8,
@@ -71,7 +71,7 @@ struct DataType {
   bool operator!=(const DataType& other) const { return !(*this == other); }
 };
 
-/// \brief A named column of a schema (spec §1.4).
+/// \brief A named column of a schema (name, data_type, nullable, description).
 struct Field {
   std::string name;
   DataType data_type;
@@ -81,8 +81,9 @@ struct Field {
   bool operator==(const Field& other) const;
 };
 
-/// Parse the type grammar of spec §1.5 (`int32`, `list<string>`, `struct<a:int32,b:string>`...).
-/// Errors are kInvalidArgument with messages such as "Unknown data type: X".
+/// Parse the type grammar of docs/pipeline-format.md, "Data types" (`int32`, `list<string>`,
+/// `struct<a:int32,b:string>`...). Errors are kInvalidArgument with messages such as "Unknown data
+/// type: X".
 Result<DataType> ParseDataType(std::string_view text);
 
 /// Print the canonical spelling; ParseDataType(ToString(t)) == t for every parseable type.

@@ -11,7 +11,8 @@ namespace aqueducts {
 
 enum class Format { kYaml, kJson, kToml };
 
-/// Template parameters: name -> value, substituted for `${name}` (spec §2).
+/// Template parameters: name -> value, substituted for `${name}` (docs/pipeline-format.md,
+/// "Templating").
 using Params = std::map<std::string, std::string>;
 
 /// The format of a pipeline file from its extension (.yml/.yaml, .json, .toml; case-sensitive).
@@ -34,7 +35,7 @@ struct PipelineLines {
 struct LoadOptions {
   /// Directory that relative locations are resolved against; empty: the process cwd.
   std::string base_dir;
-  /// Substitute parameters and fail on missing ones. False: keep `${...}` verbatim (spec §9.1 e).
+  /// Substitute parameters and fail on missing ones. False: keep `${...}` verbatim.
   bool substitute = true;
   /// Keys the pipeline format does not know (misspellings such as `partition_column`, or keys
   /// another tool accepted) are an error naming the file, line, field path and the nearest known
@@ -57,7 +58,8 @@ Result<Aqueduct> LoadAqueductFromString(const std::string& text, Format format,
                                         const Params& params = {}, const LoadOptions& options = {},
                                         const std::string& display_name = "<string>");
 
-/// The canonical JSON form (spec §1.9): what the CLI sends to an executor.
+/// The canonical JSON form (the pipeline as JSON with every field explicit): what the CLI sends to
+/// an executor.
 std::string ToJson(const Aqueduct& aqueduct, int indent = -1);
 
 /// The JSON Schema (draft-07) of the pipeline format, generated from the model.

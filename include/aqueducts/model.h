@@ -11,7 +11,8 @@
 
 namespace aqueducts {
 
-/// \brief A location: an absolute URL (spec §1.2). Local paths are stored as file:// URLs.
+/// \brief A location: an absolute URL (docs/pipeline-format.md, "Locations"). Local paths are
+/// stored as file:// URLs.
 struct Location {
   std::string url;  ///< e.g. "file:///data/in.csv", "s3://bucket/key"
 
@@ -24,17 +25,17 @@ struct Location {
   bool operator==(const Location& o) const { return url == o.url; }
 };
 
-/// Turn a string from a pipeline file into a Location (spec §1.2): URLs are kept, absolute paths
-/// become file:// URLs, relative paths are joined to `base_dir` (the process cwd when empty).
-/// Never fails: any string is accepted, as in the original.
+/// Turn a string from a pipeline file into a Location (docs/pipeline-format.md, "Locations"): URLs
+/// are kept, absolute paths become file:// URLs, relative paths are joined to `base_dir` (the
+/// process cwd when empty). Never fails: any string is accepted, as in the original.
 Location ParseLocation(const std::string& text, const std::string& base_dir = {});
 
 enum class FileFormat { kParquet, kCsv, kJson };
 
-/// Storage options for object stores (spec §6), string to string.
+/// Storage options for object stores (docs/object-stores.md), string to string.
 using StorageConfig = std::map<std::string, std::string>;
 
-/// \brief The `format` of a file or directory source (spec §1.3 SourceFileType).
+/// \brief The `format` of a file or directory source of docs/pipeline-format.md, "Sources".
 struct SourceFileType {
   FileFormat format = FileFormat::kCsv;
   bool has_header = true;  ///< csv only; default true
@@ -104,7 +105,7 @@ const std::string& SourceName(const Source& source);
 /// The canonical `type` tag of a source ("file", "delta", ...).
 const char* SourceTypeName(const Source& source);
 
-/// \brief One SQL transformation (spec §1.6).
+/// \brief One SQL transformation (docs/pipeline-format.md, "Stages").
 struct Stage {
   std::string name;
   std::string query;
@@ -116,7 +117,7 @@ struct Stage {
   bool operator==(const Stage&) const = default;
 };
 
-/// \brief The `format` of a file destination (spec §1.7 DestinationFileType).
+/// \brief The `format` of a file destination of docs/pipeline-format.md, "Destinations".
 struct DestinationFileType {
   FileFormat format = FileFormat::kParquet;
   /// parquet: writer options (`compression`, `row_group_size`/`max_row_group_size`, ...).
@@ -200,7 +201,7 @@ using Destination =
 const std::string& DestinationName(const Destination& destination);
 const char* DestinationTypeName(const Destination& destination);
 
-/// \brief A whole pipeline (spec §1.1).
+/// \brief A whole pipeline (docs/pipeline-format.md).
 struct Aqueduct {
   std::string version = "v2";
   std::vector<Source> sources;

@@ -7,7 +7,8 @@
 
 namespace aqueducts {
 
-/// \brief One step of a run (spec §3.3, extended with rows, bytes and messages).
+/// \brief One step of a run (the original Aqueducts' progress events, extended with rows, bytes and
+/// messages).
 struct ProgressEvent {
   enum class Type {
     kStarted,               ///< the run began
@@ -37,7 +38,7 @@ struct ProgressEvent {
 /// The snake_case name of an event type ("stage_completed").
 const char* EventTypeName(ProgressEvent::Type type);
 
-/// What a stage prints (spec §1.6 step 3).
+/// What a stage prints (`show`, `explain`, `print_schema`; docs/pipeline-format.md, "Stages").
 enum class OutputKind { kShow, kShowLimit, kExplain, kExplainAnalyze, kPrintSchema };
 
 const char* OutputKindName(OutputKind kind);

@@ -30,7 +30,7 @@ class Database {
     std::string temp_directory;                  ///< spill directory; default: DuckDB's
   };
 
-  /// Open a new in-memory database with the custom functions of spec §3.4 registered.
+  /// Open a new in-memory database with the custom functions of docs/sql-functions.md registered.
   static Result<std::unique_ptr<Database>> Open(const Options& options);
   static Result<std::unique_ptr<Database>> Open() { return Open(Options{}); }
   /// Use a database the caller owns (it must outlive this object); registers the custom functions.
@@ -76,8 +76,9 @@ struct RunOptions {
 /// stage, no DDL/DML. Errors are kSqlError naming the stage and the parser's message.
 Status ValidateSql(const Aqueduct& aqueduct);
 
-/// Run a pipeline (spec §3.1): sources, stage groups in order (stages of a group in parallel),
-/// then the destination. Events go to `sink` (may be nullptr). Errors name the element concerned.
+/// Run a pipeline (docs/pipeline-format.md): sources, stage groups in order (stages of a group in
+/// parallel), then the destination. Events go to `sink` (may be nullptr). Errors name the element
+/// concerned.
 Status RunPipeline(const Aqueduct& aqueduct, const RunOptions& options, ProgressSink* sink);
 
 /// The library version, e.g. "0.1.0".

@@ -16,8 +16,8 @@ namespace aqueducts::cli {
 namespace {
 
 // Load and template a pipeline. Relative locations resolve against the CLI's cwd
-// (spec §1.2), also for remote runs: the executor receives absolute URLs. `lines` (optional)
-// receives where the stages' queries are written.
+// (docs/pipeline-format.md, "Locations"), also for remote runs: the executor receives absolute
+// URLs. `lines` (optional) receives where the stages' queries are written.
 Result<Aqueduct> LoadPipeline(const RunArgs& args, const Params& params,
                               PipelineLines* lines = nullptr) {
   LoadOptions options;

@@ -16,9 +16,9 @@ enum class Verbosity { kQuiet, kNormal, kVerbose };
 
 /// \brief Renders run events for a person. On a TTY it keeps one live status line (running
 /// stages, rows, elapsed) under the permanent lines; otherwise it prints plain lines, one per
-/// event, in the wording of the original's logging tracker (spec §3.3) plus rows and durations.
-/// Thread-safe. Stage outputs always go to stdout; progress lines go to stderr when `out` is
-/// stdout and stdout is not a terminal, so piped output stays clean.
+/// event, in the original Aqueducts' wording ("Registering source ...", "Executing stage ...") plus
+/// rows and durations. Thread-safe. Stage outputs always go to stdout; progress lines go to stderr
+/// when `out` is stdout and stdout is not a terminal, so piped output stays clean.
 class TerminalSink : public ProgressSink {
  public:
   struct Options {

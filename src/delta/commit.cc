@@ -37,7 +37,8 @@ std::string Serialize(const CommitRequest& req) {
   return out;
 }
 
-// Checks a commit that won the race against ours (delta-protocol.md §7).
+// Checks a commit that won the race against ours (docs/delta.md, "Writing": a
+// concurrent commit conflicts when it touched the same files or changed metadata or protocol).
 Status CheckConflict(const CommitRequest& req, int64_t winner, const std::vector<json>& actions) {
   std::set<std::string> our_removes;
   for (const json& r : req.removes)

@@ -1,4 +1,4 @@
-// Protocol versions and table features we accept (spec delta-protocol.md §5, §12).
+// Protocol versions and table features we accept (docs/delta.md, "Limits").
 #include <set>
 
 #include "delta/log.h"

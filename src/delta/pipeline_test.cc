@@ -1,5 +1,5 @@
 // The original's delta-tests pipelines through the real loader and runner, each run twice
-// (spec §9.3), and the example pipeline with a delta destination end to end.
+// (the original's Delta example), and the example pipeline with a delta destination end to end.
 #include <filesystem>
 
 #include <gtest/gtest.h>

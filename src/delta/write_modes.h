@@ -1,6 +1,6 @@
 #pragma once
 
-// The three write modes of the delta destination (spec §1.7, §8).
+// The three write modes of the delta destination (docs/delta.md, "Writing").
 
 #include <string>
 #include <vector>

@@ -1,6 +1,6 @@
 #pragma once
 
-// The custom SQL functions of spec §3.4 (unnest_json_array and the json_get* family).
+// The custom SQL functions of docs/sql-functions.md (unnest_json_array and the json_get* family).
 
 #include <string>
 #include <vector>

@@ -38,7 +38,8 @@ class Connection {
   Status Execute(const std::string& sql);
   /// Run a query and read the whole result, rendered as text.
   Result<Database::Rows> Query(const std::string& sql);
-  /// Run a query and render its first `max_rows` rows as an ASCII box table (spec §3.3).
+  /// Run a query and render its first `max_rows` rows as an ASCII box table (what a stage's `show`
+  /// prints).
   Result<std::string> Render(const std::string& sql, uint64_t max_rows);
   /// As Render, with the header cells replaced by `column_names` (where given).
   Result<std::string> Render(const std::string& sql, uint64_t max_rows,

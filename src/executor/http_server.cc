@@ -235,7 +235,8 @@ void HttpServer::Impl::HandleSubmit(const httplib::Request& req, httplib::Respon
           case EventStream::Next::kFrame:
             return sink.write(frame.data(), frame.size());
           case EventStream::Next::kIdle:
-            // The write of a keepalive is how a vanished client shows up (DESIGN 2).
+            // The write of a keepalive is how a vanished client shows up: a failed write to a
+            // closed socket is the only sign, since an idle stream reads nothing from its client.
             frame = protocol::FormatKeepalive();
             return sink.write(frame.data(), frame.size());
           case EventStream::Next::kClosed:

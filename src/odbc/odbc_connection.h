@@ -26,7 +26,8 @@ class OdbcStatement {
   SQLHSTMT handle_;
 };
 
-/// \brief One connection (its own environment, as spec §7 asks). Not thread-safe.
+/// \brief One connection (with its own ODBC environment handle, so connections share no state). Not
+/// thread-safe.
 class OdbcConnection {
  public:
   /// Connect with `connection_string` (DSN=... or Driver=...;...). Errors (kIoError for

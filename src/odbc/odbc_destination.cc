@@ -1,7 +1,7 @@
-// ODBC destination (spec §1.7, §7). Both write modes run in ONE transaction: a failure half-way
-// (a bad row, a lost connection, a failing statement) rolls back, so the target table is left
-// exactly as it was. Quirk (spec §7): the original appended in autocommit mode, so a failed
-// append could leave part of the rows behind; we deliberately do not keep that.
+// ODBC destination (docs/odbc.md, "Destination"). Both write modes run in ONE transaction: a
+// failure half-way (a bad row, a lost connection, a failing statement) rolls back, so the target
+// table is left exactly as it was. (The original appended in autocommit mode, so a failed append
+// could leave part of the rows behind; we deliberately do not keep that.)
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-// ODBC destination against a real PostgreSQL (spec §9.4, transactions, errors).
+// ODBC destination against a real PostgreSQL (docs/odbc.md: transactions, errors).
 
 #include "odbc/odbc.h"
 #include "odbc/odbc_pg_fixture.h"

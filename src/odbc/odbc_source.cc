@@ -1,5 +1,5 @@
-// ODBC source (spec §1.3, §7): load_query runs on the remote database and its rows stream into
-// a DuckDB table in blocks (block cursor + TableAppender), so the result is never held whole.
+// ODBC source (docs/odbc.md, "Source"): load_query runs on the remote database and its rows stream
+// into a DuckDB table in blocks (block cursor + TableAppender), so the result is never held whole.
 
 #include <algorithm>
 #include <cctype>

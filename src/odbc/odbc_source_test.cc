@@ -1,4 +1,4 @@
-// ODBC source against a real PostgreSQL (spec §9.4 and types).
+// ODBC source against a real PostgreSQL (docs/odbc.md, types).
 
 #include "odbc/odbc.h"
 #include "odbc/odbc_pg_fixture.h"

@@ -1,4 +1,4 @@
-// The CLI end to end on the original's example pipelines (spec §9.6) and the usage surface.
+// The CLI end to end on the original's example pipelines (examples/) and the usage surface.
 #include <filesystem>
 #include <fstream>
 
@@ -53,7 +53,7 @@ TEST_P(SimpleExample, WritesTheSameRowsAsDuckDbDirectly) {
   ASSERT_EQ(r.exit_code, 0) << r.all();
   std::string output = dir.str() + "/examples/output_" + month + "_2024.parquet";
   ASSERT_TRUE(fs::exists(output)) << r.all();
-  // Spec §3.3 wording, with our rows/duration extensions.
+  // The original's wording, with our rows/duration extensions.
   EXPECT_NE(r.err.find("Registered source: temp_readings"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Completed stage: enriched"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Pipeline execution completed"), std::string::npos) << r.err;
@@ -92,7 +92,7 @@ TEST(Cli, ValidateAcceptsTheYamlAndTomlExamples) {
 }
 
 TEST(Cli, ValidateReportsTheBrokenSqlOfTheJsonExample) {
-  // The original's JSON example has `avg_2FROM` in its join stage (spec §9.6).
+  // The original's JSON example has `avg_2FROM` in its join stage (examples/).
   ExampleDir dir;
   CliResult r = RunCli({"validate", "-f", "examples/aqueduct_pipeline_example.json", "-p",
                         "local_path=" + dir.str(), "-p", "run_id=1"},
