@@ -32,8 +32,8 @@ namespace aqueducts::testing {
 inline std::string SourceDir() {
   return AQ_SOURCE_DIR;
 }
-/// tests/fixtures of the source tree (the original's example pipelines, Delta tables); override with
-/// AQ_FIXTURES.
+/// tests/fixtures of the source tree (the original's example pipelines, Delta tables); override
+/// with AQ_FIXTURES.
 inline std::string FixturesDir() {
   const char* env = std::getenv("AQ_FIXTURES");
   return env ? std::string(env) : SourceDir() + "/tests/fixtures";

@@ -7,9 +7,9 @@ file(GLOB_RECURSE files RELATIVE ${SOURCE_DIR}
      ${SOURCE_DIR}/tests/*.sh ${SOURCE_DIR}/bench/*  ${SOURCE_DIR}/tools/*.sh
      ${SOURCE_DIR}/docs/*.md ${SOURCE_DIR}/src/README.md ${SOURCE_DIR}/README.md
      ${SOURCE_DIR}/examples/*)
-# Outside documents as earlier code cited them: "spec §1.2", "DESIGN.md §3", "DESIGN 2",
+# Outside documents as earlier code cited them: "spec §1.2", "spec 1.6", "DESIGN.md §3", "DESIGN 2",
 # "delta-protocol.md", "aqueducts-spec", a path into ../shared.
-set(pattern "(spec §|DESIGN\\.md|DESIGN [0-9]|delta-protocol\\.md|aqueducts-spec|\\.\\./shared/)")
+set(pattern "([Ss]pec §|[Ss]pec [0-9]+\\.[0-9]|[Ss]pec Appendix|DESIGN\\.md|DESIGN [0-9]|delta-protocol\\.md|aqueducts-spec|\\.\\./shared/)")
 set(found "")
 foreach(f ${files})
   if(f MATCHES "node_modules/" OR f MATCHES "check_references")

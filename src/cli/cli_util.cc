@@ -15,7 +15,7 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// What to try next, per catalogue id prefix (spec Appendix B carries such help texts).
+// What to try next, per catalogue id prefix.
 const char* HintFor(const Status& status) {
   const std::string& id = status.id();
   if (id.rfind("aqueducts::template::", 0) == 0 && status.code() == StatusCode::kParseError) {

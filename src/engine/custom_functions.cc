@@ -66,7 +66,7 @@ std::string Macro(const std::string& name, const std::string& body, int min_args
 
 std::string AllFunctionsSql() {
   std::string sql;
-  // Spec 3.4: elements re-serialised as compact JSON text; a non-array is an error.
+  // Elements re-serialised as compact JSON text; a non-array is an error.
   sql +=
       "CREATE OR REPLACE MACRO unnest_json_array(x) AS CASE WHEN x IS NULL THEN NULL "
       "WHEN json_type(x) = 'ARRAY' THEN CAST(json_extract(x, '$[*]') AS VARCHAR[]) "

@@ -1,4 +1,4 @@
-// Connection::Render: a query's first rows as an ASCII box table (spec 3.3), shaped like the
+// Connection::Render: a query's first rows as an ASCII box table, shaped like the
 // output of Arrow's pretty printer that the original prints.
 
 #include <algorithm>

@@ -29,7 +29,7 @@ Status ValidateStage(const Stage& stage) {
                                  std::to_string(parser.statements.size()) + " statements");
   }
   // SELECT, WITH, VALUES and FROM-first queries all parse to a SelectStatement; DDL, DML, SET,
-  // PRAGMA and friends are refused as in the original (spec 1.6 step 1).
+  // PRAGMA and friends are refused as in the original.
   auto type = parser.statements[0]->type;
   if (type != duckdb::StatementType::SELECT_STATEMENT) {
     return ParseError(

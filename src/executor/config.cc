@@ -80,7 +80,7 @@ Result<ExecutorConfig> ParseExecutorConfig(int argc, char** argv, int* exit_code
     *exit_code = app.exit(e) == 0 ? 0 : 2;
     return Status::InvalidArgument(e.what());
   }
-  // From here on errors are ours: the caller prints them and exits with 1 (spec 5.1).
+  // From here on errors are ours: the caller prints them and exits with 1.
   *exit_code = 1;
   if (IsBlank(server.api_key)) {
     return Status::InvalidArgument(

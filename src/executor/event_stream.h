@@ -10,7 +10,7 @@ namespace aqueducts::executor {
 
 /// \brief The ordered frames of one SSE response. Producers (the runner's threads, the queue)
 /// push; the one HTTP thread serving the response pops. A single queue per stream is what keeps
-/// events in order (spec 5.3 recommends it). Thread-safe.
+/// events in order. Thread-safe.
 class EventStream {
  public:
   /// Append a formatted frame. Ignored after Close().

@@ -98,7 +98,7 @@ Result<Aqueduct> ParseSubmission(const std::string& body) {
                                    std::string(it->type_name()));
   }
   LoadOptions load_options;
-  // The CLI templates before sending (spec 1.9); `${...}` left in SQL is the user's text.
+  // The CLI templates before sending; `${...}` left in SQL is the user's text.
   load_options.substitute = false;
   AQ_ASSIGN_OR_RETURN(Aqueduct aqueduct, LoadAqueductFromString(it->dump(), Format::kJson, {},
                                                                 load_options, "pipeline"));

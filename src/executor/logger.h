@@ -10,7 +10,7 @@ namespace aqueducts::executor {
 enum class LogLevel { kTrace = 0, kDebug, kInfo, kWarn, kError };
 
 /// The level named `text` (trace/debug/info/warn/error, case-insensitive); unknown names give
-/// kInfo, as the original executor does (spec 5.1).
+/// kInfo, as the original executor does.
 LogLevel ParseLogLevel(const std::string& text);
 const char* LogLevelName(LogLevel level);
 

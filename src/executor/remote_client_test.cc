@@ -16,7 +16,7 @@ namespace {
 
 using std::chrono::seconds;
 
-// The simple example (spec 9.6) for January, writing to `output`.
+// The simple example for January, writing to `output`.
 Result<Aqueduct> SimpleExample(const std::string& output) {
   std::string root = aqueducts::testing::FixturesDir() + "/aqueducts-examples";
   LoadOptions options;

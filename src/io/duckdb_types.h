@@ -1,6 +1,6 @@
 #pragma once
 
-// Mapping of pipeline data types (spec 1.5) to DuckDB type names. DuckDB-free: the names are
+// Mapping of pipeline data types to DuckDB type names. DuckDB-free: the names are
 // SQL text, so io, delta and others can build casts and read schemas without the engine header.
 
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 
-// File destinations (spec 1.7): COPY straight from the last stage into a temporary sibling of
+// File destinations: COPY straight from the last stage into a temporary sibling of
 // the location, check that every row arrived, then move it into place, so a failed run leaves
 // the old output untouched. A destination only ever replaces what it wrote itself: a directory
 // output keeps a manifest of its files (io/output_dir.h).

@@ -28,7 +28,7 @@ const char* Extension(FileFormat format) {
   return "";
 }
 
-// Spec 1.3: a header-less CSV without a schema names its columns column_1 ... column_n (DuckDB
+// A header-less CSV without a schema names its columns column_1 ... column_n (DuckDB
 // would say column0...). The count comes from binding the reader once, which only sniffs.
 Result<std::string> HeaderlessNames(engine::Connection& conn, const std::string& reader) {
   AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("DESCRIBE SELECT * FROM " + reader + ")"));
@@ -163,7 +163,7 @@ Result<std::string> DirSourceSql(engine::Connection& conn, const DirSource& sour
   while (dir.size() > 1 && dir.back() == '/') {
     dir.pop_back();
   }
-  // Spec 1.3: files are selected by the format's default extension, in any sub-directory.
+  // Files are selected by the format's default extension, in any sub-directory.
   std::string glob = QuoteLiteral(dir + "/**/*." + Extension(source.format.format));
   AQ_ASSIGN_OR_RETURN(std::string reader, Reader(conn, source.format, glob));
   // Only declared partition columns appear, as in the original listing table.

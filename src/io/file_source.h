@@ -1,6 +1,6 @@
 #pragma once
 
-// File and directory sources (spec 1.3): SQL over DuckDB's readers, registered as views so the
+// File and directory sources: SQL over DuckDB's readers, registered as views so the
 // data streams into the stages that read it (nothing is loaded up front).
 
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 
-// Parquet writer options of a file destination (spec 1.7) translated to DuckDB COPY options.
+// Parquet writer options of a file destination translated to DuckDB COPY options.
 
 #include <map>
 #include <string>

@@ -20,7 +20,7 @@ inline std::string ItemPath(const std::string& path, size_t index) {
   return path + "[" + std::to_string(index) + "]";
 }
 
-/// Accepted spellings of one key: the canonical name first, then its aliases (spec 1.8).
+/// Accepted spellings of one key: the canonical name first, then its aliases.
 using Keys = std::initializer_list<const char*>;
 
 /// \brief Reads typed values out of a Node tree, building errors of the form

@@ -18,7 +18,7 @@ struct SimpleName {
   TypeId id;
 };
 
-// Spec 1.5: accepted spellings of the parameterless types. The first spelling of each id is the
+// Accepted spellings of the parameterless types. The first spelling of each id is the
 // canonical one printed by ToString.
 constexpr std::array<SimpleName, 27> kSimpleNames = {{
     {"bool", TypeId::kBoolean},
@@ -226,7 +226,7 @@ Result<DataType> ParseParameterized(std::string_view name,
   } else if (name == "decimal" || name == "decimal256") {
     AQ_RETURN_IF_ERROR(need(2));
     type.id = name == "decimal" ? TypeId::kDecimal128 : TypeId::kDecimal256;
-    // Spec 1.5: precision is read as u8 and scale as i8, as the original does.
+    // Precision is read as u8 and scale as i8, as the original does.
     AQ_ASSIGN_OR_RETURN(type.precision, ParseBoundedInt(params[0], 0, 255, "precision"));
     AQ_ASSIGN_OR_RETURN(type.scale, ParseBoundedInt(params[1], -128, 127, "scale"));
   } else if (name == "timestamp" || name == "time32" || name == "time64" || name == "duration") {
@@ -239,7 +239,7 @@ Result<DataType> ParseParameterized(std::string_view name,
     type.id = TypeId::kStruct;
     AQ_ASSIGN_OR_RETURN(type.children, ParseMembers(params));
   } else if (name == "union") {
-    // Gap fixed (spec 1.5): union<sparse|dense,a:T,...> parses back what ToString prints.
+    // Unlike the original, union<sparse|dense,a:T,...> parses back what ToString prints.
     type.id = TypeId::kUnion;
     if (!params.empty() && (params[0] == "sparse" || params[0] == "dense")) {
       type.union_mode = params[0] == "dense" ? UnionMode::kDense : UnionMode::kSparse;

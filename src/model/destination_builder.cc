@@ -1,4 +1,4 @@
-// Tree -> Destination (spec 1.7).
+// Tree -> Destination.
 
 #include "model/builder.h"
 
@@ -12,7 +12,7 @@ Result<DestinationFileType> ReadDestinationFileType(const TreeReader& reader, co
   AQ_RETURN_IF_ERROR(reader.ExpectMap(node, path));
   DestinationFileType type;
   AQ_ASSIGN_OR_RETURN(type.format, ReadFileFormatTag(reader, node, path));
-  // Spec 1.7 (recommended): a missing `options` means defaults; json takes no options.
+  // A missing `options` means defaults; json takes no options.
   std::string options_path;
   const Node* options = reader.Find(node, {"options"}, path, &options_path);
   if (options == nullptr || type.format == FileFormat::kJson) {

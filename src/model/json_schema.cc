@@ -1,7 +1,7 @@
-// The JSON Schema (draft-07) of the pipeline format (spec 1.11), built from one function per model
+// The JSON Schema (draft-07) of the pipeline format, built from one function per model
 // struct so it follows the loader. Unlike the original it lists the accepted aliases (keys and
 // tags), types DataType as the string grammar the loader really reads, and accepts both partition
-// column forms; `options` of source formats is optional (spec 1.3, recommended).
+// column forms; `options` of source formats is optional.
 
 #include <initializer_list>
 #include <string>

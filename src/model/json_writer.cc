@@ -1,4 +1,4 @@
-// The canonical JSON form (spec 1.9): snake_case tags, every default written out.
+// The canonical JSON form: snake_case tags, every default written out.
 
 #include <map>
 #include <optional>

@@ -1,4 +1,4 @@
-// Read -> template -> parse -> model (spec 2, 1.10).
+// Read -> template -> parse -> model.
 
 #include "aqueducts/loader.h"
 

@@ -1,4 +1,4 @@
-// Location parsing (spec 1.2): URLs are kept, file paths become absolute file:// URLs.
+// Location parsing: URLs are kept, file paths become absolute file:// URLs.
 
 #include <cctype>
 #include <filesystem>
@@ -139,7 +139,7 @@ std::string Location::LocalPath() const {
 
 Location ParseLocation(const std::string& text, const std::string& base_dir) {
   size_t scheme_length = SchemeLength(text);
-  // Spec 1.2 (recommended fix): "C:\x" or "C:/x" is a Windows drive path, not scheme "c".
+  // "C:\x" or "C:/x" is a Windows drive path, not scheme "c".
   bool drive_path = scheme_length == 1 && text.size() > 2 && (text[2] == '\\' || text[2] == '/');
   if (scheme_length > 0 && !drive_path) {
     Location location{text};

@@ -1,4 +1,4 @@
-// Tree -> Aqueduct: the top level, stages and source file formats (spec 1.1, 1.3, 1.6).
+// Tree -> Aqueduct: the top level, stages and source file formats.
 
 #include <cctype>
 
@@ -64,7 +64,7 @@ Result<SourceFileType> ReadSourceFileType(const TreeReader& reader, const Node& 
   AQ_RETURN_IF_ERROR(reader.ExpectMap(node, path));
   SourceFileType type;
   AQ_ASSIGN_OR_RETURN(type.format, ReadFileFormatTag(reader, node, path));
-  // Spec 1.3 (recommended): a missing `options` means all defaults.
+  // A missing `options` means all defaults.
   std::string options_path;
   const Node* options = reader.Find(node, {"options"}, path, &options_path);
   if (options == nullptr) {

@@ -1,4 +1,5 @@
-// Spec 9.1 acceptance (backwards compatibility, defaults, round trip) and every field and alias.
+// Acceptance of the original's pipelines (backwards compatibility, defaults, round trip) and every
+// field and alias.
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-// Tree -> Source (spec 1.3).
+// Tree -> Source.
 
 #include "model/builder.h"
 

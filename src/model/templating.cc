@@ -1,4 +1,4 @@
-// Template parameters (spec 2) and pipeline-format detection (spec 1.10).
+// Template parameters and pipeline-format detection.
 
 #include "model/templating.h"
 
@@ -152,7 +152,7 @@ void CollectFromTree(const Node& node, std::set<std::string>* out) {
 }  // namespace
 
 std::string ReplaceParams(const std::string& text, const Params& params) {
-  // Recommended fix (spec 2): comments are left alone, as the original dropped them.
+  // Comments are left alone (the original dropped them).
   std::string out;
   ForEachSegment(text, [&](std::string_view segment, bool is_comment) {
     if (is_comment) {

@@ -9,8 +9,8 @@
 
 namespace aqueducts::model_internal {
 
-/// Replace every `${key}` of `params` in `text` outside `#` comments (plain text, no escaping;
-/// spec 2), in one pass: `${...}` inside a substituted value stays as written. Comments are
+/// Replace every `${key}` of `params` in `text` outside `#` comments (plain text, no escaping),
+/// in one pass: `${...}` inside a substituted value stays as written. Comments are
 /// found as MissingInText does.
 std::string ReplaceParams(const std::string& text, const Params& params);
 

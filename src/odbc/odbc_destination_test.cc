@@ -40,7 +40,7 @@ TEST_F(DestinationTest, PrepareChecksTheTableExists) {
 }
 
 TEST_F(DestinationTest, AppendsGeneratedReadingsInBatches) {
-  // Spec 9.4: 1000 generated rows with batch_size 100.
+  // 1000 generated rows with batch_size 100.
   AQ_ASSERT_OK(session_->main().Execute(
       "CREATE TABLE gen AS SELECT (i % 8 + 1)::INTEGER AS location_id, "
       "to_timestamp(1704067200 + i * 60)::TIMESTAMP AS timestamp, i / 10.0 AS temperature_c, "

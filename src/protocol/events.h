@@ -18,7 +18,7 @@
 
 namespace aqueducts::protocol {
 
-/// Stage output is split into chunks of at most this many characters (spec 5.3).
+/// Stage output is split into chunks of at most this many characters.
 inline constexpr size_t kOutputChunkChars = 32000;
 
 /// `queued`: the execution waits; `position` executions are ahead of it (0: next to run).
@@ -79,7 +79,7 @@ class OutputAssembler {
 };
 
 /// \brief Overall progress of a run from its events: every source registered, stage started,
-/// stage completed and the destination count one step (spec 5.3, clamped as recommended).
+/// stage completed and the destination count one step (clamped to 0–100).
 /// Monotonic and never above 100; 100 only on completion.
 class ProgressCounter {
  public:

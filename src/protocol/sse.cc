@@ -49,7 +49,7 @@ std::vector<SseMessage> SseParser::Feed(std::string_view bytes) {
 
 void SseParser::ProcessLine(std::string_view line, std::vector<SseMessage>* out) {
   if (line.empty()) {
-    // A blank line dispatches the message being built (spec: only if it had data).
+    // A blank line dispatches the message being built (the SSE format: only if it had data).
     if (has_data_) {
       out->push_back(std::move(current_));
     }

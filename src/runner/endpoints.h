@@ -1,7 +1,7 @@
 #pragma once
 
 // Sources and destinations of a run, by kind: file/dir through io, delta and odbc through their
-// hooks, in_memory against the session's catalog. Errors carry the spec's prefixes and ids.
+// hooks, in_memory against the session's catalog. Errors carry the original's prefixes and ids.
 
 #include <cstdint>
 #include <string>

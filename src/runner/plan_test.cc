@@ -68,7 +68,7 @@ TEST(StagePlanTest, SelfJoinAndShowMaterialise) {
   EXPECT_TRUE(plan[0][0].materialise);
   EXPECT_TRUE(plan[0][1].materialise);
   EXPECT_FALSE(plan[0][2].materialise);
-  EXPECT_EQ(plan[0][2].drop_after, 1);  // spec 3.2: unreferenced -> after the next group
+  EXPECT_EQ(plan[0][2].drop_after, 1);  // unreferenced -> after the next group
   EXPECT_TRUE(plan[1][0].materialise);  // no destination: the last group is kept as tables
   EXPECT_EQ(plan[1][0].drop_after, -1);
 }

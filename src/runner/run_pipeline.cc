@@ -1,4 +1,4 @@
-// RunPipeline (run.h, spec 3.1): sources -> stage groups -> destination, with events.
+// RunPipeline (run.h): sources -> stage groups -> destination, with events.
 
 #include <chrono>
 #include <functional>
@@ -161,7 +161,7 @@ Status PipelineRun::Steps(engine::Session& session) {
     }
     return WriteDestination(session, *control);
   }();
-  // On the caller's database, leave only the documented results (spec 9.2), and nothing of a
+  // On the caller's database, leave only the documented results, and nothing of a
   // failed run.
   if (options_.database != nullptr) {
     Cleanup(*control, status.ok());
@@ -170,7 +170,7 @@ Status PipelineRun::Steps(engine::Session& session) {
   return status;
 }
 
-// Spec 3.1: sources register concurrently (an ODBC load or a Delta log replay can take a while),
+// Sources register concurrently (an ODBC load or a Delta log replay can take a while),
 // then, in declaration order, each is reported; the first failure in that order wins.
 Status PipelineRun::RegisterSources(engine::Session& session) {
   const auto& sources = aqueduct_.sources;
@@ -231,7 +231,7 @@ Status PipelineRun::RunGroup(engine::Session& session, int position) {
       results[s] = Status::Internal("stage '" + group[s].name + "' failed: " + e.what());
     }
   };
-  // Spec 3.1: the stages of one group run in parallel, each on its own connection.
+  // The stages of one group run in parallel, each on its own connection.
   RunConcurrently(group.size(), run_one);
   for (size_t s = 0; s < group.size(); s++) {
     if (results[s].ok()) {

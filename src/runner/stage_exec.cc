@@ -9,7 +9,7 @@ namespace {
 
 using engine::QuoteIdent;
 
-// Spec 1.6: show 0 prints everything, capped at 500 rows.
+// `show: 0` prints everything, capped at 500 rows.
 constexpr uint64_t kShowAllCap = 500;
 
 Result<std::string> SchemaText(engine::Connection& conn, const std::string& name) {
@@ -24,11 +24,11 @@ Result<std::string> SchemaText(engine::Connection& conn, const std::string& name
   return text;
 }
 
-// Spec 1.6 step 3: explain (or explain_analyze), then show, then print_schema.
+// Explain (or explain_analyze), then show, then print_schema.
 Status EmitOutputs(engine::Connection& conn, const Stage& stage, const Emitter& emitter) {
   const std::string query = TrimQuery(stage.query);
   if (stage.explain_analyze || stage.explain) {
-    // Recommended form (spec 1.6): explain the original query, not the stored result.
+    // Explain the original query, not the stored result.
     bool analyze = stage.explain_analyze;
     AQ_ASSIGN_OR_RETURN(auto rows,
                         conn.Query((analyze ? "EXPLAIN ANALYZE " : "EXPLAIN ") + query + "\n"));
@@ -54,7 +54,7 @@ Status EmitOutputs(engine::Connection& conn, const Stage& stage, const Emitter& 
   return Status::OK();
 }
 
-// Spec 1.6 step 4: the stage's table replaces a same-named source or stage. Its query may read
+// The stage's table replaces a same-named source or stage. Its query may read
 // the old one, so the new table is built under another name first.
 Result<int64_t> ReplaceExisting(engine::Connection& conn, const Stage& stage) {
   const std::string fresh = QuoteIdent(stage.name + "__aq_replacing");

@@ -1,6 +1,6 @@
 #pragma once
 
-// One stage (spec 1.6): create its view or table, then print its outputs.
+// One stage: create its view or table, then print its outputs.
 
 #include <chrono>
 #include <cstdint>

@@ -64,7 +64,7 @@ std::vector<std::vector<StagePlan>> PlanStages(const Aqueduct& aqueduct) {
       sp.materialise = materialise_all || sp.reads > 1 || (printed && sp.reads > 0) ||
                        (is_last_group && !has_destination);
       if (is_last_group) {
-        sp.drop_after = has_destination ? n : -1;  // spec 3.2: TTL = len
+        sp.drop_after = has_destination ? n : -1;  // TTL = len
       } else {
         sp.drop_after = last_reader >= 0 ? last_reader : p + 1;
       }

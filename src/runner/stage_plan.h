@@ -1,6 +1,6 @@
 #pragma once
 
-// The plan of a run's stages: when each stage's table can be dropped (spec 3.2) and whether it
+// The plan of a run's stages: when each stage's table can be dropped and whether it
 // is materialised or left as a view (performance rule: stream what is read once).
 
 #include <string>
@@ -20,15 +20,15 @@ struct StagePlan {
   /// Drop after this group has finished; -1: never (kept for the caller), groups.size(): after
   /// the destination was written.
   int drop_after = -1;
-  /// The name is already taken by a source or an earlier stage, which this stage replaces (spec
-  /// 1.6 step 4). Such a pipeline materialises every stage, so that no view reads a name whose
+  /// The name is already taken by a source or an earlier stage, which this stage replaces.
+  /// Such a pipeline materialises every stage, so that no view reads a name whose
   /// meaning changes under it, and keeps them until the run ends.
   bool replaces = false;
 };
 
 /// Plan `aqueduct`'s stages, indexed [position][sub_position]. The last stage of the last group
 /// feeds the destination when there is one; without one, the last group's stages are kept as
-/// tables for the caller (spec 9.2 "no destination"). The environment variable
+/// tables for the caller (a pipeline without a destination). The environment variable
 /// AQUEDUCTS_MATERIALIZE_STAGES=1 materialises every stage (for benchmarks).
 std::vector<std::vector<StagePlan>> PlanStages(const Aqueduct& aqueduct);
 

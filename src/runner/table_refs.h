@@ -1,6 +1,6 @@
 #pragma once
 
-// Which names a stage's SQL mentions (spec 3.2, recommended form): an identifier tokenizer
+// Which names a stage's SQL mentions: an identifier tokenizer
 // instead of the original's regex, so FROM(x), ,x and "x" count and comments/strings do not.
 
 #include <map>
