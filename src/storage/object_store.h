@@ -1,8 +1,11 @@
 #pragma once
 
-// The object-store client: one interface for S3, Azure Blob and (later) GCS, used by the DuckDB
-// file system adapter (src/engine/object_file_system.cc) and by anything else that reads or
-// writes objects. Implementations are thread-safe: one store may serve many threads at once.
+// The storage seam: one interface for every place data lives. The local file system is one
+// implementation (storage/local_store.h), S3 and Azure Blob are others (and GCS later); the
+// Delta module and file destinations do their own file operations only through it, and the
+// DuckDB file system adapter (src/engine/object_file_system.cc) serves object stores with it.
+// Tests inject faults by wrapping an implementation (storage/mounts.h). Implementations are
+// thread-safe: one store may serve many threads at once.
 
 #include <cstdint>
 #include <memory>
@@ -20,6 +23,11 @@ struct ObjectMeta {
   uint64_t size = 0;          ///< bytes
   std::string etag;           ///< the store's version tag, quotes removed
   int64_t last_modified = 0;  ///< seconds since the Unix epoch (0 when unknown)
+  /// The same instant in milliseconds where the store knows it (local files); else
+  /// last_modified * 1000.
+  int64_t last_modified_ms = 0;
+  /// Local file systems only: the key names a directory (object stores have none).
+  bool directory = false;
 };
 
 /// One listing: objects directly matched and, with a delimiter, the common prefixes.
@@ -72,6 +80,20 @@ class ObjectStore {
   virtual Result<Listing> List(const std::string& prefix, const std::string& delimiter = {}) = 0;
   /// Delete one object; deleting a missing object is not an error.
   virtual Status Delete(const std::string& key) = 0;
+
+  /// Atomic publish: make what is at `from` visible at `to` in one step, replacing what was
+  /// there, and remove `from`. A file system does it with rename(2), for a file or a whole
+  /// directory. Object stores have no atomic rename: kUnsupported (the default).
+  virtual Status Rename(const std::string& from, const std::string& to);
+  /// Delete `prefix` and everything below `prefix` + "/"; a missing prefix is not an error.
+  /// Default: List and Delete each object.
+  virtual Status DeleteAll(const std::string& prefix);
+  /// Make `key` usable as a directory for writers outside this interface (DuckDB's COPY),
+  /// creating missing parents. Object stores have no directories: nothing to do (the default).
+  virtual Status MakeDirectories(const std::string& key);
 };
+
+/// The milliseconds of a modification time: last_modified_ms, or last_modified * 1000.
+int64_t ModifiedMillis(const ObjectMeta& meta);
 
 }  // namespace aqueducts::storage
