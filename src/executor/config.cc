@@ -1,7 +1,9 @@
 #include "executor/config.h"
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <map>
 
 #include <CLI/CLI.hpp>
 
@@ -12,6 +14,39 @@ namespace {
 
 bool IsBlank(const std::string& s) {
   return s.find_first_not_of(" \t\r\n") == std::string::npos;
+}
+
+bool IsExecutorName(const std::string& name) {
+  if (name.empty() || name.size() > 64) {
+    return false;
+  }
+  for (unsigned char c : name) {
+    if (!std::isalnum(c) && c != '.' && c != '_' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// "k=v,k2=v2" (empty: none).
+Status ParseLabelList(const std::string& text, std::map<std::string, std::string>* out) {
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::InvalidArgument("Invalid label '" + item +
+                                     "' in --labels: expected key=value");
+    }
+    (*out)[item.substr(0, eq)] = item.substr(eq + 1);
+    if (comma == std::string::npos) {
+      break;
+    }
+    start = comma + 1;
+  }
+  return Status::OK();
 }
 
 }  // namespace
@@ -27,7 +62,6 @@ Result<ExecutorConfig> ParseExecutorConfig(int argc, char** argv, int* exit_code
   // A flag given twice: the last one wins (scripts append overrides).
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   std::string log_level = "info";
-  std::string server_url;
   double max_memory_gb = 0;
   double max_body_mb = 16;
   int max_queue = 16;
@@ -49,10 +83,22 @@ Result<ExecutorConfig> ParseExecutorConfig(int argc, char** argv, int* exit_code
       ->envname("AQUEDUCTS_TLS_CERT");
   app.add_option("--tls-key", server.tls_key, "PEM private key of --tls-cert")
       ->envname("AQUEDUCTS_TLS_KEY");
-  app.add_option("--executor-id", server.executor_id, "UUID of this executor (default: random)")
+  app.add_option("--executor-id", server.executor_id,
+                 "UUID of this executor (default: random); with --server-url its name on the "
+                 "server (A-Z a-z 0-9 . _ -, at most 64)")
       ->envname("AQUEDUCTS_EXECUTOR_ID");
-  app.add_option("--server-url", server_url, "Aqueducts server to register with (unused yet)")
+  app.add_option("--server-url", config.link.server_url,
+                 "Aqueducts server to register with (outbound connections only)")
       ->envname("AQUEDUCTS_SERVER_URL");
+  app.add_option("--registration-token", config.link.registration_token,
+                 "One-time registration token from the server's admin (with --server-url)")
+      ->envname("AQUEDUCTS_REGISTRATION_TOKEN");
+  std::string labels;
+  app.add_option("--labels", labels, "Labels for routing runs: k=v,k2=v2 (with --server-url)")
+      ->envname("AQUEDUCTS_LABELS");
+  app.add_option("--server-ca-cert", config.link.ca_cert,
+                 "PEM bundle to verify an https --server-url with (default: the system's CAs)")
+      ->envname("AQUEDUCTS_SERVER_CA_CERT");
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
       ->envname("AQUEDUCTS_LOG_LEVEL")
       ->capture_default_str();
@@ -82,9 +128,25 @@ Result<ExecutorConfig> ParseExecutorConfig(int argc, char** argv, int* exit_code
   }
   // From here on errors are ours: the caller prints them and exits with 1.
   *exit_code = 1;
-  if (IsBlank(server.api_key)) {
+  bool registered = !config.link.server_url.empty();
+  if (registered) {
+    // Without an API key a registered executor opens no port at all.
+    config.listen = !server.api_key.empty();
+  }
+  if (config.listen && IsBlank(server.api_key)) {
     return Status::InvalidArgument(
-        "API key cannot be empty: pass --api-key or set AQUEDUCTS_API_KEY");
+        "API key cannot be empty: pass --api-key or set AQUEDUCTS_API_KEY (or register with a "
+        "server: --server-url)");
+  }
+  if (registered) {
+    if (config.link.registration_token.empty()) {
+      return Status::InvalidArgument(
+          "--server-url needs --registration-token (an admin creates one with POST "
+          "/api/v1/executors/registration-tokens)");
+    }
+    AQ_RETURN_IF_ERROR(ParseLabelList(labels, &config.link.labels));
+  } else if (!labels.empty() || !config.link.registration_token.empty()) {
+    return Status::InvalidArgument("--labels and --registration-token need --server-url");
   }
   if (app.count("--max-memory") > 0) {
     if (!(max_memory_gb > 0) || !std::isfinite(max_memory_gb)) {
@@ -116,11 +178,20 @@ Result<ExecutorConfig> ParseExecutorConfig(int argc, char** argv, int* exit_code
   }
   if (server.executor_id.empty()) {
     server.executor_id = NewUuid();
+  } else if (registered) {
+    if (!IsExecutorName(server.executor_id)) {
+      return Status::InvalidArgument("Invalid executor ID '" + server.executor_id +
+                                     "': a name on the server has 1 to 64 characters among "
+                                     "A-Z a-z 0-9 . _ -");
+    }
   } else if (!IsUuid(server.executor_id)) {
     return Status::InvalidArgument("Invalid executor ID '" + server.executor_id +
                                    "': it must be a UUID");
   }
   config.manager.max_queue = static_cast<size_t>(max_queue);
+  config.link.name = server.executor_id;
+  config.link.memory_limit_bytes =
+      static_cast<int64_t>(config.manager.database_options.memory_limit_bytes.value_or(0));
   server.max_body_bytes = static_cast<size_t>(max_body_mb * 1024 * 1024);
   config.log_level = ParseLogLevel(log_level);
   *exit_code = 0;

@@ -7,6 +7,7 @@
 #include "executor/execution_manager.h"
 #include "executor/http_server.h"
 #include "executor/logger.h"
+#include "executor/server_link.h"
 
 namespace aqueducts::executor {
 
@@ -14,6 +15,8 @@ namespace aqueducts::executor {
 struct ExecutorConfig {
   ServerOptions server;
   ExecutionManagerOptions manager;
+  ServerLinkOptions link;  ///< server_url empty: not registered with a server
+  bool listen = true;      ///< serve the HTTP API (false: registered with a server, no --api-key)
   LogLevel log_level = LogLevel::kInfo;
 };
 

@@ -1,7 +1,9 @@
 // aqueducts-executor: parse flags, run the server until SIGTERM/SIGINT, map errors to exit codes.
 
+#include <atomic>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -12,6 +14,7 @@
 #include "executor/execution_manager.h"
 #include "executor/http_server.h"
 #include "executor/logger.h"
+#include "executor/server_link.h"
 
 namespace {
 
@@ -32,7 +35,7 @@ int Main(int argc, char** argv) {
 
   // Plain HTTP beyond this machine is the original's default and stays allowed, but the API key
   // and the pipelines (with their connection strings) then cross the network unencrypted.
-  if (config->server.tls_cert.empty() && !IsLoopback(config->server.host)) {
+  if (config->listen && config->server.tls_cert.empty() && !IsLoopback(config->server.host)) {
     std::fprintf(stderr,
                  "warning: listening on %s over plain HTTP: API keys and pipelines travel "
                  "unencrypted; pass --tls-cert and --tls-key, or --host 127.0.0.1\n",
@@ -50,32 +53,66 @@ int Main(int argc, char** argv) {
 
   Logger logger(config->log_level);
   ExecutionManager manager(config->manager, &logger);
-  auto server = HttpServer::Make(config->server, &manager, &logger);
-  if (!server.ok()) {
-    logger.Error(server.status().message());
-    std::fprintf(stderr, "Error: %s\n", server.status().message().c_str());
-    return 1;
+  std::unique_ptr<HttpServer> server;
+  if (config->listen) {
+    auto made = HttpServer::Make(config->server, &manager, &logger);
+    if (!made.ok()) {
+      logger.Error(made.status().message());
+      std::fprintf(stderr, "Error: %s\n", made.status().message().c_str());
+      return 1;
+    }
+    server = std::move(made).value();
   }
+  std::unique_ptr<ServerLink> link;
+  if (!config->link.server_url.empty()) {
+    link = std::make_unique<ServerLink>(config->link, &manager, &logger);
+  }
+  std::atomic<bool> failed{false};
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == 0) {
       return;
     }
-    logger.Lifecycle("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    if (!failed) {
+      logger.Lifecycle("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    }
     manager.Shutdown();
-    (*server)->Stop();
+    if (server) {
+      server->Stop();
+    }
+    if (link) {
+      link->Stop();
+    }
   });
-  aqueducts::Status status = (*server)->Listen();
-  if (!status.ok()) {
+  auto fail = [&](const aqueducts::Status& status) {
     logger.Error(status.message());
     std::fprintf(stderr, "Error: %s\n", status.message().c_str());
+    failed = true;
     pthread_kill(signal_thread.native_handle(), SIGTERM);
-    signal_thread.join();
-    return 1;
+  };
+  // With both: the link on a thread of its own, the HTTP server on this one.
+  std::thread link_thread;
+  if (link && server) {
+    link_thread = std::thread([&] {
+      aqueducts::Status status = link->Run();
+      if (!status.ok()) {
+        fail(status);
+      }
+    });
+  }
+  aqueducts::Status status = server ? server->Listen() : link->Run();
+  if (!status.ok()) {
+    fail(status);
   }
   signal_thread.join();
+  if (link_thread.joinable()) {
+    link_thread.join();
+  }
   manager.Shutdown();
+  if (failed) {
+    return 1;
+  }
   logger.Lifecycle("stopped");
   return 0;
 }

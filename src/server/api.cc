@@ -150,6 +150,36 @@ json VersionJson(const PipelineVersion& v, bool with_text) {
   return out;
 }
 
+// An executor name: 1 to 64 characters among A-Z a-z 0-9 . _ -
+bool IsExecutorName(const std::string& name) {
+  if (name.empty() || name.size() > 64) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+// The optional "executor" (a name) and "label" ("k=v") of a run request; not both.
+Result<RunTarget> ParseTarget(const json& body) {
+  RunTarget target;
+  AQ_ASSIGN_OR_RETURN(target.executor, StringField(body, "executor", std::string()));
+  AQ_ASSIGN_OR_RETURN(target.label, StringField(body, "label", std::string()));
+  if (!target.executor.empty() && !target.label.empty()) {
+    return Status::InvalidArgument("Give \"executor\" or \"label\", not both");
+  }
+  if (!target.executor.empty() && !IsExecutorName(target.executor)) {
+    return Status::InvalidArgument("Field \"executor\": not an executor name");
+  }
+  if (!target.label.empty()) {
+    size_t eq = target.label.find('=');
+    if (eq == std::string::npos || eq == 0 || target.label.find(',') != std::string::npos) {
+      return Status::InvalidArgument("Field \"label\" must be one key=value, e.g. region=eu");
+    }
+  }
+  return target;
+}
+
 std::string ErrorFor(int status, const httplib::Request& req, size_t max_body_bytes) {
   switch (status) {
     case 400:
@@ -231,6 +261,20 @@ struct ApiServer::Impl {
   void TriggerRun(const Token& who, int64_t pipeline_id, const httplib::Request& req,
                   httplib::Response& res);
   void GetRun(int64_t id, httplib::Response& res);
+  void ListRuns(const httplib::Request& req, httplib::Response& res);
+  void TriggerInline(const Token& who, const httplib::Request& req, httplib::Response& res);
+  void CancelRun(const Token& who, int64_t id, httplib::Response& res);
+  void RerunRun(const Token& who, int64_t id, httplib::Response& res);
+  void CreateRegistrationToken(const Token& who, httplib::Response& res);
+  void ListExecutors(httplib::Response& res);
+  void Enrol(const httplib::Request& req, httplib::Response& res);
+  /// The executor whose credential the request carries; otherwise answers 401.
+  std::optional<ExecutorRecord> AuthorizeExecutor(const httplib::Request& req,
+                                                  httplib::Response& res);
+  void Heartbeat(const ExecutorRecord& e, const httplib::Request& req, httplib::Response& res);
+  void WorkStream(const ExecutorRecord& e, httplib::Response& res);
+  void PostEvents(const ExecutorRecord& e, int64_t run_id, const httplib::Request& req,
+                  httplib::Response& res);
   void StreamEvents(int64_t id, const httplib::Request& req, httplib::Response& res);
 };
 
@@ -561,7 +605,10 @@ json RunJson(const Run& r) {
   json out{{"id", r.id},
            {"pipeline_id", r.pipeline_id},
            {"pipeline_version", r.pipeline_version},
-           {"executor_url", r.executor_url},
+           {"executor", r.executor_name},
+           {"target_executor", r.target_executor},
+           {"target_label", r.target_label},
+           {"rerun_of", r.rerun_of},
            {"execution_id", r.execution_id},
            {"state", r.state},
            {"reason", r.reason},
@@ -606,17 +653,327 @@ void ApiServer::Impl::TriggerRun(const Token& who, int64_t pipeline_id, const ht
     }
     version = static_cast<int>(v->get<int64_t>());
   }
+  Result<RunTarget> target = ParseTarget(*body);
+  if (!target.ok()) {
+    SendStatus(res, target.status());
+    return;
+  }
   if (!runs) {
     SendError(res, 409, "Runs are not available on this server");
     return;
   }
-  Result<Run> run = runs->Trigger(pipeline_id, version, params, who.user_name);
+  Result<Run> run = runs->Trigger(pipeline_id, version, params, *target, who.user_name);
   if (!run.ok()) {
     int code = run.status().code() == StatusCode::kUnsupported ? 409 : HttpStatusOf(run.status());
     SendError(res, code, run.status().message());
     return;
   }
   SendJson(res, 201, RunJson(*run));
+}
+
+void ApiServer::Impl::TriggerInline(const Token& who, const httplib::Request& req,
+                                    httplib::Response& res) {
+  Result<json> body = ParseBody(req, false);
+  if (!body.ok()) {
+    SendStatus(res, body.status());
+    return;
+  }
+  auto p = body->find("pipeline");
+  if (p == body->end() || !p->is_object()) {
+    SendError(res, 400, "Field \"pipeline\" must be the pipeline as a JSON object");
+    return;
+  }
+  Result<RunTarget> target = ParseTarget(*body);
+  if (!target.ok()) {
+    SendStatus(res, target.status());
+    return;
+  }
+  Result<Run> run = runs->TriggerInline(p->dump(), *target, who.user_name);
+  if (!run.ok()) {
+    SendError(res, HttpStatusOf(run.status()), "Invalid pipeline: " + run.status().message());
+    return;
+  }
+  SendJson(res, 201, RunJson(*run));
+}
+
+void ApiServer::Impl::ListRuns(const httplib::Request& req, httplib::Response& res) {
+  std::string state = req.get_param_value("state");
+  int64_t limit = 100;
+  if (req.has_param("limit")) {
+    std::optional<int64_t> n = ParseId(req.get_param_value("limit"));
+    if (!n || *n > 10000) {
+      SendError(res, 400, "Query parameter \"limit\" must be an integer from 1 to 10000");
+      return;
+    }
+    limit = *n;
+  }
+  Result<std::vector<Run>> list = store->ListRuns(state, limit);
+  if (!list.ok()) {
+    SendStatus(res, list.status());
+    return;
+  }
+  json out = json::array();
+  for (const auto& r : *list) {
+    out.push_back(RunJson(r));
+  }
+  SendJson(res, 200, {{"runs", out}});
+}
+
+void ApiServer::Impl::CancelRun(const Token& who, int64_t id, httplib::Response& res) {
+  Result<Run> run = runs->Cancel(id, who.user_name);
+  if (!run.ok()) {
+    SendStatus(res, run.status());
+    return;
+  }
+  SendJson(res, 200, RunJson(*run));
+}
+
+void ApiServer::Impl::RerunRun(const Token& who, int64_t id, httplib::Response& res) {
+  Result<Run> run = runs->Rerun(id, who.user_name);
+  if (!run.ok()) {
+    SendStatus(res, run.status());
+    return;
+  }
+  log->Info("run re-run", {{"run_id", std::to_string(id)},
+                           {"new_run_id", std::to_string(run->id)},
+                           {"by", who.user_name}});
+  SendJson(res, 201, RunJson(*run));
+}
+
+void ApiServer::Impl::CreateRegistrationToken(const Token& who, httplib::Response& res) {
+  Result<std::string> secret = RandomHex(32);
+  if (!secret.ok()) {
+    SendStatus(res, secret.status());
+    return;
+  }
+  std::string token_text = "aqr_" + *secret;
+  Result<RegistrationToken> t =
+      store->CreateRegistrationToken(Sha256Hex(token_text), who.user_name);
+  if (!t.ok()) {
+    SendStatus(res, t.status());
+    return;
+  }
+  log->Info("registration token created", {{"by", who.user_name}});
+  SendJson(res, 201,
+           {{"id", t->id},
+            {"created_by", t->created_by},
+            {"created_at", t->created_at},
+            {"token", token_text}});
+}
+
+static json LabelsJson(const std::map<std::string, std::string>& labels) {
+  json out = json::object();
+  for (const auto& [k, v] : labels) {
+    out[k] = v;
+  }
+  return out;
+}
+
+void ApiServer::Impl::ListExecutors(httplib::Response& res) {
+  json out = json::array();
+  for (const auto& e : runs->Executors()) {
+    out.push_back({{"name", e.name},
+                   {"labels", LabelsJson(e.labels)},
+                   {"status", e.status},
+                   {"online", e.online},
+                   {"connected", e.connected},
+                   {"last_heartbeat", e.last_heartbeat},
+                   {"version", e.version},
+                   {"memory_limit_bytes", e.memory_limit_bytes},
+                   {"queue", e.queue},
+                   {"current_run", e.current_run == 0 ? json(nullptr) : json(e.current_run)},
+                   {"registered_at", e.registered_at}});
+  }
+  SendJson(res, 200, {{"executors", out}});
+}
+
+// The labels object of an executor's request body (absent: none).
+static Result<std::map<std::string, std::string>> LabelsField(const json& body) {
+  std::map<std::string, std::string> labels;
+  auto it = body.find("labels");
+  if (it == body.end() || it->is_null()) {
+    return labels;
+  }
+  if (!it->is_object()) {
+    return Status::InvalidArgument("Field \"labels\" must be an object of strings");
+  }
+  for (const auto& [k, v] : it->items()) {
+    if (!v.is_string() || k.empty()) {
+      return Status::InvalidArgument("Field \"labels." + k + "\" must be a string");
+    }
+    labels[k] = v.get<std::string>();
+  }
+  return labels;
+}
+
+static std::string BearerOf(const httplib::Request& req) {
+  std::string header = req.get_header_value("Authorization");
+  const std::string prefix = "Bearer ";
+  return header.compare(0, prefix.size(), prefix) == 0 ? header.substr(prefix.size()) : "";
+}
+
+void ApiServer::Impl::Enrol(const httplib::Request& req, httplib::Response& res) {
+  std::string token = BearerOf(req);
+  if (token.empty()) {
+    SendError(res, 401,
+              "Authentication required: send the registration token as 'Authorization: Bearer "
+              "<token>' (an admin creates one with POST /api/v1/executors/registration-tokens)");
+    return;
+  }
+  Result<json> body = ParseBody(req, false);
+  if (!body.ok()) {
+    SendStatus(res, body.status());
+    return;
+  }
+  Result<std::string> name = StringField(*body, "name", std::nullopt);
+  if (!name.ok()) {
+    SendStatus(res, name.status());
+    return;
+  }
+  if (!IsExecutorName(*name)) {
+    SendError(res, 400,
+              "Field \"name\": an executor name has 1 to 64 characters among A-Z a-z 0-9 . _ -");
+    return;
+  }
+  Result<std::map<std::string, std::string>> labels = LabelsField(*body);
+  if (!labels.ok()) {
+    SendStatus(res, labels.status());
+    return;
+  }
+  Result<std::string> secret = RandomHex(32);
+  if (!secret.ok()) {
+    SendStatus(res, secret.status());
+    return;
+  }
+  std::string credential = "aqe_" + *secret;
+  Result<ExecutorRecord> e = store->EnrolExecutor(Sha256Hex(token), *name, Sha256Hex(credential),
+                                                  LabelsJson(*labels).dump());
+  if (!e.ok()) {
+    const Status& s = e.status();
+    log->Warn("executor registration refused",
+              {{"executor", *name}, {"remote", req.remote_addr}, {"error", s.message()}});
+    int code = s.code() == StatusCode::kNotFound          ? 401
+               : s.code() == StatusCode::kInvalidArgument ? 403
+                                                          : HttpStatusOf(s);
+    SendError(res, code, "Registration refused: " + s.message());
+    return;
+  }
+  runs->OnEnrolled(e->name, *labels);
+  log->Info("executor registered", {{"executor", e->name}, {"remote", req.remote_addr}});
+  SendJson(res, 201,
+           {{"name", e->name},
+            {"credential", credential},
+            {"heartbeat_interval_ms", runs->heartbeat_interval().count()}});
+}
+
+std::optional<ExecutorRecord> ApiServer::Impl::AuthorizeExecutor(const httplib::Request& req,
+                                                                 httplib::Response& res) {
+  std::string token = BearerOf(req);
+  Result<std::optional<ExecutorRecord>> e =
+      token.empty() ? Result<std::optional<ExecutorRecord>>(std::optional<ExecutorRecord>())
+                    : store->FindExecutorByCredential(Sha256Hex(token));
+  if (!e.ok()) {
+    SendStatus(res, e.status());
+    return std::nullopt;
+  }
+  if (!e->has_value()) {
+    SendError(res, 401,
+              "Authentication failed: this endpoint takes an executor credential (from "
+              "POST /api/v1/executors/register) as 'Authorization: Bearer <credential>'");
+    return std::nullopt;
+  }
+  return **e;
+}
+
+void ApiServer::Impl::Heartbeat(const ExecutorRecord& e, const httplib::Request& req,
+                                httplib::Response& res) {
+  Result<json> body = ParseBody(req, true);
+  if (!body.ok()) {
+    SendStatus(res, body.status());
+    return;
+  }
+  Result<std::map<std::string, std::string>> labels = LabelsField(*body);
+  if (!labels.ok()) {
+    SendStatus(res, labels.status());
+    return;
+  }
+  server::Heartbeat beat;
+  beat.labels = *labels;
+  const json& b = *body;
+  if (b.contains("version") && b["version"].is_string())
+    beat.version = b["version"];
+  if (b.contains("memory_limit_bytes") && b["memory_limit_bytes"].is_number_integer())
+    beat.memory_limit_bytes = b["memory_limit_bytes"];
+  if (b.contains("status") && b["status"].is_string())
+    beat.busy = b["status"] == "busy";
+  if (b.contains("queue") && b["queue"].is_number_integer())
+    beat.queue = b["queue"];
+  if (b.contains("runs") && b["runs"].is_array()) {
+    for (const auto& r : b["runs"]) {
+      if (r.is_number_integer())
+        beat.runs.push_back(r.get<int64_t>());
+    }
+  }
+  runs->OnHeartbeat(e.name, beat);
+  SendJson(res, 200, {{"heartbeat_interval_ms", runs->heartbeat_interval().count()}});
+}
+
+void ApiServer::Impl::WorkStream(const ExecutorRecord& e, httplib::Response& res) {
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  RunManager* mgr = runs;
+  std::string name = e.name;
+  uint64_t generation = mgr->OpenWorkStream(name);
+  auto keepalive = std::chrono::milliseconds(options.keepalive_ms);
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [mgr, name, generation, keepalive](size_t, httplib::DataSink& sink) {
+        std::optional<std::string> frame = mgr->NextWork(name, generation, keepalive);
+        if (!frame) {
+          sink.done();
+          return true;
+        }
+        if (frame->empty()) {
+          static const std::string kKeepalive = ": keepalive\n\n";
+          return sink.write(kKeepalive.data(), kKeepalive.size());
+        }
+        return sink.write(frame->data(), frame->size());
+      },
+      [mgr, name, generation](bool) { mgr->CloseWorkStream(name, generation); });
+}
+
+void ApiServer::Impl::PostEvents(const ExecutorRecord& e, int64_t run_id,
+                                 const httplib::Request& req, httplib::Response& res) {
+  Result<json> body = ParseBody(req, false);
+  if (!body.ok()) {
+    SendStatus(res, body.status());
+    return;
+  }
+  auto list = body->find("events");
+  if (list == body->end() || !list->is_array()) {
+    SendError(res, 400, "Field \"events\" must be an array");
+    return;
+  }
+  std::vector<SequencedEvent> events;
+  for (const auto& item : *list) {
+    if (!item.is_object() || !item.contains("seq") || !item["seq"].is_number_integer() ||
+        !item.contains("event") || !item["event"].is_string() || !item.contains("data") ||
+        !item["data"].is_string()) {
+      SendError(res, 400,
+                "Each item of \"events\" is {\"seq\": integer, \"event\": string, "
+                "\"data\": string}");
+      return;
+    }
+    events.push_back({item["seq"].get<int64_t>(), item["event"], item["data"]});
+  }
+  Result<int64_t> acked = runs->OnEvents(e.name, run_id, events);
+  if (!acked.ok()) {
+    int code =
+        acked.status().code() == StatusCode::kInvalidArgument ? 409 : HttpStatusOf(acked.status());
+    SendError(res, code, acked.status().message());
+    return;
+  }
+  SendJson(res, 200, {{"acked", *acked}});
 }
 
 void ApiServer::Impl::GetRun(int64_t id, httplib::Response& res) {
@@ -686,6 +1043,9 @@ void ApiServer::Impl::StreamEvents(int64_t id, const httplib::Request& req,
           return true;
         }
         if (frames.empty()) {
+          if (mgr && mgr->stopping()) {
+            return false;  // the server stops: the client reconnects with Last-Event-ID
+          }
           if (mgr) {
             mgr->WaitForChange(generation, keepalive);
           }
@@ -780,6 +1140,59 @@ void ApiServer::Impl::Routes() {
           fn(*id, req, res);
         };
       };
+  s.Get("/api/v1/runs",
+        with_role(Role::kViewer, [this](const Token&, const httplib::Request& req,
+                                        httplib::Response& res) { ListRuns(req, res); }));
+  s.Post("/api/v1/runs", with_role(Role::kOperator,
+                                   [this](const Token& t, const httplib::Request& req,
+                                          httplib::Response& res) { TriggerInline(t, req, res); }));
+  auto with_run_id_t = [](std::function<void(const Token&, int64_t, httplib::Response&)> fn) {
+    return [fn](const Token& t, const httplib::Request& req, httplib::Response& res) {
+      std::optional<int64_t> id = ParseId(req.matches[1]);
+      if (!id) {
+        SendError(res, 404, "No run with id " + std::string(req.matches[1]));
+        return;
+      }
+      fn(t, *id, res);
+    };
+  };
+  s.Post(R"(/api/v1/runs/([^/]+)/cancel)",
+         with_role(Role::kOperator,
+                   with_run_id_t([this](const Token& t, int64_t id, httplib::Response& res) {
+                     CancelRun(t, id, res);
+                   })));
+  s.Post(R"(/api/v1/runs/([^/]+)/rerun)",
+         with_role(Role::kOperator,
+                   with_run_id_t([this](const Token& t, int64_t id, httplib::Response& res) {
+                     RerunRun(t, id, res);
+                   })));
+  s.Get("/api/v1/executors",
+        with_role(Role::kViewer, [this](const Token&, const httplib::Request&,
+                                        httplib::Response& res) { ListExecutors(res); }));
+  s.Post(
+      "/api/v1/executors/registration-tokens",
+      with_role(Role::kAdmin, [this](const Token& t, const httplib::Request&,
+                                     httplib::Response& res) { CreateRegistrationToken(t, res); }));
+  s.Post("/api/v1/executors/register",
+         [this](const httplib::Request& req, httplib::Response& res) { Enrol(req, res); });
+  s.Post("/api/v1/executor/heartbeat", [this](const httplib::Request& req, httplib::Response& res) {
+    if (auto e = AuthorizeExecutor(req, res))
+      Heartbeat(*e, req, res);
+  });
+  s.Get("/api/v1/executor/work", [this](const httplib::Request& req, httplib::Response& res) {
+    if (auto e = AuthorizeExecutor(req, res))
+      WorkStream(*e, res);
+  });
+  s.Post(R"(/api/v1/executor/runs/([^/]+)/events)",
+         [this](const httplib::Request& req, httplib::Response& res) {
+           std::optional<int64_t> id = ParseId(req.matches[1]);
+           if (!id) {
+             SendError(res, 404, "No run with id " + std::string(req.matches[1]));
+             return;
+           }
+           if (auto e = AuthorizeExecutor(req, res))
+             PostEvents(*e, *id, req, res);
+         });
   s.Get(R"(/api/v1/runs/([^/]+))",
         with_role(Role::kViewer, with_run_id([this](int64_t id, const httplib::Request&,
                                                     httplib::Response& res) { GetRun(id, res); })));

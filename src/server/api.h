@@ -18,8 +18,8 @@ struct ApiOptions {
   int port = 3030;                   ///< 0: any free port (logged in the "listening" line)
   size_t max_body_bytes = 4u << 20;  ///< larger request bodies get 413
   int read_timeout_s = 5;            ///< a request not fully sent by then is dropped
-  int threads = 16;                  ///< requests served at once (each SSE reader holds one)
-  int keepalive_ms = 1000;           ///< idle SSE streams get a `: keepalive` comment this often
+  int threads = 32;         ///< requests served at once (each SSE reader and executor holds one)
+  int keepalive_ms = 1000;  ///< idle SSE streams get a `: keepalive` comment this often
 };
 
 /// \brief The server's HTTP API over a Store. httplib stays inside api.cc.

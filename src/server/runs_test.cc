@@ -1,6 +1,8 @@
-// Runs through the real aqueducts-server on a real aqueducts-executor, both on 127.0.0.1.
+// Runs through the real aqueducts-server on real aqueducts-executors registered with it (outbound
+// enrolment, heartbeats, work over SSE, events posted back), all on 127.0.0.1.
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,10 @@ namespace aqueducts::server::testing {
 namespace {
 
 using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// Executors heartbeat this often in these tests; one that misses 3 is offline.
+constexpr char kHeartbeatMs[] = "1000";
 
 struct Event {
   int64_t id = 0;
@@ -63,15 +69,49 @@ std::vector<Event> ReadEvents(httplib::Client& client, const std::string& token,
   return out;
 }
 
-class ServerRuns : public ::testing::Test {
+std::string Slurp(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+// The example's readings, aggregated and written as CSV to ${out}.
+std::string ExamplePipeline() {
+  return R"(version: v2
+sources:
+  - type: file
+    name: readings
+    format:
+      type: csv
+      options:
+        has_header: true
+    location: ${data}/readings.csv
+stages:
+  - - name: daily
+      query: |
+        SELECT city, CAST(date AS DATE) AS day,
+               round(avg(temperature), 2) AS avg_temperature,
+               count(temperature) AS readings
+        FROM readings
+        GROUP BY ALL
+        ORDER BY city, day
+destination:
+  type: file
+  name: daily_summary
+  format:
+    type: csv
+    options:
+      has_header: true
+  location: ${out}
+)";
+}
+
+class Registry : public ::testing::Test {
  protected:
   void SetUp() override {
-    executor_ = executor::testing::ExecutorProcess::Start();
-    ASSERT_NE(executor_, nullptr);
     dir_ = InitDataDir();
     ASSERT_FALSE(dir_.empty());
-    server_ = ServerProcess::Start(
-        dir_, {"--executor-url", executor_->url(), "--executor-api-key", executor::testing::kKey});
+    work_ = MakeTempDir("work");
+    server_ = ServerProcess::Start(dir_, {"--heartbeat-interval-ms", kHeartbeatMs});
     ASSERT_NE(server_, nullptr);
     client_ = server_->Client();
     auto res = client_->Post("/api/v1/tokens",
@@ -81,10 +121,87 @@ class ServerRuns : public ::testing::Test {
     admin_ = json::parse(res->body)["token"];
   }
   void TearDown() override {
+    executors_.clear();
     server_.reset();
-    executor_.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir_.parent_path(), ec);
+    std::filesystem::remove_all(work_, ec);
+  }
+
+  std::string ServerUrl() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+
+  std::string RegistrationToken() {
+    auto res = client_->Post("/api/v1/executors/registration-tokens", Bearer(admin_), "",
+                             "application/json");
+    EXPECT_TRUE(res && res->status == 201) << (res ? res->body : "no answer");
+    return res && res->status == 201 ? json::parse(res->body)["token"].get<std::string>() : "";
+  }
+
+  // Start an executor registered as `name` and wait until the server lists it online.
+  executor::testing::ExecutorProcess* StartExecutor(const std::string& name,
+                                                    const std::string& labels) {
+    auto p = executor::testing::ExecutorProcess::Start(
+        {"--server-url", ServerUrl(), "--executor-id", name, "--registration-token",
+         RegistrationToken(), "--labels", labels});
+    EXPECT_NE(p, nullptr);
+    if (!p)
+      return nullptr;
+    executors_.push_back(std::move(p));
+    bool online = WaitExecutor(name, "idle");
+    EXPECT_TRUE(online) << name << " did not come online: " << Executor(name);
+    if (!online) {
+      for (const auto& line : executors_.back()->LogLines())
+        ADD_FAILURE() << line;
+    }
+    return executors_.back().get();
+  }
+
+  json Executor(const std::string& name) {
+    auto res = client_->Get("/api/v1/executors", Bearer(admin_));
+    if (!res || res->status != 200) {
+      ADD_FAILURE() << "GET /api/v1/executors: "
+                    << (res ? std::to_string(res->status) + " " + res->body
+                            : httplib::to_string(res.error()));
+      return json();
+    }
+    json doc = json::parse(res->body);
+    for (const auto& e : doc["executors"]) {
+      if (e["name"] == name)
+        return e;
+    }
+    return json();
+  }
+
+  // Poll the executor list until `name` has `status` (and, online, an open work stream).
+  bool WaitExecutor(const std::string& name, const std::string& status,
+                    std::chrono::seconds limit = std::chrono::seconds(30)) {
+    auto deadline = Clock::now() + limit;
+    while (Clock::now() < deadline) {
+      json e = Executor(name);
+      if (e.is_object() && e["status"] == status && (status == "offline" || e["connected"]))
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  json GetRun(int64_t id) {
+    auto res = client_->Get(("/api/v1/runs/" + std::to_string(id)).c_str(), Bearer(admin_));
+    return res && res->status == 200 ? json::parse(res->body) : json();
+  }
+
+  // Poll run `id` until `pred` holds; the last run object seen.
+  json WaitRun(int64_t id, const std::function<bool(const json&)>& pred,
+               std::chrono::seconds limit = std::chrono::seconds(60)) {
+    auto deadline = Clock::now() + limit;
+    json run;
+    while (Clock::now() < deadline) {
+      run = GetRun(id);
+      if (run.is_object() && pred(run))
+        return run;
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    }
+    return run;
   }
 
   int64_t CreatePipeline(const std::string& name, const std::string& yaml) {
@@ -95,192 +212,269 @@ class ServerRuns : public ::testing::Test {
     return res && res->status == 201 ? json::parse(res->body)["id"].get<int64_t>() : 0;
   }
 
-  std::unique_ptr<executor::testing::ExecutorProcess> executor_;
+  // POST a run of pipeline `id`; the run object (201) or null.
+  json Trigger(int64_t id, const json& body) {
+    auto res = client_->Post(("/api/v1/pipelines/" + std::to_string(id) + "/runs").c_str(),
+                             Bearer(admin_), body.dump(), "application/json");
+    EXPECT_TRUE(res && res->status == 201) << (res ? res->body : "no answer");
+    return res && res->status == 201 ? json::parse(res->body) : json();
+  }
+
+  int64_t LongPipeline() {
+    return CreatePipeline("long", std::string("version: v2\nsources: []\nstages:\n  - - name: "
+                                              "s\n      query: ") +
+                                      executor::testing::kLongQuery + "\n");
+  }
+
   std::filesystem::path dir_;
+  std::filesystem::path work_;
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<httplib::Client> client_;
   std::string admin_;
+  std::vector<std::unique_ptr<executor::testing::ExecutorProcess>> executors_;
 };
 
-TEST_F(ServerRuns, RunOnTheExecutorStoresEveryEventAndReplaysFromLastEventId) {
-  int64_t id = CreatePipeline("answer",
-                              "version: v2\nsources: []\nstages:\n  - - name: s\n      query: "
-                              "SELECT ${n}::INTEGER AS answer\n      show: 5\n");
+TEST_F(Registry, EnrolmentTakesAOneTimeTokenAndHeartbeatsReportTheExecutor) {
+  // No token, an unknown token: refused with a reason.
+  auto none = client_->Post("/api/v1/executors/register", R"({"name":"x"})", "application/json");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  auto unknown = client_->Post("/api/v1/executors/register", Bearer("aqr_nope"), R"({"name":"x"})",
+                               "application/json");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 401);
+  EXPECT_NE(json::parse(unknown->body)["error"].get<std::string>().find("registration token"),
+            std::string::npos);
+  // Only admins create registration tokens.
+  auto viewer = client_->Post("/api/v1/users", Bearer(admin_),
+                              R"({"name":"v","password":"v-password","role":"operator"})",
+                              "application/json");
+  ASSERT_TRUE(viewer && viewer->status == 201);
+  auto op_token = client_->Post("/api/v1/tokens",
+                                {httplib::make_basic_authentication_header("v", "v-password")}, "",
+                                "application/json");
+  std::string op = json::parse(op_token->body)["token"];
+  auto refused =
+      client_->Post("/api/v1/executors/registration-tokens", Bearer(op), "", "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403);
+
+  ASSERT_NE(StartExecutor("eu-1", "region=eu,tier=gold"), nullptr);
+  json e = Executor("eu-1");
+  EXPECT_EQ(e["labels"], json({{"region", "eu"}, {"tier", "gold"}}));
+  EXPECT_EQ(e["version"], "0.1.0");
+  EXPECT_TRUE(e["online"].get<bool>());
+  EXPECT_FALSE(e["last_heartbeat"].get<std::string>().empty());
+
+  // The token now belongs to eu-1: another name cannot use it; a fresh token cannot take the
+  // name eu-1 either.
+  std::string fresh = RegistrationToken();
+  auto first = client_->Post("/api/v1/executors/register", Bearer(fresh), R"({"name":"eu-2"})",
+                             "application/json");
+  ASSERT_TRUE(first && first->status == 201) << first->body;
+  auto again = client_->Post("/api/v1/executors/register", Bearer(fresh), R"({"name":"eu-3"})",
+                             "application/json");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 403);
+  EXPECT_NE(json::parse(again->body)["error"].get<std::string>().find("eu-2"), std::string::npos);
+  auto taken = client_->Post("/api/v1/executors/register", Bearer(RegistrationToken()),
+                             R"({"name":"eu-1"})", "application/json");
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(taken->status, 409);
+  // The credential is not a user token, and a user token is not a credential.
+  std::string credential = json::parse(first->body)["credential"];
+  auto as_user = client_->Get("/api/v1/me", Bearer(credential));
+  ASSERT_TRUE(as_user);
+  EXPECT_EQ(as_user->status, 401);
+  auto as_executor =
+      client_->Post("/api/v1/executor/heartbeat", Bearer(admin_), "{}", "application/json");
+  ASSERT_TRUE(as_executor);
+  EXPECT_EQ(as_executor->status, 401);
+
+  // An executor whose registration is refused exits 1 and says why.
+  auto bad = executor::testing::ExecutorProcess::Start(
+      {"--server-url", ServerUrl(), "--executor-id", "eu-9", "--registration-token", "aqr_bad"});
+  if (bad) {  // it may have logged "listening" before the refusal
+    int status = bad->Wait(std::chrono::seconds(20));
+    ASSERT_NE(status, -1) << "a refused executor keeps running";
+    EXPECT_EQ(WEXITSTATUS(status), 1);
+  }
+}
+
+TEST_F(Registry, TheExamplePipelineThroughTheServerWritesWhatALocalRunWrites) {
+  ASSERT_NE(StartExecutor("eu-1", "region=eu"), nullptr);
+  ASSERT_NE(StartExecutor("us-1", "region=us"), nullptr);
+  int64_t id = CreatePipeline("example", ExamplePipeline());
   ASSERT_GT(id, 0);
-  std::string runs_path = "/api/v1/pipelines/" + std::to_string(id) + "/runs";
-  auto missing = client_->Post(runs_path.c_str(), Bearer(admin_), "{}", "application/json");
-  ASSERT_TRUE(missing);
-  EXPECT_EQ(missing->status, 422);
-  EXPECT_NE(json::parse(missing->body)["error"].get<std::string>().find("n"), std::string::npos);
-
-  auto res = client_->Post(runs_path.c_str(), Bearer(admin_), R"({"parameters": {"n": "42"}})",
-                           "application/json");
-  ASSERT_TRUE(res);
-  ASSERT_EQ(res->status, 201) << res->body;
-  json run = json::parse(res->body);
+  std::string data = std::string(AQ_EXAMPLES_DIR) + "/data";
+  std::string remote_out = (work_ / "remote.csv").string();
+  json run =
+      Trigger(id, {{"parameters", {{"data", data}, {"out", remote_out}}}, {"executor", "us-1"}});
+  ASSERT_TRUE(run.is_object());
   EXPECT_EQ(run["state"], "queued");
-  EXPECT_EQ(run["parameters"], json({{"n", "42"}}));
-  EXPECT_EQ(run["pipeline_version"], 1);
+  EXPECT_EQ(run["target_executor"], "us-1");
   int64_t run_id = run["id"];
-
   std::vector<Event> events = ReadEvents(*client_, admin_, run_id);
   ASSERT_FALSE(events.empty());
   for (size_t i = 0; i < events.size(); ++i) {
     EXPECT_EQ(events[i].id, static_cast<int64_t>(i + 1)) << "sequence numbers have no gaps";
   }
-  auto has = [&](const std::string& type) {
-    for (const auto& e : events) {
-      if (e.event == type)
-        return true;
-    }
-    return false;
-  };
-  EXPECT_TRUE(has("queued"));
-  EXPECT_TRUE(has("started"));
-  EXPECT_TRUE(has("completed"));
-  bool shown = false;
+  std::vector<std::string> states;
   for (const auto& e : events) {
-    if (e.event == "stage_output" && e.data.value("data", "").find("42") != std::string::npos) {
-      shown = true;
-    }
+    if (e.event == "run_state")
+      states.push_back(e.data["state"]);
   }
-  EXPECT_TRUE(shown) << "the stage's output (42) was relayed";
-  EXPECT_EQ(events.front().event, "run_state");
-  EXPECT_EQ(events.front().data["state"], "queued");
-  EXPECT_EQ(events.back().event, "run_state");
-  EXPECT_EQ(events.back().data["state"], "succeeded");
+  EXPECT_EQ(states, (std::vector<std::string>{"queued", "dispatched", "running", "succeeded"}));
+  json done = GetRun(run_id);
+  EXPECT_EQ(done["state"], "succeeded");
+  EXPECT_EQ(done["executor"], "us-1");
+  EXPECT_EQ(done["reason"], "completed on executor us-1");
+  EXPECT_FALSE(done["execution_id"].get<std::string>().empty());
 
-  auto got = client_->Get(("/api/v1/runs/" + std::to_string(run_id)).c_str(), Bearer(admin_));
-  ASSERT_TRUE(got);
-  json final_run = json::parse(got->body);
-  EXPECT_EQ(final_run["state"], "succeeded");
-  EXPECT_FALSE(final_run["execution_id"].get<std::string>().empty());
+  // The same pipeline run locally by the CLI writes the same bytes.
+  std::filesystem::path file = work_ / "example.yml";
+  std::ofstream(file) << ExamplePipeline();
+  std::string local_out = (work_ / "local.csv").string();
+  CommandResult local = RunCommand(
+      AQ_CLI_BIN, {"run", "-f", file.string(), "-p", "data=" + data, "-p", "out=" + local_out});
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  std::string remote_rows = Slurp(remote_out);
+  EXPECT_GT(std::count(remote_rows.begin(), remote_rows.end(), '\n'), 3) << remote_rows;
+  EXPECT_EQ(remote_rows, Slurp(local_out));
 
-  // Replay after event 3: exactly the rest, same ids and payloads.
+  // Replay after event 3: exactly the rest.
   std::vector<Event> tail = ReadEvents(*client_, admin_, run_id, "3");
   ASSERT_EQ(tail.size(), events.size() - 3);
-  for (size_t i = 0; i < tail.size(); ++i) {
-    EXPECT_EQ(tail[i].id, events[i + 3].id);
-    EXPECT_EQ(tail[i].event, events[i + 3].event);
-    EXPECT_EQ(tail[i].data, events[i + 3].data);
-  }
-  int status = 0;
-  ReadEvents(*client_, admin_, run_id, "x", &status);
-  EXPECT_EQ(status, 400);
-  ReadEvents(*client_, admin_, 999, "", &status);
-  EXPECT_EQ(status, 404);
+  EXPECT_EQ(tail.front().id, 4);
 }
 
-TEST_F(ServerRuns, AFailingRunSaysWhyAndRolesAreEnforced) {
-  int64_t id = CreatePipeline(
-      "broken", "version: v2\nsources: []\nstages:\n  - - name: s\n      query: SELECT 1\n");
-  ASSERT_GT(id, 0);
-  // Version 2 reads a table that does not exist: the loader accepts it, the executor does not.
-  auto put = client_->Put(("/api/v1/pipelines/" + std::to_string(id)).c_str(), Bearer(admin_),
-                          json{{"text",
-                                "version: v2\nsources: []\nstages:\n  - - name: s\n      query: "
-                                "SELECT * FROM no_such_table\n"}}
-                              .dump(),
-                          "application/json");
-  ASSERT_TRUE(put && put->status == 200);
-  for (std::string role : {"viewer", "operator"}) {
-    auto made =
-        client_->Post("/api/v1/users", Bearer(admin_),
-                      json{{"name", role}, {"password", role + "-password"}, {"role", role}}.dump(),
-                      "application/json");
-    ASSERT_TRUE(made && made->status == 201);
-  }
-  auto token = [&](const std::string& user) {
-    auto r = client_->Post("/api/v1/tokens",
-                           {httplib::make_basic_authentication_header(user, user + "-password")},
-                           "", "application/json");
-    return json::parse(r->body)["token"].get<std::string>();
-  };
-  std::string viewer = token("viewer");
-  std::string op = token("operator");
-  std::string path = "/api/v1/pipelines/" + std::to_string(id) + "/runs";
-  auto refused = client_->Post(path.c_str(), Bearer(viewer), "{}", "application/json");
-  ASSERT_TRUE(refused);
-  EXPECT_EQ(refused->status, 403);
-  auto res = client_->Post(path.c_str(), Bearer(op), "{}", "application/json");
-  ASSERT_TRUE(res);
-  ASSERT_EQ(res->status, 201) << res->body;
-  int64_t run_id = json::parse(res->body)["id"];
-  std::vector<Event> events = ReadEvents(*client_, viewer, run_id);  // viewers may watch
+TEST_F(Registry, ASecondRunWaitsWithItsReasonCancelStopsTheFirstAndReRunRepeats) {
+  ASSERT_NE(StartExecutor("eu-1", "region=eu"), nullptr);
+  int64_t long_id = LongPipeline();
+  int64_t quick_id =
+      CreatePipeline("quick",
+                     "version: v2\nsources: []\nstages:\n  - - name: s\n      query: SELECT "
+                     "'${word}' AS w\n      show: 1\n");
+  json first = Trigger(long_id, {{"executor", "eu-1"}});
+  ASSERT_TRUE(first.is_object());
+  int64_t first_id = first["id"];
+  json running = WaitRun(first_id, [](const json& r) { return r["state"] == "running"; });
+  ASSERT_EQ(running["state"], "running") << running;
+  EXPECT_EQ(running["reason"], "running on executor eu-1");
+
+  json second = Trigger(quick_id, {{"executor", "eu-1"}, {"parameters", {{"word", "hello"}}}});
+  ASSERT_TRUE(second.is_object());
+  int64_t second_id = second["id"];
+  std::string expected = "waiting: executor eu-1 is busy with run " + std::to_string(first_id);
+  json waiting = WaitRun(second_id, [&](const json& r) { return r["reason"] == expected; });
+  EXPECT_EQ(waiting["state"], "queued");
+  EXPECT_EQ(waiting["reason"], expected);
+
+  // Cancel the first (relayed to the executor): it ends cancelled, then the second runs.
+  auto cancel = client_->Post(("/api/v1/runs/" + std::to_string(first_id) + "/cancel").c_str(),
+                              Bearer(admin_), "", "application/json");
+  ASSERT_TRUE(cancel && cancel->status == 200) << (cancel ? cancel->body : "");
+  json cancelled = WaitRun(first_id, [](const json& r) { return r["state"] == "cancelled"; });
+  ASSERT_EQ(cancelled["state"], "cancelled") << cancelled;
+  EXPECT_NE(cancelled["reason"].get<std::string>().find("cancelled by root"), std::string::npos)
+      << cancelled;
+  json done = WaitRun(second_id, [](const json& r) { return r["state"] == "succeeded"; });
+  ASSERT_EQ(done["state"], "succeeded") << done;
+  auto again = client_->Post(("/api/v1/runs/" + std::to_string(first_id) + "/cancel").c_str(),
+                             Bearer(admin_), "", "application/json");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 409);
+
+  // Re-run: a new run with the same parameters, which shows the same output.
+  auto rerun = client_->Post(("/api/v1/runs/" + std::to_string(second_id) + "/rerun").c_str(),
+                             Bearer(admin_), "", "application/json");
+  ASSERT_TRUE(rerun && rerun->status == 201) << (rerun ? rerun->body : "");
+  json repeated = json::parse(rerun->body);
+  EXPECT_EQ(repeated["rerun_of"], second_id);
+  EXPECT_EQ(repeated["parameters"], json({{"word", "hello"}}));
+  std::vector<Event> events = ReadEvents(*client_, admin_, repeated["id"]);
   ASSERT_FALSE(events.empty());
-  EXPECT_EQ(events.back().data["state"], "failed");
-  auto got = client_->Get(("/api/v1/runs/" + std::to_string(run_id)).c_str(), Bearer(viewer));
-  json run = json::parse(got->body);
-  EXPECT_EQ(run["state"], "failed");
-  EXPECT_EQ(run["pipeline_version"], 2);
-  EXPECT_EQ(run["created_by"], "operator");
-  EXPECT_NE(run["reason"].get<std::string>().find("no_such_table"), std::string::npos) << run;
+  EXPECT_EQ(events.back().data["state"], "succeeded");
+  bool shown = false;
+  for (const auto& e : events) {
+    if (e.event == "stage_output" && e.data.value("data", "").find("hello") != std::string::npos)
+      shown = true;
+  }
+  EXPECT_TRUE(shown);
+  // A queued run is cancelled at once, before any executor sees it.
+  json nowhere = Trigger(quick_id, {{"executor", "nobody"}, {"parameters", {{"word", "x"}}}});
+  int64_t nowhere_id = nowhere["id"];
+  json why = WaitRun(nowhere_id, [](const json& r) {
+    return r["reason"] == "waiting: no executor named nobody is registered";
+  });
+  EXPECT_EQ(why["reason"], "waiting: no executor named nobody is registered");
+  auto drop = client_->Post(("/api/v1/runs/" + std::to_string(nowhere_id) + "/cancel").c_str(),
+                            Bearer(admin_), "", "application/json");
+  ASSERT_TRUE(drop && drop->status == 200);
+  EXPECT_EQ(json::parse(drop->body)["state"], "cancelled");
+  EXPECT_EQ(json::parse(drop->body)["reason"], "cancelled by root before it was dispatched");
 }
 
-TEST_F(ServerRuns, AnUnreachableOrMissingExecutorIsAnExplicitFailure) {
+TEST_F(Registry, ALabelRoutesTheRunAndAMissingLabelSaysSo) {
+  ASSERT_NE(StartExecutor("eu-1", "region=eu"), nullptr);
+  ASSERT_NE(StartExecutor("us-1", "region=us"), nullptr);
   int64_t id = CreatePipeline(
       "one", "version: v2\nsources: []\nstages:\n  - - name: s\n      query: SELECT 1\n");
-  ASSERT_GT(id, 0);
-  std::string path = "/api/v1/pipelines/" + std::to_string(id) + "/runs";
-  // The executor goes away: the run fails with a reason naming it.
-  executor_.reset();
-  auto res = client_->Post(path.c_str(), Bearer(admin_), "{}", "application/json");
-  ASSERT_TRUE(res);
-  ASSERT_EQ(res->status, 201) << res->body;
-  int64_t run_id = json::parse(res->body)["id"];
-  std::vector<Event> events = ReadEvents(*client_, admin_, run_id);
-  ASSERT_FALSE(events.empty());
-  EXPECT_EQ(events.back().data["state"], "failed");
-  EXPECT_NE(events.back().data["reason"].get<std::string>().find("cannot reach executor"),
-            std::string::npos)
-      << events.back().data;
-  // A server without --executor-url answers 409 with what to configure.
-  server_.reset();
-  server_ = ServerProcess::Start(dir_);
-  ASSERT_NE(server_, nullptr);
-  client_ = server_->Client();
-  auto none = client_->Post(path.c_str(), Bearer(admin_), "{}", "application/json");
-  ASSERT_TRUE(none);
-  EXPECT_EQ(none->status, 409);
-  EXPECT_NE(json::parse(none->body)["error"].get<std::string>().find("--executor-url"),
-            std::string::npos);
+  for (const std::string region : {"eu", "us", "us", "eu"}) {
+    json run = Trigger(id, {{"label", "region=" + region}});
+    json done = WaitRun(run["id"], [](const json& r) { return r["state"] == "succeeded"; });
+    EXPECT_EQ(done["state"], "succeeded") << done;
+    EXPECT_EQ(done["executor"], region + "-1");
+  }
+  json mars = Trigger(id, {{"label", "region=mars"}});
+  json waiting = WaitRun(mars["id"], [](const json& r) {
+    return r["reason"] == "waiting: no online executor has label region=mars";
+  });
+  EXPECT_EQ(waiting["state"], "queued");
+  EXPECT_EQ(waiting["reason"], "waiting: no online executor has label region=mars");
+  // A malformed target is refused.
+  auto bad = client_->Post(("/api/v1/pipelines/" + std::to_string(id) + "/runs").c_str(),
+                           Bearer(admin_), R"({"label":"region"})", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
 }
 
-TEST_F(ServerRuns, ARunCutOffByAServerCrashIsLostWithAReasonNotReRun) {
-  int64_t id = CreatePipeline("long", std::string("version: v2\nsources: []\nstages:\n  - - name: "
-                                                  "s\n      query: ") +
-                                          executor::testing::kLongQuery + "\n");
-  ASSERT_GT(id, 0);
-  auto res = client_->Post(("/api/v1/pipelines/" + std::to_string(id) + "/runs").c_str(),
-                           Bearer(admin_), "{}", "application/json");
-  ASSERT_TRUE(res && res->status == 201);
-  int64_t run_id = json::parse(res->body)["id"];
-  // Wait until the store says the run is running on the executor.
-  std::string state;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (state != "running" && std::chrono::steady_clock::now() < deadline) {
-    auto r = client_->Get(("/api/v1/runs/" + std::to_string(run_id)).c_str(), Bearer(admin_));
-    ASSERT_TRUE(r);
-    state = json::parse(r->body)["state"];
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_EQ(state, "running");
-  kill(server_->pid(), SIGKILL);
-  server_->Wait(std::chrono::seconds(10));
-  server_ = ServerProcess::Start(
-      dir_, {"--executor-url", executor_->url(), "--executor-api-key", executor::testing::kKey});
-  ASSERT_NE(server_, nullptr);
-  client_ = server_->Client();
-  auto got = client_->Get(("/api/v1/runs/" + std::to_string(run_id)).c_str(), Bearer(admin_));
-  ASSERT_TRUE(got);
-  json run = json::parse(got->body);
-  EXPECT_EQ(run["state"], "lost");
-  EXPECT_EQ(run["reason"],
-            "the server stopped while the run was running; it is not re-run automatically");
-  // Its stored events are still there, and the stream of a lost run ends.
-  std::vector<Event> events = ReadEvents(*client_, admin_, run_id);
-  ASSERT_FALSE(events.empty());
-  EXPECT_EQ(events.front().data["state"], "queued");
+TEST_F(Registry, AKilledExecutorsRunIsLostNotReRunAndTheOtherStillServes) {
+  auto* eu = StartExecutor("eu-1", "region=eu");
+  ASSERT_NE(eu, nullptr);
+  ASSERT_NE(StartExecutor("us-1", "region=us"), nullptr);
+  int64_t quick = CreatePipeline(
+      "one", "version: v2\nsources: []\nstages:\n  - - name: s\n      query: SELECT 1\n");
+  json run = Trigger(LongPipeline(), {{"executor", "eu-1"}});
+  int64_t run_id = run["id"];
+  ASSERT_EQ(WaitRun(run_id, [](const json& r) { return r["state"] == "running"; })["state"],
+            "running");
+  kill(eu->pid(), SIGKILL);
+  auto killed_at = Clock::now();
+  json lost = WaitRun(
+      run_id, [](const json& r) { return r["state"] == "lost"; }, std::chrono::seconds(35));
+  ASSERT_EQ(lost["state"], "lost") << lost;
+  // 3 heartbeats of 1 s: offline after 3 s, and well within the 35 s the issue allows.
+  EXPECT_LT(Clock::now() - killed_at, std::chrono::seconds(35));
+  std::string reason = lost["reason"];
+  EXPECT_NE(reason.find("executor eu-1 missed 3 heartbeats"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("not re-run automatically"), std::string::npos) << reason;
+  EXPECT_TRUE(WaitExecutor("eu-1", "offline"));
+  // The other executor still serves, and a run for the dead one waits with the reason.
+  json other = Trigger(quick, {{"label", "region=us"}});
+  json served = WaitRun(other["id"], [](const json& r) { return r["state"] == "succeeded"; });
+  EXPECT_EQ(served["state"], "succeeded") << served;
+  EXPECT_EQ(served["executor"], "us-1");
+  json waiting = Trigger(quick, {{"executor", "eu-1"}});
+  json why = WaitRun(waiting["id"], [](const json& r) {
+    return r["reason"].get<std::string>().rfind("waiting: executor eu-1 is offline", 0) == 0;
+  });
+  EXPECT_EQ(why["state"], "queued");
+  EXPECT_NE(why["reason"].get<std::string>().find("last heartbeat"), std::string::npos) << why;
+  // The lost run stayed lost: it was not sent anywhere else.
+  json still = GetRun(run_id);
+  EXPECT_EQ(still["state"], "lost");
+  EXPECT_EQ(still["executor"], "eu-1");
 }
 
 }  // namespace

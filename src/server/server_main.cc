@@ -1,6 +1,7 @@
 // aqueducts-server: `init` creates the store and the first admin; `serve` runs the HTTP API
 // until SIGTERM/SIGINT. Exit codes: 0 success, 1 runtime error, 2 usage error.
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -75,8 +76,8 @@ int Init(const std::string& data_dir, const std::string& admin) {
   return 0;
 }
 
-int Serve(const std::string& data_dir, const ApiOptions& options, const std::string& executor_url,
-          const std::string& executor_key) {
+int Serve(const std::string& data_dir, const ApiOptions& options,
+          const RunManager::Options& run_options) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -94,7 +95,7 @@ int Serve(const std::string& data_dir, const ApiOptions& options, const std::str
   if (!lost.ok()) {
     return Fail(lost.message());
   }
-  RunManager runs(store->get(), &log, executor_url, executor_key);
+  RunManager runs(store->get(), &log, run_options);
   auto server = ApiServer::Make(options, store->get(), &runs, &log);
   if (!server.ok()) {
     return Fail(server.status().message());
@@ -106,6 +107,7 @@ int Serve(const std::string& data_dir, const ApiOptions& options, const std::str
       return;
     }
     log.Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    runs.Shutdown();  // ends the work streams and event streams, which hold server threads
     (*server)->Stop();
   });
   aqueducts::Status status = (*server)->Listen();
@@ -156,14 +158,12 @@ int Main(int argc, char** argv) {
                    "Seconds a client may take to send a request")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
-  std::string executor_url;
-  std::string executor_key;
+  int heartbeat_ms = 10000;
   serve
-      ->add_option("--executor-url", executor_url,
-                   "Executor that runs are sent to (its HTTP API, e.g. http://host:3031)")
-      ->envname("AQUEDUCTS_EXECUTOR_URL");
-  serve->add_option("--executor-api-key", executor_key, "The executor's API key (X-API-Key)")
-      ->envname("AQUEDUCTS_EXECUTOR_API_KEY");
+      ->add_option("--heartbeat-interval-ms", heartbeat_ms,
+                   "How often registered executors heartbeat; one that misses 3 is offline")
+      ->check(CLI::Range(50, 600000))
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -173,7 +173,9 @@ int Main(int argc, char** argv) {
     return Init(data_dir, admin);
   }
   options.max_body_bytes = static_cast<size_t>(max_body_kb * 1024);
-  return Serve(data_dir, options, executor_url, executor_key);
+  RunManager::Options run_options;
+  run_options.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
+  return Serve(data_dir, options, run_options);
 }
 
 }  // namespace

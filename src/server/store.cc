@@ -71,6 +71,30 @@ CREATE TABLE run_events (
   PRIMARY KEY (run_id, seq)
 );
 )sql",
+    R"sql(
+ALTER TABLE runs ADD COLUMN pipeline_json TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN target_executor TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN target_label TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN executor_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN executor_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN rerun_of INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX runs_by_state ON runs(state);
+CREATE TABLE registration_tokens (
+  id INTEGER PRIMARY KEY,
+  secret_sha256 TEXT NOT NULL UNIQUE,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  executor_name TEXT NOT NULL DEFAULT '',
+  used_at TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE executors (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  credential_sha256 TEXT NOT NULL UNIQUE,
+  labels TEXT NOT NULL DEFAULT '{}',
+  registered_at TEXT NOT NULL
+);
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -575,19 +599,24 @@ Run ReadRun(Stmt& stmt) {
   r.pipeline_id = stmt.Int(1);
   r.pipeline_version = static_cast<int>(stmt.Int(2));
   r.parameters_json = stmt.Text(3);
-  r.executor_url = stmt.Text(4);
   r.execution_id = stmt.Text(5);
   r.state = stmt.Text(6);
   r.reason = stmt.Text(7);
   r.created_by = stmt.Text(8);
   r.created_at = stmt.Text(9);
   r.updated_at = stmt.Text(10);
+  r.pipeline_json = stmt.Text(11);
+  r.target_executor = stmt.Text(12);
+  r.target_label = stmt.Text(13);
+  r.executor_name = stmt.Text(14);
+  r.rerun_of = stmt.Int(15);
   return r;
 }
 
 constexpr char kRunColumns[] =
     "id, pipeline_id, pipeline_version, parameters, executor_url, execution_id, state, reason, "
-    "created_by, created_at, updated_at";
+    "created_by, created_at, updated_at, pipeline_json, target_executor, target_label, "
+    "executor_name, rerun_of";
 
 }  // namespace
 
@@ -597,23 +626,225 @@ Result<Run> Store::CreateRun(const Run& run) {
   r.created_at = r.updated_at = NowUtc();
   Stmt stmt(db_,
             "INSERT INTO runs (pipeline_id, pipeline_version, parameters, executor_url, state, "
-            "reason, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            "reason, created_by, created_at, updated_at, pipeline_json, target_executor, "
+            "target_label, rerun_of) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   stmt.Bind(1, r.pipeline_id).Bind(2, static_cast<int64_t>(r.pipeline_version));
-  stmt.Bind(3, r.parameters_json).Bind(4, r.executor_url).Bind(5, r.state).Bind(6, r.reason);
-  stmt.Bind(7, r.created_by).Bind(8, r.created_at).Bind(9, r.updated_at);
+  stmt.Bind(3, r.parameters_json).Bind(4, r.state).Bind(5, r.reason);
+  stmt.Bind(6, r.created_by).Bind(7, r.created_at).Bind(8, r.updated_at);
+  stmt.Bind(9, r.pipeline_json).Bind(10, r.target_executor).Bind(11, r.target_label);
+  stmt.Bind(12, r.rerun_of);
   AQ_RETURN_IF_ERROR(RunStmt(stmt));
   r.id = sqlite3_last_insert_rowid(db_);
   return r;
 }
 
 Status Store::SetRunState(int64_t id, const std::string& state, const std::string& reason,
-                          const std::string& execution_id) {
+                          const std::string& executor_name) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt stmt(db_,
-            "UPDATE runs SET state = ?, reason = ?, updated_at = ?, execution_id = "
-            "CASE WHEN ? = '' THEN execution_id ELSE ? END WHERE id = ?");
-  stmt.Bind(1, state).Bind(2, reason).Bind(3, NowUtc()).Bind(4, execution_id);
-  stmt.Bind(5, execution_id).Bind(6, id);
+            "UPDATE runs SET state = ?, reason = ?, updated_at = ?, executor_name = "
+            "CASE WHEN ? = '' THEN executor_name ELSE ? END WHERE id = ?");
+  stmt.Bind(1, state).Bind(2, reason).Bind(3, NowUtc()).Bind(4, executor_name);
+  stmt.Bind(5, executor_name).Bind(6, id);
+  return RunStmt(stmt);
+}
+
+Status Store::SetExecutionId(int64_t id, const std::string& execution_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_, "UPDATE runs SET execution_id = ? WHERE id = ?");
+  stmt.Bind(1, execution_id).Bind(2, id);
+  return RunStmt(stmt);
+}
+
+Result<std::vector<Run>> Store::ListRuns(const std::string& state, int64_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_, std::string("SELECT ") + kRunColumns +
+                     " FROM runs WHERE ? = '' OR state = ? ORDER BY id DESC LIMIT ?");
+  AQ_RETURN_IF_ERROR(stmt.status());
+  stmt.Bind(1, state).Bind(2, state).Bind(3, limit);
+  std::vector<Run> out;
+  Status status;
+  while (stmt.Step(&status)) {
+    out.push_back(ReadRun(stmt));
+  }
+  AQ_RETURN_IF_ERROR(status);
+  return out;
+}
+
+Result<int64_t> Store::AppendExecutorEvents(int64_t run_id,
+                                            const std::vector<SequencedEvent>& events,
+                                            std::vector<SequencedEvent>* stored) {
+  std::lock_guard<std::mutex> lock(mu_);
+  AQ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto fail = [this](Status s) {
+    (void)Exec("ROLLBACK");
+    return s;
+  };
+  int64_t acked = 0;
+  {
+    Stmt find(db_, "SELECT executor_seq FROM runs WHERE id = ?");
+    find.Bind(1, run_id);
+    Status st;
+    if (!find.Step(&st)) {
+      return fail(st.ok() ? Status::NotFound("No run with id " + std::to_string(run_id)) : st);
+    }
+    acked = find.Int(0);
+  }
+  std::string now = NowUtc();
+  for (const auto& e : events) {
+    if (e.seq <= acked) {
+      continue;  // a resend of an event already stored
+    }
+    if (e.seq != acked + 1) {
+      break;  // a gap: the sender resends from acked + 1
+    }
+    Stmt insert(db_,
+                "INSERT INTO run_events (run_id, seq, event, data, created_at) VALUES (?, "
+                "(SELECT coalesce(max(seq), 0) + 1 FROM run_events WHERE run_id = ?), ?, ?, ?)");
+    insert.Bind(1, run_id).Bind(2, run_id).Bind(3, e.event).Bind(4, e.data).Bind(5, now);
+    Status s = RunStmt(insert);
+    if (!s.ok())
+      return fail(s);
+    acked = e.seq;
+    stored->push_back(e);
+  }
+  Stmt update(db_, "UPDATE runs SET executor_seq = ? WHERE id = ?");
+  update.Bind(1, acked).Bind(2, run_id);
+  Status s = RunStmt(update);
+  if (!s.ok())
+    return fail(s);
+  AQ_RETURN_IF_ERROR(Exec("COMMIT"));
+  return acked;
+}
+
+Result<RegistrationToken> Store::CreateRegistrationToken(const std::string& secret_sha256,
+                                                         const std::string& created_by) {
+  std::lock_guard<std::mutex> lock(mu_);
+  RegistrationToken t;
+  t.created_by = created_by;
+  t.created_at = NowUtc();
+  Stmt stmt(db_,
+            "INSERT INTO registration_tokens (secret_sha256, created_by, created_at) "
+            "VALUES (?, ?, ?)");
+  stmt.Bind(1, secret_sha256).Bind(2, created_by).Bind(3, t.created_at);
+  AQ_RETURN_IF_ERROR(RunStmt(stmt));
+  t.id = sqlite3_last_insert_rowid(db_);
+  return t;
+}
+
+Result<ExecutorRecord> Store::EnrolExecutor(const std::string& token_sha256,
+                                            const std::string& name,
+                                            const std::string& credential_sha256,
+                                            const std::string& labels_json) {
+  std::lock_guard<std::mutex> lock(mu_);
+  AQ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto fail = [this](Status s) {
+    (void)Exec("ROLLBACK");
+    return s;
+  };
+  int64_t token_id = 0;
+  std::string bound_name;
+  {
+    Stmt find(db_, "SELECT id, executor_name FROM registration_tokens WHERE secret_sha256 = ?");
+    find.Bind(1, token_sha256);
+    Status st;
+    if (!find.Step(&st)) {
+      return fail(st.ok() ? Status::NotFound("Unknown registration token") : st);
+    }
+    token_id = find.Int(0);
+    bound_name = find.Text(1);
+  }
+  if (!bound_name.empty() && bound_name != name) {
+    return fail(Status::InvalidArgument("The registration token was already used by executor '" +
+                                        bound_name + "'; an admin creates one per executor"));
+  }
+  std::string now = NowUtc();
+  bool exists = false;
+  {
+    Stmt find(db_, "SELECT id FROM executors WHERE name = ?");
+    find.Bind(1, name);
+    Status st;
+    exists = find.Step(&st);
+    if (!st.ok())
+      return fail(st);
+  }
+  if (exists && bound_name.empty()) {
+    return fail(Status::Conflict("An executor named '" + name +
+                                 "' is already registered with another registration token"));
+  }
+  Stmt upsert(db_, exists
+                       ? "UPDATE executors SET credential_sha256 = ?, labels = ? WHERE name = ?"
+                       : "INSERT INTO executors (credential_sha256, labels, name, registered_at) "
+                         "VALUES (?, ?, ?, ?)");
+  upsert.Bind(1, credential_sha256).Bind(2, labels_json).Bind(3, name);
+  if (!exists)
+    upsert.Bind(4, now);
+  Status s = RunStmt(upsert);
+  if (!s.ok())
+    return fail(s);
+  Stmt use(db_,
+           "UPDATE registration_tokens SET executor_name = ?, used_at = CASE WHEN used_at = '' "
+           "THEN ? ELSE used_at END WHERE id = ?");
+  use.Bind(1, name).Bind(2, now).Bind(3, token_id);
+  s = RunStmt(use);
+  if (!s.ok())
+    return fail(s);
+  AQ_RETURN_IF_ERROR(Exec("COMMIT"));
+  return FindExecutorLocked("name", name);
+}
+
+Result<std::optional<ExecutorRecord>> Store::FindExecutorByCredential(
+    const std::string& credential_sha256) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<ExecutorRecord> r = FindExecutorLocked("credential_sha256", credential_sha256);
+  if (!r.ok()) {
+    if (r.status().code() == StatusCode::kNotFound)
+      return std::optional<ExecutorRecord>();
+    return r.status();
+  }
+  return std::optional<ExecutorRecord>(*r);
+}
+
+Result<ExecutorRecord> Store::FindExecutorLocked(const std::string& column,
+                                                 const std::string& value) {
+  Stmt stmt(db_, "SELECT id, name, labels, registered_at FROM executors WHERE " + column + " = ?");
+  AQ_RETURN_IF_ERROR(stmt.status());
+  stmt.Bind(1, value);
+  Status status;
+  if (!stmt.Step(&status)) {
+    AQ_RETURN_IF_ERROR(status);
+    return Status::NotFound("No such executor");
+  }
+  ExecutorRecord e;
+  e.id = stmt.Int(0);
+  e.name = stmt.Text(1);
+  e.labels_json = stmt.Text(2);
+  e.registered_at = stmt.Text(3);
+  return e;
+}
+
+Result<std::vector<ExecutorRecord>> Store::ListExecutors() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_, "SELECT id, name, labels, registered_at FROM executors ORDER BY name");
+  AQ_RETURN_IF_ERROR(stmt.status());
+  std::vector<ExecutorRecord> out;
+  Status status;
+  while (stmt.Step(&status)) {
+    ExecutorRecord e;
+    e.id = stmt.Int(0);
+    e.name = stmt.Text(1);
+    e.labels_json = stmt.Text(2);
+    e.registered_at = stmt.Text(3);
+    out.push_back(e);
+  }
+  AQ_RETURN_IF_ERROR(status);
+  return out;
+}
+
+Status Store::SetExecutorLabels(const std::string& name, const std::string& labels_json) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_, "UPDATE executors SET labels = ? WHERE name = ?");
+  stmt.Bind(1, labels_json).Bind(2, name);
   return RunStmt(stmt);
 }
 

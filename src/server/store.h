@@ -65,13 +65,39 @@ struct Run {
   int64_t pipeline_id = 0;
   int pipeline_version = 0;
   std::string parameters_json;  ///< JSON object name -> value
-  std::string executor_url;
-  std::string execution_id;  ///< the executor's id, once it accepted the run
+  std::string pipeline_json;    ///< the templated pipeline sent to the executor
+  std::string target_executor;  ///< run only on this executor (name); empty: any
+  std::string target_label;     ///< run only on an executor with this label ("k=v"); empty: any
+  std::string executor_name;    ///< the executor it was sent to, once dispatched
+  int64_t rerun_of = 0;         ///< the run this one repeats (0: none)
+  std::string execution_id;     ///< the executor's id, once it started the run
   std::string state;
   std::string reason;
   std::string created_by;
   std::string created_at;
   std::string updated_at;
+};
+
+/// One event as an executor posts it: `seq` counts from 1 per run on the executor's side.
+struct SequencedEvent {
+  int64_t seq = 0;
+  std::string event;
+  std::string data;
+};
+
+/// A one-time registration token (only its SHA-256 is stored).
+struct RegistrationToken {
+  int64_t id = 0;
+  std::string created_by;
+  std::string created_at;
+};
+
+/// A registered executor as stored: its credential is kept as a SHA-256 only.
+struct ExecutorRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string labels_json;  ///< JSON object label -> value, as last reported
+  std::string registered_at;
 };
 
 /// One stored event of a run: `seq` counts from 1 per run, without gaps.
@@ -130,9 +156,32 @@ class Store {
 
   /// Store a new run (id and timestamps are set here).
   Result<Run> CreateRun(const Run& run);
-  /// Set a run's state and reason (and its execution id when not empty).
+  /// Set a run's state and reason (and the executor it went to when not empty).
   Status SetRunState(int64_t id, const std::string& state, const std::string& reason,
-                     const std::string& execution_id = "");
+                     const std::string& executor_name = "");
+  Status SetExecutionId(int64_t id, const std::string& execution_id);
+  /// Runs, newest first, of one state (empty: all), at most `limit`.
+  Result<std::vector<Run>> ListRuns(const std::string& state, int64_t limit);
+  /// Store the events an executor posted for a run, idempotently: events with a sequence
+  /// number already stored are skipped, the first gap stops the batch. Returns the highest
+  /// executor sequence number stored so far (what the executor may forget); the events newly
+  /// stored go to `stored`.
+  Result<int64_t> AppendExecutorEvents(int64_t run_id, const std::vector<SequencedEvent>& events,
+                                       std::vector<SequencedEvent>* stored);
+
+  Result<RegistrationToken> CreateRegistrationToken(const std::string& secret_sha256,
+                                                    const std::string& created_by);
+  /// Exchange a registration token for an executor credential. A token unused so far is bound
+  /// to `name`; a token already bound to `name` re-enrols it (a restarted executor), replacing
+  /// its credential. kNotFound: unknown token; kInvalidArgument: a token bound to another name;
+  /// kConflict: the name belongs to an executor enrolled with another token.
+  Result<ExecutorRecord> EnrolExecutor(const std::string& token_sha256, const std::string& name,
+                                       const std::string& credential_sha256,
+                                       const std::string& labels_json);
+  Result<std::optional<ExecutorRecord>> FindExecutorByCredential(
+      const std::string& credential_sha256);
+  Result<std::vector<ExecutorRecord>> ListExecutors();
+  Status SetExecutorLabels(const std::string& name, const std::string& labels_json);
   Result<Run> GetRun(int64_t id);
   /// Append an event with the run's next sequence number; returns that number.
   Result<int64_t> AppendEvent(int64_t run_id, const std::string& event, const std::string& data);
@@ -147,6 +196,7 @@ class Store {
   Status Exec(const std::string& sql);
   Status Migrate();
   Result<PipelineVersion> GetPipelineLocked(int64_t id, int version);
+  Result<ExecutorRecord> FindExecutorLocked(const std::string& column, const std::string& value);
 
   sqlite3* db_ = nullptr;
   std::mutex mu_;

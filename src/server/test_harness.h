@@ -39,17 +39,17 @@ struct CommandResult {
   std::string err;
 };
 
-/// Run aqueducts-server with `args`, `stdin_text` on its stdin and `env` ("K=V") added to an
+/// Run `binary` with `args`, `stdin_text` on its stdin and `env` ("K=V") added to an
 /// environment without AQ_ADMIN_PASSWORD; wait for it to exit.
-inline CommandResult RunServerCommand(const std::vector<std::string>& args,
-                                      const std::string& stdin_text = "",
-                                      const std::vector<std::string>& env = {}) {
+inline CommandResult RunCommand(const std::string& binary, const std::vector<std::string>& args,
+                                const std::string& stdin_text = "",
+                                const std::vector<std::string>& env = {}) {
   std::filesystem::path dir = MakeTempDir("cmd");
   std::filesystem::path in_path = dir / "stdin";
   std::filesystem::path out_path = dir / "stdout";
   std::filesystem::path err_path = dir / "stderr";
   std::ofstream(in_path) << stdin_text;
-  std::vector<std::string> argv_s = {AQ_SERVER_BIN};
+  std::vector<std::string> argv_s = {binary};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s)
@@ -92,6 +92,13 @@ inline CommandResult RunServerCommand(const std::vector<std::string>& args,
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   return r;
+}
+
+/// RunCommand of the aqueducts-server binary.
+inline CommandResult RunServerCommand(const std::vector<std::string>& args,
+                                      const std::string& stdin_text = "",
+                                      const std::vector<std::string>& env = {}) {
+  return RunCommand(AQ_SERVER_BIN, args, stdin_text, env);
 }
 
 /// \brief A running `aqueducts-server serve`; killed and cleaned up on destruction.
