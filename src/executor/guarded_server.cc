@@ -7,7 +7,10 @@
 #include <thread>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -77,6 +80,148 @@ void AddressAndPort(int fd, bool peer, std::string& ip, int& port) {
   ip = text;
 }
 
+// One connection's bytes: the socket itself, or a TLS session over it. Every wait is bounded by
+// a deadline, including the TLS handshake and a TLS record that arrives a byte at a time (the
+// socket of a TLS connection is non-blocking, so OpenSSL never waits on its own).
+class Transport {
+ public:
+  explicit Transport(int fd) : fd_(fd) {}
+  ~Transport() {
+    if (ssl_ != nullptr) {
+      SSL_free(ssl_);
+    }
+  }
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  int fd() const { return fd_; }
+
+  /// Start TLS over the socket and complete the server side of the handshake by `deadline`.
+  bool AcceptTls(SSL_CTX* ctx, Clock::time_point deadline) {
+    int flags = fcntl(fd_, F_GETFL, 0);
+    if (flags < 0 || fcntl(fd_, F_SETFL, flags | O_NONBLOCK) != 0) {
+      return false;
+    }
+    ssl_ = SSL_new(ctx);
+    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) {
+      return false;
+    }
+    while (true) {
+      ERR_clear_error();
+      int rc = SSL_accept(ssl_);
+      if (rc == 1) {
+        return true;
+      }
+      if (!WaitForTls(rc, deadline)) {
+        return false;
+      }
+    }
+  }
+
+  /// Bytes (decrypted on TLS) are ready to read, or the deadline passed (false).
+  bool WaitReadable(Clock::time_point deadline) const {
+    if (ssl_ != nullptr && SSL_has_pending(ssl_) == 1) {
+      return true;
+    }
+    return WaitFor(fd_, POLLIN, deadline);
+  }
+
+  /// Read up to `size` bytes by `deadline`: the count, 0 when the peer closed, -1 on error or
+  /// timeout.
+  ssize_t Recv(char* buf, size_t size, Clock::time_point deadline) {
+    if (ssl_ == nullptr) {
+      if (!WaitFor(fd_, POLLIN, deadline)) {
+        return -1;
+      }
+      return recv(fd_, buf, size, 0);
+    }
+    int want = static_cast<int>(std::min<size_t>(size, 1 << 30));
+    while (true) {
+      ERR_clear_error();
+      int n = SSL_read(ssl_, buf, want);
+      if (n > 0) {
+        return n;
+      }
+      if (SSL_get_error(ssl_, n) == SSL_ERROR_ZERO_RETURN) {
+        return 0;
+      }
+      if (!WaitForTls(n, deadline)) {
+        return -1;
+      }
+    }
+  }
+
+  /// Write all of `size` bytes by `deadline`: `size`, or -1.
+  ssize_t Send(const char* data, size_t size, Clock::time_point deadline) {
+    size_t sent = 0;
+    while (sent < size) {
+      ssize_t n = 0;
+      if (ssl_ == nullptr) {
+        if (!WaitFor(fd_, POLLOUT, deadline)) {
+          return -1;
+        }
+        n = send(fd_, data + sent, size - sent, MSG_NOSIGNAL);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+          continue;
+        }
+      } else {
+        ERR_clear_error();
+        int chunk = static_cast<int>(std::min<size_t>(size - sent, 1 << 30));
+        int rc = SSL_write(ssl_, data + sent, chunk);
+        if (rc <= 0) {
+          if (!WaitForTls(rc, deadline)) {
+            return -1;
+          }
+          continue;
+        }
+        n = rc;
+      }
+      if (n <= 0) {
+        return -1;
+      }
+      sent += static_cast<size_t>(n);
+    }
+    return static_cast<ssize_t>(size);
+  }
+
+  /// Tell the peer nothing more comes (a TLS close_notify, or the socket's write side closed),
+  /// so it sees the end of an answer at once; reading stays possible.
+  void EndWriting() {
+    if (ssl_ == nullptr) {
+      ::shutdown(fd_, SHUT_WR);
+    } else if (!goodbye_sent_ && SSL_is_init_finished(ssl_) == 1) {
+      goodbye_sent_ = true;
+      ERR_clear_error();
+      SSL_shutdown(ssl_);  // sends close_notify; the peer's is not awaited
+    }
+  }
+
+  /// End the connection (saying goodbye on TLS first).
+  void Close() {
+    EndWriting();
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+  }
+
+ private:
+  // After an OpenSSL call returned `rc`: wait for what it needs (readable or writable socket)
+  // by `deadline`; false when it failed for good or time ran out.
+  bool WaitForTls(int rc, Clock::time_point deadline) {
+    switch (SSL_get_error(ssl_, rc)) {
+      case SSL_ERROR_WANT_READ:
+        return WaitFor(fd_, POLLIN, deadline);
+      case SSL_ERROR_WANT_WRITE:
+        return WaitFor(fd_, POLLOUT, deadline);
+      default:
+        return false;
+    }
+  }
+
+  int fd_;
+  SSL* ssl_ = nullptr;
+  bool goodbye_sent_ = false;
+};
+
 // Counts the payload bytes of a chunked body as they pass (RFC 9112 7.1 framing: hex size,
 // optional extensions, CRLF, data, CRLF; a zero size ends it, followed by trailers).
 class ChunkCounter {
@@ -131,13 +276,14 @@ class ChunkCounter {
   size_t total_ = 0;
 };
 
-// A socket stream for httplib: bytes already read (the request head) first, then the socket.
-// Reads fail at the request's deadline or when a chunked body passes the limit.
+// A connection stream for httplib: bytes already read (the request head) first, then the
+// connection. Reads fail at the request's deadline or when a chunked body passes the limit.
 class GuardedStream : public httplib::Stream {
  public:
-  GuardedStream(int fd, std::string buffered, Clock::time_point deadline,
+  GuardedStream(Transport& transport, std::string buffered, Clock::time_point deadline,
                 std::chrono::seconds write_timeout, bool chunked, size_t max_body)
-      : fd_(fd),
+      : transport_(transport),
+        fd_(transport.fd()),
         buffered_(std::move(buffered)),
         deadline_(deadline),
         write_timeout_(write_timeout),
@@ -145,7 +291,7 @@ class GuardedStream : public httplib::Stream {
         max_body_(max_body) {}
 
   bool is_readable() const override {
-    return offset_ < buffered_.size() || WaitFor(fd_, POLLIN, Deadline());
+    return offset_ < buffered_.size() || transport_.WaitReadable(Deadline());
   }
   bool is_writable() const override { return WaitFor(fd_, POLLOUT, Clock::now() + write_timeout_); }
 
@@ -156,10 +302,7 @@ class GuardedStream : public httplib::Stream {
       offset_ += n;
       return Count(ptr, n, n - std::min(n, head_left_));
     }
-    if (!WaitFor(fd_, POLLIN, Deadline())) {
-      return -1;
-    }
-    ssize_t n = recv(fd_, ptr, size, 0);
+    ssize_t n = transport_.Recv(ptr, size, Deadline());
     if (n <= 0) {
       return n;
     }
@@ -167,10 +310,7 @@ class GuardedStream : public httplib::Stream {
   }
 
   ssize_t write(const char* ptr, size_t size) override {
-    if (!is_writable()) {
-      return -1;
-    }
-    return send(fd_, ptr, size, MSG_NOSIGNAL);
+    return transport_.Send(ptr, size, Clock::now() + write_timeout_);
   }
 
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
@@ -206,6 +346,7 @@ class GuardedStream : public httplib::Stream {
     return static_cast<ssize_t>(n);
   }
 
+  Transport& transport_;
   int fd_;
   std::string buffered_;
   size_t offset_ = 0;
@@ -218,21 +359,13 @@ class GuardedStream : public httplib::Stream {
   ChunkCounter chunks_;
 };
 
-void SendRaw(int fd, int status, const char* reason, const std::string& body,
+void SendRaw(Transport& transport, int status, const char* reason, const std::string& body,
              std::chrono::seconds write_timeout) {
   std::string response =
       "HTTP/1.1 " + std::to_string(status) + " " + reason +
       "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
       "\r\nConnection: close\r\n\r\n" + body;
-  size_t sent = 0;
-  auto deadline = Clock::now() + write_timeout;
-  while (sent < response.size() && WaitFor(fd, POLLOUT, deadline)) {
-    ssize_t n = send(fd, response.data() + sent, response.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) {
-      return;
-    }
-    sent += static_cast<size_t>(n);
-  }
+  transport.Send(response.data(), response.size(), Clock::now() + write_timeout);
 }
 
 std::string Lower(std::string text) {
@@ -302,8 +435,8 @@ Head CheckHead(const std::string& head, size_t max_body) {
 
 // Read until the end of the request head ("\r\n\r\n"). Returns the bytes read (the head and any
 // body bytes after it) and sets `*head_size`; empty on timeout, close or an oversized head.
-std::string ReadHead(int fd, Clock::time_point deadline, size_t max_head, std::string pending,
-                     size_t* head_size, bool* too_large) {
+std::string ReadHead(Transport& transport, Clock::time_point deadline, size_t max_head,
+                     std::string pending, size_t* head_size, bool* too_large) {
   std::string buffer = std::move(pending);
   char chunk[4096];
   size_t scanned = 0;
@@ -318,10 +451,7 @@ std::string ReadHead(int fd, Clock::time_point deadline, size_t max_head, std::s
       *too_large = true;
       return {};
     }
-    if (!WaitFor(fd, POLLIN, deadline)) {
-      return {};
-    }
-    ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+    ssize_t n = transport.Recv(chunk, sizeof(chunk), deadline);
     if (n <= 0) {
       return {};
     }
@@ -379,6 +509,36 @@ httplib::TaskQueue* NewConnectionThreads(size_t max_threads) {
 GuardedServer::GuardedServer(GuardOptions options) : options_(std::move(options)) {
   size_t threads = options_.max_connection_threads;
   new_task_queue = [threads] { return NewConnectionThreads(threads); };
+  if (!options_.tls_cert.empty() || !options_.tls_key.empty()) {
+    tls_requested_ = true;
+    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == nullptr) {
+      return;
+    }
+    tls_.reset(ctx);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    // No renegotiation (a client could make the server repeat handshake work at will) and no
+    // compression (CRIME).
+    SSL_CTX_set_options(
+        ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (SSL_CTX_use_certificate_chain_file(ctx, options_.tls_cert.c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, options_.tls_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+      ERR_clear_error();
+      tls_.reset();
+    }
+  }
+}
+
+GuardedServer::~GuardedServer() = default;
+
+void GuardedServer::TlsContextFree::operator()(ssl_ctx_st* ctx) const {
+  SSL_CTX_free(ctx);
+}
+
+bool GuardedServer::is_valid() const {
+  return !tls_requested_ || tls_ != nullptr;
 }
 
 bool GuardedServer::BodyOverLimitOnThisThread() {
@@ -396,8 +556,14 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
       admitted = true;
     }
   }
-  if (!admitted) {
-    SendRaw(sock, 429, "Too Many Requests",
+  Transport transport(sock);
+  // The TLS handshake is part of the first request: it must be done by the same deadline.
+  bool connected =
+      tls_ == nullptr || transport.AcceptTls(tls_.get(), Clock::now() + options_.request_deadline);
+  if (!connected) {
+    // A failed or unfinished handshake: nothing to answer.
+  } else if (!admitted) {
+    SendRaw(transport, 429, "Too Many Requests",
             options_.error_body(429, "Too many connections from " + address + " (limit " +
                                          std::to_string(options_.max_connections_per_address) +
                                          ", executor flag --max-connections-per-client)"),
@@ -407,16 +573,16 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
     for (size_t served = 0; served < keep_alive_max_count_; ++served) {
       // The first request may take the whole deadline to start; later ones the keep-alive wait.
       auto wait = served == 0 ? options_.request_deadline : options_.keep_alive;
-      if (pending.empty() && !WaitFor(sock, POLLIN, Clock::now() + wait)) {
+      if (pending.empty() && !transport.WaitReadable(Clock::now() + wait)) {
         break;
       }
       auto deadline = Clock::now() + options_.request_deadline;
       size_t head_size = 0;
       bool too_large = false;
-      std::string bytes = ReadHead(sock, deadline, options_.max_header_bytes, std::move(pending),
-                                   &head_size, &too_large);
+      std::string bytes = ReadHead(transport, deadline, options_.max_header_bytes,
+                                   std::move(pending), &head_size, &too_large);
       if (too_large) {
-        SendRaw(sock, 431, "Request Header Fields Too Large",
+        SendRaw(transport, 431, "Request Header Fields Too Large",
                 options_.error_body(431, "Request headers too large"), options_.write_timeout);
         break;
       }
@@ -425,12 +591,13 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
       }
       Head head = CheckHead(bytes.substr(0, head_size), options_.max_body_bytes);
       if (head.status != 0) {
-        SendRaw(sock, head.status, head.status == 413 ? "Payload Too Large" : "Bad Request",
+        SendRaw(transport, head.status, head.status == 413 ? "Payload Too Large" : "Bad Request",
                 options_.error_body(head.status, head.message), options_.write_timeout);
         // Read and discard what the client is still sending (until it stops, closes or the
         // request deadline), so it can finish writing and read the answer instead of meeting
-        // a reset; nothing is kept.
-        ::shutdown(sock, SHUT_WR);
+        // a reset; nothing is kept (raw bytes, not decrypted). The client sees the end of the
+        // answer at once.
+        transport.EndWriting();
         char discard[16384];
         while (WaitFor(sock, POLLIN, deadline) && recv(sock, discard, sizeof(discard), 0) > 0) {
         }
@@ -438,8 +605,8 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
       }
       // Bytes past this request (pipelining) stay for the next round; httplib reads exactly
       // Content-Length bytes, or the chunks up to the terminating one.
-      GuardedStream stream(sock, std::move(bytes), deadline, options_.write_timeout, head.chunked,
-                           options_.max_body_bytes);
+      GuardedStream stream(transport, std::move(bytes), deadline, options_.write_timeout,
+                           head.chunked, options_.max_body_bytes);
       stream.set_head_size(head_size);
       body_over_limit = false;
       bool connection_closed = false;
@@ -451,8 +618,7 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
       pending = stream.TakeUnread();
     }
   }
-  ::shutdown(sock, SHUT_RDWR);
-  ::close(sock);
+  transport.Close();
   if (admitted) {
     std::lock_guard<std::mutex> lock(mu_);
     if (--open_per_address_[address] == 0) {

@@ -14,6 +14,8 @@
 
 #include <httplib.h>
 
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
+
 namespace aqueducts::executor {
 
 /// \brief Limits on every connection.
@@ -25,18 +27,25 @@ struct GuardOptions {
   size_t max_header_bytes = 64u << 10;       ///< request line and headers together
   int max_connections_per_address = 32;      ///< open connections from one client address
   size_t max_connection_threads = 512;       ///< connections served at once (more wait)
+  std::string tls_cert;  ///< PEM certificate chain and key: both set, every connection is TLS
+  std::string tls_key;
   /// Writes an error answer's JSON body for a status (413, 400, 429, ...) and a message.
   std::function<std::string(int status, const std::string& message)> error_body;
 };
 
-/// \brief A plain-HTTP httplib::Server that reads each request itself before httplib parses it:
-/// a deadline for the whole request, refusal of header values with control characters, an
-/// immediate 413 for a Content-Length over the limit, a byte count on chunked bodies, and a cap
-/// on connections per client address. Each connection runs on its own thread (up to
-/// max_connection_threads), so slow clients never starve others.
+/// \brief An httplib::Server (HTTP, or HTTPS when GuardOptions has a certificate) that reads
+/// each request itself before httplib parses it: a deadline for the whole request (on TLS the
+/// handshake included), refusal of header values with control characters, an immediate 413 for
+/// a Content-Length over the limit, a byte count on chunked bodies, and a cap on connections per
+/// client address. Each connection runs on its own thread (up to max_connection_threads), so
+/// slow clients never starve others.
 class GuardedServer : public httplib::Server {
  public:
   explicit GuardedServer(GuardOptions options);
+  ~GuardedServer() override;
+
+  /// False when TLS was asked for and the certificate or key could not be loaded.
+  bool is_valid() const override;
 
   /// True on the thread serving a request whose chunked body went over the limit (httplib then
   /// reports 400; the error handler turns it into 413).
@@ -45,7 +54,13 @@ class GuardedServer : public httplib::Server {
  private:
   bool process_and_close_socket(socket_t sock) override;
 
+  struct TlsContextFree {
+    void operator()(ssl_ctx_st* ctx) const;
+  };
+
   GuardOptions options_;
+  bool tls_requested_ = false;
+  std::unique_ptr<ssl_ctx_st, TlsContextFree> tls_;  // set: every connection is TLS
   std::mutex mu_;
   std::map<std::string, int> open_per_address_;
 };

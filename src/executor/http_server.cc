@@ -288,30 +288,24 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Make(const ServerOptions& option
   impl->options = options;
   impl->manager = manager;
   impl->logger = logger;
-  if (!options.tls_cert.empty() || !options.tls_key.empty()) {
-    if (options.tls_cert.empty() || options.tls_key.empty()) {
-      return Status::InvalidArgument("HTTPS needs both --tls-cert and --tls-key");
-    }
-    impl->server =
-        std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
-    // TLS connections get their own threads too, but not the guard's deadline and caps
-    // (docs/executor-api.md).
-    size_t threads = options.max_connections;
-    impl->server->new_task_queue = [threads] { return NewConnectionThreads(threads); };
-  } else {
-    GuardOptions guard;
-    guard.request_deadline = std::chrono::seconds(options.read_timeout_s);
-    guard.max_body_bytes = options.max_body_bytes;
-    guard.max_connections_per_address = options.max_connections_per_client;
-    guard.max_connection_threads = options.max_connections;
-    size_t max_body = options.max_body_bytes;
-    guard.error_body = [max_body](int status, const std::string& message) {
-      httplib::Request none;
-      json body{{"error", message.empty() ? ErrorFor(status, none, max_body) : message}};
-      return body.dump(-1, ' ', false, json::error_handler_t::replace);
-    };
-    impl->server = std::make_unique<GuardedServer>(std::move(guard));
+  if ((options.tls_cert.empty()) != (options.tls_key.empty())) {
+    return Status::InvalidArgument("HTTPS needs both --tls-cert and --tls-key");
   }
+  // HTTP and HTTPS alike: the guard reads every request (and does the TLS handshake) itself.
+  GuardOptions guard;
+  guard.request_deadline = std::chrono::seconds(options.read_timeout_s);
+  guard.max_body_bytes = options.max_body_bytes;
+  guard.max_connections_per_address = options.max_connections_per_client;
+  guard.max_connection_threads = options.max_connections;
+  guard.tls_cert = options.tls_cert;
+  guard.tls_key = options.tls_key;
+  size_t max_body = options.max_body_bytes;
+  guard.error_body = [max_body](int status, const std::string& message) {
+    httplib::Request none;
+    json body{{"error", message.empty() ? ErrorFor(status, none, max_body) : message}};
+    return body.dump(-1, ' ', false, json::error_handler_t::replace);
+  };
+  impl->server = std::make_unique<GuardedServer>(std::move(guard));
   if (!impl->server->is_valid()) {
     return Status::InvalidArgument("Cannot load the TLS certificate '" + options.tls_cert +
                                    "' or key '" + options.tls_key +
