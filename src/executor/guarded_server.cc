@@ -459,6 +459,18 @@ std::string ReadHead(Transport& transport, Clock::time_point deadline, size_t ma
   }
 }
 
+// After an answer that refused a request whose body is still coming: tell the client nothing
+// more comes, then read and discard what it still sends (until it stops, closes or `deadline`),
+// so it can finish writing and read the answer instead of meeting a reset (which can make its
+// system drop the answer unread). Nothing is kept (raw bytes, not decrypted).
+void EndAfterRefusal(Transport& transport, Clock::time_point deadline) {
+  transport.EndWriting();
+  char discard[16384];
+  while (WaitFor(transport.fd(), POLLIN, deadline) &&
+         recv(transport.fd(), discard, sizeof(discard), 0) > 0) {
+  }
+}
+
 class ConnectionThreads : public httplib::TaskQueue {
  public:
   explicit ConnectionThreads(size_t max_threads) : max_threads_(max_threads) {}
@@ -593,14 +605,7 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
       if (head.status != 0) {
         SendRaw(transport, head.status, head.status == 413 ? "Payload Too Large" : "Bad Request",
                 options_.error_body(head.status, head.message), options_.write_timeout);
-        // Read and discard what the client is still sending (until it stops, closes or the
-        // request deadline), so it can finish writing and read the answer instead of meeting
-        // a reset; nothing is kept (raw bytes, not decrypted). The client sees the end of the
-        // answer at once.
-        transport.EndWriting();
-        char discard[16384];
-        while (WaitFor(sock, POLLIN, deadline) && recv(sock, discard, sizeof(discard), 0) > 0) {
-        }
+        EndAfterRefusal(transport, deadline);
         break;
       }
       // Bytes past this request (pipelining) stay for the next round; httplib reads exactly
@@ -612,7 +617,11 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
       bool connection_closed = false;
       bool last = served + 1 == keep_alive_max_count_;
       bool ok = process_request(stream, last || head.chunked, connection_closed, nullptr);
-      if (!ok || connection_closed || last || head.chunked || body_over_limit) {
+      if (body_over_limit) {
+        EndAfterRefusal(transport, deadline);  // the 413 is sent; the client may still be sending
+        break;
+      }
+      if (!ok || connection_closed || last || head.chunked) {
         break;
       }
       pending = stream.TakeUnread();
