@@ -108,6 +108,14 @@ int Main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run a pipeline locally or on a remote executor");
   AddPipelineFlags(run, &run_args);
   AddRemoteOptions(run, &run_args.remote, false);
+  run->add_option("--server", run_args.remote.server,
+                  "Run through an aqueducts-server at this URL (then --executor is the name of a "
+                  "registered executor)")
+      ->envname("AQUEDUCTS_SERVER_URL");
+  run->add_option("--token", run_args.remote.token, "API token of the server (with --server)")
+      ->envname("AQUEDUCTS_TOKEN");
+  run->add_option("--label", run_args.remote.label,
+                  "With --server: run on any online executor with this label (key=value)");
   run->add_option("--max-memory", run_args.max_memory,
                   "DuckDB memory limit (GB, or with a unit: 512MB, 4GB); spills beyond it");
   run->add_option("--threads", run_args.threads, "Worker threads (default: all cores)")

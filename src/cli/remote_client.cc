@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <optional>
 
 #include <httplib.h>
@@ -127,7 +128,11 @@ ProgressEvent LogEvent(const std::string& message) {
 // The state of one remote run, fed by the SSE messages as they arrive.
 class RemoteRun {
  public:
-  RemoteRun(const RemoteOptions& options, ProgressSink& sink) : options_(options), sink_(sink) {}
+  /// `cancel_fn` asks the other end to cancel (given the execution id, maybe empty); false
+  /// when it could not.
+  RemoteRun(const RemoteOptions& options, ProgressSink& sink, std::string peer,
+            std::function<bool(const std::string&)> cancel_fn)
+      : options_(options), sink_(sink), peer_(std::move(peer)), cancel_fn_(std::move(cancel_fn)) {}
 
   // Handle a chunk of the response body; false stops reading (drops the connection).
   bool OnBytes(const char* data, size_t size) {
@@ -153,12 +158,42 @@ class RemoteRun {
     if (error != httplib::Error::Success && http_status <= 0) {
       return ConnectionError(options_, error);
     }
-    return Status::IoError("Lost connection to executor '" + options_.executor +
-                           "' before the execution finished");
+    return Status::IoError("Lost connection to " + peer_ + " before the execution finished");
   }
 
  private:
+  // A server's `run_state` event: its reason as a log line when it changes; a final state
+  // decides the outcome when the executor's own final event did not (lost, refused...).
+  void HandleRunState(const std::string& data) {
+    json d = json::parse(data, nullptr, false);
+    if (!d.is_object() || !d.contains("state") || !d["state"].is_string()) {
+      return;
+    }
+    std::string state = d["state"];
+    std::string reason = d.contains("reason") && d["reason"].is_string() ? d["reason"] : "";
+    if (state + reason != last_state_) {
+      last_state_ = state + reason;
+      sink_.OnEvent(LogEvent("Run " + state + (reason.empty() ? "" : ": " + reason)));
+    }
+    if (final_) {
+      return;
+    }
+    if (state == "succeeded") {
+      final_ = Status::OK();
+    } else if (state == "failed") {
+      final_ = Status::ExecutionError(reason.empty() ? "Pipeline execution failed" : reason);
+    } else if (state == "cancelled") {
+      final_ = Status::Cancelled(reason.empty() ? "Execution cancelled" : reason);
+    } else if (state == "lost") {
+      final_ = Status::ExecutionError("The run was lost: " + reason);
+    }
+  }
+
   void Handle(const protocol::SseMessage& message) {
+    if (message.event == "run_state") {
+      HandleRunState(message.data);
+      return;
+    }
     auto decoded = protocol::Decode(message);
     if (!decoded.ok()) {
       return;  // A garbled event is skipped; the final event decides the outcome.
@@ -220,13 +255,16 @@ class RemoteRun {
         std::lock_guard<std::mutex> lock(mu_);
         id = execution_id_;
       }
-      return !id.empty() && RemoteCancel(options_, id).ok();
+      return cancel_fn_(id);
     }
     return Clock::now() - *cancel_sent_at_ < kCancelGrace;
   }
 
   const RemoteOptions& options_;
   ProgressSink& sink_;
+  std::string peer_;
+  std::function<bool(const std::string&)> cancel_fn_;
+  std::string last_state_;
   protocol::SseParser parser_;
   protocol::OutputAssembler assembler_;
   std::mutex mu_;
@@ -242,7 +280,9 @@ class RemoteRun {
 Status RunRemote(const RemoteOptions& options, const Aqueduct& aqueduct, ProgressSink& sink,
                  std::shared_ptr<CancelToken> cancel) {
   auto client = MakeClient(options);
-  RemoteRun run(options, sink);
+  RemoteRun run(
+      options, sink, "executor '" + options.executor + "'",
+      [&options](const std::string& id) { return !id.empty() && RemoteCancel(options, id).ok(); });
   int callback_id = -1;
   if (cancel) {
     callback_id = cancel->OnCancel([flag = run.cancel_flag()] { *flag = true; });
@@ -277,6 +317,80 @@ Status RunRemote(const RemoteOptions& options, const Aqueduct& aqueduct, Progres
   }
   if (error_body.empty() && http_status != 200) {
     error_body = res.body;
+  }
+  return run.Outcome(http_status, error_body, error);
+}
+
+Status RunOnServer(const RemoteOptions& options, const Aqueduct& aqueduct, ProgressSink& sink,
+                   std::shared_ptr<CancelToken> cancel) {
+  RemoteOptions server = options;
+  server.executor = options.server;
+  auto client = MakeClient(server);
+  httplib::Headers auth = {{"Authorization", "Bearer " + options.token}};
+  json body{{"pipeline", json::parse(ToJson(aqueduct))}};
+  if (!options.executor.empty()) {
+    body["executor"] = options.executor;
+  }
+  if (!options.label.empty()) {
+    body["label"] = options.label;
+  }
+  sink.OnEvent(LogEvent("Submitting pipeline to server: " + options.server));
+  auto res = client->Post("/api/v1/runs", auth, body.dump(), "application/json");
+  if (!res) {
+    return Status::IoError("Cannot reach server at '" + options.server +
+                           "': " + httplib::to_string(res.error()));
+  }
+  if (res->status != 201) {
+    std::string message = ErrorMessage(res->body);
+    if (res->status == 401 || res->status == 403) {
+      return Status::InvalidArgument("Server refused the token: " + message);
+    }
+    if (res->status == 400 || res->status == 422 || res->status == 413) {
+      return Status::InvalidArgument("Server rejected the run: " + message);
+    }
+    return Status::ExecutionError("Server answered HTTP " + std::to_string(res->status) + ": " +
+                                  message);
+  }
+  json created = json::parse(res->body, nullptr, false);
+  if (!created.is_object() || !created.contains("id") || !created["id"].is_number_integer()) {
+    return Status::IoError("Server sent an answer without a run id: " + res->body.substr(0, 200));
+  }
+  std::string run_path = "/api/v1/runs/" + std::to_string(created["id"].get<int64_t>());
+  sink.OnEvent(LogEvent("Run " + std::to_string(created["id"].get<int64_t>()) + " created on " +
+                        options.server));
+  RemoteRun run(options, sink, "server '" + options.server + "'",
+                [&server, &auth, &run_path](const std::string&) {
+                  auto c = MakeClient(server);
+                  auto r = c->Post(run_path + "/cancel", auth, "", "application/json");
+                  return r && (r->status == 200 || r->status == 409);
+                });
+  int callback_id = -1;
+  if (cancel) {
+    callback_id = cancel->OnCancel([flag = run.cancel_flag()] { *flag = true; });
+  }
+  int http_status = 0;
+  std::string error_body;
+  httplib::Request req;
+  req.method = "GET";
+  req.path = run_path + "/events";
+  req.headers = auth;
+  req.headers.emplace("Accept", "text/event-stream");
+  req.response_handler = [&http_status](const httplib::Response& r) {
+    http_status = r.status;
+    return true;
+  };
+  req.content_receiver = [&](const char* data, size_t size, uint64_t, uint64_t) {
+    if (http_status != 200) {
+      error_body.append(data, size);
+      return true;
+    }
+    return run.OnBytes(data, size);
+  };
+  httplib::Response events;
+  httplib::Error error = httplib::Error::Success;
+  client->send(req, events, error);
+  if (cancel) {
+    cancel->RemoveCallback(callback_id);
   }
   return run.Outcome(http_status, error_body, error);
 }

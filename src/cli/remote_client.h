@@ -21,6 +21,11 @@ struct RemoteOptions {
   std::string api_key;
   std::string ca_cert;    ///< PEM bundle of a private CA; empty: the system's CAs
   bool insecure = false;  ///< skip certificate verification (self-signed executors)
+  /// An aqueducts-server URL: run through the server instead (then `executor` is the name of a
+  /// registered executor, optional).
+  std::string server;
+  std::string token;  ///< the server's API token (Bearer)
+  std::string label;  ///< with `server`: run on any online executor with this label ("k=v")
 };
 
 /// Run `aqueduct` on the executor, rendering its events into `sink` exactly as a local run does
@@ -31,6 +36,14 @@ struct RemoteOptions {
 /// or the connection is lost.
 Status RunRemote(const RemoteOptions& options, const Aqueduct& aqueduct, ProgressSink& sink,
                  std::shared_ptr<CancelToken> cancel);
+
+/// Run `aqueduct` through an aqueducts-server (POST /api/v1/runs, then its event stream),
+/// rendering the executor's events into `sink` as a local run does and the server's run states
+/// (with their reasons) as log lines. Cancelling `cancel` asks the server to cancel the run.
+/// Returns OK when the run succeeded, kExecutionError when it failed or was lost, kCancelled,
+/// kInvalidArgument for a rejected token or pipeline, kIoError when the server is unreachable.
+Status RunOnServer(const RemoteOptions& options, const Aqueduct& aqueduct, ProgressSink& sink,
+                   std::shared_ptr<CancelToken> cancel);
 
 /// The executor's state as human-readable lines (idle/busy, current execution, queue).
 Result<std::string> RemoteStatus(const RemoteOptions& options);

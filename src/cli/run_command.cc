@@ -51,6 +51,9 @@ Status RunWithSink(const RunArgs& args, const Aqueduct& aqueduct, const Database
   SignalWatcher watcher(cancel, [&sink] {
     sink.PrintLine("🛑 Cancelling... (press Ctrl+C again to abort immediately)");
   });
+  if (!args.remote.server.empty()) {
+    return RunOnServer(args.remote, aqueduct, sink, cancel);
+  }
   if (!args.remote.executor.empty()) {
     return RunRemote(args.remote, aqueduct, sink, cancel);
   }
@@ -73,17 +76,34 @@ int RunCommand(const RunArgs& args) {
     PrintError(db.status());
     return kExitUsage;
   }
-  if (!args.remote.executor.empty() && args.remote.api_key.empty()) {
+  const RemoteOptions& remote = args.remote;
+  if (!remote.server.empty() && remote.token.empty()) {
+    PrintError(Status::InvalidArgument(
+        "A token is required to run through a server: pass --token (or set AQUEDUCTS_TOKEN)"));
+    return kExitUsage;
+  }
+  if (!remote.label.empty() && (remote.server.empty() || !remote.executor.empty() ||
+                                remote.label.find('=') == std::string::npos)) {
+    PrintError(Status::InvalidArgument(
+        "--label key=value needs --server and cannot be combined with --executor"));
+    return kExitUsage;
+  }
+  if (remote.server.empty() && !remote.executor.empty() && remote.api_key.empty()) {
     PrintError(Status::InvalidArgument(
         "API key is required for remote execution: pass --api-key (or set AQUEDUCTS_API_KEY)"));
     return kExitUsage;
   }
   TerminalSink sink(TerminalSink::DetectOptions(args.verbosity));
   if (args.verbosity != Verbosity::kQuiet) {
-    sink.PrintLine(args.remote.executor.empty()
-                       ? "Running pipeline locally from file: " + args.file
-                       : "Running pipeline on executor " + args.remote.executor +
-                             " from file: " + args.file);
+    std::string where =
+        !remote.server.empty()
+            ? "through server " + remote.server +
+                  (!remote.executor.empty() ? " on executor " + remote.executor
+                   : !remote.label.empty()  ? " on an executor with label " + remote.label
+                                            : "")
+        : !remote.executor.empty() ? "on executor " + remote.executor
+                                   : "locally";
+    sink.PrintLine("Running pipeline " + where + " from file: " + args.file);
   }
   PipelineLines lines;
   auto aqueduct = LoadPipeline(args, *params, &lines);

@@ -477,5 +477,126 @@ TEST_F(Registry, AKilledExecutorsRunIsLostNotReRunAndTheOtherStillServes) {
   EXPECT_EQ(still["executor"], "eu-1");
 }
 
+// A child process (the CLI) with its output in files.
+class Child {
+ public:
+  Child(const std::vector<std::string>& args, const std::filesystem::path& dir) {
+    out_ = dir / "child.out";
+    err_ = dir / "child.err";
+    int out_fd = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err_fd = open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<std::string> copy = args;
+    std::vector<char*> argv;
+    for (auto& a : copy)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out_fd, STDOUT_FILENO);
+      dup2(err_fd, STDERR_FILENO);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(out_fd);
+    close(err_fd);
+  }
+  ~Child() {
+    if (status_ == -1) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  pid_t pid() const { return pid_; }
+  /// The exit code, or -1 when it does not exit within `limit`.
+  int Wait(std::chrono::seconds limit) {
+    auto deadline = Clock::now() + limit;
+    while (Clock::now() < deadline) {
+      int st = 0;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        return status_;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  }
+  std::string Out() const { return Slurp(out_); }
+  std::string Err() const { return Slurp(err_); }
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+  std::filesystem::path out_;
+  std::filesystem::path err_;
+};
+
+TEST_F(Registry, TheCliRunsThroughTheServerRendersTheEventsAndCtrlCCancels) {
+  ASSERT_NE(StartExecutor("eu-1", "region=eu"), nullptr);
+  ASSERT_NE(StartExecutor("us-1", "region=us"), nullptr);
+  std::filesystem::path file = work_ / "example.yml";
+  std::ofstream(file) << ExamplePipeline();
+  std::string data = std::string(AQ_EXAMPLES_DIR) + "/data";
+  auto cli = [&](const std::string& out, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"run",          "-f", file.string(), "-p",
+                                     "data=" + data, "-p", "out=" + out};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunCommand(AQ_CLI_BIN, args);
+  };
+  std::string local_out = (work_ / "local.csv").string();
+  CommandResult local = cli(local_out, {});
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+
+  std::string named_out = (work_ / "named.csv").string();
+  CommandResult named =
+      cli(named_out, {"--server", ServerUrl(), "--token", admin_, "--executor", "eu-1"});
+  ASSERT_EQ(named.exit_code, 0) << named.out << named.err;
+  EXPECT_EQ(Slurp(named_out), Slurp(local_out));
+  // The run's progress renders as a local run's does, with the server's states as lines.
+  // (Progress goes to stderr, stage outputs to stdout, as in a local run.)
+  std::string named_text = named.out + named.err;
+  EXPECT_NE(named_text.find("daily"), std::string::npos) << named_text;
+  EXPECT_NE(named_text.find("Run running: running on executor eu-1"), std::string::npos)
+      << named_text;
+
+  std::string labelled_out = (work_ / "labelled.csv").string();
+  CommandResult labelled =
+      cli(labelled_out, {"--server", ServerUrl(), "--token", admin_, "--label", "region=us"});
+  ASSERT_EQ(labelled.exit_code, 0) << labelled.out << labelled.err;
+  EXPECT_EQ(Slurp(labelled_out), Slurp(local_out));
+  EXPECT_NE((labelled.out + labelled.err).find("on executor us-1"), std::string::npos)
+      << labelled.out << labelled.err;
+
+  // A failing run exits 1 with the executor's message; a missing token is a usage error.
+  std::filesystem::path broken = work_ / "broken.yml";
+  std::ofstream(broken) << "version: v2\nsources: []\nstages:\n  - - name: s\n      query: "
+                           "SELECT 1/0 AS x FROM range(1) WHERE error('boom') IS NULL\n";
+  CommandResult failed = RunCommand(
+      AQ_CLI_BIN, {"run", "-f", broken.string(), "--server", ServerUrl(), "--token", admin_});
+  EXPECT_EQ(failed.exit_code, 1) << failed.out << failed.err;
+  EXPECT_NE((failed.out + failed.err).find("boom"), std::string::npos) << failed.out << failed.err;
+  CommandResult no_token =
+      RunCommand(AQ_CLI_BIN, {"run", "-f", broken.string(), "--server", ServerUrl()});
+  EXPECT_EQ(no_token.exit_code, 2);
+  EXPECT_NE(no_token.err.find("--token"), std::string::npos) << no_token.err;
+
+  // Ctrl+C: the CLI asks the server to cancel, the executor stops, the run ends cancelled.
+  std::filesystem::path long_file = work_ / "long.yml";
+  std::ofstream(long_file) << "version: v2\nsources: []\nstages:\n  - - name: s\n      query: "
+                           << executor::testing::kLongQuery << "\n";
+  Child running({AQ_CLI_BIN, "run", "-f", long_file.string(), "--server", ServerUrl(), "--token",
+                 admin_, "--executor", "eu-1"},
+                work_);
+  ASSERT_TRUE(WaitExecutor("eu-1", "busy"));
+  int64_t run_id = Executor("eu-1")["current_run"];
+  ASSERT_EQ(WaitRun(run_id, [](const json& r) { return r["state"] == "running"; })["state"],
+            "running");
+  kill(running.pid(), SIGINT);
+  int code = running.Wait(std::chrono::seconds(60));
+  EXPECT_EQ(code, 130) << running.Out() << running.Err();
+  json cancelled = WaitRun(run_id, [](const json& r) { return r["state"] == "cancelled"; });
+  EXPECT_EQ(cancelled["state"], "cancelled") << cancelled;
+  EXPECT_NE(cancelled["reason"].get<std::string>().find("cancelled by root"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace aqueducts::server::testing
