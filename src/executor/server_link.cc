@@ -109,8 +109,8 @@ ServerLink::Enrolment ServerLink::Enrol(std::string* error) {
   auto client = MakeClient(options_, 10);
   json body{{"name", options_.name}, {"labels", options_.labels}, {"version", AQ_VERSION}};
   auto res = client->Post("/api/v1/executors/register",
-                          {{"Authorization", "Bearer " + options_.registration_token}},
-                          body.dump(), "application/json");
+                          {{"Authorization", "Bearer " + options_.registration_token}}, body.dump(),
+                          "application/json");
   if (res && res->status == 201) {
     json doc = json::parse(res->body, nullptr, false);
     if (doc.is_object() && doc.contains("credential") && doc["credential"].is_string()) {
@@ -126,8 +126,8 @@ ServerLink::Enrolment ServerLink::Enrol(std::string* error) {
   *error = ErrorOf(res);
   // A refusal the server means (bad token, taken name, bad request) is final; anything else
   // (unreachable, restarting, overloaded) is retried.
-  bool refused = res && res->status >= 400 && res->status < 500 && res->status != 408 &&
-                 res->status != 429;
+  bool refused =
+      res && res->status >= 400 && res->status < 500 && res->status != 408 && res->status != 429;
   return refused ? Enrolment::kRefused : Enrolment::kRetry;
 }
 
@@ -137,10 +137,10 @@ Status ServerLink::EnrolWithRetry() {
     std::string error;
     switch (Enrol(&error)) {
       case Enrolment::kOk:
-        logger_->Lifecycle("registered", {{"server_url", options_.server_url},
-                                          {"executor_id", options_.name},
-                                          {"heartbeat_interval_ms",
-                                           std::to_string(heartbeat_interval_.count())}});
+        logger_->Lifecycle(
+            "registered", {{"server_url", options_.server_url},
+                           {"executor_id", options_.name},
+                           {"heartbeat_interval_ms", std::to_string(heartbeat_interval_.count())}});
         return Status::OK();
       case Enrolment::kRefused:
         return Status::InvalidArgument("The server at " + options_.server_url +
@@ -194,9 +194,9 @@ Status ServerLink::Run() {
       if (stopping_)
         break;
     }
-    logger_->Warn("work stream from the server ended; reconnecting",
-                  {{"status", std::to_string(status)},
-                   {"retry_in_ms", std::to_string(backoff.count())}});
+    logger_->Warn(
+        "work stream from the server ended; reconnecting",
+        {{"status", std::to_string(status)}, {"retry_in_ms", std::to_string(backoff.count())}});
     Pause(backoff);
     backoff = Next(backoff);
   }
@@ -296,8 +296,7 @@ void ServerLink::StartRun(int64_t run_id, const std::string& pipeline_json) {
     const Status& s = execution.status();
     std::string message = valid.ok() ? s.message() : "Invalid pipeline: " + s.message();
     logger_->Warn("run refused", {{"run_id", std::to_string(run_id)}, {"error", message}});
-    protocol::SseMessage m =
-        protocol::EncodeFailed("", message, StatusCodeName(s.code()), s.id());
+    protocol::SseMessage m = protocol::EncodeFailed("", message, StatusCodeName(s.code()), s.id());
     out->pending.push_back({out->next_seq++, m.event, m.data});
   }
   logger_->Info("run received", {{"run_id", std::to_string(run_id)},
@@ -317,9 +316,9 @@ void ServerLink::Forward(std::shared_ptr<Outgoing> out) {
     // Take what the run produced (waiting a little when there is nothing to send).
     while (!closed && out->pending.size() < kBatch) {
       std::string frame;
-      auto next = out->execution->stream->Pop(
-          &frame, out->pending.empty() ? std::chrono::milliseconds(500)
-                                       : std::chrono::milliseconds(0));
+      auto next =
+          out->execution->stream->Pop(&frame, out->pending.empty() ? std::chrono::milliseconds(500)
+                                                                   : std::chrono::milliseconds(0));
       if (next == EventStream::Next::kClosed) {
         closed = true;
       } else if (next == EventStream::Next::kIdle) {
@@ -341,10 +340,10 @@ void ServerLink::Forward(std::shared_ptr<Outgoing> out) {
       const auto& e = out->pending[i];
       events.push_back({{"seq", e.seq}, {"event", e.event}, {"data", e.data}});
     }
-    auto res = client->Post(path, {{"Authorization", "Bearer " + Credential()}},
-                            json{{"events", events}}.dump(-1, ' ', false,
-                                                          json::error_handler_t::replace),
-                            "application/json");
+    auto res =
+        client->Post(path, {{"Authorization", "Bearer " + Credential()}},
+                     json{{"events", events}}.dump(-1, ' ', false, json::error_handler_t::replace),
+                     "application/json");
     json doc = res && res->status == 200 ? json::parse(res->body, nullptr, false) : json();
     if (doc.is_object() && doc.contains("acked") && doc["acked"].is_number_integer()) {
       int64_t acked = doc["acked"];
@@ -401,10 +400,11 @@ void ServerLink::HeartbeatLoop() {
               {"status", snapshot.current_id.empty() ? "idle" : "busy"},
               {"queue", snapshot.queued_ids.size()},
               {"runs", runs}};
-    auto client = MakeClient(options_, std::max<int>(1, static_cast<int>(interval.count() / 1000) + 1));
-    auto res = client->Post("/api/v1/executor/heartbeat",
-                            {{"Authorization", "Bearer " + Credential()}}, body.dump(),
-                            "application/json");
+    auto client =
+        MakeClient(options_, std::max<int>(1, static_cast<int>(interval.count() / 1000) + 1));
+    auto res =
+        client->Post("/api/v1/executor/heartbeat", {{"Authorization", "Bearer " + Credential()}},
+                     body.dump(), "application/json");
     if (res && res->status == 200) {
       json doc = json::parse(res->body, nullptr, false);
       if (doc.is_object() && doc.contains("heartbeat_interval_ms") &&
