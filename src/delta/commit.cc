@@ -135,10 +135,6 @@ Result<int64_t> CommitTransaction(engine::Connection& conn, const std::string& t
   AQ_RETURN_IF_ERROR(MakeDirs(log));
   int64_t version = request.read_version + 1;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    if (const char* crash = std::getenv("AQ_DELTA_TEST_CRASH_BEFORE_COMMIT");
-        crash && *crash == '1') {
-      std::_Exit(86);  // tests: a writer killed after writing data files, before the commit
-    }
     std::string target = log + "/" + ZeroPadVersion(version) + ".json";
     AQ_ASSIGN_OR_RETURN(bool created, WriteFileIfAbsent(target, Serialize(request)));
     if (created) {
@@ -235,9 +231,9 @@ Status WriteCheckpoint(engine::Connection& conn, const std::string& table_root, 
       "COPY (SELECT txn, add, remove, metaData, protocol, domainMetadata FROM read_json(" +
       engine::QuoteLiteral(tmp_json) + ", format='newline_delimited', columns=" + columns +
       ")) TO " + engine::QuoteLiteral(tmp_parquet) + " (FORMAT parquet, COMPRESSION zstd)");
-  std::remove(tmp_json.c_str());
+  (void)RemovePath(tmp_json);
   if (!st.ok()) {
-    std::remove(tmp_parquet.c_str());
+    (void)RemovePath(tmp_parquet);
     return st.WithPrefix("cannot write Delta checkpoint " + std::to_string(version) + ": ");
   }
   // Install the checkpoint only if it holds every live file (a checkpoint that lost rows
@@ -246,14 +242,14 @@ Status WriteCheckpoint(engine::Connection& conn, const std::string& table_root, 
       conn.Query("SELECT count(add) FROM read_parquet(" + engine::QuoteLiteral(tmp_parquet) + ")");
   if (!check.ok() || check->rows.empty() || !check->rows[0][0] ||
       *check->rows[0][0] != std::to_string(snap.files.size())) {
-    std::remove(tmp_parquet.c_str());
+    (void)RemovePath(tmp_parquet);
     return Status::Internal("Delta checkpoint " + std::to_string(version) +
                             " lost file actions; not written");
   }
   std::string target = log + "/" + ZeroPadVersion(version) + ".checkpoint.parquet";
-  if (std::rename(tmp_parquet.c_str(), target.c_str()) != 0) {
-    std::remove(tmp_parquet.c_str());
-    return Status::IoError("cannot create '" + target + "'");
+  if (Status moved = RenamePath(tmp_parquet, target); !moved.ok()) {
+    (void)RemovePath(tmp_parquet);
+    return moved;
   }
   int64_t rows = std::count(lines.begin(), lines.end(), '\n');
   json last = {{"version", version},

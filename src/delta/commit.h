@@ -39,7 +39,7 @@ struct CommitRequest {
 
 /// Commit at read_version + 1, retrying at later versions while no conflicting commit
 /// intervened. Returns the committed version. A lost race with a real conflict is kConflict.
-/// Tests only: AQ_DELTA_TEST_CRASH_BEFORE_COMMIT=1 exits right before the log file is created.
+/// The log file is created by the storage seam's PutIfAbsent (util.h WriteFileIfAbsent).
 Result<int64_t> CommitTransaction(engine::Connection& conn, const std::string& table_root,
                                   const CommitRequest& request);
 

@@ -80,10 +80,9 @@ DeltaDestination Dest(const std::string& root, std::vector<Field> schema) {
 TEST(DeltaConformanceTest, DecimalStatsAreExactAtPrecision9And18And38) {
   TempDir dir;
   auto s = OpenTestSession();
-  auto dest =
-      Dest(dir.path(), {F("id", "int64"), F("d9", "decimal<9,4>"), F("d18", "decimal<18,2>"),
-                        F("d18s", "decimal<18,18>"), F("d38", "decimal<38,18>"),
-                        F("d38b", "decimal<38,6>"), F("d38z", "decimal<38,0>")});
+  auto dest = Dest(dir.str(), {F("id", "int64"), F("d9", "decimal<9,4>"), F("d18", "decimal<18,2>"),
+                               F("d18s", "decimal<18,18>"), F("d38", "decimal<38,18>"),
+                               F("d38b", "decimal<38,6>"), F("d38z", "decimal<38,0>")});
   std::string rows =
       "SELECT * FROM (VALUES "
       "(1, 99999.9999, 9999999999999999.99, 0.999999999999999999, "
@@ -101,7 +100,7 @@ TEST(DeltaConformanceTest, DecimalStatsAreExactAtPrecision9And18And38) {
       "d38z::DECIMAL(38,0) AS d38z FROM (" +
       rows + ")";
   AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, typed, nullptr).status());
-  auto stats = RawStats(dir.path(), 1);
+  auto stats = RawStats(dir.str(), 1);
   ASSERT_EQ(stats.size(), 1u);
   for (const char* col : {"d9", "d18", "d18s", "d38", "d38b", "d38z"}) {
     // DuckDB's exact decimal text is the oracle.
@@ -131,7 +130,7 @@ TEST(DeltaConformanceTest, DecimalStatsAreExactAtPrecision9And18And38) {
                                          typed + ") WHERE id = 1",
                                      nullptr)
                    .status());
-  DeltaSource src{"t", LocalLocation(dir.path()), {}, {}, {}};
+  DeltaSource src{"t", LocalLocation(dir.str()), {}, {}, {}};
   AQ_ASSERT_OK(RegisterDeltaSource(*s, src));
   EXPECT_EQ(SortedRows(s->main(), "SELECT id, d38 FROM t"),
             (std::vector<std::string>{"2|-99999999999999999999.999999999999999999",
@@ -142,13 +141,13 @@ TEST(DeltaConformanceTest, DecimalStatsAreExactAtPrecision9And18And38) {
 TEST(DeltaConformanceTest, NonFiniteFloatBoundsAreLeftOut) {
   TempDir dir;
   auto s = OpenTestSession();
-  auto dest = Dest(dir.path(), {F("x", "float64"), F("y", "float64")});
+  auto dest = Dest(dir.str(), {F("x", "float64"), F("y", "float64")});
   AQ_ASSERT_OK(WriteDeltaDestination(*s, dest,
                                      "SELECT * FROM (VALUES ('inf'::DOUBLE, 0.1::DOUBLE), "
                                      "(1.5::DOUBLE, 1e300::DOUBLE)) t(x, y)",
                                      nullptr)
                    .status());
-  auto stats = RawStats(dir.path(), 1);
+  auto stats = RawStats(dir.str(), 1);
   ASSERT_EQ(stats.size(), 1u);
   EXPECT_EQ(RawBound(stats[0], "minValues", "x"), "1.5") << stats[0];
   EXPECT_EQ(RawBound(stats[0], "maxValues", "x"), "") << stats[0];  // inf: no JSON form
@@ -189,10 +188,10 @@ TEST(DeltaConformanceTest, FeaturePropertiesAreRefusedBeforeAnythingIsCommitted)
   };
   for (const auto& [key, value] : refused) {
     TempDir dir;
-    auto dest = Dest(dir.path() + "/t", {F("id", "int64"), F("v", "string")});
+    auto dest = Dest(dir.str() + "/t", {F("id", "int64"), F("v", "string")});
     dest.table_properties[key] = value;
     ExpectRefusedCreate(dest, "table property '" + key + "' = '" + value + "' is not supported");
-    EXPECT_FALSE(fs::exists(dir.path() + "/t")) << key;
+    EXPECT_FALSE(fs::exists(dir.str() + "/t")) << key;
   }
   const std::vector<std::pair<std::string, std::string>> invalid = {
       {"delta.appendOnly", "yes"},
@@ -202,7 +201,7 @@ TEST(DeltaConformanceTest, FeaturePropertiesAreRefusedBeforeAnythingIsCommitted)
   };
   for (const auto& [key, value] : invalid) {
     TempDir dir;
-    auto dest = Dest(dir.path() + "/t", {F("id", "int64"), F("v", "string")});
+    auto dest = Dest(dir.str() + "/t", {F("id", "int64"), F("v", "string")});
     dest.table_properties[key] = value;
     ExpectRefusedCreate(dest, "table property '" + key + "' = '" + value + "' is invalid");
   }
@@ -212,7 +211,7 @@ TEST(DeltaConformanceTest, SupportedPropertiesGiveTheRightProtocol) {
   auto s = OpenTestSession();
   {  // deletion vectors enabled: reader 3 / writer 7 with the feature (no DV is ever written)
     TempDir dir;
-    auto dest = Dest(dir.path(), {F("id", "int64"), F("v", "string")});
+    auto dest = Dest(dir.str(), {F("id", "int64"), F("v", "string")});
     dest.table_properties["delta.enableDeletionVectors"] = "true";
     dest.table_properties["delta.appendOnly"] = "false";
     dest.table_properties["delta.checkpointPolicy"] = "classic";
@@ -220,7 +219,7 @@ TEST(DeltaConformanceTest, SupportedPropertiesGiveTheRightProtocol) {
     AQ_ASSERT_OK(
         WriteDeltaDestination(*s, dest, "SELECT 1::BIGINT AS id, 'a' AS v", nullptr).status());
     json protocol, metadata;
-    for (const json& a : Actions(dir.path(), 0)) {
+    for (const json& a : Actions(dir.str(), 0)) {
       if (a.contains("protocol"))
         protocol = a["protocol"];
       if (a.contains("metaData"))
@@ -233,11 +232,11 @@ TEST(DeltaConformanceTest, SupportedPropertiesGiveTheRightProtocol) {
   }
   {  // timestamp_ntz plus appendOnly: appendOnly is listed among the writer features
     TempDir dir;
-    auto dest = Dest(dir.path(), {F("id", "int64"), F("t", "timestamp<us>")});
+    auto dest = Dest(dir.str(), {F("id", "int64"), F("t", "timestamp<us>")});
     dest.table_properties["delta.appendOnly"] = "true";
     AQ_ASSERT_OK(PrepareDeltaDestination(*s, dest));
     json protocol;
-    for (const json& a : Actions(dir.path(), 0)) {
+    for (const json& a : Actions(dir.str(), 0)) {
       if (a.contains("protocol"))
         protocol = a["protocol"];
     }
@@ -246,11 +245,11 @@ TEST(DeltaConformanceTest, SupportedPropertiesGiveTheRightProtocol) {
   }
   {  // plain tables stay at 1/2
     TempDir dir;
-    auto dest = Dest(dir.path(), {F("id", "int64"), F("v", "string")});
+    auto dest = Dest(dir.str(), {F("id", "int64"), F("v", "string")});
     dest.table_properties["delta.appendOnly"] = "true";
     dest.table_properties["delta.deletedFileRetentionDuration"] = "interval 30 days";
     AQ_ASSERT_OK(PrepareDeltaDestination(*s, dest));
-    for (const json& a : Actions(dir.path(), 0)) {
+    for (const json& a : Actions(dir.str(), 0)) {
       if (a.contains("protocol")) {
         EXPECT_EQ(a["protocol"], json::parse(R"({"minReaderVersion":1,"minWriterVersion":2})"));
       }
@@ -261,41 +260,41 @@ TEST(DeltaConformanceTest, SupportedPropertiesGiveTheRightProtocol) {
 TEST(DeltaConformanceTest, FailedCreateLeavesNoTable) {
   TempDir dir;
   {
-    auto dest = Dest(dir.path() + "/a", {F("id", "int64"), F("v", "string")});
+    auto dest = Dest(dir.str() + "/a", {F("id", "int64"), F("v", "string")});
     dest.partition_columns = {"id", "v"};
     ExpectRefusedCreate(dest, "a Delta table needs a non-partition column");
   }
   {
-    auto dest = Dest(dir.path() + "/b", {F("id", "int64"), F("v", "struct<a:int32>")});
+    auto dest = Dest(dir.str() + "/b", {F("id", "int64"), F("v", "struct<a:int32>")});
     dest.partition_columns = {"v"};
     ExpectRefusedCreate(dest, "partition column 'v'");
   }
   {
-    auto dest = Dest(dir.path() + "/c", {F("id", "int64"), F("v", "string")});
+    auto dest = Dest(dir.str() + "/c", {F("id", "int64"), F("v", "string")});
     dest.partition_columns = {"w"};
     ExpectRefusedCreate(dest, "partition column 'w' is not in `schema`");
   }
   {
-    auto dest = Dest(dir.path() + "/d", {F("id", "int64"), F("v", "string")});
+    auto dest = Dest(dir.str() + "/d", {F("id", "int64"), F("v", "string")});
     dest.table_properties["delta.constraints.c"] = "id > 0";
     dest.table_properties["delta.appendOnly"] = "true";
     ExpectRefusedCreate(dest, "delta.constraints.c");
   }
-  EXPECT_TRUE(fs::is_empty(dir.path()));
+  EXPECT_TRUE(fs::is_empty(dir.str()));
 }
 
 TEST(DeltaConformanceTest, ColumnsDifferingOnlyByCaseAreRefused) {
   TempDir dir;
   ExpectRefusedCreate(
-      Dest(dir.path() + "/a", {F("id", "int64"), F("v", "string"), F("ID", "int32")}),
+      Dest(dir.str() + "/a", {F("id", "int64"), F("v", "string"), F("ID", "int32")}),
       "columns 'id' and 'ID' differ only by case");
-  ExpectRefusedCreate(Dest(dir.path() + "/b", {F("id", "int64"), F("v", "string"),
-                                               F("s", "struct<Ab:int32,aB:string>")}),
+  ExpectRefusedCreate(Dest(dir.str() + "/b", {F("id", "int64"), F("v", "string"),
+                                              F("s", "struct<Ab:int32,aB:string>")}),
                       "columns 's.Ab' and 's.aB' differ only by case");
-  ExpectRefusedCreate(Dest(dir.path() + "/c", {F("id", "int64"), F("v", "string"),
-                                               F("l", "list<struct<x:int32,X:int32>>")}),
+  ExpectRefusedCreate(Dest(dir.str() + "/c", {F("id", "int64"), F("v", "string"),
+                                              F("l", "list<struct<x:int32,X:int32>>")}),
                       "columns 'l.x' and 'l.X' differ only by case");
-  EXPECT_TRUE(fs::is_empty(dir.path()));
+  EXPECT_TRUE(fs::is_empty(dir.str()));
 }
 
 // Checkpoints keep tombstones for delta.deletedFileRetentionDuration, not a fixed week.
@@ -303,7 +302,7 @@ TEST(DeltaConformanceTest, CheckpointTombstoneRetentionFollowsTheProperty) {
   auto s = OpenTestSession();
   for (const std::string retention : {"", "interval 30 days"}) {
     TempDir dir;
-    auto dest = Dest(dir.path(), {F("id", "int64"), F("v", "string")});
+    auto dest = Dest(dir.str(), {F("id", "int64"), F("v", "string")});
     if (!retention.empty())
       dest.table_properties["delta.deletedFileRetentionDuration"] = retention;
     AQ_ASSERT_OK(
@@ -311,7 +310,7 @@ TEST(DeltaConformanceTest, CheckpointTombstoneRetentionFollowsTheProperty) {
     // Version 2 removes the file ten days ago (hand-written, as a writer with a slow clock
     // would have).
     json add;
-    for (const json& a : Actions(dir.path(), 1)) {
+    for (const json& a : Actions(dir.str(), 1)) {
       if (a.contains("add"))
         add = a["add"];
     }
@@ -323,9 +322,9 @@ TEST(DeltaConformanceTest, CheckpointTombstoneRetentionFollowsTheProperty) {
                  {"extendedFileMetadata", true},
                  {"partitionValues", json::object()},
                  {"size", add["size"]}}}};
-    std::ofstream(dir.path() + "/_delta_log/00000000000000000002.json") << rm.dump() << "\n";
-    AQ_ASSERT_OK(WriteCheckpoint(s->main(), dir.path(), 2));
-    std::string cp = dir.path() + "/_delta_log/00000000000000000002.checkpoint.parquet";
+    std::ofstream(dir.str() + "/_delta_log/00000000000000000002.json") << rm.dump() << "\n";
+    AQ_ASSERT_OK(WriteCheckpoint(s->main(), dir.str(), 2));
+    std::string cp = dir.str() + "/_delta_log/00000000000000000002.checkpoint.parquet";
     EXPECT_EQ(QueryOne(s->main(), "SELECT count(remove) FROM read_parquet('" + cp + "')"),
               retention.empty() ? "0" : "1")
         << retention;
@@ -336,7 +335,7 @@ TEST(DeltaConformanceTest, CheckpointTombstoneRetentionFollowsTheProperty) {
 TEST(DeltaConformanceTest, VersionChecksumsMatchTheLogAndCheckpointsAreZstd) {
   TempDir dir;
   auto s = OpenTestSession();
-  auto dest = Dest(dir.path(), {F("id", "int64"), F("p", "string")});
+  auto dest = Dest(dir.str(), {F("id", "int64"), F("p", "string")});
   dest.partition_columns = {"p"};
   dest.table_properties["delta.checkpointInterval"] = "3";
   AQ_ASSERT_OK(
@@ -351,7 +350,7 @@ TEST(DeltaConformanceTest, VersionChecksumsMatchTheLogAndCheckpointsAreZstd) {
       WriteDeltaDestination(*s, dest, "SELECT 7::BIGINT AS id, '2' AS p", nullptr).status());
   std::map<std::string, int64_t> live;  // replayed here from the JSON commits
   for (int v = 0; v <= 3; ++v) {
-    for (const json& a : Actions(dir.path(), v)) {
+    for (const json& a : Actions(dir.str(), v)) {
       if (a.contains("add"))
         live[a["add"]["path"]] = a["add"]["size"].get<int64_t>();
       if (a.contains("remove"))
@@ -359,7 +358,7 @@ TEST(DeltaConformanceTest, VersionChecksumsMatchTheLogAndCheckpointsAreZstd) {
     }
     char name[32];
     std::snprintf(name, sizeof(name), "%020d.crc", v);
-    std::string path = dir.path() + "/_delta_log/" + name;
+    std::string path = dir.str() + "/_delta_log/" + name;
     ASSERT_TRUE(fs::exists(path)) << path;
     json crc = json::parse(ReadText(path));
     int64_t bytes = 0;
@@ -372,7 +371,7 @@ TEST(DeltaConformanceTest, VersionChecksumsMatchTheLogAndCheckpointsAreZstd) {
     EXPECT_EQ(crc["metadata"]["partitionColumns"], json::array({"p"}));
     EXPECT_EQ(crc["protocol"]["minWriterVersion"], 2);
   }
-  std::string cp = dir.path() + "/_delta_log/00000000000000000002.checkpoint.parquet";
+  std::string cp = dir.str() + "/_delta_log/00000000000000000002.checkpoint.parquet";
   ASSERT_TRUE(fs::exists(cp));
   EXPECT_EQ(QueryOne(s->main(),
                      "SELECT string_agg(DISTINCT compression, ',') FROM "

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <set>
 
 #include "delta/scan.h"
@@ -252,17 +251,16 @@ Status WritePartitionsInOnePass(engine::Connection& conn, const Snapshot& snap,
         char num[16];
         std::snprintf(num, sizeof(num), "%05d", n++);
         std::string rel = parts[i].dir + "part-" + num + "-" + NewUuid() + "-c000.zstd.parquet";
-        if (std::rename((dir + "/" + name).c_str(), (snap.root + "/" + rel).c_str()) != 0) {
-          result =
-              Status::IoError("cannot move a new data file to '" + snap.root + "/" + rel + "'");
+        result = RenamePath(dir + "/" + name, snap.root + "/" + rel);
+        if (!result.ok()) {
+          result = result.WithPrefix("cannot move a new data file into the table: ");
           break;
         }
         add_file(rel, snap.root + "/" + rel, parts[i]);
       }
     }
   }
-  std::error_code ec;
-  std::filesystem::remove_all(staging, ec);
+  (void)RemoveTree(staging);
   return result;
 }
 
@@ -284,7 +282,7 @@ Result<std::string> PartitionValueText(const json& delta_type, const std::string
 
 void RemoveFiles(const std::vector<std::string>& paths) {
   for (const auto& p : paths)
-    std::remove(p.c_str());
+    (void)RemovePath(p);
 }
 
 Status CheckRowsWritten(int64_t rows_in, const std::vector<json>& adds) {
@@ -383,7 +381,7 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
           conn.Query("COPY (SELECT " + data_cols + " FROM (" + source_sql + ") AS __aq_src) TO " +
                      engine::QuoteLiteral(full) + " (FORMAT parquet, COMPRESSION zstd)");
       if (!copy.ok()) {
-        std::remove(full.c_str());
+        (void)RemovePath(full);
         return copy.status();
       }
       if (!copy->rows.empty() && !copy->rows[0].empty() && copy->rows[0][0])
@@ -426,7 +424,7 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
   for (size_t i = 0; i < out.adds.size(); ++i) {
     json s = json::parse(out.adds[i].value("stats", "{}"));
     if (s.value("numRecords", int64_t{0}) == 0) {
-      std::remove(out.paths[i].c_str());
+      (void)RemovePath(out.paths[i]);
       out.bytes -= out.adds[i]["size"].get<int64_t>();
       continue;
     }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <set>
 
 #include "aqueducts/run.h"
@@ -110,9 +109,8 @@ Result<VacuumReport> Vacuum(const std::string& table_path, const VacuumOptions& 
       continue;
     report.bytes += FileSize(full);
     report.files.push_back(rel);
-    if (!options.dry_run && std::remove(full.c_str()) != 0) {
-      return Status::IoError("cannot delete '" + full + "'");
-    }
+    if (!options.dry_run)
+      AQ_RETURN_IF_ERROR(RemovePath(full));
   }
   // Staging directories of writers killed mid-way (data_files.cc) are hidden from readers.
   auto top = ListDirectory(root);
@@ -121,10 +119,8 @@ Result<VacuumReport> Vacuum(const std::string& table_path, const VacuumOptions& 
       if (name.rfind("_aq_staging_", 0) != 0 || FileMtimeMillis(root + "/" + name) >= cutoff)
         continue;
       report.files.push_back(name + "/");
-      if (!options.dry_run) {
-        std::error_code ec;
-        std::filesystem::remove_all(root + "/" + name, ec);
-      }
+      if (!options.dry_run)
+        (void)RemoveTree(root + "/" + name);
     }
   }
   return report;

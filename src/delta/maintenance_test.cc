@@ -18,13 +18,13 @@ TEST(DeltaMaintenanceTest, HistoryListsOperationsNewestFirst) {
   auto s = OpenTestSession();
   DeltaDestination d;
   d.name = "t";
-  d.location = LocalLocation(dir.path());
+  d.location = LocalLocation(dir.str());
   d.schema = {Field{"k", MakeType(TypeId::kInt64), true, {}}};
   AQ_ASSERT_OK(WriteDeltaDestination(*s, d, "SELECT 1 AS k", nullptr).status());
   d.write_mode.operation = DeltaWriteMode::Operation::kUpsert;
   d.write_mode.upsert_keys = {"k"};
   AQ_ASSERT_OK(WriteDeltaDestination(*s, d, "SELECT 2 AS k", nullptr).status());
-  AQ_ASSERT_OK_AND_ASSIGN(auto history, History(dir.path()));
+  AQ_ASSERT_OK_AND_ASSIGN(auto history, History(dir.str()));
   ASSERT_EQ(history.size(), 3u);
   EXPECT_EQ(history[0].version, 2);
   EXPECT_EQ(history[0].operation, "MERGE");
@@ -38,28 +38,28 @@ TEST(DeltaMaintenanceTest, VacuumDeletesOnlyOldUnreferencedFiles) {
   auto s = OpenTestSession();
   DeltaDestination d;
   d.name = "t";
-  d.location = LocalLocation(dir.path());
+  d.location = LocalLocation(dir.str());
   d.schema = {Field{"k", MakeType(TypeId::kInt64), true, {}}};
   AQ_ASSERT_OK(WriteDeltaDestination(*s, d, "SELECT 1 AS k", nullptr).status());
   d.write_mode.operation = DeltaWriteMode::Operation::kReplace;
   AQ_ASSERT_OK(WriteDeltaDestination(*s, d, "SELECT 2 AS k", nullptr).status());
   // An orphan from a crashed writer.
-  std::string orphan = dir.path() + "/part-00000-orphan-c000.zstd.parquet";
+  std::string orphan = dir.str() + "/part-00000-orphan-c000.zstd.parquet";
   FILE* f = std::fopen(orphan.c_str(), "w");
   std::fputs("x", f);
   std::fclose(f);
-  ASSERT_TRUE(MakeDirs(dir.path() + "/_aq_staging_dead/__aq_pid=0").ok());  // killed writer
-  AQ_ASSERT_OK_AND_ASSIGN(auto young, Vacuum(dir.path(), VacuumOptions{168, true}));
+  ASSERT_TRUE(MakeDirs(dir.str() + "/_aq_staging_dead/__aq_pid=0").ok());  // killed writer
+  AQ_ASSERT_OK_AND_ASSIGN(auto young, Vacuum(dir.str(), VacuumOptions{168, true}));
   EXPECT_TRUE(young.files.empty());  // everything is younger than 7 days
-  AQ_ASSERT_OK_AND_ASSIGN(auto dry, Vacuum(dir.path(), VacuumOptions{0, true}));
+  AQ_ASSERT_OK_AND_ASSIGN(auto dry, Vacuum(dir.str(), VacuumOptions{0, true}));
   // The orphan, the replaced file (its tombstone expired) and the staging directory.
   EXPECT_EQ(dry.files.size(), 3u);
   EXPECT_TRUE(PathExists(orphan));
-  AQ_ASSERT_OK_AND_ASSIGN(auto done, Vacuum(dir.path(), VacuumOptions{0, false}));
+  AQ_ASSERT_OK_AND_ASSIGN(auto done, Vacuum(dir.str(), VacuumOptions{0, false}));
   EXPECT_EQ(done.files, dry.files);
   EXPECT_FALSE(PathExists(orphan));
-  EXPECT_FALSE(PathExists(dir.path() + "/_aq_staging_dead"));
-  DeltaSource src{"r", LocalLocation(dir.path()), {}, {}, {}};
+  EXPECT_FALSE(PathExists(dir.str() + "/_aq_staging_dead"));
+  DeltaSource src{"r", LocalLocation(dir.str()), {}, {}, {}};
   AQ_ASSERT_OK(RegisterDeltaSource(*s, src));
   EXPECT_EQ(testing::QueryOne(s->main(), "SELECT k FROM r"), "2");
 }

@@ -206,7 +206,7 @@ TEST_P(PartitionRoundTrip, EveryRowExactlyOnceInEveryWriteMode) {
   Gen gen(20261201u + uint32_t(layout.name.size()));
   DeltaDestination dest;
   dest.name = "out";
-  dest.location = LocalLocation(dir.path());
+  dest.location = LocalLocation(dir.str());
   dest.partition_columns = layout.pcols;
   for (const Col& c : kCols) {
     AQ_ASSERT_OK_AND_ASSIGN(DataType t, ParseDataType(c.type));
@@ -233,11 +233,11 @@ TEST_P(PartitionRoundTrip, EveryRowExactlyOnceInEveryWriteMode) {
   auto check = [&](const std::string& step) {
     SCOPED_TRACE(layout.name + " after " + step);
     std::string want = "SELECT " + ColumnList() + " FROM expected";
-    DeltaSource src{"t", LocalLocation(dir.path()), {}, {}, {}};
+    DeltaSource src{"t", LocalLocation(dir.str()), {}, {}, {}};
     AQ_ASSERT_OK(RegisterDeltaSource(*s, src));
     auto expected = SortedRows(conn, want);
     EXPECT_EQ(SortedRows(conn, "SELECT " + ColumnList() + " FROM t"), expected);
-    EXPECT_EQ(SortedRows(conn, DirectScanSql(dir.path(), layout.pcols)), expected);
+    EXPECT_EQ(SortedRows(conn, DirectScanSql(dir.str(), layout.pcols)), expected);
   };
   auto write = [&](DeltaWriteMode::Operation op, const std::string& rows) {
     dest.write_mode.operation = op;
@@ -346,7 +346,7 @@ TEST(DeltaPartitionTest, EmptyAndNullPartitionValuesKeepEveryRow) {
   auto s = OpenTestSession();
   DeltaDestination dest;
   dest.name = "out";
-  dest.location = LocalLocation(dir.path());
+  dest.location = LocalLocation(dir.str());
   dest.partition_columns = {"p"};
   dest.schema = {Field{"id", MakeType(TypeId::kInt64), true, {}},
                  Field{"p", MakeType(TypeId::kUtf8), true, {}}};
@@ -357,12 +357,12 @@ TEST(DeltaPartitionTest, EmptyAndNullPartitionValuesKeepEveryRow) {
                             "ELSE 'x' END) AS p FROM range(0, 3) t(i)",
                             nullptr));
   EXPECT_EQ(stats.rows, 3);
-  DeltaSource src{"t", LocalLocation(dir.path()), {}, {}, {}};
+  DeltaSource src{"t", LocalLocation(dir.str()), {}, {}, {}};
   AQ_ASSERT_OK(RegisterDeltaSource(*s, src));
   EXPECT_EQ(SortedRows(s->main(), "SELECT id, p FROM t"),
             (std::vector<std::string>{"0|NULL", "1|NULL", "2|x"}));
   EXPECT_EQ(
-      SortedRows(s->main(), DirectScanSql(dir.path(), {"p"},
+      SortedRows(s->main(), DirectScanSql(dir.str(), {"p"},
                                           {{"id", "int64", "BIGINT"}, {"p", "string", "VARCHAR"}})),
       (std::vector<std::string>{"0|NULL", "1|NULL", "2|x"}));
 }

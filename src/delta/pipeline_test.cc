@@ -25,12 +25,12 @@ std::string Examples() {
 }
 
 void RunTwice(const std::string& pipeline, const TempDir& dir, const std::string& date) {
-  fs::create_directories(dir.path() + "/tests/data");
+  fs::create_directories(dir.str() + "/tests/data");
   for (const char* csv : {"example_1.csv", "example_2.csv"}) {
-    fs::copy_file(Examples() + "/delta-tests/" + csv, dir.path() + "/tests/data/" + csv,
+    fs::copy_file(Examples() + "/delta-tests/" + csv, dir.str() + "/tests/data/" + csv,
                   fs::copy_options::overwrite_existing);
   }
-  Params params = {{"local_path", dir.path()}, {"run_id", "run"}, {"date", date}};
+  Params params = {{"local_path", dir.str()}, {"run_id", "run"}, {"date", date}};
   for (int i = 0; i < 2; ++i) {
     AQ_ASSERT_OK_AND_ASSIGN(Aqueduct aq,
                             LoadAqueductFromFile(Examples() + "/delta-tests/" + pipeline, params));
@@ -51,17 +51,17 @@ TEST(DeltaPipelineTest, AppendTwiceGives52Rows) {
   TempDir dir;
   RunTwice("aqueduct_pipeline_delta_append.yml", dir, "2023-05-01");
   auto s = OpenTestSession();
-  Register(*s, dir.path() + "/tests/output/test_delta_append/run");
+  Register(*s, dir.str() + "/tests/output/test_delta_append/run");
   EXPECT_EQ(QueryOne(s->main(), "SELECT count(*) FROM t WHERE date = DATE '2023-05-01'"), "52");
   EXPECT_EQ(QueryOne(s->main(), "SELECT count(*) FROM t"), "52");
-  EXPECT_TRUE(fs::exists(dir.path() + "/tests/output/test_delta_append/run/date=2023-05-01"));
+  EXPECT_TRUE(fs::exists(dir.str() + "/tests/output/test_delta_append/run/date=2023-05-01"));
 }
 
 TEST(DeltaPipelineTest, ReplaceTwiceGives19RowsWithCnOnTop) {
   TempDir dir;
   RunTwice("aqueduct_pipeline_delta_replace.yml", dir, "2023-05-02");
   auto s = OpenTestSession();
-  Register(*s, dir.path() + "/tests/output/test_delta_replace/run");
+  Register(*s, dir.str() + "/tests/output/test_delta_replace/run");
   EXPECT_EQ(QueryOne(s->main(), "SELECT count(*) FROM t"), "19");
   EXPECT_EQ(Top(*s), "CN 1070");
   EXPECT_EQ(SortedRows(s->main(), "SELECT country, sum_1 FROM t ORDER BY sum_1 DESC LIMIT 3"),
@@ -72,7 +72,7 @@ TEST(DeltaPipelineTest, UpsertTwiceGives20RowsWithCnOnTop) {
   TempDir dir;
   RunTwice("aqueduct_pipeline_delta_upsert.yml", dir, "2023-05-03");
   auto s = OpenTestSession();
-  Register(*s, dir.path() + "/tests/output/test_delta_upsert/run");
+  Register(*s, dir.str() + "/tests/output/test_delta_upsert/run");
   EXPECT_EQ(QueryOne(s->main(), "SELECT count(*) FROM t"), "20");
   EXPECT_EQ(QueryOne(s->main(), "SELECT count(DISTINCT (date, country)) FROM t"), "20");
   EXPECT_EQ(Top(*s), "CN 1260");
@@ -80,19 +80,18 @@ TEST(DeltaPipelineTest, UpsertTwiceGives20RowsWithCnOnTop) {
 
 TEST(DeltaPipelineTest, ExamplePipelineRunsEndToEnd) {
   TempDir dir;
-  fs::create_directories(dir.path() + "/examples");
+  fs::create_directories(dir.str() + "/examples");
   for (const auto& e : fs::directory_iterator(Examples() + "/examples")) {
     if (e.path().extension() == ".csv")
-      fs::copy_file(e.path(), dir.path() + "/examples/" + e.path().filename().string());
+      fs::copy_file(e.path(), dir.str() + "/examples/" + e.path().filename().string());
   }
-  Params params = {
-      {"local_path", dir.path()}, {"run_id", "r1"}, {"month", "jan"}, {"year", "2024"}};
+  Params params = {{"local_path", dir.str()}, {"run_id", "r1"}, {"month", "jan"}, {"year", "2024"}};
   AQ_ASSERT_OK_AND_ASSIGN(
       Aqueduct aq,
       LoadAqueductFromFile(Examples() + "/examples/aqueduct_pipeline_example.yml", params));
   AQ_ASSERT_OK(RunPipeline(aq, RunOptions{}, nullptr));
   auto s = OpenTestSession();
-  Register(*s, dir.path() + "/examples/output_delta_example/r1");
+  Register(*s, dir.str() + "/examples/output_delta_example/r1");
   EXPECT_NE(QueryOne(s->main(), "SELECT count(*) FROM t"), "0");
 }
 
@@ -101,16 +100,16 @@ TEST(DeltaPipelineTest, ExamplePipelineRunsEndToEnd) {
 // refused with the keys, the count, examples and the way out, and the table is left as it was.
 TEST(DeltaPipelineTest, ExamplePipelineRerunExplainsAmbiguousUpsertKeys) {
   TempDir dir;
-  fs::create_directories(dir.path() + "/examples");
+  fs::create_directories(dir.str() + "/examples");
   for (const auto& e : fs::directory_iterator(Examples() + "/examples")) {
     if (e.path().extension() == ".csv")
-      fs::copy_file(e.path(), dir.path() + "/examples/" + e.path().filename().string());
+      fs::copy_file(e.path(), dir.str() + "/examples/" + e.path().filename().string());
   }
-  Params params = {{"local_path", dir.path()}, {"run_id", "same"}};
+  Params params = {{"local_path", dir.str()}, {"run_id", "same"}};
   std::string pipeline = Examples() + "/examples/aqueduct_pipeline_example.yml";
   AQ_ASSERT_OK_AND_ASSIGN(Aqueduct aq, LoadAqueductFromFile(pipeline, params));
   AQ_ASSERT_OK(RunPipeline(aq, RunOptions{}, nullptr));
-  std::string root = dir.path() + "/examples/output_delta_example/same";
+  std::string root = dir.str() + "/examples/output_delta_example/same";
   auto before = OpenTestSession();
   Register(*before, root);
   std::string rows = QueryOne(before->main(), "SELECT count(*) FROM t");

@@ -216,24 +216,24 @@ class CheckpointRoundTripTest : public ::testing::TestWithParam<std::pair<std::s
 TEST_P(CheckpointRoundTripTest, OurCheckpointReadsTheSame) {
   const auto& [table, rows] = GetParam();
   testing::TempDir dir;
-  std::filesystem::copy(DeltaFixture(table) + "/delta", dir.path(),
+  std::filesystem::copy(DeltaFixture(table) + "/delta", dir.str(),
                         std::filesystem::copy_options::recursive);
   auto s = OpenTestSession();
-  AQ_ASSERT_OK_AND_ASSIGN(LogListing listing, ListLog(dir.path()));
+  AQ_ASSERT_OK_AND_ASSIGN(LogListing listing, ListLog(dir.str()));
   int64_t latest = listing.LatestVersion();
-  AQ_ASSERT_OK(WriteCheckpoint(s->main(), dir.path(), latest));
+  AQ_ASSERT_OK(WriteCheckpoint(s->main(), dir.str(), latest));
   // Only our checkpoint remains, so the snapshot must come from it.
   for (const auto& cp : listing.checkpoints) {
     for (const auto& f : cp.files) {
       if (cp.version != latest || f.find(".checkpoint.parquet") == std::string::npos ||
           f.size() > 40) {
-        std::filesystem::remove(dir.path() + "/_delta_log/" + f);
+        std::filesystem::remove(dir.str() + "/_delta_log/" + f);
       }
     }
   }
   for (const auto& [v, name] : listing.commits)
-    std::filesystem::remove(dir.path() + "/_delta_log/" + name);
-  DeltaSource src{"t", LocalLocation(dir.path()), {}, {}, {}};
+    std::filesystem::remove(dir.str() + "/_delta_log/" + name);
+  DeltaSource src{"t", LocalLocation(dir.str()), {}, {}, {}};
   AQ_ASSERT_OK(RegisterDeltaSource(*s, src));
   EXPECT_EQ(QueryOne(s->main(), "SELECT count(*) FROM t"), std::to_string(rows));
 }

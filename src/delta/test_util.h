@@ -2,7 +2,6 @@
 
 // Helpers shared by the Delta tests (header-only, test binaries only).
 
-#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -14,6 +13,7 @@
 
 #include "delta/util.h"
 #include "engine/session.h"
+#include "temp_dir.h"
 #include "testing.h"
 
 namespace aqueducts::delta::testing {
@@ -31,23 +31,7 @@ inline std::unique_ptr<engine::Session> OpenTestSession() {
   return s;
 }
 
-/// A fresh directory under the system temp dir, removed at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    path_ = std::filesystem::temp_directory_path().string() + "/aq_delta_" +
-            std::to_string(getpid()) + "_" + NewUuid();
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::aqueducts::testing::TempDir;
 
 inline Location LocalLocation(const std::string& path) {
   return Location{"file://" + path};

@@ -54,12 +54,12 @@ void RoundTrip(const std::vector<std::string>& partitions) {
   auto s = OpenTestSession();
   DeltaDestination d;
   d.name = "types";
-  d.location = LocalLocation(dir.path());
+  d.location = LocalLocation(dir.str());
   d.schema = Schema();
   d.partition_columns = partitions;
   AQ_ASSERT_OK(WriteDeltaDestination(*s, d, kRows, nullptr).status());
   AQ_ASSERT_OK(s->main().Execute(std::string("CREATE TABLE expected AS ") + kRows));
-  DeltaSource src{"t", LocalLocation(dir.path()), {}, {}, {}};
+  DeltaSource src{"t", LocalLocation(dir.str()), {}, {}, {}};
   AQ_ASSERT_OK(RegisterDeltaSource(*s, src));
   std::string cols = "b, i8, i16, i32, i64, f32, f64, dec, d, ts, ntz, s, bin, st, l, m";
   EXPECT_EQ(SortedRows(s->main(), "SELECT " + cols + " FROM t"),

@@ -1,17 +1,10 @@
 #include "delta/util.h"
 
 #include <cctype>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "storage/mounts.h"
 
 namespace aqueducts::delta {
 namespace {
@@ -31,10 +24,6 @@ void AppendHex(std::string& out, unsigned char c) {
   out.push_back('%');
   out.push_back(kHex[c >> 4]);
   out.push_back(kHex[c & 15]);
-}
-
-std::string ErrnoText() {
-  return std::strerror(errno);
 }
 
 }  // namespace
@@ -101,117 +90,91 @@ int64_t NowMillis() {
       .count();
 }
 
+// Every file operation of the module goes through the storage seam (storage/mounts.h): the
+// local file system, or whatever store is mounted where the table lives.
+
 Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Status::NotFound("cannot open '" + path + "': " + ErrnoText());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad())
-    return Status::IoError("cannot read '" + path + "'");
-  return ss.str();
+  AQ_ASSIGN_OR_RETURN(auto where, storage::StoreForPath(path));
+  return where.store->Get(where.key);
 }
 
 Result<std::vector<std::string>> ListDirectory(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT)
+  AQ_ASSIGN_OR_RETURN(auto where, storage::StoreForPath(dir));
+  AQ_ASSIGN_OR_RETURN(storage::Listing listing, where.store->List(where.key + "/", "/"));
+  if (listing.objects.empty() && listing.prefixes.empty()) {
+    auto meta = where.store->Head(where.key);
+    if (!meta.ok() && meta.status().code() != StatusCode::kNotFound)
+      return meta.status();
+    if (!meta.ok() || !meta->directory)
       return Status::NotFound("directory '" + dir + "' does not exist");
-    return Status::IoError("cannot list '" + dir + "': " + ErrnoText());
   }
+  size_t skip = where.key.size() + 1;
   std::vector<std::string> names;
-  while (dirent* e = readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..")
-      names.push_back(std::move(name));
-  }
-  closedir(d);
+  for (const auto& object : listing.objects)
+    names.push_back(object.key.substr(skip));
+  for (const auto& prefix : listing.prefixes)
+    names.push_back(prefix.substr(skip, prefix.size() - skip - 1));
   return names;
-}
-
-bool PathExists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
-int64_t FileMtimeMillis(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0)
-    return -1;
-  return int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
-}
-
-int64_t FileSize(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0)
-    return -1;
-  return st.st_size;
-}
-
-Status MakeDirs(const std::string& dir) {
-  std::string cur;
-  for (size_t i = 0; i <= dir.size(); ++i) {
-    if (i == dir.size() || dir[i] == '/') {
-      if (!cur.empty() && ::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) {
-        return Status::IoError("cannot create directory '" + cur + "': " + ErrnoText());
-      }
-    }
-    if (i < dir.size())
-      cur.push_back(dir[i]);
-  }
-  return Status::OK();
 }
 
 namespace {
 
-// Temp files start with '.' so log listings and readers skip them.
-Result<std::string> WriteTemp(const std::string& target, const std::string& data) {
-  size_t slash = target.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : target.substr(0, slash);
-  std::string tmp = dir + "/." + NewUuid() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
-  if (fd < 0)
-    return Status::IoError("cannot create '" + tmp + "': " + ErrnoText());
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Status::IoError("cannot write '" + tmp + "': " + ErrnoText());
-    }
-    done += size_t(n);
-  }
-  ::fsync(fd);
-  ::close(fd);
-  return tmp;
+Result<storage::ObjectMeta> Stat(const std::string& path) {
+  AQ_ASSIGN_OR_RETURN(auto where, storage::StoreForPath(path));
+  return where.store->Head(where.key);
 }
 
 }  // namespace
 
+bool PathExists(const std::string& path) {
+  return Stat(path).ok();
+}
+
+int64_t FileMtimeMillis(const std::string& path) {
+  auto meta = Stat(path);
+  return meta.ok() ? storage::ModifiedMillis(*meta) : -1;
+}
+
+int64_t FileSize(const std::string& path) {
+  auto meta = Stat(path);
+  return meta.ok() ? static_cast<int64_t>(meta->size) : -1;
+}
+
+Status MakeDirs(const std::string& dir) {
+  AQ_ASSIGN_OR_RETURN(auto where, storage::StoreForPath(dir));
+  return where.store->MakeDirectories(where.key);
+}
+
 Result<bool> WriteFileIfAbsent(const std::string& target, const std::string& data) {
-  AQ_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(target, data));
-  // link(2) fails with EEXIST when another writer won: readers never see a partial file.
-  int rc = ::link(tmp.c_str(), target.c_str());
-  int err = errno;
-  ::unlink(tmp.c_str());
-  if (rc == 0)
-    return true;
-  if (err == EEXIST)
+  AQ_ASSIGN_OR_RETURN(auto where, storage::StoreForPath(target));
+  Status put = where.store->PutIfAbsent(where.key, data);
+  if (put.code() == StatusCode::kConflict)
     return false;
-  return Status::IoError("cannot create '" + target + "': " + std::strerror(err));
+  AQ_RETURN_IF_ERROR(put);
+  return true;
 }
 
 Status WriteFileReplace(const std::string& target, const std::string& data) {
-  AQ_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(target, data));
-  if (::rename(tmp.c_str(), target.c_str()) != 0) {
-    std::string err = ErrnoText();
-    ::unlink(tmp.c_str());
-    return Status::IoError("cannot replace '" + target + "': " + err);
-  }
-  return Status::OK();
+  AQ_ASSIGN_OR_RETURN(auto where, storage::StoreForPath(target));
+  return where.store->Put(where.key, data);
+}
+
+Status RenamePath(const std::string& from, const std::string& to) {
+  AQ_ASSIGN_OR_RETURN(auto where, storage::StoreForPath(to));
+  AQ_ASSIGN_OR_RETURN(auto source, storage::StoreForPath(from));
+  if (source.store != where.store)
+    return Status::IoError("cannot move '" + from + "' to '" + to + "': different stores");
+  return where.store->Rename(source.key, where.key);
+}
+
+Status RemovePath(const std::string& path) {
+  AQ_ASSIGN_OR_RETURN(auto where, storage::StoreForPath(path));
+  return where.store->Delete(where.key);
+}
+
+Status RemoveTree(const std::string& path) {
+  AQ_ASSIGN_OR_RETURN(auto where, storage::StoreForPath(path));
+  return where.store->DeleteAll(where.key);
 }
 
 std::optional<int64_t> ParseTimestampMicros(std::string_view text) {

@@ -1,6 +1,8 @@
 #pragma once
 
-// Small engine-free helpers for the Delta module: paths, encodings, files, ids.
+// Small engine-free helpers for the Delta module: paths, encodings, files, ids. The file
+// helpers are the module's only file operations; they go through the storage seam
+// (storage/object_store.h), resolved by path (storage/mounts.h).
 
 #include <cstdint>
 #include <optional>
@@ -39,11 +41,18 @@ int64_t FileMtimeMillis(const std::string& path);
 int64_t FileSize(const std::string& path);
 /// mkdir -p.
 Status MakeDirs(const std::string& dir);
-/// Write `data` to a new temp file beside `target`, fsync it and link it to `target` only if
-/// `target` does not exist yet. Returns false (and no error) when `target` already exists.
+/// Create `target` with `data` only if it does not exist yet, atomically (the store's
+/// PutIfAbsent: on a local file system a fsynced temporary linked to the name). Returns false
+/// (and no error) when `target` already exists.
 Result<bool> WriteFileIfAbsent(const std::string& target, const std::string& data);
-/// Write `data` to a temp file and rename it over `target` (atomic replace).
+/// Replace `target` with `data` atomically (readers see the old or the new content).
 Status WriteFileReplace(const std::string& target, const std::string& data);
+/// Publish `from` as `to` atomically (rename), replacing `to`.
+Status RenamePath(const std::string& from, const std::string& to);
+/// Delete one file; a missing file is not an error.
+Status RemovePath(const std::string& path);
+/// Delete a file or a directory with everything below it; a missing one is not an error.
+Status RemoveTree(const std::string& path);
 
 /// Parse an RFC 3339 / ISO-8601 date-time (or "YYYY-MM-DD HH:MM:SS[.f]", read as UTC) into
 /// microseconds since the epoch.

@@ -12,6 +12,9 @@
 #include "delta/test_util.h"
 #include "delta/util.h"
 #include "delta/write_modes.h"
+#include "fault_store.h"
+#include "storage/local_store.h"
+#include "storage/mounts.h"
 
 namespace aqueducts::delta {
 namespace {
@@ -47,10 +50,10 @@ std::vector<std::string> ReadBack(engine::Session& s, const std::string& root,
 TEST(DeltaWriterTest, CreateAppendAndReadBack) {
   TempDir dir;
   auto s = OpenTestSession();
-  auto dest = Dest(dir.path());
+  auto dest = Dest(dir.str());
   AQ_ASSERT_OK(PrepareDeltaDestination(*s, dest));
   AQ_ASSERT_OK(PrepareDeltaDestination(*s, dest));  // idempotent
-  EXPECT_EQ(ReadBack(*s, dir.path()), std::vector<std::string>{});
+  EXPECT_EQ(ReadBack(*s, dir.str()), std::vector<std::string>{});
   AQ_ASSERT_OK_AND_ASSIGN(
       auto stats,
       WriteDeltaDestination(*s, dest,
@@ -62,10 +65,10 @@ TEST(DeltaWriterTest, CreateAppendAndReadBack) {
   AQ_ASSERT_OK(WriteDeltaDestination(
                    *s, dest, "SELECT 'x' AS col_1, 10 AS col_2, 'ignored' AS extra", nullptr)
                    .status());
-  EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"a|1", "b|2", "c|3", "x|10"}));
-  EXPECT_EQ(ReadBack(*s, dir.path(), 1), (std::vector<std::string>{"a|1", "b|2", "c|3"}));
+  EXPECT_EQ(ReadBack(*s, dir.str()), (std::vector<std::string>{"a|1", "b|2", "c|3", "x|10"}));
+  EXPECT_EQ(ReadBack(*s, dir.str(), 1), (std::vector<std::string>{"a|1", "b|2", "c|3"}));
   // Every add carries stats.
-  AQ_ASSERT_OK_AND_ASSIGN(Snapshot snap, LoadSnapshot(s->main(), dir.path()));
+  AQ_ASSERT_OK_AND_ASSIGN(Snapshot snap, LoadSnapshot(s->main(), dir.str()));
   ASSERT_EQ(snap.files.size(), 2u);
   for (const auto& f : snap.files) {
     ASSERT_TRUE(f.stats.has_value());
@@ -86,7 +89,7 @@ TEST(DeltaWriterTest, CreateAppendAndReadBack) {
 TEST(DeltaWriterTest, SchemaErrorsNameTheColumn) {
   TempDir dir;
   auto s = OpenTestSession();
-  auto dest = Dest(dir.path());
+  auto dest = Dest(dir.str());
   auto r = WriteDeltaDestination(*s, dest, "SELECT 'a' AS col_1", nullptr);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("column 'col_2' of the table schema is missing"),
@@ -106,7 +109,7 @@ TEST(DeltaWriterTest, SchemaErrorsNameTheColumn) {
 TEST(DeltaWriterTest, ReplaceRewritesOnlyMatchingRows) {
   TempDir dir;
   auto s = OpenTestSession();
-  auto dest = Dest(dir.path());
+  auto dest = Dest(dir.str());
   AQ_ASSERT_OK(
       WriteDeltaDestination(
           *s, dest, "SELECT * FROM (VALUES ('a', 1), ('b', 2), ('c', 3)) t(col_1, col_2)", nullptr)
@@ -120,7 +123,7 @@ TEST(DeltaWriterTest, ReplaceRewritesOnlyMatchingRows) {
       WriteDeltaDestination(
           *s, dest, "SELECT * FROM (VALUES ('a', 999), ('a', 888)) t(col_1, col_2)", nullptr));
   EXPECT_EQ(st.files_removed, 1);  // the file holding 'q' has no matching row: left alone
-  EXPECT_EQ(ReadBack(*s, dir.path()),
+  EXPECT_EQ(ReadBack(*s, dir.str()),
             (std::vector<std::string>{"a|888", "a|999", "b|2", "c|3", "q|7"}));
   EXPECT_EQ(BuildReplacePredicate({{"col1", "value1"}, {"col2", "value2"}}),
             "\"col1\" = 'value1' AND \"col2\" = 'value2'");
@@ -133,7 +136,7 @@ TEST(DeltaWriterTest, ReplaceRewritesOnlyMatchingRows) {
 TEST(DeltaWriterTest, PartitionedReplaceRemovesWholeFilesAndLayoutMatchesSpark) {
   TempDir dir;
   auto s = OpenTestSession();
-  DeltaDestination dest = Dest(dir.path());
+  DeltaDestination dest = Dest(dir.str());
   dest.schema = {Field{"x", MakeType(TypeId::kUtf8), true, {}},
                  Field{"y", MakeType(TypeId::kInt64), true, {}}};
   dest.partition_columns = {"x"};
@@ -143,12 +146,12 @@ TEST(DeltaWriterTest, PartitionedReplaceRemovesWholeFilesAndLayoutMatchesSpark) 
           "SELECT * FROM (VALUES ('A/A', 1), ('B B', 2), (NULL, 3), ('t 08:45', 4)) t(x, y)",
           nullptr)
           .status());
-  EXPECT_TRUE(PathExists(dir.path() + "/x=A%2FA"));
-  EXPECT_TRUE(PathExists(dir.path() + "/x=B B"));
-  EXPECT_TRUE(PathExists(dir.path() + "/x=__HIVE_DEFAULT_PARTITION__"));
-  EXPECT_TRUE(PathExists(dir.path() + "/x=t 08%3A45"));
+  EXPECT_TRUE(PathExists(dir.str() + "/x=A%2FA"));
+  EXPECT_TRUE(PathExists(dir.str() + "/x=B B"));
+  EXPECT_TRUE(PathExists(dir.str() + "/x=__HIVE_DEFAULT_PARTITION__"));
+  EXPECT_TRUE(PathExists(dir.str() + "/x=t 08%3A45"));
   AQ_ASSERT_OK_AND_ASSIGN(auto log,
-                          ReadWholeFile(dir.path() + "/_delta_log/00000000000000000001.json"));
+                          ReadWholeFile(dir.str() + "/_delta_log/00000000000000000001.json"));
   EXPECT_NE(log.find("\"x=A%252FA/part-00000-"), std::string::npos) << log;
   EXPECT_NE(log.find("\"x=t%2008%253A45/part-"), std::string::npos) << log;
   dest.write_mode.operation = DeltaWriteMode::Operation::kReplace;
@@ -156,14 +159,14 @@ TEST(DeltaWriterTest, PartitionedReplaceRemovesWholeFilesAndLayoutMatchesSpark) 
   AQ_ASSERT_OK_AND_ASSIGN(auto st,
                           WriteDeltaDestination(*s, dest, "SELECT 'B B' AS x, 20 AS y", nullptr));
   EXPECT_EQ(st.files_removed, 1);
-  EXPECT_EQ(ReadBack(*s, dir.path()),
+  EXPECT_EQ(ReadBack(*s, dir.str()),
             (std::vector<std::string>{"A/A|1", "B B|20", "NULL|3", "t 08:45|4"}));
 }
 
 TEST(DeltaWriterTest, UpsertUpdatesMatchedAndInsertsNew) {
   TempDir dir;
   auto s = OpenTestSession();
-  auto dest = Dest(dir.path());
+  auto dest = Dest(dir.str());
   AQ_ASSERT_OK(
       WriteDeltaDestination(
           *s, dest, "SELECT * FROM (VALUES ('a', 1), ('b', 2), ('c', 3)) t(col_1, col_2)", nullptr)
@@ -173,7 +176,7 @@ TEST(DeltaWriterTest, UpsertUpdatesMatchedAndInsertsNew) {
   AQ_ASSERT_OK(WriteDeltaDestination(
                    *s, dest, "SELECT * FROM (VALUES ('a', 100), ('d', 4)) t(col_1, col_2)", nullptr)
                    .status());
-  EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"a|100", "b|2", "c|3", "d|4"}));
+  EXPECT_EQ(ReadBack(*s, dir.str()), (std::vector<std::string>{"a|100", "b|2", "c|3", "d|4"}));
   auto r = WriteDeltaDestination(
       *s, dest, "SELECT * FROM (VALUES ('a', 5), ('a', 6)) t(col_1, col_2)", nullptr);
   ASSERT_FALSE(r.ok());
@@ -184,7 +187,7 @@ TEST(DeltaWriterTest, UpsertUpdatesMatchedAndInsertsNew) {
 TEST(DeltaWriterTest, UpsertOnListKeysComparesAsSetsAndNullsMatch) {
   TempDir dir;
   auto s = OpenTestSession();
-  DeltaDestination dest = Dest(dir.path());
+  DeltaDestination dest = Dest(dir.str());
   DataType list = MakeType(TypeId::kList);
   list.children = {Field{"item", MakeType(TypeId::kInt32), true, {}}};
   dest.schema = {Field{"k", list, true, {}}, Field{"n", MakeType(TypeId::kUtf8), true, {}},
@@ -199,14 +202,14 @@ TEST(DeltaWriterTest, UpsertOnListKeysComparesAsSetsAndNullsMatch) {
       WriteDeltaDestination(
           *s, dest, "SELECT * FROM (VALUES ([2, 1], NULL, 10), ([3], 'y', 20)) t(k, n, v)", nullptr)
           .status());
-  EXPECT_EQ(ReadBack(*s, dir.path()),
+  EXPECT_EQ(ReadBack(*s, dir.str()),
             (std::vector<std::string>{"[2, 1]|NULL|10", "[3]|x|2", "[3]|y|20"}));
 }
 
 TEST(DeltaWriterTest, PartitionedUpsertRewritesOnlyTouchedFiles) {
   TempDir dir;
   auto s = OpenTestSession();
-  DeltaDestination dest = Dest(dir.path());
+  DeltaDestination dest = Dest(dir.str());
   dest.schema = {Field{"d", MakeType(TypeId::kDate32), true, {}},
                  Field{"id", MakeType(TypeId::kInt64), true, {}},
                  Field{"v", MakeType(TypeId::kFloat64), true, {}}};
@@ -227,9 +230,9 @@ TEST(DeltaWriterTest, PartitionedUpsertRewritesOnlyTouchedFiles) {
                             nullptr));
   EXPECT_EQ(st.files_removed, 1);
   EXPECT_EQ(st.files_added, 1);
-  auto rows = ReadBack(*s, dir.path());
+  auto rows = ReadBack(*s, dir.str());
   EXPECT_EQ(rows.size(), 1001u);
-  DeltaSource src{"t", LocalLocation(dir.path()), {}, {}, {}};
+  DeltaSource src{"t", LocalLocation(dir.str()), {}, {}, {}};
   AQ_ASSERT_OK(RegisterDeltaSource(*s, src));
   EXPECT_EQ(QueryOne(s->main(), "SELECT sum(v) FROM t"), "1103.0");
 }
@@ -238,7 +241,7 @@ TEST(DeltaWriterTest, ConcurrentAppendsAllLand) {
   TempDir dir;
   {
     auto s = OpenTestSession();
-    AQ_ASSERT_OK(PrepareDeltaDestination(*s, Dest(dir.path())));
+    AQ_ASSERT_OK(PrepareDeltaDestination(*s, Dest(dir.str())));
   }
   constexpr int kWriters = 4, kEach = 3;
   std::vector<std::thread> threads;
@@ -251,7 +254,7 @@ TEST(DeltaWriterTest, ConcurrentAppendsAllLand) {
         return;
       }
       for (int i = 0; i < kEach && results[w].ok(); ++i) {
-        results[w] = WriteDeltaDestination(**s, Dest(dir.path()),
+        results[w] = WriteDeltaDestination(**s, Dest(dir.str()),
                                            "SELECT 'w" + std::to_string(w) + "' AS col_1, " +
                                                std::to_string(i) + " AS col_2",
                                            nullptr)
@@ -264,26 +267,26 @@ TEST(DeltaWriterTest, ConcurrentAppendsAllLand) {
   for (const auto& st : results)
     AQ_EXPECT_OK(st);
   auto s = OpenTestSession();
-  EXPECT_EQ(ReadBack(*s, dir.path()).size(), size_t(kWriters * kEach));
-  AQ_ASSERT_OK_AND_ASSIGN(LogListing listing, ListLog(dir.path()));
+  EXPECT_EQ(ReadBack(*s, dir.str()).size(), size_t(kWriters * kEach));
+  AQ_ASSERT_OK_AND_ASSIGN(LogListing listing, ListLog(dir.str()));
   EXPECT_EQ(listing.LatestVersion(), kWriters * kEach);
 }
 
 TEST(DeltaWriterTest, RewritesOfTheSameFilesConflict) {
   TempDir dir;
   auto s = OpenTestSession();
-  auto dest = Dest(dir.path());
+  auto dest = Dest(dir.str());
   AQ_ASSERT_OK(
       WriteDeltaDestination(*s, dest, "SELECT 'a' AS col_1, 1 AS col_2", nullptr).status());
-  AQ_ASSERT_OK_AND_ASSIGN(Snapshot snap, LoadSnapshot(s->main(), dir.path()));
+  AQ_ASSERT_OK_AND_ASSIGN(Snapshot snap, LoadSnapshot(s->main(), dir.str()));
   // Two transactions read version 1 and both remove its file; the second must fail.
   CommitRequest req;
   req.operation = "WRITE";
   req.read_version = snap.version;
   req.read_whole_table = true;
   req.removes = {RemoveAction(snap.files[0])};
-  AQ_ASSERT_OK(CommitTransaction(s->main(), dir.path(), req).status());
-  auto second = CommitTransaction(s->main(), dir.path(), req);
+  AQ_ASSERT_OK(CommitTransaction(s->main(), dir.str(), req).status());
+  auto second = CommitTransaction(s->main(), dir.str(), req);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kConflict);
   EXPECT_NE(second.status().message().find("both removed"), std::string::npos)
@@ -295,17 +298,26 @@ TEST(DeltaWriterTest, WriterKilledBeforeCommitLeavesPreviousVersion) {
   {
     auto s = OpenTestSession();
     AQ_ASSERT_OK(
-        WriteDeltaDestination(*s, Dest(dir.path()), "SELECT 'a' AS col_1, 1 AS col_2", nullptr)
+        WriteDeltaDestination(*s, Dest(dir.str()), "SELECT 'a' AS col_1, 1 AS col_2", nullptr)
             .status());
   }
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    setenv("AQ_DELTA_TEST_CRASH_BEFORE_COMMIT", "1", 1);
+    // The child dies exactly where it would create the commit file (the data files are written).
+    auto crash_at_commit = [](::aqueducts::testing::StoreOp op, const std::string& key) {
+      if (op == ::aqueducts::testing::StoreOp::kPutIfAbsent &&
+          key.find("/_delta_log/") != std::string::npos && key.size() > 5 &&
+          key.compare(key.size() - 5, 5, ".json") == 0) {
+        std::_Exit(86);
+      }
+      return Status::OK();
+    };
+    storage::ScopedMount mount(dir.str(), std::make_shared<::aqueducts::testing::FaultStore>(
+                                              storage::LocalFileSystem(), crash_at_commit));
     auto s = engine::Session::Open(Database::Options{});
     if (s.ok())
-      (void)WriteDeltaDestination(**s, Dest(dir.path()), "SELECT 'b' AS col_1, 2 AS col_2",
-                                  nullptr);
+      (void)WriteDeltaDestination(**s, Dest(dir.str()), "SELECT 'b' AS col_1, 2 AS col_2", nullptr);
     _exit(0);
   }
   int status = 0;
@@ -313,30 +325,30 @@ TEST(DeltaWriterTest, WriterKilledBeforeCommitLeavesPreviousVersion) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 86);  // died right before the commit, data files written
   auto s = OpenTestSession();
-  EXPECT_EQ(ReadBack(*s, dir.path()), std::vector<std::string>{"a|1"});
+  EXPECT_EQ(ReadBack(*s, dir.str()), std::vector<std::string>{"a|1"});
   AQ_ASSERT_OK(
-      WriteDeltaDestination(*s, Dest(dir.path()), "SELECT 'c' AS col_1, 3 AS col_2", nullptr)
+      WriteDeltaDestination(*s, Dest(dir.str()), "SELECT 'c' AS col_1, 3 AS col_2", nullptr)
           .status());
-  EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"a|1", "c|3"}));
+  EXPECT_EQ(ReadBack(*s, dir.str()), (std::vector<std::string>{"a|1", "c|3"}));
 }
 
 TEST(DeltaWriterTest, CheckpointsEveryInterval) {
   TempDir dir;
   auto s = OpenTestSession();
-  auto dest = Dest(dir.path());
+  auto dest = Dest(dir.str());
   dest.table_properties["delta.checkpointInterval"] = "2";
   for (int i = 0; i < 4; ++i) {
     AQ_ASSERT_OK(WriteDeltaDestination(
                      *s, dest, "SELECT 'r' AS col_1, " + std::to_string(i) + " AS col_2", nullptr)
                      .status());
   }
-  EXPECT_TRUE(PathExists(dir.path() + "/_delta_log/00000000000000000001.checkpoint.parquet"));
-  EXPECT_TRUE(PathExists(dir.path() + "/_delta_log/00000000000000000003.checkpoint.parquet"));
-  AQ_ASSERT_OK_AND_ASSIGN(auto last, ReadWholeFile(dir.path() + "/_delta_log/_last_checkpoint"));
+  EXPECT_TRUE(PathExists(dir.str() + "/_delta_log/00000000000000000001.checkpoint.parquet"));
+  EXPECT_TRUE(PathExists(dir.str() + "/_delta_log/00000000000000000003.checkpoint.parquet"));
+  AQ_ASSERT_OK_AND_ASSIGN(auto last, ReadWholeFile(dir.str() + "/_delta_log/_last_checkpoint"));
   EXPECT_EQ(nlohmann::json::parse(last)["version"], 3);
   // Reading from the checkpoint alone gives the same table.
-  std::remove((dir.path() + "/_delta_log/00000000000000000000.json").c_str());
-  EXPECT_EQ(ReadBack(*s, dir.path()), (std::vector<std::string>{"r|0", "r|1", "r|2", "r|3"}));
+  std::remove((dir.str() + "/_delta_log/00000000000000000000.json").c_str());
+  EXPECT_EQ(ReadBack(*s, dir.str()), (std::vector<std::string>{"r|0", "r|1", "r|2", "r|3"}));
 }
 
 }  // namespace
@@ -352,7 +364,7 @@ TEST(DeltaWriterStatsTest, ReplaceSkipsFilesByMinMaxStats) {
   auto s = testing::OpenTestSession();
   DeltaDestination dest;
   dest.name = "out";
-  dest.location = testing::LocalLocation(dir.path());
+  dest.location = testing::LocalLocation(dir.str());
   dest.schema = {Field{"k", MakeType(TypeId::kInt64), true, {}},
                  Field{"v", MakeType(TypeId::kUtf8), true, {}}};
   for (int i = 0; i < 3; ++i) {
@@ -363,10 +375,10 @@ TEST(DeltaWriterStatsTest, ReplaceSkipsFilesByMinMaxStats) {
                                        nullptr)
                      .status());
   }
-  AQ_ASSERT_OK_AND_ASSIGN(Snapshot snap, LoadSnapshot(s->main(), dir.path()));
+  AQ_ASSERT_OK_AND_ASSIGN(Snapshot snap, LoadSnapshot(s->main(), dir.str()));
   for (const auto& f : snap.files) {
     if (f.stats->find("\"minValues\":{\"k\":200") != std::string::npos)
-      std::remove(f.FullPath(dir.path()).c_str());
+      std::remove(f.FullPath(dir.str()).c_str());
   }
   dest.write_mode.operation = DeltaWriteMode::Operation::kReplace;
   dest.write_mode.replace_conditions = {ReplaceCondition{"k", "150"}};

@@ -2,8 +2,8 @@
 
 // The storage seam: one interface for every place data lives. The local file system is one
 // implementation (storage/local_store.h), S3 and Azure Blob are others (and GCS later); the
-// Delta module and file destinations do their own file operations only through it, and the
-// DuckDB file system adapter (src/engine/object_file_system.cc) serves object stores with it.
+// Delta module does its own file operations only through it (src/delta/util.h), and the DuckDB
+// file system adapter (src/engine/object_file_system.cc) serves object stores with it.
 // Tests inject faults by wrapping an implementation (storage/mounts.h). Implementations are
 // thread-safe: one store may serve many threads at once.
 
