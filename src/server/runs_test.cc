@@ -1,6 +1,7 @@
 // Runs through the real aqueducts-server on real aqueducts-executors registered with it (outbound
 // enrolment, heartbeats, work over SSE, events posted back), all on 127.0.0.1.
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -475,6 +476,83 @@ TEST_F(Registry, AKilledExecutorsRunIsLostNotReRunAndTheOtherStillServes) {
   json still = GetRun(run_id);
   EXPECT_EQ(still["state"], "lost");
   EXPECT_EQ(still["executor"], "eu-1");
+}
+
+// The executor protocol spoken by the test itself over HTTP: resent and out-of-order event
+// batches are stored once, in order (what makes a short disconnect lose nothing).
+TEST_F(Registry, ResentEventsAreStoredOnceAndAGapIsNotSkipped) {
+  auto enrol = client_->Post("/api/v1/executors/register", Bearer(RegistrationToken()),
+                             R"({"name":"hand","labels":{"kind":"test"}})", "application/json");
+  ASSERT_TRUE(enrol && enrol->status == 201) << (enrol ? enrol->body : "");
+  std::string credential = json::parse(enrol->body)["credential"];
+  auto beat = client_->Post("/api/v1/executor/heartbeat", Bearer(credential),
+                            R"({"version":"test","status":"idle","runs":[]})", "application/json");
+  ASSERT_TRUE(beat && beat->status == 200);
+  EXPECT_EQ(json::parse(beat->body)["heartbeat_interval_ms"], 1000);
+  int64_t id = CreatePipeline(
+      "one", "version: v2\nsources: []\nstages:\n  - - name: s\n      query: SELECT 1\n");
+  json run = Trigger(id, {{"executor", "hand"}});
+  int64_t run_id = run["id"];
+  // The work stream carries the run (keep heartbeating meanwhile: 3 missed = offline).
+  std::string work;
+  std::atomic<bool> got{false};
+  std::thread stream([&] {
+    auto c = server_->Client();
+    c->Get("/api/v1/executor/work", Bearer(credential), [&](const char* data, size_t size) {
+      work.append(data, size);
+      if (work.find("event: run\n") != std::string::npos &&
+          work.find("\n\n", work.find("event: run\n")) != std::string::npos) {
+        got = true;
+        return false;
+      }
+      return true;
+    });
+  });
+  auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (!got && Clock::now() < deadline) {
+    client_->Post("/api/v1/executor/heartbeat", Bearer(credential), R"({"runs":[]})",
+                  "application/json");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  stream.join();
+  ASSERT_TRUE(got) << work;
+  EXPECT_NE(work.find("\"run_id\":" + std::to_string(run_id)), std::string::npos) << work;
+
+  std::string path = "/api/v1/executor/runs/" + std::to_string(run_id) + "/events";
+  auto post = [&](const json& events) {
+    auto r = client_->Post(path.c_str(), Bearer(credential), json{{"events", events}}.dump(),
+                           "application/json");
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "");
+    return r && r->status == 200 ? json::parse(r->body)["acked"].get<int64_t>() : -1;
+  };
+  auto ev = [](int64_t seq, const std::string& event) {
+    return json{
+        {"seq", seq}, {"event", event}, {"data", json{{"execution_id", "e"}, {"n", seq}}.dump()}};
+  };
+  EXPECT_EQ(post({ev(1, "started"), ev(2, "log")}), 2);
+  // The answer was "lost": the same batch and one more again; then a batch with a gap.
+  EXPECT_EQ(post({ev(1, "started"), ev(2, "log"), ev(3, "log")}), 3);
+  EXPECT_EQ(post(json::array({ev(5, "log")})), 3);
+  EXPECT_EQ(post({ev(4, "log"), ev(5, "completed")}), 5);
+  // Another executor's credential may not post here.
+  auto other = client_->Post("/api/v1/executors/register", Bearer(RegistrationToken()),
+                             R"({"name":"other"})", "application/json");
+  std::string other_credential = json::parse(other->body)["credential"];
+  auto refused =
+      client_->Post(path.c_str(), Bearer(other_credential),
+                    json{{"events", json::array({ev(6, "log")})}}.dump(), "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 409);
+
+  std::vector<Event> events = ReadEvents(*client_, admin_, run_id);
+  std::vector<int64_t> numbers;
+  for (const auto& e : events) {
+    if (e.event != "run_state")
+      numbers.push_back(e.data["n"]);
+  }
+  EXPECT_EQ(numbers, (std::vector<int64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(events.back().data["state"], "succeeded");
+  EXPECT_EQ(GetRun(run_id)["state"], "succeeded");
 }
 
 // A child process (the CLI) with its output in files.
