@@ -10,6 +10,7 @@
 #include "aqueducts/loader.h"
 #include "aqueducts/run.h"
 
+#include "awaiting_sink.h"
 #include "testing.h"
 
 namespace aqueducts {
@@ -268,15 +269,18 @@ TEST_F(RunPipelineTest, CancellationInterruptsALongQuery) {
   RunOptions options;
   options.cancel = std::make_shared<CancelToken>();
   options.progress_interval_ms = 50;
-  RecordingSink sink;
+  testing::AwaitingSink sink;
   Status status;
   std::thread runner([&] { status = RunPipeline(aq, options, &sink); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Cancel once the query is known to be running (its first progress event), not after a sleep.
+  bool running = sink.WaitFor(
+      [](const ProgressEvent& e) { return e.type == Type::kStageProgress && e.name == "huge"; });
   auto start = std::chrono::steady_clock::now();
   options.cancel->Cancel();
   runner.join();
-  // ~1 s, with slack for a loaded CI machine.
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+  ASSERT_TRUE(running) << "the query never reported progress";
+  // The bound issue #8 sets for a cancel: the run ends within 2 s.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
   EXPECT_EQ(status.code(), StatusCode::kCancelled) << status.ToString();
   EXPECT_EQ(sink.events().back().type, Type::kCancelled);
   bool progress = false;
