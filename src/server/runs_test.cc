@@ -676,5 +676,22 @@ TEST_F(Registry, TheCliRunsThroughTheServerRendersTheEventsAndCtrlCCancels) {
   EXPECT_NE(cancelled["reason"].get<std::string>().find("cancelled by root"), std::string::npos);
 }
 
+TEST_F(Registry, AnExecutorWithoutAnApiKeyOpensNoPortAndStillServesTheServer) {
+  Child solo({AQ_EXECUTOR_BIN, "--server-url", ServerUrl(), "--executor-id", "solo",
+              "--registration-token", RegistrationToken()},
+             work_);
+  ASSERT_TRUE(WaitExecutor("solo", "idle")) << solo.Out() << solo.Err();
+  int64_t id = CreatePipeline(
+      "one", "version: v2\nsources: []\nstages:\n  - - name: s\n      query: SELECT 1\n");
+  json run = Trigger(id, {{"executor", "solo"}});
+  json done = WaitRun(run["id"], [](const json& r) { return r["state"] == "succeeded"; });
+  EXPECT_EQ(done["state"], "succeeded") << done;
+  EXPECT_EQ(solo.Out().find("\"listening\""), std::string::npos) << solo.Out();
+  EXPECT_NE(solo.Out().find("\"registered\""), std::string::npos) << solo.Out();
+  kill(solo.pid(), SIGTERM);
+  EXPECT_EQ(solo.Wait(std::chrono::seconds(30)), 0) << solo.Out() << solo.Err();
+  EXPECT_TRUE(WaitExecutor("solo", "offline"));
+}
+
 }  // namespace
 }  // namespace aqueducts::server::testing
