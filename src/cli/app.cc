@@ -142,8 +142,11 @@ int Main(int argc, char** argv) {
   RemoteOptions cancel_flags;
   std::string cancel_id;
   auto* cancel = app.add_subcommand("cancel", "Cancel an execution on a remote executor");
-  cancel->add_option("execution_id,--execution-id,-e", cancel_id, "Execution id (uuid)")
-      ->required();
+  cancel->add_option("--execution-id,-e", cancel_id,
+                     "Execution id (uuid); may also be given as the only argument");
+  // The same id as a plain argument is read from the extras (a CLI11 positional would list the
+  // id a second time in the help).
+  cancel->allow_extras();
   AddRemoteOptions(cancel, &cancel_flags, true, /*short_e=*/false);
 
   auto* delta = app.add_subcommand("delta", "Inspect and tidy Delta tables");
@@ -277,7 +280,22 @@ int Main(int argc, char** argv) {
     return HasApiKey(status_flags) ? StatusCommand(status_flags) : kExitUsage;
   }
   if (*cancel) {
-    return HasApiKey(cancel_flags) ? CancelCommand(cancel_flags, cancel_id) : kExitUsage;
+    std::vector<std::string> extras = cancel->remaining();
+    if (extras.size() > 1 || (extras.size() == 1 && extras[0].rfind('-', 0) == 0)) {
+      PrintError(Status::InvalidArgument("cancel: unexpected argument '" + extras.back() +
+                                         "' (see aqueducts cancel --help)"));
+      return kExitUsage;
+    }
+    std::string cancel_id_argument = extras.empty() ? "" : extras[0];
+    if (cancel_id.empty() == cancel_id_argument.empty()) {
+      PrintError(Status::InvalidArgument(
+          cancel_id.empty()
+              ? "cancel needs the execution id: -e/--execution-id ID (see aqueducts cancel --help)"
+              : "give the execution id once: -e/--execution-id ID or as the argument, not both"));
+      return kExitUsage;
+    }
+    const std::string& id = cancel_id.empty() ? cancel_id_argument : cancel_id;
+    return HasApiKey(cancel_flags) ? CancelCommand(cancel_flags, id) : kExitUsage;
   }
   if (*init) {
     return InitCommand(init_dir);

@@ -167,6 +167,35 @@ TEST(Cli, UsageErrorsExitWithTwo) {
   EXPECT_NE(no_exec.err.find("--executor"), std::string::npos) << no_exec.err;
 }
 
+TEST(Cli, CancelHelpListsTheIdOnceAndTakesItEitherWay) {
+  CliResult help = RunCli({"cancel", "--help"});
+  EXPECT_EQ(help.exit_code, 0) << help.all();
+  size_t count = 0;
+  for (size_t pos = help.out.find("xecution id"); pos != std::string::npos;
+       pos = help.out.find("xecution id", pos + 1)) {
+    ++count;
+  }
+  EXPECT_EQ(count, 1u) << help.out;
+  EXPECT_NE(help.out.find("-e,--execution-id"), std::string::npos) << help.out;
+  // The id as the plain argument is read too (checked before anything is sent: exit 2).
+  CliResult positional =
+      RunCli({"cancel", "not-a-uuid", "--executor", "localhost:1", "--api-key", "k"});
+  EXPECT_EQ(positional.exit_code, 2) << positional.all();
+  EXPECT_NE(positional.err.find("Invalid execution ID: not-a-uuid"), std::string::npos)
+      << positional.err;
+  CliResult none = RunCli({"cancel", "--executor", "localhost:1", "--api-key", "k"});
+  EXPECT_EQ(none.exit_code, 2) << none.all();
+  EXPECT_NE(none.err.find("--execution-id"), std::string::npos) << none.err;
+  CliResult both = RunCli({"cancel", "00000000-0000-4000-8000-000000000000", "-e",
+                           "00000000-0000-4000-8000-000000000001", "--executor", "localhost:1",
+                           "--api-key", "k"});
+  EXPECT_EQ(both.exit_code, 2) << both.all();
+  CliResult unknown = RunCli({"cancel", "-e", "00000000-0000-4000-8000-000000000000", "--nope",
+                              "--executor", "localhost:1", "--api-key", "k"});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.all();
+  EXPECT_NE(unknown.err.find("--nope"), std::string::npos) << unknown.err;
+}
+
 TEST(Cli, LocalRunHonoursMemoryThreadsAndTempDir) {
   ExampleDir dir;
   CliResult r = RunCli(
