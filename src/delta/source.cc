@@ -1,13 +1,13 @@
 // The delta source: a view over the live files of the chosen snapshot.
+#include "delta/connectors.h"
 #include "delta/delta.h"
 #include "delta/log.h"
 #include "delta/scan.h"
 #include "delta/util.h"
 
 namespace aqueducts::delta {
-namespace {
 
-Status Register(engine::Session& session, const DeltaSource& source) {
+Status RegisterSourceOn(engine::Connection& conn, const DeltaSource& source) {
   AQ_ASSIGN_OR_RETURN(std::string root, LocalTableRoot(source.location));
   std::optional<int64_t> as_of_ms;
   if (!source.version && source.timestamp) {
@@ -18,22 +18,15 @@ Status Register(engine::Session& session, const DeltaSource& source) {
     }
     as_of_ms = *micros / 1000;
   }
-  AQ_ASSIGN_OR_RETURN(auto conn, session.Connect());
-  AQ_ASSIGN_OR_RETURN(Snapshot snap, LoadSnapshot(*conn, root, source.version, as_of_ms));
-  AQ_ASSIGN_OR_RETURN(std::string sql, BuildSnapshotScanSql(*conn, snap));
-  return session.main().Execute("CREATE OR REPLACE VIEW " + engine::QuoteIdent(source.name) +
-                                " AS " + sql);
+  AQ_ASSIGN_OR_RETURN(Snapshot snap, LoadSnapshot(conn, root, source.version, as_of_ms));
+  AQ_ASSIGN_OR_RETURN(std::string sql, BuildSnapshotScanSql(conn, snap));
+  return conn.Execute("CREATE OR REPLACE VIEW " + engine::QuoteIdent(source.name) + " AS " + sql);
 }
 
-}  // namespace
-
 Status RegisterDeltaSource(engine::Session& session, const DeltaSource& source) {
-  Status st = Register(session, source);
-  if (!st.ok()) {
-    return st.WithPrefix("Failed to register Delta source '" + source.name + "'. ",
-                         "aqueducts::source::delta_error");
-  }
-  return Status::OK();
+  auto conn = session.Connect();
+  Status status = conn.ok() ? RegisterSourceOn(**conn, source) : conn.status();
+  return kSourceLabel.Apply(status, source.name);
 }
 
 }  // namespace aqueducts::delta

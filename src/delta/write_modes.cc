@@ -98,6 +98,10 @@ Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
   if (!snap.metadata.partition_columns.empty()) {
     req.operation_parameters["partitionBy"] = json(snap.metadata.partition_columns).dump();
   }
+  if (job.cancel != nullptr && job.cancel->cancelled()) {
+    RemoveFiles(files.paths);
+    return Status::Cancelled("Delta write cancelled before its commit");
+  }
   auto version = CommitTransaction(job.conn, snap.root, req);
   if (!version.ok()) {
     RemoveFiles(files.paths);

@@ -23,6 +23,8 @@ struct WriteJob {
   /// The input is a view streamed straight into one file (unpartitioned append with no
   /// NOT NULL column): no temp copy, so appends cost about what a plain Parquet write does.
   bool streamed = false;
+  /// Checked after the data files are written and before the commit (may be null).
+  const CancelToken* cancel = nullptr;
 };
 
 /// Cast the incoming relation to the table schema into job.input_table. Missing columns and

@@ -2,6 +2,7 @@
 #include <set>
 
 #include "delta/commit.h"
+#include "delta/connectors.h"
 #include "delta/data_files.h"
 #include "delta/delta.h"
 #include "delta/scan.h"
@@ -48,47 +49,47 @@ Status CreateTable(engine::Connection& conn, const std::string& root,
   return version.status();
 }
 
-Result<WriteStats> Write(engine::Session& session, const DeltaDestination& dest,
-                         const std::string& relation_sql) {
+}  // namespace
+
+Result<WriteStats> WriteDelta(engine::Connection& conn, const DeltaDestination& dest,
+                              const std::string& relation_sql, const CancelToken* cancel) {
   AQ_ASSIGN_OR_RETURN(std::string root, LocalTableRoot(dest.location));
-  AQ_ASSIGN_OR_RETURN(auto conn, session.Connect());
-  AQ_RETURN_IF_ERROR(CreateTable(*conn, root, dest));
-  AQ_ASSIGN_OR_RETURN(Snapshot snap, LoadSnapshot(*conn, root));
+  AQ_RETURN_IF_ERROR(CreateTable(conn, root, dest));
+  AQ_ASSIGN_OR_RETURN(Snapshot snap, LoadSnapshot(conn, root));
   AQ_RETURN_IF_ERROR(CheckWriteSupported(snap));
-  WriteJob job{*conn, snap, dest, "__aq_delta_in_" + NewUuid().substr(0, 8)};
+  WriteJob job{conn, snap, dest, "__aq_delta_in_" + NewUuid().substr(0, 8)};
+  job.cancel = cancel;
   Status staged = StageInput(job, relation_sql);
   Result<WriteStats> result = staged.ok() ? RunWriteMode(job) : Result<WriteStats>(staged);
-  (void)conn->Execute((job.streamed ? "DROP VIEW IF EXISTS " : "DROP TABLE IF EXISTS ") +
-                      job.input_table);
+  (void)conn.Execute((job.streamed ? "DROP VIEW IF EXISTS " : "DROP TABLE IF EXISTS ") +
+                     job.input_table);
   for (const auto& t : job.scratch_tables)
-    (void)conn->Execute("DROP TABLE IF EXISTS " + t);
+    (void)conn.Execute("DROP TABLE IF EXISTS " + t);
   return result;
 }
 
-}  // namespace
+Status PrepareDestinationOn(engine::Connection& conn, const DeltaDestination& destination) {
+  AQ_ASSIGN_OR_RETURN(std::string root, LocalTableRoot(destination.location));
+  return CreateTable(conn, root, destination);
+}
 
 Status PrepareDeltaDestination(engine::Session& session, const DeltaDestination& destination) {
-  auto root = LocalTableRoot(destination.location);
-  Status st = root.status();
-  if (st.ok()) {
-    auto conn = session.Connect();
-    st = conn.ok() ? CreateTable(**conn, *root, destination) : conn.status();
-  }
-  if (!st.ok()) {
-    return st.WithPrefix("Delta destination '" + destination.name + "': ",
-                         "aqueducts::destination::delta_error");
-  }
-  return Status::OK();
+  auto conn = session.Connect();
+  Status status = conn.ok() ? PrepareDestinationOn(**conn, destination) : conn.status();
+  return kDestinationLabel.Apply(status, destination.name);
 }
 
 Result<WriteStats> WriteDeltaDestination(engine::Session& session,
                                          const DeltaDestination& destination,
                                          const std::string& relation_sql, ProgressSink* sink) {
-  (void)sink;  // the runner reports rows/bytes from the returned stats
-  auto stats = Write(session, destination, relation_sql);
+  (void)sink;  // the caller reports rows/bytes from the returned stats
+  auto conn = session.Connect();
+  if (!conn.ok()) {
+    return kDestinationLabel.Apply(conn.status(), destination.name);
+  }
+  auto stats = WriteDelta(**conn, destination, relation_sql, nullptr);
   if (!stats.ok()) {
-    return stats.status().WithPrefix("Delta destination '" + destination.name + "': ",
-                                     "aqueducts::destination::delta_error");
+    return kDestinationLabel.Apply(stats.status(), destination.name);
   }
   return stats;
 }

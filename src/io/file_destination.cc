@@ -464,10 +464,15 @@ Result<FileWriteStats> WriteObject(engine::Connection& conn, const FileDestinati
 
 Result<FileWriteStats> WriteFileDestination(engine::Connection& conn,
                                             const FileDestination& destination,
-                                            const std::string& relation_sql) {
+                                            const std::string& relation_sql,
+                                            const CancelToken* cancel) {
   if (!destination.location.IsLocal()) {
     return WriteObject(conn, destination, relation_sql);
   }
+  auto check_cancel = [cancel]() {
+    return cancel != nullptr && cancel->cancelled() ? Status::Cancelled("file write cancelled")
+                                                    : Status::OK();
+  };
   AQ_RETURN_IF_ERROR(PrepareFileDestination(destination));
   AQ_ASSIGN_OR_RETURN(std::string path, LocalPathOf(destination.location));
   AQ_ASSIGN_OR_RETURN(std::string options, CopyOptions(destination));
@@ -511,6 +516,9 @@ Result<FileWriteStats> WriteFileDestination(engine::Connection& conn,
                                   {tmp.filename().string()});
       status = written.ok() ? CheckCount(*rows, *written) : written.status();
       stats.rows = *rows;
+    }
+    if (status.ok()) {
+      status = check_cancel();
     }
     if (status.ok()) {
       stats.bytes = SizeOf(tmp.parent_path(), {tmp.filename().string()});
@@ -561,6 +569,9 @@ Result<FileWriteStats> WriteFileDestination(engine::Connection& conn,
     stats.rows = rows_in;
     stats.bytes = SizeOf(tmp, files);
     status = WriteManifest(tmp, std::set<std::string>(files.begin(), files.end()));
+  }
+  if (status.ok()) {
+    status = check_cancel();
   }
   if (status.ok()) {
     status = PublishDirectory(tmp, target, &stats.warnings);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "aqueducts/cancel_token.h"
 #include "aqueducts/model.h"
 #include "aqueducts/status.h"
 
@@ -43,9 +44,11 @@ Result<std::string> CopyOptions(const FileDestination& destination);
 /// with partition_columns, see io/hive_path.h) that replaces the files this destination wrote
 /// there before and leaves every other file alone. Rows written are counted back from the files
 /// and must equal the rows the query produced, or nothing is published. On failure nothing is
-/// left behind and an existing output is unchanged.
+/// left behind and an existing output is unchanged. `cancel` (may be null) is checked once more
+/// before publishing: a cancelled write publishes nothing (kCancelled).
 Result<FileWriteStats> WriteFileDestination(engine::Connection& conn,
                                             const FileDestination& destination,
-                                            const std::string& relation_sql);
+                                            const std::string& relation_sql,
+                                            const CancelToken* cancel = nullptr);
 
 }  // namespace aqueducts::io

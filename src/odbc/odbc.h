@@ -1,6 +1,7 @@
 #pragma once
 
-// ODBC sources and destinations through unixODBC (issue #5): the hooks the runner calls.
+// ODBC sources and destinations through unixODBC: the connectors the runner calls
+// (connector/connector.h), and direct entry points for tests.
 
 #include <string>
 
@@ -9,9 +10,16 @@
 #include "aqueducts/run.h"
 #include "aqueducts/status.h"
 
+#include "connector/connector.h"
 #include "engine/session.h"
 
 namespace aqueducts::odbc {
+
+/// Register the kind "odbc" (source and destination) in `registry`.
+void AddConnectors(connector::Registry& registry);
+
+// Direct calls, outside a pipeline run (tests): each runs on a new connection of `session`, and
+// errors carry the prefix the runner would add.
 
 /// Run source.load_query and load its rows into a table named source.name (streamed in batches).
 /// Errors: "Failed to register ODBC source '<n>'. <e>" (never containing the password).

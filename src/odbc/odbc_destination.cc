@@ -8,6 +8,7 @@
 #include <set>
 
 #include "engine/result_stream.h"
+#include "odbc/connectors.h"
 #include "odbc/driver_options.h"
 #include "odbc/odbc.h"
 #include "odbc/odbc_connection.h"
@@ -156,11 +157,10 @@ Result<int64_t> InsertRows(OdbcConnection& conn, SQLHSTMT single, SQLHSTMT multi
   return written;
 }
 
-Result<int64_t> WriteInTransaction(engine::Session& session, OdbcConnection& conn,
+Result<int64_t> WriteInTransaction(engine::Connection& duck, OdbcConnection& conn,
                                    const OdbcDestination& destination,
                                    const std::string& relation_sql, const CancelToken* cancel) {
-  AQ_ASSIGN_OR_RETURN(auto duck, session.Connect());
-  AQ_ASSIGN_OR_RETURN(auto stream, engine::ResultStream::Open(*duck, relation_sql));
+  AQ_ASSIGN_OR_RETURN(auto stream, engine::ResultStream::Open(duck, relation_sql));
   const bool custom = destination.write_mode.operation == OdbcWriteMode::Operation::kCustom;
   if (custom && destination.write_mode.pre_insert && !destination.write_mode.pre_insert->empty()) {
     AQ_RETURN_IF_ERROR(conn.ExecDirect(*destination.write_mode.pre_insert, "pre_insert statement"));
@@ -193,57 +193,54 @@ Result<int64_t> WriteInTransaction(engine::Session& session, OdbcConnection& con
 
 }  // namespace
 
-Status PrepareOdbcDestination(const OdbcDestination& destination) {
-  const std::string prefix = "Failed to register ODBC destination '" + destination.name + "'. ";
-  const std::string id = "aqueducts::destination::register_odbc_error";
-  auto conn = OdbcConnection::Open(destination.connection_string);
-  if (!conn.ok()) {
-    return conn.status().WithPrefix(prefix, id);
-  }
+Status CheckOdbcDestination(const OdbcDestination& destination) {
+  AQ_ASSIGN_OR_RETURN(auto conn, OdbcConnection::Open(destination.connection_string));
   // Portable existence check: every DBMS accepts WHERE 1=0 (LIMIT is not standard SQL).
-  Status status = (*conn)->ExecDirect("SELECT * FROM " + destination.name + " WHERE 1=0",
-                                      "Checking that table '" + destination.name + "' exists");
-  if (!status.ok()) {
-    return status.WithPrefix(prefix, id);
+  return conn->ExecDirect("SELECT * FROM " + destination.name + " WHERE 1=0",
+                          "Checking that table '" + destination.name + "' exists");
+}
+
+Result<int64_t> WriteOdbc(const OdbcDestination& destination, const std::string& relation_sql,
+                          const connector::RunContext& ctx) {
+  const CancelToken* cancel = ctx.cancel();
+  AQ_ASSIGN_OR_RETURN(auto conn, OdbcConnection::Open(TuneForWriting(
+                                     destination.connection_string,
+                                     std::max<uint64_t>(destination.batch_size, 1))));
+  AQ_RETURN_IF_ERROR(conn->UseUtcSession());
+  AQ_RETURN_IF_ERROR(conn->SetAutocommit(false));
+  auto written = WriteInTransaction(ctx.conn(), *conn, destination, relation_sql, cancel);
+  Status status = written.status();
+  if (status.ok()) {
+    status = ctx.CheckCancelled("ODBC write");
   }
-  return Status::OK();
+  if (status.ok()) {
+    status = conn->Commit();
+    if (status.ok()) {
+      return written;
+    }
+  }
+  (void)conn->Rollback();  // the original error is the one to report
+  ctx.Log("warn", "ROLLBACK transaction on ODBC destination '" + destination.name + "'");
+  return status;
+}
+
+Status PrepareOdbcDestination(const OdbcDestination& destination) {
+  return kPrepareLabel.Apply(CheckOdbcDestination(destination), destination.name);
 }
 
 Result<int64_t> WriteOdbcDestination(engine::Session& session, const OdbcDestination& destination,
                                      const std::string& relation_sql, ProgressSink* sink,
                                      const CancelToken* cancel) {
-  const std::string prefix = "Failed to write to ODBC destination '" + destination.name + "'. ";
-  const std::string id = "aqueducts::destination::write_odbc_error";
-  auto conn = OdbcConnection::Open(
-      TuneForWriting(destination.connection_string, std::max<uint64_t>(destination.batch_size, 1)));
-  if (!conn.ok()) {
-    return conn.status().WithPrefix(prefix, id);
+  auto duck = session.Connect();
+  if (!duck.ok()) {
+    return kWriteLabel.Apply(duck.status(), destination.name);
   }
-  Status status = (*conn)->UseUtcSession();
-  if (status.ok()) {
-    status = (*conn)->SetAutocommit(false);
+  connector::RunContext ctx(session, **duck, cancel, sink);
+  auto written = WriteOdbc(destination, relation_sql, ctx);
+  if (!written.ok()) {
+    return kWriteLabel.Apply(written.status(), destination.name);
   }
-  if (!status.ok()) {
-    return status.WithPrefix(prefix, id);
-  }
-  auto written = WriteInTransaction(session, **conn, destination, relation_sql, cancel);
-  if (written.ok()) {
-    status = (*conn)->Commit();
-    if (status.ok()) {
-      return written;
-    }
-  } else {
-    status = written.status();
-  }
-  (void)(*conn)->Rollback();  // the original error is the one to report
-  if (sink) {
-    ProgressEvent event;
-    event.type = ProgressEvent::Type::kLog;
-    event.name = "warn";
-    event.message = "ROLLBACK transaction on ODBC destination '" + destination.name + "'";
-    sink->OnEvent(event);
-  }
-  return status.WithPrefix(prefix, id);
+  return written;
 }
 
 }  // namespace aqueducts::odbc

@@ -9,6 +9,7 @@
 
 #include "engine/appender.h"
 #include "odbc/column_plan.h"
+#include "odbc/connectors.h"
 #include "odbc/driver_options.h"
 #include "odbc/odbc.h"
 #include "odbc/odbc_connection.h"
@@ -220,7 +221,9 @@ Result<std::vector<ColumnPlan>> RunQuery(OdbcConnection& conn, std::unique_ptr<O
   return plans;
 }
 
-Status LoadSource(engine::Session& session, const OdbcSource& source, const CancelToken* cancel) {
+}  // namespace
+
+Status LoadOdbcSource(const OdbcSource& source, const connector::RunContext& ctx) {
   AQ_ASSIGN_OR_RETURN(auto conn, OdbcConnection::Open(TuneForStreaming(source.connection_string)));
   const bool postgres = conn->IsPostgres();
   AQ_RETURN_IF_ERROR(conn->UseUtcSession());
@@ -230,9 +233,9 @@ Status LoadSource(engine::Session& session, const OdbcSource& source, const Canc
   for (const auto& plan : plans) {
     fields.push_back(plan.field);
   }
-  AQ_ASSIGN_OR_RETURN(auto duck, session.Connect());
-  AQ_ASSIGN_OR_RETURN(auto appender, engine::TableAppender::Create(*duck, source.name, fields));
-  Status status = FetchAll(*conn, stmt->handle(), plans, *appender, cancel);
+  AQ_ASSIGN_OR_RETURN(auto appender,
+                      engine::TableAppender::Create(ctx.conn(), source.name, fields));
+  Status status = FetchAll(*conn, stmt->handle(), plans, *appender, ctx.cancel());
   if (status.ok()) {
     status = appender->Close();
   }
@@ -242,16 +245,14 @@ Status LoadSource(engine::Session& session, const OdbcSource& source, const Canc
   return status;
 }
 
-}  // namespace
-
 Status RegisterOdbcSource(engine::Session& session, const OdbcSource& source,
                           const CancelToken* cancel) {
-  Status status = LoadSource(session, source, cancel);
-  if (!status.ok()) {
-    return status.WithPrefix("Failed to register ODBC source '" + source.name + "'. ",
-                             "aqueducts::source::register_odbc");
+  auto duck = session.Connect();
+  if (!duck.ok()) {
+    return kSourceLabel.Apply(duck.status(), source.name);
   }
-  return Status::OK();
+  connector::RunContext ctx(session, **duck, cancel, nullptr);
+  return kSourceLabel.Apply(LoadOdbcSource(source, ctx), source.name);
 }
 
 }  // namespace aqueducts::odbc

@@ -111,7 +111,8 @@ class Checker {
     }
     // File and directory sources become views (DuckDB reads only file metadata and a sample to
     // learn the columns); Delta sources replay the log, not the data.
-    AQ_RETURN_IF_ERROR(runner::RegisterSource(session_, conn_, source));
+    AQ_RETURN_IF_ERROR(
+        runner::RegisterSource(connector::RunContext(session_, conn_, nullptr, nullptr), source));
     if (!std::holds_alternative<InMemorySource>(source)) {
       views_.push_back(name);
     }

@@ -2,142 +2,99 @@
 
 #include "delta/delta.h"
 #include "engine/value_text.h"
-#include "io/file_destination.h"
-#include "io/file_source.h"
+#include "io/connectors.h"
 #include "odbc/odbc.h"
 
 namespace aqueducts::runner {
 namespace {
 
+using connector::RunContext;
 using engine::QuoteIdent;
 
-bool TableExists(engine::Connection& conn, const std::string& name) {
-  return conn.Execute("SELECT * FROM " + QuoteIdent(name) + " LIMIT 0").ok();
-}
-
-// Each `Status` of a visitor names its element; `overloaded` dispatches on the variant.
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
-
-// Object-store locations get their store (and its credentials) before anything reads them.
-Status RegisterStore(engine::Session& session, const Location& location,
-                     const StorageConfig& config, const std::string& prefix,
-                     const std::string& id) {
-  if (location.IsLocal()) {
+// in_memory: a table the embedder created on the database the run uses.
+class InMemorySourceKind : public connector::TypedSource<InMemorySource> {
+ public:
+  using TypedSource::Register;
+  Status Register(const InMemorySource& source, const RunContext& ctx) const override {
+    if (!ctx.conn().Execute("SELECT * FROM " + QuoteIdent(source.name) + " LIMIT 0").ok()) {
+      return Status::NotFound("not found in context");
+    }
     return Status::OK();
   }
-  return session.RegisterObjectStore(location.url, config).WithPrefix(prefix, id);
+};
+
+// An existing table of that name is replaced by the write (the original's behaviour).
+class InMemoryDestinationKind : public connector::TypedDestination<InMemoryDestination> {
+ public:
+  using TypedDestination::Prepare;
+  using TypedDestination::Write;
+  Status Prepare(const InMemoryDestination&, const RunContext&) const override {
+    return Status::OK();
+  }
+  Result<connector::WriteStats> Write(const InMemoryDestination& destination, const RunContext& ctx,
+                                      const std::string& relation_sql) const override {
+    AQ_ASSIGN_OR_RETURN(auto rows,
+                        ctx.conn().Query("CREATE OR REPLACE TABLE " + QuoteIdent(destination.name) +
+                                         " AS " + relation_sql));
+    return connector::WriteStats{engine::ReportedRowCount(rows), -1};
+  }
+};
+
+connector::Registry MakeRegistry() {
+  connector::Registry registry;
+  registry.AddSource("in_memory", std::make_unique<InMemorySourceKind>(),
+                     {"Source '", "' ", "aqueducts::source::not_found"});
+  const connector::ErrorLabel memory_write{"Failed to write to in-memory destination '", "'. ",
+                                           "aqueducts::destination::write_memory_error"};
+  registry.AddDestination("in_memory", std::make_unique<InMemoryDestinationKind>(), memory_write,
+                          memory_write);
+  io::AddConnectors(registry);
+  delta::AddConnectors(registry);
+  odbc::AddConnectors(registry);
+  return registry;
 }
 
 }  // namespace
 
-Status RegisterSource(engine::Session& session, engine::Connection& conn, const Source& source,
-                      const CancelToken* cancel) {
-  return std::visit(
-      Overloaded{
-          [&](const InMemorySource& s) -> Status {
-            if (!TableExists(conn, s.name)) {
-              return Status::NotFound("Source '" + s.name + "' not found in context",
-                                      "aqueducts::source::not_found");
-            }
-            return Status::OK();
-          },
-          [&](const FileSource& s) -> Status {
-            AQ_RETURN_IF_ERROR(RegisterStore(session, s.location, s.storage_config,
-                                             "Object store error for source '" + s.name + "'. ",
-                                             "aqueducts::source::object_store_error"));
-            return io::RegisterFileSource(conn, s).WithPrefix(
-                "Failed to register file source '" + s.name + "'. ",
-                "aqueducts::source::register_file");
-          },
-          [&](const DirSource& s) -> Status {
-            AQ_RETURN_IF_ERROR(RegisterStore(session, s.location, s.storage_config,
-                                             "Object store error for source '" + s.name + "'. ",
-                                             "aqueducts::source::object_store_error"));
-            return io::RegisterDirSource(conn, s).WithPrefix(
-                "Failed to register file source '" + s.name + "'. ",
-                "aqueducts::source::register_file");
-          },
-          // The hooks prefix their own errors (delta.h, odbc.h).
-          [&](const OdbcSource& s) -> Status {
-            return odbc::RegisterOdbcSource(session, s, cancel);
-          },
-          [&](const DeltaSource& s) -> Status { return delta::RegisterDeltaSource(session, s); },
-      },
-      source);
+const connector::Registry& Connectors() {
+  static const connector::Registry registry = MakeRegistry();
+  return registry;
 }
 
-Status PrepareDestination(engine::Session& session, engine::Connection& conn,
-                          const Destination& destination) {
-  return std::visit(
-      Overloaded{
-          // An existing table of that name is replaced by the write (the original's behaviour).
-          [&](const InMemoryDestination&) -> Status { return Status::OK(); },
-          [&](const FileDestination& d) -> Status {
-            AQ_RETURN_IF_ERROR(RegisterStore(session, d.location, d.storage_config,
-                                             "Object store error '" + d.name + "'. ",
-                                             "aqueducts::destination::store_error"));
-            return io::PrepareFileDestination(d).WithPrefix(
-                "Failed to register file destination '" + d.name + "'. ",
-                "aqueducts::destination::register_file_error");
-          },
-          [&](const OdbcDestination& d) -> Status { return odbc::PrepareOdbcDestination(d); },
-          [&](const DeltaDestination& d) -> Status {
-            return delta::PrepareDeltaDestination(session, d);
-          },
-      },
-      destination);
+Status RegisterSource(const RunContext& ctx, const Source& source) {
+  const auto* entry = Connectors().FindSource(SourceTypeName(source));
+  if (entry == nullptr) {
+    return Status::Unsupported("source '" + SourceName(source) + "': no connector for type '" +
+                               SourceTypeName(source) + "'");
+  }
+  return entry->on_register.Apply(entry->kind->Register(source, ctx), SourceName(source));
 }
 
-Result<WriteStats> WriteDestination(engine::Session& session, engine::Connection& conn,
-                                    const Destination& destination, const std::string& relation_sql,
-                                    ProgressSink* sink, const CancelToken* cancel) {
-  return std::visit(
-      Overloaded{
-          [&](const InMemoryDestination& d) -> Result<WriteStats> {
-            auto rows =
-                conn.Query("CREATE OR REPLACE TABLE " + QuoteIdent(d.name) + " AS " + relation_sql);
-            if (!rows.ok()) {
-              return rows.status().WithPrefix(
-                  "Failed to write to in-memory destination '" + d.name + "'. ",
-                  "aqueducts::destination::write_memory_error");
-            }
-            return WriteStats{engine::ReportedRowCount(*rows), -1};
-          },
-          [&](const FileDestination& d) -> Result<WriteStats> {
-            auto written = io::WriteFileDestination(conn, d, relation_sql);
-            if (!written.ok()) {
-              return written.status().WithPrefix(
-                  "Failed to write to file destination '" + d.name + "'. ",
-                  "aqueducts::destination::write_file_error");
-            }
-            if (sink != nullptr) {
-              for (const auto& warning : written->warnings) {
-                ProgressEvent event;
-                event.type = ProgressEvent::Type::kLog;
-                event.name = "warn";
-                event.message = "file destination '" + d.name + "': " + warning;
-                sink->OnEvent(event);
-              }
-            }
-            return WriteStats{written->rows, written->bytes};
-          },
-          [&](const OdbcDestination& d) -> Result<WriteStats> {
-            AQ_ASSIGN_OR_RETURN(int64_t rows,
-                                odbc::WriteOdbcDestination(session, d, relation_sql, sink, cancel));
-            return WriteStats{rows, -1};
-          },
-          [&](const DeltaDestination& d) -> Result<WriteStats> {
-            AQ_ASSIGN_OR_RETURN(auto stats,
-                                delta::WriteDeltaDestination(session, d, relation_sql, sink));
-            return WriteStats{stats.rows, stats.bytes};
-          },
-      },
-      destination);
+Status PrepareDestination(const RunContext& ctx, const Destination& destination) {
+  const auto* entry = Connectors().FindDestination(DestinationTypeName(destination));
+  if (entry == nullptr) {
+    return Status::Unsupported("destination '" + DestinationName(destination) +
+                               "': no connector for type '" + DestinationTypeName(destination) +
+                               "'");
+  }
+  return entry->on_prepare.Apply(entry->kind->Prepare(destination, ctx),
+                                 DestinationName(destination));
+}
+
+Result<connector::WriteStats> WriteDestination(const RunContext& ctx,
+                                               const Destination& destination,
+                                               const std::string& relation_sql) {
+  const auto* entry = Connectors().FindDestination(DestinationTypeName(destination));
+  if (entry == nullptr) {
+    return Status::Unsupported("destination '" + DestinationName(destination) +
+                               "': no connector for type '" + DestinationTypeName(destination) +
+                               "'");
+  }
+  auto written = entry->kind->Write(destination, ctx, relation_sql);
+  if (!written.ok()) {
+    return entry->on_write.Apply(written.status(), DestinationName(destination));
+  }
+  return written;
 }
 
 }  // namespace aqueducts::runner

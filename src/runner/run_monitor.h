@@ -43,6 +43,17 @@ class Emitter {
   ProgressSink* sink_;
 };
 
+/// \brief The Emitter as a ProgressSink, for the connectors' RunContext.
+class EmitterSink : public ProgressSink {
+ public:
+  explicit EmitterSink(const Emitter& emitter) : emitter_(emitter) {}
+  void OnEvent(const ProgressEvent& event) override { emitter_.Emit(event); }
+  void OnOutput(const StageOutput& output) override { emitter_.Output(output); }
+
+ private:
+  Emitter emitter_;
+};
+
 /// \brief A thread polling the connections of the running steps. Thread-safe.
 class RunMonitor {
  public:

@@ -66,7 +66,7 @@ void RunConcurrently(size_t n, const std::function<void(size_t)>& step) {
 class PipelineRun {
  public:
   PipelineRun(const Aqueduct& aqueduct, const RunOptions& options, ProgressSink* sink)
-      : aqueduct_(aqueduct), options_(options), emitter_(sink) {}
+      : aqueduct_(aqueduct), options_(options), emitter_(sink), events_(emitter_) {}
 
   Status Run();
 
@@ -80,10 +80,14 @@ class PipelineRun {
   void Drop(engine::Connection& conn, const std::string& name, bool is_table);
   void DropAfter(engine::Connection& conn, int position);
   void Cleanup(engine::Connection& conn, bool keep_results);
+  connector::RunContext Context(engine::Session& session, engine::Connection& conn) {
+    return connector::RunContext(session, conn, options_.cancel.get(), &events_);
+  }
 
   const Aqueduct& aqueduct_;
   const RunOptions& options_;
   Emitter emitter_;
+  runner::EmitterSink events_;  // the connectors' view of emitter_
   std::vector<std::vector<StagePlan>> plan_;
   RunMonitor* monitor_ = nullptr;
   std::vector<std::string> source_objects_;  // views or tables
@@ -142,7 +146,8 @@ Status PipelineRun::Steps(engine::Session& session) {
     infer_schema_ = aqueduct_.destination && runner::NeedsInferredSchema(*aqueduct_.destination);
     if (aqueduct_.destination && !infer_schema_) {
       monitor.Add(DestinationName(*aqueduct_.destination), control.get());
-      Status prepared = runner::PrepareDestination(session, *control, *aqueduct_.destination);
+      Status prepared =
+          runner::PrepareDestination(Context(session, *control), *aqueduct_.destination);
       monitor.Remove(control.get());
       AQ_RETURN_IF_ERROR(prepared);
     }
@@ -183,7 +188,7 @@ Status PipelineRun::RegisterSources(engine::Session& session) {
     }
     try {
       monitor_->Add(SourceName(sources[i]), conns[i].get());
-      results[i] = runner::RegisterSource(session, *conns[i], sources[i], options_.cancel.get());
+      results[i] = runner::RegisterSource(Context(session, *conns[i]), sources[i]);
     } catch (const std::exception& e) {
       results[i] = Status::Internal("source '" + SourceName(sources[i]) + "' failed: " + e.what());
     }
@@ -300,9 +305,8 @@ Status PipelineRun::WriteDestination(engine::Session& session, engine::Connectio
   auto start = Clock::now();
   emitter_.Emit(Event(ProgressEvent::Type::kDestinationStarted, name));
   monitor_->Add(name, &conn);
-  auto stats =
-      runner::WriteDestination(session, conn, destination, "SELECT * FROM " + QuoteIdent(last.name),
-                               emitter_.sink(), options_.cancel.get());
+  auto stats = runner::WriteDestination(Context(session, conn), destination,
+                                        "SELECT * FROM " + QuoteIdent(last.name));
   monitor_->Remove(&conn);
   if (!stats.ok()) {
     return NameFailingSource(stats.status(), aqueduct_.sources);
@@ -342,7 +346,7 @@ Result<Destination> PipelineRun::InferredDestination(engine::Session& session,
                  runner::SchemaYaml(delta.schema);
   emitter_.Emit(note);
   Destination destination(std::in_place_type<DeltaDestination>, std::move(delta));
-  AQ_RETURN_IF_ERROR(runner::PrepareDestination(session, conn, destination));
+  AQ_RETURN_IF_ERROR(runner::PrepareDestination(Context(session, conn), destination));
   return destination;
 }
 
