@@ -14,7 +14,7 @@ struct ProgressEvent {
     kStarted,               ///< the run began
     kSourceRegistered,      ///< name
     kStageStarted,          ///< name, position, sub_position
-    kStageProgress,         ///< name, percent (0-100, -1 unknown), rows (processed so far)
+    kStageProgress,         ///< name, percent, rows, eta_ms: a running step (see below)
     kStageCompleted,        ///< name, position, sub_position, duration_ms, rows (-1: streamed)
     kDestinationStarted,    ///< name
     kDestinationCompleted,  ///< name, rows, bytes (-1 unknown), duration_ms
@@ -32,8 +32,17 @@ struct ProgressEvent {
   int64_t rows = -1;
   int64_t bytes = -1;
   double percent = -1;
+  /// kStageProgress: estimated milliseconds left, once the percent has moved steadily (-1 unknown).
+  int64_t eta_ms = -1;
   std::string message;
 };
+
+// kStageProgress reports a running step: a source being loaded, a stage's query, or the
+// destination being written (`name` is then the destination's name). `percent` is DuckDB's own
+// progress of the step's query (0-100, -1 unknown; it never goes down), `rows` the rows the step
+// has read from its input so far: for a destination the rows handed to the writer, for a
+// materialised stage the rows of its result (-1 unknown). The last kStageProgress of a step that
+// succeeds has percent 100 and the step's final row count.
 
 /// The snake_case name of an event type ("stage_completed").
 const char* EventTypeName(ProgressEvent::Type type);

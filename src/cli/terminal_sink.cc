@@ -1,5 +1,6 @@
 #include "cli/terminal_sink.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -132,6 +133,13 @@ TerminalSink::Options TerminalSink::DetectOptions(Verbosity verbosity) {
   options.live = tty && verbosity != Verbosity::kQuiet;
   options.emoji_progress = Decorations(stderr);
   options.emoji_output = Decorations(stdout);
+  if (const char* interval = std::getenv("AQUEDUCTS_PROGRESS_INTERVAL_MS")) {
+    char* end = nullptr;
+    long long ms = std::strtoll(interval, &end, 10);
+    if (end != interval && *end == '\0' && ms >= 0) {
+      options.plain_interval_ms = ms;
+    }
+  }
   return options;
 }
 
@@ -160,8 +168,13 @@ std::string TerminalSink::Describe(const ProgressEvent& e) const {
     case T::kStageStarted:
       return fmt::format("⚙️  Processing stage: {} (position: {}, sub-position: {})", e.name,
                          e.position, e.sub_position);
-    case T::kStageProgress:
-      return fmt::format("   {}: {:.0f}% ({} rows)", e.name, e.percent, FormatCount(e.rows));
+    case T::kStageProgress: {
+      Running run;
+      run.rows = e.rows;
+      run.percent = e.percent;
+      run.eta_ms = e.eta_ms;
+      return "   " + e.name + ":" + Figures(run);
+    }
     case T::kStageCompleted: {
       std::string rows = e.rows >= 0 ? ", " + FormatCount(e.rows) + " rows" : "";
       return fmt::format("{} Completed stage: {} (took: {}{})", Paint("32", "✅"), e.name,
@@ -213,14 +226,17 @@ void TerminalSink::OnEvent(const ProgressEvent& event) {
     case T::kDestinationStarted:
       running_["→ " + event.name] = Running{now};
       break;
-    case T::kStageProgress: {
-      auto it = running_.find(event.name);
-      if (it != running_.end()) {
-        it->second.rows = event.rows;
-        it->second.percent = event.percent;
+    case T::kStageProgress:
+      if (Running* run = FindRunningLocked(event.name)) {
+        // Figures never go back (a late or repeated event must not undo a newer one).
+        run->rows = std::max(run->rows, event.rows);
+        run->percent = std::max(run->percent, event.percent);
+        run->eta_ms = event.eta_ms;
       }
       break;
-    }
+    case T::kSpill:
+      spilled_bytes_ = event.bytes;
+      break;
     case T::kStageCompleted:
       running_.erase(event.name);
       break;
@@ -237,7 +253,23 @@ void TerminalSink::OnEvent(const ProgressEvent& event) {
   } else if (event.type == T::kLog && event.name == "debug") {
     print = options_.verbosity == Verbosity::kVerbose;
   } else if (event.type == T::kStageProgress) {
-    print = options_.verbosity == Verbosity::kVerbose && !options_.live;
+    // The live line shows progress; without it, a plain line every plain_interval_ms at most.
+    print = false;
+    if (!options_.live) {
+      if (Running* run = FindRunningLocked(event.name)) {
+        MaybePrintPlainLocked(event.name, *run);
+      }
+    }
+  } else if (event.type == T::kSpill) {
+    // The first spill gets a line; later figures update the live line, or without it come at
+    // the plain progress pace.
+    bool first = last_spill_line_ == std::chrono::steady_clock::time_point();
+    print =
+        first || (!options_.live && options_.plain_interval_ms > 0 &&
+                  now - last_spill_line_ >= std::chrono::milliseconds(options_.plain_interval_ms));
+    if (print) {
+      last_spill_line_ = now;
+    }
   } else if (event.type == T::kStageStarted || event.type == T::kDestinationStarted) {
     // The live line shows running stages; without it the start line says what is going on.
     print = !options_.live || options_.verbosity == Verbosity::kVerbose;
@@ -264,6 +296,46 @@ void TerminalSink::OnEvent(const ProgressEvent& event) {
   }
   DrawLiveLocked();
   std::fflush(progress_);
+}
+
+TerminalSink::Running* TerminalSink::FindRunningLocked(const std::string& name) {
+  auto it = running_.find(name);
+  if (it == running_.end()) {
+    it = running_.find("→ " + name);  // the destination's entry
+  }
+  return it == running_.end() ? nullptr : &it->second;
+}
+
+std::string TerminalSink::Figures(const Running& run) const {
+  std::string text;
+  if (run.rows >= 0) {
+    text += " " + FormatCount(run.rows) + " rows";
+  }
+  if (run.percent >= 0) {
+    text += fmt::format(" {:.0f}%", run.percent);
+  }
+  if (run.eta_ms > 0 && run.percent < 100) {
+    text += " ~" + FormatDuration(run.eta_ms) + " left";
+  }
+  return text;
+}
+
+void TerminalSink::MaybePrintPlainLocked(const std::string& name, Running& run) {
+  if (options_.verbosity == Verbosity::kQuiet || options_.plain_interval_ms <= 0) {
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  auto interval = std::chrono::milliseconds(options_.plain_interval_ms);
+  if (now - run.started < interval || now - run.last_plain < interval) {
+    return;
+  }
+  run.last_plain = now;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - run.started).count();
+  std::string line = "   " + name + ": running for " + FormatDuration(ms) + Figures(run);
+  if (spilled_bytes_ > 0) {
+    line += ", spilled " + FormatBytes(spilled_bytes_);
+  }
+  std::fprintf(progress_, "%s\n", line.c_str());
 }
 
 void TerminalSink::OnOutput(const StageOutput& output) {
@@ -319,14 +391,10 @@ void TerminalSink::DrawLiveLocked() {
   std::string line = Paint("36", kSpinner[spinner_++ % 10]);
   for (const auto& [name, run] : running_) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - run.started).count();
-    line += " " + Paint("1", name) + " " + FormatDuration(ms);
-    if (run.rows >= 0) {
-      line += " " + FormatCount(run.rows) + " rows";
-    }
-    if (run.percent >= 0) {
-      line += fmt::format(" {:.0f}%", run.percent);
-    }
-    line += " ";
+    line += " " + Paint("1", name) + " " + FormatDuration(ms) + Figures(run) + " ";
+  }
+  if (spilled_bytes_ > 0) {
+    line += Paint("33", "spilled " + FormatBytes(spilled_bytes_)) + " ";
   }
   auto total = std::chrono::duration_cast<std::chrono::milliseconds>(now - run_started_).count();
   line += Paint("2", "(elapsed " + FormatDuration(total) + ")");

@@ -15,10 +15,12 @@ namespace aqueducts::cli {
 enum class Verbosity { kQuiet, kNormal, kVerbose };
 
 /// \brief Renders run events for a person. On a TTY it keeps one live status line (running
-/// stages, rows, elapsed) under the permanent lines; otherwise it prints plain lines, one per
-/// event, in the original Aqueducts' wording ("Registering source ...", "Executing stage ...") plus
-/// rows and durations. Thread-safe. Stage outputs always go to stdout; progress lines go to stderr
-/// when `out` is stdout and stdout is not a terminal, so piped output stays clean.
+/// steps with elapsed time, rows, percent, time left, and bytes spilled) under the permanent
+/// lines; otherwise it prints plain lines, one per event, in the original Aqueducts' wording
+/// ("Registering source ...", "Executing stage ...") plus rows and durations, and for a step that
+/// runs longer than `plain_interval_ms` one progress line every `plain_interval_ms` (never one per
+/// update). Thread-safe. Stage outputs always go to stdout; progress lines go to stderr when `out`
+/// is stdout and stdout is not a terminal, so piped output stays clean.
 class TerminalSink : public ProgressSink {
  public:
   struct Options {
@@ -27,8 +29,11 @@ class TerminalSink : public ProgressSink {
     bool color = false;           ///< ANSI colours (TTY and NO_COLOR unset)
     bool emoji_progress = false;  ///< emoji in progress lines (see Decorations)
     bool emoji_output = false;    ///< emoji in stage output titles (see Decorations)
+    /// Without the live line: the pace of a running step's progress lines (0: none).
+    int64_t plain_interval_ms = 5000;
   };
-  /// Options for this process: live/colour from isatty(stderr) and NO_COLOR / TERM=dumb.
+  /// Options for this process: live/colour from isatty(stderr) and NO_COLOR / TERM=dumb; the
+  /// plain progress pace from AQUEDUCTS_PROGRESS_INTERVAL_MS when set.
   static Options DetectOptions(Verbosity verbosity);
 
   explicit TerminalSink(Options options, FILE* progress = stderr, FILE* output = stdout);
@@ -45,7 +50,15 @@ class TerminalSink : public ProgressSink {
     std::chrono::steady_clock::time_point started;
     int64_t rows = -1;
     double percent = -1;
+    int64_t eta_ms = -1;
+    std::chrono::steady_clock::time_point last_plain;  // last plain progress line
   };
+  // The running entry a kStageProgress event is about (a stage or the destination), or null.
+  Running* FindRunningLocked(const std::string& name);
+  // A plain progress line for `name`, when it is due (see Options::plain_interval_ms).
+  void MaybePrintPlainLocked(const std::string& name, Running& run);
+  // " 1,234 rows 45% ~12s left" for a running step.
+  std::string Figures(const Running& run) const;
   std::string Paint(const char* code, const std::string& text) const;
   std::string Describe(const ProgressEvent& event) const;
   void ClearLiveLocked();
@@ -63,6 +76,8 @@ class TerminalSink : public ProgressSink {
   std::map<std::string, Running> running_;
   std::chrono::steady_clock::time_point run_started_;
   bool live_drawn_ = false;
+  int64_t spilled_bytes_ = -1;  // the latest spill figure (-1: no spill)
+  std::chrono::steady_clock::time_point last_spill_line_;
   int spinner_ = 0;
 };
 

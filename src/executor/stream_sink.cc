@@ -15,6 +15,21 @@ void StreamSink::OnEvent(const ProgressEvent& event) {
       event.type == T::kCancelled) {
     return;
   }
+  if (event.type == T::kStageProgress || event.type == T::kSpill) {
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string key = event.type == T::kSpill ? "" : "step:" + event.name;
+    auto it = last_sent_.find(key);
+    if (it != last_sent_.end() && now - it->second.at < kMinProgressGap) {
+      // Within the gap only a step's news of completion passes: 100% or its final row count.
+      bool news = event.type == T::kStageProgress && event.percent >= 100 &&
+                  (it->second.percent < 100 || it->second.rows != event.rows);
+      if (!news) {
+        return;
+      }
+    }
+    last_sent_[key] = Sent{now, event.percent, event.rows};
+  }
   LogFields fields{{"execution_id", execution_id_}};
   if (event.type == T::kLog) {
     LogLevel level = ParseLogLevel(event.name);

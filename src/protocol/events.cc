@@ -119,6 +119,8 @@ SseMessage EncodeEvent(const ProgressEvent& event, const std::string& execution_
     data["bytes"] = event.bytes;
   if (event.percent >= 0)
     data["percent"] = event.percent;
+  if (event.eta_ms >= 0)
+    data["eta_ms"] = event.eta_ms;
   if (!event.message.empty())
     data["message"] = event.message;
   return Make(EventTypeName(event.type), data);
@@ -201,6 +203,7 @@ Result<DecodedMessage> Decode(const SseMessage& message) {
     event.rows = GetInt(data, "rows");
     event.bytes = GetInt(data, "bytes");
     event.percent = GetDouble(data, "percent");
+    event.eta_ms = GetInt(data, "eta_ms");
     event.message = GetString(data, "message");
   }
   return out;
@@ -251,6 +254,15 @@ std::optional<int> ProgressCounter::OnEvent(const ProgressEvent& event) {
       break;
     case T::kCompleted:
       percent = 100;
+      break;
+    case T::kStageProgress:
+      // A running step's own percent fills in the step it completes: a long write moves the
+      // overall figure instead of leaving it where the destination started.
+      if (event.percent <= 0) {
+        return std::nullopt;
+      }
+      percent =
+          std::min(99, static_cast<int>((done_ * 100.0 + std::min(event.percent, 100.0)) / total_));
       break;
     default:
       return std::nullopt;

@@ -79,7 +79,8 @@ class OutputAssembler {
 };
 
 /// \brief Overall progress of a run from its events: every source registered, stage started,
-/// stage completed and the destination count one step (clamped to 0–100).
+/// stage completed and the destination count one step (clamped to 0–100); while
+/// a step reports its own percent (stage_progress), that fraction of one more step is added.
 /// Monotonic and never above 100; 100 only on completion.
 class ProgressCounter {
  public:

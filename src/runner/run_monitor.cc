@@ -10,7 +10,31 @@ namespace {
 // queries, so one call is not enough.
 constexpr std::chrono::milliseconds kTick(50);
 
+// An estimate of the time left is given once the percent has moved this far over this long from
+// where it was first seen above 0: before that, a rate is mostly noise (a CSV scan reads 0%
+// while it sniffs, then jumps).
+constexpr double kEtaMinAdvance = 1.0;
+constexpr std::chrono::milliseconds kEtaMinSpan(1000);
+
 }  // namespace
+
+int64_t RunMonitor::EstimateLeft(Watched& watched, std::chrono::steady_clock::time_point now) {
+  if (watched.percent <= 0) {
+    return -1;
+  }
+  if (watched.first_percent < 0) {
+    watched.first_percent = watched.percent;
+    watched.first_at = now;
+    return -1;
+  }
+  double advanced = watched.percent - watched.first_percent;
+  auto span = now - watched.first_at;
+  if (watched.percent >= 100 || advanced < kEtaMinAdvance || span < kEtaMinSpan) {
+    return watched.percent >= 100 ? 0 : -1;
+  }
+  double span_ms = std::chrono::duration<double, std::milli>(span).count();
+  return static_cast<int64_t>(span_ms * (100.0 - watched.percent) / advanced);
+}
 
 RunMonitor::RunMonitor(engine::Session& session, const Emitter& emitter,
                        std::shared_ptr<CancelToken> cancel, int progress_interval_ms)
@@ -36,37 +60,79 @@ RunMonitor::~RunMonitor() {
   thread_.join();
 }
 
-void RunMonitor::Add(const std::string& name, engine::Connection* conn) {
+void RunMonitor::Add(const std::string& name, engine::Connection* conn, const engine::RowTap* tap) {
   std::lock_guard<std::mutex> lock(running_->mu);
-  running_->conns.emplace_back(name, conn);
+  Watched watched;
+  watched.name = name;
+  watched.conn = conn;
+  watched.tap = tap;
+  running_->conns.push_back(std::move(watched));
   if (cancelled()) {
     conn->Interrupt();
   }
 }
 
 void RunMonitor::Remove(engine::Connection* conn) {
-  std::lock_guard<std::mutex> lock(running_->mu);
-  std::erase_if(running_->conns, [conn](const auto& entry) { return entry.second == conn; });
+  {
+    std::lock_guard<std::mutex> lock(running_->mu);
+    std::erase_if(running_->conns, [conn](const Watched& entry) { return entry.conn == conn; });
+  }
+  // A report made before the erase may still be emitting: wait for it, so that the caller's
+  // own last event of the step comes after every report of it.
+  std::lock_guard<std::mutex> wait(report_mu_);
+}
+
+void RunMonitor::Finish(engine::Connection* conn, int64_t rows) {
+  std::lock_guard<std::mutex> reporting(report_mu_);
+  ProgressEvent event;
+  {
+    std::lock_guard<std::mutex> lock(running_->mu);
+    auto it = std::find_if(running_->conns.begin(), running_->conns.end(),
+                           [conn](const Watched& entry) { return entry.conn == conn; });
+    if (it == running_->conns.end() || it->finished) {
+      return;
+    }
+    it->finished = true;
+    event.type = ProgressEvent::Type::kStageProgress;
+    event.name = it->name;
+    event.percent = 100;
+    event.rows = rows;
+    event.eta_ms = 0;
+  }
+  if (progress_interval_ms_ > 0) {
+    emitter_.Emit(event);
+  }
 }
 
 void RunMonitor::Running::InterruptAll() {
   std::lock_guard<std::mutex> lock(mu);
-  for (auto& [name, conn] : conns) {
-    conn->Interrupt();
+  for (auto& watched : conns) {
+    watched.conn->Interrupt();
   }
 }
 
 void RunMonitor::Report() {
+  std::lock_guard<std::mutex> reporting(report_mu_);
   std::vector<ProgressEvent> events;
   {
     std::lock_guard<std::mutex> lock(running_->mu);
-    for (auto& [name, conn] : running_->conns) {
-      engine::QueryProgress progress = conn->Progress();
+    auto now = std::chrono::steady_clock::now();
+    for (auto& watched : running_->conns) {
+      if (watched.finished) {
+        continue;
+      }
       ProgressEvent event;
       event.type = ProgressEvent::Type::kStageProgress;
-      event.name = name;
-      event.percent = progress.percent;
-      event.rows = static_cast<int64_t>(progress.rows_processed);
+      event.name = watched.name;
+      event.rows = watched.tap != nullptr ? watched.tap->rows() : -1;
+      // DuckDB's rows_processed is deliberately not used: it sums estimated rows over every
+      // operator of the plan. Its percent is the query's own and is what the line shows.
+      double percent = std::min(watched.conn->Progress().percent, 100.0);
+      if (percent > watched.percent) {
+        watched.percent = percent;
+      }
+      event.percent = watched.percent;
+      event.eta_ms = EstimateLeft(watched, now);
       events.push_back(std::move(event));
     }
   }

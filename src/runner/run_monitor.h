@@ -3,6 +3,7 @@
 // The watcher of a run: while queries run it reports their progress and DuckDB's spilling, and
 // it carries cancellation to every running connection.
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include "aqueducts/run.h"
 
 #include "common/redact.h"
+#include "engine/row_tap.h"
 #include "engine/session.h"
 
 namespace aqueducts::runner {
@@ -65,22 +67,41 @@ class RunMonitor {
   RunMonitor(const RunMonitor&) = delete;
   RunMonitor& operator=(const RunMonitor&) = delete;
 
-  /// Watch `conn` (running step `name`) until Remove.
-  void Add(const std::string& name, engine::Connection* conn);
+  /// Watch `conn` (running step `name`) until Remove. `tap` (may be null; must outlive the
+  /// watch) counts the step's rows.
+  void Add(const std::string& name, engine::Connection* conn, const engine::RowTap* tap = nullptr);
+  /// The step on `conn` has done its work with `rows` rows (-1 unknown): emit its last progress
+  /// event (percent 100) and report no more progress of it; cancellation still reaches `conn`
+  /// until Remove.
+  void Finish(engine::Connection* conn, int64_t rows);
+  /// Stop watching `conn`; no progress event of it is emitted after this returns.
   void Remove(engine::Connection* conn);
   bool cancelled() const { return cancel_ && cancel_->cancelled(); }
 
  private:
   // What the cancel callback touches: shared, so a Cancel() racing with the end of the run
   // never reaches a destroyed monitor.
+  // One watched step and what its progress has been so far.
+  struct Watched {
+    std::string name;
+    engine::Connection* conn = nullptr;
+    const engine::RowTap* tap = nullptr;
+    double percent = -1;  // the highest seen: a step's later queries start again from 0
+    // For the estimate of the time left: when the percent first moved above 0, and from where.
+    std::chrono::steady_clock::time_point first_at;
+    double first_percent = -1;
+    bool finished = false;
+  };
   struct Running {
     std::mutex mu;
-    std::vector<std::pair<std::string, engine::Connection*>> conns;
+    std::vector<Watched> conns;
     void InterruptAll();
   };
 
   void Loop();
   void Report();
+  // Milliseconds left for `watched` at its rate since its percent first moved (-1 not yet).
+  static int64_t EstimateLeft(Watched& watched, std::chrono::steady_clock::time_point now);
 
   engine::Session& session_;
   Emitter emitter_;
@@ -88,7 +109,8 @@ class RunMonitor {
   int cancel_callback_ = -1;
   int progress_interval_ms_;
   std::shared_ptr<Running> running_ = std::make_shared<Running>();
-  std::mutex mu_;  // guards stop_
+  std::mutex report_mu_;  // held while a report is made and emitted (Remove waits for it)
+  std::mutex mu_;         // guards stop_
   std::condition_variable cv_;
   bool stop_ = false;
   int64_t spilled_bytes_ = 0;

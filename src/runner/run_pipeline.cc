@@ -12,6 +12,7 @@
 #include "aqueducts/run.h"
 
 #include "engine/custom_functions.h"
+#include "engine/row_tap.h"
 #include "engine/session.h"
 #include "runner/endpoints.h"
 #include "runner/infer_schema.h"
@@ -219,9 +220,16 @@ Status PipelineRun::RunGroup(engine::Session& session, int position) {
   AQ_ASSIGN_OR_RETURN(auto conns, Connections(session, group.size()));
   std::vector<Status> results(group.size());
   auto run_one = [&](size_t s) {
+    engine::RowTap tap;  // outlives the watch, also when the step throws
+    const engine::RowTap* counted =
+        options_.progress_interval_ms > 0 && plan_[position][s].materialise &&
+                engine::RowTap::CanWrap(*conns[s], runner::TrimQuery(group[s].query))
+            ? &tap
+            : nullptr;
     try {
-      monitor_->Add(group[s].name, conns[s].get());
-      results[s] = runner::ExecuteStage(*conns[s], group[s], plan_[position][s], emitter_);
+      monitor_->Add(group[s].name, conns[s].get(), counted);
+      results[s] = runner::ExecuteStage(*conns[s], group[s], plan_[position][s], emitter_, counted,
+                                        *monitor_);
       monitor_->Remove(conns[s].get());
       if (!results[s].ok() && results[s].code() != StatusCode::kCancelled) {
         // The run is lost: stop the siblings instead of waiting for them.
@@ -304,9 +312,22 @@ Status PipelineRun::WriteDestination(engine::Session& session, engine::Connectio
   const std::string& name = DestinationName(destination);
   auto start = Clock::now();
   emitter_.Emit(Event(ProgressEvent::Type::kDestinationStarted, name));
-  monitor_->Add(name, &conn);
-  auto stats = runner::WriteDestination(Context(session, conn), destination,
-                                        "SELECT * FROM " + QuoteIdent(last.name));
+  // The tap counts the rows the writer reads from the last stage: the "rows" of the live line
+  // (not wanted, so not paid for, when progress is off).
+  engine::RowTap tap;
+  std::string relation = "SELECT * FROM " + QuoteIdent(last.name);
+  bool counted = options_.progress_interval_ms > 0 && engine::RowTap::CanWrap(conn, relation);
+  monitor_->Add(name, &conn, counted ? &tap : nullptr);
+  Result<runner::WriteStats> stats = Status::Internal("the write did not run");
+  try {
+    stats = runner::WriteDestination(Context(session, conn), destination,
+                                     counted ? tap.Wrap(relation) : relation);
+  } catch (const std::exception& e) {
+    stats = Status::Internal("destination '" + name + "' failed: " + e.what());
+  }
+  if (stats.ok()) {
+    monitor_->Finish(&conn, stats->rows);
+  }
   monitor_->Remove(&conn);
   if (!stats.ok()) {
     return NameFailingSource(stats.status(), aqueduct_.sources);

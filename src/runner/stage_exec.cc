@@ -56,10 +56,16 @@ Status EmitOutputs(engine::Connection& conn, const Stage& stage, const Emitter& 
 
 // The stage's table replaces a same-named source or stage. Its query may read
 // the old one, so the new table is built under another name first.
-Result<int64_t> ReplaceExisting(engine::Connection& conn, const Stage& stage) {
+// `query` counted by `tap` when there is one.
+std::string Tapped(const engine::RowTap* tap, const std::string& query) {
+  return tap != nullptr ? tap->Wrap(query) : query + "\n";
+}
+
+Result<int64_t> ReplaceExisting(engine::Connection& conn, const Stage& stage,
+                                const engine::RowTap* tap) {
   const std::string fresh = QuoteIdent(stage.name + "__aq_replacing");
   AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("CREATE OR REPLACE TABLE " + fresh + " AS " +
-                                            TrimQuery(stage.query) + "\n"));
+                                            Tapped(tap, TrimQuery(stage.query))));
   const std::string name = QuoteIdent(stage.name);
   if (!conn.Execute("DROP VIEW IF EXISTS " + name).ok()) {
     AQ_RETURN_IF_ERROR(conn.Execute("DROP TABLE IF EXISTS " + name));
@@ -86,7 +92,7 @@ std::string TrimQuery(const std::string& query) {
 }
 
 Status ExecuteStage(engine::Connection& conn, const Stage& stage, const StagePlan& plan,
-                    const Emitter& emitter) {
+                    const Emitter& emitter, const engine::RowTap* tap, RunMonitor& monitor) {
   auto start = std::chrono::steady_clock::now();
   ProgressEvent started;
   started.type = ProgressEvent::Type::kStageStarted;
@@ -95,14 +101,16 @@ Status ExecuteStage(engine::Connection& conn, const Stage& stage, const StagePla
   started.sub_position = plan.sub_position;
   emitter.Emit(started);
 
-  // The newline ends a trailing `--` comment of the query.
-  std::string sql =
-      std::string(plan.materialise ? "CREATE OR REPLACE TABLE " : "CREATE OR REPLACE VIEW ") +
-      QuoteIdent(stage.name) + " AS " + TrimQuery(stage.query) + "\n";
+  // The newline ends a trailing `--` comment of the query. A table's rows are counted as they
+  // are built (the tap); a view runs nothing here.
+  std::string sql = plan.materialise ? "CREATE OR REPLACE TABLE " + QuoteIdent(stage.name) +
+                                           " AS " + Tapped(tap, TrimQuery(stage.query))
+                                     : "CREATE OR REPLACE VIEW " + QuoteIdent(stage.name) + " AS " +
+                                           TrimQuery(stage.query) + "\n";
   int64_t rows = -1;  // a view streams: its rows are counted by whoever reads it
   Status status;
   if (plan.replaces) {
-    auto result = ReplaceExisting(conn, stage);
+    auto result = ReplaceExisting(conn, stage, tap);
     status = result.status();
     if (result.ok()) {
       rows = *result;
@@ -115,6 +123,9 @@ Status ExecuteStage(engine::Connection& conn, const Stage& stage, const StagePla
     }
   } else {
     status = conn.Execute(sql);
+  }
+  if (status.ok() && (plan.materialise || plan.replaces)) {
+    monitor.Finish(&conn, rows);
   }
   if (status.ok()) {
     status = EmitOutputs(conn, stage, emitter);

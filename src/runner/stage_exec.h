@@ -21,9 +21,12 @@ int64_t MillisSince(std::chrono::steady_clock::time_point start);
 /// The query without trailing semicolons and blanks, so it can be wrapped in other SQL.
 std::string TrimQuery(const std::string& query);
 
-/// Run `stage` on `conn` per `plan`, emitting stage_started/completed and the outputs.
+/// Run `stage` on `conn` per `plan`, emitting stage_started/completed and the outputs. `conn`
+/// is watched by `monitor` with `tap` (which counts the rows of a materialised stage; null when
+/// progress is off); the
+/// stage's last progress event is emitted through monitor.Finish once its table is built.
 /// Errors: "Failed to execute stage '<n>': <e>" (kCancelled stays kCancelled).
 Status ExecuteStage(engine::Connection& conn, const Stage& stage, const StagePlan& plan,
-                    const Emitter& emitter);
+                    const Emitter& emitter, const engine::RowTap* tap, RunMonitor& monitor);
 
 }  // namespace aqueducts::runner

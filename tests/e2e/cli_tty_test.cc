@@ -1,7 +1,9 @@
 // The renderer on a real terminal (a pseudo-terminal from util-linux `script`): colours and the
-// live status line, and NO_COLOR turning the colours off.
+// live status line (with the percent of a long write), and NO_COLOR turning the colours off.
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <regex>
 
 #include <gtest/gtest.h>
 
@@ -55,6 +57,30 @@ TEST_F(CliTty, NoColorTurnsColoursOff) {
   EXPECT_NE(out.find("Pipeline execution completed"), std::string::npos) << out;
   EXPECT_EQ(out.find("\x1b[32m"), std::string::npos) << out;
   EXPECT_EQ(out.find("\x1b[1m"), std::string::npos) << out;
+}
+
+TEST_F(CliTty, LiveLineShowsPercentAndRowsDuringTheWrite) {
+  // One stage streamed into a Parquet file: a write of a second or more.
+  {
+    std::ofstream csv(dir_.path() / "big.csv");
+    csv << "id,v,name\n";
+    for (int i = 0; i < 1'500'000; i++) {
+      csv << i << ',' << (i * 7919) % 1000 << ",name " << i << '\n';
+    }
+  }
+  std::ofstream(dir_.path() / "big.yml")
+      << "version: v2\nsources:\n  - type: file\n    name: big\n    format: {type: csv}\n"
+      << "    location: big.csv\nstages:\n  - - name: pass\n      query: SELECT * FROM big\n"
+      << "destination:\n  type: file\n  name: out\n  format: {type: parquet}\n"
+      << "  location: out.parquet\n";
+  std::string out =
+      UnderTty("cd " + dir_.str() + " && NO_COLOR=1 TERM=xterm " + AQ_CLI_PATH + " run -f big.yml");
+  EXPECT_NE(out.find("Pipeline execution completed"), std::string::npos) << out;
+  // The live line of the destination: "→ out 0.75s 612,352 rows 41%".
+  std::regex live(R"(→ out [0-9.]+s [0-9,]+ rows [0-9]+%)");
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(out, match, live)) << "no percent on the live line in:\n" << out;
+  EXPECT_NE(out.find("1,500,000 rows"), std::string::npos) << out;
 }
 
 }  // namespace

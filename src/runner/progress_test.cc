@@ -1,0 +1,200 @@
+// Live progress through the progress sink: a long CSV -> Parquet write (one stage streamed into
+// its destination) reports DuckDB's percent up to 100 and the rows handed to the writer, ending
+// at the input's row count; a materialised stage counts the rows of its result, never the rows
+// summed over the operators of its plan.
+#include <chrono>
+#include <filesystem>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "aqueducts/run.h"
+
+#include "testing.h"
+
+namespace aqueducts {
+namespace {
+
+namespace fs = std::filesystem;
+using Type = ProgressEvent::Type;
+using Clock = std::chrono::steady_clock;
+
+constexpr int64_t kRows = 2'000'000;
+
+struct Timed {
+  ProgressEvent event;
+  Clock::time_point at;
+};
+
+// Keeps every event with the time it arrived.
+class TimedSink : public ProgressSink {
+ public:
+  void OnEvent(const ProgressEvent& event) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.push_back({event, Clock::now()});
+  }
+  void OnOutput(const StageOutput&) override {}
+  std::vector<Timed> events() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return events_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Timed> events_;
+};
+
+class RunProgressTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::random_device rd;
+    dir_ =
+        new fs::path(fs::temp_directory_path() / ("aq_progress_test_" + std::to_string(::getpid()) +
+                                                  "_" + std::to_string(rd())));
+    fs::create_directories(*dir_);
+    auto db = Database::Open();
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    AQ_ASSERT_OK((*db)->Execute(
+        "COPY (SELECT range AS id, hash(range) % 1000 AS v, 'name ' || range AS name, "
+        "range / 7.0 AS d FROM range(" +
+        std::to_string(kRows) + ")) TO '" + Csv() + "' (HEADER)"));
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+  static std::string Csv() { return (*dir_ / "big.csv").string(); }
+
+  static Aqueduct Pipeline(const std::string& query) {
+    Aqueduct aq;
+    aq.sources = {FileSource{
+        .name = "big", .format = {.format = FileFormat::kCsv}, .location = ParseLocation(Csv())}};
+    aq.stages = {{{.name = "pass", .query = query}}};
+    return aq;
+  }
+  static RunOptions Options() {
+    RunOptions options;
+    options.progress_interval_ms = 20;
+    options.database_options.threads = 2;
+    return options;
+  }
+  // The progress events of step `name`, in order.
+  static std::vector<Timed> ProgressOf(const std::vector<Timed>& events, const std::string& name) {
+    std::vector<Timed> out;
+    for (const auto& t : events) {
+      if (t.event.type == Type::kStageProgress && t.event.name == name) {
+        out.push_back(t);
+      }
+    }
+    return out;
+  }
+
+  static fs::path* dir_;
+};
+
+fs::path* RunProgressTest::dir_ = nullptr;
+
+TEST_F(RunProgressTest, StreamedStageWrittenToParquetReportsPercentRowsAndTimeLeft) {
+  Aqueduct aq = Pipeline("SELECT * FROM big");
+  aq.destination = FileDestination{.name = "out",
+                                   .location = ParseLocation((*dir_ / "out.parquet").string()),
+                                   .format = {.format = FileFormat::kParquet}};
+  TimedSink sink;
+  AQ_ASSERT_OK(RunPipeline(aq, Options(), &sink));
+  auto events = sink.events();
+  auto progress = ProgressOf(events, "out");
+  ASSERT_GE(progress.size(), 3u);
+
+  double last_percent = -1;
+  int64_t last_rows = -1;
+  bool percent_between = false;
+  bool rows_between = false;
+  for (const auto& t : progress) {
+    const ProgressEvent& e = t.event;
+    EXPECT_GE(e.percent, last_percent) << "percent went down";
+    EXPECT_GE(e.rows, last_rows) << "rows went down";
+    EXPECT_LE(e.percent, 100);
+    EXPECT_LE(e.rows, kRows) << "rows must count rows read, not rows summed over operators";
+    percent_between |= e.percent > 0 && e.percent < 100;
+    rows_between |= e.rows > 0 && e.rows < kRows;
+    last_percent = e.percent;
+    last_rows = e.rows;
+  }
+  EXPECT_TRUE(percent_between) << "no percent between 0 and 100 while writing";
+  EXPECT_TRUE(rows_between) << "no row count between 0 and the input's while writing";
+  EXPECT_EQ(progress.back().event.percent, 100);
+  EXPECT_EQ(progress.back().event.rows, kRows);
+
+  // The destination's completion comes after its last progress event, with the same count.
+  size_t completed = events.size();
+  for (size_t i = 0; i < events.size(); i++) {
+    if (events[i].event.type == Type::kDestinationCompleted) {
+      completed = i;
+    }
+  }
+  ASSERT_LT(completed, events.size());
+  EXPECT_EQ(events[completed].event.rows, kRows);
+  for (size_t i = completed; i < events.size(); i++) {
+    EXPECT_FALSE(events[i].event.type == Type::kStageProgress && events[i].event.name == "out")
+        << "progress of the destination after its completion";
+  }
+
+  // An estimate of the time left appears once the percent has moved for over a second; only a
+  // write that lasted long enough can show one.
+  Clock::time_point first_moving{};
+  Clock::time_point last_running{};
+  bool eta = false;
+  for (const auto& t : progress) {
+    if (t.event.percent > 0 && t.event.percent < 100) {
+      if (first_moving == Clock::time_point{}) {
+        first_moving = t.at;
+      }
+      last_running = t.at;
+    }
+    eta |= t.event.eta_ms > 0;
+  }
+  if (last_running - first_moving > std::chrono::seconds(3)) {
+    EXPECT_TRUE(eta) << "no estimate of the time left during a write of several seconds";
+  }
+}
+
+TEST_F(RunProgressTest, MaterialisedStageCountsTheRowsOfItsResult) {
+  // A sort reads each row twice over its plan (scan, then sort): DuckDB's own row figure would
+  // pass the input's count. Without a destination the last stage is materialised.
+  Aqueduct aq = Pipeline("SELECT * FROM big ORDER BY v DESC, id");
+  TimedSink sink;
+  AQ_ASSERT_OK(RunPipeline(aq, Options(), &sink));
+  auto progress = ProgressOf(sink.events(), "pass");
+  ASSERT_FALSE(progress.empty());
+  for (const auto& t : progress) {
+    EXPECT_LE(t.event.rows, kRows);
+  }
+  EXPECT_EQ(progress.back().event.percent, 100);
+  EXPECT_EQ(progress.back().event.rows, kRows);
+}
+
+TEST_F(RunProgressTest, DeltaUpsertReportsTheRowsItWrites) {
+  constexpr int64_t kUpserted = 300'000;
+  Aqueduct aq = Pipeline("SELECT id, v, name FROM big WHERE id < " + std::to_string(kUpserted));
+  DeltaDestination delta{.name = "table", .location = ParseLocation((*dir_ / "delta").string())};
+  aq.destination = delta;
+  AQ_ASSERT_OK(RunPipeline(aq, Options(), nullptr));  // creates the table
+  delta.write_mode.operation = DeltaWriteMode::Operation::kUpsert;
+  delta.write_mode.upsert_keys = {"id"};
+  aq.destination = delta;
+  TimedSink sink;
+  AQ_ASSERT_OK(RunPipeline(aq, Options(), &sink));
+  auto progress = ProgressOf(sink.events(), "table");
+  ASSERT_FALSE(progress.empty());
+  int64_t last_rows = -1;
+  for (const auto& t : progress) {
+    EXPECT_GE(t.event.rows, last_rows);
+    EXPECT_LE(t.event.rows, kUpserted);
+    last_rows = t.event.rows;
+  }
+  EXPECT_EQ(progress.back().event.percent, 100);
+  EXPECT_EQ(progress.back().event.rows, kUpserted);
+}
+
+}  // namespace
+}  // namespace aqueducts
