@@ -117,7 +117,7 @@ struct Output {
   std::string text;
 };
 
-Output Run(const std::string& command) {
+Output Shell(const std::string& command) {
   Output out;
   FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   if (pipe == nullptr) {
@@ -153,10 +153,10 @@ TEST_F(ProgressStreamTest, CliPrintsTheSameProgressLinesRemotelyAndLocally) {
                      << "  location: " << (*dir_ / "cli.parquet").string() << "\n";
   std::string cli =
       "AQUEDUCTS_PROGRESS_INTERVAL_MS=300 " + std::string(AQ_CLI_BIN) + " run -f " + yml;
-  Output local = Run(cli);
+  Output local = Shell(cli);
   ASSERT_EQ(local.exit_code, 0) << local.text;
-  Output remote = Run(cli + " --executor 127.0.0.1:" + std::to_string(executor_->port()) +
-                      " --api-key " + kKey);
+  Output remote = Shell(cli + " --executor 127.0.0.1:" + std::to_string(executor_->port()) +
+                        " --api-key " + kKey);
   ASSERT_EQ(remote.exit_code, 0) << remote.text;
   for (const Output* out : {&local, &remote}) {
     auto lines = DestinationLines(out->text);
