@@ -318,7 +318,7 @@ Status PipelineRun::WriteDestination(engine::Session& session, engine::Connectio
   std::string relation = "SELECT * FROM " + QuoteIdent(last.name);
   bool counted = options_.progress_interval_ms > 0 && engine::RowTap::CanWrap(conn, relation);
   monitor_->Add(name, &conn, counted ? &tap : nullptr);
-  Result<runner::WriteStats> stats = Status::Internal("the write did not run");
+  Result<connector::WriteStats> stats = Status::Internal("the write did not run");
   try {
     stats = runner::WriteDestination(Context(session, conn), destination,
                                      counted ? tap.Wrap(relation) : relation);
