@@ -1,8 +1,9 @@
 #pragma once
 
-// Test-only: an object-store emulator (s3rver for S3, azurite for Azure Blob) in a child
-// process on a free loopback port, started from tests/emulators/start.js. The S3 emulator has
-// the buckets "bucket" and "other"; credentials S3RVER / S3RVER.
+// Test-only: an object-store emulator (s3rver for S3, azurite for Azure Blob, our own
+// tests/emulators/gcs.js for Google Cloud Storage) in a child process on a free loopback port,
+// started from tests/emulators/start.js. Each has the buckets "bucket" and "other"; S3
+// credentials S3RVER / S3RVER; GCS credentials in files the emulator writes into dir().
 
 #include <cstdio>
 #include <cstdlib>
@@ -22,7 +23,7 @@ namespace aqueducts::testing {
 
 class Emulator {
  public:
-  enum class Kind { kS3, kAzure };
+  enum class Kind { kS3, kAzure, kGcs };
 
   /// Start one; nullptr (with a gtest failure) when it does not come up.
   static std::unique_ptr<Emulator> Start(Kind kind) {
@@ -46,7 +47,7 @@ class Emulator {
       close(out[0]);
       close(out[1]);
       setpgid(0, 0);
-      const char* which = kind == Kind::kS3 ? "s3" : "azure";
+      const char* which = kind == Kind::kS3 ? "s3" : kind == Kind::kAzure ? "azure" : "gcs";
       // s3rver's paginated listing needs the legacy OpenSSL provider on Node 17+.
       execlp("node", "node", "--openssl-legacy-provider", script.c_str(), which, dir,
              static_cast<char*>(nullptr));
@@ -65,7 +66,7 @@ class Emulator {
     }
     std::fclose(stream);
     if (emulator->port_ == 0) {
-      ADD_FAILURE() << "the " << (kind == Kind::kS3 ? "S3" : "Azure")
+      ADD_FAILURE() << "the " << Name(kind)
                     << " emulator did not start (is tests/emulators installed? run make setup)";
       return nullptr;
     }
@@ -82,7 +83,17 @@ class Emulator {
     std::filesystem::remove_all(dir_, ec);
   }
 
+  static const char* Name(Kind kind) {
+    return kind == Kind::kS3 ? "S3" : kind == Kind::kAzure ? "Azure" : "GCS";
+  }
+  /// The URL scheme of this kind's locations ("s3", "az", "gs").
+  static const char* Scheme(Kind kind) {
+    return kind == Kind::kS3 ? "s3" : kind == Kind::kAzure ? "az" : "gs";
+  }
+
   int port() const { return port_; }
+  /// The emulator's data directory (the GCS emulator's credential files are here).
+  const std::string& dir() const { return dir_; }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
   /// storage_config keys that reach this emulator with valid credentials.
@@ -93,6 +104,11 @@ class Emulator {
               {"aws_endpoint", endpoint()},
               {"aws_allow_http", "true"},
               {"aws_region", "us-east-1"}};
+    }
+    if (kind_ == Kind::kGcs) {
+      return {{"google_service_account", dir_ + "/service-account.json"},
+              {"google_endpoint", endpoint()},
+              {"google_allow_http", "true"}};
     }
     return {{"azure_storage_use_emulator", "true"},
             {"azure_storage_endpoint", endpoint() + "/devstoreaccount1"}};

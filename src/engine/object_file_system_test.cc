@@ -30,7 +30,7 @@ class ObjectFileSystemTest : public ::testing::TestWithParam<Emulator::Kind> {
   void SetUp() override {
     emulator_ = Emulator::Start(GetParam());
     ASSERT_NE(emulator_, nullptr);
-    root_ = GetParam() == Emulator::Kind::kS3 ? "s3://bucket" : "az://bucket";
+    root_ = std::string(Emulator::Scheme(GetParam())) + "://bucket";
     if (GetParam() == Emulator::Kind::kAzure) {
       auto options = storage::ResolveAzureOptions(emulator_->Config(), "", storage::ProcessEnv());
       ASSERT_TRUE(options.ok()) << options.status().ToString();
@@ -101,9 +101,10 @@ TEST_P(ObjectFileSystemTest, MissingObjectsAreClearErrors) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ObjectFileSystemTest,
-                         ::testing::Values(Emulator::Kind::kS3, Emulator::Kind::kAzure),
+                         ::testing::Values(Emulator::Kind::kS3, Emulator::Kind::kAzure,
+                                           Emulator::Kind::kGcs),
                          [](const ::testing::TestParamInfo<Emulator::Kind>& param_info) {
-                           return param_info.param == Emulator::Kind::kS3 ? "S3" : "Azure";
+                           return std::string(Emulator::Name(param_info.param));
                          });
 
 }  // namespace

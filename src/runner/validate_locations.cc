@@ -8,8 +8,8 @@ namespace aqueducts {
 namespace {
 
 // `what` names the element, e.g. "source 'jan'". Local files, and for file sources and
-// destinations the object stores of src/storage (S3, Azure Blob) with valid storage_config keys
-// (docs/object-stores.md). Delta tables are local only for now.
+// destinations the object stores of src/storage (S3, GCS, Azure Blob) with valid storage_config
+// keys (docs/object-stores.md). Delta tables are local only for now.
 Status CheckStorage(const std::string& what, const std::string& id, const Location& location,
                     const StorageConfig& storage_config, bool object_store_ok = true) {
   if (!location.IsLocal()) {
@@ -17,8 +17,8 @@ Status CheckStorage(const std::string& what, const std::string& id, const Locati
     if (!storage::IsObjectStoreScheme(location.Scheme())) {
       return Status::Unsupported("The " + what + " has location '" + where + "': scheme '" +
                                      location.Scheme() +
-                                     "' is not supported (local paths, file:// URLs, and s3:// "
-                                     "or az:// object stores are)",
+                                     "' is not supported (local paths, file:// URLs, and s3://, "
+                                     "gs:// or az:// object stores are)",
                                  id);
     }
     if (!object_store_ok) {
@@ -31,7 +31,7 @@ Status CheckStorage(const std::string& what, const std::string& id, const Locati
     if (!url.ok()) {
       return url.status().WithPrefix("The " + what + ": ", id);
     }
-    // Resolving the options checks every key (and refuses stores not built yet) without
+    // Resolving the options checks every key and that credentials are there, without
     // sending anything.
     auto store = storage::OpenStore(*url, storage_config);
     if (!store.ok()) {

@@ -1,7 +1,11 @@
 #include "storage/crypto.h"
 
+#include <memory>
+
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
 
 namespace aqueducts::storage {
@@ -38,6 +42,42 @@ std::string Base64Encode(std::string_view bytes) {
                           static_cast<int>(bytes.size()));
   out.resize(n);
   return out;
+}
+
+std::string Base64UrlEncode(std::string_view bytes) {
+  std::string out = Base64Encode(bytes);
+  while (!out.empty() && out.back() == '=') {
+    out.pop_back();
+  }
+  for (char& c : out) {
+    c = c == '+' ? '-' : c == '/' ? '_' : c;
+  }
+  return out;
+}
+
+Result<std::string> RsaSha256Sign(std::string_view pem_private_key, std::string_view data) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem_private_key.data(), static_cast<int>(pem_private_key.size())), &BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr,
+      &EVP_PKEY_free);
+  if (!key) {
+    return Status::InvalidArgument("the private key is not a readable PEM RSA key");
+  }
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  size_t length = 0;
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &length,
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+    return Status::InvalidArgument("the private key cannot sign with RS256");
+  }
+  std::string signature(length, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+    return Status::InvalidArgument("the private key cannot sign with RS256");
+  }
+  signature.resize(length);
+  return signature;
 }
 
 bool Base64Decode(std::string_view text, std::string* out) {

@@ -1,7 +1,13 @@
-// The object-store clients against real emulators on 127.0.0.1 (s3rver, azurite).
+// The object-store clients against real emulators on 127.0.0.1 (s3rver, azurite, and our GCS
+// XML API emulator tests/emulators/gcs.js, which checks RS256-signed service-account tokens).
 
+#include <fstream>
+#include <iterator>
+#include <optional>
 #include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -125,6 +131,8 @@ TEST(CryptoTest, KnownVectors) {
   ASSERT_TRUE(Base64Decode(Base64Encode("ab"), &decoded));
   EXPECT_EQ(decoded, "ab");
   EXPECT_EQ(UriEncode("a b/k=v%", true), "a%20b/k%3Dv%25");
+  EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8");  // RFC 4648 URL-safe alphabet, no padding
+  EXPECT_FALSE(RsaSha256Sign("not a key", "data").ok());
 }
 
 // The same contract on every backend.
@@ -133,7 +141,7 @@ class StoreContractTest : public ::testing::TestWithParam<Emulator::Kind> {
   void SetUp() override {
     emulator_ = Emulator::Start(GetParam());
     ASSERT_NE(emulator_, nullptr);
-    std::string url = GetParam() == Emulator::Kind::kS3 ? "s3://bucket/" : "az://bucket/";
+    std::string url = std::string(Emulator::Scheme(GetParam())) + "://bucket/";
     auto parsed = ParseObjectUrl(url);
     ASSERT_TRUE(parsed.ok());
     if (GetParam() == Emulator::Kind::kAzure) {
@@ -174,8 +182,8 @@ TEST_P(StoreContractTest, PutHeadGetRangeDelete) {
 }
 
 TEST_P(StoreContractTest, ListsWithPrefixDelimiterAndPagination) {
-  // More than one page (s3rver and azurite answer 1000 and 5000 keys a page).
-  int count = GetParam() == Emulator::Kind::kS3 ? 1005 : 40;
+  // More than one page (s3rver and the GCS emulator answer 1000 keys a page, azurite 5000).
+  int count = GetParam() == Emulator::Kind::kAzure ? 40 : 1005;
   for (int i = 0; i < count; ++i) {
     AQ_ASSERT_OK(store_->Put("many/f" + std::to_string(i), "x"));
   }
@@ -217,43 +225,118 @@ TEST_P(StoreContractTest, MultipartUploadAppearsOnlyOnComplete) {
 TEST_P(StoreContractTest, WrongCredentialsNameTheLocationNeverTheSecret) {
   auto config = emulator_->Config();
   std::string secret;
+  std::string expected = "403";
   if (GetParam() == Emulator::Kind::kS3) {
     secret = "WrongSecretValue123";
     config["aws_secret_access_key"] = secret;
+  } else if (GetParam() == Emulator::Kind::kGcs) {
+    // A key of the same service account that the emulator does not know: its token request is
+    // refused, and the message must not show any part of the private key.
+    config["google_service_account"] = emulator_->dir() + "/wrong-service-account.json";
+    secret = "PRIVATE KEY";
+    expected = "invalid_grant";
   } else {
     secret = Base64Encode("not the emulator key at all");
     config["azure_storage_account_key"] = secret;
   }
-  auto parsed =
-      ParseObjectUrl(GetParam() == Emulator::Kind::kS3 ? "s3://bucket/x" : "az://bucket/x");
+  auto parsed = ParseObjectUrl(std::string(Emulator::Scheme(GetParam())) + "://bucket/x");
   auto store = OpenStore(*parsed, config, NoEnv());
   ASSERT_TRUE(store.ok());
   Status put = (*store)->Put("x", "data");
   ASSERT_FALSE(put.ok());
-  EXPECT_NE(put.message().find("403"), std::string::npos) << put.message();
+  EXPECT_NE(put.message().find(expected), std::string::npos) << put.message();
   EXPECT_NE(put.message().find("bucket/x"), std::string::npos) << put.message();
   EXPECT_EQ(put.message().find(secret), std::string::npos) << put.message();
 }
 
+// Create-only writes, as Delta commits use them (S3 and Azure If-None-Match: *, GCS
+// x-goog-if-generation-match: 0): of racing writers of one key exactly one wins, every time.
+TEST_P(StoreContractTest, PutIfAbsentLetsExactlyOneRacingWriterWin) {
+  AQ_ASSERT_OK(store_->PutIfAbsent("_delta_log/00000.json", "first"));
+  Status second = store_->PutIfAbsent("_delta_log/00000.json", "second");
+  EXPECT_EQ(second.code(), StatusCode::kConflict) << second.ToString();
+  EXPECT_EQ(*store_->Get("_delta_log/00000.json"), "first");
+  for (int round = 1; round <= 10; ++round) {
+    std::string key = "_delta_log/" + std::to_string(round) + ".json";
+    std::vector<Status> results(4);
+    std::vector<std::thread> writers;
+    for (size_t w = 0; w < results.size(); ++w) {
+      writers.emplace_back(
+          [&, w] { results[w] = store_->PutIfAbsent(key, "writer " + std::to_string(w)); });
+    }
+    for (auto& writer : writers) {
+      writer.join();
+    }
+    int won = 0;
+    std::string winner;
+    for (size_t w = 0; w < results.size(); ++w) {
+      if (results[w].ok()) {
+        ++won;
+        winner = "writer " + std::to_string(w);
+      } else {
+        EXPECT_EQ(results[w].code(), StatusCode::kConflict) << results[w].ToString();
+      }
+    }
+    EXPECT_EQ(won, 1) << "round " << round;
+    EXPECT_EQ(*store_->Get(key), winner);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest,
-                         ::testing::Values(Emulator::Kind::kS3, Emulator::Kind::kAzure),
+                         ::testing::Values(Emulator::Kind::kS3, Emulator::Kind::kAzure,
+                                           Emulator::Kind::kGcs),
                          [](const ::testing::TestParamInfo<Emulator::Kind>& param_info) {
-                           return param_info.param == Emulator::Kind::kS3 ? "S3" : "Azure";
+                           return std::string(Emulator::Name(param_info.param));
                          });
 
-TEST(PutIfAbsentTest, AzureRefusesAnExistingKey) {
-  auto emulator = Emulator::Start(Emulator::Kind::kAzure);
+TEST(GcsCredentialsTest, AuthorizedUserRefreshTokenAndEnvironmentVariables) {
+  auto emulator = Emulator::Start(Emulator::Kind::kGcs);
   ASSERT_NE(emulator, nullptr);
-  auto parsed = ParseObjectUrl("az://bucket/");
-  auto options = ResolveAzureOptions(emulator->Config(), "", NoEnv());
-  ASSERT_TRUE(options.ok());
-  AQ_ASSERT_OK(CreateAzureContainer(*parsed, *options));
-  auto store = OpenStore(*parsed, emulator->Config(), NoEnv());
-  ASSERT_TRUE(store.ok());
-  AQ_ASSERT_OK((*store)->PutIfAbsent("_delta_log/00000.json", "first"));
-  Status second = (*store)->PutIfAbsent("_delta_log/00000.json", "second");
-  EXPECT_EQ(second.code(), StatusCode::kConflict) << second.ToString();
-  EXPECT_EQ(*(*store)->Get("_delta_log/00000.json"), "first");
+  auto parsed = ParseObjectUrl("gs://bucket/");
+  // gcloud's authorized-user file, found through GOOGLE_APPLICATION_CREDENTIALS.
+  std::string path = emulator->dir() + "/authorized-user.json";
+  auto env = [&](const std::string& name) -> std::optional<std::string> {
+    if (name == "GOOGLE_APPLICATION_CREDENTIALS")
+      return path;
+    return std::nullopt;
+  };
+  auto store = OpenStore(
+      *parsed, {{"google_endpoint", emulator->endpoint()}, {"google_allow_http", "true"}}, env);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  AQ_ASSERT_OK((*store)->Put("user.txt", "hello"));
+  EXPECT_EQ(*(*store)->Get("user.txt"), "hello");
+  // The service account's JSON given as text (google_service_account_key) works as well.
+  std::ifstream in(emulator->dir() + "/service-account.json");
+  std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto keyed = OpenStore(*parsed,
+                         {{"google_service_account_key", json},
+                          {"google_endpoint", emulator->endpoint()},
+                          {"google_allow_http", "true"}},
+                         NoEnv());
+  ASSERT_TRUE(keyed.ok()) << keyed.status().ToString();
+  EXPECT_EQ(*(*keyed)->Get("user.txt"), "hello");
+}
+
+TEST(GcsCredentialsTest, MissingOrMalformedCredentialsAreClearErrors) {
+  auto parsed = ParseObjectUrl("gs://bucket/x");
+  auto none = OpenStore(*parsed, {}, NoEnv());
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("no Google credentials"), std::string::npos)
+      << none.status().message();
+  EXPECT_NE(none.status().message().find("gs://bucket/x"), std::string::npos);
+  auto missing = OpenStore(*parsed, {{"google_service_account", "/nonexistent/sa.json"}}, NoEnv());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("/nonexistent/sa.json"), std::string::npos);
+  std::string secret_json = R"({"type": "service_account", "private_key": "TopSecretKeyText"})";
+  auto malformed = OpenStore(*parsed, {{"google_service_account_key", secret_json}}, NoEnv());
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_NE(malformed.status().message().find("client_email"), std::string::npos)
+      << malformed.status().message();
+  EXPECT_EQ(malformed.status().message().find("TopSecretKeyText"), std::string::npos);
+  auto other_bucket = OpenStore(
+      *parsed, {{"google_bucket", "elsewhere"}, {"google_skip_signature", "true"}}, NoEnv());
+  ASSERT_FALSE(other_bucket.ok());
+  EXPECT_NE(other_bucket.status().message().find("elsewhere"), std::string::npos);
 }
 
 TEST(StoreRegistryTest, LongestRegisteredLocationWins) {
@@ -272,8 +355,9 @@ TEST(StoreRegistryTest, LongestRegisteredLocationWins) {
   Status bad = registry.Register("s3://bucket/z", {{"nope", "1"}});
   EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.message().find("s3://bucket/z"), std::string::npos) << bad.message();
+  // gs:// without credentials: an error that says what to set.
   auto gcs = registry.Resolve("gs://bucket/x");
-  EXPECT_EQ(gcs.status().code(), StatusCode::kUnsupported);
+  EXPECT_EQ(gcs.status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

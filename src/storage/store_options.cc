@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <vector>
 
 namespace aqueducts::storage {
@@ -82,6 +83,22 @@ const std::vector<KeySpec>& AzureKeys() {
   return keys;
 }
 
+const std::vector<KeySpec>& GcsKeys() {
+  static const std::vector<KeySpec> keys = {
+      {"service_account",
+       {"google_service_account", "service_account", "google_service_account_path",
+        "service_account_path"}},
+      {"service_account_key", {"google_service_account_key", "service_account_key"}},
+      {"application_credentials", {"google_application_credentials", "application_credentials"}},
+      {"bucket", {"google_bucket", "google_bucket_name", "bucket", "bucket_name"}},
+      {"skip_signature", {"google_skip_signature", "skip_signature"}},
+      // Ours (the original has none): another server speaking the XML API, e.g. an emulator.
+      {"endpoint", {"google_endpoint", "google_storage_endpoint", "endpoint"}},
+      {"allow_http", {"google_allow_http", "allow_http"}},
+  };
+  return keys;
+}
+
 // Map the config onto canonical names; unknown or unsupported keys are errors.
 Result<std::map<std::string, std::string>> Canonicalise(
     const std::map<std::string, std::string>& config, const std::vector<KeySpec>& keys,
@@ -151,6 +168,16 @@ std::map<std::string, std::string> ReadIniSection(const std::string& path,
     }
   }
   return out;
+}
+
+// A credentials file's text; the message names the file and where its path was given.
+Result<std::string> ReadCredentialsFile(const std::string& path, const std::string& origin) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status::InvalidArgument("storage_config: cannot read the Google credentials file '" +
+                                   path + "' (from " + origin + ")");
+  }
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 }  // namespace
@@ -348,6 +375,81 @@ Result<AzureOptions> ResolveAzureOptions(const std::map<std::string, std::string
   if (out.endpoint.rfind("http://", 0) == 0 && !out.allow_http) {
     return Status::InvalidArgument(
         "storage_config: the Azure endpoint uses plain http; set azure_allow_http: true");
+  }
+  return out;
+}
+
+Result<GcsOptions> ResolveGcsOptions(const std::map<std::string, std::string>& config,
+                                     const std::string& url_bucket, const EnvLookup& env) {
+  AQ_ASSIGN_OR_RETURN(auto keys, Canonicalise(config, GcsKeys(), "Google Cloud Storage"));
+  GcsOptions out;
+  // The most specific source wins: config keys over the environment, JSON text over a file.
+  std::string path;
+  std::string origin;
+  auto take_path = [&](const std::string& value, const std::string& from) {
+    if (!value.empty() && path.empty() && out.credentials_json.empty()) {
+      path = value;
+      origin = from;
+    }
+  };
+  if (auto it = keys.find("service_account_key"); it != keys.end() && !it->second.empty()) {
+    out.credentials_json = it->second;
+    out.credentials_origin = "google_service_account_key";
+  }
+  if (auto it = keys.find("service_account"); it != keys.end()) {
+    take_path(it->second, "google_service_account");
+  }
+  if (auto it = keys.find("application_credentials"); it != keys.end()) {
+    take_path(it->second, "google_application_credentials");
+  }
+  if (out.credentials_json.empty() && path.empty()) {
+    if (auto value = env("GOOGLE_SERVICE_ACCOUNT_KEY"); value && !value->empty()) {
+      out.credentials_json = *value;
+      out.credentials_origin = "GOOGLE_SERVICE_ACCOUNT_KEY";
+    }
+  }
+  for (const char* name : {"GOOGLE_SERVICE_ACCOUNT", "GOOGLE_SERVICE_ACCOUNT_PATH",
+                           "GOOGLE_APPLICATION_CREDENTIALS"}) {
+    take_path(env(name).value_or(""), name);
+  }
+  for (const auto& [key, value] : keys) {
+    if (key == "bucket" && !value.empty() && value != url_bucket) {
+      return Status::InvalidArgument("storage_config: google_bucket '" + value +
+                                     "' differs from the location's bucket '" + url_bucket + "'");
+    } else if (key == "skip_signature") {
+      AQ_ASSIGN_OR_RETURN(out.skip_signature, ParseBool(key, value));
+    } else if (key == "endpoint") {
+      out.endpoint = value;
+    } else if (key == "allow_http") {
+      AQ_ASSIGN_OR_RETURN(out.allow_http, ParseBool(key, value));
+    }
+  }
+  if (out.credentials_json.empty() && path.empty() && !out.skip_signature) {
+    // gcloud's application-default credentials (`gcloud auth application-default login`).
+    std::string home = env("HOME").value_or("");
+    std::string adc = home + "/.config/gcloud/application_default_credentials.json";
+    if (!home.empty() && std::ifstream(adc).good()) {
+      path = adc;
+      origin = "gcloud's application-default credentials";
+    }
+  }
+  if (!path.empty() && !out.skip_signature) {
+    AQ_ASSIGN_OR_RETURN(out.credentials_json, ReadCredentialsFile(path, origin));
+    out.credentials_origin = "'" + path + "'";
+  }
+  if (out.credentials_json.empty() && !out.skip_signature) {
+    return Status::InvalidArgument(
+        "storage_config: no Google credentials; set google_service_account (a service-account "
+        "key file), google_service_account_key (its JSON) or GOOGLE_APPLICATION_CREDENTIALS, or "
+        "google_skip_signature: true for a public bucket");
+  }
+  while (!out.endpoint.empty() && out.endpoint.back() == '/') {
+    out.endpoint.pop_back();
+  }
+  if (out.endpoint.rfind("http://", 0) == 0 && !out.allow_http) {
+    return Status::InvalidArgument(
+        "storage_config: the Google Cloud Storage endpoint uses plain http; set "
+        "google_allow_http: true to allow it");
   }
   return out;
 }

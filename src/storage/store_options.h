@@ -40,6 +40,17 @@ struct AzureOptions {
   bool allow_http = false;
 };
 
+struct GcsOptions {
+  /// A service-account key or an authorized-user credentials file: the JSON document's text.
+  /// Empty with skip_signature (anonymous requests).
+  std::string credentials_json;
+  /// Where the credentials came from, for messages: a path or a key name, never the content.
+  std::string credentials_origin;
+  std::string endpoint;  ///< e.g. "http://127.0.0.1:4443"; empty: https://storage.googleapis.com
+  bool allow_http = false;
+  bool skip_signature = false;
+};
+
 /// Resolve S3 settings. An unknown key, a known key we do not support, or a bad boolean is
 /// kInvalidArgument naming the key (never its value).
 Result<S3Options> ResolveS3Options(const std::map<std::string, std::string>& config,
@@ -48,6 +59,13 @@ Result<S3Options> ResolveS3Options(const std::map<std::string, std::string>& con
 /// Resolve Azure settings; `url_account` is the account a URL names (may be empty).
 Result<AzureOptions> ResolveAzureOptions(const std::map<std::string, std::string>& config,
                                          const std::string& url_account, const EnvLookup& env);
+
+/// Resolve Google Cloud Storage settings for the bucket `url_bucket`. The credentials come from
+/// google_service_account_key (the JSON text), google_service_account or
+/// google_application_credentials (a file), the same variables in the environment, or gcloud's
+/// application-default file; none and no skip_signature is kInvalidArgument.
+Result<GcsOptions> ResolveGcsOptions(const std::map<std::string, std::string>& config,
+                                     const std::string& url_bucket, const EnvLookup& env);
 
 /// True when `key` names a secret (its value must never be shown).
 bool IsSecretKey(const std::string& key);

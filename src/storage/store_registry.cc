@@ -1,6 +1,7 @@
 #include "storage/store_registry.h"
 
 #include "storage/azure_store.h"
+#include "storage/gcs_store.h"
 #include "storage/s3_store.h"
 
 namespace aqueducts::storage {
@@ -24,12 +25,19 @@ Result<std::shared_ptr<ObjectStore>> OpenStore(const ObjectUrl& url,
       }
       return std::shared_ptr<ObjectStore>(MakeAzureStore(url, *options));
     }
-    case StoreKind::kGcs:
-      break;
+    case StoreKind::kGcs: {
+      auto options = ResolveGcsOptions(config, url.bucket, env);
+      if (!options.ok()) {
+        return options.status().WithPrefix("location " + where + ": ");
+      }
+      auto store = MakeGcsStore(url, *options);
+      if (!store.ok()) {
+        return store.status().WithPrefix("location " + where + ": ");
+      }
+      return std::shared_ptr<ObjectStore>(std::move(*store));
+    }
   }
-  return Status::Unsupported("location " + where +
-                             ": Google Cloud Storage (gs://) is not supported yet; S3 and Azure "
-                             "Blob are (docs/object-stores.md)");
+  return Status::Internal("location " + where + ": unknown object store kind");
 }
 
 Status StoreRegistry::Register(const std::string& url,

@@ -129,8 +129,8 @@ TEST_F(CliErrors, UnservableLocationsFailValidateAndRun) {
   std::string with_options = base;
   with_options.replace(with_options.find("    location: "), 0,
                        "    storage_config: {aws_region: eu-west-1, aws_access_key_id: K}\n");
-  std::string s3_out = base;
-  s3_out.replace(s3_out.find("  location: " + dir_.str() + "/out.parquet"),
+  std::string gs_out = base;
+  gs_out.replace(gs_out.find("  location: " + dir_.str() + "/out.parquet"),
                  12 + dir_.str().size() + 12, "  location: gs://bucket/out.parquet");
   std::string s3_typo = Pipeline(dir_.str(), "SELECT * FROM readings", "s3://bucket/in.csv");
   s3_typo.replace(s3_typo.find("    location: "), 0,
@@ -142,7 +142,7 @@ TEST_F(CliErrors, UnservableLocationsFailValidateAndRun) {
       {http_in, {"source 'readings'", "https://host/in.csv", "scheme 'https' is not supported"}},
       {with_options,
        {"source 'readings'", "storage_config keys (aws_access_key_id, aws_region)", "no effect"}},
-      {s3_out, {"destination 'out'", "gs://bucket/out.parquet", "not supported yet"}},
+      {gs_out, {"destination 'out'", "gs://bucket/out.parquet", "no Google credentials"}},
   };
   for (const auto& c : cases) {
     std::string path = dir_.Write("unservable.yml", c.text);

@@ -85,8 +85,10 @@ class CliObjectStoreTest : public ::testing::Test {
   void SetUp() override {
     s3_ = Emulator::Start(Emulator::Kind::kS3);
     azure_ = Emulator::Start(Emulator::Kind::kAzure);
+    gcs_ = Emulator::Start(Emulator::Kind::kGcs);
     ASSERT_NE(s3_, nullptr);
     ASSERT_NE(azure_, nullptr);
+    ASSERT_NE(gcs_, nullptr);
     dir_ = fs::temp_directory_path() / ("aq-objstore-" + std::to_string(::getpid()));
     fs::create_directories(dir_);
     // The example inputs, uploaded to S3 by pipelines (a CSV destination on S3).
@@ -116,6 +118,7 @@ class CliObjectStoreTest : public ::testing::Test {
 
   std::unique_ptr<Emulator> s3_;
   std::unique_ptr<Emulator> azure_;
+  std::unique_ptr<Emulator> gcs_;
   fs::path dir_;
 };
 
@@ -136,6 +139,22 @@ TEST_F(CliObjectStoreTest, S3InputsToAzureAndS3OutputsGiveTheLocalRows) {
                                  "s3://bucket/out/enriched.parquet", ConfigYaml(s3_->Config())));
   ASSERT_EQ(to_s3.exit_code, 0) << to_s3.all();
   EXPECT_EQ(Rows("s3://bucket/out/enriched.parquet", s3_->Config()), expected);
+
+  // Google Cloud Storage, both ways: S3 inputs to GCS, then GCS inputs (copied there by a
+  // pipeline) to a local file.
+  CliResult to_gcs = Run(Pipeline("s3://bucket/in", ConfigYaml(s3_->Config()),
+                                  "gs://bucket/out/enriched.parquet", ConfigYaml(gcs_->Config())));
+  ASSERT_EQ(to_gcs.exit_code, 0) << to_gcs.all();
+  EXPECT_EQ(Rows("gs://bucket/out/enriched.parquet", gcs_->Config()), expected);
+  for (std::string name : {"temp_readings_jan_2024.csv", "location_dict.csv"}) {
+    CliResult up = Run(Copy((examples / name).string(), "{}", "csv", "gs://bucket/in/" + name,
+                            ConfigYaml(gcs_->Config())));
+    ASSERT_EQ(up.exit_code, 0) << up.all();
+  }
+  CliResult from_gcs = Run(Pipeline("gs://bucket/in", ConfigYaml(gcs_->Config()),
+                                    (dir_ / "from_gcs.parquet").string(), "{}"));
+  ASSERT_EQ(from_gcs.exit_code, 0) << from_gcs.all();
+  EXPECT_EQ(Rows((dir_ / "from_gcs.parquet").string(), {}), expected);
 }
 
 TEST_F(CliObjectStoreTest, WrongCredentialsNameTheSourceAndTheLocationButNotTheSecret) {

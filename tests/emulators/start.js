@@ -1,12 +1,12 @@
 // Starts one object-store emulator on 127.0.0.1 for the storage tests and prints
-// "READY <port>" once it listens. Usage: node start.js s3|azure <data-dir>
-// The process runs until it is killed (the tests kill it). Both have the buckets (containers)
-// "bucket" and "other".
+// "READY <port>" once it listens. Usage: node start.js s3|azure|gcs <data-dir>
+// The process runs until it is killed (the tests kill it). Each has the buckets (containers)
+// "bucket" and "other". gcs is our own (gcs.js); it writes its credential files into <data-dir>.
 'use strict';
 const kind = process.argv[2];
 const dir = process.argv[3];
 if (!kind || !dir) {
-  console.error('usage: node start.js s3|azure <data-dir>');
+  console.error('usage: node start.js s3|azure|gcs <data-dir>');
   process.exit(2);
 }
 
@@ -20,8 +20,45 @@ async function startS3() {
     vhostBuckets: false,
     configureBuckets: [{name: 'bucket'}, {name: 'other'}],
   });
+  // s3rver ignores If-None-Match on PUT; S3 itself answers 412 when the key exists. Delta commits
+  // rely on that, so this middleware (first in the chain) adds it: create-only PUTs of one key
+  // are serialised, and each checks the store before s3rver handles it.
+  server.middleware.unshift(createOnlyPuts());
   const address = await server.run();
   return address.port;
+}
+
+function createOnlyPuts() {
+  const tails = new Map();  // "bucket/key" -> the promise the latest create-only PUT resolves
+  return async (ctx, next) => {
+    if (ctx.method !== 'PUT' || ctx.get('if-none-match') !== '*' || 'uploadId' in ctx.query) {
+      return next();
+    }
+    const slash = ctx.path.indexOf('/', 1);
+    const bucket = decodeURIComponent(ctx.path.slice(1, slash));
+    const key = decodeURIComponent(ctx.path.slice(slash + 1));
+    const id = bucket + '/' + key;
+    const before = tails.get(id) || Promise.resolve();
+    let release;
+    const done = new Promise((resolve) => { release = resolve; });
+    const mine = before.then(() => done);
+    tails.set(id, mine);
+    await before;
+    try {
+      if (await ctx.app.store.existsObject(bucket, key)) {
+        ctx.status = 412;
+        ctx.type = 'application/xml';
+        ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code>' +
+                   '<Message>At least one of the pre-conditions you specified did not hold' +
+                   '</Message></Error>';
+        return;
+      }
+      await next();
+    } finally {
+      release();
+      if (tails.get(id) === mine) tails.delete(id);
+    }
+  };
 }
 
 async function startAzure() {
@@ -73,7 +110,12 @@ function createContainer(port, name) {
   });
 }
 
-(kind === 's3' ? startS3() : startAzure())
+const starters = {s3: startS3, azure: startAzure, gcs: () => require('./gcs.js').start(dir)};
+if (!starters[kind]) {
+  console.error('start.js: unknown emulator ' + kind);
+  process.exit(2);
+}
+starters[kind]()
   .then((port) => console.log('READY ' + port))
   .catch((e) => {
     console.error('emulator failed to start: ' + (e && e.stack || e));

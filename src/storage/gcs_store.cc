@@ -1,0 +1,190 @@
+#include "storage/gcs_store.h"
+
+#include <chrono>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "storage/crypto.h"
+#include "storage/http_client.h"
+#include "storage/xml_store.h"
+
+namespace aqueducts::storage {
+namespace {
+
+constexpr const char* kDefaultEndpoint = "https://storage.googleapis.com";
+constexpr const char* kDefaultTokenUri = "https://oauth2.googleapis.com/token";
+constexpr const char* kScope = "https://www.googleapis.com/auth/devstorage.read_write";
+constexpr int64_t kRefreshMarginSeconds = 300;  // refresh a token this long before it expires
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What a credentials document says, checked once when the store is made.
+struct Credentials {
+  std::string type;  // "service_account" or "authorized_user"
+  std::string token_uri;
+  std::string client_email;  // service account
+  std::string private_key;
+  std::string private_key_id;
+  std::string client_id;  // authorized user
+  std::string client_secret;
+  std::string refresh_token;
+};
+
+Result<Credentials> ParseCredentials(const GcsOptions& options) {
+  auto invalid = [&](const std::string& what) {
+    return Status::InvalidArgument("storage_config: the Google credentials from " +
+                                   options.credentials_origin + " " + what);
+  };
+  nlohmann::json doc = nlohmann::json::parse(options.credentials_json, nullptr, false);
+  if (!doc.is_object()) {
+    return invalid("are not a JSON object");
+  }
+  auto text = [&](const char* name) {
+    auto it = doc.find(name);
+    return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  Credentials out;
+  out.type = text("type");
+  out.token_uri = text("token_uri").empty() ? kDefaultTokenUri : text("token_uri");
+  if (out.type == "service_account") {
+    out.client_email = text("client_email");
+    out.private_key = text("private_key");
+    out.private_key_id = text("private_key_id");
+    if (out.client_email.empty() || out.private_key.empty()) {
+      return invalid("lack client_email or private_key");
+    }
+  } else if (out.type == "authorized_user") {
+    out.client_id = text("client_id");
+    out.client_secret = text("client_secret");
+    out.refresh_token = text("refresh_token");
+    if (out.client_id.empty() || out.refresh_token.empty()) {
+      return invalid("lack client_id or refresh_token");
+    }
+  } else {
+    return invalid("have type '" + out.type.substr(0, 40) +
+                   "'; expected service_account or authorized_user");
+  }
+  return out;
+}
+
+// Bearer tokens from the OAuth 2.0 token endpoint, cached until shortly before they expire.
+class OAuthAuth final : public RequestAuth {
+ public:
+  explicit OAuthAuth(Credentials credentials) : credentials_(std::move(credentials)) {}
+
+  Status Prepare() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!token_.empty() && NowSeconds() + kRefreshMarginSeconds < expires_at_) {
+      return Status::OK();
+    }
+    return Refresh();
+  }
+
+  void Sign(const std::string&, const std::string&, const std::string&, const std::string&,
+            std::string_view, std::map<std::string, std::string>* headers) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    (*headers)["authorization"] = "Bearer " + token_;
+  }
+
+ private:
+  // The token request's form body.
+  Result<std::string> Form() const {
+    if (credentials_.type == "authorized_user") {
+      return "grant_type=refresh_token&client_id=" + UriEncode(credentials_.client_id, false) +
+             "&client_secret=" + UriEncode(credentials_.client_secret, false) +
+             "&refresh_token=" + UriEncode(credentials_.refresh_token, false);
+    }
+    int64_t now = NowSeconds();
+    nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"}};
+    if (!credentials_.private_key_id.empty()) {
+      header["kid"] = credentials_.private_key_id;
+    }
+    nlohmann::json claims = {{"iss", credentials_.client_email},
+                             {"scope", kScope},
+                             {"aud", credentials_.token_uri},
+                             {"iat", now},
+                             {"exp", now + 3600}};
+    std::string unsigned_jwt =
+        Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(claims.dump());
+    AQ_ASSIGN_OR_RETURN(std::string signature,
+                        RsaSha256Sign(credentials_.private_key, unsigned_jwt));
+    return "grant_type=" + UriEncode("urn:ietf:params:oauth:grant-type:jwt-bearer", false) +
+           "&assertion=" + unsigned_jwt + "." + Base64UrlEncode(signature);
+  }
+
+  Status Refresh() {
+    auto form = Form();
+    if (!form.ok()) {
+      return form.status().WithPrefix("the service account's ");
+    }
+    auto make = [&]() {
+      HttpRequest request;
+      request.method = "POST";
+      request.url = credentials_.token_uri;
+      request.body = *form;
+      request.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
+      return request;
+    };
+    AQ_ASSIGN_OR_RETURN(HttpResponse response, HttpSendWithRetry(make));
+    nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
+    auto field = [&](const char* name) {
+      return body.is_object() && body.contains(name) && body[name].is_string()
+                 ? body[name].get<std::string>()
+                 : std::string();
+    };
+    if (response.status != 200 || field("access_token").empty()) {
+      // The endpoint's error code and description hold no secret; they say what is wrong.
+      std::string detail = field("error");
+      if (!field("error_description").empty()) {
+        detail += (detail.empty() ? "" : ": ") + field("error_description");
+      }
+      return Status::IoError("the token request to " + credentials_.token_uri +
+                             " failed: HTTP " + std::to_string(response.status) +
+                             (detail.empty() ? "" : " (" + detail.substr(0, 300) + ")") +
+                             "; check the credentials for this location");
+    }
+    token_ = field("access_token");
+    int64_t lifetime = body.contains("expires_in") && body["expires_in"].is_number_integer()
+                           ? body["expires_in"].get<int64_t>()
+                           : 3600;
+    expires_at_ = NowSeconds() + lifetime;
+    return Status::OK();
+  }
+
+  Credentials credentials_;
+  std::mutex mu_;
+  std::string token_;
+  int64_t expires_at_ = 0;
+};
+
+// Requests without credentials (public buckets).
+class AnonymousAuth final : public RequestAuth {
+ public:
+  void Sign(const std::string&, const std::string&, const std::string&, const std::string&,
+            std::string_view, std::map<std::string, std::string>*) override {}
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ObjectStore>> MakeGcsStore(const ObjectUrl& url,
+                                                  const GcsOptions& options) {
+  std::unique_ptr<RequestAuth> auth;
+  if (options.skip_signature) {
+    auth = std::make_unique<AnonymousAuth>();
+  } else {
+    AQ_ASSIGN_OR_RETURN(Credentials credentials, ParseCredentials(options));
+    auth = std::make_unique<OAuthAuth>(std::move(credentials));
+  }
+  XmlEndpoint endpoint = ParseEndpoint(options.endpoint.empty() ? kDefaultEndpoint
+                                                                : options.endpoint);
+  endpoint.path_prefix += "/" + UriEncode(url.bucket, false);
+  return MakeXmlStore(url, std::move(endpoint), {"x-goog-if-generation-match", "0"},
+                      std::move(auth));
+}
+
+}  // namespace aqueducts::storage

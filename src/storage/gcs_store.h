@@ -1,0 +1,17 @@
+#pragma once
+
+#include <memory>
+
+#include "storage/object_store.h"
+#include "storage/object_url.h"
+#include "storage/store_options.h"
+
+namespace aqueducts::storage {
+
+/// A Google Cloud Storage bucket through its XML API, authenticated with an OAuth 2.0 access
+/// token obtained from a service-account key (an RS256-signed JWT) or an authorized user's
+/// refresh token, and refreshed before it expires. kInvalidArgument when the credentials JSON is
+/// not one of those (the message names where it came from, never its content).
+Result<std::unique_ptr<ObjectStore>> MakeGcsStore(const ObjectUrl& url, const GcsOptions& options);
+
+}  // namespace aqueducts::storage
