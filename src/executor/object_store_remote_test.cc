@@ -59,14 +59,13 @@ TEST(ObjectStoreRemoteTest, TheExecutorsEnvironmentCredentialsSignItsRequests) {
       << creds << "}\n";
   Output up = RunIn(dir, std::string(AQ_CLI_BIN) + " run -f upload.yml");
   ASSERT_EQ(up.exit_code, 0) << up.text;
-  std::string endpoint_only =
-      "{aws_endpoint: '" + s3->endpoint() + "', aws_allow_http: true}";
+  std::string endpoint_only = "{aws_endpoint: '" + s3->endpoint() + "', aws_allow_http: true}";
   std::ofstream(dir / "remote.yml")
       << "sources: [{type: file, name: f, format: {type: csv, options: {}},\n"
          "  location: 's3://bucket/remote/in.csv', storage_config: "
       << endpoint_only
       << "}]\n"
-         "stages: [[{name: s, query: 'SELECT sum(a) AS total, string_agg(b, \\'\\' ORDER BY b) "
+         "stages: [[{name: s, query: 'SELECT sum(a) AS total, string_agg(b, '''' ORDER BY b) "
          "AS bs FROM f', show: 1}]]\n";
 
   // Without credentials anywhere the request is refused: the emulator really checks them.
@@ -81,9 +80,8 @@ TEST(ObjectStoreRemoteTest, TheExecutorsEnvironmentCredentialsSignItsRequests) {
   unsetenv("AWS_ACCESS_KEY_ID");
   unsetenv("AWS_SECRET_ACCESS_KEY");
   ASSERT_NE(executor, nullptr);
-  Output remote =
-      RunIn(dir, std::string(AQ_CLI_BIN) + " run -f remote.yml --executor 127.0.0.1:" +
-                     std::to_string(executor->port()) + " --api-key " + kKey);
+  Output remote = RunIn(dir, std::string(AQ_CLI_BIN) + " run -f remote.yml --executor 127.0.0.1:" +
+                                 std::to_string(executor->port()) + " --api-key " + kKey);
   EXPECT_EQ(remote.exit_code, 0) << remote.text;
   EXPECT_NE(remote.text.find("6"), std::string::npos) << remote.text;    // 1 + 2 + 3
   EXPECT_NE(remote.text.find("xyz"), std::string::npos) << remote.text;  // every row read

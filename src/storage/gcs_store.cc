@@ -1,6 +1,8 @@
 #include "storage/gcs_store.h"
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -35,12 +37,28 @@ struct Credentials {
   std::string refresh_token;
 };
 
-Result<Credentials> ParseCredentials(const GcsOptions& options) {
+// The credentials document: the JSON text given, or the file named, read now.
+Result<Credentials> LoadCredentials(const GcsOptions& options) {
+  std::string origin = options.credentials_origin;
+  std::string json = options.credentials_json;
+  if (json.empty() && !options.credentials_path.empty()) {
+    origin = "'" + options.credentials_path + "' (" + options.credentials_origin + ")";
+    std::ifstream in(options.credentials_path, std::ios::binary);
+    if (!in) {
+      return Status::InvalidArgument("cannot read the Google credentials file " + origin);
+    }
+    json.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  if (json.empty()) {
+    return Status::InvalidArgument(
+        "no Google credentials; set google_service_account (a service-account key file), "
+        "google_service_account_key (its JSON) or GOOGLE_APPLICATION_CREDENTIALS, or "
+        "google_skip_signature: true for a public bucket");
+  }
   auto invalid = [&](const std::string& what) {
-    return Status::InvalidArgument("storage_config: the Google credentials from " +
-                                   options.credentials_origin + " " + what);
+    return Status::InvalidArgument("the Google credentials from " + origin + " " + what);
   };
-  nlohmann::json doc = nlohmann::json::parse(options.credentials_json, nullptr, false);
+  nlohmann::json doc = nlohmann::json::parse(json, nullptr, false);
   if (!doc.is_object()) {
     return invalid("are not a JSON object");
   }
@@ -72,13 +90,25 @@ Result<Credentials> ParseCredentials(const GcsOptions& options) {
   return out;
 }
 
-// Bearer tokens from the OAuth 2.0 token endpoint, cached until shortly before they expire.
+// Bearer tokens from the OAuth 2.0 token endpoint, cached until shortly before they expire. The
+// credentials are read at the first request (and a failure to read them is every request's).
 class OAuthAuth final : public RequestAuth {
  public:
-  explicit OAuthAuth(Credentials credentials) : credentials_(std::move(credentials)) {}
+  explicit OAuthAuth(GcsOptions options) : options_(std::move(options)) {}
 
   Status Prepare() override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!loaded_) {
+      auto credentials = LoadCredentials(options_);
+      load_status_ = credentials.status();
+      if (credentials.ok()) {
+        credentials_ = std::move(*credentials);
+      }
+      loaded_ = true;
+    }
+    if (!load_status_.ok()) {
+      return load_status_;
+    }
     if (!token_.empty() && NowSeconds() + kRefreshMarginSeconds < expires_at_) {
       return Status::OK();
     }
@@ -143,8 +173,8 @@ class OAuthAuth final : public RequestAuth {
       if (!field("error_description").empty()) {
         detail += (detail.empty() ? "" : ": ") + field("error_description");
       }
-      return Status::IoError("the token request to " + credentials_.token_uri +
-                             " failed: HTTP " + std::to_string(response.status) +
+      return Status::IoError("the token request to " + credentials_.token_uri + " failed: HTTP " +
+                             std::to_string(response.status) +
                              (detail.empty() ? "" : " (" + detail.substr(0, 300) + ")") +
                              "; check the credentials for this location");
     }
@@ -156,8 +186,11 @@ class OAuthAuth final : public RequestAuth {
     return Status::OK();
   }
 
-  Credentials credentials_;
+  GcsOptions options_;
   std::mutex mu_;
+  bool loaded_ = false;
+  Status load_status_;
+  Credentials credentials_;
   std::string token_;
   int64_t expires_at_ = 0;
 };
@@ -171,17 +204,15 @@ class AnonymousAuth final : public RequestAuth {
 
 }  // namespace
 
-Result<std::unique_ptr<ObjectStore>> MakeGcsStore(const ObjectUrl& url,
-                                                  const GcsOptions& options) {
+std::unique_ptr<ObjectStore> MakeGcsStore(const ObjectUrl& url, const GcsOptions& options) {
   std::unique_ptr<RequestAuth> auth;
   if (options.skip_signature) {
     auth = std::make_unique<AnonymousAuth>();
   } else {
-    AQ_ASSIGN_OR_RETURN(Credentials credentials, ParseCredentials(options));
-    auth = std::make_unique<OAuthAuth>(std::move(credentials));
+    auth = std::make_unique<OAuthAuth>(options);
   }
-  XmlEndpoint endpoint = ParseEndpoint(options.endpoint.empty() ? kDefaultEndpoint
-                                                                : options.endpoint);
+  XmlEndpoint endpoint =
+      ParseEndpoint(options.endpoint.empty() ? kDefaultEndpoint : options.endpoint);
   endpoint.path_prefix += "/" + UriEncode(url.bucket, false);
   return MakeXmlStore(url, std::move(endpoint), {"x-goog-if-generation-match", "0"},
                       std::move(auth));

@@ -317,26 +317,35 @@ TEST(GcsCredentialsTest, AuthorizedUserRefreshTokenAndEnvironmentVariables) {
   EXPECT_EQ(*(*keyed)->Get("user.txt"), "hello");
 }
 
-TEST(GcsCredentialsTest, MissingOrMalformedCredentialsAreClearErrors) {
+// Credentials are read at the first request (an executor may have them where the CLI has not):
+// then missing or malformed ones are clear errors naming the location, never the key.
+TEST(GcsCredentialsTest, MissingOrMalformedCredentialsAreClearErrorsAtTheFirstRequest) {
   auto parsed = ParseObjectUrl("gs://bucket/x");
   auto none = OpenStore(*parsed, {}, NoEnv());
-  ASSERT_FALSE(none.ok());
-  EXPECT_NE(none.status().message().find("no Google credentials"), std::string::npos)
-      << none.status().message();
-  EXPECT_NE(none.status().message().find("gs://bucket/x"), std::string::npos);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  Status no_credentials = (*none)->Head("x").status();
+  EXPECT_NE(no_credentials.message().find("no Google credentials"), std::string::npos)
+      << no_credentials.message();
+  EXPECT_NE(no_credentials.message().find("gs://bucket/x"), std::string::npos);
   auto missing = OpenStore(*parsed, {{"google_service_account", "/nonexistent/sa.json"}}, NoEnv());
-  ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("/nonexistent/sa.json"), std::string::npos);
+  ASSERT_TRUE(missing.ok());
+  Status unreadable = (*missing)->Get("x").status();
+  EXPECT_NE(unreadable.message().find("/nonexistent/sa.json"), std::string::npos)
+      << unreadable.message();
   std::string secret_json = R"({"type": "service_account", "private_key": "TopSecretKeyText"})";
   auto malformed = OpenStore(*parsed, {{"google_service_account_key", secret_json}}, NoEnv());
-  ASSERT_FALSE(malformed.ok());
-  EXPECT_NE(malformed.status().message().find("client_email"), std::string::npos)
-      << malformed.status().message();
-  EXPECT_EQ(malformed.status().message().find("TopSecretKeyText"), std::string::npos);
+  ASSERT_TRUE(malformed.ok());
+  Status bad = (*malformed)->Put("x", "data");
+  EXPECT_NE(bad.message().find("client_email"), std::string::npos) << bad.message();
+  EXPECT_EQ(bad.message().find("TopSecretKeyText"), std::string::npos);
+  // Keys are checked when the store is opened (and so by `aqueducts validate`).
   auto other_bucket = OpenStore(
       *parsed, {{"google_bucket", "elsewhere"}, {"google_skip_signature", "true"}}, NoEnv());
   ASSERT_FALSE(other_bucket.ok());
   EXPECT_NE(other_bucket.status().message().find("elsewhere"), std::string::npos);
+  auto typo = OpenStore(*parsed, {{"google_service_acount", "x"}}, NoEnv());
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("google_service_acount"), std::string::npos);
 }
 
 TEST(StoreRegistryTest, LongestRegisteredLocationWins) {
@@ -355,9 +364,8 @@ TEST(StoreRegistryTest, LongestRegisteredLocationWins) {
   Status bad = registry.Register("s3://bucket/z", {{"nope", "1"}});
   EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.message().find("s3://bucket/z"), std::string::npos) << bad.message();
-  // gs:// without credentials: an error that says what to set.
   auto gcs = registry.Resolve("gs://bucket/x");
-  EXPECT_EQ(gcs.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(gcs.ok()) << gcs.status().ToString();
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 #include <vector>
 
 namespace aqueducts::storage {
@@ -168,16 +167,6 @@ std::map<std::string, std::string> ReadIniSection(const std::string& path,
     }
   }
   return out;
-}
-
-// A credentials file's text; the message names the file and where its path was given.
-Result<std::string> ReadCredentialsFile(const std::string& path, const std::string& origin) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Status::InvalidArgument("storage_config: cannot read the Google credentials file '" +
-                                   path + "' (from " + origin + ")");
-  }
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 }  // namespace
@@ -433,15 +422,9 @@ Result<GcsOptions> ResolveGcsOptions(const std::map<std::string, std::string>& c
       origin = "gcloud's application-default credentials";
     }
   }
-  if (!path.empty() && !out.skip_signature) {
-    AQ_ASSIGN_OR_RETURN(out.credentials_json, ReadCredentialsFile(path, origin));
-    out.credentials_origin = "'" + path + "'";
-  }
-  if (out.credentials_json.empty() && !out.skip_signature) {
-    return Status::InvalidArgument(
-        "storage_config: no Google credentials; set google_service_account (a service-account "
-        "key file), google_service_account_key (its JSON) or GOOGLE_APPLICATION_CREDENTIALS, or "
-        "google_skip_signature: true for a public bucket");
+  if (!path.empty()) {
+    out.credentials_path = path;
+    out.credentials_origin = origin;
   }
   while (!out.endpoint.empty() && out.endpoint.back() == '/') {
     out.endpoint.pop_back();

@@ -41,10 +41,12 @@ struct AzureOptions {
 };
 
 struct GcsOptions {
-  /// A service-account key or an authorized-user credentials file: the JSON document's text.
-  /// Empty with skip_signature (anonymous requests).
+  /// A service-account key or an authorized-user credentials file: the JSON document's text...
   std::string credentials_json;
-  /// Where the credentials came from, for messages: a path or a key name, never the content.
+  /// ... or the path of such a file. Both are read when the first request is made, on the
+  /// machine that makes it (an executor may hold credentials that the CLI machine does not).
+  std::string credentials_path;
+  /// Where the credentials came from, for messages: a key or variable name, never the content.
   std::string credentials_origin;
   std::string endpoint;  ///< e.g. "http://127.0.0.1:4443"; empty: https://storage.googleapis.com
   bool allow_http = false;
@@ -63,7 +65,7 @@ Result<AzureOptions> ResolveAzureOptions(const std::map<std::string, std::string
 /// Resolve Google Cloud Storage settings for the bucket `url_bucket`. The credentials come from
 /// google_service_account_key (the JSON text), google_service_account or
 /// google_application_credentials (a file), the same variables in the environment, or gcloud's
-/// application-default file; none and no skip_signature is kInvalidArgument.
+/// application-default file. Finding none is not an error here: the first request says so.
 Result<GcsOptions> ResolveGcsOptions(const std::map<std::string, std::string>& config,
                                      const std::string& url_bucket, const EnvLookup& env);
 

@@ -30,11 +30,7 @@ Result<std::shared_ptr<ObjectStore>> OpenStore(const ObjectUrl& url,
       if (!options.ok()) {
         return options.status().WithPrefix("location " + where + ": ");
       }
-      auto store = MakeGcsStore(url, *options);
-      if (!store.ok()) {
-        return store.status().WithPrefix("location " + where + ": ");
-      }
-      return std::shared_ptr<ObjectStore>(std::move(*store));
+      return std::shared_ptr<ObjectStore>(MakeGcsStore(url, *options));
     }
   }
   return Status::Internal("location " + where + ": unknown object store kind");

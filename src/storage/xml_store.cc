@@ -66,8 +66,7 @@ class XmlStore final : public ObjectStore {
   }
 
   Status PutIfAbsent(const std::string& key, std::string_view data) override {
-    AQ_ASSIGN_OR_RETURN(HttpResponse response,
-                        Send("PUT", key, {}, {create_only_}, data));
+    AQ_ASSIGN_OR_RETURN(HttpResponse response, Send("PUT", key, {}, {create_only_}, data));
     if (response.status == 412 || response.status == 409) {
       return Status::Conflict("object " + UrlOf(key) + " already exists");
     }

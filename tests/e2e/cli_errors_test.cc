@@ -131,7 +131,9 @@ TEST_F(CliErrors, UnservableLocationsFailValidateAndRun) {
                        "    storage_config: {aws_region: eu-west-1, aws_access_key_id: K}\n");
   std::string gs_out = base;
   gs_out.replace(gs_out.find("  location: " + dir_.str() + "/out.parquet"),
-                 12 + dir_.str().size() + 12, "  location: gs://bucket/out.parquet");
+                 12 + dir_.str().size() + 12,
+                 "  location: gs://bucket/out.parquet\n"
+                 "  storage_config: {google_service_acount: sa.json}");
   std::string s3_typo = Pipeline(dir_.str(), "SELECT * FROM readings", "s3://bucket/in.csv");
   s3_typo.replace(s3_typo.find("    location: "), 0,
                   "    storage_config: {aws_secret_acces_key: x}\n");
@@ -142,7 +144,9 @@ TEST_F(CliErrors, UnservableLocationsFailValidateAndRun) {
       {http_in, {"source 'readings'", "https://host/in.csv", "scheme 'https' is not supported"}},
       {with_options,
        {"source 'readings'", "storage_config keys (aws_access_key_id, aws_region)", "no effect"}},
-      {gs_out, {"destination 'out'", "gs://bucket/out.parquet", "no Google credentials"}},
+      {gs_out,
+       {"destination 'out'", "gs://bucket/out.parquet",
+        "unknown Google Cloud Storage key 'google_service_acount'"}},
   };
   for (const auto& c : cases) {
     std::string path = dir_.Write("unservable.yml", c.text);
