@@ -1,9 +1,9 @@
 // The renderer on a real terminal (a pseudo-terminal from util-linux `script`): colours and the
 // live status line (with the percent of a long write), and NO_COLOR turning the colours off.
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include <gtest/gtest.h>
 
@@ -64,7 +64,7 @@ TEST_F(CliTty, LiveLineShowsPercentAndRowsDuringTheWrite) {
   {
     std::ofstream csv(dir_.path() / "big.csv");
     csv << "id,v,name\n";
-    for (int i = 0; i < 1'500'000; i++) {
+    for (int64_t i = 0; i < 1'500'000; i++) {
       csv << i << ',' << (i * 7919) % 1000 << ",name " << i << '\n';
     }
   }
@@ -76,10 +76,17 @@ TEST_F(CliTty, LiveLineShowsPercentAndRowsDuringTheWrite) {
   std::string out =
       UnderTty("cd " + dir_.str() + " && NO_COLOR=1 TERM=xterm " + AQ_CLI_PATH + " run -f big.yml");
   EXPECT_NE(out.find("Pipeline execution completed"), std::string::npos) << out;
-  // The live line of the destination: "→ out 0.75s 612,352 rows 41%".
-  std::regex live(R"(→ out [0-9.]+s [0-9,]+ rows [0-9]+%)");
-  std::smatch match;
-  ASSERT_TRUE(std::regex_search(out, match, live)) << "no percent on the live line in:\n" << out;
+  // The live line of the destination: "→ out 0.75s 612,352 rows 41%". (A plain search: the
+  // output holds thousands of redraws, too much for std::regex.)
+  bool percent_shown = false;
+  for (size_t at = out.find("→ out "); at != std::string::npos && !percent_shown;
+       at = out.find("→ out ", at + 1)) {
+    size_t end = out.find("(elapsed", at);
+    std::string line = out.substr(at, end == std::string::npos ? 80 : end - at);
+    size_t rows = line.find(" rows ");
+    percent_shown = rows != std::string::npos && line.find('%', rows) != std::string::npos;
+  }
+  ASSERT_TRUE(percent_shown) << "no percent on the live line in:\n" << out.substr(0, 4000);
   EXPECT_NE(out.find("1,500,000 rows"), std::string::npos) << out;
 }
 
