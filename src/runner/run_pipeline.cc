@@ -1,5 +1,6 @@
 // RunPipeline (run.h): sources -> stage groups -> destination, with events.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -219,7 +220,29 @@ Status PipelineRun::RunGroup(engine::Session& session, int position) {
   const auto& group = aqueduct_.stages[position];
   AQ_ASSIGN_OR_RETURN(auto conns, Connections(session, group.size()));
   std::vector<Status> results(group.size());
+  // A failing stage stops its siblings. An interrupt reaches only a query that has started, so
+  // a sibling that has not started yet checks `failed` first, and the failing stage repeats the
+  // interrupt until every sibling has returned (one may be between its check and its start).
+  std::atomic<bool> failed{false};
+  std::atomic<size_t> running{group.size()};
+  auto stop_siblings = [&](size_t s) {
+    failed = true;
+    running--;
+    while (running.load() > 0) {
+      for (size_t other = 0; other < conns.size(); other++) {
+        if (other != s) {
+          conns[other]->Interrupt();
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  };
   auto run_one = [&](size_t s) {
+    if (failed.load()) {
+      results[s] = Status::Cancelled();
+      running--;
+      return;
+    }
     engine::RowTap tap;  // outlives the watch, also when the step throws
     const engine::RowTap* counted =
         options_.progress_interval_ms > 0 && plan_[position][s].materialise &&
@@ -231,17 +254,14 @@ Status PipelineRun::RunGroup(engine::Session& session, int position) {
       results[s] = runner::ExecuteStage(*conns[s], group[s], plan_[position][s], emitter_, counted,
                                         *monitor_);
       monitor_->Remove(conns[s].get());
-      if (!results[s].ok() && results[s].code() != StatusCode::kCancelled) {
-        // The run is lost: stop the siblings instead of waiting for them.
-        for (size_t other = 0; other < conns.size(); other++) {
-          if (other != s) {
-            conns[other]->Interrupt();
-          }
-        }
-      }
     } catch (const std::exception& e) {
       monitor_->Remove(conns[s].get());
       results[s] = Status::Internal("stage '" + group[s].name + "' failed: " + e.what());
+    }
+    if (!results[s].ok() && results[s].code() != StatusCode::kCancelled) {
+      stop_siblings(s);  // the run is lost: stop the siblings instead of waiting for them
+    } else {
+      running--;
     }
   };
   // The stages of one group run in parallel, each on its own connection.
