@@ -1,7 +1,7 @@
 #pragma once
 
 // The storage seam: one interface for every place data lives. The local file system is one
-// implementation (storage/local_store.h), S3 and Azure Blob are others (and GCS later); the
+// implementation (storage/local_store.h); S3, Google Cloud Storage and Azure Blob are others; the
 // Delta module does its own file operations only through it (src/delta/util.h), and the DuckDB
 // file system adapter (src/engine/object_file_system.cc) serves object stores with it.
 // Tests inject faults by wrapping an implementation (storage/mounts.h). Implementations are
