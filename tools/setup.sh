@@ -13,7 +13,8 @@ PKGS=(build-essential cmake ninja-build ccache pkg-config file
       libyaml-cpp-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libcpp-httplib-dev
       libfmt-dev libcurl4-openssl-dev libssl-dev libexpat1-dev
       libgtest-dev libgmock-dev libbenchmark-dev libroaring-dev
-      unixodbc unixodbc-dev odbc-postgresql postgresql openssl libsqlite3-dev)
+      unixodbc unixodbc-dev odbc-postgresql postgresql openssl libsqlite3-dev
+      chromium)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -36,6 +37,16 @@ fi
 if [ ! -d "$ROOT/tests/js/node_modules/ajv" ]; then
   echo "setup: installing tests/js (ajv)"
   (cd "$ROOT/tests/js" && npm ci --no-audit --no-fund --silent)
+fi
+
+# The web UI's modules (Preact, htm: embedded in aqueducts-server) and its browser test's
+# puppeteer-core and axe-core, pinned by web/package-lock.json; reinstalled when the lock changes.
+WEB="$ROOT/web"
+web_sum=$(sha1sum "$WEB/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$WEB/node_modules/.aq-lock" 2>/dev/null)" != "$web_sum" ]; then
+  echo "setup: installing web/ (npm ci: preact, htm, puppeteer-core, axe-core)"
+  (cd "$WEB" && npm ci --silent --no-audit --no-fund >/dev/null)
+  echo "$web_sum" > "$WEB/node_modules/.aq-lock"
 fi
 
 # DuckDB: prebuilt library + matching headers from npm, pinned by sha1.

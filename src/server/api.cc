@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/crypto.h"
+#include "server/web_assets.h"
 
 namespace aqueducts::server {
 namespace {
@@ -1086,6 +1087,27 @@ void ApiServer::Impl::Routes() {
         };
       };
 
+  // The web UI (docs/web-ui.md): its files are embedded in the binary; no other origin is used.
+  auto serve_asset = [](const std::string& path, httplib::Response& res) {
+    const WebAsset* asset = FindWebAsset(path);
+    if (asset == nullptr) {
+      SendError(res, 404, "Not found: GET " + path);
+      return;
+    }
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                   "base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+    res.set_content(reinterpret_cast<const char*>(asset->data), asset->size, asset->content_type);
+  };
+  s.Get("/", [serve_asset](const httplib::Request&, httplib::Response& res) {
+    serve_asset("/ui/index.html", res);
+  });
+  s.Get(R"(/ui/.+)", [serve_asset](const httplib::Request& req, httplib::Response& res) {
+    serve_asset(req.path, res);
+  });
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}, {"version", AQ_VERSION}});
   });

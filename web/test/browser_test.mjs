@@ -1,0 +1,387 @@
+// The web UI in a real browser (ctest webui.browser): a real aqueducts-server and a real
+// aqueducts-executor registered with it on 127.0.0.1, Debian's chromium driven by puppeteer-core.
+// Usage: node web/test/browser_test.mjs --server BIN --executor BIN --out DIR
+// Exit 0: passed; 1: failed; 77: skipped (no chromium at /usr/bin/chromium).
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const kChromium = '/usr/bin/chromium';
+const kPassword = 'admin-password-1';
+
+function arg(name) {
+  const i = process.argv.indexOf(name);
+  if (i < 0 || i + 1 >= process.argv.length) throw new Error(`missing ${name}`);
+  return process.argv[i + 1];
+}
+
+if (!fs.existsSync(kChromium)) {
+  console.log(`SKIP: ${kChromium} is not installed (tools/setup.sh installs Debian's chromium)`);
+  process.exit(77);
+}
+const puppeteer = (await import('puppeteer-core')).default;
+// Injected through the DevTools protocol, which the page's Content-Security-Policy does not
+// restrict, so the UI is tested under its real policy.
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const serverBin = arg('--server');
+const executorBin = arg('--executor');
+const outDir = arg('--out');
+fs.mkdirSync(outDir, { recursive: true });
+for (const f of fs.readdirSync(outDir)) if (f.endsWith('.png')) fs.rmSync(path.join(outDir, f));
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'aq-webui-'));
+const children = [];
+let browser = null;
+let failures = 0;
+
+function cleanup() {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  fs.rmSync(work, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+
+function check(ok, what) {
+  if (ok) {
+    console.log(`ok: ${what}`);
+  } else {
+    failures++;
+    console.log(`FAIL: ${what}`);
+  }
+  return ok;
+}
+
+// Start a binary whose stdout is JSON log lines; resolves with the child once `ready(line)`.
+function start(bin, args, env, ready, name) {
+  const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  const log = fs.createWriteStream(path.join(outDir, `${name}.log`));
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    child.stdout.on('data', (d) => {
+      buffer += d;
+      for (const line of buffer.split('\n')) {
+        try {
+          const doc = JSON.parse(line);
+          if (ready(doc)) resolve({ child, doc });
+        } catch {
+          // not a complete JSON line yet
+        }
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
+  });
+}
+
+const dataDir = path.join(work, 'store');
+const init = spawnSync(serverBin, ['init', '--data-dir', dataDir, '--admin', 'root'], {
+  env: { ...process.env, AQ_ADMIN_PASSWORD: kPassword }, encoding: 'utf8',
+});
+if (init.status !== 0) throw new Error('init failed: ' + init.stderr);
+const { doc: listening } = await start(serverBin,
+  ['serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--heartbeat-interval-ms', '1000'],
+  {}, (d) => d.msg === 'listening', 'server');
+const base = `http://127.0.0.1:${listening.fields.port}`;
+
+async function call(method, p, token, body) {
+  const headers = { Authorization: token.startsWith('Basic ') ? token : 'Bearer ' + token };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(base + '/api/v1' + p, { method, headers, body: body === undefined ? (method === 'GET' ? undefined : '') : JSON.stringify(body) });
+  const json = res.status === 204 ? null : await res.json();
+  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+const admin = (await call('POST', '/tokens', 'Basic ' + Buffer.from('root:' + kPassword).toString('base64'))).token;
+await call('POST', '/users', admin, { name: 'vera', password: 'viewer-password', role: 'viewer' });
+const registration = (await call('POST', '/executors/registration-tokens', admin)).token;
+start(executorBin, ['--server-url', base, '--executor-id', 'web-1', '--registration-token', registration,
+  '--labels', 'zone=test', '--log-level', 'debug'], {}, () => false, 'executor').catch((e) => {
+  console.log('executor: ' + e.message);
+});
+
+// The data: 1,000 readings of 3 cities; the pipeline aggregates them to 3 rows. per_city is read
+// by two later stages, so it is materialised and its rows are counted (a stage read once is a
+// view, streamed, with no count of its own).
+const csv = ['city,temperature'];
+for (let i = 0; i < 1000; i++) csv.push(`${['Oslo', 'Lima', 'Pune'][i % 3]},${(i % 40) - 5}`);
+fs.writeFileSync(path.join(work, 'readings.csv'), csv.join('\n') + '\n');
+const outCsv = path.join(work, 'out.csv');
+const goodText = `version: v2
+sources:
+  - type: file
+    name: readings
+    format:
+      type: csv
+      options:
+        has_header: true
+    location: ${path.join(work, 'readings.csv')}
+stages:
+  - - name: per_city
+      query: SELECT city, count(*) AS n, avg(temperature) AS t FROM readings GROUP BY city ORDER BY city
+      show: 10
+  - - name: busy
+      query: SELECT city FROM per_city WHERE n > 300
+  - - name: report
+      query: SELECT p.city, p.n, p.t FROM per_city p JOIN busy USING (city) ORDER BY p.city
+destination:
+  type: file
+  name: summary
+  format:
+    type: csv
+    options:
+      has_header: true
+  location: \${out}
+`;
+// Line 6: a format the loader does not know.
+const badText = goodText.replace('      type: csv\n      options:', '      type: xls\n      options:');
+
+browser = await puppeteer.launch({
+  executablePath: kChromium, headless: true,
+  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+});
+const page = await browser.newPage();
+await page.setViewport({ width: 1280, height: 900 });
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(e.message));
+page.on('console', (m) => {
+  // The browser reports every 4xx answer as a console error; the UI shows those in the page.
+  if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text());
+});
+page.on('dialog', (d) => d.accept());
+
+let shot = 0;
+async function screenshot(name) {
+  await page.screenshot({ path: path.join(outDir, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+async function axe(name) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
+  });
+  const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(serious.length === 0, `axe-core: no serious or critical violation on ${name}` +
+    (serious.length ? ': ' + JSON.stringify(serious) : ''));
+  for (const v of result.filter((x) => !serious.includes(x))) console.log(`  axe ${v.impact}: ${v.id} (${v.help})`);
+}
+const text = (sel) => page.$eval(sel, (e) => e.textContent);
+const waitText = (sel, re, timeout = 30000) =>
+  page.waitForFunction((s, src) => {
+    const e = document.querySelector(s);
+    return e && new RegExp(src).test(e.textContent);
+  }, { timeout }, sel, re.source);
+async function go(hash) {
+  await page.evaluate((h) => { location.hash = h; }, hash);
+}
+// Replaces a field's text by keyboard, as a user does (the page's state follows its input events).
+async function fill(sel, value) {
+  await page.focus(sel);
+  await page.keyboard.down('Control');
+  await page.keyboard.press('KeyA');
+  await page.keyboard.up('Control');
+  await page.keyboard.press('Backspace');
+  await page.type(sel, value);
+}
+async function signIn(user, password) {
+  await page.waitForSelector('#user');
+  await fill('#user', user);
+  await fill('#password', password);
+  await page.click('button[type=submit]');
+}
+
+try {
+  // First load: every byte the page needs, gzipped, and the time until the form is usable.
+  const loaded = [];
+  const onResponse = (r) => loaded.push(r);
+  page.on('response', onResponse);
+  await page.goto(base + '/', { waitUntil: 'load' });
+  await page.waitForSelector('#user');
+  const interactive = () => page.evaluate(() => performance.getEntriesByName('aq-interactive')[0]?.startTime ?? -1);
+  const interactiveMs = await interactive();
+  await page.waitForNetworkIdle({ idleTime: 200 });
+  page.off('response', onResponse);
+  let gzipped = 0;
+  for (const r of loaded) {
+    if (r.url().startsWith(base)) gzipped += zlib.gzipSync(await r.buffer()).length;
+  }
+  console.log(`measure: first page (sign-in) ${loaded.length} files, ${(gzipped / 1024).toFixed(1)} KiB gzipped; rendered ${interactiveMs.toFixed(0)} ms after navigation start (a browser just started)`);
+  check(gzipped < 300 * 1024, 'the first page is under 300 KB gzipped');
+  await page.reload({ waitUntil: 'load' });
+  await page.waitForSelector('#user');
+  console.log(`measure: the same page loaded again in the running browser: rendered ${(await interactive()).toFixed(0)} ms after navigation start`);
+  check(page.url().includes('#/signin') || (await page.$('#user')) !== null, 'an anonymous visitor is sent to sign in');
+  await axe('sign in');
+  await screenshot('signin');
+
+  // A wrong password is refused with a message, not a browser dialog.
+  await signIn('root', 'not-the-password');
+  await waitText('.error', /Wrong user name or password/);
+  check(true, 'a wrong password shows "Wrong user name or password"');
+
+  await signIn('root', kPassword);
+  await page.waitForSelector('#card-executors');
+  check(/Dashboard/.test(await text('h1')), 'signed in as root, the dashboard opens');
+
+  // Executors: web-1 comes online with its label.
+  await go('#/executors');
+  await page.waitForFunction(() => {
+    const row = document.querySelector('tr[data-executor="web-1"]');
+    return row && /idle/.test(row.textContent);
+  }, { timeout: 30000 });
+  check(/zone=test/.test(await text('tr[data-executor="web-1"]')), 'executors page: web-1 idle with label zone=test');
+  await axe('executors');
+  await screenshot('executors');
+
+  await go('#/');
+  await waitText('#card-executors', /1 \/ 1/);
+  check(true, 'dashboard: 1 / 1 executors online');
+  await axe('dashboard');
+  await screenshot('dashboard');
+
+  // Create a pipeline with a mistake: the server's error is shown at its line.
+  await go('#/pipelines/new');
+  await page.waitForSelector('#pipeline-text');
+  await page.type('#pipeline-name', 'city summary');
+  await page.$eval('#pipeline-text', (e, t) => {
+    e.value = t;
+    e.dispatchEvent(new Event('input', { bubbles: true }));
+  }, badText);
+  await page.click('#save-button');
+  await page.waitForSelector('#save-error');
+  const saveError = await text('#save-error');
+  check(/Line 6/.test(saveError) && /xls/.test(saveError), `the loader's error is shown at line 6: "${saveError}"`);
+  check((await page.$('.gutter div.bad[data-line="6"]')) !== null, 'the editor marks line 6');
+  await axe('pipeline editor with an error');
+  await screenshot('editor-error');
+
+  // Fix it and save: the pipeline page opens with its run form.
+  await page.$eval('#pipeline-text', (e, t) => {
+    e.value = t;
+    e.dispatchEvent(new Event('input', { bubbles: true }));
+  }, goodText);
+  await page.click('#save-button');
+  await page.waitForSelector('#run-button');
+  const pipelineHash = await page.evaluate(() => location.hash);
+  check(/^#\/pipelines\/\d+$/.test(pipelineHash), `the fixed pipeline is saved (${pipelineHash})`);
+  check((await page.$('#param-out')) !== null, 'the run form asks for the parameter "out"');
+
+  // Run it on web-1 and watch the stages reach 100 % with their row counts.
+  await page.type('#param-out', outCsv);
+  await page.select('#run-target', 'executor:web-1');
+  await page.click('#run-button');
+  await page.waitForFunction(() => /^#\/runs\/\d+$/.test(location.hash));
+  const runHash = await page.evaluate(() => location.hash);
+  await waitText('#run-status', /succeeded/, 60000);
+  const stages = await page.$$eval('#stages tbody tr', (rows) => rows.map((r) => ({
+    name: r.dataset.stage, done: r.dataset.done, pct: r.querySelector('.pct').textContent,
+    rows: r.querySelector('.rows').dataset.rows, bar: r.querySelector('progress').value })));
+  console.log('  stages: ' + JSON.stringify(stages));
+  const perCity = stages.find((s) => s.name === 'per_city');
+  check(perCity && perCity.pct === '100%' && perCity.bar === 100 && perCity.rows === '3', 'stage per_city reached 100% with 3 rows');
+  check(/Oslo/.test(await text('#outputs')), 'the show output of per_city is on the page');
+  const dest = stages.find((s) => s.name === 'summary');
+  check(dest && dest.pct === '100%' && dest.rows === '3', 'destination summary reached 100% with 3 rows');
+  const written = fs.readFileSync(outCsv, 'utf8').trim().split('\n');
+  check(written.length === 4 && written[0].startsWith('city'), `the executor wrote 3 rows and a header to ${outCsv}`);
+  check(/100%/.test(await page.$eval('#run-progress', (e) => e.value + '%')), 'the run progress bar is at 100%');
+  await axe('run detail');
+  await screenshot('run-succeeded');
+
+  // A reload replays the whole history from the server.
+  await page.reload({ waitUntil: 'load' });
+  await waitText('#run-status', /succeeded/);
+  await page.waitForSelector('#stages tr[data-stage="per_city"]');
+  check((await page.$eval('tr[data-stage="per_city"] .rows', (e) => e.dataset.rows)) === '3' &&
+    /started on the executor/.test(await text('#run-log')), 'after a reload the run page shows the full replayed history');
+
+  // Re-run: a new run of the same pipeline and parameters succeeds too.
+  await page.click('#rerun-button');
+  await page.waitForFunction((h) => /^#\/runs\/\d+$/.test(location.hash) && location.hash !== h, {}, runHash);
+  await waitText('#run-status', /succeeded/, 60000);
+  check(/re-run of/.test(await page.$eval('main', (e) => e.textContent)), 're-run: the new run succeeds and names the run it repeats');
+
+  // A run that fails shows the executor's error, naming the stage.
+  const broken = await call('POST', '/pipelines', admin, { name: 'broken', format: 'yaml',
+    text: 'version: v2\nsources: []\nstages:\n  - - name: bad_stage\n      query: SELECT no_such_column FROM range(3)\n' });
+  await go('#/pipelines/' + broken.id);
+  await page.waitForSelector('#run-button');
+  await page.click('#run-button');
+  await page.waitForFunction(() => /^#\/runs\/\d+$/.test(location.hash));
+  await waitText('#run-status', /failed/, 60000);
+  await page.waitForSelector('#run-error');
+  const runError = await text('#run-error');
+  check(/bad_stage/.test(runError) && /no_such_column/.test(runError), `a failed run shows its error: "${runError.trim()}"`);
+  await screenshot('run-failed');
+
+  // Pipelines list: the last run's status.
+  await go('#/pipelines');
+  await page.waitForSelector('#pipelines');
+  check(/succeeded/.test(await text('#pipelines')), 'pipelines list shows the last run succeeded');
+  await axe('pipelines');
+  await screenshot('pipelines');
+
+  // Cancel a long run.
+  const long = await call('POST', '/pipelines', admin, { name: 'long', format: 'yaml',
+    text: 'version: v2\nsources: []\nstages:\n  - - name: forever\n      query: SELECT sum(range % 7) AS s FROM range(1000000000000)\n' });
+  await go('#/pipelines/' + long.id);
+  await page.waitForSelector('#run-button');
+  await page.click('#run-button');
+  await page.waitForFunction(() => /^#\/runs\/\d+$/.test(location.hash));
+  await waitText('#run-status', /running/, 60000);
+  await page.waitForSelector('tr[data-stage="forever"]');
+  await screenshot('run-long');
+  await page.click('#cancel-button');
+  await waitText('#run-status', /cancelled/, 30000);
+  check(true, 'a long run is cancelled from its page: ' + (await text('#run-status')).trim());
+  await page.waitForSelector('#rerun-button');
+  await screenshot('run-cancelled');
+
+  await go('#/runs');
+  await page.waitForSelector('table');
+  await axe('runs');
+
+  // A viewer sees no Run, Save, Cancel or Re-run, and cannot edit.
+  await page.click('header .who button');
+  await signIn('vera', 'viewer-password');
+  await page.waitForSelector('#card-executors');
+  await go(pipelineHash);
+  await page.waitForSelector('#pipeline-text');
+  await page.waitForSelector('#versions');
+  check((await page.$('#run-button')) === null && (await page.$('#run-form')) === null, 'a viewer sees no Run button');
+  check((await page.$('#save-button')) === null && (await page.$eval('#pipeline-text', (e) => e.readOnly)), 'a viewer cannot save or edit a pipeline');
+  await axe('pipeline as viewer');
+  await screenshot('viewer-pipeline');
+  await go(runHash);
+  await waitText('#run-status', /succeeded/);
+  check((await page.$('#rerun-button')) === null && (await page.$('#cancel-button')) === null, 'a viewer sees no Cancel or Re-run');
+
+  // Dark mode follows the system.
+  await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  check(bg === 'rgb(13, 17, 23)', `dark scheme follows the system (body background ${bg})`);
+  await axe('run detail, dark');
+  await screenshot('run-dark');
+
+  check(pageErrors.length === 0, 'no script error in the page' + (pageErrors.length ? ': ' + pageErrors.join(' | ') : ''));
+} catch (e) {
+  failures++;
+  console.log('FAIL: ' + (e.stack || e));
+  try {
+    await screenshot('failure');
+    console.log('  page: ' + (await page.evaluate(() => location.href + ' ' + document.querySelector('main')?.textContent)));
+  } catch {
+    // the browser is gone
+  }
+  if (pageErrors.length) console.log('  page errors: ' + pageErrors.join(' | '));
+} finally {
+  await browser.close();
+}
+console.log(failures ? `${failures} check(s) failed; screenshots and logs in ${outDir}` : `all checks passed; screenshots in ${outDir}`);
+process.exit(failures ? 1 : 0);
