@@ -1,5 +1,5 @@
 # Generates the C++ source that embeds the web UI in aqueducts-server (src/server/web_assets.h).
-# Run at build time: cmake -DWEB_DIR=<checkout>/web -DOUT=<file.cc> -P web/embed.cmake
+# Run at build time: cmake -DWEB_DIR=<checkout>/web -DOUT=<file.cc> [-DEXTRA=url=path;...] -P web/embed.cmake
 # Serves web/ui/* under /ui/ and three vendored ES modules from web/node_modules (installed by
 # `npm ci` from web/package-lock.json) under /ui/vendor/. preact/hooks imports the bare specifier
 # "preact", which a browser cannot resolve without an import map: it is rewritten to the relative
@@ -16,6 +16,8 @@ set(NM ${WEB_DIR}/node_modules)
 list(APPEND assets "/ui/vendor/preact.js=${NM}/preact/dist/preact.module.js"
      "/ui/vendor/hooks.js=${NM}/preact/hooks/dist/hooks.module.js"
      "/ui/vendor/htm.js=${NM}/htm/dist/htm.module.js")
+# Files made by the build (-DEXTRA="url=path;..."), e.g. the editor bundle.
+list(APPEND assets ${EXTRA})
 
 set(body "")
 set(table "")

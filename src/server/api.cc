@@ -10,6 +10,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "aqueducts/loader.h"
+
 #include "server/crypto.h"
 #include "server/web_assets.h"
 
@@ -1097,13 +1099,23 @@ void ApiServer::Impl::Routes() {
     res.set_header("Cache-Control", "no-cache");
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Referrer-Policy", "no-referrer");
+    // Scripts only from this server. Inline styles are allowed: the editor (CodeMirror) writes
+    // its style sheet into <style> elements at run time; a style cannot run code.
     res.set_header("Content-Security-Policy",
-                   "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-                   "base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+                   "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                   "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+                   "form-action 'self'");
     res.set_content(reinterpret_cast<const char*>(asset->data), asset->size, asset->content_type);
   };
   s.Get("/", [serve_asset](const httplib::Request&, httplib::Response& res) {
     serve_asset("/ui/index.html", res);
+  });
+  // The pipeline format's JSON Schema, for the editor's completion, lint and hover.
+  s.Get("/ui/schema.json", [](const httplib::Request&, httplib::Response& res) {
+    static const std::string schema = JsonSchema();
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_content(schema, "application/json");
   });
   s.Get(R"(/ui/.+)", [serve_asset](const httplib::Request& req, httplib::Response& res) {
     serve_asset(req.path, res);

@@ -431,6 +431,17 @@ TEST_F(ServerApi, ServesTheEmbeddedWebUi) {
   EXPECT_EQ(hooks.find("from\"preact\""), std::string::npos);
   EXPECT_EQ(client_->Get("/ui/vendor/preact.js")->get_header_value("Content-Type"),
             "text/javascript; charset=utf-8");
+  // The editor bundle (esbuild at build time) and the schema it completes and lints with.
+  auto editor = client_->Get("/ui/editor.js");
+  ASSERT_TRUE(editor);
+  EXPECT_EQ(editor->status, 200);
+  EXPECT_NE(editor->body.find("createEditor"), std::string::npos);
+  auto schema = client_->Get("/ui/schema.json");
+  ASSERT_TRUE(schema);
+  EXPECT_EQ(schema->status, 200);
+  json schema_doc = json::parse(schema->body, nullptr, false);
+  ASSERT_TRUE(schema_doc.is_object());
+  EXPECT_TRUE(schema_doc["properties"].contains("destination"));
   auto missing = client_->Get("/ui/no-such-file.js");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);

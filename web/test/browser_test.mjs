@@ -143,7 +143,7 @@ destination:
 const badText = goodText.replace('      type: csv\n      options:', '      type: xls\n      options:');
 
 browser = await puppeteer.launch({
-  executablePath: kChromium, headless: true,
+  executablePath: kChromium, headless: true, protocolTimeout: 60000,
   args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
 });
 const page = await browser.newPage();
@@ -188,6 +188,10 @@ async function fill(sel, value) {
   await page.keyboard.up('Control');
   await page.keyboard.press('Backspace');
   await page.type(sel, value);
+}
+async function setEditorText(t) {
+  await page.waitForSelector('#pipeline-editor[data-ready="true"]');
+  await page.evaluate((x) => document.getElementById('pipeline-editor').aqEditor.setText(x), t);
 }
 async function signIn(user, password) {
   await page.waitForSelector('#user');
@@ -247,25 +251,41 @@ try {
 
   // Create a pipeline with a mistake: the server's error is shown at its line.
   await go('#/pipelines/new');
-  await page.waitForSelector('#pipeline-text');
+  await page.waitForSelector('#pipeline-editor[data-ready="true"] .cm-content');
+  check(true, 'the pipeline editor (CodeMirror, loaded on demand) opens');
+  const editorJs = Buffer.from(await (await fetch(base + '/ui/editor.js')).arrayBuffer());
+  console.log(`measure: the editor chunk /ui/editor.js is ${(editorJs.length / 1024).toFixed(0)} KiB, ${(zlib.gzipSync(editorJs).length / 1024).toFixed(0)} KiB gzipped (loaded by the pipeline page only)`);
+
+  // Completion from the schema: typing "destin" at the top level offers "destination".
+  await setEditorText('version: v2\n');
+  await page.evaluate(() => document.getElementById('pipeline-editor').aqEditor.focus());
+  await page.keyboard.down('Control');
+  await page.keyboard.press('End');
+  await page.keyboard.up('Control');
+  await page.keyboard.type('destin');
+  await page.waitForFunction(() => /destination/.test(document.querySelector('.cm-tooltip-autocomplete')?.textContent || ''), { timeout: 10000 });
+  check(true, 'the editor completes "destin" to "destination" from the schema');
+  await screenshot('editor-completion');
+  await page.keyboard.press('Escape');
+
+  // Lint from the schema: an unknown top-level field is marked while typing.
+  await setEditorText('version: v2\nsourcez: []\n');
+  await page.waitForSelector('.cm-lintRange-error, .cm-lint-marker-error', { timeout: 10000 });
+  check(true, 'the editor marks an unknown field ("sourcez") from the schema before saving');
+
   await page.type('#pipeline-name', 'city summary');
-  await page.$eval('#pipeline-text', (e, t) => {
-    e.value = t;
-    e.dispatchEvent(new Event('input', { bubbles: true }));
-  }, badText);
+  await setEditorText(badText);
   await page.click('#save-button');
   await page.waitForSelector('#save-error');
   const saveError = await text('#save-error');
   check(/Line 6/.test(saveError) && /xls/.test(saveError), `the loader's error is shown at line 6: "${saveError}"`);
-  check((await page.$('.gutter div.bad[data-line="6"]')) !== null, 'the editor marks line 6');
+  const marked = await page.$$eval('.cm-aq-error-line', (els) => els.map((e) => e.textContent));
+  check(marked.length === 1 && /type: xls/.test(marked[0]), `the editor marks line 6 (${JSON.stringify(marked)})`);
   await axe('pipeline editor with an error');
   await screenshot('editor-error');
 
   // Fix it and save: the pipeline page opens with its run form.
-  await page.$eval('#pipeline-text', (e, t) => {
-    e.value = t;
-    e.dispatchEvent(new Event('input', { bubbles: true }));
-  }, goodText);
+  await setEditorText(goodText);
   await page.click('#save-button');
   await page.waitForSelector('#run-button');
   const pipelineHash = await page.evaluate(() => location.hash);
@@ -352,15 +372,33 @@ try {
   await signIn('vera', 'viewer-password');
   await page.waitForSelector('#card-executors');
   await go(pipelineHash);
-  await page.waitForSelector('#pipeline-text');
+  await page.waitForSelector('#pipeline-editor[data-ready="true"] .cm-content');
   await page.waitForSelector('#versions');
   check((await page.$('#run-button')) === null && (await page.$('#run-form')) === null, 'a viewer sees no Run button');
-  check((await page.$('#save-button')) === null && (await page.$eval('#pipeline-text', (e) => e.readOnly)), 'a viewer cannot save or edit a pipeline');
+  check((await page.$('#save-button')) === null && (await page.$eval('.cm-content', (e) => e.getAttribute('contenteditable'))) === 'false',
+    'a viewer cannot save or edit a pipeline');
   await axe('pipeline as viewer');
   await screenshot('viewer-pipeline');
   await go(runHash);
   await waitText('#run-status', /succeeded/);
   check((await page.$('#rerun-button')) === null && (await page.$('#cancel-button')) === null, 'a viewer sees no Cancel or Re-run');
+
+  // The executor dies mid-run: the viewer sees the run become lost with its reason, and the
+  // executor offline.
+  const doomed = await call('POST', `/pipelines/${long.id}/runs`, admin, { executor: 'web-1' });
+  await go('#/runs/' + doomed.id);
+  await waitText('#run-status', /running/, 60000);
+  children.find((c) => c.spawnargs.includes('web-1')).kill('SIGKILL');
+  await waitText('#run-status', /lost/, 35000);
+  const lostText = await text('#run-status');
+  check(/missed 3 heartbeats/.test(lostText) && /not re-run automatically/.test(lostText), `a run whose executor was killed is lost with its reason: "${lostText.trim()}"`);
+  await screenshot('run-lost');
+  await go('#/executors');
+  await page.waitForFunction(() => /offline/.test(document.querySelector('tr[data-executor="web-1"]')?.textContent || ''), { timeout: 10000 });
+  check(true, 'the executors page shows web-1 offline');
+  await screenshot('executor-offline');
+  await go(runHash);
+  await waitText('#run-status', /succeeded/);
 
   // Dark mode follows the system.
   await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);

@@ -58,6 +58,64 @@ function Editor({ text, setText, readOnly, error }) {
     </div>`;
 }
 
+// The schema-driven editor (CodeMirror, /ui/editor.js, about 280 KB gzipped) is loaded only here,
+// on first use; if it cannot be loaded the plain text area is used and the reason is shown.
+let editorModule = null;
+function loadEditor() {
+  editorModule = editorModule || Promise.all([
+    import('./editor.js'),
+    fetch('/ui/schema.json').then((r) => {
+      if (!r.ok) throw new Error(`GET /ui/schema.json: HTTP ${r.status}`);
+      return r.json();
+    }),
+  ]);
+  return editorModule;
+}
+
+function CodeEditor({ text, source, setText, format, readOnly, error }) {
+  const host = useRef(null);
+  const editor = useRef(null);
+  const [failed, setFailed] = useState(null);
+  const [ready, setReady] = useState(false);
+  const at = error ? errorLine(error.message) : null;
+  useEffect(() => {
+    let gone = false;
+    loadEditor().then(([mod, schema]) => {
+      if (gone) return;
+      editor.current = mod.createEditor(host.current, {
+        text, format, schema, readOnly, label: 'Pipeline text', onChange: setText,
+      });
+      setReady(true);
+    }, (e) => setFailed(e));
+    return () => {
+      gone = true;
+      if (editor.current) editor.current.destroy();
+      editor.current = null;
+    };
+  }, []);
+  // Only a text from outside (a pipeline version loaded) is pushed into the editor; the editor's
+  // own changes flow out through onChange. Pushing every `text` back would race with typing.
+  useEffect(() => {
+    if (editor.current && source) editor.current.setText(source.text);
+  }, [source]);
+  useEffect(() => {
+    if (editor.current) editor.current.setFormat(format);
+  }, [format]);
+  useEffect(() => {
+    if (editor.current) editor.current.setReadOnly(readOnly);
+  }, [readOnly]);
+  useEffect(() => {
+    if (editor.current) editor.current.markError(at ? at.line : null, error ? error.message : '');
+  }, [error, ready]);
+  if (failed) {
+    return html`<div class="error" role="alert">The editor could not be loaded (${failed.message}); a plain text area is used.</div>
+      <${Editor} text=${text} setText=${setText} readOnly=${readOnly} error=${error} />`;
+  }
+  // The host's children belong to CodeMirror, never to Preact.
+  return html`${ready ? null : html`<p class="muted">Loading the editor…</p>`}
+    <div class="editor cm-host" id="pipeline-editor" ref=${host} data-ready=${ready ? 'true' : 'false'}></div>`;
+}
+
 function RunForm({ pipeline }) {
   const { data: executors, error: loadError } = useLoad(() => api('GET', '/executors'), []);
   const [target, setTarget] = useState('');
@@ -179,7 +237,7 @@ export function PipelinePage({ id, query }) {
           </select>
         </div>
       </div>
-      <${Editor} text=${text} setText=${setText} readOnly=${!admin} error=${error} />
+      <${CodeEditor} text=${text} source=${pipeline} setText=${setText} format=${format} readOnly=${!admin} error=${error} />
       ${error && html`<div class="error" id="save-error" role="alert">${at ? html`<strong>Line ${at.line}${at.column ? ', column ' + at.column : ''}:</strong> ` : ''}${error.message}</div>`}
       ${saved && html`<div class="notice" role="status" id="save-status">${saved}</div>`}
       ${admin && html`<div class="actions">
