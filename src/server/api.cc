@@ -1125,6 +1125,17 @@ void ApiServer::Impl::Routes() {
   });
   s.Post("/api/v1/tokens",
          [this](const httplib::Request& req, httplib::Response& res) { CreateToken(req, res); });
+  // Signing out: the token that authenticates this request is deleted (docs/web-ui.md).
+  s.Delete("/api/v1/tokens/current",
+           with_role(Role::kViewer,
+                     [this](const Token& t, const httplib::Request&, httplib::Response& res) {
+                       Status deleted = store->DeleteToken(t.id);
+                       if (!deleted.ok()) {
+                         SendStatus(res, deleted);
+                         return;
+                       }
+                       res.status = 204;
+                     }));
   s.Get("/api/v1/me", with_role(Role::kViewer, [](const Token& t, const httplib::Request&,
                                                   httplib::Response& res) {
           SendJson(res, 200,

@@ -408,6 +408,21 @@ TEST_F(ServerApi, ASmallerBodyLimitIsHonoured) {
   EXPECT_EQ(Send("GET", "/api/v1/pipelines", admin_)->status, 200);
 }
 
+// DELETE /api/v1/tokens/current (the web UI's sign-out) deletes the token it is sent with, and
+// only that one.
+TEST_F(ServerApi, SigningOutDeletesTheTokenUsed) {
+  std::string other = TokenFor("root", kAdminPassword);
+  ASSERT_FALSE(other.empty());
+  EXPECT_EQ(Send("GET", "/api/v1/me", admin_)->status, 200);
+  auto res = Send("DELETE", "/api/v1/tokens/current", admin_);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204) << res->body;
+  auto me = Send("GET", "/api/v1/me", admin_);
+  EXPECT_EQ(me->status, 401);
+  EXPECT_EQ(Send("DELETE", "/api/v1/tokens/current", admin_)->status, 401);
+  EXPECT_EQ(Send("GET", "/api/v1/me", other)->status, 200);
+}
+
 // The web UI's files come from the binary itself, with a policy that allows no other origin.
 TEST_F(ServerApi, ServesTheEmbeddedWebUi) {
   auto index = client_->Get("/");

@@ -421,6 +421,17 @@ Result<std::optional<Token>> Store::FindToken(const std::string& secret_sha256) 
   return std::optional<Token>(t);
 }
 
+Status Store::DeleteToken(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_, "DELETE FROM api_tokens WHERE id = ?");
+  stmt.Bind(1, id);
+  AQ_RETURN_IF_ERROR(RunStmt(stmt));
+  if (sqlite3_changes(db_) == 0) {
+    return Status::NotFound("No token with id " + std::to_string(id));
+  }
+  return Status::OK();
+}
+
 Result<std::vector<PipelineSummary>> Store::ListPipelines() {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt stmt(db_,

@@ -135,6 +135,8 @@ class Store {
                             const std::string& secret_sha256, Role role);
   /// The token whose secret hashes to `secret_sha256`, with its user's name; nullopt if none.
   Result<std::optional<Token>> FindToken(const std::string& secret_sha256);
+  /// Remove token `id`: its secret stops working at once. kNotFound if there is none.
+  Status DeleteToken(int64_t id);
 
   Result<std::vector<PipelineSummary>> ListPipelines();
   /// Version 1 of a new pipeline; kConflict when the name is taken.

@@ -367,8 +367,15 @@ try {
   await page.waitForSelector('table');
   await axe('runs');
 
-  // A viewer sees no Run, Save, Cancel or Re-run, and cannot edit.
+  // Signing out deletes the browser's token on the server.
+  const oldToken = await page.evaluate(() => JSON.parse(localStorage.getItem('aqueducts.session')).token);
   await page.click('header .who button');
+  await page.waitForSelector('#user');
+  const stale = await fetch(base + '/api/v1/me', { headers: { Authorization: 'Bearer ' + oldToken } });
+  check(stale.status === 401 && (await page.evaluate(() => localStorage.getItem('aqueducts.session'))) === null,
+    `after Sign out the browser forgets the token and the server refuses it (${stale.status})`);
+
+  // A viewer sees no Run, Save, Cancel or Re-run, and cannot edit.
   await signIn('vera', 'viewer-password');
   await page.waitForSelector('#card-executors');
   await go(pipelineHash);

@@ -9,6 +9,7 @@ export { render, useState, useEffect, useRef, useCallback };
 
 const kSessionKey = 'aqueducts.session';
 const kRoles = ['viewer', 'operator', 'admin'];
+const kNoticeKey = 'aqueducts.notice';
 
 // The signed-in user: {user, role, token}, or null.
 export function session() {
@@ -89,9 +90,25 @@ export async function signIn(user, password) {
   localStorage.setItem(kSessionKey, JSON.stringify({ user: t.user, role: t.role, token: t.token }));
 }
 
-export function signOut() {
+// Deletes the browser's token on the server (DELETE /api/v1/tokens/current), then forgets it.
+// A failure to delete is reported on the sign-in page, not dropped.
+export async function signOut() {
+  try {
+    await api('DELETE', '/tokens/current');
+  } catch (e) {
+    if (e.status !== 401) {
+      sessionStorage.setItem(kNoticeKey, `Signed out in this browser, but the server did not delete the token: ${e.message}`);
+    }
+  }
   localStorage.removeItem(kSessionKey);
   location.hash = '#/signin';
+}
+
+// A message left for the sign-in page (read once).
+export function takeNotice() {
+  const n = sessionStorage.getItem(kNoticeKey);
+  sessionStorage.removeItem(kNoticeKey);
+  return n;
 }
 
 // Reads GET /api/v1/runs/{id}/events: calls onEvent({id, event, data}) for every event, in order,

@@ -1,10 +1,11 @@
-import { html, signIn, useState, usePageTitle, ErrorBox } from './lib.js';
+import { html, signIn, takeNotice, useState, usePageTitle, ErrorBox } from './lib.js';
 
 export function SignIn({ next }) {
   usePageTitle('Sign in');
   const [user, setUser] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState(null);
+  const [notice] = useState(takeNotice);
   const [busy, setBusy] = useState(false);
   const submit = async (e) => {
     e.preventDefault();
@@ -22,6 +23,7 @@ export function SignIn({ next }) {
   return html`
     <form class="signin" onSubmit=${submit}>
       <h1>Sign in to Aqueducts</h1>
+      ${notice && html`<div class="error" role="alert">${notice}</div>`}
       <label for="user">User name</label>
       <input id="user" name="username" autocomplete="username" required value=${user} onInput=${(e) => setUser(e.target.value)} />
       <label for="password">Password</label>
