@@ -2,6 +2,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <unistd.h>
+
 #include "aqueducts/check.h"
 #include "aqueducts/loader.h"
 #include "aqueducts/locations.h"
@@ -9,8 +11,8 @@
 
 #include "cli/commands.h"
 #include "cli/excerpt.h"
-#include "cli/signal_watcher.h"
 #include "cli/terminal_sink.h"
+#include "common/signal_watcher.h"
 
 namespace aqueducts::cli {
 namespace {
@@ -48,8 +50,14 @@ Result<Database::Options> DatabaseOptions(const RunArgs& args) {
 Status RunWithSink(const RunArgs& args, const Aqueduct& aqueduct, const Database::Options& db,
                    TerminalSink& sink) {
   auto cancel = std::make_shared<CancelToken>();
-  SignalWatcher watcher(cancel, [&sink] {
+  // Ctrl+C / SIGTERM: the first cancels the run (it stops cleanly, DuckDB is interrupted,
+  // nothing half-written stays); a second one exits at once with 130.
+  SignalWatcher watcher([&sink, cancel](int, int count) {
+    if (count > 1) {
+      _exit(130);
+    }
     sink.PrintLine("🛑 Cancelling... (press Ctrl+C again to abort immediately)");
+    cancel->Cancel();
   });
   if (!args.remote.server.empty()) {
     return RunOnServer(args.remote, aqueduct, sink, cancel);

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/text.h"
+
 namespace aqueducts {
 namespace {
 
@@ -27,10 +29,7 @@ bool IsKeyChar(char c) {
 }
 
 bool IsSecretKey(std::string_view key) {
-  std::string k;
-  for (char c : key) {
-    k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  std::string k = ToLowerAscii(key);
   return k == "pwd" || k == "pass" || k.find("password") != std::string::npos ||
          k.find("passwd") != std::string::npos || k.find("secret") != std::string::npos ||
          k.find("token") != std::string::npos;

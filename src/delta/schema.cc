@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "common/text.h"
 #include "delta/util.h"
 #include "engine/session.h"
 
@@ -71,12 +72,6 @@ std::string Pad(int64_t v, int width) {
   while (int(s.size()) < width)
     s = "0" + s;
   return s;
-}
-
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  size_t e = s.find_last_not_of(" \t");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
 
 }  // namespace
@@ -150,8 +145,8 @@ Result<std::string> DuckDbType(const json& t) {
       if (open == std::string::npos || comma == std::string::npos || close == std::string::npos) {
         return Status::Unsupported("unsupported Delta type '" + s + "'");
       }
-      return "DECIMAL(" + Trim(s.substr(open + 1, comma - open - 1)) + "," +
-             Trim(s.substr(comma + 1, close - comma - 1)) + ")";
+      return "DECIMAL(" + std::string(Trim(s.substr(open + 1, comma - open - 1), " \t")) + "," +
+             std::string(Trim(s.substr(comma + 1, close - comma - 1), " \t")) + ")";
     }
     return Status::Unsupported("unsupported Delta type '" + s + "'");
   }

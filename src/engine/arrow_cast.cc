@@ -10,14 +10,10 @@
 #include <duckdb/execution/expression_executor.hpp>
 #include <duckdb/main/extension/extension_loader.hpp>
 
+#include "common/text.h"
+
 namespace aqueducts::engine {
 namespace {
-
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  size_t e = s.find_last_not_of(" \t");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
 
 // Split "a, B(c, d), e" at top-level commas.
 std::vector<std::string> TopLevelArgs(const std::string& s) {
@@ -31,13 +27,13 @@ std::vector<std::string> TopLevelArgs(const std::string& s) {
       depth--;
     }
     if (c == ',' && depth == 0) {
-      out.push_back(Trim(cur));
+      out.emplace_back(Trim(cur, " \t"));
       cur.clear();
     } else {
       cur += c;
     }
   }
-  out.push_back(Trim(cur));
+  out.emplace_back(Trim(cur, " \t"));
   return out;
 }
 
@@ -58,7 +54,7 @@ bool ParseInt(const std::string& s, int* value) {
 
 Result<duckdb::LogicalType> ParseArrowType(const std::string& text) {
   using duckdb::LogicalType;
-  std::string t = Trim(text);
+  std::string t(Trim(text, " \t"));
   static const std::map<std::string, LogicalType> simple = {
       {"Null", LogicalType::SQLNULL},      {"Boolean", LogicalType::BOOLEAN},
       {"Int8", LogicalType::TINYINT},      {"Int16", LogicalType::SMALLINT},

@@ -6,6 +6,7 @@
 
 #include <duckdb.hpp>
 
+#include "common/text.h"
 #include "engine/arrow_cast.h"
 #include "engine/datafusion_functions.h"
 #include "engine/duckdb_error.h"
@@ -162,10 +163,7 @@ Status RegisterDataFusionFunctions(Connection& conn, const std::vector<std::stri
     AQ_RETURN_IF_ERROR(conn.Execute(sql).WithPrefix(prefix));
   }
   for (const auto& query : queries) {
-    std::string lower = query;
-    for (char& c : lower) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
+    std::string lower = ToLowerAscii(query);
     if (lower.find("arrow_cast") != std::string::npos) {
       return RegisterArrowCastOnce(conn.duck()).WithPrefix(prefix);
     }

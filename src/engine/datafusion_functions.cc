@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "common/text.h"
+
 namespace aqueducts::engine {
 namespace {
 
@@ -241,19 +243,12 @@ bool Mentions(const std::string& text, const std::string& name) {
   return false;
 }
 
-std::string Lower(std::string text) {
-  for (char& c : text) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return text;
-}
-
 }  // namespace
 
 std::string DataFusionFunctionsSqlFor(const std::vector<std::string>& queries) {
   std::string text;
   for (const auto& q : queries) {
-    text += Lower(q) + "\n";
+    text += ToLowerAscii(q) + "\n";
   }
   const auto& defs = Definitions();
   std::vector<bool> needed(defs.size(), false);
@@ -267,7 +262,7 @@ std::string DataFusionFunctionsSqlFor(const std::vector<std::string>& queries) {
       }
       bool used = Mentions(text, defs[i].name);
       for (size_t j = 0; j < defs.size() && !used; j++) {
-        used = needed[j] && j != i && Mentions(Lower(defs[j].sql), defs[i].name);
+        used = needed[j] && j != i && Mentions(ToLowerAscii(defs[j].sql), defs[i].name);
       }
       if (used) {
         needed[i] = grew = true;

@@ -14,27 +14,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Output {
-  int exit_code = -1;
-  std::string text;
-};
+using Output = ::aqueducts::testing::ProcessResult;
 
-// Run a shell command in `dir`, capturing stdout and stderr together.
+// Run a shell command in `dir`, capturing stdout and stderr.
 Output RunIn(const fs::path& dir, const std::string& command) {
-  std::string full = "cd '" + dir.string() + "' && " + command + " 2>&1";
-  Output out;
-  FILE* pipe = popen(full.c_str(), "r");
-  if (pipe == nullptr) {
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) {
-    out.text.append(buf, n);
-  }
-  int status = pclose(pipe);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+  return ::aqueducts::testing::RunShell(dir.string(), command);
 }
 
 class CliRemoteTest : public ::testing::Test {
@@ -69,9 +53,9 @@ TEST_F(CliRemoteTest, RunPrintsLikeALocalRunAndExitsZero) {
                                " run --file examples/aqueduct_pipeline_simple.yml -p month=jan "
                                "-p year=2024" +
                                Flags());
-  EXPECT_EQ(out.exit_code, 0) << out.text;
-  EXPECT_NE(out.text.find("enriched"), std::string::npos) << out.text;
-  EXPECT_NE(out.text.find("Berlin"), std::string::npos) << "stage output (show: 10) missing";
+  EXPECT_EQ(out.exit_code, 0) << out.all();
+  EXPECT_NE(out.all().find("enriched"), std::string::npos) << out.all();
+  EXPECT_NE(out.all().find("Berlin"), std::string::npos) << "stage output (show: 10) missing";
   EXPECT_TRUE(fs::exists(dir_ / "examples" / "output_jan_2024.parquet"))
       << "relative locations resolve on the client";
 }
@@ -80,18 +64,18 @@ TEST_F(CliRemoteTest, FailedRemoteRunExitsOneWithTheMessage) {
   std::ofstream(dir_ / "bad.yml") << "version: v2\nsources: []\nstages:\n"
                                      "  - - name: boom\n      query: SELECT * FROM nowhere_tbl\n";
   Output out = RunIn(dir_, std::string(AQ_CLI_BIN) + " run --file bad.yml" + Flags());
-  EXPECT_EQ(out.exit_code, 1) << out.text;
-  EXPECT_NE(out.text.find("nowhere_tbl"), std::string::npos) << out.text;
+  EXPECT_EQ(out.exit_code, 1) << out.all();
+  EXPECT_NE(out.all().find("nowhere_tbl"), std::string::npos) << out.all();
 }
 
 TEST_F(CliRemoteTest, StatusAndCancelCommands) {
   Output status = RunIn(dir_, std::string(AQ_CLI_BIN) + " status" + Flags());
-  EXPECT_EQ(status.exit_code, 0) << status.text;
-  EXPECT_NE(status.text.find("idle"), std::string::npos) << status.text;
+  EXPECT_EQ(status.exit_code, 0) << status.all();
+  EXPECT_NE(status.all().find("idle"), std::string::npos) << status.all();
   Output cancel = RunIn(
       dir_, std::string(AQ_CLI_BIN) + " cancel 00000000-0000-4000-8000-000000000000" + Flags());
-  EXPECT_NE(cancel.exit_code, 0) << cancel.text;
-  EXPECT_NE(cancel.text.find("not found"), std::string::npos) << cancel.text;
+  EXPECT_NE(cancel.exit_code, 0) << cancel.all();
+  EXPECT_NE(cancel.all().find("not found"), std::string::npos) << cancel.all();
 }
 
 // The original CLI's spelling: `aqueducts cancel -e|--execution-id ID --executor X --api-key K`.
@@ -99,8 +83,8 @@ TEST_F(CliRemoteTest, CancelTakesTheOriginalsExecutionIdFlags) {
   for (const char* flag : {" -e ", " --execution-id "}) {
     Output cancel = RunIn(dir_, std::string(AQ_CLI_BIN) + " cancel" + flag +
                                     "00000000-0000-4000-8000-000000000000" + Flags());
-    EXPECT_EQ(cancel.exit_code, 1) << flag << cancel.text;
-    EXPECT_NE(cancel.text.find("not found"), std::string::npos) << flag << cancel.text;
+    EXPECT_EQ(cancel.exit_code, 1) << flag << cancel.all();
+    EXPECT_NE(cancel.all().find("not found"), std::string::npos) << flag << cancel.all();
   }
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "common/clock.h"
 #include "common/uuid.h"
 #include "executor/stream_sink.h"
 #include "protocol/events.h"
@@ -13,12 +14,6 @@ namespace aqueducts::executor {
 namespace {
 
 constexpr size_t kFinishedMemory = 256;
-
-int64_t MillisSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                               start)
-      .count();
-}
 
 }  // namespace
 

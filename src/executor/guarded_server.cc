@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/text.h"
+
 namespace aqueducts::executor {
 namespace {
 
@@ -368,13 +370,6 @@ void SendRaw(Transport& transport, int status, const char* reason, const std::st
   transport.Send(response.data(), response.size(), Clock::now() + write_timeout);
 }
 
-std::string Lower(std::string text) {
-  for (char& c : text) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return text;
-}
-
 // What the guard learns from a request head before httplib parses it.
 struct Head {
   int status = 0;  // non-zero: refuse with this status and `message`
@@ -406,11 +401,11 @@ Head CheckHead(const std::string& head, size_t max_body) {
     if (colon == std::string::npos) {
       continue;
     }
-    std::string name = Lower(line.substr(0, colon));
+    std::string name = ToLowerAscii(line.substr(0, colon));
     std::string value = line.substr(colon + 1);
     value.erase(0, value.find_first_not_of(" \t"));
     value.erase(value.find_last_not_of(" \t") + 1);
-    if (name == "transfer-encoding" && Lower(value).find("chunked") != std::string::npos) {
+    if (name == "transfer-encoding" && ToLowerAscii(value).find("chunked") != std::string::npos) {
       out.chunked = true;
     } else if (name == "content-length") {
       if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos ||

@@ -8,13 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include "common/redact.h"
+#include "common/text.h"
 
 namespace aqueducts::executor {
 
 LogLevel ParseLogLevel(const std::string& text) {
-  std::string lower = text;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string lower = ToLowerAscii(text);
   if (lower == "trace")
     return LogLevel::kTrace;
   if (lower == "debug")

@@ -17,31 +17,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Output {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using Output = ::aqueducts::testing::ProcessResult;
 
 // Run a shell command in `dir`, capturing stdout and stderr separately.
 Output RunIn(const fs::path& dir, const std::string& command) {
-  fs::path err_file = dir / "stderr.txt";
-  std::string full = "cd '" + dir.string() + "' && " + command + " 2>'" + err_file.string() + "'";
-  Output out;
-  FILE* pipe = popen(full.c_str(), "r");
-  if (pipe == nullptr) {
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) {
-    out.out.append(buf, n);
-  }
-  int status = pclose(pipe);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  out.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return out;
+  return ::aqueducts::testing::RunShell(dir.string(), command);
 }
 
 struct Case {

@@ -21,20 +21,14 @@
 #include <unistd.h>
 
 #include "protocol/sse.h"
+#include "subprocess.h"
+#include "temp_dir.h"
 
 namespace aqueducts::executor::testing {
 
 inline constexpr char kKey[] = "test-key-0123456789";
 
-/// A fresh directory under the system temp dir, removed by the owner.
-inline std::filesystem::path MakeTempDir(const std::string& tag) {
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / ("aq-exec-" + tag + "-XXXXXX")).string();
-  std::vector<char> buf(pattern.begin(), pattern.end());
-  buf.push_back('\0');
-  char* made = mkdtemp(buf.data());
-  return made ? std::filesystem::path(made) : std::filesystem::path();
-}
+using ::aqueducts::testing::MakeTempDir;
 
 /// \brief A running aqueducts-executor; killed and cleaned up on destruction.
 class ExecutorProcess {

@@ -8,6 +8,8 @@
 
 #include "aqueducts/model.h"
 
+#include "common/text.h"
+
 namespace aqueducts {
 namespace {
 
@@ -114,11 +116,7 @@ std::string CurrentDir() {
 
 std::string Location::Scheme() const {
   size_t n = SchemeLength(url);
-  std::string scheme = url.substr(0, n);
-  for (char& c : scheme) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return scheme;
+  return ToLowerAscii(std::string_view(url).substr(0, n));
 }
 
 std::string Location::LocalPath() const {

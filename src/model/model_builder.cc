@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "common/text.h"
 #include "model/builder.h"
 #include "model/text_util.h"
 
@@ -122,12 +123,7 @@ std::vector<Status> DuplicateNames(const TreeReader& reader, const Node& root) {
     std::string path;  // of the name
     int line;
   };
-  auto lower = [](std::string text) {
-    for (char& c : text) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return text;
-  };
+  auto lower = [](const std::string& text) { return ToLowerAscii(text); };
   std::map<std::string, Named> seen;
   std::vector<Status> out;
   auto note = [&](const Node& item, const std::string& item_path, const char* what) {

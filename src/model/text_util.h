@@ -4,18 +4,12 @@
 #include <string_view>
 #include <vector>
 
+#include "common/text.h"
+
 namespace aqueducts::model_internal {
 
 /// Strip ASCII whitespace from both ends.
-inline std::string_view Trim(std::string_view text) {
-  const char* kSpace = " \t\r\n\f\v";
-  size_t begin = text.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) {
-    return {};
-  }
-  size_t end = text.find_last_not_of(kSpace);
-  return text.substr(begin, end - begin + 1);
-}
+using ::aqueducts::Trim;
 
 /// How many bytes of a value an error message echoes (kEchoMax) before it is cut.
 inline constexpr size_t kEchoMax = 80;

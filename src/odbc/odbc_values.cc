@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "common/text.h"
+
 namespace aqueducts::odbc {
 
 namespace {
@@ -174,16 +176,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     }
   }
   return true;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && text.front() == ' ') {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && text.back() == ' ') {
-    text.remove_suffix(1);
-  }
-  return text;
 }
 
 // Reads min..max decimal digits at `*i` into `*out`.
@@ -381,7 +373,7 @@ std::string ClockText(int64_t micros) {
 }  // namespace
 
 Result<std::string> FitDecimalText(std::string_view text, int precision, int scale) {
-  const std::string_view trimmed = Trim(text);
+  const std::string_view trimmed = Trim(text, " ");
   size_t i = 0;
   const bool negative = Accept(trimmed, &i, '-');
   if (!negative) {
@@ -426,7 +418,7 @@ Result<std::string> FitDecimalText(std::string_view text, int precision, int sca
 }
 
 Result<int64_t> ParseTemporal(std::string_view text, TemporalKind kind) {
-  auto value = ParseTemporalImpl(Trim(text), kind);
+  auto value = ParseTemporalImpl(Trim(text, " "), kind);
   if (!value.ok()) {
     return Status::ExecutionError("value " + Quoted(text) + " " + value.status().message());
   }

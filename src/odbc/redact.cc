@@ -4,6 +4,8 @@
 #include <cctype>
 #include <vector>
 
+#include "common/text.h"
+
 namespace aqueducts::odbc {
 
 namespace {
@@ -15,20 +17,8 @@ struct Attribute {
   size_t value_end = 0;
 };
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  size_t e = s.find_last_not_of(" \t");
-  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-}
-
 bool IsSecretKey(const std::string& key) {
-  const std::string k = Lower(Trim(key));
+  const std::string k = ToLowerAscii(Trim(key, " \t"));
   return k == "pwd" || k.find("password") != std::string::npos ||
          k.find("secret") != std::string::npos || k.find("token") != std::string::npos;
 }
@@ -111,8 +101,8 @@ std::string RedactSecrets(std::string text, const std::string& connection_string
     if (!IsSecretKey(attr.key)) {
       continue;
     }
-    std::string value =
-        Trim(connection_string.substr(attr.value_begin, attr.value_end - attr.value_begin));
+    std::string value = std::string(
+        Trim(connection_string.substr(attr.value_begin, attr.value_end - attr.value_begin), " \t"));
     // Both the raw {braced} form and the unescaped password may appear in a message.
     ReplaceAll(&text, value);
     if (value.size() >= 2 && value.front() == '{' && value.back() == '}') {

@@ -16,7 +16,6 @@ namespace {
 
 using engine::QuoteIdent;
 using runner::IdentifierCounts;
-using runner::ToLowerAscii;
 
 constexpr const char* kBindId = "aqueducts::stage::sql_bind_error";
 

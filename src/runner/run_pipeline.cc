@@ -26,7 +26,6 @@ namespace {
 
 using engine::QuoteIdent;
 using runner::Emitter;
-using runner::MillisSince;
 using runner::RunMonitor;
 using runner::StagePlan;
 using Clock = std::chrono::steady_clock;

@@ -76,12 +76,6 @@ Result<int64_t> ReplaceExisting(engine::Connection& conn, const Stage& stage,
 
 }  // namespace
 
-int64_t MillisSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                               start)
-      .count();
-}
-
 std::string TrimQuery(const std::string& query) {
   size_t end = query.size();
   while (end > 0 &&

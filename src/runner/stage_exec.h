@@ -9,14 +9,14 @@
 #include "aqueducts/model.h"
 #include "aqueducts/status.h"
 
+#include "common/clock.h"
 #include "engine/session.h"
 #include "runner/run_monitor.h"
 #include "runner/stage_plan.h"
 
 namespace aqueducts::runner {
 
-/// Milliseconds elapsed since `start` (the duration_ms of events).
-int64_t MillisSince(std::chrono::steady_clock::time_point start);
+using ::aqueducts::MillisSince;  // the duration_ms of events
 
 /// The query without trailing semicolons and blanks, so it can be wrapped in other SQL.
 std::string TrimQuery(const std::string& query);

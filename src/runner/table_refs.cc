@@ -68,13 +68,6 @@ size_t SkipBlockComment(const std::string& sql, size_t i) {
 
 }  // namespace
 
-std::string ToLowerAscii(std::string text) {
-  for (char& c : text) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return text;
-}
-
 std::map<std::string, int> IdentifierCounts(const std::string& sql) {
   std::map<std::string, int> counts;
   size_t i = 0;

@@ -6,6 +6,8 @@
 #include <map>
 #include <string>
 
+#include "common/text.h"
+
 namespace aqueducts::runner {
 
 /// Every identifier of `sql` (quoted or not), lower-cased as DuckDB compares identifiers
@@ -13,8 +15,5 @@ namespace aqueducts::runner {
 /// $$...$$), `--` and `/* */` comments are skipped; keywords are identifiers too, which is
 /// harmless since only stage names are looked up.
 std::map<std::string, int> IdentifierCounts(const std::string& sql);
-
-/// Lower-case ASCII letters.
-std::string ToLowerAscii(std::string text);
 
 }  // namespace aqueducts::runner

@@ -18,80 +18,26 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "subprocess.h"
+#include "temp_dir.h"
+
 namespace aqueducts::server::testing {
 
 inline constexpr char kAdminPassword[] = "admin-password-1";
 
-/// A fresh directory under the system temp dir.
-inline std::filesystem::path MakeTempDir(const std::string& tag) {
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / ("aq-server-" + tag + "-XXXXXX")).string();
-  std::vector<char> buf(pattern.begin(), pattern.end());
-  buf.push_back('\0');
-  char* made = mkdtemp(buf.data());
-  return made ? std::filesystem::path(made) : std::filesystem::path();
-}
-
-/// \brief What a finished run of the binary printed and returned.
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using ::aqueducts::testing::MakeTempDir;
+using CommandResult = ::aqueducts::testing::ProcessResult;
 
 /// Run `binary` with `args`, `stdin_text` on its stdin and `env` ("K=V") added to an
 /// environment without AQ_ADMIN_PASSWORD; wait for it to exit.
 inline CommandResult RunCommand(const std::string& binary, const std::vector<std::string>& args,
                                 const std::string& stdin_text = "",
                                 const std::vector<std::string>& env = {}) {
-  std::filesystem::path dir = MakeTempDir("cmd");
-  std::filesystem::path in_path = dir / "stdin";
-  std::filesystem::path out_path = dir / "stdout";
-  std::filesystem::path err_path = dir / "stderr";
-  std::ofstream(in_path) << stdin_text;
-  std::vector<std::string> argv_s = {binary};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e; ++e) {
-    if (std::string(*e).rfind("AQ_ADMIN_PASSWORD=", 0) != 0)
-      env_s.push_back(*e);
-  }
-  env_s.insert(env_s.end(), env.begin(), env.end());
-  std::vector<char*> envp;
-  for (auto& e : env_s)
-    envp.push_back(e.data());
-  envp.push_back(nullptr);
-  int in_fd = open(in_path.c_str(), O_RDONLY);
-  int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  int err_fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in_fd, STDIN_FILENO);
-    dup2(out_fd, STDOUT_FILENO);
-    dup2(err_fd, STDERR_FILENO);
-    execve(argv[0], argv.data(), envp.data());
-    _exit(127);
-  }
-  close(in_fd);
-  close(out_fd);
-  close(err_fd);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  CommandResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  auto slurp = [](const std::filesystem::path& p) {
-    std::ifstream f(p);
-    return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  };
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-  return r;
+  ::aqueducts::testing::ProcessOptions options;
+  options.stdin_text = stdin_text;
+  options.env = env;
+  options.env_removed = {"AQ_ADMIN_PASSWORD"};
+  return ::aqueducts::testing::RunProcess(binary, args, options);
 }
 
 /// RunCommand of the aqueducts-server binary.

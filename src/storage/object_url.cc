@@ -4,15 +4,10 @@
 #include <array>
 #include <cctype>
 
+#include "common/text.h"
+
 namespace aqueducts::storage {
 namespace {
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
@@ -33,7 +28,7 @@ std::string AzureAccountOfHost(const std::string& host) {
 bool IsObjectStoreScheme(std::string_view scheme) {
   static constexpr std::array<std::string_view, 8> kSchemes = {"s3", "s3a",   "gs",   "gcs",
                                                                "az", "azure", "abfs", "abfss"};
-  std::string lower = Lower(scheme);
+  std::string lower = ToLowerAscii(scheme);
   return std::find(kSchemes.begin(), kSchemes.end(), lower) != kSchemes.end();
 }
 
@@ -58,7 +53,7 @@ Result<ObjectUrl> ParseObjectUrl(const std::string& url) {
     return Status::InvalidArgument("not an object-store URL: '" + RedactUrl(url) + "'");
   }
   ObjectUrl out;
-  out.scheme = Lower(url.substr(0, sep));
+  out.scheme = ToLowerAscii(url.substr(0, sep));
   std::string rest = url.substr(sep + 3);
   size_t slash = rest.find('/');
   std::string host = rest.substr(0, slash);

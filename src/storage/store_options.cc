@@ -6,22 +6,10 @@
 #include <fstream>
 #include <vector>
 
+#include "common/text.h"
+
 namespace aqueducts::storage {
 namespace {
-
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
-std::string Trim(const std::string& text) {
-  size_t begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) {
-    return {};
-  }
-  return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
-}
 
 // One setting: the canonical name and every spelling a user may write (lower case).
 struct KeySpec {
@@ -104,7 +92,7 @@ Result<std::map<std::string, std::string>> Canonicalise(
     const char* provider) {
   std::map<std::string, std::string> out;
   for (const auto& [raw_key, value] : config) {
-    std::string key = Lower(raw_key);
+    std::string key = ToLowerAscii(raw_key);
     const KeySpec* found = nullptr;
     for (const auto& spec : keys) {
       for (const char* alias : spec.aliases) {
@@ -133,7 +121,7 @@ Result<std::map<std::string, std::string>> Canonicalise(
 }
 
 Result<bool> ParseBool(const std::string& key, const std::string& value) {
-  std::string lower = Lower(Trim(value));
+  std::string lower = ToLowerAscii(Trim(value, " \t\r\n"));
   if (lower == "true" || lower == "1" || lower == "yes") {
     return true;
   }
@@ -152,18 +140,19 @@ std::map<std::string, std::string> ReadIniSection(const std::string& path,
   std::string line;
   bool inside = false;
   while (std::getline(in, line)) {
-    line = Trim(line);
+    line = std::string(Trim(line, " \t\r\n"));
     if (line.empty() || line[0] == '#' || line[0] == ';') {
       continue;
     }
     if (line.front() == '[' && line.back() == ']') {
-      std::string name = Trim(line.substr(1, line.size() - 2));
+      std::string name(Trim(line.substr(1, line.size() - 2), " \t\r\n"));
       inside = name == section || name == "profile " + section;
       continue;
     }
     size_t eq = line.find('=');
     if (inside && eq != std::string::npos) {
-      out[Lower(Trim(line.substr(0, eq)))] = Trim(line.substr(eq + 1));
+      out[ToLowerAscii(Trim(line.substr(0, eq), " \t\r\n"))] =
+          std::string(Trim(line.substr(eq + 1), " \t\r\n"));
     }
   }
   return out;
@@ -182,7 +171,7 @@ EnvLookup ProcessEnv() {
 }
 
 bool IsSecretKey(const std::string& key) {
-  std::string lower = Lower(key);
+  std::string lower = ToLowerAscii(key);
   for (const char* word : {"secret", "key", "token", "password", "sas", "connection_string"}) {
     if (lower.find(word) != std::string::npos && lower.find("key_id") == std::string::npos &&
         lower != "aws_access_key_id") {
@@ -299,8 +288,8 @@ Result<AzureOptions> ResolveAzureOptions(const std::map<std::string, std::string
     if (eq == std::string::npos) {
       continue;
     }
-    std::string name = Lower(Trim(part.substr(0, eq)));
-    std::string value = Trim(part.substr(eq + 1));
+    std::string name = ToLowerAscii(Trim(part.substr(0, eq), " \t\r\n"));
+    std::string value = std::string(Trim(part.substr(eq + 1), " \t\r\n"));
     if (name == "accountname") {
       out.account = value;
     } else if (name == "accountkey") {
