@@ -700,17 +700,31 @@ void ApiServer::Impl::TriggerInline(const Token& who, const httplib::Request& re
 }
 
 void ApiServer::Impl::ListRuns(const httplib::Request& req, httplib::Response& res) {
-  std::string state = req.get_param_value("state");
-  int64_t limit = 100;
+  RunFilter filter;
+  filter.state = req.get_param_value("state");
+  filter.executor = req.get_param_value("executor");
+  filter.created_since = req.get_param_value("since");
   if (req.has_param("limit")) {
     std::optional<int64_t> n = ParseId(req.get_param_value("limit"));
     if (!n || *n > 10000) {
       SendError(res, 400, "Query parameter \"limit\" must be an integer from 1 to 10000");
       return;
     }
-    limit = *n;
+    filter.limit = *n;
   }
-  Result<std::vector<Run>> list = store->ListRuns(state, limit);
+  for (auto [name, field] : {std::pair<const char*, int64_t*>{"pipeline_id", &filter.pipeline_id},
+                             {"before", &filter.before_id}}) {
+    if (req.has_param(name)) {
+      std::optional<int64_t> n = ParseId(req.get_param_value(name));
+      if (!n) {
+        SendError(res, 400,
+                  std::string("Query parameter \"") + name + "\" must be a positive integer");
+        return;
+      }
+      *field = *n;
+    }
+  }
+  Result<std::vector<Run>> list = store->ListRuns(filter);
   if (!list.ok()) {
     SendStatus(res, list.status());
     return;

@@ -408,6 +408,48 @@ TEST_F(ServerApi, ASmallerBodyLimitIsHonoured) {
   EXPECT_EQ(Send("GET", "/api/v1/pipelines", admin_)->status, 200);
 }
 
+// GET /api/v1/runs filters by pipeline, executor and creation time and pages with `before`
+// (the web UI's runs list). No executor is registered: every run stays queued.
+TEST_F(ServerApi, RunsAreFilteredAndPaged) {
+  const std::string text =
+      "version: v2\nsources: []\nstages:\n  - - name: s\n      query: SELECT 1\n";
+  int64_t a = CreatePipeline("a", "yaml", text)["id"];
+  int64_t b = CreatePipeline("b", "yaml", text)["id"];
+  std::vector<int64_t> a_runs;
+  for (int64_t p : {a, b, a, b, a}) {
+    auto res = Send("POST", "/api/v1/pipelines/" + std::to_string(p) + "/runs", admin_,
+                    R"({"executor":"nowhere"})");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 201) << res->body;
+    if (p == a)
+      a_runs.push_back(json::parse(res->body)["id"]);
+  }
+  auto ids = [&](const std::string& query) {
+    auto res = Send("GET", "/api/v1/runs" + query, admin_);
+    std::vector<int64_t> out;
+    EXPECT_TRUE(res && res->status == 200) << (res ? res->body : "no answer");
+    json doc = res && res->status == 200 ? json::parse(res->body) : json::object();
+    for (const auto& r : doc["runs"])
+      out.push_back(r["id"]);
+    return out;
+  };
+  const std::string pa = "?pipeline_id=" + std::to_string(a);
+  EXPECT_EQ(ids(pa), (std::vector<int64_t>{a_runs[2], a_runs[1], a_runs[0]}));
+  EXPECT_EQ(ids(pa + "&limit=2"), (std::vector<int64_t>{a_runs[2], a_runs[1]}));
+  EXPECT_EQ(ids(pa + "&limit=2&before=" + std::to_string(a_runs[1])),
+            (std::vector<int64_t>{a_runs[0]}));
+  EXPECT_EQ(ids("?pipeline_id=" + std::to_string(b) + "&state=queued").size(), 2u);
+  EXPECT_EQ(ids("?state=running").size(), 0u);
+  EXPECT_EQ(ids("?since=2000-01-01T00:00:00.000Z").size(), 5u);
+  EXPECT_EQ(ids("?since=2999-01-01T00:00:00.000Z").size(), 0u);
+  EXPECT_EQ(ids("?executor=nowhere").size(), 0u);  // queued runs have gone to no executor yet
+  auto bad = Send("GET", "/api/v1/runs?pipeline_id=x", admin_);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(json::parse(bad->body)["error"],
+            "Query parameter \"pipeline_id\" must be a positive integer");
+}
+
 // DELETE /api/v1/tokens/current (the web UI's sign-out) deletes the token it is sent with, and
 // only that one.
 TEST_F(ServerApi, SigningOutDeletesTheTokenUsed) {

@@ -668,11 +668,21 @@ Status Store::SetExecutionId(int64_t id, const std::string& execution_id) {
 }
 
 Result<std::vector<Run>> Store::ListRuns(const std::string& state, int64_t limit) {
+  RunFilter filter;
+  filter.state = state;
+  filter.limit = limit;
+  return ListRuns(filter);
+}
+
+Result<std::vector<Run>> Store::ListRuns(const RunFilter& f) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt stmt(db_, std::string("SELECT ") + kRunColumns +
-                     " FROM runs WHERE ? = '' OR state = ? ORDER BY id DESC LIMIT ?");
+                     " FROM runs WHERE (?1 = '' OR state = ?1) AND (?2 = 0 OR pipeline_id = ?2)"
+                     " AND (?3 = '' OR executor_name = ?3) AND (?4 = '' OR created_at >= ?4)"
+                     " AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?6");
   AQ_RETURN_IF_ERROR(stmt.status());
-  stmt.Bind(1, state).Bind(2, state).Bind(3, limit);
+  stmt.Bind(1, f.state).Bind(2, f.pipeline_id).Bind(3, f.executor).Bind(4, f.created_since);
+  stmt.Bind(5, f.before_id).Bind(6, f.limit);
   std::vector<Run> out;
   Status status;
   while (stmt.Step(&status)) {

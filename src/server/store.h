@@ -78,6 +78,16 @@ struct Run {
   std::string updated_at;
 };
 
+/// Which runs Store::ListRuns returns; an empty/zero field does not filter.
+struct RunFilter {
+  std::string state;
+  int64_t pipeline_id = 0;
+  std::string executor;       ///< the executor the run went to
+  std::string created_since;  ///< RFC 3339 UTC: created at or after
+  int64_t before_id = 0;      ///< only runs with a smaller id (the next page, newest first)
+  int64_t limit = 100;
+};
+
 /// One event as an executor posts it: `seq` counts from 1 per run on the executor's side.
 struct SequencedEvent {
   int64_t seq = 0;
@@ -164,6 +174,8 @@ class Store {
   Status SetExecutionId(int64_t id, const std::string& execution_id);
   /// Runs, newest first, of one state (empty: all), at most `limit`.
   Result<std::vector<Run>> ListRuns(const std::string& state, int64_t limit);
+  /// Runs matching `filter`, newest first.
+  Result<std::vector<Run>> ListRuns(const RunFilter& filter);
   /// Store the events an executor posted for a run, idempotently: events with a sequence
   /// number already stored are skipped, the first gap stops the batch. Returns the highest
   /// executor sequence number stored so far (what the executor may forget); the events newly

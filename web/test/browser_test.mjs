@@ -363,9 +363,18 @@ try {
   await page.waitForSelector('#rerun-button');
   await screenshot('run-cancelled');
 
+  // The runs list filtered by pipeline shows only that pipeline's runs.
   await go('#/runs');
-  await page.waitForSelector('table');
+  await page.waitForSelector('#runs tbody tr');
+  await page.select('#pipeline-filter', String(long.id));
+  await page.waitForFunction(() => /pipeline=/.test(location.hash));
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('#runs tbody tr')];
+    return rows.length > 0 && rows.every((r) => /\blong\b/.test(r.children[1].textContent));
+  }, { timeout: 10000 });
+  check((await page.$$('#runs tbody tr')).length === 1, 'the runs list filtered by pipeline shows only its run');
   await axe('runs');
+  await screenshot('runs-filtered');
 
   // Signing out deletes the browser's token on the server.
   const oldToken = await page.evaluate(() => JSON.parse(localStorage.getItem('aqueducts.session')).token);
