@@ -340,6 +340,17 @@ try {
   check(/bad_stage/.test(runError) && /no_such_column/.test(runError), `a failed run shows its error: "${runError.trim()}"`);
   await screenshot('run-failed');
 
+  // A second version, and the diff between the two.
+  await call('PUT', `/pipelines/${pipelineHash.split('/').pop()}`, admin, { text: goodText.replace('show: 10', 'show: 5') });
+  await go(pipelineHash + '?diff=2');
+  await page.waitForSelector('#diff .add');
+  const added = await page.$$eval('#diff .add', (els) => els.map((e) => e.textContent));
+  const removed = await page.$$eval('#diff .del', (els) => els.map((e) => e.textContent));
+  check(added.length === 1 && /\+ +show: 5/.test(added[0]) && removed.length === 1 && /- +show: 10/.test(removed[0]),
+    `the diff of versions 1 and 2 shows the one changed line (${JSON.stringify([removed, added])})`);
+  await axe('pipeline version diff');
+  await screenshot('version-diff');
+
   // Pipelines list: the last run's status.
   await go('#/pipelines');
   await page.waitForSelector('#pipelines');

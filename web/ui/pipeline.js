@@ -1,5 +1,6 @@
 // One pipeline: its text in an editor (a textarea with line numbers; the server's validation
 // error is marked at its line), its versions, and the form that runs it.
+import { VersionDiff } from './diff.js';
 import { html, api, can, useLoad, useState, useRef, useEffect, usePageTitle, ErrorBox, when } from './lib.js';
 
 const kTemplate = `version: v2
@@ -165,6 +166,7 @@ function RunForm({ pipeline }) {
 export function PipelinePage({ id, query }) {
   const isNew = id === 'new';
   const version = query.get('version');
+  const diff = Number(query.get('diff') || 0);
   const { data: pipeline, error: loadError, reload } = useLoad(
     () => (isNew ? Promise.resolve(null) : api('GET', `/pipelines/${id}` + (version ? `?version=${version}` : ''))),
     [id, version]);
@@ -248,12 +250,14 @@ export function PipelinePage({ id, query }) {
     ${!isNew && versions && html`
       <h2>Versions</h2>
       <table id="versions">
-        <thead><tr><th scope="col">Version</th><th scope="col">Saved by</th><th scope="col">Saved</th><th scope="col">Parameters</th></tr></thead>
+        <thead><tr><th scope="col">Version</th><th scope="col">Saved by</th><th scope="col">Saved</th><th scope="col">Parameters</th><th scope="col">Changes</th></tr></thead>
         <tbody>
           ${[...versions.versions].reverse().map((v) => html`<tr>
             <td><a href=${`#/pipelines/${id}?version=${v.version}`} aria-current=${v.version === pipeline.version ? 'true' : undefined}>${v.version}</a></td>
             <td>${v.created_by}</td><td>${when(v.created_at)}</td>
-            <td>${v.parameters.length ? v.parameters.join(', ') : '–'}</td></tr>`)}
+            <td>${v.parameters.length ? v.parameters.join(', ') : '–'}</td>
+            <td>${v.version > 1 ? html`<a href=${`#/pipelines/${id}?diff=${v.version}`}>compare with ${v.version - 1}</a>` : '–'}</td></tr>`)}
         </tbody>
-      </table>`}`;
+      </table>`}
+    ${!isNew && diff > 1 && html`<${VersionDiff} id=${id} version=${diff} />`}`;
 }
