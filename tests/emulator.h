@@ -25,8 +25,10 @@ class Emulator {
  public:
   enum class Kind { kS3, kAzure, kGcs };
 
-  /// Start one; nullptr (with a gtest failure) when it does not come up.
-  static std::unique_ptr<Emulator> Start(Kind kind) {
+  /// Start one; nullptr (with a gtest failure) when it does not come up. S3 only:
+  /// `conditional_puts` false starts s3rver as it is, ignoring If-None-Match (a store that
+  /// cannot do create-only writes).
+  static std::unique_ptr<Emulator> Start(Kind kind, bool conditional_puts = true) {
     auto emulator = std::unique_ptr<Emulator>(new Emulator());
     emulator->kind_ = kind;
     char dir[] = "/tmp/aq-emulator-XXXXXX";
@@ -47,7 +49,9 @@ class Emulator {
       close(out[0]);
       close(out[1]);
       setpgid(0, 0);
-      const char* which = kind == Kind::kS3 ? "s3" : kind == Kind::kAzure ? "azure" : "gcs";
+      const char* which = kind == Kind::kS3      ? (conditional_puts ? "s3" : "s3-plain")
+                          : kind == Kind::kAzure ? "azure"
+                                                 : "gcs";
       // s3rver's paginated listing needs the legacy OpenSSL provider on Node 17+.
       execlp("node", "node", "--openssl-legacy-provider", script.c_str(), which, dir,
              static_cast<char*>(nullptr));

@@ -9,15 +9,24 @@
 
 #include "cli/commands.h"
 #include "delta/maintenance.h"
+#include "storage/object_url.h"
 
 namespace aqueducts::cli {
 namespace {
 
-// A table argument may be a path or a file:// URL; object stores are not supported here.
+// A table argument may be a path, a file:// URL or an object-store URL (s3://, gs://, az://...,
+// with credentials from the environment: docs/object-stores.md).
 Result<std::string> TablePath(const std::string& table) {
   Location location = ParseLocation(table);
+  if (storage::IsObjectStoreUrl(location.url)) {
+    AQ_RETURN_IF_ERROR(storage::ParseObjectUrl(location.url).status());
+    return location.url;
+  }
   if (!location.IsLocal()) {
-    return Status::Unsupported("delta maintenance needs a local table, got '" + table + "'");
+    return Status::Unsupported(
+        "delta maintenance needs a local path or an s3://, gs:// or az:// "
+        "table, got '" +
+        storage::RedactUrl(table) + "'");
   }
   return location.LocalPath();
 }

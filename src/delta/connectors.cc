@@ -1,6 +1,7 @@
 #include "delta/connectors.h"
 
 #include "delta/delta.h"
+#include "delta/table_store.h"
 
 namespace aqueducts::delta {
 namespace {
@@ -11,6 +12,8 @@ class DeltaSourceKind : public connector::TypedSource<DeltaSource> {
  public:
   using TypedSource::Register;
   Status Register(const DeltaSource& source, const RunContext& ctx) const override {
+    AQ_RETURN_IF_ERROR(RefuseLockingProvider(source.location.url, source.storage_config));
+    AQ_RETURN_IF_ERROR(ctx.UseStore(source.location, source.storage_config));
     return RegisterSourceOn(ctx.conn(), source);
   }
 };
@@ -20,10 +23,14 @@ class DeltaDestinationKind : public connector::TypedDestination<DeltaDestination
   using TypedDestination::Prepare;
   using TypedDestination::Write;
   Status Prepare(const DeltaDestination& destination, const RunContext& ctx) const override {
+    AQ_RETURN_IF_ERROR(RefuseLockingProvider(destination.location.url, destination.storage_config));
+    AQ_RETURN_IF_ERROR(ctx.UseStore(destination.location, destination.storage_config));
     return PrepareDestinationOn(ctx.conn(), destination);
   }
   Result<connector::WriteStats> Write(const DeltaDestination& destination, const RunContext& ctx,
                                       const std::string& relation_sql) const override {
+    AQ_RETURN_IF_ERROR(RefuseLockingProvider(destination.location.url, destination.storage_config));
+    AQ_RETURN_IF_ERROR(ctx.UseStore(destination.location, destination.storage_config));
     AQ_ASSIGN_OR_RETURN(WriteStats stats,
                         WriteDelta(ctx.conn(), destination, relation_sql, ctx.cancel()));
     return connector::WriteStats{stats.rows, stats.bytes};

@@ -87,8 +87,9 @@ struct LogListing {
   int64_t LatestVersion() const;
 };
 
-/// The table root of a source/destination location; kUnsupported unless it is a local path.
-Result<std::string> LocalTableRoot(const Location& location);
+/// The table root of a source/destination location: a local path, or an object-store URL
+/// (served through a TableStoreScope, table_store.h); kUnsupported for other schemes.
+Result<std::string> TableRoot(const Location& location);
 std::string LogDir(const std::string& table_root);
 Result<LogListing> ListLog(const std::string& table_root);
 /// True when `_delta_log` holds at least one commit or checkpoint.

@@ -4,6 +4,7 @@
 
 #include "delta/log.h"
 #include "delta/util.h"
+#include "storage/object_url.h"
 
 namespace aqueducts::delta {
 namespace {
@@ -18,10 +19,14 @@ bool AllDigits(std::string_view s) {
 
 }  // namespace
 
-Result<std::string> LocalTableRoot(const Location& location) {
+Result<std::string> TableRoot(const Location& location) {
+  if (storage::IsObjectStoreUrl(location.url)) {
+    return StripTrailingSlashes(location.url);
+  }
   if (!location.IsLocal()) {
     return Status::Unsupported("Delta tables on '" + location.Scheme() +
-                               "' storage are not supported (only local paths)");
+                               "' storage are not supported (local paths, s3://, gs:// and "
+                               "az:// are)");
   }
   return StripTrailingSlashes(location.LocalPath());
 }

@@ -10,6 +10,7 @@
 #include "delta/log.h"
 #include "delta/util.h"
 #include "engine/session.h"
+#include "storage/object_url.h"
 
 namespace aqueducts::delta {
 namespace {
@@ -79,6 +80,8 @@ Result<VacuumReport> Vacuum(const std::string& table_path, const VacuumOptions& 
   if (options.retain_hours < 0)
     return Status::InvalidArgument("--retain-hours must be >= 0");
   AQ_ASSIGN_OR_RETURN(auto session, engine::Session::Open(Database::Options{}));
+  if (storage::IsObjectStoreUrl(root))  // checkpoints and deletion vectors are read by DuckDB
+    AQ_RETURN_IF_ERROR(session->RegisterObjectStore(root, {}));
   AQ_ASSIGN_OR_RETURN(Snapshot snap, LoadSnapshot(session->main(), root));
   int64_t cutoff = NowMillis() - options.retain_hours * 3600 * 1000;
   std::set<std::string> keep;

@@ -20,7 +20,9 @@ struct HistoryEntry {
       engine_info;  ///< writer, e.g. "aqueducts-cpp/0.1.0", "Apache-Spark/3.5.0 Delta-Lake/3.1.0"
 };
 
-/// Commits of the table at `table_path` (a local path), newest first.
+/// Commits of the table at `table_path` (a local path or an object-store URL, resolved by
+/// storage::StoreForPath: a TableStoreScope's credentials, else the environment's), newest
+/// first.
 Result<std::vector<HistoryEntry>> History(const std::string& table_path);
 
 struct VacuumOptions {

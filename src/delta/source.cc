@@ -3,12 +3,14 @@
 #include "delta/delta.h"
 #include "delta/log.h"
 #include "delta/scan.h"
+#include "delta/table_store.h"
 #include "delta/util.h"
 
 namespace aqueducts::delta {
 
 Status RegisterSourceOn(engine::Connection& conn, const DeltaSource& source) {
-  AQ_ASSIGN_OR_RETURN(std::string root, LocalTableRoot(source.location));
+  AQ_ASSIGN_OR_RETURN(std::string root, TableRoot(source.location));
+  AQ_ASSIGN_OR_RETURN(auto scope, TableStoreScope::Open(root, source.storage_config));
   std::optional<int64_t> as_of_ms;
   if (!source.version && source.timestamp) {
     auto micros = ParseTimestampMicros(*source.timestamp);
@@ -24,8 +26,10 @@ Status RegisterSourceOn(engine::Connection& conn, const DeltaSource& source) {
 }
 
 Status RegisterDeltaSource(engine::Session& session, const DeltaSource& source) {
+  Status status = UseTableStore(session, source.location, source.storage_config);
   auto conn = session.Connect();
-  Status status = conn.ok() ? RegisterSourceOn(**conn, source) : conn.status();
+  if (status.ok())
+    status = conn.ok() ? RegisterSourceOn(**conn, source) : conn.status();
   return kSourceLabel.Apply(status, source.name);
 }
 

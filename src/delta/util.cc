@@ -1,5 +1,6 @@
 #include "delta/util.h"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -159,12 +160,42 @@ Status WriteFileReplace(const std::string& target, const std::string& data) {
   return where.store->Put(where.key, data);
 }
 
+namespace {
+
+// An object store has no rename: copy the object in parts of ranged reads (the copy appears
+// all at once when the upload completes, as a rename would), then delete the source.
+Status CopyThenDelete(storage::ObjectStore& store, const std::string& from, const std::string& to) {
+  AQ_ASSIGN_OR_RETURN(storage::ObjectMeta meta, store.Head(from));
+  uint64_t part = std::max<uint64_t>(store.MinPartSize(), 8ull << 20);
+  if (meta.size <= part) {
+    AQ_ASSIGN_OR_RETURN(std::string data, store.Get(from));
+    AQ_RETURN_IF_ERROR(store.Put(to, data));
+  } else {
+    AQ_ASSIGN_OR_RETURN(auto upload, store.StartUpload(to));
+    std::string buffer;
+    for (uint64_t offset = 0; offset < meta.size; offset += part) {
+      buffer.resize(std::min(part, meta.size - offset));
+      AQ_ASSIGN_OR_RETURN(uint64_t got, store.GetRange(from, offset, buffer.size(), buffer.data()));
+      if (got != buffer.size())
+        return Status::IoError("'" + store.UrlOf(from) + "' changed while it was being moved");
+      AQ_RETURN_IF_ERROR(upload->UploadPart(buffer));
+    }
+    AQ_RETURN_IF_ERROR(upload->Complete());
+  }
+  return store.Delete(from);
+}
+
+}  // namespace
+
 Status RenamePath(const std::string& from, const std::string& to) {
   AQ_ASSIGN_OR_RETURN(auto where, storage::StoreForPath(to));
   AQ_ASSIGN_OR_RETURN(auto source, storage::StoreForPath(from));
   if (source.store != where.store)
     return Status::IoError("cannot move '" + from + "' to '" + to + "': different stores");
-  return where.store->Rename(source.key, where.key);
+  Status renamed = where.store->Rename(source.key, where.key);
+  if (renamed.code() == StatusCode::kUnsupported)
+    return CopyThenDelete(*where.store, source.key, where.key);
+  return renamed;
 }
 
 Status RemovePath(const std::string& path) {

@@ -47,7 +47,8 @@ Status MakeDirs(const std::string& dir);
 Result<bool> WriteFileIfAbsent(const std::string& target, const std::string& data);
 /// Replace `target` with `data` atomically (readers see the old or the new content).
 Status WriteFileReplace(const std::string& target, const std::string& data);
-/// Publish `from` as `to` atomically (rename), replacing `to`.
+/// Publish `from` as `to` atomically (rename), replacing `to`. On an object store, which has no
+/// rename, the object is copied (the copy appears at once) and `from` deleted.
 Status RenamePath(const std::string& from, const std::string& to);
 /// Delete one file; a missing file is not an error.
 Status RemovePath(const std::string& path);

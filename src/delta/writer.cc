@@ -7,6 +7,7 @@
 #include "delta/delta.h"
 #include "delta/scan.h"
 #include "delta/table_create.h"
+#include "delta/table_store.h"
 #include "delta/util.h"
 #include "delta/write_modes.h"
 
@@ -53,7 +54,9 @@ Status CreateTable(engine::Connection& conn, const std::string& root,
 
 Result<WriteStats> WriteDelta(engine::Connection& conn, const DeltaDestination& dest,
                               const std::string& relation_sql, const CancelToken* cancel) {
-  AQ_ASSIGN_OR_RETURN(std::string root, LocalTableRoot(dest.location));
+  AQ_ASSIGN_OR_RETURN(std::string root, TableRoot(dest.location));
+  AQ_ASSIGN_OR_RETURN(auto scope, TableStoreScope::Open(root, dest.storage_config));
+  AQ_RETURN_IF_ERROR(CheckCommitSafety(root, dest.storage_config));
   AQ_RETURN_IF_ERROR(CreateTable(conn, root, dest));
   AQ_ASSIGN_OR_RETURN(Snapshot snap, LoadSnapshot(conn, root));
   AQ_RETURN_IF_ERROR(CheckWriteSupported(snap));
@@ -69,13 +72,17 @@ Result<WriteStats> WriteDelta(engine::Connection& conn, const DeltaDestination& 
 }
 
 Status PrepareDestinationOn(engine::Connection& conn, const DeltaDestination& destination) {
-  AQ_ASSIGN_OR_RETURN(std::string root, LocalTableRoot(destination.location));
+  AQ_ASSIGN_OR_RETURN(std::string root, TableRoot(destination.location));
+  AQ_ASSIGN_OR_RETURN(auto scope, TableStoreScope::Open(root, destination.storage_config));
+  AQ_RETURN_IF_ERROR(CheckCommitSafety(root, destination.storage_config));
   return CreateTable(conn, root, destination);
 }
 
 Status PrepareDeltaDestination(engine::Session& session, const DeltaDestination& destination) {
+  Status status = UseTableStore(session, destination.location, destination.storage_config);
   auto conn = session.Connect();
-  Status status = conn.ok() ? PrepareDestinationOn(**conn, destination) : conn.status();
+  if (status.ok())
+    status = conn.ok() ? PrepareDestinationOn(**conn, destination) : conn.status();
   return kDestinationLabel.Apply(status, destination.name);
 }
 
@@ -83,6 +90,10 @@ Result<WriteStats> WriteDeltaDestination(engine::Session& session,
                                          const DeltaDestination& destination,
                                          const std::string& relation_sql, ProgressSink* sink) {
   (void)sink;  // the caller reports rows/bytes from the returned stats
+  if (Status use = UseTableStore(session, destination.location, destination.storage_config);
+      !use.ok()) {
+    return kDestinationLabel.Apply(use, destination.name);
+  }
   auto conn = session.Connect();
   if (!conn.ok()) {
     return kDestinationLabel.Apply(conn.status(), destination.name);

@@ -7,11 +7,10 @@
 namespace aqueducts {
 namespace {
 
-// `what` names the element, e.g. "source 'jan'". Local files, and for file sources and
-// destinations the object stores of src/storage (S3, GCS, Azure Blob) with valid storage_config
-// keys (docs/object-stores.md). Delta tables are local only for now.
+// `what` names the element, e.g. "source 'jan'". Local files, and the object stores of
+// src/storage (S3, GCS, Azure Blob) with valid storage_config keys (docs/object-stores.md).
 Status CheckStorage(const std::string& what, const std::string& id, const Location& location,
-                    const StorageConfig& storage_config, bool object_store_ok = true) {
+                    const StorageConfig& storage_config) {
   if (!location.IsLocal()) {
     std::string where = storage::RedactUrl(location.url);
     if (!storage::IsObjectStoreScheme(location.Scheme())) {
@@ -19,12 +18,6 @@ Status CheckStorage(const std::string& what, const std::string& id, const Locati
                                      location.Scheme() +
                                      "' is not supported (local paths, file:// URLs, and s3://, "
                                      "gs:// or az:// object stores are)",
-                                 id);
-    }
-    if (!object_store_ok) {
-      return Status::Unsupported("The " + what + " has location '" + where +
-                                     "': Delta tables on object stores are not supported yet; "
-                                     "use a local path",
                                  id);
     }
     auto url = storage::ParseObjectUrl(location.url);
@@ -65,7 +58,7 @@ Status ValidateLocations(const Aqueduct& aqueduct) {
                                       dir->storage_config));
     } else if (const auto* delta = std::get_if<DeltaSource>(&source)) {
       AQ_RETURN_IF_ERROR(CheckStorage("source '" + delta->name + "'", kSourceId, delta->location,
-                                      delta->storage_config, false));
+                                      delta->storage_config));
     }
   }
   if (!aqueduct.destination) {
@@ -78,7 +71,7 @@ Status ValidateLocations(const Aqueduct& aqueduct) {
   }
   if (const auto* delta = std::get_if<DeltaDestination>(&*aqueduct.destination)) {
     return CheckStorage("destination '" + delta->name + "'", kDestinationId, delta->location,
-                        delta->storage_config, false);
+                        delta->storage_config);
   }
   return Status::OK();
 }

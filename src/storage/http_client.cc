@@ -8,11 +8,15 @@
 #include <thread>
 
 #include <curl/curl.h>
+#include <unistd.h>
 
 namespace aqueducts::storage {
 namespace {
 
-// Idle easy handles; each keeps its connection cache, so connections are reused.
+// Idle easy handles; each keeps its connection cache, so connections are reused. A process
+// forked from one that made requests inherits the pool: its handles' connections are the
+// parent's sockets, which two processes must never share (their answers interleave), so the
+// child forgets them without closing anything and opens its own.
 class HandlePool {
  public:
   static HandlePool& Get() {
@@ -21,6 +25,10 @@ class HandlePool {
   }
   CURL* Acquire() {
     std::lock_guard<std::mutex> lock(mu_);
+    if (pid_t pid = getpid(); pid != owner_) {
+      idle_.clear();  // the parent's handles: leaked on purpose
+      owner_ = pid;
+    }
     if (idle_.empty()) {
       return curl_easy_init();
     }
@@ -31,7 +39,7 @@ class HandlePool {
   }
   void Release(CURL* handle) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (idle_.size() < 64) {
+    if (getpid() == owner_ && idle_.size() < 64) {
       idle_.push_back(handle);
     } else {
       curl_easy_cleanup(handle);
@@ -41,6 +49,7 @@ class HandlePool {
  private:
   HandlePool() { curl_global_init(CURL_GLOBAL_DEFAULT); }
   std::mutex mu_;
+  pid_t owner_ = getpid();
   std::vector<CURL*> idle_;
 };
 

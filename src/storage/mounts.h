@@ -5,6 +5,7 @@
 // implementation (for instance one that wraps the local store and injects faults) under a
 // directory; production code never branches on the store it gets.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -13,9 +14,11 @@
 
 namespace aqueducts::storage {
 
-/// The store of `path` and the key of the path in it (the path itself: a mounted store sees
-/// the same keys as the local store would). Object-store URLs are kUnsupported here unless a
-/// store is mounted at them (their credentials live in the run's StoreRegistry).
+/// The store of `path` and the key of the path in it. A mounted store (ScopedMount) sees the
+/// path itself as the key, as the local store would. An object-store URL (s3://, gs://, az://
+/// and their aliases) is resolved by the registry of the longest ScopedObjectStores location
+/// containing it (a run's storage_config), else by a store configured from the environment
+/// alone; its key is then the object's key in its bucket.
 Result<ResolvedObject> StoreForPath(const std::string& path);
 
 /// Mounts `store` at `location` (a directory path, no trailing '/') for the guard's lifetime;
@@ -29,6 +32,19 @@ class ScopedMount {
 
  private:
   std::string location_;
+};
+
+/// Resolves object-store URLs under `location` (no trailing '/') through `registry` for the
+/// guard's lifetime. Guards for the same location nest: the newest wins. Thread-safe.
+class ScopedObjectStores {
+ public:
+  ScopedObjectStores(std::string location, std::shared_ptr<StoreRegistry> registry);
+  ~ScopedObjectStores();
+  ScopedObjectStores(const ScopedObjectStores&) = delete;
+  ScopedObjectStores& operator=(const ScopedObjectStores&) = delete;
+
+ private:
+  uint64_t id_;
 };
 
 }  // namespace aqueducts::storage

@@ -1,16 +1,17 @@
 // Starts one object-store emulator on 127.0.0.1 for the storage tests and prints
-// "READY <port>" once it listens. Usage: node start.js s3|azure|gcs <data-dir>
+// "READY <port>" once it listens. Usage: node start.js s3|s3-plain|azure|gcs <data-dir>
+// (s3-plain: s3rver without our create-only-PUT middleware, a store that ignores If-None-Match).
 // The process runs until it is killed (the tests kill it). Each has the buckets (containers)
 // "bucket" and "other". gcs is our own (gcs.js); it writes its credential files into <data-dir>.
 'use strict';
 const kind = process.argv[2];
 const dir = process.argv[3];
 if (!kind || !dir) {
-  console.error('usage: node start.js s3|azure|gcs <data-dir>');
+  console.error('usage: node start.js s3|s3-plain|azure|gcs <data-dir>');
   process.exit(2);
 }
 
-async function startS3() {
+async function startS3(conditional = true) {
   const S3rver = require('@20minutes/s3rver');
   const server = new S3rver({
     address: '127.0.0.1',
@@ -23,7 +24,7 @@ async function startS3() {
   // s3rver ignores If-None-Match on PUT; S3 itself answers 412 when the key exists. Delta commits
   // rely on that, so this middleware (first in the chain) adds it: create-only PUTs of one key
   // are serialised, and each checks the store before s3rver handles it.
-  server.middleware.unshift(createOnlyPuts());
+  if (conditional) server.middleware.unshift(createOnlyPuts());
   const address = await server.run();
   return address.port;
 }
@@ -110,7 +111,12 @@ function createContainer(port, name) {
   });
 }
 
-const starters = {s3: startS3, azure: startAzure, gcs: () => require('./gcs.js').start(dir)};
+const starters = {
+  's3': startS3,
+  's3-plain': () => startS3(false),
+  'azure': startAzure,
+  'gcs': () => require('./gcs.js').start(dir),
+};
 if (!starters[kind]) {
   console.error('start.js: unknown emulator ' + kind);
   process.exit(2);

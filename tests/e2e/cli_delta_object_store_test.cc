@@ -1,0 +1,159 @@
+// `aqueducts run` with a Delta destination and source on S3 (the emulator, started on
+// 127.0.0.1 by the test), then `aqueducts delta history|vacuum` on the S3 table with credentials
+// from the environment.
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "cli_harness.h"
+#include "emulator.h"
+#include "testing.h"
+
+namespace aqueducts::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ConfigYaml(const std::map<std::string, std::string>& config) {
+  std::string out = "{";
+  for (const auto& [key, value] : config) {
+    out += (out.size() > 1 ? ", " : "") + key + ": \"" + value + "\"";
+  }
+  return out + "}";
+}
+
+size_t CountLines(const std::string& text) {
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+class CliDeltaObjectStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    s3_ = Emulator::Start(Emulator::Kind::kS3);
+    ASSERT_NE(s3_, nullptr);
+    dir_ = fs::temp_directory_path() / ("aq-delta-s3-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Rows range(from, to) written to the S3 table per `mode`: "append" (partition p = i % 3), or
+  // "replace" of partition p = 1 (every row in p = 1).
+  CliResult Write(int from, int to, const std::string& mode) {
+    std::string write_mode = mode == "append"
+                                 ? "{operation: append}"
+                                 : "{operation: replace, params: [{column: p, value: '1'}]}";
+    std::string partition = mode == "append" ? "(i % 3)" : "1";
+    return Run(std::string("version: v2\n") +
+               "sources: []\n"
+               "stages: [[{name: s, query: 'SELECT i::BIGINT AS id, " +
+               partition + "::BIGINT AS p FROM range(" +
+               std::to_string(from) + ", " + std::to_string(to) +
+               ") r(i)'}]]\n"
+               "destination:\n"
+               "  type: delta\n"
+               "  name: out\n"
+               "  location: s3://bucket/tables/t\n"
+               "  storage_config: " +
+               ConfigYaml(s3_->Config()) +
+               "\n"
+               "  write_mode: " +
+               write_mode +
+               "\n"
+               "  partition_columns: [p]\n"
+               "  schema:\n"
+               "    - {name: id, data_type: int64, nullable: false}\n"
+               "    - {name: p, data_type: int64, nullable: false}\n");
+  }
+
+  // The table's rows (through a Delta source on S3) as CSV lines sorted by id.
+  std::string Read() {
+    fs::path out = dir_ / "rows.csv";
+    fs::remove(out);
+    CliResult r = Run("version: v2\n"
+                      "sources:\n"
+                      "  - {type: delta, name: t, location: s3://bucket/tables/t, "
+                      "storage_config: " +
+                      ConfigYaml(s3_->Config()) +
+                      "}\n"
+                      "stages: [[{name: s, query: 'SELECT id, p FROM t ORDER BY id'}]]\n"
+                      "destination: {type: file, name: o, format: {type: csv, options: {}}, "
+                      "location: '" +
+                      out.string() + "'}\n");
+    EXPECT_EQ(r.exit_code, 0) << r.all();
+    std::ifstream in(out);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  CliResult Run(const std::string& yaml) {
+    fs::path file = dir_ / "p.yml";
+    std::ofstream(file) << yaml;
+    return RunCli({"run", "-f", file.string()}, dir_.string());
+  }
+
+  // `aqueducts delta ...` with the emulator's credentials in the environment only.
+  CliResult Delta(const std::vector<std::string>& args) {
+    std::vector<std::string> all = {"delta"};
+    all.insert(all.end(), args.begin(), args.end());
+    return RunCli(all, dir_.string(),
+                  {"AWS_ACCESS_KEY_ID=S3RVER", "AWS_SECRET_ACCESS_KEY=S3RVER",
+                   "AWS_ENDPOINT_URL=" + s3_->endpoint(), "AWS_ALLOW_HTTP=true",
+                   "AWS_REGION=us-east-1"});
+  }
+
+  std::unique_ptr<Emulator> s3_;
+  fs::path dir_;
+};
+
+TEST_F(CliDeltaObjectStoreTest, RunThenHistoryAndVacuumOnAnS3Table) {
+  ASSERT_EQ(Write(0, 300, "append").exit_code, 0);
+  CliResult second = Write(300, 600, "append");
+  ASSERT_EQ(second.exit_code, 0) << second.all();
+  EXPECT_EQ(CountLines(Read()), 1u + 600u);  // header + rows
+  // Replace partition p = 1 with 10 rows: its 200 rows' files are removed from the table.
+  CliResult replace = Write(1000, 1010, "replace");
+  ASSERT_EQ(replace.exit_code, 0) << replace.all();
+  std::string rows = Read();
+  EXPECT_EQ(CountLines(rows), 1u + 400u + 10u) << rows;
+
+  CliResult history = Delta({"history", "s3://bucket/tables/t", "--json"});
+  ASSERT_EQ(history.exit_code, 0) << history.all();
+  EXPECT_EQ(CountLines(history.out), 4u) << history.out;  // create, 2 appends, replace
+  // Newest first: version 3 (the replace) before version 0 (the create).
+  size_t v3 = history.out.find("\"version\":3");
+  size_t v0 = history.out.find("\"version\":0");
+  ASSERT_NE(v3, std::string::npos) << history.out;
+  ASSERT_NE(v0, std::string::npos) << history.out;
+  EXPECT_LT(v3, v0) << history.out;
+
+  // The replace's removed files are older than 0 hours: vacuum lists them, then deletes them.
+  CliResult dry = Delta({"vacuum", "s3://bucket/tables/t", "--retain-hours", "0", "--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.all();
+  EXPECT_NE(dry.out.find("would delete p=1/"), std::string::npos) << dry.out;
+  EXPECT_EQ(dry.out.find("p=0/"), std::string::npos) << dry.out;
+  CliResult vacuum = Delta({"vacuum", "s3://bucket/tables/t", "--retain-hours", "0"});
+  ASSERT_EQ(vacuum.exit_code, 0) << vacuum.all();
+  EXPECT_NE(vacuum.out.find("deleted p=1/"), std::string::npos) << vacuum.out;
+  CliResult again = Delta({"vacuum", "s3://bucket/tables/t", "--retain-hours", "0", "--dry-run"});
+  ASSERT_EQ(again.exit_code, 0) << again.all();
+  EXPECT_NE(again.out.find("Would delete 0 file(s)"), std::string::npos) << again.out;
+  // The table still reads the same after vacuum.
+  EXPECT_EQ(Read(), rows);
+
+  // Without credentials in the environment: a clear error naming the table, non-zero exit.
+  CliResult denied = RunCli({"delta", "history", "s3://bucket/tables/t"}, dir_.string(),
+                            {"AWS_ACCESS_KEY_ID=S3RVER", "AWS_SECRET_ACCESS_KEY=wrong-secret-xyz",
+                             "AWS_ENDPOINT_URL=" + s3_->endpoint(), "AWS_ALLOW_HTTP=true"});
+  EXPECT_NE(denied.exit_code, 0);
+  EXPECT_NE(denied.all().find("s3://bucket/tables/t"), std::string::npos) << denied.all();
+  EXPECT_EQ(denied.all().find("wrong-secret-xyz"), std::string::npos) << denied.all();
+}
+
+}  // namespace
+}  // namespace aqueducts::testing
