@@ -107,6 +107,10 @@ destination:
   format: {type: parquet, options: {}}
   location: $DATA/out_aq.parquet
 YAML
+# The same pipeline with the filter stage materialised: a stage read twice is a table, so the
+# aggregate reads `warm` a second time in a branch that yields no row.
+sed 's/FROM warm GROUP BY day, location_id/FROM warm GROUP BY day, location_id UNION ALL SELECT NULL, NULL, NULL, 0 FROM warm WHERE false/' \
+  "$DATA/two_stages.yml" > "$DATA/two_stages_table.yml"
 
 DUCK_CSV="COPY (SELECT * FROM read_csv('$CSV', columns={'id':'BIGINT','ts':'TIMESTAMP','day':'DATE',
   'location_id':'INTEGER','temperature':'DOUBLE','humidity':'DOUBLE','condition':'VARCHAR'}, header=true))
@@ -124,7 +128,7 @@ t_aq_grp=$(measure "$AQ" run -q -f "$DATA/groupby.yml")
 t_duck_grp=$(measure "$DUCK" "$DUCK_GROUP")
 t_pl_grp=$(measure node "$ROOT/bench/polars_bench.js" groupby "$PARQ" "$DATA/out_pl.parquet")
 t_view=$(measure "$AQ" run -q -f "$DATA/two_stages.yml")
-t_table=$(AQUEDUCTS_MATERIALIZE_STAGES=1 measure "$AQ" run -q -f "$DATA/two_stages.yml")
+t_table=$(measure "$AQ" run -q -f "$DATA/two_stages_table.yml")
 
 help_times=()
 for _ in $(seq 20); do
@@ -147,7 +151,7 @@ cat <<MD
 | stage wiring (Parquet → filter stage → aggregate stage → Parquet) | seconds |
 |---|---|
 | single-use stage streamed as a view (default) | $t_view |
-| every stage materialised (AQUEDUCTS_MATERIALIZE_STAGES=1) | $t_table |
+| the filter stage materialised (read twice, two_stages_table.yml) | $t_table |
 | ratio materialised / view | $(ratio "$t_table" "$t_view") |
 
 \`aqueducts --help\`: median ${t_help} ms over 20 runs. DuckDB's default (snappy) Parquet of the CSV: ${size_snappy} MB.

@@ -8,6 +8,7 @@
 
 #include "engine/value_text.h"
 #include "io/file_source.h"
+#include "io/files.h"
 #include "io/hive_path.h"
 #include "io/output_dir.h"
 #include "io/parquet_options.h"
@@ -15,7 +16,7 @@
 namespace aqueducts::io {
 namespace {
 
-namespace fs = std::filesystem;
+namespace fs = std::filesystem;  // path arithmetic only: file operations go through io/files.h
 using engine::QuoteIdent;
 using engine::QuoteLiteral;
 
@@ -147,11 +148,10 @@ Status CheckCount(int64_t rows_in, int64_t rows_written) {
 
 int64_t SizeOf(const fs::path& root, const std::vector<std::string>& files) {
   int64_t total = 0;
-  std::error_code ec;
   for (const auto& file : files) {
-    auto size = fs::file_size(root / file, ec);
-    if (!ec) {
-      total += static_cast<int64_t>(size);
+    int64_t size = files::SizeOf((root / file).string());
+    if (size >= 0) {
+      total += size;
     }
   }
   return total;
@@ -254,8 +254,7 @@ Result<PartitionedOutput> WritePartitionedJson(engine::Connection& conn,
   }
   AQ_ASSIGN_OR_RETURN(auto distinct, conn.Query("SELECT DISTINCT " + key_list + " FROM " + table));
   PartitionedOutput result;
-  std::error_code ec;
-  fs::create_directories(out, ec);
+  AQ_RETURN_IF_ERROR(files::MakeDirs(out.string()));
   for (const auto& row : distinct.rows) {
     std::vector<std::string> tokens;
     std::string where;
@@ -265,7 +264,7 @@ Result<PartitionedOutput> WritePartitionedJson(engine::Connection& conn,
                QuoteLiteral(tokens.back());
     }
     AQ_ASSIGN_OR_RETURN(fs::path dir, DirectoryOf(columns, tokens));
-    fs::create_directories(out / dir, ec);
+    AQ_RETURN_IF_ERROR(files::MakeDirs((out / dir).string()));
     fs::path file = dir / (file_name + "-0.json");
     AQ_ASSIGN_OR_RETURN(
         int64_t rows,
@@ -302,9 +301,8 @@ Result<PartitionedOutput> WritePartitioned(engine::Connection& conn,
   AQ_ASSIGN_OR_RETURN(result.rows,
                       RunCopy(conn, keyed, raw, options + ", PARTITION_BY (" + by + ")"));
   std::set<std::string> raw_dirs, dirs;
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  for (const auto& file : ListOutputFiles(raw)) {
+  AQ_RETURN_IF_ERROR(files::MakeDirs(out.string()));
+  for (const auto& file : ListOutputFiles(raw.string())) {
     fs::path relative(file);
     std::vector<std::string> parts;
     for (const auto& part : relative.parent_path()) {
@@ -321,10 +319,11 @@ Result<PartitionedOutput> WritePartitioned(engine::Connection& conn,
     AQ_ASSIGN_OR_RETURN(fs::path dir, DirectoryOf(columns, tokens));
     raw_dirs.insert(relative.parent_path().generic_string());
     dirs.insert(dir.generic_string());
-    fs::create_directories(out / dir, ec);
-    fs::rename(raw / relative, out / dir / relative.filename(), ec);
-    if (ec) {
-      return Status::IoError("cannot move '" + (raw / relative).string() + "': " + ec.message());
+    AQ_RETURN_IF_ERROR(files::MakeDirs((out / dir).string()));
+    Status moved =
+        files::Rename((raw / relative).string(), (out / dir / relative.filename()).string());
+    if (!moved.ok()) {
+      return Status::IoError("cannot move '" + (raw / relative).string() + "': " + moved.message());
     }
     result.files.push_back((dir / relative.filename()).generic_string());
   }
@@ -333,7 +332,7 @@ Result<PartitionedOutput> WritePartitioned(engine::Connection& conn,
                             std::to_string(dirs.size()) + " directories; nothing was published");
   }
   result.partitions = static_cast<int64_t>(dirs.size());
-  fs::remove_all(raw, ec);
+  (void)files::RemoveTree(raw.string());
   return result;
 }
 
@@ -371,17 +370,16 @@ Status PrepareFileDestination(const FileDestination& destination) {
   }
   fs::path target = Target(path);
   bool directory = WritesDirectory(destination);
-  std::error_code ec;
-  fs::file_status status = fs::status(target, ec);
-  if (fs::exists(status)) {
-    if (!directory && fs::is_directory(status)) {
+  AQ_ASSIGN_OR_RETURN(files::Kind kind, files::KindOf(target.string()));
+  if (kind != files::Kind::kMissing) {
+    if (!directory && kind == files::Kind::kDirectory) {
       return Status::InvalidArgument(
           "'" + target.string() +
           "' is a directory; a single-file destination writes one file there and will not "
           "replace a directory (give a file path, or set single_file: false to write files "
           "into the directory)");
     }
-    if (directory && !fs::is_directory(status)) {
+    if (directory && kind != files::Kind::kDirectory) {
       return Status::InvalidArgument("'" + target.string() +
                                      "' exists and is not a directory; this destination writes "
                                      "a directory there (single_file: false, partition_columns, "
@@ -393,17 +391,24 @@ Status PrepareFileDestination(const FileDestination& destination) {
     parent = ".";
   }
   fs::path existing = parent;
-  while (!fs::exists(fs::status(existing, ec)) && existing.has_relative_path() &&
-         existing.has_parent_path() && existing.parent_path() != existing) {
+  auto exists = [](const fs::path& path) {
+    auto found = files::KindOf(path.string());
+    return !found.ok() || *found != files::Kind::kMissing;
+  };
+  while (!exists(existing) && existing.has_relative_path() && existing.has_parent_path() &&
+         existing.parent_path() != existing) {
     existing = existing.parent_path();
   }
   if (existing.empty()) {
     existing = ".";
   }
-  if (!fs::is_directory(existing, ec)) {
+  auto existing_kind = files::KindOf(existing.string());
+  if (!existing_kind.ok() || *existing_kind != files::Kind::kDirectory) {
     return Status::InvalidArgument("'" + existing.string() + "' is a file, not a directory, so '" +
                                    parent.string() + "' cannot hold the output");
   }
+  // A permission probe has no counterpart in the storage seam (object stores answer a write
+  // with an error): the one direct file system call of the module, for an early clear error.
   if (::access(existing.c_str(), W_OK) != 0) {
     return Status::IoError("the directory '" + existing.string() + "' is not writable");
   }
@@ -478,15 +483,14 @@ Result<FileWriteStats> WriteFileDestination(engine::Connection& conn,
   AQ_ASSIGN_OR_RETURN(std::string options, CopyOptions(destination));
   fs::path target = Target(path);
   FileWriteStats stats;
-  std::error_code ec;
   if (!target.parent_path().empty()) {
-    fs::create_directories(target.parent_path(), ec);
-    if (ec) {
+    Status made = files::MakeDirs(target.parent_path().string());
+    if (!made.ok()) {
       return Status::IoError("cannot create the directory '" + target.parent_path().string() +
-                             "': " + ec.message());
+                             "': " + made.message());
     }
   }
-  CleanStaleTemporaries(target, &stats.warnings);
+  CleanStaleTemporaries(target.string(), &stats.warnings);
 
   AQ_ASSIGN_OR_RETURN(std::vector<Column> columns, Describe(conn, relation_sql));
   std::string relation = destination.format.format == FileFormat::kJson
@@ -501,11 +505,11 @@ Result<FileWriteStats> WriteFileDestination(engine::Connection& conn,
     }
   }
 
-  fs::path tmp = TemporarySibling(target, "tmp");
-  fs::path raw = TemporarySibling(target, "tmp");
+  fs::path tmp = TemporarySibling(target.string(), "tmp");
+  fs::path raw = TemporarySibling(target.string(), "tmp");
   auto cleanup = [&] {
-    fs::remove_all(tmp, ec);
-    fs::remove_all(raw, ec);
+    (void)files::RemoveTree(tmp.string());
+    (void)files::RemoveTree(raw.string());
   };
   Status status;
   if (!WritesDirectory(destination)) {
@@ -522,11 +526,7 @@ Result<FileWriteStats> WriteFileDestination(engine::Connection& conn,
     }
     if (status.ok()) {
       stats.bytes = SizeOf(tmp.parent_path(), {tmp.filename().string()});
-      fs::rename(tmp, target, ec);
-      if (ec) {
-        status = Status::IoError("cannot rename '" + tmp.string() + "' to '" + target.string() +
-                                 "': " + ec.message());
-      }
+      status = files::Rename(tmp.string(), target.string());
     }
     if (!status.ok()) {
       cleanup();
@@ -547,8 +547,8 @@ Result<FileWriteStats> WriteFileDestination(engine::Connection& conn,
     status = rows.status();
     if (status.ok()) {
       rows_in = *rows;
-      fs::create_directories(tmp, ec);  // an empty result may write no file
-      files = ListOutputFiles(tmp);
+      status = files::MakeDirs(tmp.string());  // an empty result may write no file
+      files = ListOutputFiles(tmp.string());
     }
   } else {
     auto written = destination.format.format == FileFormat::kJson

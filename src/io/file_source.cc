@@ -1,8 +1,7 @@
 #include "io/file_source.h"
 
-#include <filesystem>
-
 #include "io/duckdb_types.h"
+#include "io/files.h"
 #include "io/hive_path.h"
 
 namespace aqueducts::io {
@@ -139,13 +138,13 @@ Result<std::string> FileSourceSql(engine::Connection& conn, const FileSource& so
     return Select(source.format, reader + ")");
   }
   AQ_ASSIGN_OR_RETURN(std::string path, LocalPathOf(source.location));
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
+  AQ_ASSIGN_OR_RETURN(files::Kind kind, files::KindOf(path));
+  if (kind == files::Kind::kDirectory) {
     return Status::InvalidArgument("'" + path +
                                    "' is a directory; a file source reads one file (use "
                                    "type: directory to read the files in it)");
   }
-  if (!std::filesystem::is_regular_file(path, ec)) {
+  if (kind != files::Kind::kFile) {
     return Status::NotFound("file not found: '" + path + "'");
   }
   AQ_ASSIGN_OR_RETURN(std::string reader, Reader(conn, source.format, QuoteLiteral(path)));
@@ -156,7 +155,8 @@ Result<std::string> DirSourceSql(engine::Connection& conn, const DirSource& sour
   std::string dir = source.location.url;  // object stores: a key prefix, listed by the glob
   if (source.location.IsLocal()) {
     AQ_ASSIGN_OR_RETURN(dir, LocalPathOf(source.location));
-    if (!std::filesystem::is_directory(dir)) {
+    AQ_ASSIGN_OR_RETURN(files::Kind kind, files::KindOf(dir));
+    if (kind != files::Kind::kDirectory) {
       return Status::NotFound("directory not found: '" + dir + "'");
     }
   }

@@ -2,16 +2,18 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
+#include <filesystem>
 #include <random>
 
 #include <signal.h>
 #include <unistd.h>
 
+#include "io/files.h"
+
 namespace aqueducts::io {
 namespace {
 
-namespace fs = std::filesystem;
+namespace fs = std::filesystem;  // path arithmetic only: file operations go through io/files.h
 
 constexpr char kManifestHeader[] = "aqueducts-manifest 1";
 
@@ -47,25 +49,29 @@ bool IsManifestName(const std::string& relative) {
   return relative.rfind(kManifestName, 0) == 0 && relative.find('/') == std::string::npos;
 }
 
+std::string Join(const fs::path& dir, const std::string& relative) {
+  return (dir / relative).string();
+}
+
 // Remove `dir` and its parents up to (not including) `root` while they are empty.
 void RemoveEmptyParents(fs::path dir, const fs::path& root) {
-  std::error_code ec;
   while (!dir.empty() && dir != root && dir.string().size() > root.string().size()) {
-    if (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec) || ec) {
+    auto kind = files::KindOf(dir.string());
+    auto entries = files::ListNames(dir.string(), "");
+    if (!kind.ok() || *kind != files::Kind::kDirectory || !entries.ok() || !entries->empty()) {
       return;
     }
-    fs::remove(dir, ec);
+    (void)files::RemoveTree(dir.string());
     dir = dir.parent_path();
   }
 }
 
 Status MoveFile(const fs::path& from, const fs::path& to) {
-  std::error_code ec;
-  fs::create_directories(to.parent_path(), ec);
-  fs::rename(from, to, ec);
-  if (ec) {
+  (void)files::MakeDirs(to.parent_path().string());
+  Status moved = files::Rename(from.string(), to.string());
+  if (!moved.ok()) {
     return Status::IoError("cannot move '" + from.string() + "' to '" + to.string() +
-                           "': " + ec.message());
+                           "': " + moved.message());
   }
   return Status::OK();
 }
@@ -73,11 +79,11 @@ Status MoveFile(const fs::path& from, const fs::path& to) {
 // The merge publication: see PublishDirectory.
 Status Merge(const fs::path& tmp, const fs::path& target, const std::set<std::string>& old_files,
              const std::vector<std::string>& foreign, std::vector<std::string>* warnings) {
-  std::set<std::string> new_files = ReadManifest(tmp);
+  std::set<std::string> new_files = ReadManifest(tmp.string());
   std::set<std::string> foreign_set(foreign.begin(), foreign.end());
   for (const auto& file : new_files) {
     if (foreign_set.count(file) != 0) {
-      return Status::Conflict("'" + (target / file).string() +
+      return Status::Conflict("'" + Join(target, file) +
                               "' exists and was not written by this destination");
     }
   }
@@ -90,71 +96,66 @@ Status Merge(const fs::path& tmp, const fs::path& target, const std::set<std::st
   // way leaves nothing the next run would take for someone else's.
   std::set<std::string> both = old_files;
   both.insert(new_files.begin(), new_files.end());
-  AQ_RETURN_IF_ERROR(WriteManifest(target, both));
+  AQ_RETURN_IF_ERROR(WriteManifest(target.string(), both));
   for (const auto& file : new_files) {
     AQ_RETURN_IF_ERROR(MoveFile(tmp / file, target / file));
   }
-  AQ_RETURN_IF_ERROR(WriteManifest(target, new_files));
-  std::error_code ec;
+  AQ_RETURN_IF_ERROR(WriteManifest(target.string(), new_files));
   for (const auto& file : old_files) {
     if (new_files.count(file) == 0) {
-      fs::remove(target / file, ec);
+      (void)files::Remove(Join(target, file));
       RemoveEmptyParents((target / file).parent_path(), target);
     }
   }
-  fs::remove_all(tmp, ec);
+  (void)files::RemoveTree(tmp.string());
   return Status::OK();
 }
 
 }  // namespace
 
-fs::path TemporarySibling(const fs::path& target, const std::string& tag) {
-  return target.parent_path() / ("." + target.filename().string() + ".aq-" + tag + "-" +
-                                 std::to_string(::getpid()) + "-" + RandomSuffix());
+std::string TemporarySibling(const std::string& target, const std::string& tag) {
+  fs::path path(target);
+  return (path.parent_path() / ("." + path.filename().string() + ".aq-" + tag + "-" +
+                                std::to_string(::getpid()) + "-" + RandomSuffix()))
+      .string();
 }
 
-void CleanStaleTemporaries(const fs::path& target, std::vector<std::string>* notes) {
+void CleanStaleTemporaries(const std::string& target_path, std::vector<std::string>* notes) {
+  fs::path target(target_path);
   fs::path parent = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-  const std::string tmp_prefix = "." + target.filename().string() + ".aq-tmp-";
-  const std::string old_prefix = "." + target.filename().string() + ".aq-old-";
+  const std::string name_prefix = "." + target.filename().string() + ".aq-";
+  const std::string tmp_prefix = name_prefix + "tmp-";
+  const std::string old_prefix = name_prefix + "old-";
   std::vector<fs::path> tmps, olds;
-  std::error_code ec;
-  for (auto it = fs::directory_iterator(parent, ec); !ec && it != fs::directory_iterator();
-       it.increment(ec)) {
-    std::string name = it->path().filename().string();
+  auto names = files::ListNames(parent.string(), name_prefix);
+  for (const auto& name : names.ok() ? *names : std::vector<std::string>{}) {
     if (name.rfind(tmp_prefix, 0) == 0 && !OwnerAlive(name.substr(tmp_prefix.size()))) {
-      tmps.push_back(it->path());
+      tmps.push_back(parent / name);
     } else if (name.rfind(old_prefix, 0) == 0 && !OwnerAlive(name.substr(old_prefix.size()))) {
-      olds.push_back(it->path());
+      olds.push_back(parent / name);
     }
   }
   for (const auto& path : tmps) {
-    fs::remove_all(path, ec);
+    (void)files::RemoveTree(path.string());
     notes->push_back("removed '" + path.string() + "', left by an interrupted run");
   }
   for (const auto& path : olds) {
-    if (!fs::exists(fs::symlink_status(target, ec))) {
-      fs::rename(path, target, ec);
-      if (!ec) {
-        notes->push_back("restored the previous output '" + target.string() +
-                         "' from an interrupted run");
-        continue;
-      }
+    auto kind = files::KindOf(target.string());
+    if (kind.ok() && *kind == files::Kind::kMissing &&
+        files::Rename(path.string(), target.string()).ok()) {
+      notes->push_back("restored the previous output '" + target.string() +
+                       "' from an interrupted run");
+      continue;
     }
-    fs::remove_all(path, ec);
+    (void)files::RemoveTree(path.string());
     notes->push_back("removed '" + path.string() + "', left by an interrupted run");
   }
 }
 
-std::vector<std::string> ListOutputFiles(const fs::path& dir) {
+std::vector<std::string> ListOutputFiles(const std::string& dir) {
   std::vector<std::string> out;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_directory(ec) && !it->is_symlink(ec)) {
-      continue;
-    }
-    std::string relative = it->path().lexically_relative(dir).generic_string();
+  auto listed = files::ListTree(dir);
+  for (const auto& relative : listed.ok() ? *listed : std::vector<std::string>{}) {
     if (!IsManifestName(relative)) {
       out.push_back(relative);
     }
@@ -163,59 +164,56 @@ std::vector<std::string> ListOutputFiles(const fs::path& dir) {
   return out;
 }
 
-std::set<std::string> ReadManifest(const fs::path& dir) {
-  std::set<std::string> files;
-  std::ifstream in(dir / kManifestName);
-  std::string line;
-  if (!std::getline(in, line) || line != kManifestHeader) {
-    return files;
+std::set<std::string> ReadManifest(const std::string& dir) {
+  std::set<std::string> listed;
+  auto text = files::Read(Join(dir, kManifestName));
+  if (!text.ok()) {
+    return listed;
   }
-  while (std::getline(in, line)) {
+  size_t start = 0;
+  bool header = true;
+  while (start < text->size()) {
+    size_t end = text->find('\n', start);
+    std::string line = text->substr(start, end == std::string::npos ? end : end - start);
+    start = end == std::string::npos ? text->size() : end + 1;
+    if (header) {
+      if (line != kManifestHeader) {
+        return listed;
+      }
+      header = false;
+      continue;
+    }
     // Only plain relative paths inside the directory count (a hand-edited manifest cannot make
     // the destination delete anything outside it).
     if (!line.empty() && line[0] != '/' && line.find("..") == std::string::npos) {
-      files.insert(line);
+      listed.insert(line);
     }
   }
-  return files;
+  return listed;
 }
 
-Status WriteManifest(const fs::path& dir, const std::set<std::string>& files) {
-  fs::path tmp = dir / (std::string(kManifestName) + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << kManifestHeader << "\n";
-    for (const auto& file : files) {
-      out << file << "\n";
-    }
-    out.flush();
-    if (!out) {
-      return Status::IoError("cannot write '" + tmp.string() + "'");
-    }
+Status WriteManifest(const std::string& dir, const std::set<std::string>& files) {
+  std::string text = std::string(kManifestHeader) + "\n";
+  for (const auto& file : files) {
+    text += file + "\n";
   }
-  std::error_code ec;
-  fs::rename(tmp, dir / kManifestName, ec);
-  if (ec) {
-    return Status::IoError("cannot write '" + (dir / kManifestName).string() +
-                           "': " + ec.message());
+  Status written = files::Write(Join(dir, kManifestName), text);
+  if (!written.ok()) {
+    return Status::IoError("cannot write '" + Join(dir, kManifestName) + "': " + written.message());
   }
   return Status::OK();
 }
 
-Status PublishDirectory(const fs::path& tmp, const fs::path& target,
+Status PublishDirectory(const std::string& tmp_path, const std::string& target_path,
                         std::vector<std::string>* warnings) {
-  std::error_code ec;
-  if (!fs::exists(fs::symlink_status(target, ec))) {
-    fs::rename(tmp, target, ec);
-    if (ec) {
-      return Status::IoError("cannot rename '" + tmp.string() + "' to '" + target.string() +
-                             "': " + ec.message());
-    }
-    return Status::OK();
+  fs::path tmp(tmp_path), target(target_path);
+  AQ_ASSIGN_OR_RETURN(files::Kind existing, files::KindOf(target_path));
+  if (existing == files::Kind::kMissing) {
+    return files::Rename(tmp_path, target_path);
   }
-  std::set<std::string> old_files = ReadManifest(target);
+  std::set<std::string> old_files = ReadManifest(target_path);
   std::vector<std::string> foreign;
-  for (const auto& file : ListOutputFiles(target)) {
+  for (const auto& file : ListOutputFiles(target_path)) {
     if (old_files.count(file) == 0) {
       foreign.push_back(file);
     }
@@ -223,20 +221,18 @@ Status PublishDirectory(const fs::path& tmp, const fs::path& target,
   if (!foreign.empty()) {
     return Merge(tmp, target, old_files, foreign, warnings);
   }
-  fs::path old = TemporarySibling(target, "old");
-  fs::rename(target, old, ec);
-  if (ec) {
-    return Status::IoError("cannot move the existing output '" + target.string() +
-                           "' aside: " + ec.message());
+  std::string old = TemporarySibling(target_path, "old");
+  Status aside = files::Rename(target_path, old);
+  if (!aside.ok()) {
+    return Status::IoError("cannot move the existing output '" + target_path +
+                           "' aside: " + aside.message());
   }
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    std::error_code restore;
-    fs::rename(old, target, restore);
-    return Status::IoError("cannot rename '" + tmp.string() + "' to '" + target.string() +
-                           "': " + ec.message());
+  Status moved = files::Rename(tmp_path, target_path);
+  if (!moved.ok()) {
+    (void)files::Rename(old, target_path);
+    return moved;
   }
-  fs::remove_all(old, ec);
+  (void)files::RemoveTree(old);
   return Status::OK();
 }
 

@@ -2,9 +2,9 @@
 
 // The bookkeeping that lets a file destination replace its own earlier output and nothing else:
 // temporary siblings named after the run's process, a manifest of the files a directory output
-// wrote, and the publication of a finished temporary output at its location.
+// wrote, and the publication of a finished temporary output at its location. Every file
+// operation goes through the storage seam (io/files.h).
 
-#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,23 +19,23 @@ inline constexpr char kManifestName[] = ".aqueducts-manifest";
 /// A sibling of `target` that a crash would leave visibly ours:
 /// ".<name>.aq-<tag>-<pid>-<random>" (tag "tmp" for an output being written, "old" for an output
 /// being replaced).
-std::filesystem::path TemporarySibling(const std::filesystem::path& target, const std::string& tag);
+std::string TemporarySibling(const std::string& target, const std::string& tag);
 
 /// Remove the temporaries of `target` left by runs whose process is gone (killed or crashed):
 /// ".<name>.aq-tmp-*" are removed; an ".<name>.aq-old-*" directory is moved back to `target` when
 /// the target is missing (the run died between the two renames of a replacement), else removed.
 /// Temporaries of a live process (another run in progress) are left alone. Notes what it did in
 /// `notes`.
-void CleanStaleTemporaries(const std::filesystem::path& target, std::vector<std::string>* notes);
+void CleanStaleTemporaries(const std::string& target, std::vector<std::string>* notes);
 
 /// The regular files (and other non-directories) under `dir`, as '/'-separated paths relative to
 /// it, sorted, without the manifest.
-std::vector<std::string> ListOutputFiles(const std::filesystem::path& dir);
+std::vector<std::string> ListOutputFiles(const std::string& dir);
 
 /// The files the manifest in `dir` lists; empty when there is none or it is not ours.
-std::set<std::string> ReadManifest(const std::filesystem::path& dir);
+std::set<std::string> ReadManifest(const std::string& dir);
 /// Write the manifest of `dir` (atomically: a temporary then a rename).
-Status WriteManifest(const std::filesystem::path& dir, const std::set<std::string>& files);
+Status WriteManifest(const std::string& dir, const std::set<std::string>& files);
 
 /// Publish the finished directory output `tmp` (already holding its manifest) at `target`:
 /// - target missing: one rename;
@@ -45,7 +45,7 @@ Status WriteManifest(const std::filesystem::path& dir, const std::set<std::strin
 ///   `warnings`); the new files are moved in, the manifest (the record of what is ours) is updated
 ///   and the files of the previous run are removed.
 /// A file of `tmp` whose name is taken in `target` by a file not ours fails before anything moves.
-Status PublishDirectory(const std::filesystem::path& tmp, const std::filesystem::path& target,
+Status PublishDirectory(const std::string& tmp, const std::string& target,
                         std::vector<std::string>* warnings);
 
 }  // namespace aqueducts::io

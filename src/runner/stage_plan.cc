@@ -1,8 +1,6 @@
 #include "runner/stage_plan.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <map>
 #include <set>
 
@@ -14,9 +12,6 @@ std::vector<std::vector<StagePlan>> PlanStages(const Aqueduct& aqueduct) {
   const auto& groups = aqueduct.stages;
   const int n = static_cast<int>(groups.size());
   const bool has_destination = aqueduct.destination.has_value();
-  // Benchmark switch (bench/run_all.sh): materialise every stage to measure what views save.
-  const char* force = std::getenv("AQUEDUCTS_MATERIALIZE_STAGES");
-  const bool materialise_all = force != nullptr && std::strcmp(force, "1") == 0;
   std::vector<std::vector<std::map<std::string, int>>> idents(n);
   for (int p = 0; p < n; p++) {
     for (const auto& stage : groups[p]) {
@@ -61,8 +56,8 @@ std::vector<std::vector<StagePlan>> PlanStages(const Aqueduct& aqueduct) {
       const Stage& stage = groups[p][s];
       // Printing a stage reads it once more: keep the result instead of computing it twice.
       bool printed = stage.show.has_value();
-      sp.materialise = materialise_all || sp.reads > 1 || (printed && sp.reads > 0) ||
-                       (is_last_group && !has_destination);
+      sp.materialise =
+          sp.reads > 1 || (printed && sp.reads > 0) || (is_last_group && !has_destination);
       if (is_last_group) {
         sp.drop_after = has_destination ? n : -1;  // TTL = len
       } else {

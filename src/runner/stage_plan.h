@@ -28,8 +28,7 @@ struct StagePlan {
 
 /// Plan `aqueduct`'s stages, indexed [position][sub_position]. The last stage of the last group
 /// feeds the destination when there is one; without one, the last group's stages are kept as
-/// tables for the caller (a pipeline without a destination). The environment variable
-/// AQUEDUCTS_MATERIALIZE_STAGES=1 materialises every stage (for benchmarks).
+/// tables for the caller (a pipeline without a destination).
 std::vector<std::vector<StagePlan>> PlanStages(const Aqueduct& aqueduct);
 
 }  // namespace aqueducts::runner
