@@ -1,10 +1,12 @@
 #include "delta/schema.h"
 
 #include <cctype>
+#include <cstdio>
+#include <map>
 
-#include "common/text.h"
 #include "delta/util.h"
 #include "engine/session.h"
+#include "engine/type_names.h"
 
 namespace aqueducts::delta {
 namespace {
@@ -111,68 +113,84 @@ Result<DeltaSchema> ParseSchemaString(const std::string& schema_string,
   return schema;
 }
 
-Result<std::string> DuckDbType(const json& t) {
+Result<DataType> DataTypeOfDelta(const json& t) {
   if (t.is_string()) {
     std::string s = t.get<std::string>();
-    if (s == "string")
-      return std::string("VARCHAR");
-    if (s == "long")
-      return std::string("BIGINT");
-    if (s == "integer")
-      return std::string("INTEGER");
-    if (s == "short")
-      return std::string("SMALLINT");
-    if (s == "byte")
-      return std::string("TINYINT");
-    if (s == "float")
-      return std::string("FLOAT");
-    if (s == "double")
-      return std::string("DOUBLE");
-    if (s == "boolean")
-      return std::string("BOOLEAN");
-    if (s == "binary")
-      return std::string("BLOB");
-    if (s == "date")
-      return std::string("DATE");
-    if (s == "timestamp")
-      return std::string("TIMESTAMPTZ");
-    if (s == "timestamp_ntz")
-      return std::string("TIMESTAMP");
-    if (s == "void")
-      return std::string("INTEGER");
+    static const std::map<std::string, TypeId> kPrimitive = {
+        {"string", TypeId::kUtf8},
+        {"long", TypeId::kInt64},
+        {"integer", TypeId::kInt32},
+        {"short", TypeId::kInt16},
+        {"byte", TypeId::kInt8},
+        {"float", TypeId::kFloat32},
+        {"double", TypeId::kFloat64},
+        {"boolean", TypeId::kBoolean},
+        {"binary", TypeId::kBinary},
+        {"date", TypeId::kDate32},
+        // A column that only ever held nulls; read as a 32-bit integer column.
+        {"void", TypeId::kInt32},
+    };
+    if (auto it = kPrimitive.find(s); it != kPrimitive.end()) {
+      return MakeType(it->second);
+    }
+    if (s == "timestamp" || s == "timestamp_ntz") {
+      DataType type = MakeType(TypeId::kTimestamp);  // microseconds
+      if (s == "timestamp") {
+        type.timezone = "UTC";  // an instant
+      }
+      return type;
+    }
     if (s.rfind("decimal", 0) == 0) {
       size_t open = s.find('('), comma = s.find(','), close = s.find(')');
-      if (open == std::string::npos || comma == std::string::npos || close == std::string::npos) {
+      int precision = 0, scale = 0;
+      if (open == std::string::npos || comma == std::string::npos || close == std::string::npos ||
+          std::sscanf(s.c_str() + open, "(%d ,%d )", &precision, &scale) != 2) {
         return Status::Unsupported("unsupported Delta type '" + s + "'");
       }
-      return "DECIMAL(" + std::string(Trim(s.substr(open + 1, comma - open - 1), " \t")) + "," +
-             std::string(Trim(s.substr(comma + 1, close - comma - 1), " \t")) + ")";
+      DataType type = MakeType(TypeId::kDecimal128);
+      type.precision = precision;
+      type.scale = scale;
+      return type;
     }
     return Status::Unsupported("unsupported Delta type '" + s + "'");
   }
   if (!t.is_object())
     return Status::Unsupported("unsupported Delta type " + t.dump());
   std::string kind = t.value("type", "");
+  auto child = [](std::string name, const json& type) -> Result<Field> {
+    Field field;
+    field.name = std::move(name);
+    AQ_ASSIGN_OR_RETURN(field.data_type, DataTypeOfDelta(type));
+    return field;
+  };
   if (kind == "array") {
-    AQ_ASSIGN_OR_RETURN(std::string e, DuckDbType(t["elementType"]));
-    return e + "[]";
+    DataType list = MakeType(TypeId::kList);
+    AQ_ASSIGN_OR_RETURN(Field item, child("item", t["elementType"]));
+    list.children.push_back(std::move(item));
+    return list;
   }
   if (kind == "map") {
-    AQ_ASSIGN_OR_RETURN(std::string k, DuckDbType(t["keyType"]));
-    AQ_ASSIGN_OR_RETURN(std::string v, DuckDbType(t["valueType"]));
-    return "MAP(" + k + ", " + v + ")";
+    DataType map = MakeType(TypeId::kMap);
+    AQ_ASSIGN_OR_RETURN(Field key, child("key", t["keyType"]));
+    AQ_ASSIGN_OR_RETURN(Field value, child("value", t["valueType"]));
+    map.children.push_back(std::move(key));
+    map.children.push_back(std::move(value));
+    return map;
   }
   if (kind == "struct") {
-    std::string out = "STRUCT(";
-    bool first = true;
+    DataType record = MakeType(TypeId::kStruct);
     for (const json& f : t["fields"]) {
-      AQ_ASSIGN_OR_RETURN(std::string ft, DuckDbType(f["type"]));
-      out += (first ? "" : ", ") + engine::QuoteIdent(f.value("name", "")) + " " + ft;
-      first = false;
+      AQ_ASSIGN_OR_RETURN(Field field, child(f.value("name", ""), f["type"]));
+      record.children.push_back(std::move(field));
     }
-    return out + ")";
+    return record;
   }
   return Status::Unsupported("unsupported Delta type " + t.dump());
+}
+
+Result<std::string> DuckDbType(const json& t) {
+  AQ_ASSIGN_OR_RETURN(DataType type, DataTypeOfDelta(t));
+  return engine::DuckDbTypeName(type);
 }
 
 Result<std::string> ColumnReadExpr(const DeltaField& field, bool column_mapping,

@@ -34,7 +34,11 @@ struct DeltaSchema {
 Result<DeltaSchema> ParseSchemaString(const std::string& schema_string,
                                       const std::string& column_mapping);
 
-/// The DuckDB type for a Delta type ("long" -> BIGINT, "timestamp" -> TIMESTAMPTZ, ...).
+/// The pipeline type of a Delta type ("long" -> int64, "timestamp" -> timestamp<us, UTC>,
+/// "timestamp_ntz" -> timestamp<us>, "void" -> int32, arrays, maps and structs recursively).
+Result<DataType> DataTypeOfDelta(const nlohmann::json& delta_type);
+/// The DuckDB type for a Delta type: DataTypeOfDelta, then the engine's one mapping of pipeline
+/// types to DuckDB (engine/type_names.h).
 Result<std::string> DuckDbType(const nlohmann::json& delta_type);
 
 /// SQL that reads column `field` from a Parquet scan and yields the logical column: renames nested

@@ -1,8 +1,12 @@
-#include "io/duckdb_types.h"
+#include "engine/type_names.h"
+
+#include <cctype>
+#include <cstdio>
+#include <map>
 
 #include "engine/session.h"
 
-namespace aqueducts::io {
+namespace aqueducts::engine {
 namespace {
 
 Result<std::string> ChildType(const DataType& type, size_t index) {
@@ -16,7 +20,7 @@ Result<std::string> StructType(const DataType& type, const char* keyword) {
   std::string out = std::string(keyword) + "(";
   for (size_t i = 0; i < type.children.size(); i++) {
     AQ_ASSIGN_OR_RETURN(std::string child, DuckDbTypeName(type.children[i].data_type));
-    out += (i ? ", " : "") + engine::QuoteIdent(type.children[i].name) + " " + child;
+    out += (i ? ", " : "") + QuoteIdent(type.children[i].name) + " " + child;
   }
   return out + ")";
 }
@@ -115,14 +119,59 @@ Result<std::string> DuckDbTypeName(const DataType& type) {
   return Status::Internal("unhandled data type id");
 }
 
+Result<DataType> DataTypeOfDuckDbName(const std::string& duckdb_type) {
+  std::string type = duckdb_type;
+  for (char& c : type) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  if (type.size() > 2 && type.compare(type.size() - 2, 2, "[]") == 0) {
+    AQ_ASSIGN_OR_RETURN(DataType item, DataTypeOfDuckDbName(type.substr(0, type.size() - 2)));
+    DataType list = MakeType(TypeId::kList);
+    Field child;
+    child.name = "item";
+    child.data_type = std::move(item);
+    list.children.push_back(std::move(child));
+    return list;
+  }
+  if (type.rfind("DECIMAL(", 0) == 0) {
+    int precision = 0;
+    int scale = 0;
+    if (std::sscanf(type.c_str(), "DECIMAL(%d,%d)", &precision, &scale) == 2) {
+      DataType decimal = MakeType(TypeId::kDecimal128);
+      decimal.precision = precision;
+      decimal.scale = scale;
+      return decimal;
+    }
+  }
+  static const std::map<std::string, TypeId> kSimple = {
+      {"BOOLEAN", TypeId::kBoolean},  {"TINYINT", TypeId::kInt8},    {"SMALLINT", TypeId::kInt16},
+      {"INTEGER", TypeId::kInt32},    {"BIGINT", TypeId::kInt64},    {"UTINYINT", TypeId::kUInt8},
+      {"USMALLINT", TypeId::kUInt16}, {"UINTEGER", TypeId::kUInt32}, {"UBIGINT", TypeId::kUInt64},
+      {"FLOAT", TypeId::kFloat32},    {"DOUBLE", TypeId::kFloat64},  {"VARCHAR", TypeId::kUtf8},
+      {"BLOB", TypeId::kBinary},      {"DATE", TypeId::kDate32},
+  };
+  if (auto it = kSimple.find(type); it != kSimple.end()) {
+    return MakeType(it->second);
+  }
+  if (type == "TIMESTAMP" || type == "TIMESTAMP WITH TIME ZONE" || type == "TIMESTAMPTZ") {
+    DataType timestamp = MakeType(TypeId::kTimestamp);
+    timestamp.unit = TimeUnit::kMicrosecond;
+    if (type != "TIMESTAMP") {
+      timestamp.timezone = "UTC";
+    }
+    return timestamp;
+  }
+  return Status::Unsupported("DuckDB type " + duckdb_type + " has no pipeline type");
+}
+
 Result<std::string> ColumnsLiteral(const std::vector<Field>& schema) {
   std::string out = "{";
   for (size_t i = 0; i < schema.size(); i++) {
     AQ_ASSIGN_OR_RETURN(std::string type, DuckDbTypeName(schema[i].data_type));
     out +=
-        (i ? ", " : "") + engine::QuoteLiteral(schema[i].name) + ": " + engine::QuoteLiteral(type);
+        (i ? ", " : "") + QuoteLiteral(schema[i].name) + ": " + QuoteLiteral(type);
   }
   return out + "}";
 }
 
-}  // namespace aqueducts::io
+}  // namespace aqueducts::engine
