@@ -218,7 +218,7 @@ class RemoteRun {
         }
         return;
       case Kind::kEvent:
-        HandleEvent(m.event, m.execution_id);
+        HandleEvent(m.event, m.execution_id, m.failure);
         return;
       case Kind::kProgress:
       case Kind::kUnknown:
@@ -226,7 +226,7 @@ class RemoteRun {
     }
   }
 
-  void HandleEvent(const ProgressEvent& event, const std::string& id) {
+  void HandleEvent(const ProgressEvent& event, const std::string& id, const Status& failure) {
     using T = ProgressEvent::Type;
     if (event.type == T::kStarted) {
       sink_.OnEvent(LogEvent("Pipeline execution started on remote executor (ID: " + id + ")"));
@@ -235,8 +235,8 @@ class RemoteRun {
     if (event.type == T::kCompleted) {
       final_ = Status::OK();
     } else if (event.type == T::kFailed) {
-      final_ = Status::ExecutionError(event.message.empty() ? "Pipeline execution failed"
-                                                            : event.message);
+      // The executor's code and catalogue id, so the failure prints as it does locally.
+      final_ = failure.ok() ? Status::ExecutionError("Pipeline execution failed") : failure;
     } else if (event.type == T::kCancelled) {
       final_ = Status::Cancelled(event.message.empty() ? "Execution cancelled" : event.message);
     }

@@ -68,6 +68,40 @@ TEST_F(CliRemoteTest, FailedRemoteRunExitsOneWithTheMessage) {
   EXPECT_NE(out.all().find("nowhere_tbl"), std::string::npos) << out.all();
 }
 
+// The error lines ("Error[id]: message", "  help: ...") of a run's stderr.
+std::string ErrorLines(const std::string& err) {
+  std::string out;
+  size_t start = 0;
+  while (start < err.size()) {
+    size_t end = err.find('\n', start);
+    std::string line = err.substr(start, end == std::string::npos ? end : end - start);
+    start = end == std::string::npos ? err.size() : end + 1;
+    if (line.rfind("Error", 0) == 0 || line.rfind("  help:", 0) == 0) {
+      out += line + "\n";
+    }
+  }
+  return out;
+}
+
+TEST_F(CliRemoteTest, ARemoteFailurePrintsWhatTheSameLocalFailurePrints) {
+  // A CSV file declared as Parquet: the source fails to register when the run starts, with a
+  // catalogue id and a hint.
+  std::ofstream(dir_ / "bad.yml")
+      << "version: v2\nsources:\n  - type: file\n    name: readings\n"
+         "    format: {type: parquet, options: {}}\n"
+         "    location: examples/temp_readings_jan_2024.csv\n"
+         "stages:\n  - - name: all\n      query: SELECT * FROM readings\n";
+  Output local = RunIn(dir_, std::string(AQ_CLI_BIN) + " run --file bad.yml");
+  Output remote = RunIn(dir_, std::string(AQ_CLI_BIN) + " run --file bad.yml" + Flags());
+  EXPECT_EQ(local.exit_code, 1) << local.all();
+  EXPECT_EQ(remote.exit_code, local.exit_code) << remote.all();
+  std::string expected = ErrorLines(local.err);
+  ASSERT_NE(expected.find("Error[aqueducts::source::register_file]: "), std::string::npos)
+      << local.all();
+  ASSERT_NE(expected.find("  help: "), std::string::npos) << local.all();
+  EXPECT_EQ(ErrorLines(remote.err), expected) << remote.all();
+}
+
 TEST_F(CliRemoteTest, StatusAndCancelCommands) {
   Output status = RunIn(dir_, std::string(AQ_CLI_BIN) + " status" + Flags());
   EXPECT_EQ(status.exit_code, 0) << status.all();

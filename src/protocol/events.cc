@@ -167,6 +167,17 @@ std::vector<SseMessage> EncodeOutput(const StageOutput& output, const std::strin
   return messages;
 }
 
+StatusCode StatusCodeFromName(const std::string& name) {
+  for (int i = static_cast<int>(StatusCode::kInvalidArgument);
+       i <= static_cast<int>(StatusCode::kInternal); ++i) {
+    auto code = static_cast<StatusCode>(i);
+    if (name == StatusCodeName(code)) {
+      return code;
+    }
+  }
+  return StatusCode::kExecutionError;
+}
+
 Result<DecodedMessage> Decode(const SseMessage& message) {
   json data = json::parse(message.data, nullptr, /*allow_exceptions=*/false);
   if (data.is_discarded() || !data.is_object()) {
@@ -205,6 +216,11 @@ Result<DecodedMessage> Decode(const SseMessage& message) {
     event.percent = GetDouble(data, "percent");
     event.eta_ms = GetInt(data, "eta_ms");
     event.message = GetString(data, "message");
+    if (*type == ProgressEvent::Type::kFailed) {
+      out.failure = Status(StatusCodeFromName(GetString(data, "code")),
+                           event.message.empty() ? "Pipeline execution failed" : event.message,
+                           GetString(data, "error_id"));
+    }
   }
   return out;
 }

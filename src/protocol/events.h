@@ -62,11 +62,18 @@ struct DecodedMessage {
   int percent = -1;          ///< kProgress
   ProgressEvent event;       ///< kEvent (started, stage_*, log, completed, failed, ...)
   OutputChunk chunk;         ///< kOutputChunk
+  /// kEvent `failed`: the run's error as the executor had it (code, catalogue id, message), so
+  /// that the client reports exactly what a local run of the same failure reports.
+  Status failure;
 };
 
 /// Decode a message. Unknown event types decode as kUnknown (forward compatible); data that is
 /// not a JSON object is kParseError naming the event type.
 Result<DecodedMessage> Decode(const SseMessage& message);
+
+/// The StatusCode whose StatusCodeName is `name`; kExecutionError for an unknown or empty name
+/// (an older executor).
+StatusCode StatusCodeFromName(const std::string& name);
 
 /// \brief Joins the chunks of each stage's output; chunks may arrive in any order.
 class OutputAssembler {
