@@ -168,8 +168,7 @@ Result<std::string> ColumnsLiteral(const std::vector<Field>& schema) {
   std::string out = "{";
   for (size_t i = 0; i < schema.size(); i++) {
     AQ_ASSIGN_OR_RETURN(std::string type, DuckDbTypeName(schema[i].data_type));
-    out +=
-        (i ? ", " : "") + QuoteLiteral(schema[i].name) + ": " + QuoteLiteral(type);
+    out += (i ? ", " : "") + QuoteLiteral(schema[i].name) + ": " + QuoteLiteral(type);
   }
   return out + "}";
 }

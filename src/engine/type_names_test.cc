@@ -38,13 +38,25 @@ class TypeNamesTest : public ::testing::Test {
 
 TEST_F(TypeNamesTest, FlatTypesAgreeWithDuckDb) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"boolean", "BOOLEAN"},    {"int8", "TINYINT"},         {"int16", "SMALLINT"},
-      {"int32", "INTEGER"},      {"int64", "BIGINT"},         {"uint8", "UTINYINT"},
-      {"uint16", "USMALLINT"},   {"uint32", "UINTEGER"},      {"uint64", "UBIGINT"},
-      {"float32", "FLOAT"},      {"float64", "DOUBLE"},       {"utf8", "VARCHAR"},
-      {"binary", "BLOB"},        {"date32", "DATE"},          {"time64<us>", "TIME"},
-      {"decimal<38,18>", "DECIMAL(38,18)"},                   {"decimal<5,0>", "DECIMAL(5,0)"},
-      {"timestamp<us>", "TIMESTAMP"}, {"timestamp<us,UTC>", "TIMESTAMP WITH TIME ZONE"},
+      {"boolean", "BOOLEAN"},
+      {"int8", "TINYINT"},
+      {"int16", "SMALLINT"},
+      {"int32", "INTEGER"},
+      {"int64", "BIGINT"},
+      {"uint8", "UTINYINT"},
+      {"uint16", "USMALLINT"},
+      {"uint32", "UINTEGER"},
+      {"uint64", "UBIGINT"},
+      {"float32", "FLOAT"},
+      {"float64", "DOUBLE"},
+      {"utf8", "VARCHAR"},
+      {"binary", "BLOB"},
+      {"date32", "DATE"},
+      {"time64<us>", "TIME"},
+      {"decimal<38,18>", "DECIMAL(38,18)"},
+      {"decimal<5,0>", "DECIMAL(5,0)"},
+      {"timestamp<us>", "TIMESTAMP"},
+      {"timestamp<us,UTC>", "TIMESTAMP WITH TIME ZONE"},
   };
   for (const auto& [text, described] : cases) {
     DataType type = Parse(text);

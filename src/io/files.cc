@@ -71,8 +71,7 @@ Result<std::vector<std::string>> ListTree(const std::string& dir) {
   return out;
 }
 
-Result<std::vector<std::string>> ListNames(const std::string& dir,
-                                           const std::string& name_prefix) {
+Result<std::vector<std::string>> ListNames(const std::string& dir, const std::string& name_prefix) {
   AQ_ASSIGN_OR_RETURN(auto where, storage::StoreForPath(dir));
   std::string prefix = DirPrefix(where.key);
   AQ_ASSIGN_OR_RETURN(storage::Listing listing, where.store->List(prefix + name_prefix, "/"));

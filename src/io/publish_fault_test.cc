@@ -77,15 +77,14 @@ TEST_F(PublishFaultTest, AFailedPublishOfAFileLeavesThePreviousFile) {
 
   std::atomic<int> renames{0};
   storage::ScopedMount mount(
-      dir_.str(), std::make_shared<FaultStore>(storage::LocalFileSystem(),
-                                               [&](StoreOp op, const std::string& key) {
-                                                 if (op == StoreOp::kRename &&
-                                                     key == out.string()) {
-                                                   renames++;
-                                                   return Status::IoError("injected: disk gone");
-                                                 }
-                                                 return Status::OK();
-                                               }));
+      dir_.str(), std::make_shared<FaultStore>(
+                      storage::LocalFileSystem(), [&](StoreOp op, const std::string& key) {
+                        if (op == StoreOp::kRename && key == out.string()) {
+                          renames++;
+                          return Status::IoError("injected: disk gone");
+                        }
+                        return Status::OK();
+                      }));
   auto written = WriteFileDestination(conn(), dest, "SELECT 2 AS id, 'new' AS s");
   ASSERT_FALSE(written.ok());
   EXPECT_NE(written.status().message().find("injected: disk gone"), std::string::npos)
@@ -111,14 +110,13 @@ TEST_F(PublishFaultTest, AFailedSwapOfADirectoryRestoresThePreviousOutput) {
   // must be moved back.
   std::atomic<int> failed{0};
   storage::ScopedMount mount(
-      dir_.str(), std::make_shared<FaultStore>(storage::LocalFileSystem(),
-                                               [&](StoreOp op, const std::string& key) {
-                                                 if (op == StoreOp::kRename &&
-                                                     key == out.string() && failed++ == 0) {
-                                                   return Status::IoError("injected: disk gone");
-                                                 }
-                                                 return Status::OK();
-                                               }));
+      dir_.str(), std::make_shared<FaultStore>(
+                      storage::LocalFileSystem(), [&](StoreOp op, const std::string& key) {
+                        if (op == StoreOp::kRename && key == out.string() && failed++ == 0) {
+                          return Status::IoError("injected: disk gone");
+                        }
+                        return Status::OK();
+                      }));
   auto written = WriteFileDestination(conn(), dest, "SELECT 2 AS id, 'new' AS s");
   ASSERT_FALSE(written.ok());
   EXPECT_NE(written.status().message().find("injected: disk gone"), std::string::npos)
