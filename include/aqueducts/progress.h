@@ -57,6 +57,8 @@ struct StageOutput {
   std::string stage_name;
   OutputKind kind = OutputKind::kShow;
   std::string text;
+  /// For a preview (kShow, kShowLimit): the rows `text` holds; -1 unknown.
+  int64_t rows_shown = -1;
 };
 
 /// \brief Receives the events of a run. Called from the runner's threads: implementations must

@@ -61,6 +61,16 @@ class Database {
   void (*deleter_)(void*) = nullptr;
 };
 
+/// How a stage's `show` preview is rendered (`aqueducts run --output`; docs/pipeline-format.md,
+/// "Previews"): kTable an ASCII box table for people; kCsv a header line and one line per row,
+/// NULL as an empty field and '' as `""`; kJson one JSON object per row and line.
+enum class PreviewFormat { kTable, kCsv, kJson };
+
+/// "table", "csv", "json".
+const char* PreviewFormatName(PreviewFormat format);
+/// The format named `name` (as PreviewFormatName spells it); false for any other text.
+bool ParsePreviewFormat(const std::string& name, PreviewFormat* format);
+
 /// \brief How to run a pipeline.
 struct RunOptions {
   /// Where to run; nullptr: a fresh database made from `database_options` for this run only.
@@ -70,6 +80,8 @@ struct RunOptions {
   std::shared_ptr<CancelToken> cancel;
   /// Interval of kStageProgress events while a query runs; 0 disables them.
   int progress_interval_ms = 250;
+  /// How `show` previews are rendered (StageOutput::text).
+  PreviewFormat preview_format = PreviewFormat::kTable;
 };
 
 /// Check every stage's SQL with DuckDB's parser (no data read): one SELECT-like statement per

@@ -121,6 +121,11 @@ int Main(int argc, char** argv) {
   run->add_option("--threads", run_args.threads, "Worker threads (default: all cores)")
       ->check(CLI::NonNegativeNumber);
   run->add_option("--temp-dir", run_args.temp_dir, "Directory DuckDB spills to");
+  run->add_option("--output,-o", run_args.output,
+                  "How stage previews (show) print on stdout: table (for people), csv, or json "
+                  "(one {\"stage\", \"row\"} object per line); notes and plans go to stderr")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->default_str("table");
   bool quiet = false;
   bool verbose = false;
   run->add_flag("--quiet,-q", quiet, "Print only stage outputs and errors");
@@ -193,6 +198,7 @@ int Main(int argc, char** argv) {
       "Examples:\n"
       "  aqueducts run -f pipeline.yml -p month=jan -p year=2024\n"
       "  aqueducts run -f pipeline.yml --max-memory 4GB --temp-dir /scratch\n"
+      "  aqueducts run -f pipeline.yml -q --output json | jq -c 'select(.stage == \"totals\")'\n"
       "  aqueducts run -f pipeline.yml --executor https://exec:3031 --api-key $KEY");
   validate->footer(
       "Examples:\n"

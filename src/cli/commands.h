@@ -25,8 +25,9 @@ struct RunArgs {
   std::string max_memory;  ///< "4", "4GB", "512MB"; empty = DuckDB default
   int threads = 0;         ///< 0 = all cores
   std::string temp_dir;
-  RemoteOptions remote;  ///< executor empty: run locally
-  bool lenient = false;  ///< unknown pipeline keys are warnings, not errors
+  RemoteOptions remote;          ///< executor empty: run locally
+  bool lenient = false;          ///< unknown pipeline keys are warnings, not errors
+  std::string output = "table";  ///< how previews print: table, csv or json
 };
 
 int RunCommand(const RunArgs& args);

@@ -295,7 +295,12 @@ Status RunRemote(const RemoteOptions& options, const Aqueduct& aqueduct, Progres
   req.headers = AuthHeaders(options);
   req.headers.emplace("Accept", "text/event-stream");
   req.headers.emplace("Content-Type", "application/json");
-  req.body = "{\"pipeline\":" + ToJson(aqueduct) + "}";
+  // "output_format" is sent only when it is not the table, which executors before it render.
+  req.body = "{\"pipeline\":" + ToJson(aqueduct) +
+             (options.preview != PreviewFormat::kTable
+                  ? std::string(",\"output_format\":\"") + PreviewFormatName(options.preview) + "\""
+                  : std::string()) +
+             "}";
   int http_status = 0;
   std::string error_body;
   req.response_handler = [&http_status](const httplib::Response& res) {

@@ -26,6 +26,8 @@ struct RemoteOptions {
   std::string server;
   std::string token;  ///< the server's API token (Bearer)
   std::string label;  ///< with `server`: run on any online executor with this label ("k=v")
+  /// How the executor renders `show` previews (sent as the submission's "output_format").
+  PreviewFormat preview = PreviewFormat::kTable;
 };
 
 /// Run `aqueduct` on the executor, rendering its events into `sink` exactly as a local run does

@@ -68,6 +68,7 @@ Status RunWithSink(const RunArgs& args, const Aqueduct& aqueduct, const Database
   RunOptions options;
   options.database_options = db;
   options.cancel = cancel;
+  options.preview_format = args.remote.preview;
   return RunPipeline(aqueduct, options, &sink);
 }
 
@@ -84,7 +85,19 @@ int RunCommand(const RunArgs& args) {
     PrintError(db.status());
     return kExitUsage;
   }
-  const RemoteOptions& remote = args.remote;
+  RunArgs resolved = args;
+  if (!ParsePreviewFormat(args.output, &resolved.remote.preview)) {
+    PrintError(
+        Status::InvalidArgument("--output must be table, csv or json, not '" + args.output + "'"));
+    return kExitUsage;
+  }
+  const RemoteOptions& remote = resolved.remote;
+  if (!remote.server.empty() && remote.preview != PreviewFormat::kTable) {
+    PrintError(Status::InvalidArgument(
+        "--output csv|json is not available with --server yet (the server's run page shows "
+        "previews as tables): run on an executor with --executor, or locally"));
+    return kExitUsage;
+  }
   if (!remote.server.empty() && remote.token.empty()) {
     PrintError(Status::InvalidArgument(
         "A token is required to run through a server: pass --token (or set AQUEDUCTS_TOKEN)"));
@@ -101,7 +114,9 @@ int RunCommand(const RunArgs& args) {
         "API key is required for remote execution: pass --api-key (or set AQUEDUCTS_API_KEY)"));
     return kExitUsage;
   }
-  TerminalSink sink(TerminalSink::DetectOptions(args.verbosity));
+  TerminalSink::Options sink_options = TerminalSink::DetectOptions(args.verbosity);
+  sink_options.preview = remote.preview;
+  TerminalSink sink(sink_options);
   if (args.verbosity != Verbosity::kQuiet) {
     std::string where =
         !remote.server.empty()
@@ -124,7 +139,7 @@ int RunCommand(const RunArgs& args) {
     status = ValidateLocations(*aqueduct);
   }
   if (status.ok()) {
-    status = RunWithSink(args, *aqueduct, *db, sink);
+    status = RunWithSink(resolved, *aqueduct, *db, sink);
   }
   if (!status.ok()) {
     // A cancellation was already reported by the run's own `cancelled` event.

@@ -98,6 +98,35 @@ std::string StripEmoji(const std::string& text) {
   return out;
 }
 
+// Rows of a CSV text: its lines outside quoted fields, less the header.
+int64_t CsvRows(const std::string& csv) {
+  int64_t lines = 0;
+  bool quoted = false;
+  for (char c : csv) {
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (c == '\n' && !quoted) {
+      ++lines;
+    }
+  }
+  return lines > 0 ? lines - 1 : -1;
+}
+
+std::string JsonQuote(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      out += fmt::format("\\u{:04x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
 int64_t PreviewRows(const std::string& table) {
   int64_t lines = 0;
   size_t start = 0;
@@ -353,6 +382,10 @@ void TerminalSink::OnOutput(const StageOutput& output) {
 
 void TerminalSink::PrintOutputLocked(const StageOutput& output, int64_t total_rows) {
   ClearLiveLocked();
+  if (options_.preview != PreviewFormat::kTable) {
+    PrintScriptOutputLocked(output, total_rows);
+    return;
+  }
   std::string title = std::string(OutputTitle(output.kind)) + output.stage_name;
   title = Paint("1", options_.emoji_output ? title : StripEmoji(title));
   std::string text = output.text;
@@ -360,12 +393,47 @@ void TerminalSink::PrintOutputLocked(const StageOutput& output, int64_t total_ro
     text.pop_back();
   }
   std::string note;
-  int64_t shown = PreviewRows(output.text);
+  int64_t shown = output.rows_shown >= 0 ? output.rows_shown : PreviewRows(output.text);
   if (total_rows >= 0 && shown >= 0 && total_rows > shown) {
     note = "\n(" + FormatCount(shown) + " of " + FormatCount(total_rows) + " rows shown, " +
            FormatCount(total_rows - shown) + " left out)";
   }
   std::fprintf(output_, "\n%s\n%s\n%s%s\n\n", title.c_str(), kRule, text.c_str(), note.c_str());
+}
+
+void TerminalSink::PrintScriptOutputLocked(const StageOutput& output, int64_t total_rows) {
+  bool preview = output.kind == OutputKind::kShow || output.kind == OutputKind::kShowLimit;
+  if (!preview) {  // plans and schemas are for people: beside the progress, not in the data
+    std::string title = std::string(OutputTitle(output.kind)) + output.stage_name;
+    std::fprintf(progress_, "%s\n%s", (options_.emoji_progress ? title : StripEmoji(title)).c_str(),
+                 output.text.c_str());
+    return;
+  }
+  int64_t lines = 0;
+  if (options_.preview == PreviewFormat::kCsv) {
+    std::fprintf(output_, "%s%s", previews_printed_ > 0 ? "\n" : "", output.text.c_str());
+    lines = CsvRows(output.text);
+  } else {
+    const std::string prefix = "{\"stage\":" + JsonQuote(output.stage_name) + ",\"row\":";
+    size_t start = 0;
+    while (start < output.text.size()) {
+      size_t end = output.text.find('\n', start);
+      if (end == std::string::npos) {
+        end = output.text.size();
+      }
+      std::string line = prefix + output.text.substr(start, end - start) + "}\n";
+      std::fputs(line.c_str(), output_);
+      ++lines;
+      start = end + 1;
+    }
+  }
+  ++previews_printed_;
+  int64_t shown = output.rows_shown >= 0 ? output.rows_shown : lines;
+  if (total_rows >= 0 && total_rows > shown) {
+    std::fprintf(progress_, "%s: %s of %s rows shown, %s left out\n", output.stage_name.c_str(),
+                 FormatCount(shown).c_str(), FormatCount(total_rows).c_str(),
+                 FormatCount(total_rows - shown).c_str());
+  }
 }
 
 void TerminalSink::PrintLine(const std::string& line) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "aqueducts/progress.h"
+#include "aqueducts/run.h"
 
 namespace aqueducts::cli {
 
@@ -31,6 +32,11 @@ class TerminalSink : public ProgressSink {
     bool emoji_output = false;    ///< emoji in stage output titles (see Decorations)
     /// Without the live line: the pace of a running step's progress lines (0: none).
     int64_t plain_interval_ms = 5000;
+    /// The format `show` previews arrive in (RunOptions::preview_format). kCsv and kJson
+    /// previews are printed bare on `output` for scripts (JSON lines wrapped as
+    /// {"stage": name, "row": {...}}), CSV blocks of several stages separated by an empty line;
+    /// the note on rows left out and the other outputs (explain, schema) then go to `progress`.
+    PreviewFormat preview = PreviewFormat::kTable;
   };
   /// Options for this process: live/colour from isatty(stderr) and NO_COLOR / TERM=dumb; the
   /// plain progress pace from AQUEDUCTS_PROGRESS_INTERVAL_MS when set.
@@ -65,6 +71,8 @@ class TerminalSink : public ProgressSink {
   void DrawLiveLocked();
 
   void PrintOutputLocked(const StageOutput& output, int64_t total_rows);
+  // PrintOutputLocked for a kCsv or kJson preview format.
+  void PrintScriptOutputLocked(const StageOutput& output, int64_t total_rows);
 
   Options options_;
   // kShowLimit previews held until their stage completes, so the note can say how many rows
@@ -77,6 +85,7 @@ class TerminalSink : public ProgressSink {
   std::chrono::steady_clock::time_point run_started_;
   bool live_drawn_ = false;
   int64_t spilled_bytes_ = -1;  // the latest spill figure (-1: no spill)
+  int previews_printed_ = 0;    // CSV/JSON previews printed so far
   std::chrono::steady_clock::time_point last_spill_line_;
   int spinner_ = 0;
 };

@@ -53,4 +53,26 @@ const char* Version() {
   return AQ_VERSION;
 }
 
+const char* PreviewFormatName(PreviewFormat format) {
+  switch (format) {
+    case PreviewFormat::kCsv:
+      return "csv";
+    case PreviewFormat::kJson:
+      return "json";
+    case PreviewFormat::kTable:
+      break;
+  }
+  return "table";
+}
+
+bool ParsePreviewFormat(const std::string& name, PreviewFormat* format) {
+  for (PreviewFormat f : {PreviewFormat::kTable, PreviewFormat::kCsv, PreviewFormat::kJson}) {
+    if (name == PreviewFormatName(f)) {
+      *format = f;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace aqueducts

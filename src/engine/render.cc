@@ -95,7 +95,8 @@ Result<std::string> Connection::Render(const std::string& sql, uint64_t max_rows
 }
 
 Result<std::string> Connection::Render(const std::string& sql, uint64_t max_rows,
-                                       const std::vector<std::string>& column_names) {
+                                       const std::vector<std::string>& column_names,
+                                       uint64_t* shown) {
   try {
     // Streamed, so a show of n rows over a big result reads only what it prints.
     auto result = duck().SendQuery(sql);
@@ -120,6 +121,9 @@ Result<std::string> Connection::Render(const std::string& sql, uint64_t max_rows
         }
         rows.push_back(std::move(row));
       }
+    }
+    if (shown != nullptr) {
+      *shown = rows.size();
     }
     return RenderTable(header, rows);
   } catch (const std::exception& e) {

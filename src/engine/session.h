@@ -41,9 +41,18 @@ class Connection {
   /// Run a query and render its first `max_rows` rows as an ASCII box table (what a stage's `show`
   /// prints).
   Result<std::string> Render(const std::string& sql, uint64_t max_rows);
-  /// As Render, with the header cells replaced by `column_names` (where given).
+  /// As Render, with the header cells replaced by `column_names` (where given); `shown`
+  /// (optional) receives the number of rows rendered.
   Result<std::string> Render(const std::string& sql, uint64_t max_rows,
-                             const std::vector<std::string>& column_names);
+                             const std::vector<std::string>& column_names,
+                             uint64_t* shown = nullptr);
+  /// As Render, in `format`: kTable as Render; kCsv a header line then one line per row (RFC 4180
+  /// quoting; NULL an empty field, '' written `""`); kJson one object per row and line (numbers
+  /// and booleans as JSON values, decimals with their exact digits, NaN/Infinity/-Infinity and
+  /// other texts as strings, blobs base64, lists and structs nested, JSON columns verbatim).
+  /// `shown` (optional) receives the number of rows rendered.
+  Result<std::string> RenderAs(const std::string& sql, uint64_t max_rows, PreviewFormat format,
+                               uint64_t* shown = nullptr);
   /// Interrupt the running query (it fails with kCancelled).
   void Interrupt();
   QueryProgress Progress();

@@ -1,7 +1,9 @@
 // The `aqueducts` binary in remote mode against the executor binary: output and exit codes.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -58,6 +60,22 @@ TEST_F(CliRemoteTest, RunPrintsLikeALocalRunAndExitsZero) {
   EXPECT_NE(out.all().find("Berlin"), std::string::npos) << "stage output (show: 10) missing";
   EXPECT_TRUE(fs::exists(dir_ / "examples" / "output_jan_2024.parquet"))
       << "relative locations resolve on the client";
+}
+
+// `--output json` on an executor: the executor renders the previews, and stdout holds exactly
+// what a local run prints.
+TEST_F(CliRemoteTest, JsonPreviewsFromTheExecutorMatchALocalRun) {
+  const std::string run = std::string(AQ_CLI_BIN) +
+                          " run -q --output json --file examples/aqueduct_pipeline_simple.yml "
+                          "-p month=jan -p year=2024";
+  Output remote = RunIn(dir_, run + Flags());
+  ASSERT_EQ(remote.exit_code, 0) << remote.all();
+  Output local = RunIn(dir_, run);
+  ASSERT_EQ(local.exit_code, 0) << local.all();
+  const std::string& remote_lines = remote.out;  // stdout only: progress and plans are on stderr
+  EXPECT_EQ(remote_lines, local.out);
+  EXPECT_EQ(remote_lines.rfind("{\"stage\":\"enriched\",\"row\":{", 0), 0u) << remote_lines;
+  EXPECT_EQ(std::count(remote_lines.begin(), remote_lines.end(), '\n'), 10) << "show: 10";
 }
 
 TEST_F(CliRemoteTest, FailedRemoteRunExitsOneWithTheMessage) {

@@ -26,10 +26,12 @@ ExecutionManager::~ExecutionManager() {
   Shutdown();
 }
 
-Result<std::shared_ptr<Execution>> ExecutionManager::Submit(Aqueduct aqueduct) {
+Result<std::shared_ptr<Execution>> ExecutionManager::Submit(Aqueduct aqueduct,
+                                                            PreviewFormat preview) {
   auto execution = std::make_shared<Execution>();
   execution->id = NewUuid();
   execution->aqueduct = std::move(aqueduct);
+  execution->preview = preview;
   execution->submitted_at = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -166,6 +168,7 @@ std::string ExecutionManager::Run(const std::shared_ptr<Execution>& execution) {
   run_options.database_options = options_.database_options;
   run_options.cancel = execution->cancel;
   run_options.progress_interval_ms = options_.progress_interval_ms;
+  run_options.preview_format = execution->preview;
   std::filesystem::path temp_dir;
   if (!options_.temp_root.empty()) {
     temp_dir = std::filesystem::path(options_.temp_root) / id;

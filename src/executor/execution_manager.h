@@ -24,6 +24,7 @@ namespace aqueducts::executor {
 struct Execution {
   std::string id;
   Aqueduct aqueduct;
+  PreviewFormat preview = PreviewFormat::kTable;  ///< how `show` previews are rendered
   std::shared_ptr<EventStream> stream = std::make_shared<EventStream>();
   std::shared_ptr<CancelToken> cancel = std::make_shared<CancelToken>();
   std::chrono::steady_clock::time_point submitted_at;
@@ -52,7 +53,9 @@ class ExecutionManager {
 
   /// Queue a validated pipeline. Its stream gets `queued` at once, then `started`, the run's
   /// events and one final event. kConflict when the queue is full.
-  Result<std::shared_ptr<Execution>> Submit(Aqueduct aqueduct);
+  /// `preview`: how its `show` previews are rendered.
+  Result<std::shared_ptr<Execution>> Submit(Aqueduct aqueduct,
+                                            PreviewFormat preview = PreviewFormat::kTable);
 
   enum class CancelOutcome { kCancelled, kNotRunning, kNotFound };
   /// Cancel a waiting (removed at once) or running (DuckDB interrupted) execution.

@@ -113,6 +113,9 @@ TEST_F(ExecutorTest, BadSubmissionsAre400NamingTheProblem) {
       {R"({"pipeline": {"sources": [], "stages": [[{"name": "broken_stage", "query": 7}]]}})",
        "broken_stage"},
       {PipelineBody({"SELEC oops FROM"}), "stage_0"},
+      {R"({"pipeline": {"sources": [], "stages": []}, "output_format": "xml"})",
+       "\"output_format\" must be \"table\", \"csv\" or \"json\", not \"xml\""},
+      {R"({"pipeline": {"sources": [], "stages": []}, "output_format": 1})", "output_format"},
   };
   for (const auto& c : cases) {
     StreamResult r = Submit(*client, c.body);

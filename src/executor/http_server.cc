@@ -75,8 +75,13 @@ int JsonDepth(const std::string& text) {
   return max_depth;
 }
 
+struct Submission {
+  Aqueduct aqueduct;
+  PreviewFormat preview = PreviewFormat::kTable;
+};
+
 // Parse and validate the body of POST /api/executions; errors are user-facing 400 messages.
-Result<Aqueduct> ParseSubmission(const std::string& body) {
+Result<Submission> ParseSubmission(const std::string& body) {
   if (JsonDepth(body) > kMaxJsonDepth) {
     return Status::InvalidArgument("Request body nests arrays/objects deeper than " +
                                    std::to_string(kMaxJsonDepth) + " levels");
@@ -97,13 +102,21 @@ Result<Aqueduct> ParseSubmission(const std::string& body) {
                                    "not " +
                                    std::string(it->type_name()));
   }
+  Submission submission;
+  if (auto format = doc.find("output_format"); format != doc.end()) {
+    if (!format->is_string() ||
+        !ParsePreviewFormat(format->get<std::string>(), &submission.preview)) {
+      return Status::InvalidArgument(
+          R"(Field "output_format" must be "table", "csv" or "json", not )" + format->dump());
+    }
+  }
   LoadOptions load_options;
   // The CLI templates before sending; `${...}` left in SQL is the user's text.
   load_options.substitute = false;
-  AQ_ASSIGN_OR_RETURN(Aqueduct aqueduct, LoadAqueductFromString(it->dump(), Format::kJson, {},
-                                                                load_options, "pipeline"));
-  AQ_RETURN_IF_ERROR(ValidateSql(aqueduct));
-  return aqueduct;
+  AQ_ASSIGN_OR_RETURN(submission.aqueduct, LoadAqueductFromString(it->dump(), Format::kJson, {},
+                                                                  load_options, "pipeline"));
+  AQ_RETURN_IF_ERROR(ValidateSql(submission.aqueduct));
+  return submission;
 }
 
 }  // namespace
@@ -200,15 +213,16 @@ void HttpServer::Impl::HandleStatus(httplib::Response& res) {
 }
 
 void HttpServer::Impl::HandleSubmit(const httplib::Request& req, httplib::Response& res) {
-  Result<Aqueduct> aqueduct = ParseSubmission(req.body);
-  if (!aqueduct.ok()) {
-    logger->Warn("pipeline rejected", {{"error", aqueduct.status().message()}});
+  Result<Submission> submission = ParseSubmission(req.body);
+  if (!submission.ok()) {
+    logger->Warn("pipeline rejected", {{"error", submission.status().message()}});
     SendJson(res, 400,
-             {{"error", "Invalid pipeline: " + aqueduct.status().message()},
-              {"code", StatusCodeName(aqueduct.status().code())}});
+             {{"error", "Invalid pipeline: " + submission.status().message()},
+              {"code", StatusCodeName(submission.status().code())}});
     return;
   }
-  Result<std::shared_ptr<Execution>> submitted = manager->Submit(std::move(aqueduct).value());
+  Result<std::shared_ptr<Execution>> submitted =
+      manager->Submit(std::move(submission->aqueduct), submission->preview);
   if (!submitted.ok()) {
     std::string retry = std::to_string(options.retry_after_s);
     res.set_header("Retry-After", retry);

@@ -161,6 +161,9 @@ std::vector<SseMessage> EncodeOutput(const StageOutput& output, const std::strin
     data["sequence"] = sequence++;
     data["last"] = start + len >= output.text.size();
     data["data"] = output.text.substr(start, len);
+    if (output.rows_shown >= 0 && start + len >= output.text.size()) {
+      data["rows_shown"] = output.rows_shown;
+    }
     messages.push_back(Make("stage_output", data));
     start += len;
   } while (start < output.text.size());
@@ -202,6 +205,7 @@ Result<DecodedMessage> Decode(const SseMessage& message) {
     auto last = data.find("last");
     out.chunk.last = last == data.end() || !last->is_boolean() || last->get<bool>();
     out.chunk.data = GetString(data, "data");
+    out.chunk.rows_shown = GetInt(data, "rows_shown");
   } else if (auto type = EventTypeFromName(message.event)) {
     out.kind = DecodedMessage::Kind::kEvent;
     ProgressEvent& event = out.event;
@@ -240,6 +244,7 @@ std::optional<StageOutput> OutputAssembler::Add(const OutputChunk& chunk) {
   for (const auto& [sequence, c] : chunks) {
     output.text += c.data;
   }
+  output.rows_shown = last->second.rows_shown;
   pending_.erase(chunk.stage_name);
   return output;
 }

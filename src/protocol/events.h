@@ -49,6 +49,7 @@ struct OutputChunk {
   int sequence = 0;
   bool last = true;
   std::string data;
+  int64_t rows_shown = -1;  ///< StageOutput::rows_shown (sent with the last chunk)
 };
 
 /// \brief A decoded SSE message.

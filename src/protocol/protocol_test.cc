@@ -44,7 +44,7 @@ TEST(EventsTest, ProgressEventRoundTrip) {
 }
 
 TEST(EventsTest, OutputChunksReassembleInAnyOrderWithoutSplittingUtf8) {
-  StageOutput output{"s", OutputKind::kShowLimit, ""};
+  StageOutput output{"s", OutputKind::kShowLimit, "", 7};
   for (int i = 0; i < 1000; ++i) {
     output.text += "é─x";
   }
@@ -61,6 +61,7 @@ TEST(EventsTest, OutputChunksReassembleInAnyOrderWithoutSplittingUtf8) {
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->text, output.text);
   EXPECT_EQ(result->kind, OutputKind::kShowLimit);
+  EXPECT_EQ(result->rows_shown, 7) << "the preview's row count travels with its last chunk";
 }
 
 TEST(EventsTest, DecodeIsLenientOnTypesAndStrictOnJson) {

@@ -251,7 +251,7 @@ Status PipelineRun::RunGroup(engine::Session& session, int position) {
     try {
       monitor_->Add(group[s].name, conns[s].get(), counted);
       results[s] = runner::ExecuteStage(*conns[s], group[s], plan_[position][s], emitter_, counted,
-                                        *monitor_);
+                                        *monitor_, options_.preview_format);
       monitor_->Remove(conns[s].get());
     } catch (const std::exception& e) {
       monitor_->Remove(conns[s].get());

@@ -25,7 +25,8 @@ Result<std::string> SchemaText(engine::Connection& conn, const std::string& name
 }
 
 // Explain (or explain_analyze), then show, then print_schema.
-Status EmitOutputs(engine::Connection& conn, const Stage& stage, const Emitter& emitter) {
+Status EmitOutputs(engine::Connection& conn, const Stage& stage, const Emitter& emitter,
+                   PreviewFormat preview) {
   const std::string query = TrimQuery(stage.query);
   if (stage.explain_analyze || stage.explain) {
     // Explain the original query, not the stored result.
@@ -43,9 +44,11 @@ Status EmitOutputs(engine::Connection& conn, const Stage& stage, const Emitter& 
   }
   if (stage.show) {
     uint64_t n = *stage.show;
-    AQ_ASSIGN_OR_RETURN(std::string table, conn.Render("SELECT * FROM " + QuoteIdent(stage.name),
-                                                       n ? n : kShowAllCap));
-    emitter.Output({stage.name, n ? OutputKind::kShowLimit : OutputKind::kShow, std::move(table)});
+    uint64_t shown = 0;
+    AQ_ASSIGN_OR_RETURN(std::string table, conn.RenderAs("SELECT * FROM " + QuoteIdent(stage.name),
+                                                         n ? n : kShowAllCap, preview, &shown));
+    emitter.Output({stage.name, n ? OutputKind::kShowLimit : OutputKind::kShow, std::move(table),
+                    static_cast<int64_t>(shown)});
   }
   if (stage.print_schema) {
     AQ_ASSIGN_OR_RETURN(std::string schema, SchemaText(conn, stage.name));
@@ -86,7 +89,8 @@ std::string TrimQuery(const std::string& query) {
 }
 
 Status ExecuteStage(engine::Connection& conn, const Stage& stage, const StagePlan& plan,
-                    const Emitter& emitter, const engine::RowTap* tap, RunMonitor& monitor) {
+                    const Emitter& emitter, const engine::RowTap* tap, RunMonitor& monitor,
+                    PreviewFormat preview) {
   auto start = std::chrono::steady_clock::now();
   ProgressEvent started;
   started.type = ProgressEvent::Type::kStageStarted;
@@ -122,7 +126,7 @@ Status ExecuteStage(engine::Connection& conn, const Stage& stage, const StagePla
     monitor.Finish(&conn, rows);
   }
   if (status.ok()) {
-    status = EmitOutputs(conn, stage, emitter);
+    status = EmitOutputs(conn, stage, emitter, preview);
   }
   if (!status.ok()) {
     return status.WithPrefix("Failed to execute stage '" + stage.name + "': ",

@@ -26,7 +26,9 @@ std::string TrimQuery(const std::string& query);
 /// progress is off); the
 /// stage's last progress event is emitted through monitor.Finish once its table is built.
 /// Errors: "Failed to execute stage '<n>': <e>" (kCancelled stays kCancelled).
+/// `preview` is how a `show` preview is rendered.
 Status ExecuteStage(engine::Connection& conn, const Stage& stage, const StagePlan& plan,
-                    const Emitter& emitter, const engine::RowTap* tap, RunMonitor& monitor);
+                    const Emitter& emitter, const engine::RowTap* tap, RunMonitor& monitor,
+                    PreviewFormat preview);
 
 }  // namespace aqueducts::runner
