@@ -51,7 +51,8 @@ std::string Rows(int from, int to, const std::string& tag) {
   return "SELECT i::BIGINT AS id, CASE WHEN i % 7 = 0 THEN NULL ELSE 'p' || (i % 3) END AS p, "
          "CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN '' WHEN 2 THEN 'NULL' WHEN 3 THEN 'ünï,\"' || "
          "i ELSE '" +
-         tag + "' || i END AS s, CASE WHEN i % 11 = 0 THEN 'NaN'::DOUBLE ELSE i / 4.0 END AS x "
+         tag +
+         "' || i END AS s, CASE WHEN i % 11 = 0 THEN 'NaN'::DOUBLE ELSE i / 4.0 END AS x "
          "FROM range(" +
          std::to_string(from) + ", " + std::to_string(to) + ") r(i)";
 }
@@ -120,8 +121,7 @@ TEST_P(DeltaObjectStoreTest, CreateAppendUpsertReplaceTimeTravelMatchTheLocalOra
       if (i == 0)
         AQ_ASSERT_OK(PrepareDeltaDestination(*s, d));
       auto stats = WriteDeltaDestination(*s, d, steps[i].sql, nullptr);
-      ASSERT_TRUE(stats.ok()) << location.url << " step " << i << ": "
-                              << stats.status().ToString();
+      ASSERT_TRUE(stats.ok()) << location.url << " step " << i << ": " << stats.status().ToString();
     }
   }
   // Versions: 0 create, 1-4 the steps. Every version reads the same on both.
@@ -168,8 +168,8 @@ TEST_P(DeltaObjectStoreTest, ReadsATableWithDeletionVectorsAndCheckpoint) {
   auto s = OpenTestSession();
   Location remote{bucket_ + "/fixtures/dv"};
   Location local = LocalLocation(DeltaFixture(table) + "/delta");
-  auto expected = SortedRows(s->main(), "SELECT * FROM read_parquet('" + DeltaFixture(table) +
-                                            "/expected/*.parquet')");
+  auto expected = SortedRows(
+      s->main(), "SELECT * FROM read_parquet('" + DeltaFixture(table) + "/expected/*.parquet')");
   ASSERT_EQ(expected.size(), 35u);
   DeltaSource src{"t", remote, emulator_->Config(), {}, {}};
   AQ_ASSERT_OK(RegisterDeltaSource(*s, src));
@@ -197,9 +197,9 @@ TEST_P(DeltaObjectStoreTest, WrongCredentialsAreAClearErrorWithoutTheSecret) {
     GTEST_SKIP() << "the GCS storage tests cover a refused token";
   }
   auto s = OpenTestSession();
-  auto stats = WriteDeltaDestination(*s, Dest(Location{bucket_ + "/tables/denied"}, config,
-                                               Op::kAppend),
-                                     Rows(0, 10, "a"), nullptr);
+  auto stats =
+      WriteDeltaDestination(*s, Dest(Location{bucket_ + "/tables/denied"}, config, Op::kAppend),
+                            Rows(0, 10, "a"), nullptr);
   ASSERT_FALSE(stats.ok());
   std::string message = stats.status().ToString();
   EXPECT_NE(message.find("403"), std::string::npos) << message;
@@ -290,9 +290,9 @@ TEST(DeltaObjectStoreSafetyTest, AStoreWithoutCreateOnlyWritesIsRefusedUnlessUns
 
   StorageConfig unsafe = emulator->Config();
   unsafe["AWS_S3_ALLOW_UNSAFE_RENAME"] = "true";
-  AQ_ASSERT_OK(WriteDeltaDestination(*s, Dest(remote, unsafe, Op::kAppend), Rows(0, 10, "a"),
-                                     nullptr)
-                   .status());
+  AQ_ASSERT_OK(
+      WriteDeltaDestination(*s, Dest(remote, unsafe, Op::kAppend), Rows(0, 10, "a"), nullptr)
+          .status());
   DeltaSource src{"t", remote, unsafe, {}, {}};
   AQ_ASSERT_OK(RegisterDeltaSource(*s, src));
   EXPECT_EQ(QueryOne(s->main(), "SELECT count(*) FROM t"), "10");

@@ -36,7 +36,7 @@ Status RefuseLockingProvider(const std::string& url, const StorageConfig& config
 }
 
 Result<std::unique_ptr<TableStoreScope>> TableStoreScope::Open(const std::string& root,
-                                                              const StorageConfig& config) {
+                                                               const StorageConfig& config) {
   auto scope = std::unique_ptr<TableStoreScope>(new TableStoreScope());
   if (!storage::IsObjectStoreUrl(root)) {
     return scope;
@@ -67,8 +67,7 @@ Status CheckCommitSafety(const std::string& root, const StorageConfig& config) {
     if (auto provider = storage::ProcessEnv()("AWS_S3_LOCKING_PROVIDER");
         provider && !provider->empty()) {
       return Status::Unsupported("Delta table " + storage::RedactUrl(root) +
-                                 ": the environment sets AWS_S3_LOCKING_PROVIDER" +
-                                 kLockingAdvice);
+                                 ": the environment sets AWS_S3_LOCKING_PROVIDER" + kLockingAdvice);
     }
     AQ_ASSIGN_OR_RETURN(storage::S3Options options,
                         storage::ResolveS3Options(config, storage::ProcessEnv()));

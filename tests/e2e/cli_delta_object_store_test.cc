@@ -51,8 +51,8 @@ class CliDeltaObjectStoreTest : public ::testing::Test {
     return Run(std::string("version: v2\n") +
                "sources: []\n"
                "stages: [[{name: s, query: 'SELECT i::BIGINT AS id, " +
-               partition + "::BIGINT AS p FROM range(" +
-               std::to_string(from) + ", " + std::to_string(to) +
+               partition + "::BIGINT AS p FROM range(" + std::to_string(from) + ", " +
+               std::to_string(to) +
                ") r(i)'}]]\n"
                "destination:\n"
                "  type: delta\n"
@@ -74,16 +74,17 @@ class CliDeltaObjectStoreTest : public ::testing::Test {
   std::string Read() {
     fs::path out = dir_ / "rows.csv";
     fs::remove(out);
-    CliResult r = Run("version: v2\n"
-                      "sources:\n"
-                      "  - {type: delta, name: t, location: s3://bucket/tables/t, "
-                      "storage_config: " +
-                      ConfigYaml(s3_->Config()) +
-                      "}\n"
-                      "stages: [[{name: s, query: 'SELECT id, p FROM t ORDER BY id'}]]\n"
-                      "destination: {type: file, name: o, format: {type: csv, options: {}}, "
-                      "location: '" +
-                      out.string() + "'}\n");
+    CliResult r =
+        Run("version: v2\n"
+            "sources:\n"
+            "  - {type: delta, name: t, location: s3://bucket/tables/t, "
+            "storage_config: " +
+            ConfigYaml(s3_->Config()) +
+            "}\n"
+            "stages: [[{name: s, query: 'SELECT id, p FROM t ORDER BY id'}]]\n"
+            "destination: {type: file, name: o, format: {type: csv, options: {}}, "
+            "location: '" +
+            out.string() + "'}\n");
     EXPECT_EQ(r.exit_code, 0) << r.all();
     std::ifstream in(out);
     std::stringstream text;
@@ -101,10 +102,10 @@ class CliDeltaObjectStoreTest : public ::testing::Test {
   CliResult Delta(const std::vector<std::string>& args) {
     std::vector<std::string> all = {"delta"};
     all.insert(all.end(), args.begin(), args.end());
-    return RunCli(all, dir_.string(),
-                  {"AWS_ACCESS_KEY_ID=S3RVER", "AWS_SECRET_ACCESS_KEY=S3RVER",
-                   "AWS_ENDPOINT_URL=" + s3_->endpoint(), "AWS_ALLOW_HTTP=true",
-                   "AWS_REGION=us-east-1"});
+    return RunCli(
+        all, dir_.string(),
+        {"AWS_ACCESS_KEY_ID=S3RVER", "AWS_SECRET_ACCESS_KEY=S3RVER",
+         "AWS_ENDPOINT_URL=" + s3_->endpoint(), "AWS_ALLOW_HTTP=true", "AWS_REGION=us-east-1"});
   }
 
   std::unique_ptr<Emulator> s3_;
