@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "common/text.h"
+
 namespace aqueducts::cli {
 namespace {
 
@@ -110,21 +112,6 @@ int64_t CsvRows(const std::string& csv) {
     }
   }
   return lines > 0 ? lines - 1 : -1;
-}
-
-std::string JsonQuote(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      out += fmt::format("\\u{:04x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
 }
 
 int64_t PreviewRows(const std::string& table) {
@@ -414,7 +401,9 @@ void TerminalSink::PrintScriptOutputLocked(const StageOutput& output, int64_t to
     std::fprintf(output_, "%s%s", previews_printed_ > 0 ? "\n" : "", output.text.c_str());
     lines = CsvRows(output.text);
   } else {
-    const std::string prefix = "{\"stage\":" + JsonQuote(output.stage_name) + ",\"row\":";
+    std::string prefix = "{\"stage\":";
+    AppendJsonString(prefix, output.stage_name);
+    prefix += ",\"row\":";
     size_t start = 0;
     while (start < output.text.size()) {
       size_t end = output.text.find('\n', start);

@@ -10,140 +10,77 @@
 #include "engine/arrow_cast.h"
 #include "engine/datafusion_functions.h"
 #include "engine/duckdb_error.h"
+#include "engine/json_functions.h"
 #include "engine/session.h"
 
 namespace aqueducts::engine {
 namespace {
 
-// The variadic path of datafusion-functions-json (string: key, integer: index) cannot be a
-// DuckDB macro parameter list, so each function is a macro overloaded for 0..kMaxPathArgs path
-// arguments (deeper paths: nest the calls, json_get_json(json_get_json(j, ...), ...)). Macros are
-// expanded at bind time: the path folds to a constant and DuckDB's json extension does the work at
-// full speed, which a per-row C++ UDF would not.
-constexpr int kMaxPathArgs = 8;
+// DuckDB's json extension owns the name json_contains (JSON containment), and a C++ function in
+// the system catalog cannot replace it, so json_contains is a macro in the default schema (which
+// the binder searches first) overloaded for 1..kMaxContainsPath path steps, each calling the
+// variadic __aq_json_contains (json_functions.cc). The rest of the json_get* family are C++
+// functions with any number of path steps.
+constexpr int kMaxContainsPath = 32;
 
-// A JSON Pointer (RFC 6901) built from the path arguments: "/key/0". Pointer segments address
-// object members and array elements alike, which is what a variadic key-or-index path means.
-std::string PointerExpr(int n) {
-  if (n == 0) {
-    return "'$'";
-  }
-  std::string expr;
-  for (int i = 1; i <= n; i++) {
-    if (!expr.empty()) {
-      expr += " || ";
+std::string ContainsMacros() {
+  std::string sql = "CREATE OR REPLACE MACRO json_contains";
+  for (int n = 1; n <= kMaxContainsPath; n++) {
+    std::string params = "j";
+    for (int i = 1; i <= n; i++) {
+      params += ", p" + std::to_string(i);
     }
-    std::string p = "p" + std::to_string(i);
-    expr += "'/' || replace(replace(CAST(" + p + " AS VARCHAR), '~', '~0'), '/', '~1')";
-  }
-  return "(" + expr + ")";
-}
-
-std::string Params(int n) {
-  std::string params = "j";
-  for (int i = 1; i <= n; i++) {
-    params += ", p" + std::to_string(i);
-  }
-  return params;
-}
-
-// `body` uses $P for the path expression.
-std::string Macro(const std::string& name, const std::string& body, int min_args) {
-  std::string sql = "CREATE OR REPLACE MACRO " + name;
-  for (int n = min_args; n <= kMaxPathArgs; n++) {
-    std::string expanded = body;
-    for (size_t pos = expanded.find("$P"); pos != std::string::npos;
-         pos = expanded.find("$P", pos)) {
-      std::string path = PointerExpr(n);
-      expanded.replace(pos, 2, path);
-      pos += path.size();
-    }
-    // As in datafusion-functions-json, malformed JSON yields NULL rather than failing the
-    // query; TRY costs nothing until a row actually fails.
-    sql += (n == min_args ? "(" : ", (") + Params(n) + ") AS TRY(" + expanded + ")";
+    sql += (n == 1 ? "(" : ", (") + params + ") AS __aq_json_contains(" + params + ")";
   }
   return sql + ";\n";
 }
 
 std::string AllFunctionsSql() {
   std::string sql;
-  // Elements re-serialised as compact JSON text; a non-array is an error.
+  // Elements re-serialised as compact JSON text, as the original does; a non-array is an error.
   sql +=
       "CREATE OR REPLACE MACRO unnest_json_array(x) AS CASE WHEN x IS NULL THEN NULL "
       "WHEN json_type(x) = 'ARRAY' THEN CAST(json_extract(x, '$[*]') AS VARCHAR[]) "
       "ELSE error('unnest_json_array: expected JSON array, got ' || CAST(x AS VARCHAR)) END;\n";
-  // json_get returns text: a string value without its quotes (as the original's union value
-  // casts to text), JSON null as NULL, anything else as JSON text.
-  sql += Macro("json_get",
-               "CASE json_type(j, $P) WHEN 'VARCHAR' THEN json_extract_string(j, $P) "
-               "WHEN 'NULL' THEN NULL ELSE CAST(json_extract(j, $P) AS VARCHAR) END",
-               0);
-  sql += Macro("json_get_json", "CAST(json_extract(j, $P) AS VARCHAR)", 0);
-  sql += Macro("json_get_str",
-               "CASE WHEN json_type(j, $P) = 'VARCHAR' THEN json_extract_string(j, $P) END", 0);
-  sql += Macro("json_get_int",
-               "CASE WHEN json_type(j, $P) IN ('BIGINT', 'UBIGINT') "
-               "THEN TRY_CAST(json_extract_string(j, $P) AS BIGINT) END",
-               0);
-  sql += Macro("json_get_float",
-               "CASE WHEN json_type(j, $P) IN ('DOUBLE', 'BIGINT', 'UBIGINT') "
-               "THEN CAST(json_extract_string(j, $P) AS DOUBLE) END",
-               0);
-  sql += Macro("json_get_bool",
-               "CASE WHEN json_type(j, $P) = 'BOOLEAN' "
-               "THEN CAST(json_extract_string(j, $P) AS BOOLEAN) END",
-               0);
-  sql += Macro("json_get_array",
-               "CASE WHEN json_type(j, $P) = 'ARRAY' "
-               "THEN CAST(json_extract(json_extract(j, $P), '$[*]') AS VARCHAR[]) END",
-               0);
-  sql += Macro("json_as_text",
-               "CASE json_type(j, $P) WHEN 'VARCHAR' THEN json_extract_string(j, $P) "
-               "WHEN 'NULL' THEN NULL ELSE CAST(json_extract(j, $P) AS VARCHAR) END",
-               0);
-  sql += Macro("json_length",
-               "CASE json_type(j, $P) WHEN 'ARRAY' THEN CAST(json_array_length(j, $P) AS BIGINT) "
-               "WHEN 'OBJECT' THEN CAST(len(json_keys(j, $P)) AS BIGINT) END",
-               0);
-  // Malformed JSON contains nothing: false, as in the original (NULL stays NULL).
-  sql +=
-      Macro("json_contains",
-            "CASE WHEN j IS NULL THEN NULL ELSE coalesce(TRY(json_exists(j, $P)), false) END", 1);
-  // json_keys is DuckDB's own function (same meaning); json_object_keys is ours.
-  sql += Macro("json_object_keys",
-               "CASE WHEN json_type(j, $P) = 'OBJECT' THEN json_keys(j, $P) END", 0);
+  sql += ContainsMacros();
+  return sql;
+}
+
+// Earlier versions created the json_get* family as macros in the default schema; in a database
+// file written by them those would hide the C++ functions.
+std::string DropOldMacrosSql(duckdb::Connection& conn) {
+  auto old = conn.Query(
+      "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'macro' AND "
+      "database_name = current_database() AND schema_name = current_schema() AND function_name "
+      "IN ('json_get', 'json_get_json', 'json_get_str', 'json_get_int', 'json_get_float', "
+      "'json_get_bool', 'json_get_array', 'json_as_text', 'json_length', 'json_object_keys')");
+  std::string sql;
+  if (old->HasError()) {
+    return sql;
+  }
+  for (duckdb::idx_t row = 0; row < old->RowCount(); row++) {
+    sql += "DROP MACRO " + old->GetValue(0, row).ToString() + ";\n";
+  }
   return sql;
 }
 
 }  // namespace
 
-Status RegisterCustomFunctions(duckdb::Connection& conn) {
+Status RegisterSystemFunctionsOnce(duckdb::Connection& conn, const std::string& probe,
+                                   void (*register_fn)(duckdb::DatabaseInstance&)) {
+  const std::string exists =
+      "SELECT count(*) FROM duckdb_functions() WHERE function_name = '" + probe + "'";
   try {
-    auto result = conn.Query(AllFunctionsSql());
-    return CheckResult(*result).WithPrefix("Failed to register the custom SQL functions: ");
-  } catch (const std::exception& e) {
-    return FromException(e).WithPrefix("Failed to register the custom SQL functions: ");
-  }
-}
-
-namespace {
-
-// arrow_cast needs a bind step (its result type is its argument), so it is a C++ function in
-// the system catalog: once per database.
-Status RegisterArrowCastOnce(duckdb::Connection& conn) {
-  const char* kExists =
-      "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'arrow_cast'";
-  try {
-    auto exists = conn.Query(kExists);
-    AQ_RETURN_IF_ERROR(CheckResult(*exists));
-    if (exists->GetValue(0, 0).GetValue<int64_t>() > 0) {
+    auto found = conn.Query(exists);
+    AQ_RETURN_IF_ERROR(CheckResult(*found));
+    if (found->GetValue(0, 0).GetValue<int64_t>() > 0) {
       return Status::OK();
     }
     try {
-      RegisterArrowCast(*conn.context->db);
+      register_fn(*conn.context->db);
     } catch (const std::exception&) {
-      // Another connection of this database registered it first: fine if it is there now.
-      auto again = conn.Query(kExists);
+      // Another connection of this database registered them first: fine if they are there now.
+      auto again = conn.Query(exists);
       if (again->HasError() || again->GetValue(0, 0).GetValue<int64_t>() == 0) {
         throw;
       }
@@ -154,7 +91,16 @@ Status RegisterArrowCastOnce(duckdb::Connection& conn) {
   }
 }
 
-}  // namespace
+Status RegisterCustomFunctions(duckdb::Connection& conn) {
+  AQ_RETURN_IF_ERROR(RegisterSystemFunctionsOnce(conn, "json_get_json", RegisterJsonFunctions)
+                         .WithPrefix("Failed to register the custom SQL functions: "));
+  try {
+    auto result = conn.Query(DropOldMacrosSql(conn) + AllFunctionsSql());
+    return CheckResult(*result).WithPrefix("Failed to register the custom SQL functions: ");
+  } catch (const std::exception& e) {
+    return FromException(e).WithPrefix("Failed to register the custom SQL functions: ");
+  }
+}
 
 Status RegisterDataFusionFunctions(Connection& conn, const std::vector<std::string>& queries) {
   const std::string prefix = "Failed to register the DataFusion SQL functions: ";
@@ -165,7 +111,9 @@ Status RegisterDataFusionFunctions(Connection& conn, const std::vector<std::stri
   for (const auto& query : queries) {
     std::string lower = ToLowerAscii(query);
     if (lower.find("arrow_cast") != std::string::npos) {
-      return RegisterArrowCastOnce(conn.duck()).WithPrefix(prefix);
+      // arrow_cast needs a bind step (its result type is its argument): a C++ function.
+      return RegisterSystemFunctionsOnce(conn.duck(), "arrow_cast", RegisterArrowCast)
+          .WithPrefix(prefix);
     }
   }
   return Status::OK();

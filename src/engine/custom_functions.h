@@ -9,18 +9,26 @@
 
 namespace duckdb {
 class Connection;
-}
+class DatabaseInstance;
+}  // namespace duckdb
 
 namespace aqueducts::engine {
 
-/// Create the functions as SQL macros in the database's default schema (visible to every
-/// connection). Idempotent (CREATE OR REPLACE).
+/// Create the functions, visible to every connection of the database: the json_get* family as
+/// C++ functions in the system catalog (json_functions.h, once per database), unnest_json_array
+/// and json_contains as SQL macros in the default schema. Idempotent.
 ///
 /// Notes for users: DuckDB's own `->` (json_extract) and `->>` (json_extract_string) operators
 /// work on JSON text; the `?` operator of the original (json_contains) cannot be added to
-/// DuckDB's grammar: call json_contains(json, key) instead. Up to 8 path arguments are accepted
-/// (string: object key, integer: array index).
+/// DuckDB's grammar: call json_contains(json, key) instead. Paths take any number of steps
+/// (string: object key, integer: array index); json_contains up to 32.
 Status RegisterCustomFunctions(duckdb::Connection& conn);
+
+/// Run `register_fn` (which adds C++ functions to the system catalog) unless a function named
+/// `probe` exists already: once per database, also when a borrowed database is wrapped more than
+/// once or connections race.
+Status RegisterSystemFunctionsOnce(duckdb::Connection& conn, const std::string& probe,
+                                   void (*register_fn)(duckdb::DatabaseInstance&));
 
 class Connection;
 

@@ -6,6 +6,7 @@
 #include <duckdb.hpp>
 #include <duckdb/common/types/blob.hpp>
 
+#include "common/text.h"
 #include "engine/duckdb_error.h"
 #include "engine/session.h"
 #include "engine/value_text.h"
@@ -29,39 +30,6 @@ void AppendCsvField(std::string& out, const std::string& text) {
     out += c;
     if (c == '"') {
       out += '"';
-    }
-  }
-  out += '"';
-}
-
-void AppendJsonString(std::string& out, const std::string& text) {
-  static const char* kHex = "0123456789abcdef";
-  out += '"';
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += static_cast<char>(c);
-        }
     }
   }
   out += '"';

@@ -48,26 +48,12 @@ Result<std::unique_ptr<Connection>> MakeConnection(duckdb::DuckDB& db) {
   }
 }
 
-// The row tap (row_tap.h) is a C++ table function in the system catalog: once per database (a
-// borrowed database may be wrapped more than once).
-Status RegisterRowTapOnce(duckdb::Connection& conn) {
-  try {
-    auto exists =
-        conn.Query("SELECT count(*) FROM duckdb_functions() WHERE function_name = '__aq_row_tap'");
-    AQ_RETURN_IF_ERROR(CheckResult(*exists));
-    if (exists->GetValue(0, 0).GetValue<int64_t>() == 0) {
-      RegisterRowTap(*conn.context->db);
-    }
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return FromException(e).WithPrefix("Failed to register the row counter: ");
-  }
-}
-
 Result<std::unique_ptr<Session>> Finish(std::unique_ptr<Session::Impl> impl) {
   AQ_ASSIGN_OR_RETURN(impl->main, MakeConnection(*impl->db));
   AQ_RETURN_IF_ERROR(RegisterCustomFunctions(impl->main->duck()));
-  AQ_RETURN_IF_ERROR(RegisterRowTapOnce(impl->main->duck()));
+  // The row tap (row_tap.h) is a C++ table function in the system catalog.
+  AQ_RETURN_IF_ERROR(RegisterSystemFunctionsOnce(impl->main->duck(), "__aq_row_tap", RegisterRowTap)
+                         .WithPrefix("Failed to register the row counter: "));
   return std::make_unique<Session>(std::move(impl));
 }
 

@@ -148,13 +148,15 @@ TEST(CustomFunctionsTest, JsonGetFamily) {
   EXPECT_EQ(One(*conn, "SELECT json_get_float(" + doc + ", 'a', 'b', 1)"), "20.5");
   EXPECT_EQ(One(*conn, "SELECT json_get_float(" + doc + ", 'a', 'b', 0)"), "10.0");
   EXPECT_EQ(One(*conn, "SELECT json_get_bool(" + doc + ", 'a', 'b', 3)"), "true");
-  EXPECT_EQ(One(*conn, "SELECT json_get_json(" + doc + ", 'a')"), "{\"b\":[10,20.5,\"x\",true]}");
+  // The raw slice of the document, spacing included.
+  EXPECT_EQ(One(*conn, "SELECT json_get_json(" + doc + ", 'a')"),
+            "{\"b\": [10, 20.5, \"x\", true]}");
   // As the original's union value cast to text: strings without quotes, null as NULL.
   EXPECT_EQ(One(*conn, "SELECT json_get(" + doc + ", 'a', 'b', 2)"), "x");
   EXPECT_EQ(One(*conn, "SELECT json_get(" + doc + ", 's')::VARCHAR"), "str");
   EXPECT_EQ(One(*conn, "SELECT json_get(" + doc + ", 'n')"), "<null>");
   EXPECT_EQ(One(*conn, "SELECT json_get(" + doc + ", 'a', 'b', 0)"), "10");
-  EXPECT_EQ(One(*conn, "SELECT json_get(" + doc + ", 'a', 'b')"), "[10,20.5,\"x\",true]");
+  EXPECT_EQ(One(*conn, "SELECT json_get(" + doc + ", 'a', 'b')"), "[10, 20.5, \"x\", true]");
   // Malformed JSON contains nothing (false, not NULL); a NULL document stays NULL.
   EXPECT_EQ(One(*conn, "SELECT json_contains('{\"a\": 1', 'a')"), "false");
   EXPECT_EQ(One(*conn, "SELECT json_contains('not json', 'a')"), "false");
@@ -176,6 +178,76 @@ TEST(CustomFunctionsTest, JsonGetFamily) {
   EXPECT_EQ(One(*conn, "SELECT json_get_str('not json', 'a')"), "<null>");
   EXPECT_EQ(One(*conn, "SELECT json_length('[1, 2')"), "<null>");
   EXPECT_EQ(One(*conn, "SELECT " + doc + "::JSON ->> 's'"), "str");
+}
+
+// What the C++ functions (json_functions.cc) answer from the bytes of the document.
+TEST(CustomFunctionsTest, JsonGetFamilyKeepsTheDocumentsOwnText) {
+  auto session = OpenSession();
+  auto& conn = session->main();
+  // Numbers as written: beyond 64 bits, trailing zeros, exponents.
+  const std::string doc =
+      "'{\"big\": 123456789012345678901234567890, \"f\": 1.50, \"e\": 1e3, "
+      "\"o\": {\"x\" :  [1,  2]}, \"s\": \"a\\\"b\\u00e9\\ud83d\\ude00\", \"k\\\"q\": 5}'";
+  EXPECT_EQ(One(conn, "SELECT json_get_json(" + doc + ", 'big')"),
+            "123456789012345678901234567890");
+  EXPECT_EQ(One(conn, "SELECT json_as_text(" + doc + ", 'big')"), "123456789012345678901234567890");
+  EXPECT_EQ(One(conn, "SELECT json_get(" + doc + ", 'f')"), "1.50");
+  EXPECT_EQ(One(conn, "SELECT json_get_json(" + doc + ", 'e')"), "1e3");
+  EXPECT_EQ(One(conn, "SELECT json_get_json(" + doc + ", 'o')"), "{\"x\" :  [1,  2]}");
+  EXPECT_EQ(One(conn, "SELECT json_get_array(" + doc + ", 'o', 'x')"), "[1, 2]");
+  // Integers only where the number is an integer that fits; floats from any number.
+  EXPECT_EQ(One(conn, "SELECT json_get_int(" + doc + ", 'big')"), "<null>");
+  EXPECT_EQ(One(conn, "SELECT json_get_int(" + doc + ", 'f')"), "<null>");
+  EXPECT_EQ(One(conn, "SELECT json_get_int('{\"m\": -9223372036854775808}', 'm')"),
+            "-9223372036854775808");
+  EXPECT_EQ(One(conn, "SELECT json_get_float(" + doc + ", 'e')"), "1000.0");
+  EXPECT_EQ(One(conn, "SELECT json_get_float(" + doc + ", 'big') > 1.2e29"), "true");
+  // Strings unescaped (quotes, \u escapes, surrogate pairs); json_get_json keeps them escaped.
+  EXPECT_EQ(One(conn, "SELECT json_get_str(" + doc + ", 's')"), "a\"b\u00e9\U0001F600");
+  EXPECT_EQ(One(conn, "SELECT json_get_json(" + doc + ", 's')"), "\"a\\\"b\\u00e9\\ud83d\\ude00\"");
+  EXPECT_EQ(One(conn, "SELECT json_get_int(" + doc + ", 'k\"q')"), "5");  // an escaped key
+  EXPECT_EQ(One(conn, "SELECT json_object_keys(" + doc + ")"), "[big, f, e, o, s, k\"q]");
+  // A key addresses objects only, an index arrays only.
+  EXPECT_EQ(One(conn, "SELECT json_get('[7, 8]', '1')"), "<null>");
+  EXPECT_EQ(One(conn, "SELECT json_get('[7, 8]', 1)"), "8");
+  EXPECT_EQ(One(conn, "SELECT json_get('{\"1\": 7}', 1)"), "<null>");
+  EXPECT_EQ(One(conn, "SELECT json_get('[7, 8]', -1)"), "<null>");
+  // The first of duplicate keys; JSON null is NULL except in json_get_json.
+  EXPECT_EQ(One(conn, "SELECT json_get('{\"a\": 1, \"a\": 2}', 'a')"), "1");
+  EXPECT_EQ(One(conn, "SELECT json_get_json('{\"a\": null}', 'a')"), "null");
+  EXPECT_EQ(One(conn, "SELECT json_as_text('{\"a\": null}', 'a')"), "<null>");
+  // Malformed anywhere in the document: NULL (json_contains false), also after the value found.
+  EXPECT_EQ(One(conn, "SELECT json_get('{\"a\": 1, \"b\": tru}', 'a')"), "<null>");
+  EXPECT_EQ(One(conn, "SELECT json_contains('{\"a\": 1,}', 'a')"), "false");
+  // NULL path steps give NULL; paths from columns work row by row.
+  EXPECT_EQ(One(conn, "SELECT json_get('{\"a\": 1}', NULL)"), "<null>");
+  EXPECT_EQ(One(conn,
+                "SELECT string_agg(coalesce(json_get(d, k), '-'), ',' ORDER BY k) FROM (VALUES "
+                "('{\"x\": 1, \"y\": 2}', 'x'), ('{\"x\": 3, \"y\": 4}', 'y'), "
+                "(NULL, 'x'), ('{\"x\": 5}', NULL)) t(d, k)"),
+            "1,-,4,-");  // ordered by k: x, x, y, NULL
+  // A wrong path type is refused at bind time, naming the function and the argument.
+  Status bad = conn.Execute("SELECT json_get('{}', 1.5)");
+  EXPECT_NE(bad.message().find("json_get: path argument 2 is DECIMAL(2,1)"), std::string::npos)
+      << bad.message();
+}
+
+TEST(CustomFunctionsTest, JsonPathsHaveNoLengthLimit) {
+  auto session = OpenSession();
+  auto& conn = session->main();
+  std::string doc;
+  std::string path;
+  for (int i = 0; i < 40; i++) {
+    doc += "{\"k" + std::to_string(i) + "\": [";
+    path += ", 'k" + std::to_string(i) + "', 0";
+  }
+  doc += "\"deep\"";
+  for (int i = 0; i < 40; i++) {
+    doc += "]}";
+  }
+  EXPECT_EQ(One(conn, "SELECT json_get_str('" + doc + "'" + path + ")"), "deep");
+  EXPECT_EQ(One(conn, "SELECT json_contains('" + doc + "', 'k0', 0, 'k1', 0, 'k2')"), "true");
+  EXPECT_EQ(One(conn, "SELECT json_contains('" + doc + "', 'k0', 0, 'k2')"), "false");
 }
 
 TEST(ValidateSqlTest, AcceptsQueriesRefusesTheRest) {
