@@ -10,8 +10,12 @@
 #include "io/file_source.h"
 #include "io/files.h"
 #include "io/hive_path.h"
+#include "io/object_dir.h"
 #include "io/output_dir.h"
 #include "io/parquet_options.h"
+#include "storage/mounts.h"
+#include "storage/object_url.h"
+#include "storage/store_registry.h"
 
 namespace aqueducts::io {
 namespace {
@@ -354,20 +358,23 @@ bool WritesDirectory(const FileDestination& destination) {
 }
 
 Status PrepareFileDestination(const FileDestination& destination) {
-  if (!destination.location.IsLocal()) {
-    if (WritesDirectory(destination)) {
-      return Status::Unsupported(
-          "directory outputs (single_file: false or partition_columns) on object stores are "
-          "not supported yet; write one file to " +
-          destination.location.url + " or a local directory");
-    }
-    return Status::OK();
-  }
-  AQ_ASSIGN_OR_RETURN(std::string path, LocalPathOf(destination.location));
   if (destination.single_file == true && !destination.partition_columns.empty()) {
     return Status::InvalidArgument(
         "partition_columns write a directory: remove single_file: true (or set it to false)");
   }
+  if (!destination.location.IsLocal()) {
+    if (WritesDirectory(destination)) {
+      AQ_ASSIGN_OR_RETURN(storage::ObjectUrl url,
+                          storage::ParseObjectUrl(Target(destination.location.url).string()));
+      if (url.key.empty()) {
+        return Status::InvalidArgument(
+            "a directory output on an object store needs a prefix inside the bucket (e.g. " +
+            url.scheme + "://" + url.bucket + "/out/); the root of a bucket is not written");
+      }
+    }
+    return Status::OK();
+  }
+  AQ_ASSIGN_OR_RETURN(std::string path, LocalPathOf(destination.location));
   fs::path target = Target(path);
   bool directory = WritesDirectory(destination);
   AQ_ASSIGN_OR_RETURN(files::Kind kind, files::KindOf(target.string()));
@@ -465,6 +472,93 @@ Result<FileWriteStats> WriteObject(engine::Connection& conn, const FileDestinati
   return stats;
 }
 
+// The columns inside the files: all but the partition columns.
+std::vector<Column> FileColumns(const FileDestination& destination,
+                                const std::vector<Column>& columns) {
+  std::set<std::string> partitioned(destination.partition_columns.begin(),
+                                    destination.partition_columns.end());
+  std::vector<Column> out;
+  for (const auto& column : columns) {
+    if (partitioned.count(column.name) == 0) {
+      out.push_back(column);
+    }
+  }
+  return out;
+}
+
+// A directory on an object store (io/object_dir.h): no rename exists, so the objects are
+// written straight into the directory under this run's names (a partitioned write is staged
+// under the directory's hidden staging prefix and copied into its Hive directories), counted
+// back, and published by the manifest. On failure the run's objects are deleted.
+Result<FileWriteStats> WriteObjectDirectory(engine::Connection& conn,
+                                            const FileDestination& destination,
+                                            const std::string& relation_sql,
+                                            const CancelToken* cancel) {
+  AQ_RETURN_IF_ERROR(PrepareFileDestination(destination));
+  AQ_ASSIGN_OR_RETURN(std::string options, CopyOptions(destination));
+  const std::string target = Target(destination.location.url).string();
+  // The seam (io/files.h) resolves the directory's URLs with the destination's storage_config.
+  auto registry = std::make_shared<storage::StoreRegistry>();
+  AQ_RETURN_IF_ERROR(registry->Register(target, destination.storage_config));
+  storage::ScopedObjectStores scope(target, registry);
+
+  AQ_ASSIGN_OR_RETURN(std::vector<Column> columns, Describe(conn, relation_sql));
+  std::string relation = destination.format.format == FileFormat::kJson
+                             ? JsonRelation(columns, relation_sql)
+                             : relation_sql;
+  std::vector<Column> file_columns = FileColumns(destination, columns);
+
+  FileWriteStats stats;
+  AQ_ASSIGN_OR_RETURN(ObjectDirRun run, ObjectDirRun::Begin(target, &stats.warnings));
+  const std::string name = "part-" + run.token();
+  // Fresh names: DuckDB never overwrites anything, and ignores the objects already there.
+  std::string name_options = options + ", FILENAME_PATTERN " + QuoteLiteral(name + "-{i}");
+  std::vector<std::string> files;
+  int64_t rows_in = 0;
+  Status status;
+  if (destination.partition_columns.empty()) {
+    auto rows = RunCopy(conn, relation, fs::path(target),
+                        name_options + ", PER_THREAD_OUTPUT true, OVERWRITE_OR_IGNORE true");
+    status = rows.status();
+    if (status.ok()) {
+      rows_in = *rows;
+      auto listed = run.NewFiles();
+      status = listed.status();
+      if (listed.ok()) {
+        files = *listed;
+      }
+    }
+  } else {
+    auto written = destination.format.format == FileFormat::kJson
+                       ? WritePartitionedJson(conn, destination, relation, name, fs::path(target))
+                       : WritePartitioned(conn, destination, relation, name_options,
+                                          fs::path(run.StagingUrl()), fs::path(target));
+    status = written.status();
+    if (status.ok()) {
+      rows_in = written->rows;
+      files = written->files;
+      stats.partitions = written->partitions;
+    }
+  }
+  if (status.ok()) {
+    auto written = CountWritten(conn, destination, target, file_columns, fs::path(target), files);
+    status = written.ok() ? CheckCount(rows_in, *written) : written.status();
+  }
+  if (status.ok() && cancel != nullptr && cancel->cancelled()) {
+    status = Status::Cancelled("file write cancelled");
+  }
+  if (status.ok()) {
+    stats.rows = rows_in;
+    stats.bytes = SizeOf(fs::path(target), files);
+    status = run.Commit(files, &stats.warnings);
+  }
+  if (!status.ok()) {
+    run.Abort();
+    return status;
+  }
+  return stats;
+}
+
 }  // namespace
 
 Result<FileWriteStats> WriteFileDestination(engine::Connection& conn,
@@ -472,7 +566,9 @@ Result<FileWriteStats> WriteFileDestination(engine::Connection& conn,
                                             const std::string& relation_sql,
                                             const CancelToken* cancel) {
   if (!destination.location.IsLocal()) {
-    return WriteObject(conn, destination, relation_sql);
+    return WritesDirectory(destination)
+               ? WriteObjectDirectory(conn, destination, relation_sql, cancel)
+               : WriteObject(conn, destination, relation_sql);
   }
   auto check_cancel = [cancel]() {
     return cancel != nullptr && cancel->cancelled() ? Status::Cancelled("file write cancelled")
@@ -496,14 +592,7 @@ Result<FileWriteStats> WriteFileDestination(engine::Connection& conn,
   std::string relation = destination.format.format == FileFormat::kJson
                              ? JsonRelation(columns, relation_sql)
                              : relation_sql;
-  std::vector<Column> file_columns;
-  std::set<std::string> partitioned(destination.partition_columns.begin(),
-                                    destination.partition_columns.end());
-  for (const auto& column : columns) {
-    if (partitioned.count(column.name) == 0) {
-      file_columns.push_back(column);
-    }
-  }
+  std::vector<Column> file_columns = FileColumns(destination, columns);
 
   fs::path tmp = TemporarySibling(target.string(), "tmp");
   fs::path raw = TemporarySibling(target.string(), "tmp");

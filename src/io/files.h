@@ -21,7 +21,8 @@ Result<Kind> KindOf(const std::string& path);
 /// mkdir -p.
 Status MakeDirs(const std::string& dir);
 /// rename(2): `to` is replaced (a file, or an empty directory); `from` and `to` must be in the
-/// same store.
+/// same store. On an object store (no rename) one object is copied, then deleted: `to` appears
+/// whole, but not in the same step as `from` goes.
 Status Rename(const std::string& from, const std::string& to);
 /// Delete one file; a missing one is not an error.
 Status Remove(const std::string& path);

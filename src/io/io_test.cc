@@ -308,15 +308,16 @@ TEST_F(IoTest, PrepareChecksTheParentDirectory) {
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(status.message().find("plain' is a file, not a directory"), std::string::npos)
       << status.ToString();
-  // One object on a store is fine; a directory output there is not built yet.
+  // One object or a directory of objects on a store is fine, but not the root of a bucket.
   dest.location = ParseLocation("s3://bucket/out.csv");
   AQ_EXPECT_OK(PrepareFileDestination(dest));
   dest.single_file = false;
   dest.location = ParseLocation("s3://bucket/out/");
-  Status directory = PrepareFileDestination(dest);
-  EXPECT_EQ(directory.code(), StatusCode::kUnsupported) << directory.ToString();
-  EXPECT_NE(directory.message().find("s3://bucket/out/"), std::string::npos)
-      << directory.ToString();
+  AQ_EXPECT_OK(PrepareFileDestination(dest));
+  dest.location = ParseLocation("s3://bucket/");
+  Status root = PrepareFileDestination(dest);
+  EXPECT_EQ(root.code(), StatusCode::kInvalidArgument) << root.ToString();
+  EXPECT_NE(root.message().find("s3://bucket/out/"), std::string::npos) << root.ToString();
 }
 
 }  // namespace
