@@ -84,8 +84,7 @@ std::optional<Marker> ParseMarker(const std::string& text) {
 
 bool Abandoned(const Marker& marker) {
   if (marker.host == HostName()) {
-    return marker.pid <= 0 ||
-           (::kill(static_cast<pid_t>(marker.pid), 0) != 0 && errno != EPERM);
+    return marker.pid <= 0 || (::kill(static_cast<pid_t>(marker.pid), 0) != 0 && errno != EPERM);
   }
   return marker.modified > 0 &&
          static_cast<int64_t>(std::time(nullptr)) - marker.modified > kForeignMarkerAgeSeconds;
@@ -246,10 +245,10 @@ Status ObjectDirRun::Commit(const std::vector<std::string>& files,
   std::vector<std::string> foreign;
   const std::string staging = std::string(kStagingPrefix) + token_ + "/";
   for (const auto& relative : listed) {
-    bool bookkeeping = relative == kManifestName ||
-                       (StartsWith(relative, kPendingMarkerPrefix) &&
-                        relative.find('/') == std::string::npos) ||
-                       StartsWith(relative, staging);
+    bool bookkeeping =
+        relative == kManifestName ||
+        (StartsWith(relative, kPendingMarkerPrefix) && relative.find('/') == std::string::npos) ||
+        StartsWith(relative, staging);
     bool in_flight = false;
     for (const auto& other : others_in_flight_) {
       in_flight = in_flight || StartsWith(BaseName(relative), FilePrefix(other)) ||

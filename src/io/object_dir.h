@@ -52,7 +52,7 @@ class ObjectDirRun {
  private:
   std::string target_;
   std::string token_;
-  std::set<std::string> previous_;         // the files the manifest listed at Begin
+  std::set<std::string> previous_;          // the files the manifest listed at Begin
   std::set<std::string> others_in_flight_;  // tokens of runs that may still be writing
 };
 

@@ -4,6 +4,8 @@
 // (a child process that dies at a chosen store operation) leaves the previous output whole,
 // and the next run removes what it left.
 
+#include "io/object_dir.h"
+
 #include <algorithm>
 #include <atomic>
 #include <memory>
@@ -19,7 +21,6 @@
 #include "engine/session.h"
 #include "fault_store.h"
 #include "io/file_destination.h"
-#include "io/object_dir.h"
 #include "io/output_dir.h"
 #include "storage/mounts.h"
 #include "storage/store_registry.h"
@@ -123,14 +124,13 @@ class ObjectDirTest : public ::testing::TestWithParam<Emulator::Kind> {
     pid_t pid = fork();
     if (pid == 0) {
       storage::ScopedMount mount(
-          dest.location.url,
-          std::make_shared<FaultStore>(std::make_shared<UrlStore>(registry_),
-                                       [&](StoreOp op, const std::string& key) {
-                                         if (die_at(op, key)) {
-                                           _exit(9);
-                                         }
-                                         return Status::OK();
-                                       }));
+          dest.location.url, std::make_shared<FaultStore>(std::make_shared<UrlStore>(registry_),
+                                                          [&](StoreOp op, const std::string& key) {
+                                                            if (die_at(op, key)) {
+                                                              _exit(9);
+                                                            }
+                                                            return Status::OK();
+                                                          }));
       auto written = Write(dest, sql);
       _exit(written.ok() ? 0 : 1);
     }
@@ -233,10 +233,10 @@ TEST_P(ObjectDirTest, ASecondRunReplacesTheFirstAndKeepsForeignObjects) {
   for (const auto& file : second_files) {
     list += (list.empty() ? "'" : ", '") + Url("out/parts/" + file) + "'";
   }
-  AQ_ASSERT_OK_AND_ASSIGN(
-      auto rows, session->main().Query("SELECT count(*), sum(id), count(DISTINCT p) FROM "
-                                       "read_parquet([" +
-                                       list + "], hive_partitioning = true)"));
+  AQ_ASSERT_OK_AND_ASSIGN(auto rows,
+                          session->main().Query("SELECT count(*), sum(id), count(DISTINCT p) FROM "
+                                                "read_parquet([" +
+                                                list + "], hive_partitioning = true)"));
   ASSERT_EQ(rows.rows.size(), 1u);
   EXPECT_EQ(*rows.rows[0][0], "20");
   EXPECT_EQ(*rows.rows[0][1], "190");
@@ -257,18 +257,17 @@ TEST_P(ObjectDirTest, ARowCountMismatchPublishesNothingAndRemovesTheNewObjects) 
   std::atomic<int> truncated{0};
   storage::ScopedMount mount(
       dest.location.url,
-      std::make_shared<FaultStore>(
-          std::make_shared<UrlStore>(registry_), [&](StoreOp op, const std::string&) {
-            if (op == StoreOp::kList && ++lists == 2) {
-              for (const auto& object : Objects("out/csv")) {
-                if (object.rfind("part-", 0) == 0 && old_files.count(object) == 0 &&
-                    truncated++ == 0) {
-                  Put("out/csv/" + object, "id,s\n");
-                }
-              }
+      std::make_shared<FaultStore>(std::make_shared<UrlStore>(registry_), [&](StoreOp op,
+                                                                              const std::string&) {
+        if (op == StoreOp::kList && ++lists == 2) {
+          for (const auto& object : Objects("out/csv")) {
+            if (object.rfind("part-", 0) == 0 && old_files.count(object) == 0 && truncated++ == 0) {
+              Put("out/csv/" + object, "id,s\n");
             }
-            return Status::OK();
-          }));
+          }
+        }
+        return Status::OK();
+      }));
   auto written = Write(dest, "SELECT i AS id, 'new' AS s FROM range(7) t(i)");
   ASSERT_FALSE(written.ok());
   EXPECT_EQ(truncated.load(), 1);
@@ -303,8 +302,7 @@ TEST_P(ObjectDirTest, ARunKilledBeforeItsManifestLeavesThePreviousOutputAndIsCle
   }
   EXPECT_GE(strays, 1u) << ::testing::PrintToString(left);
 
-  AQ_ASSERT_OK_AND_ASSIGN(auto next,
-                          Write(dest, "SELECT i AS id, 'next' AS s FROM range(3) t(i)"));
+  AQ_ASSERT_OK_AND_ASSIGN(auto next, Write(dest, "SELECT i AS id, 'next' AS s FROM range(3) t(i)"));
   EXPECT_TRUE(Contains(next.warnings, "by an interrupted run"))
       << ::testing::PrintToString(next.warnings);
   EXPECT_FALSE(Contains(next.warnings, "did not write")) << ::testing::PrintToString(next.warnings);
@@ -335,8 +333,7 @@ TEST_P(ObjectDirTest, ARunKilledAfterItsManifestHasItsPredecessorsRemovedByTheNe
     EXPECT_TRUE(std::count(left.begin(), left.end(), old) == 1) << old << " was deleted";
   }
 
-  AQ_ASSERT_OK_AND_ASSIGN(auto next,
-                          Write(dest, "SELECT i AS id, 'next' AS s FROM range(3) t(i)"));
+  AQ_ASSERT_OK_AND_ASSIGN(auto next, Write(dest, "SELECT i AS id, 'next' AS s FROM range(3) t(i)"));
   EXPECT_FALSE(Contains(next.warnings, "did not write")) << ::testing::PrintToString(next.warnings);
   std::set<std::string> files = Manifest("out/committed");
   std::vector<std::string> expected(files.begin(), files.end());

@@ -36,8 +36,8 @@ std::string ConfigYaml(const std::map<std::string, std::string>& config) {
 }
 
 struct Layout {
-  std::string format;     // parquet, csv
-  bool partitioned;       // by the string column s
+  std::string format;  // parquet, csv
+  bool partitioned;    // by the string column s
 };
 
 class ObjectStoreRoundTrip : public ::testing::TestWithParam<Emulator::Kind> {
@@ -71,11 +71,12 @@ class ObjectStoreRoundTrip : public ::testing::TestWithParam<Emulator::Kind> {
   // Write `query`'s rows to `location` (with `config`) in `layout`.
   Status Write(const Layout& layout, const std::string& location, const std::string& config,
                const std::string& query) {
-    std::string yaml = "sources: []\nstages:\n  - - name: edge\n      query: SELECT 1\n"
-                       "destination:\n  type: file\n  name: out\n  format: {type: " +
-                       layout.format + ", options: {}}\n  location: '" + location +
-                       "'\n  storage_config: " + config + "\n" +
-                       (layout.partitioned ? "  partition_columns: [s]\n" : "  single_file: false\n");
+    std::string yaml =
+        "sources: []\nstages:\n  - - name: edge\n      query: SELECT 1\n"
+        "destination:\n  type: file\n  name: out\n  format: {type: " +
+        layout.format + ", options: {}}\n  location: '" + location +
+        "'\n  storage_config: " + config + "\n" +
+        (layout.partitioned ? "  partition_columns: [s]\n" : "  single_file: false\n");
     return Run(yaml, query);
   }
 
@@ -88,11 +89,11 @@ class ObjectStoreRoundTrip : public ::testing::TestWithParam<Emulator::Kind> {
       schema.replace(schema.find("{name: s, type: string}, "), 25, "");
       partitions = "    partition_columns: [[s, string]]\n";
     }
-    std::string yaml = "sources:\n  - type: directory\n    name: back_src\n    format: {type: " +
-                       layout.format + ", options: {schema: " + schema + "}}\n" + partitions +
-                       "    location: '" + location + "'\n    storage_config: " + config +
-                       "\nstages:\n  - - name: result\n      query: SELECT " + kColumns +
-                       " FROM back_src\ndestination: {type: in_memory, name: " + table + "}\n";
+    std::string yaml =
+        "sources:\n  - type: directory\n    name: back_src\n    format: {type: " + layout.format +
+        ", options: {schema: " + schema + "}}\n" + partitions + "    location: '" + location +
+        "'\n    storage_config: " + config + "\nstages:\n  - - name: result\n      query: SELECT " +
+        kColumns + " FROM back_src\ndestination: {type: in_memory, name: " + table + "}\n";
     return Run(yaml);
   }
 
@@ -135,8 +136,8 @@ class ObjectStoreRoundTrip : public ::testing::TestWithParam<Emulator::Kind> {
 };
 
 TEST_P(ObjectStoreRoundTrip, EdgeValuesComeBackAsFromALocalDirectory) {
-  AQ_ASSERT_OK(db_->Execute(std::string("CREATE TABLE original AS SELECT ") + kColumns +
-                            " FROM (" + kEdgeTable + ")"));
+  AQ_ASSERT_OK(db_->Execute(std::string("CREATE TABLE original AS SELECT ") + kColumns + " FROM (" +
+                            kEdgeTable + ")"));
   for (const Layout& layout : {Layout{"parquet", true}, Layout{"csv", false}}) {
     SCOPED_TRACE(layout.format + (layout.partitioned ? " partitioned" : " directory"));
     std::string name = layout.format + (layout.partitioned ? "_parts" : "_dir");
