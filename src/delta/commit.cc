@@ -23,17 +23,22 @@ std::string Serialize(const CommitRequest& req) {
                {"clientVersion", std::string("aqueducts-cpp.") + AQ_VERSION},
                {"isBlindAppend", req.removes.empty() && !req.metadata},
                {"txnId", NewUuid()}};
-  if (req.read_version >= 0)
+  if (req.read_version >= 0) {
     info["readVersion"] = req.read_version;
+  }
   std::string out = json{{"commitInfo", info}}.dump() + "\n";
-  if (req.protocol)
+  if (req.protocol) {
     out += json{{"protocol", *req.protocol}}.dump() + "\n";
-  if (req.metadata)
+  }
+  if (req.metadata) {
     out += json{{"metaData", *req.metadata}}.dump() + "\n";
-  for (const json& r : req.removes)
+  }
+  for (const json& r : req.removes) {
     out += json{{"remove", r}}.dump() + "\n";
-  for (const json& a : req.adds)
+  }
+  for (const json& a : req.adds) {
     out += json{{"add", a}}.dump() + "\n";
+  }
   return out;
 }
 
@@ -41,8 +46,9 @@ std::string Serialize(const CommitRequest& req) {
 // concurrent commit conflicts when it touched the same files or changed metadata or protocol).
 Status CheckConflict(const CommitRequest& req, int64_t winner, const std::vector<json>& actions) {
   std::set<std::string> our_removes;
-  for (const json& r : req.removes)
+  for (const json& r : req.removes) {
     our_removes.insert(PercentDecode(r.value("path", "")));
+  }
   bool blind_append = req.removes.empty() && !req.metadata && !req.protocol;
   auto conflict = [&](const std::string& what) {
     return Status::Conflict("concurrent Delta commit " + std::to_string(winner) +
@@ -51,18 +57,23 @@ Status CheckConflict(const CommitRequest& req, int64_t winner, const std::vector
                             "aqueducts::delta::conflict");
   };
   for (const json& a : actions) {
-    if (a.contains("protocol"))
+    if (a.contains("protocol")) {
       return conflict("it changed the protocol");
-    if (a.contains("metaData"))
+    }
+    if (a.contains("metaData")) {
       return conflict("it changed the table metadata");
-    if (blind_append)
+    }
+    if (blind_append) {
       continue;
+    }
     if (a.contains("remove") && a["remove"].is_object()) {
       auto rm = ParseFileAction(a["remove"]);
-      if (!rm.ok())
+      if (!rm.ok()) {
         return rm.status();
-      if (our_removes.count(rm->path))
+      }
+      if (our_removes.count(rm->path)) {
         return conflict("both removed '" + rm->path + "'");
+      }
       if (rm->data_change && (req.read_whole_table || req.read_files.count(rm->path) ||
                               req.read_partitions.count(PartitionKey(rm->partition_values)))) {
         return conflict("it removed '" + rm->path + "' which this write read");
@@ -70,8 +81,9 @@ Status CheckConflict(const CommitRequest& req, int64_t winner, const std::vector
     }
     if (a.contains("add") && a["add"].is_object()) {
       auto add = ParseFileAction(a["add"]);
-      if (!add.ok())
+      if (!add.ok()) {
         return add.status();
+      }
       if (add->data_change && (req.read_whole_table ||
                                req.read_partitions.count(PartitionKey(add->partition_values)))) {
         return conflict("it added '" + add->path + "' to data this write read");
@@ -107,16 +119,18 @@ json Project(const json& action, std::initializer_list<const char*> keys) {
   json out = json::object();
   for (const char* k : keys) {
     auto it = action.find(k);
-    if (it != action.end() && !it->is_null())
+    if (it != action.end() && !it->is_null()) {
       out[k] = *it;
+    }
   }
   auto dv = out.find("deletionVector");
   if (dv != out.end()) {
     *dv = Project(*dv, {"storageType", "pathOrInlineDv", "offset", "sizeInBytes", "cardinality"});
   }
   auto format = out.find("format");
-  if (format != out.end() && format->is_object())
+  if (format != out.end() && format->is_object()) {
     *format = Project(*format, {"provider", "options"});
+  }
   return out;
 }
 
@@ -124,8 +138,9 @@ json Project(const json& action, std::initializer_list<const char*> keys) {
 
 std::string PartitionKey(const std::map<std::string, std::optional<std::string>>& values) {
   std::string key;
-  for (const auto& [k, v] : values)
+  for (const auto& [k, v] : values) {
     key += k + "=" + (v ? *v : std::string(1, '\0')) + "/";
+  }
   return key;
 }
 
@@ -161,8 +176,9 @@ Result<int64_t> CommitTransaction(engine::Connection& conn, const std::string& t
     int64_t latest = listing.LatestVersion();
     for (int64_t w = version; w <= latest; ++w) {
       auto it = listing.commits.find(w);
-      if (it == listing.commits.end())
+      if (it == listing.commits.end()) {
         continue;
+      }
       AQ_ASSIGN_OR_RETURN(auto actions, ReadCommitFile(log + "/" + it->second));
       AQ_RETURN_IF_ERROR(CheckConflict(request, w, actions));
     }
@@ -192,15 +208,18 @@ Status WriteCheckpoint(engine::Connection& conn, const std::string& table_root, 
   json meta = Project(snap.metadata.raw, {"id", "name", "description", "format", "schemaString",
                                           "partitionColumns", "configuration", "createdTime"});
   lines += json{{"metaData", meta}}.dump() + "\n";
-  for (const auto& [app, v] : snap.txns)
+  for (const auto& [app, v] : snap.txns) {
     lines += json{{"txn", {{"appId", app}, {"version", v}}}}.dump() + "\n";
-  for (const auto& [d, action] : snap.domains)
+  }
+  for (const auto& [d, action] : snap.domains) {
     lines += json{{"domainMetadata", action}}.dump() + "\n";
+  }
   for (const FileAction& f : snap.files) {
     json add = Project(f.raw, {"path", "partitionValues", "size", "modificationTime", "stats",
                                "tags", "deletionVector"});
-    if (f.stats)
+    if (f.stats) {
       add["stats"] = *f.stats;  // also when the source had only stats_parsed
+    }
     add["dataChange"] = false;
     lines += json{{"add", add}}.dump() + "\n";
   }
@@ -208,12 +227,14 @@ Status WriteCheckpoint(engine::Connection& conn, const std::string& table_root, 
   // concurrent reader of an older version still finds which files vacuum may not delete.
   int64_t retention_ms = 7LL * 24 * 3600 * 1000;
   std::string retention = snap.metadata.Config("delta.deletedFileRetentionDuration");
-  if (auto ms = ParseIntervalMillis(retention); !retention.empty() && ms)
+  if (auto ms = ParseIntervalMillis(retention); !retention.empty() && ms) {
     retention_ms = *ms;
+  }
   int64_t cutoff = NowMillis() - retention_ms;
   for (const FileAction& f : snap.tombstones) {
-    if (f.deletion_timestamp < cutoff)
+    if (f.deletion_timestamp < cutoff) {
       continue;
+    }
     json rm = Project(f.raw, {"path", "deletionTimestamp", "extendedFileMetadata",
                               "partitionValues", "size", "deletionVector"});
     rm["dataChange"] = false;

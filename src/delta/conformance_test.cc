@@ -35,8 +35,9 @@ std::vector<json> Actions(const std::string& root, int version) {
   std::vector<json> out;
   std::ifstream in(root + "/_delta_log/" + name);
   std::string line;
-  while (std::getline(in, line))
+  while (std::getline(in, line)) {
     out.push_back(json::parse(line));
+  }
   return out;
 }
 
@@ -44,8 +45,9 @@ std::vector<json> Actions(const std::string& root, int version) {
 std::vector<std::string> RawStats(const std::string& root, int version) {
   std::vector<std::string> out;
   for (const json& a : Actions(root, version)) {
-    if (a.contains("add"))
+    if (a.contains("add")) {
       out.push_back(a["add"]["stats"].get<std::string>());
+    }
   }
   return out;
 }
@@ -54,12 +56,14 @@ std::vector<std::string> RawStats(const std::string& root, int version) {
 std::string RawBound(const std::string& stats, const std::string& group, const std::string& col) {
   std::smatch m;
   std::regex group_re("\"" + group + "\":\\{([^}]*)\\}");
-  if (!std::regex_search(stats, m, group_re))
+  if (!std::regex_search(stats, m, group_re)) {
     return "";
+  }
   std::string body = m[1];
   std::regex col_re("\"" + col + "\":([^,}]*)");
-  if (!std::regex_search(body, m, col_re))
+  if (!std::regex_search(body, m, col_re)) {
     return "";
+  }
   return m[1];
 }
 
@@ -110,8 +114,9 @@ TEST(DeltaConformanceTest, DecimalStatsAreExactAtPrecision9And18And38) {
         s->main(), "SELECT CAST(max(" + std::string(col) + ") AS VARCHAR) FROM (" + typed + ")");
     // JSON needs the leading zero DuckDB leaves out below one.
     for (std::string* v : {&mn, &mx}) {
-      if (v->rfind(".", 0) == 0 || v->rfind("-.", 0) == 0)
+      if (v->rfind(".", 0) == 0 || v->rfind("-.", 0) == 0) {
         v->insert((*v)[0] == '-' ? 1 : 0, "0");
+      }
     }
     EXPECT_EQ(RawBound(stats[0], "minValues", col), mn) << col << " in " << stats[0];
     EXPECT_EQ(RawBound(stats[0], "maxValues", col), mx) << col << " in " << stats[0];
@@ -220,10 +225,12 @@ TEST(DeltaConformanceTest, SupportedPropertiesGiveTheRightProtocol) {
         WriteDeltaDestination(*s, dest, "SELECT 1::BIGINT AS id, 'a' AS v", nullptr).status());
     json protocol, metadata;
     for (const json& a : Actions(dir.str(), 0)) {
-      if (a.contains("protocol"))
+      if (a.contains("protocol")) {
         protocol = a["protocol"];
-      if (a.contains("metaData"))
+      }
+      if (a.contains("metaData")) {
         metadata = a["metaData"];
+      }
     }
     EXPECT_EQ(protocol, json::parse(R"({"minReaderVersion":3,"minWriterVersion":7,
         "readerFeatures":["deletionVectors"],"writerFeatures":["appendOnly","deletionVectors"]})"));
@@ -237,8 +244,9 @@ TEST(DeltaConformanceTest, SupportedPropertiesGiveTheRightProtocol) {
     AQ_ASSERT_OK(PrepareDeltaDestination(*s, dest));
     json protocol;
     for (const json& a : Actions(dir.str(), 0)) {
-      if (a.contains("protocol"))
+      if (a.contains("protocol")) {
         protocol = a["protocol"];
+      }
     }
     EXPECT_EQ(protocol, json::parse(R"({"minReaderVersion":3,"minWriterVersion":7,
         "readerFeatures":["timestampNtz"],"writerFeatures":["appendOnly","timestampNtz"]})"));
@@ -303,16 +311,18 @@ TEST(DeltaConformanceTest, CheckpointTombstoneRetentionFollowsTheProperty) {
   for (const std::string retention : {"", "interval 30 days"}) {
     TempDir dir;
     auto dest = Dest(dir.str(), {F("id", "int64"), F("v", "string")});
-    if (!retention.empty())
+    if (!retention.empty()) {
       dest.table_properties["delta.deletedFileRetentionDuration"] = retention;
+    }
     AQ_ASSERT_OK(
         WriteDeltaDestination(*s, dest, "SELECT 1::BIGINT AS id, 'a' AS v", nullptr).status());
     // Version 2 removes the file ten days ago (hand-written, as a writer with a slow clock
     // would have).
     json add;
     for (const json& a : Actions(dir.str(), 1)) {
-      if (a.contains("add"))
+      if (a.contains("add")) {
         add = a["add"];
+      }
     }
     int64_t ten_days_ago = NowMillis() - 10LL * 24 * 3600 * 1000;
     json rm = {{"remove",
@@ -351,10 +361,12 @@ TEST(DeltaConformanceTest, VersionChecksumsMatchTheLogAndCheckpointsAreZstd) {
   std::map<std::string, int64_t> live;  // replayed here from the JSON commits
   for (int v = 0; v <= 3; ++v) {
     for (const json& a : Actions(dir.str(), v)) {
-      if (a.contains("add"))
+      if (a.contains("add")) {
         live[a["add"]["path"]] = a["add"]["size"].get<int64_t>();
-      if (a.contains("remove"))
+      }
+      if (a.contains("remove")) {
         live.erase(a["remove"]["path"]);
+      }
     }
     char name[32];
     std::snprintf(name, sizeof(name), "%020d.crc", v);
@@ -362,8 +374,9 @@ TEST(DeltaConformanceTest, VersionChecksumsMatchTheLogAndCheckpointsAreZstd) {
     ASSERT_TRUE(fs::exists(path)) << path;
     json crc = json::parse(ReadText(path));
     int64_t bytes = 0;
-    for (const auto& [p, size] : live)
+    for (const auto& [p, size] : live) {
       bytes += size;
+    }
     EXPECT_EQ(crc["numFiles"], live.size()) << v;
     EXPECT_EQ(crc["tableSizeBytes"], bytes) << v;
     EXPECT_EQ(crc["numMetadata"], 1);

@@ -17,18 +17,21 @@ using nlohmann::json;
 constexpr size_t kMaxStatsColumns = 32;  // delta.dataSkippingNumIndexedCols default
 
 bool HasMinMax(const json& type) {
-  if (!type.is_string())
+  if (!type.is_string()) {
     return false;
+  }
   std::string t = type.get<std::string>();
   return t != "binary" && t != "boolean" && t != "void";
 }
 
 // SQL rendering a min/max value as Delta stats text (numbers stay numbers in JSON).
 std::string StatText(const std::string& t, const std::string& expr) {
-  if (t == "timestamp")
+  if (t == "timestamp") {
     return "strftime(timezone('UTC', " + expr + "), '%Y-%m-%dT%H:%M:%S.%gZ')";
-  if (t == "timestamp_ntz")
+  }
+  if (t == "timestamp_ntz") {
     return "strftime(" + expr + ", '%Y-%m-%dT%H:%M:%S.%g')";
+  }
   return "CAST(" + expr + " AS VARCHAR)";
 }
 
@@ -50,27 +53,33 @@ bool IsJsonNumber(const std::string& v) {
   size_t i = 0, n = v.size();
   auto digits = [&] {
     size_t start = i;
-    while (i < n && v[i] >= '0' && v[i] <= '9')
+    while (i < n && v[i] >= '0' && v[i] <= '9') {
       ++i;
+    }
     return i > start;
   };
-  if (i < n && v[i] == '-')
+  if (i < n && v[i] == '-') {
     ++i;
-  if (i < n && v[i] == '0')
+  }
+  if (i < n && v[i] == '0') {
     ++i;
-  else if (!digits())
+  } else if (!digits()) {
     return false;
+  }
   if (i < n && v[i] == '.') {
     ++i;
-    if (!digits())
+    if (!digits()) {
       return false;
+    }
   }
   if (i < n && (v[i] == 'e' || v[i] == 'E')) {
     ++i;
-    if (i < n && (v[i] == '+' || v[i] == '-'))
+    if (i < n && (v[i] == '+' || v[i] == '-')) {
       ++i;
-    if (!digits())
+    }
+    if (!digits()) {
       return false;
+    }
   }
   return i == n;
 }
@@ -93,8 +102,9 @@ std::string DumpWithRawNumbers(const json& stats) {
 // Per-file Delta stats from the Parquet footers (no data scan).
 Status FillStats(engine::Connection& conn, const Snapshot& snap,
                  const std::set<std::string>& partition_cols, WrittenFiles& out) {
-  if (out.paths.empty())
+  if (out.paths.empty()) {
     return Status::OK();
+  }
   std::string table = "__aq_delta_md_" + NewUuid().substr(0, 8);
   AQ_RETURN_IF_ERROR(conn.Execute("CREATE TEMP TABLE " + table +
                                   " AS SELECT file_name, path_in_schema, row_group_id, "
@@ -113,10 +123,12 @@ Status FillStats(engine::Connection& conn, const Snapshot& snap,
                            ? SIZE_MAX
                            : size_t(std::max(0LL, std::atoll(num_indexed.c_str())));
   for (const DeltaField& f : snap.schema.fields) {
-    if (partition_cols.count(f.name))
+    if (partition_cols.count(f.name)) {
       continue;
-    if (++indexed > max_indexed)
+    }
+    if (++indexed > max_indexed) {
       break;
+    }
     std::string col = engine::QuoteLiteral(f.physical_name);
     std::string min = "NULL", max = "NULL";
     if (HasMinMax(f.type)) {
@@ -130,8 +142,9 @@ Status FillStats(engine::Connection& conn, const Snapshot& snap,
   }
   auto rows = conn.Query(sql);
   (void)conn.Execute("DROP TABLE IF EXISTS " + table);
-  if (!rows.ok())
+  if (!rows.ok()) {
     return rows.status().WithPrefix("cannot compute Delta file stats: ");
+  }
   std::map<std::string, json> stats;
   for (const auto& r : rows->rows) {
     json& s = stats[r[0].value_or("")];
@@ -148,20 +161,24 @@ Status FillStats(engine::Connection& conn, const Snapshot& snap,
     }
     const DeltaField* f = snap.schema.Find(col);
     std::string t = f && f->type.is_string() ? f->type.get<std::string>() : "";
-    if (r[2])
+    if (r[2]) {
       s["nullCount"][col] = std::stoll(*r[2]);
+    }
     auto put = [&](const char* key, const std::optional<std::string>& v) {
-      if (!v)
+      if (!v) {
         return;
+      }
       if (IsNumeric(t)) {
         // The exact text DuckDB printed, never through a double; inf/nan (no JSON form) and
         // anything else that is not a plain JSON number leave the bound out.
         // DuckDB prints decimals below one without the leading zero (".5", "-.5").
         std::string text = *v;
-        if (text.rfind(".", 0) == 0 || text.rfind("-.", 0) == 0)
+        if (text.rfind(".", 0) == 0 || text.rfind("-.", 0) == 0) {
           text.insert(text[0] == '-' ? 1 : 0, "0");
-        if (IsJsonNumber(text))
+        }
+        if (IsJsonNumber(text)) {
           s[key][col] = RawNumberMark() + text;
+        }
       } else {
         s[key][col] = *v;
       }
@@ -206,8 +223,9 @@ Status WritePartitionsInOnePass(engine::Connection& conn, const Snapshot& snap,
   std::string values, names = "__aq_pid", on;
   for (size_t i = 0; i < parts.size(); ++i) {
     values += (i ? ", (" : "(") + std::to_string(i);
-    for (const auto& text : parts[i].texts)
+    for (const auto& text : parts[i].texts) {
       values += ", " + (text ? engine::QuoteLiteral(*text) : std::string("CAST(NULL AS VARCHAR)"));
+    }
     values += ")";
   }
   for (size_t c = 0; c < key_exprs.size(); ++c) {
@@ -221,12 +239,14 @@ Status WritePartitionsInOnePass(engine::Connection& conn, const Snapshot& snap,
   std::string cols, keys;
   const auto& pcols = snap.metadata.partition_columns;
   for (const DeltaField& f : snap.schema.fields) {
-    if (std::find(pcols.begin(), pcols.end(), f.name) != pcols.end())
+    if (std::find(pcols.begin(), pcols.end(), f.name) != pcols.end()) {
       continue;
+    }
     cols += (cols.empty() ? "" : ", ") + ("s." + engine::QuoteIdent(f.name));
   }
-  for (size_t c = 0; c < key_exprs.size(); ++c)
+  for (size_t c = 0; c < key_exprs.size(); ++c) {
     keys += ", " + key_exprs[c] + " AS " + engine::QuoteIdent("__aq_p" + std::to_string(c));
+  }
   auto copy = conn.Query("COPY (SELECT " + cols + ", p.__aq_pid FROM (SELECT *" + keys + " FROM (" +
                          source_sql + ") AS __aq_src) AS s JOIN " + parts_table + " AS p ON " + on +
                          ") TO " + engine::QuoteLiteral(staging) +
@@ -234,20 +254,23 @@ Status WritePartitionsInOnePass(engine::Connection& conn, const Snapshot& snap,
                          "FILENAME_PATTERN 'f{i}')");
   (void)conn.Execute("DROP TABLE IF EXISTS " + parts_table);
   Status result = copy.status();
-  if (result.ok() && !copy->rows.empty() && !copy->rows[0].empty() && copy->rows[0][0])
+  if (result.ok() && !copy->rows.empty() && !copy->rows[0].empty() && copy->rows[0][0]) {
     *copied = std::stoll(*copy->rows[0][0]);
+  }
   if (result.ok()) {
     for (size_t i = 0; i < parts.size() && result.ok(); ++i) {
       std::string dir = staging + "/__aq_pid=" + std::to_string(i);
       auto files = ListDirectory(dir);
-      if (!files.ok())
+      if (!files.ok()) {
         continue;  // no rows for this partition (the row count check catches a lost one)
+      }
       std::sort(files->begin(), files->end());
       result = MakeDirs(snap.root + "/" + parts[i].dir);
       int n = 0;
       for (const auto& name : *files) {
-        if (!result.ok())
+        if (!result.ok()) {
           break;
+        }
         char num[16];
         std::snprintf(num, sizeof(num), "%05d", n++);
         std::string rel = parts[i].dir + "part-" + num + "-" + NewUuid() + "-c000.zstd.parquet";
@@ -268,12 +291,15 @@ Status WritePartitionsInOnePass(engine::Connection& conn, const Snapshot& snap,
 
 Result<std::string> PartitionValueText(const json& delta_type, const std::string& expr) {
   std::string t = delta_type.is_string() ? delta_type.get<std::string>() : "";
-  if (t == "timestamp")
+  if (t == "timestamp") {
     return "strftime(timezone('UTC', " + expr + "), '%Y-%m-%dT%H:%M:%S.%fZ')";
-  if (t == "timestamp_ntz")
+  }
+  if (t == "timestamp_ntz") {
     return "strftime(" + expr + ", '%Y-%m-%d %H:%M:%S.%f')";
-  if (t == "binary")
+  }
+  if (t == "binary") {
     return "decode(" + expr + ")";
+  }
   if (!delta_type.is_string()) {
     return Status::Unsupported("nested columns cannot be Delta partition columns");
   }
@@ -281,8 +307,9 @@ Result<std::string> PartitionValueText(const json& delta_type, const std::string
 }
 
 void RemoveFiles(const std::vector<std::string>& paths) {
-  for (const auto& p : paths)
+  for (const auto& p : paths) {
     (void)RemovePath(p);
+  }
 }
 
 Status CheckRowsWritten(int64_t rows_in, const std::vector<json>& adds) {
@@ -313,14 +340,17 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
   std::set<std::string> partition_cols(pcols.begin(), pcols.end());
   std::string data_cols;
   for (const DeltaField& f : snap.schema.fields) {
-    if (partition_cols.count(f.name))
+    if (partition_cols.count(f.name)) {
       continue;
+    }
     data_cols += (data_cols.empty() ? "" : ", ") + engine::QuoteIdent(f.name);
   }
-  if (data_cols.empty())
+  if (data_cols.empty()) {
     return Status::InvalidArgument("a Delta table needs a non-partition column");
-  if (rows_in < 0 && !pcols.empty())
+  }
+  if (rows_in < 0 && !pcols.empty()) {
     return Status::Internal("a partitioned Delta write needs its input row count");
+  }
   WrittenFiles out;
   std::vector<Part> parts;
   // The serialized partition value of each partition column, as logged: '' is logged as null
@@ -332,8 +362,9 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
     std::string select;
     for (size_t i = 0; i < pcols.size(); ++i) {
       const DeltaField* f = snap.schema.Find(pcols[i]);
-      if (!f)
+      if (!f) {
         return Status::InvalidArgument("partition column '" + pcols[i] + "' is not in the schema");
+      }
       AQ_ASSIGN_OR_RETURN(std::string text,
                           PartitionValueText(f->type, engine::QuoteIdent(f->name)));
       key_exprs.push_back("NULLIF(" + text + ", '')");
@@ -358,8 +389,9 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
     part_of_file[full] = &p;
     out.paths.push_back(full);
     json pv = json::object();
-    for (const auto& [k, v] : p.values)
+    for (const auto& [k, v] : p.values) {
       pv[k] = v ? json(*v) : json(nullptr);
+    }
     int64_t size = FileSize(full);
     out.bytes += size;
     out.adds.push_back({{"path", PercentEncodePath(rel)},
@@ -375,8 +407,9 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
     for (const Part& p : parts) {
       std::string rel = p.dir + "part-00000-" + NewUuid() + "-c000.zstd.parquet";
       std::string full = snap.root + "/" + rel;
-      if (!p.dir.empty())
+      if (!p.dir.empty()) {
         AQ_RETURN_IF_ERROR(MakeDirs(snap.root + "/" + p.dir));
+      }
       auto copy =
           conn.Query("COPY (SELECT " + data_cols + " FROM (" + source_sql + ") AS __aq_src) TO " +
                      engine::QuoteLiteral(full) + " (FORMAT parquet, COMPRESSION zstd)");
@@ -384,8 +417,9 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
         (void)RemovePath(full);
         return copy.status();
       }
-      if (!copy->rows.empty() && !copy->rows[0].empty() && copy->rows[0][0])
+      if (!copy->rows.empty() && !copy->rows[0].empty() && copy->rows[0][0]) {
         copied = std::stoll(*copy->rows[0][0]);
+      }
       add_file(rel, full, p);
     }
   } else {
@@ -396,16 +430,19 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
       return st;
     }
   }
-  if (rows_in < 0)
+  if (rows_in < 0) {
     rows_in = copied < 0 ? 0 : copied;  // streamed input: what the single COPY consumed
+  }
   Status st = FillStats(conn, snap, partition_cols, out);
-  if (st.ok())
+  if (st.ok()) {
     st = CheckRowsWritten(rows_in, out.adds);
+  }
   if (st.ok() && !pcols.empty()) {
     // Per partition too: each partition's files hold exactly its source rows.
     std::map<const Part*, std::vector<json>> adds_of_part;
-    for (size_t i = 0; i < out.adds.size() && i < out.paths.size(); ++i)
+    for (size_t i = 0; i < out.adds.size() && i < out.paths.size(); ++i) {
       adds_of_part[part_of_file[out.paths[i]]].push_back(out.adds[i]);
+    }
     for (const Part& p : parts) {
       Status part_st = CheckRowsWritten(p.rows, adds_of_part[&p]);
       if (!part_st.ok()) {

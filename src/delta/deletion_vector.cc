@@ -18,8 +18,9 @@ std::string UuidText(const std::string& bytes) {
   std::string out;
   char buf[4];
   for (size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10)
+    if (i == 4 || i == 6 || i == 8 || i == 10) {
       out.push_back('-');
+    }
     std::snprintf(buf, sizeof(buf), "%02x", static_cast<unsigned char>(bytes[i]));
     out += buf;
   }
@@ -30,8 +31,9 @@ std::string UuidText(const std::string& bytes) {
 
 std::string DeletionVectorDescriptor::UniqueId() const {
   std::string id = storage_type + path_or_inline_dv;
-  if (offset)
+  if (offset) {
     id += "@" + std::to_string(*offset);
+  }
   return id;
 }
 
@@ -42,22 +44,26 @@ Result<std::string> Z85Decode(const std::string& text) {
   }
   int8_t decode[256];
   std::memset(decode, -1, sizeof(decode));
-  for (int i = 0; i < 85; ++i)
+  for (int i = 0; i < 85; ++i) {
     decode[static_cast<unsigned char>(kZ85Alphabet[i])] = int8_t(i);
+  }
   std::string out;
   out.reserve(text.size() / 5 * 4);
   for (size_t i = 0; i < text.size(); i += 5) {
     uint64_t value = 0;
     for (size_t j = 0; j < 5; ++j) {
       int8_t d = decode[static_cast<unsigned char>(text[i + j])];
-      if (d < 0)
+      if (d < 0) {
         return Status::InvalidArgument("invalid Z85 character in '" + text + "'");
+      }
       value = value * 85 + uint64_t(d);
     }
-    if (value > 0xFFFFFFFFULL)
+    if (value > 0xFFFFFFFFULL) {
       return Status::InvalidArgument("invalid Z85 block in '" + text + "'");
-    for (int s = 24; s >= 0; s -= 8)
+    }
+    for (int s = 24; s >= 0; s -= 8) {
       out.push_back(static_cast<char>((value >> s) & 0xFF));
+    }
   }
   return out;
 }
@@ -66,10 +72,11 @@ Result<std::string> DeletionVectorFilePath(const std::string& table_root,
                                            const DeletionVectorDescriptor& dv) {
   if (dv.storage_type == "p") {
     std::string p = dv.path_or_inline_dv;
-    if (p.rfind("file://", 0) == 0)
+    if (p.rfind("file://", 0) == 0) {
       p = p.substr(7);
-    else if (p.rfind("file:", 0) == 0)
+    } else if (p.rfind("file:", 0) == 0) {
       p = p.substr(5);
+    }
     return PercentDecode(p);
   }
   if (dv.storage_type != "u") {
@@ -77,8 +84,9 @@ Result<std::string> DeletionVectorFilePath(const std::string& table_root,
                                "'");
   }
   const std::string& s = dv.path_or_inline_dv;
-  if (s.size() < 20)
+  if (s.size() < 20) {
     return Status::InvalidArgument("deletion vector id '" + s + "' is too short");
+  }
   std::string prefix = s.substr(0, s.size() - 20);
   AQ_ASSIGN_OR_RETURN(std::string uuid, Z85Decode(s.substr(s.size() - 20)));
   std::string file = "deletion_vector_" + UuidText(uuid) + ".bin";
@@ -86,8 +94,9 @@ Result<std::string> DeletionVectorFilePath(const std::string& table_root,
 }
 
 Result<std::vector<uint64_t>> DecodeDeletionBitmap(const std::string& bytes) {
-  if (bytes.size() < 12)
+  if (bytes.size() < 12) {
     return Status::InvalidArgument("deletion vector bitmap is truncated");
+  }
   uint32_t magic = uint32_t(static_cast<unsigned char>(bytes[0])) |
                    uint32_t(static_cast<unsigned char>(bytes[1])) << 8 |
                    uint32_t(static_cast<unsigned char>(bytes[2])) << 16 |
@@ -100,8 +109,9 @@ Result<std::vector<uint64_t>> DecodeDeletionBitmap(const std::string& bytes) {
   try {  // CRoaring reports malformed input by throwing.
     Roaring64Map map = Roaring64Map::readSafe(bytes.data() + 4, bytes.size() - 4);
     rows.reserve(map.cardinality());
-    for (auto it = map.begin(); it != map.end(); ++it)
+    for (auto it = map.begin(); it != map.end(); ++it) {
       rows.push_back(*it);
+    }
   } catch (const std::exception& e) {
     return Status::InvalidArgument(std::string("cannot decode deletion vector bitmap: ") +
                                    e.what());
@@ -113,8 +123,9 @@ Result<std::vector<uint64_t>> ReadDeletionVector(const std::string& table_root,
                                                  const DeletionVectorDescriptor& dv) {
   if (dv.storage_type == "i") {
     AQ_ASSIGN_OR_RETURN(std::string raw, Z85Decode(dv.path_or_inline_dv));
-    if (dv.size_in_bytes > 0 && size_t(dv.size_in_bytes) <= raw.size())
+    if (dv.size_in_bytes > 0 && size_t(dv.size_in_bytes) <= raw.size()) {
       raw.resize(dv.size_in_bytes);
+    }
     return DecodeDeletionBitmap(raw);
   }
   AQ_ASSIGN_OR_RETURN(std::string path, DeletionVectorFilePath(table_root, dv));
@@ -137,8 +148,9 @@ Result<std::vector<uint64_t>> ReadDeletionVector(const std::string& table_root,
     return Status::InvalidArgument("deletion vector in '" + path + "' is truncated");
   }
   auto rows = DecodeDeletionBitmap(data.substr(offset + 4, size));
-  if (!rows.ok())
+  if (!rows.ok()) {
     return rows.status().WithPrefix("'" + path + "': ");
+  }
   return rows;
 }
 

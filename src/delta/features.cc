@@ -22,24 +22,30 @@ const std::set<std::string>& WriterFeaturesWeWrite() {
 
 std::vector<std::string> ImpliedWriterFeatures(int32_t writer) {
   std::vector<std::string> out;
-  if (writer >= 2)
+  if (writer >= 2) {
     out.insert(out.end(), {"appendOnly", "invariants"});
-  if (writer >= 3)
+  }
+  if (writer >= 3) {
     out.push_back("checkConstraints");
-  if (writer >= 4)
+  }
+  if (writer >= 4) {
     out.insert(out.end(), {"changeDataFeed", "generatedColumns"});
-  if (writer >= 5)
+  }
+  if (writer >= 5) {
     out.push_back("columnMapping");
-  if (writer >= 6)
+  }
+  if (writer >= 6) {
     out.push_back("identityColumns");
+  }
   return out;
 }
 
 bool HasColumnMetadata(const DeltaSchema& schema, const std::string& prefix) {
   for (const auto& f : schema.fields) {
     for (auto& [k, v] : f.metadata.items()) {
-      if (k.rfind(prefix, 0) == 0)
+      if (k.rfind(prefix, 0) == 0) {
         return true;
+      }
     }
   }
   return false;
@@ -77,8 +83,9 @@ Status CheckWriteSupported(const Snapshot& snap) {
   std::vector<std::string> features = p.min_writer == 7
                                           ? p.writer_features.value_or(std::vector<std::string>{})
                                           : ImpliedWriterFeatures(p.min_writer);
-  for (const auto& f : p.reader_features.value_or(std::vector<std::string>{}))
+  for (const auto& f : p.reader_features.value_or(std::vector<std::string>{})) {
     features.push_back(f);
+  }
   for (const auto& f : features) {
     if (!WriterFeaturesWeWrite().count(f)) {
       return Status::Unsupported("unsupported Delta writer feature '" + f + "'");

@@ -15,26 +15,30 @@ using nlohmann::json;
 
 std::optional<std::string> OptString(const json& obj, const char* key) {
   auto it = obj.find(key);
-  if (it == obj.end() || !it->is_string())
+  if (it == obj.end() || !it->is_string()) {
     return std::nullopt;
+  }
   return it->get<std::string>();
 }
 
 int64_t OptInt(const json& obj, const char* key, int64_t fallback = 0) {
   auto it = obj.find(key);
-  if (it == obj.end() || !it->is_number())
+  if (it == obj.end() || !it->is_number()) {
     return fallback;
+  }
   return it->get<int64_t>();
 }
 
 std::optional<std::vector<std::string>> OptStringList(const json& obj, const char* key) {
   auto it = obj.find(key);
-  if (it == obj.end() || !it->is_array())
+  if (it == obj.end() || !it->is_array()) {
     return std::nullopt;
+  }
   std::vector<std::string> out;
   for (const json& v : *it) {
-    if (v.is_string())
+    if (v.is_string()) {
       out.push_back(v.get<std::string>());
+    }
   }
   return out;
 }
@@ -57,8 +61,9 @@ Metadata ParseMetadata(const json& m) {
   auto it = m.find("configuration");
   if (it != m.end() && it->is_object()) {
     for (auto& [k, v] : it->items()) {
-      if (v.is_string())
+      if (v.is_string()) {
         out.configuration[k] = v.get<std::string>();
+      }
     }
   }
   return out;
@@ -68,17 +73,20 @@ Metadata ParseMetadata(const json& m) {
 class Replayer {
  public:
   Status Apply(const json& obj) {
-    if (!obj.is_object())
+    if (!obj.is_object()) {
       return Status::OK();
+    }
     for (auto& [kind, action] : obj.items()) {
-      if (action.is_null())
+      if (action.is_null()) {
         continue;
+      }
       if (kind == "add") {
         AQ_ASSIGN_OR_RETURN(FileAction add, ParseFileAction(action));
         std::string key = add.Key();
         auto by_path = live_by_path_.find(add.path);
-        if (by_path != live_by_path_.end())
+        if (by_path != live_by_path_.end()) {
           live_.erase(by_path->second);
+        }
         tombstones_.erase(key);
         live_by_path_[add.path] = key;
         live_[key] = std::move(add);
@@ -87,8 +95,9 @@ class Replayer {
         std::string key = remove.Key();
         if (live_.erase(key) > 0) {
           auto by_path = live_by_path_.find(remove.path);
-          if (by_path != live_by_path_.end() && by_path->second == key)
+          if (by_path != live_by_path_.end() && by_path->second == key) {
             live_by_path_.erase(by_path);
+          }
         }
         tombstones_[key] = std::move(remove);
       } else if (kind == "metaData") {
@@ -97,12 +106,14 @@ class Replayer {
         protocol_ = ParseProtocol(action);
       } else if (kind == "txn") {
         auto app = OptString(action, "appId");
-        if (app)
+        if (app) {
           txns_[*app] = OptInt(action, "version", -1);
+        }
       } else if (kind == "domainMetadata") {
         auto domain = OptString(action, "domain");
-        if (!domain)
+        if (!domain) {
           continue;
+        }
         if (action.value("removed", false)) {
           domains_.erase(*domain);
         } else {
@@ -126,15 +137,18 @@ class Replayer {
     snap.metadata = *metadata_;
     snap.column_mapping = snap.metadata.Config("delta.columnMapping.mode", "none");
     auto schema = ParseSchemaString(snap.metadata.schema_string, snap.column_mapping);
-    if (!schema.ok())
+    if (!schema.ok()) {
       return schema.status().WithPrefix("Delta table '" + root + "': ");
+    }
     snap.schema = std::move(*schema);
-    for (auto& [key, add] : live_)
+    for (auto& [key, add] : live_) {
       snap.files.push_back(std::move(add));
+    }
     std::sort(snap.files.begin(), snap.files.end(),
               [](const FileAction& a, const FileAction& b) { return a.path < b.path; });
-    for (auto& [key, rm] : tombstones_)
+    for (auto& [key, rm] : tombstones_) {
       snap.tombstones.push_back(std::move(rm));
+    }
     snap.txns = std::move(txns_);
     snap.domains = std::move(domains_);
     return snap;
@@ -164,8 +178,9 @@ Result<std::vector<json>> ReadParquetActions(engine::Connection& conn,
   std::vector<json> out;
   out.reserve(rows.rows.size());
   for (const auto& row : rows.rows) {
-    if (row.empty() || !row[0])
+    if (row.empty() || !row[0]) {
       continue;
+    }
     try {
       out.push_back(json::parse(*row[0]));
     } catch (const std::exception& e) {
@@ -185,8 +200,9 @@ Status ReplayCheckpoint(engine::Connection& conn, const std::string& root, const
     AQ_ASSIGN_OR_RETURN(actions, ReadCommitFile(log + "/" + cp.files[0]));
   } else {
     std::vector<std::string> paths;
-    for (const auto& f : cp.files)
+    for (const auto& f : cp.files) {
       paths.push_back(log + "/" + f);
+    }
     AQ_ASSIGN_OR_RETURN(actions, ReadParquetActions(conn, paths));
   }
   std::vector<std::string> sidecars;
@@ -194,23 +210,27 @@ Status ReplayCheckpoint(engine::Connection& conn, const std::string& root, const
     auto it = a.find("sidecar");
     if (it != a.end() && it->is_object()) {
       auto p = OptString(*it, "path");
-      if (!p)
+      if (!p) {
         continue;
+      }
       std::string decoded = PercentDecode(*p);
       sidecars.push_back(decoded.find('/') == std::string::npos ? log + "/_sidecars/" + decoded
                                                                 : decoded);
     }
   }
   for (const auto& s : sidecars) {
-    if (!PathExists(s))
+    if (!PathExists(s)) {
       return Status::NotFound("checkpoint sidecar '" + s + "' is missing");
+    }
   }
-  for (const json& a : actions)
+  for (const json& a : actions) {
     AQ_RETURN_IF_ERROR(replayer.Apply(a));
+  }
   if (!sidecars.empty()) {
     AQ_ASSIGN_OR_RETURN(auto side_actions, ReadParquetActions(conn, sidecars));
-    for (const json& a : side_actions)
+    for (const json& a : side_actions) {
       AQ_RETURN_IF_ERROR(replayer.Apply(a));
+    }
   }
   return Status::OK();
 }
@@ -218,8 +238,9 @@ Status ReplayCheckpoint(engine::Connection& conn, const std::string& root, const
 // Apply the actions of one JSON commit file of `_delta_log`.
 Status ReplayCommit(const std::string& root, const std::string& name, Replayer& replayer) {
   AQ_ASSIGN_OR_RETURN(auto actions, ReadCommitFile(LogDir(root) + "/" + name));
-  for (const json& a : actions)
+  for (const json& a : actions) {
     AQ_RETURN_IF_ERROR(replayer.Apply(a));
+  }
   return Status::OK();
 }
 
@@ -242,10 +263,12 @@ Result<Snapshot> FinishSnapshot(Replayer& replayer, const std::string& root, int
 
 json Protocol::ToJson() const {
   json p = {{"minReaderVersion", min_reader}, {"minWriterVersion", min_writer}};
-  if (reader_features)
+  if (reader_features) {
     p["readerFeatures"] = *reader_features;
-  if (writer_features)
+  }
+  if (writer_features) {
     p["writerFeatures"] = *writer_features;
+  }
   return p;
 }
 
@@ -259,8 +282,9 @@ std::string FileAction::Key() const {
 }
 
 std::string FileAction::FullPath(const std::string& table_root) const {
-  if (!path.empty() && path[0] == '/')
+  if (!path.empty() && path[0] == '/') {
     return path;
+  }
   return table_root + "/" + path;
 }
 
@@ -276,10 +300,11 @@ std::string QuoteNonIntegerNumbers(const std::string& text) {
     char c = text[i];
     if (in_string) {
       out.push_back(c);
-      if (c == '\\' && i + 1 < text.size())
+      if (c == '\\' && i + 1 < text.size()) {
         out.push_back(text[++i]);
-      else if (c == '"')
+      } else if (c == '"') {
         in_string = false;
+      }
       continue;
     }
     if (c == '"') {
@@ -310,8 +335,9 @@ json FileAction::ParsedStats() const {
   if (stats) {
     try {
       json s = json::parse(QuoteNonIntegerNumbers(*stats));
-      if (s.is_object())
+      if (s.is_object()) {
         return s;
+      }
     } catch (const std::exception&) {
     }
   }
@@ -321,33 +347,36 @@ json FileAction::ParsedStats() const {
 int64_t FileAction::NumRecords() const {
   json s = ParsedStats();
   auto it = s.find("numRecords");
-  if (it != s.end() && it->is_number())
+  if (it != s.end() && it->is_number()) {
     return it->get<int64_t>();
+  }
   return -1;
 }
 
 Result<FileAction> ParseFileAction(const json& a) {
   FileAction f;
   auto path = OptString(a, "path");
-  if (!path)
+  if (!path) {
     return Status::ParseError("Delta add/remove action without a path: " + a.dump());
+  }
   std::string p = *path;
   // Canonicalize file: URIs to plain paths (file:/x, file:///x and /x are the same file).
-  if (p.rfind("file://", 0) == 0)
+  if (p.rfind("file://", 0) == 0) {
     p = p.substr(7);
-  else if (p.rfind("file:", 0) == 0)
+  } else if (p.rfind("file:", 0) == 0) {
     p = p.substr(5);
-  else if (p.find("://") != std::string::npos) {
+  } else if (p.find("://") != std::string::npos) {
     return Status::Unsupported("Delta data file '" + p + "' is not on the local filesystem");
   }
   f.path = PercentDecode(p);
   auto pv = a.find("partitionValues");
   if (pv != a.end() && pv->is_object()) {
     for (auto& [k, v] : pv->items()) {
-      if (v.is_string())
+      if (v.is_string()) {
         f.partition_values[k] = v.get<std::string>();
-      else
+      } else {
         f.partition_values[k] = std::nullopt;
+      }
     }
   }
   f.size = OptInt(a, "size");
@@ -357,8 +386,9 @@ Result<FileAction> ParseFileAction(const json& a) {
   f.stats = OptString(a, "stats");
   if (!f.stats) {
     auto sp = a.find("stats_parsed");
-    if (sp != a.end() && sp->is_object())
+    if (sp != a.end() && sp->is_object()) {
       f.stats = sp->dump();
+    }
   }
   auto dv = a.find("deletionVector");
   if (dv != a.end() && dv->is_object()) {
@@ -366,8 +396,9 @@ Result<FileAction> ParseFileAction(const json& a) {
     d.storage_type = OptString(*dv, "storageType").value_or("");
     d.path_or_inline_dv = OptString(*dv, "pathOrInlineDv").value_or("");
     auto off = dv->find("offset");
-    if (off != dv->end() && off->is_number())
+    if (off != dv->end() && off->is_number()) {
       d.offset = off->get<int32_t>();
+    }
     d.size_in_bytes = int32_t(OptInt(*dv, "sizeInBytes"));
     d.cardinality = OptInt(*dv, "cardinality");
     f.deletion_vector = d;
@@ -384,8 +415,9 @@ Result<std::vector<json>> ReadCommitFile(const std::string& path) {
   int line_no = 0;
   while (std::getline(in, line)) {
     ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos)
+    if (line.find_first_not_of(" \t\r") == std::string::npos) {
       continue;
+    }
     try {
       actions.push_back(json::parse(line));
     } catch (const std::exception& e) {
@@ -400,8 +432,9 @@ Result<Snapshot> LoadSnapshot(engine::Connection& conn, const std::string& table
                               std::optional<int64_t> version, std::optional<int64_t> as_of_ms) {
   AQ_ASSIGN_OR_RETURN(LogListing listing, ListLog(table_root));
   int64_t latest = listing.LatestVersion();
-  if (latest < 0)
+  if (latest < 0) {
     return Status::NotFound("no Delta table at '" + table_root + "': the log is empty");
+  }
   int64_t target = latest;
   if (version) {
     if (*version < 0 || *version > latest) {
@@ -414,8 +447,9 @@ Result<Snapshot> LoadSnapshot(engine::Connection& conn, const std::string& table
     AQ_ASSIGN_OR_RETURN(auto stamps, CommitTimestamps(table_root, listing));
     int64_t found = -1;
     for (const auto& [v, ts] : stamps) {
-      if (ts <= *as_of_ms)
+      if (ts <= *as_of_ms) {
         found = v;
+      }
     }
     if (found < 0) {
       return Status::NotFound("Delta table '" + table_root +
@@ -426,21 +460,25 @@ Result<Snapshot> LoadSnapshot(engine::Connection& conn, const std::string& table
   // Newest complete checkpoint at or below the target; fall back to older ones when unreadable.
   Status last_error;
   for (auto it = listing.checkpoints.rbegin(); it != listing.checkpoints.rend(); ++it) {
-    if (it->version > target)
+    if (it->version > target) {
       continue;
+    }
     bool contiguous = true;
-    for (int64_t v = it->version + 1; v <= target; ++v)
+    for (int64_t v = it->version + 1; v <= target; ++v) {
       contiguous &= listing.commits.count(v) > 0;
-    if (!contiguous)
+    }
+    if (!contiguous) {
       break;
+    }
     Replayer replayer;
     Status st = ReplayCheckpoint(conn, table_root, *it, replayer);
     if (!st.ok()) {
       last_error = st;
       continue;
     }
-    for (int64_t v = it->version + 1; v <= target; ++v)
+    for (int64_t v = it->version + 1; v <= target; ++v) {
       AQ_RETURN_IF_ERROR(ReplayCommit(table_root, listing.commits.at(v), replayer));
+    }
     return FinishSnapshot(replayer, table_root, target);
   }
   Replayer replayer;

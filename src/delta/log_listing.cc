@@ -37,8 +37,9 @@ std::string LogDir(const std::string& table_root) {
 
 int64_t LogListing::LatestVersion() const {
   int64_t latest = commits.empty() ? -1 : commits.rbegin()->first;
-  for (const auto& cp : checkpoints)
+  for (const auto& cp : checkpoints) {
     latest = std::max(latest, cp.version);
+  }
   return latest;
 }
 
@@ -79,12 +80,15 @@ Result<LogListing> ListLog(const std::string& table_root) {
       chosen[key.first] = CheckpointRef{key.first, parts, false};
     }
   }
-  for (auto& [v, files] : uuid_cps)
+  for (auto& [v, files] : uuid_cps) {
     chosen[v] = CheckpointRef{v, {files.front()}, true};
-  for (auto& [v, cp] : classic)
+  }
+  for (auto& [v, cp] : classic) {
     chosen[v] = cp;  // preferred when several exist
-  for (auto& [v, cp] : chosen)
+  }
+  for (auto& [v, cp] : chosen) {
     listing.checkpoints.push_back(cp);
+  }
   return listing;
 }
 
@@ -109,8 +113,9 @@ Result<std::map<int64_t, int64_t>> CommitTimestamps(const std::string& table_roo
         ts = (*ci)["inCommitTimestamp"].get<int64_t>();
       }
     }
-    if (prev != INT64_MIN && ts <= prev)
+    if (prev != INT64_MIN && ts <= prev) {
       ts = prev + 1;
+    }
     out[v] = ts;
     prev = ts;
   }

@@ -62,8 +62,9 @@ std::vector<std::string> ReadAt(engine::Session& s, const Location& location,
   DeltaSource src{"readback", location, config, version, {}};
   Status st = RegisterDeltaSource(s, src);
   EXPECT_TRUE(st.ok()) << st.ToString();
-  if (!st.ok())
+  if (!st.ok()) {
     return {"<" + st.ToString() + ">"};
+  }
   return SortedRows(s.main(), "SELECT id, p, s, x FROM readback");
 }
 
@@ -81,8 +82,9 @@ class DeltaObjectStoreTest : public ::testing::TestWithParam<Emulator::Kind> {
     ASSERT_TRUE(url.ok());
     AQ_ASSERT_OK_AND_ASSIGN(auto store, storage::OpenStore(*url, emulator_->Config()));
     for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-      if (!entry.is_regular_file())
+      if (!entry.is_regular_file()) {
         continue;
+      }
       std::ifstream in(entry.path(), std::ios::binary);
       std::stringstream data;
       data << in.rdbuf();
@@ -118,8 +120,9 @@ TEST_P(DeltaObjectStoreTest, CreateAppendUpsertReplaceTimeTravelMatchTheLocalOra
       DeltaDestination d = Dest(location, cfg, steps[i].op);
       d.write_mode.upsert_keys = {"id"};
       d.write_mode.replace_conditions = {ReplaceCondition{"p", "p1"}};
-      if (i == 0)
+      if (i == 0) {
         AQ_ASSERT_OK(PrepareDeltaDestination(*s, d));
+      }
       auto stats = WriteDeltaDestination(*s, d, steps[i].sql, nullptr);
       ASSERT_TRUE(stats.ok()) << location.url << " step " << i << ": " << stats.status().ToString();
     }
@@ -144,8 +147,9 @@ TEST_P(DeltaObjectStoreTest, CreateAppendUpsertReplaceTimeTravelMatchTheLocalOra
   AQ_ASSERT_OK_AND_ASSIGN(auto store, storage::OpenStore(*url, config));
   AQ_ASSERT_OK_AND_ASSIGN(auto listing, store->List("tables/t1/_delta_log/"));
   std::vector<std::string> names;
-  for (const auto& o : listing.objects)
+  for (const auto& o : listing.objects) {
     names.push_back(o.key.substr(std::string("tables/t1/_delta_log/").size()));
+  }
   auto has = [&](const std::string& n) {
     return std::find(names.begin(), names.end(), n) != names.end();
   };
@@ -154,12 +158,14 @@ TEST_P(DeltaObjectStoreTest, CreateAppendUpsertReplaceTimeTravelMatchTheLocalOra
   EXPECT_TRUE(has("00000000000000000000.crc"));
   EXPECT_TRUE(has("00000000000000000003.checkpoint.parquet"));
   EXPECT_TRUE(has("_last_checkpoint"));
-  for (const auto& n : names)
+  for (const auto& n : names) {
     EXPECT_EQ(n.find("probe"), std::string::npos) << n;  // the safety probe cleaned up
+  }
   // No staging leftovers next to the data.
   AQ_ASSERT_OK_AND_ASSIGN(auto top, store->List("tables/t1/", "/"));
-  for (const auto& prefix : top.prefixes)
+  for (const auto& prefix : top.prefixes) {
     EXPECT_EQ(prefix.find("_aq_staging_"), std::string::npos) << prefix;
+  }
 }
 
 TEST_P(DeltaObjectStoreTest, ReadsATableWithDeletionVectorsAndCheckpoint) {
@@ -229,8 +235,9 @@ TEST(DeltaObjectStoreConcurrencyTest, TwoProcessesAppendingToOneS3TableLoseNoCom
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       auto session = engine::Session::Open(Database::Options{});
-      if (!session.ok())
+      if (!session.ok()) {
         _exit(10);
+      }
       for (int i = 0; i < kAppends; ++i) {
         int base = (writer * kAppends + i) * 10;
         auto stats = WriteDeltaDestination(**session, Dest(remote, config, Op::kAppend),

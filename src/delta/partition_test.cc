@@ -85,8 +85,9 @@ class Gen {
 
 std::string ColumnList() {
   std::string out;
-  for (const Col& c : kCols)
+  for (const Col& c : kCols) {
     out += (out.empty() ? "" : ", ") + std::string(c.name);
+  }
   return out;
 }
 
@@ -98,8 +99,9 @@ std::string Relation(const std::string& values) {
            ") AS " + kCols[i].name;
   }
   std::string names;
-  for (size_t i = 0; i < kCols.size(); ++i)
+  for (size_t i = 0; i < kCols.size(); ++i) {
     names += (i ? ", c" : "c") + std::to_string(i);
+  }
   return "SELECT " + sel + " FROM (VALUES " + values + ") AS t(" + names + ")";
 }
 
@@ -118,8 +120,9 @@ std::string PercentDecodeForTest(const std::string& s) {
 
 std::string Lit(const std::string& s) {
   std::string out = "'";
-  for (char c : s)
+  for (char c : s) {
     out += c == '\'' ? std::string("''") : std::string(1, c);
+  }
   return out + "'";
 }
 
@@ -132,8 +135,9 @@ std::string DirectScanSql(const std::string& root, const std::vector<std::string
   std::vector<std::string> commits;
   for (const auto& e : fs::directory_iterator(root + "/_delta_log")) {
     std::string name = e.path().filename().string();
-    if (name.size() == 25 && name.substr(20) == ".json")
+    if (name.size() == 25 && name.substr(20) == ".json") {
       commits.push_back(e.path().string());
+    }
   }
   std::sort(commits.begin(), commits.end());
   for (const auto& c : commits) {
@@ -141,10 +145,12 @@ std::string DirectScanSql(const std::string& root, const std::vector<std::string
     std::string line;
     while (std::getline(in, line)) {
       json a = json::parse(line);
-      if (a.contains("add"))
+      if (a.contains("add")) {
         live[a["add"]["path"].get<std::string>()] = a["add"];
-      if (a.contains("remove"))
+      }
+      if (a.contains("remove")) {
         live.erase(a["remove"]["path"].get<std::string>());
+      }
     }
   }
   std::string sql;
@@ -166,8 +172,9 @@ std::string DirectScanSql(const std::string& root, const std::vector<std::string
       bool found = false;
       for (size_t at = 0; at < rel.size();) {
         size_t slash = rel.find('/', at);
-        if (slash == std::string::npos)
+        if (slash == std::string::npos) {
           break;
+        }
         if (rel.compare(at, dir.size(), dir) == 0) {
           seg = rel.substr(at + dir.size(), slash - at - dir.size());
           found = true;
@@ -183,11 +190,13 @@ std::string DirectScanSql(const std::string& root, const std::vector<std::string
     sql += (sql.empty() ? "" : " UNION ALL ") +
            ("SELECT " + sel + " FROM read_parquet(" + Lit(root + "/" + rel) + ")");
   }
-  if (sql.empty())
+  if (sql.empty()) {
     return "SELECT 1 WHERE false";
+  }
   std::string names;
-  for (const Col& c : cols)
+  for (const Col& c : cols) {
     names += (names.empty() ? "" : ", ") + std::string(c.name);
+  }
   return "SELECT " + names + " FROM (" + sql + ")";
 }
 
@@ -226,8 +235,9 @@ TEST_P(PartitionRoundTrip, EveryRowExactlyOnceInEveryWriteMode) {
   int64_t next_id = 0;
   auto fresh_ids = [&](int n) {
     std::vector<int64_t> ids;
-    for (int i = 0; i < n; ++i)
+    for (int i = 0; i < n; ++i) {
       ids.push_back(next_id++);
+    }
     return ids;
   };
   auto check = [&](const std::string& step) {
@@ -279,8 +289,9 @@ TEST_P(PartitionRoundTrip, EveryRowExactlyOnceInEveryWriteMode) {
     dest.write_mode.upsert_keys = keys;
     ASSERT_TRUE(write(DeltaWriteMode::Operation::kUpsert, rows));
     std::string match;
-    for (const auto& k : keys)
+    for (const auto& k : keys) {
       match += (match.empty() ? "" : " AND ") + ("e." + k + " IS NOT DISTINCT FROM i." + k);
+    }
     AQ_ASSERT_OK(conn.Execute("CREATE TEMP TABLE incoming AS SELECT " + norm + " FROM (" +
                               Relation(rows) + ")"));
     AQ_ASSERT_OK(
@@ -292,8 +303,9 @@ TEST_P(PartitionRoundTrip, EveryRowExactlyOnceInEveryWriteMode) {
   };
   {
     std::vector<int64_t> ids = fresh_ids(10);
-    for (int64_t id = 0; id < next_id - 10; id += 3)
+    for (int64_t id = 0; id < next_id - 10; id += 3) {
       ids.push_back(id);
+    }
     upsert({"id"}, gen.Rows(ids));
     check("upsert on id");
   }
@@ -306,9 +318,11 @@ TEST_P(PartitionRoundTrip, EveryRowExactlyOnceInEveryWriteMode) {
         conn.Query("SELECT id, CAST(" + pc + " AS VARCHAR) FROM expected ORDER BY id LIMIT 12"));
     std::string rows;
     std::string duck;
-    for (const Col& c : kCols)
-      if (c.name == pc)
+    for (const Col& c : kCols) {
+      if (c.name == pc) {
         duck = c.duck;
+      }
+    }
     for (const auto& r : existing.rows) {
       std::string lit = r[1]                ? "CAST(" + Lit(*r[1]) + " AS " + duck + ")"
                         : duck == "VARCHAR" ? "''"

@@ -82,8 +82,9 @@ TEST(DeltaPipelineTest, ExamplePipelineRunsEndToEnd) {
   TempDir dir;
   fs::create_directories(dir.str() + "/examples");
   for (const auto& e : fs::directory_iterator(Examples() + "/examples")) {
-    if (e.path().extension() == ".csv")
+    if (e.path().extension() == ".csv") {
       fs::copy_file(e.path(), dir.str() + "/examples/" + e.path().filename().string());
+    }
   }
   Params params = {{"local_path", dir.str()}, {"run_id", "r1"}, {"month", "jan"}, {"year", "2024"}};
   AQ_ASSERT_OK_AND_ASSIGN(
@@ -102,8 +103,9 @@ TEST(DeltaPipelineTest, ExamplePipelineRerunExplainsAmbiguousUpsertKeys) {
   TempDir dir;
   fs::create_directories(dir.str() + "/examples");
   for (const auto& e : fs::directory_iterator(Examples() + "/examples")) {
-    if (e.path().extension() == ".csv")
+    if (e.path().extension() == ".csv") {
       fs::copy_file(e.path(), dir.str() + "/examples/" + e.path().filename().string());
+    }
   }
   Params params = {{"local_path", dir.str()}, {"run_id", "same"}};
   std::string pipeline = Examples() + "/examples/aqueduct_pipeline_example.yml";
@@ -122,8 +124,9 @@ TEST(DeltaPipelineTest, ExamplePipelineRerunExplainsAmbiguousUpsertKeys) {
 
   auto log_entries = [&] {
     size_t n = 0;
-    for ([[maybe_unused]] const auto& e : fs::directory_iterator(root + "/_delta_log"))
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(root + "/_delta_log")) {
       ++n;
+    }
     return n;
   };
   size_t entries_before = log_entries();

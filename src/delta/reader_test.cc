@@ -36,8 +36,9 @@ void ExpectContent(engine::Connection& conn, const std::string& view, const std:
   std::string mine, theirs;
   for (const auto& r : desc->rows) {
     std::string col = *r[0], type = *r[1];
-    if (skip.count(col))
+    if (skip.count(col)) {
       continue;
+    }
     std::string q = engine::QuoteIdent(col);
     mine += (mine.empty() ? "" : ", ") + ("CAST(" + q + " AS VARCHAR)");
     theirs += (theirs.empty() ? "" : ", ") + ("CAST(CAST(" + q + " AS " + type + ") AS VARCHAR)");
@@ -83,8 +84,9 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& param_info) {
       std::string n = param_info.param.table + "_" + param_info.param.expected;
       for (char& ch : n) {
-        if (!std::isalnum(static_cast<unsigned char>(ch)))
+        if (!std::isalnum(static_cast<unsigned char>(ch))) {
           ch = '_';
+        }
       }
       return n;
     });
@@ -120,8 +122,9 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& param_info) {
       std::string n = param_info.param.table;
       for (char& ch : n) {
-        if (!std::isalnum(static_cast<unsigned char>(ch)))
+        if (!std::isalnum(static_cast<unsigned char>(ch))) {
           ch = '_';
+        }
       }
       return n;
     });
@@ -231,8 +234,9 @@ TEST_P(CheckpointRoundTripTest, OurCheckpointReadsTheSame) {
       }
     }
   }
-  for (const auto& [v, name] : listing.commits)
+  for (const auto& [v, name] : listing.commits) {
     std::filesystem::remove(dir.str() + "/_delta_log/" + name);
+  }
   DeltaSource src{"t", LocalLocation(dir.str()), {}, {}, {}};
   AQ_ASSERT_OK(RegisterDeltaSource(*s, src));
   EXPECT_EQ(QueryOne(s->main(), "SELECT count(*) FROM t"), std::to_string(rows));
@@ -250,8 +254,9 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& param_info) {
       std::string n = param_info.param.first;
       for (char& ch : n) {
-        if (!std::isalnum(static_cast<unsigned char>(ch)))
+        if (!std::isalnum(static_cast<unsigned char>(ch))) {
           ch = '_';
+        }
       }
       return n;
     });

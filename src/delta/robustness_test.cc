@@ -35,13 +35,15 @@ DeltaDestination Dest(const std::string& root) {
 // Child process body: append `count` rows one commit each (count < 0: forever).
 [[noreturn]] void AppendLoop(const std::string& root, const std::string& who, int count) {
   auto s = engine::Session::Open(Database::Options{});
-  if (!s.ok())
+  if (!s.ok()) {
     _exit(2);
+  }
   for (int i = 0; count < 0 || i < count; ++i) {
     auto r = WriteDeltaDestination(
         **s, Dest(root), "SELECT '" + who + "' AS who, " + std::to_string(i) + " AS n", nullptr);
-    if (!r.ok())
+    if (!r.ok()) {
       _exit(3);
+    }
   }
   _exit(0);
 }
@@ -59,11 +61,13 @@ TEST(DeltaRobustnessTest, TwoProcessesAppendingAtOnceBothLand) {
     AQ_ASSERT_OK(PrepareDeltaDestination(*s, Dest(dir.str())));
   }
   pid_t a = fork();
-  if (a == 0)
+  if (a == 0) {
     AppendLoop(dir.str(), "a", 5);
+  }
   pid_t b = fork();
-  if (b == 0)
+  if (b == 0) {
     AppendLoop(dir.str(), "b", 5);
+  }
   int sa = 0, sb = 0;
   waitpid(a, &sa, 0);
   waitpid(b, &sb, 0);
@@ -86,8 +90,9 @@ TEST(DeltaRobustnessTest, WriterKilledAtAnyMomentLeavesAReadableTable) {
   }
   for (int delay_ms : {150, 260, 370}) {
     pid_t pid = fork();
-    if (pid == 0)
+    if (pid == 0) {
       AppendLoop(dir.str(), "k" + std::to_string(delay_ms), -1);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     kill(pid, SIGKILL);
     int st = 0;

@@ -14,8 +14,9 @@ using FileColumns = std::map<std::string, std::string>;  // top-level name -> Du
 Result<std::map<std::string, FileColumns>> ReadFileColumns(engine::Connection& conn,
                                                            const std::vector<std::string>& paths) {
   std::map<std::string, FileColumns> out;
-  if (paths.empty())
+  if (paths.empty()) {
     return out;
+  }
   AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT file_name, name, duckdb_type, num_children "
                                             "FROM parquet_schema(" +
                                             SqlStringList(paths) + ")"));
@@ -31,24 +32,29 @@ Result<std::map<std::string, FileColumns>> ReadFileColumns(engine::Connection& c
       out[file];
       continue;
     }
-    while (!pending.empty() && pending.back() == 0)
+    while (!pending.empty() && pending.back() == 0) {
       pending.pop_back();
-    if (pending.empty())
+    }
+    if (pending.empty()) {
       continue;
+    }
     bool top_level = pending.size() == 1;
     pending.back()--;
-    if (top_level)
+    if (top_level) {
       out[file][r[1].value_or("")] = r[2].value_or("NESTED");
-    if (children > 0)
+    }
+    if (children > 0) {
       pending.push_back(children);
+    }
   }
   return out;
 }
 
 std::string Signature(const FileColumns& cols) {
   std::string s;
-  for (const auto& [n, t] : cols)
+  for (const auto& [n, t] : cols) {
     s += n + "\x1f" + t + "\x1e";
+  }
   return s;
 }
 
@@ -56,8 +62,9 @@ std::string Signature(const FileColumns& cols) {
 
 std::string SqlStringList(const std::vector<std::string>& values) {
   std::string out = "[";
-  for (size_t i = 0; i < values.size(); ++i)
+  for (size_t i = 0; i < values.size(); ++i) {
     out += (i ? ", " : "") + engine::QuoteLiteral(values[i]);
+  }
   return out + "]";
 }
 
@@ -74,13 +81,15 @@ Result<std::string> BuildScanSql(engine::Connection& conn, const Snapshot& snap,
       sql += (i ? ", " : "") + std::string("CAST(NULL AS ") + type + ") AS " +
              engine::QuoteIdent(snap.schema.fields[i].name);
     }
-    if (with_file_column)
+    if (with_file_column) {
       sql += std::string(", CAST(NULL AS VARCHAR) AS ") + kFileColumn;
+    }
     return sql + " WHERE false";
   }
   std::vector<std::string> paths;
-  for (const FileAction* f : files)
+  for (const FileAction* f : files) {
     paths.push_back(f->FullPath(snap.root));
+  }
   AQ_ASSIGN_OR_RETURN(auto file_columns, ReadFileColumns(conn, paths));
 
   struct Branch {
@@ -100,14 +109,17 @@ Result<std::string> BuildScanSql(engine::Connection& conn, const Snapshot& snap,
       if (partition_cols.count(field.name)) {
         // Partition values are keyed by physical name when column mapping is on.
         auto it = f.partition_values.find(field.physical_name);
-        if (it == f.partition_values.end())
+        if (it == f.partition_values.end()) {
           it = f.partition_values.find(field.name);
+        }
         std::optional<std::string> value;
-        if (it != f.partition_values.end())
+        if (it != f.partition_values.end()) {
           value = it->second;
+        }
         auto lit = PartitionValueLiteral(field.type, value);
-        if (!lit.ok())
+        if (!lit.ok()) {
           return lit.status().WithPrefix("file '" + f.path + "', column '" + field.name + "': ");
+        }
         expr = *lit;
       } else {
         auto it = cols.find(field.physical_name);
@@ -116,8 +128,9 @@ Result<std::string> BuildScanSql(engine::Connection& conn, const Snapshot& snap,
       }
       projection += (c ? ", " : "") + expr + " AS " + engine::QuoteIdent(field.name);
     }
-    if (with_file_column)
+    if (with_file_column) {
       projection += std::string(", ") + kFileColumn;
+    }
     if (f.deletion_vector) {
       dv_branches.push_back(Branch{{paths[i]}, projection, &f});
     } else {
@@ -138,14 +151,16 @@ Result<std::string> BuildScanSql(engine::Connection& conn, const Snapshot& snap,
   }
   for (const Branch& b : dv_branches) {
     auto rows = ReadDeletionVector(snap.root, *b.dv_file->deletion_vector);
-    if (!rows.ok())
+    if (!rows.ok()) {
       return rows.status().WithPrefix("file '" + b.dv_file->path + "': ");
+    }
     std::string branch = "SELECT " + b.projection + " FROM read_parquet(" + SqlStringList(b.paths) +
                          file_opt + ", file_row_number=true)";
     if (!rows->empty()) {
       std::string list = "[";
-      for (size_t i = 0; i < rows->size(); ++i)
+      for (size_t i = 0; i < rows->size(); ++i) {
         list += (i ? "," : "") + std::to_string((*rows)[i]);
+      }
       branch += " WHERE NOT list_contains(" + list + "]::BIGINT[], file_row_number)";
     }
     add_branch(branch);
@@ -156,8 +171,9 @@ Result<std::string> BuildScanSql(engine::Connection& conn, const Snapshot& snap,
 Result<std::string> BuildSnapshotScanSql(engine::Connection& conn, const Snapshot& snap,
                                          bool with_file_column) {
   std::vector<const FileAction*> files;
-  for (const auto& f : snap.files)
+  for (const auto& f : snap.files) {
     files.push_back(&f);
+  }
   return BuildScanSql(conn, snap, files, with_file_column);
 }
 

@@ -16,29 +16,35 @@ using nlohmann::json;
 std::string PhysicalNameOf(const json& field, bool mapping) {
   if (mapping && field.contains("metadata") && field["metadata"].is_object()) {
     auto it = field["metadata"].find("delta.columnMapping.physicalName");
-    if (it != field["metadata"].end() && it->is_string())
+    if (it != field["metadata"].end() && it->is_string()) {
       return it->get<std::string>();
+    }
   }
   return field.value("name", "");
 }
 
 bool NeedsRename(const json& type) {
-  if (!type.is_object())
+  if (!type.is_object()) {
     return false;
+  }
   std::string kind = type.value("type", "");
-  if (kind == "struct")
+  if (kind == "struct") {
     return true;
-  if (kind == "array")
+  }
+  if (kind == "array") {
     return NeedsRename(type["elementType"]);
-  if (kind == "map")
+  }
+  if (kind == "map") {
     return NeedsRename(type["keyType"]) || NeedsRename(type["valueType"]);
+  }
   return false;
 }
 
 // Rebuild a value read from Parquet with logical nested names.
 Result<std::string> RenameExpr(const std::string& expr, const json& type, int depth) {
-  if (!type.is_object())
+  if (!type.is_object()) {
     return expr;
+  }
   std::string kind = type.value("type", "");
   if (kind == "struct") {
     std::string out = "CASE WHEN " + expr + " IS NULL THEN NULL ELSE struct_pack(";
@@ -71,8 +77,9 @@ Result<std::string> RenameExpr(const std::string& expr, const json& type, int de
 
 std::string Pad(int64_t v, int width) {
   std::string s = std::to_string(v);
-  while (int(s.size()) < width)
+  while (int(s.size()) < width) {
     s = "0" + s;
+  }
   return s;
 }
 
@@ -80,8 +87,9 @@ std::string Pad(int64_t v, int width) {
 
 const DeltaField* DeltaSchema::Find(const std::string& name) const {
   for (const auto& f : fields) {
-    if (f.name == name)
+    if (f.name == name) {
       return &f;
+    }
   }
   return nullptr;
 }
@@ -106,8 +114,9 @@ Result<DeltaSchema> ParseSchemaString(const std::string& schema_string,
     field.type = f.contains("type") ? f["type"] : json("string");
     field.nullable =
         !f.contains("nullable") || !f["nullable"].is_boolean() || f["nullable"].get<bool>();
-    if (f.contains("metadata") && f["metadata"].is_object())
+    if (f.contains("metadata") && f["metadata"].is_object()) {
       field.metadata = f["metadata"];
+    }
     schema.fields.push_back(std::move(field));
   }
   return schema;
@@ -154,8 +163,9 @@ Result<DataType> DataTypeOfDelta(const json& t) {
     }
     return Status::Unsupported("unsupported Delta type '" + s + "'");
   }
-  if (!t.is_object())
+  if (!t.is_object()) {
     return Status::Unsupported("unsupported Delta type " + t.dump());
+  }
   std::string kind = t.value("type", "");
   auto child = [](std::string name, const json& type) -> Result<Field> {
     Field field;
@@ -196,11 +206,13 @@ Result<std::string> DuckDbType(const json& t) {
 Result<std::string> ColumnReadExpr(const DeltaField& field, bool column_mapping,
                                    const std::string& file_type) {
   AQ_ASSIGN_OR_RETURN(std::string type, DuckDbType(field.type));
-  if (field.type.is_string() && field.type.get<std::string>() == "void")
+  if (field.type.is_string() && field.type.get<std::string>() == "void") {
     return std::string("NULL::INTEGER");
+  }
   std::string expr = engine::QuoteIdent(field.physical_name);
-  if (file_type.empty())
+  if (file_type.empty()) {
     return "CAST(NULL AS " + type + ")";
+  }
   if (column_mapping && NeedsRename(field.type)) {
     AQ_ASSIGN_OR_RETURN(expr, RenameExpr(expr, field.type, 0));
   }
@@ -250,13 +262,15 @@ Result<std::string> PartitionValueLiteral(const json& delta_type,
   }
   if (t == "timestamp") {
     auto micros = ParseTimestampMicros(*value);
-    if (!micros)
+    if (!micros) {
       return Status::InvalidArgument("invalid timestamp partition value '" + *value + "'");
+    }
     // Zone-less values (old Spark) are read as UTC; see docs/delta.md.
     return "TIMESTAMPTZ " + engine::QuoteLiteral(FormatMicros(*micros) + "+00");
   }
-  if (t == "binary")
+  if (t == "binary") {
     return "encode(" + engine::QuoteLiteral(*value) + ")";
+  }
   return "CAST(" + engine::QuoteLiteral(*value) + " AS " + type + ")";
 }
 
@@ -305,15 +319,17 @@ Result<json> DeltaTypeOf(const DataType& type) {
     case TypeId::kList:
     case TypeId::kLargeList:
     case TypeId::kFixedSizeList: {
-      if (type.children.empty())
+      if (type.children.empty()) {
         return Status::InvalidArgument("list type without element");
+      }
       AQ_ASSIGN_OR_RETURN(json e, DeltaTypeOf(type.children[0].data_type));
       return json{
           {"type", "array"}, {"elementType", e}, {"containsNull", type.children[0].nullable}};
     }
     case TypeId::kMap: {
-      if (type.children.size() != 2)
+      if (type.children.size() != 2) {
         return Status::InvalidArgument("map type needs key and value");
+      }
       AQ_ASSIGN_OR_RETURN(json k, DeltaTypeOf(type.children[0].data_type));
       AQ_ASSIGN_OR_RETURN(json v, DeltaTypeOf(type.children[1].data_type));
       return json{{"type", "map"},
@@ -332,8 +348,9 @@ Result<json> SchemaJsonOf(const std::vector<Field>& fields) {
   json out = {{"type", "struct"}, {"fields", json::array()}};
   for (const Field& f : fields) {
     auto t = DeltaTypeOf(f.data_type);
-    if (!t.ok())
+    if (!t.ok()) {
       return t.status().WithPrefix("column '" + f.name + "': ");
+    }
     out["fields"].push_back(
         {{"name", f.name}, {"type", *t}, {"nullable", f.nullable}, {"metadata", json::object()}});
   }

@@ -28,8 +28,9 @@ Status RegisterSourceOn(engine::Connection& conn, const DeltaSource& source) {
 Status RegisterDeltaSource(engine::Session& session, const DeltaSource& source) {
   Status status = UseTableStore(session, source.location, source.storage_config);
   auto conn = session.Connect();
-  if (status.ok())
+  if (status.ok()) {
     status = conn.ok() ? RegisterSourceOn(**conn, source) : conn.status();
+  }
   return kSourceLabel.Apply(status, source.name);
 }
 

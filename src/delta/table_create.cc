@@ -16,8 +16,9 @@ namespace {
 using nlohmann::json;
 
 std::string Lower(std::string s) {
-  for (char& c : s)
+  for (char& c : s) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   return s;
 }
 
@@ -26,11 +27,13 @@ bool IsBool(const std::string& v) {
 }
 
 bool IsPositiveInt(const std::string& v) {
-  if (v.empty() || v.size() > 9)
+  if (v.empty() || v.size() > 9) {
     return false;
+  }
   for (char c : v) {
-    if (c < '0' || c > '9')
+    if (c < '0' || c > '9') {
       return false;
+    }
   }
   return std::atoll(v.c_str()) > 0;
 }
@@ -77,14 +80,16 @@ bool IsPlainSetting(const std::string& key) {
 }
 
 Status CheckProperty(const std::string& key, const std::string& value) {
-  if (key.rfind("delta.", 0) != 0)
+  if (key.rfind("delta.", 0) != 0) {
     return Status::OK();  // user metadata: stored as given
+  }
   if (key == "delta.appendOnly" || key == "delta.enableDeletionVectors") {
     return IsBool(value) ? Status::OK() : Invalid(key, value, "expected true or false");
   }
   if (key == "delta.checkpointInterval" || key == "delta.dataSkippingNumIndexedCols") {
-    if (key == "delta.dataSkippingNumIndexedCols" && value == "-1")
+    if (key == "delta.dataSkippingNumIndexedCols" && value == "-1") {
       return Status::OK();
+    }
     return IsPositiveInt(value) ? Status::OK() : Invalid(key, value, "expected a positive integer");
   }
   if (key == "delta.deletedFileRetentionDuration" || key == "delta.logRetentionDuration" ||
@@ -95,20 +100,24 @@ Status CheckProperty(const std::string& key, const std::string& value) {
   }
   auto sw = FeatureSwitches().find(key);
   if (sw != FeatureSwitches().end()) {
-    if (value == "false")
+    if (value == "false") {
       return Status::OK();
-    if (value == "true")
+    }
+    if (value == "true") {
       return Refuse(key, value, sw->second);
+    }
     return Invalid(key, value, "expected true or false");
   }
   if (key == "delta.checkpointPolicy") {
-    if (value == "classic")
+    if (value == "classic") {
       return Status::OK();
+    }
     return Refuse(key, value, "only classic checkpoints are written (no v2 checkpoints)");
   }
   if (key == "delta.columnMapping.mode") {
-    if (value == "none")
+    if (value == "none") {
       return Status::OK();
+    }
     return Refuse(key, value,
                   "column mapping needs physical names and ids, which this writer does not "
                   "assign");
@@ -121,10 +130,12 @@ Status CheckProperty(const std::string& key, const std::string& value) {
                   "table features cannot be switched on by name; set the feature's own "
                   "property if the writer supports it (docs/delta.md lists them)");
   }
-  if (key == "delta.universalFormat.enabledFormats")
+  if (key == "delta.universalFormat.enabledFormats") {
     return Refuse(key, value, "UniForm (Iceberg/Hudi metadata) is not written");
-  if (IsPlainSetting(key))
+  }
+  if (IsPlainSetting(key)) {
     return Status::OK();
+  }
   return Refuse(key, value, "unknown to this writer (docs/delta.md lists the supported ones)");
 }
 
@@ -142,15 +153,17 @@ Status CheckCaseDuplicates(const json& struct_type, const std::string& where) {
     // Look inside structs, also as list elements and map values.
     json t = f["type"];
     while (t.is_object() && t.value("type", "") != "struct") {
-      if (t.value("type", "") == "array")
+      if (t.value("type", "") == "array") {
         t = t["elementType"];
-      else if (t.value("type", "") == "map")
+      } else if (t.value("type", "") == "map") {
         t = t["valueType"];
-      else
+      } else {
         break;
+      }
     }
-    if (t.is_object() && t.value("type", "") == "struct")
+    if (t.is_object() && t.value("type", "") == "struct") {
       AQ_RETURN_IF_ERROR(CheckCaseDuplicates(t, where + name + "."));
+    }
   }
   return Status::OK();
 }
@@ -163,31 +176,38 @@ std::optional<int64_t> ParseIntervalMillis(const std::string& text) {
   std::string t = Lower(text);
   size_t i = 0;
   auto skip_spaces = [&] {
-    while (i < t.size() && t[i] == ' ')
+    while (i < t.size() && t[i] == ' ') {
       ++i;
+    }
   };
   skip_spaces();
-  if (t.compare(i, 8, "interval") == 0)
+  if (t.compare(i, 8, "interval") == 0) {
     i += 8;
+  }
   skip_spaces();
   size_t start = i;
-  while (i < t.size() && t[i] >= '0' && t[i] <= '9')
+  while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
     ++i;
-  if (i == start || i - start > 12)
+  }
+  if (i == start || i - start > 12) {
     return std::nullopt;
+  }
   int64_t n = std::atoll(t.substr(start, i - start).c_str());
   skip_spaces();
   std::string unit = t.substr(i);
-  while (!unit.empty() && unit.back() == ' ')
+  while (!unit.empty() && unit.back() == ' ') {
     unit.pop_back();
-  if (!unit.empty() && unit.back() == 's')
+  }
+  if (!unit.empty() && unit.back() == 's') {
     unit.pop_back();
+  }
   static const std::map<std::string, int64_t> kUnits = {
       {"millisecond", 1},    {"second", 1000},          {"minute", 60 * 1000},
       {"hour", 3600 * 1000}, {"day", 24 * 3600 * 1000}, {"week", 7 * 24 * 3600 * 1000LL}};
   auto it = kUnits.find(unit);
-  if (it == kUnits.end())
+  if (it == kUnits.end()) {
     return std::nullopt;
+  }
   return n * it->second;
 }
 
@@ -203,17 +223,21 @@ Result<NewTable> PlanNewTable(const DeltaDestination& dest) {
   for (const auto& p : dest.partition_columns) {
     const Field* field = nullptr;
     for (const auto& f : dest.schema) {
-      if (f.name == p)
+      if (f.name == p) {
         field = &f;
+      }
     }
-    if (!field)
+    if (!field) {
       return Status::InvalidArgument("partition column '" + p + "' is not in `schema`");
-    if (!partitions.insert(p).second)
+    }
+    if (!partitions.insert(p).second) {
       return Status::InvalidArgument("partition column '" + p + "' is listed twice");
+    }
     AQ_ASSIGN_OR_RETURN(json type, DeltaTypeOf(field->data_type));
     auto text = PartitionValueText(type, "x");
-    if (!text.ok())
+    if (!text.ok()) {
       return text.status().WithPrefix("partition column '" + p + "': ");
+    }
   }
   if (partitions.size() == dest.schema.size()) {
     return Status::InvalidArgument(
@@ -221,8 +245,9 @@ Result<NewTable> PlanNewTable(const DeltaDestination& dest) {
   }
   out.configuration = json::object();
   for (const auto& [k, v] : dest.table_properties) {
-    if (!v)
+    if (!v) {
       continue;
+    }
     AQ_RETURN_IF_ERROR(CheckProperty(k, *v));
     out.configuration[k] = *v;
   }
@@ -240,8 +265,9 @@ Result<NewTable> PlanNewTable(const DeltaDestination& dest) {
   if (reader_features.empty()) {
     out.protocol = json{{"minReaderVersion", 1}, {"minWriterVersion", 2}};
   } else {
-    if (out.configuration.contains("delta.appendOnly"))
+    if (out.configuration.contains("delta.appendOnly")) {
       writer_features.insert(writer_features.begin(), "appendOnly");
+    }
     out.protocol = json{{"minReaderVersion", 3},
                         {"minWriterVersion", 7},
                         {"readerFeatures", reader_features},

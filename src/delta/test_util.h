@@ -40,10 +40,12 @@ inline Location LocalLocation(const std::string& path) {
 /// One value of a query; "<null>" for NULL, "<error: ...>" on failure.
 inline std::string QueryOne(engine::Connection& conn, const std::string& sql) {
   auto rows = conn.Query(sql);
-  if (!rows.ok())
+  if (!rows.ok()) {
     return "<error: " + rows.status().ToString() + ">";
-  if (rows->rows.empty() || rows->rows[0].empty() || !rows->rows[0][0])
+  }
+  if (rows->rows.empty() || rows->rows[0].empty() || !rows->rows[0][0]) {
     return "<null>";
+  }
   return *rows->rows[0][0];
 }
 
@@ -52,12 +54,14 @@ inline std::vector<std::string> SortedRows(engine::Connection& conn, const std::
   auto rows = conn.Query(sql);
   EXPECT_TRUE(rows.ok()) << sql << ": " << rows.status().ToString();
   std::vector<std::string> out;
-  if (!rows.ok())
+  if (!rows.ok()) {
     return out;
+  }
   for (const auto& r : rows->rows) {
     std::string line;
-    for (size_t i = 0; i < r.size(); ++i)
+    for (size_t i = 0; i < r.size(); ++i) {
       line += (i ? "|" : "") + r[i].value_or("NULL");
+    }
     out.push_back(line);
   }
   std::sort(out.begin(), out.end());

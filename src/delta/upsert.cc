@@ -14,8 +14,9 @@ using nlohmann::json;
 // Stats bounds usable for pruning: types whose min/max are exact (timestamps are truncated to
 // milliseconds and strings may be truncated by other writers, so they are not used).
 bool PrunableByStats(const json& type) {
-  if (!type.is_string())
+  if (!type.is_string()) {
     return false;
+  }
   std::string t = type.get<std::string>();
   return t == "long" || t == "integer" || t == "short" || t == "byte" || t == "date" ||
          t.rfind("decimal", 0) == 0;
@@ -24,11 +25,13 @@ bool PrunableByStats(const json& type) {
 Result<std::string> StatLiteral(const json& stats, const char* which, const DeltaField& f) {
   AQ_ASSIGN_OR_RETURN(std::string type, DuckDbType(f.type));
   auto group = stats.find(which);
-  if (group == stats.end() || !group->is_object())
+  if (group == stats.end() || !group->is_object()) {
     return "CAST(NULL AS " + type + ")";
+  }
   auto v = group->find(f.physical_name);
-  if (v == group->end() || v->is_null() || v->is_object())
+  if (v == group->end() || v->is_null() || v->is_object()) {
     return "CAST(NULL AS " + type + ")";
+  }
   std::string text = v->is_string() ? v->get<std::string>() : v->dump();
   return "TRY_CAST(" + engine::QuoteLiteral(text) + " AS " + type + ")";
 }
@@ -44,8 +47,9 @@ Result<std::vector<const FileAction*>> CandidateFiles(WriteJob& job,
                                                       const std::vector<std::string>& keys) {
   const Snapshot& snap = job.snap;
   std::vector<const FileAction*> out;
-  if (snap.files.empty())
+  if (snap.files.empty()) {
     return out;
+  }
   std::set<std::string> pcols(snap.metadata.partition_columns.begin(),
                               snap.metadata.partition_columns.end());
   std::string names = "__aq_i", cond;
@@ -62,8 +66,9 @@ Result<std::vector<const FileAction*>> CandidateFiles(WriteJob& job,
     }
   }
   if (cond.empty()) {  // nothing to prune on: every file is a candidate
-    for (const auto& f : snap.files)
+    for (const auto& f : snap.files) {
       out.push_back(&f);
+    }
     return out;
   }
   std::string values;
@@ -88,14 +93,16 @@ Result<std::vector<const FileAction*>> CandidateFiles(WriteJob& job,
     values += ")";
   }
   std::string key_list;
-  for (const auto& k : keys)
+  for (const auto& k : keys) {
     key_list += (key_list.empty() ? "" : ", ") + Q(k);
+  }
   AQ_ASSIGN_OR_RETURN(
       auto rows, job.conn.Query("SELECT v.__aq_i FROM (VALUES " + values + ") AS v(" + names +
                                 ") WHERE EXISTS (SELECT 1 FROM (SELECT DISTINCT " + key_list +
                                 " FROM " + job.input_table + ") AS s WHERE true" + cond + ")"));
-  for (const auto& r : rows.rows)
+  for (const auto& r : rows.rows) {
     out.push_back(&snap.files[std::stoul(*r[0])]);
+  }
   return out;
 }
 
@@ -117,13 +124,15 @@ Status CheckOneMatchPerTargetRow(WriteJob& job, const std::string& target,
                                " t JOIN " + job.input_table + " s ON " + match +
                                " GROUP BY t.rowid HAVING count(*) > 1) d ORDER BY n DESC" +
                                " LIMIT " + std::to_string(kShown)));
-  if (dup.rows.empty())
+  if (dup.rows.empty()) {
     return Status::OK();
+  }
   std::string examples;
   for (const auto& row : dup.rows) {
     std::string one;
-    for (size_t i = 0; i < keys.size(); ++i)
+    for (size_t i = 0; i < keys.size(); ++i) {
       one += (i ? ", " : "") + keys[i] + "=" + row[2 + i].value_or("NULL");
+    }
     examples += (examples.empty() ? "" : "; ") + one + " matches " + row[1].value_or("?") +
                 " incoming rows";
   }
@@ -142,14 +151,16 @@ Status CheckOneMatchPerTargetRow(WriteJob& job, const std::string& target,
 Result<WriteStats> Upsert(WriteJob& job, int64_t input_rows) {
   const Snapshot& snap = job.snap;
   const auto& keys = job.dest.write_mode.upsert_keys;
-  if (keys.empty())
+  if (keys.empty()) {
     return Status::InvalidArgument(
         "upsert needs at least one key column (merge predicate is empty)");
+  }
   std::string match;
   for (const auto& k : keys) {
     const DeltaField* f = snap.schema.Find(k);
-    if (!f)
+    if (!f) {
       return Status::InvalidArgument("upsert key '" + k + "' is not in the table schema");
+    }
     if (f->type.is_object() && f->type.value("type", "") != "array") {
       return Status::Unsupported("upsert key '" + k + "' has a struct or map type");
     }
@@ -176,15 +187,18 @@ Result<WriteStats> Upsert(WriteJob& job, int64_t input_rows) {
                                    target + " t WHERE EXISTS (SELECT 1 FROM " + job.input_table +
                                    " s WHERE " + match + ")"));
     std::set<std::string> touched_paths;
-    for (const auto& r : files.rows)
+    for (const auto& r : files.rows) {
       touched_paths.insert(r[0].value_or(""));
+    }
     for (const FileAction* f : candidates) {
-      if (touched_paths.count(f->FullPath(snap.root)))
+      if (touched_paths.count(f->FullPath(snap.root))) {
         touched.push_back(f);
+      }
     }
     std::string cols;
-    for (const auto& f : snap.schema.fields)
+    for (const auto& f : snap.schema.fields) {
       cols += (cols.empty() ? "" : ", ") + ("t." + Q(f.name));
+    }
     // Matched rows take the incoming values (keys are equal), so the new content of the
     // touched files is: every incoming row plus their unmatched rows.
     data_sql += " UNION ALL SELECT " + cols + " FROM " + target + " t WHERE t." + kFileColumn +

@@ -11,12 +11,15 @@ namespace aqueducts::delta {
 namespace {
 
 int HexValue(char c) {
-  if (c >= '0' && c <= '9')
+  if (c >= '0' && c <= '9') {
     return c - '0';
-  if (c >= 'a' && c <= 'f')
+  }
+  if (c >= 'a' && c <= 'f') {
     return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
+  }
+  if (c >= 'A' && c <= 'F') {
     return c - 'A' + 10;
+  }
   return -1;
 }
 
@@ -74,8 +77,9 @@ std::string HiveEscape(std::string_view value) {
 }
 
 std::string StripTrailingSlashes(std::string path) {
-  while (path.size() > 1 && path.back() == '/')
+  while (path.size() > 1 && path.back() == '/') {
     path.pop_back();
+  }
   return path;
 }
 
@@ -104,17 +108,21 @@ Result<std::vector<std::string>> ListDirectory(const std::string& dir) {
   AQ_ASSIGN_OR_RETURN(storage::Listing listing, where.store->List(where.key + "/", "/"));
   if (listing.objects.empty() && listing.prefixes.empty()) {
     auto meta = where.store->Head(where.key);
-    if (!meta.ok() && meta.status().code() != StatusCode::kNotFound)
+    if (!meta.ok() && meta.status().code() != StatusCode::kNotFound) {
       return meta.status();
-    if (!meta.ok() || !meta->directory)
+    }
+    if (!meta.ok() || !meta->directory) {
       return Status::NotFound("directory '" + dir + "' does not exist");
+    }
   }
   size_t skip = where.key.size() + 1;
   std::vector<std::string> names;
-  for (const auto& object : listing.objects)
+  for (const auto& object : listing.objects) {
     names.push_back(object.key.substr(skip));
-  for (const auto& prefix : listing.prefixes)
+  }
+  for (const auto& prefix : listing.prefixes) {
     names.push_back(prefix.substr(skip, prefix.size() - skip - 1));
+  }
   return names;
 }
 
@@ -149,8 +157,9 @@ Status MakeDirs(const std::string& dir) {
 Result<bool> WriteFileIfAbsent(const std::string& target, const std::string& data) {
   AQ_ASSIGN_OR_RETURN(auto where, storage::StoreForPath(target));
   Status put = where.store->PutIfAbsent(where.key, data);
-  if (put.code() == StatusCode::kConflict)
+  if (put.code() == StatusCode::kConflict) {
     return false;
+  }
   AQ_RETURN_IF_ERROR(put);
   return true;
 }
@@ -176,8 +185,9 @@ Status CopyThenDelete(storage::ObjectStore& store, const std::string& from, cons
     for (uint64_t offset = 0; offset < meta.size; offset += part) {
       buffer.resize(std::min(part, meta.size - offset));
       AQ_ASSIGN_OR_RETURN(uint64_t got, store.GetRange(from, offset, buffer.size(), buffer.data()));
-      if (got != buffer.size())
+      if (got != buffer.size()) {
         return Status::IoError("'" + store.UrlOf(from) + "' changed while it was being moved");
+      }
       AQ_RETURN_IF_ERROR(upload->UploadPart(buffer));
     }
     AQ_RETURN_IF_ERROR(upload->Complete());
@@ -190,11 +200,13 @@ Status CopyThenDelete(storage::ObjectStore& store, const std::string& from, cons
 Status RenamePath(const std::string& from, const std::string& to) {
   AQ_ASSIGN_OR_RETURN(auto where, storage::StoreForPath(to));
   AQ_ASSIGN_OR_RETURN(auto source, storage::StoreForPath(from));
-  if (source.store != where.store)
+  if (source.store != where.store) {
     return Status::IoError("cannot move '" + from + "' to '" + to + "': different stores");
+  }
   Status renamed = where.store->Rename(source.key, where.key);
-  if (renamed.code() == StatusCode::kUnsupported)
+  if (renamed.code() == StatusCode::kUnsupported) {
     return CopyThenDelete(*where.store, source.key, where.key);
+  }
   return renamed;
 }
 
@@ -212,15 +224,17 @@ std::optional<int64_t> ParseTimestampMicros(std::string_view text) {
   int y, mo, d, h = 0, mi = 0, s = 0;
   std::string t(text);
   int consumed = 0;
-  if (std::sscanf(t.c_str(), "%d-%d-%d%n", &y, &mo, &d, &consumed) != 3)
+  if (std::sscanf(t.c_str(), "%d-%d-%d%n", &y, &mo, &d, &consumed) != 3) {
     return std::nullopt;
+  }
   size_t pos = size_t(consumed);
   int64_t micros = 0;
   int64_t offset_seconds = 0;
   if (pos < t.size() && (t[pos] == 'T' || t[pos] == ' ')) {
     int c2 = 0;
-    if (std::sscanf(t.c_str() + pos + 1, "%d:%d:%d%n", &h, &mi, &s, &c2) != 3)
+    if (std::sscanf(t.c_str() + pos + 1, "%d:%d:%d%n", &h, &mi, &s, &c2) != 3) {
       return std::nullopt;
+    }
     pos += 1 + size_t(c2);
     if (pos < t.size() && t[pos] == '.') {
       ++pos;
@@ -237,8 +251,9 @@ std::optional<int64_t> ParseTimestampMicros(std::string_view text) {
       } else if (t[pos] == '+' || t[pos] == '-') {
         int oh = 0, om = 0;
         int sign = t[pos] == '-' ? -1 : 1;
-        if (std::sscanf(t.c_str() + pos + 1, "%d:%d", &oh, &om) < 1)
+        if (std::sscanf(t.c_str() + pos + 1, "%d:%d", &oh, &om) < 1) {
           return std::nullopt;
+        }
         offset_seconds = sign * (oh * 3600 + om * 60);
         pos = t.size();
       }

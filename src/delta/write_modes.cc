@@ -34,8 +34,9 @@ json RemoveAction(const FileAction& f) {
   if (f.raw.contains("deletionVector") && !f.raw["deletionVector"].is_null()) {
     rm["deletionVector"] = f.raw["deletionVector"];
   }
-  if (f.stats)
+  if (f.stats) {
     rm["stats"] = *f.stats;
+  }
   return rm;
 }
 
@@ -80,12 +81,14 @@ Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
   stats.files_added = int64_t(files.adds.size());
   stats.files_removed = int64_t(removed.size());
   stats.version = snap.version;
-  if (files.adds.empty() && removed.empty())
+  if (files.adds.empty() && removed.empty()) {
     return stats;  // nothing changes: no commit
+  }
   for (const json& a : files.adds) {
     std::map<std::string, std::optional<std::string>> pv;
-    for (auto& [k, v] : a["partitionValues"].items())
+    for (auto& [k, v] : a["partitionValues"].items()) {
       pv[k] = v.is_string() ? std::optional(v.get<std::string>()) : std::nullopt;
+    }
     req.read_partitions.insert(PartitionKey(pv));
   }
   req.adds = files.adds;
@@ -113,12 +116,15 @@ Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
     // plus our adds, so the version checksum is exact.
     int64_t num_files = int64_t(snap.files.size() - removed.size() + files.adds.size());
     int64_t size = 0;
-    for (const FileAction& f : snap.files)
+    for (const FileAction& f : snap.files) {
       size += f.size;
-    for (const FileAction* f : removed)
+    }
+    for (const FileAction* f : removed) {
       size -= f->size;
-    for (const json& a : files.adds)
+    }
+    for (const json& a : files.adds) {
       size += a["size"].get<int64_t>();
+    }
     WriteVersionChecksum(snap.root, *version, snap.metadata.raw, snap.protocol.ToJson(), num_files,
                          size);
   }
@@ -139,11 +145,13 @@ Result<std::vector<const FileAction*>> FilesMatchingPartitions(engine::Connectio
                                                                const Snapshot& snap,
                                                                const std::string& predicate) {
   std::vector<const FileAction*> out;
-  if (snap.files.empty())
+  if (snap.files.empty()) {
     return out;
+  }
   std::string values, names = "__aq_i";
-  for (const auto& p : snap.metadata.partition_columns)
+  for (const auto& p : snap.metadata.partition_columns) {
     names += ", " + Q(p);
+  }
   for (size_t i = 0; i < snap.files.size(); ++i) {
     const FileAction& f = snap.files[i];
     values += (i ? ", (" : "(") + std::to_string(i);
@@ -158,8 +166,9 @@ Result<std::vector<const FileAction*>> FilesMatchingPartitions(engine::Connectio
   }
   AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT __aq_i FROM (VALUES " + values + ") AS v(" +
                                             names + ") WHERE " + predicate));
-  for (const auto& r : rows.rows)
+  for (const auto& r : rows.rows) {
     out.push_back(&snap.files[std::stoul(*r[0])]);
+  }
   return out;
 }
 
@@ -171,8 +180,9 @@ Result<std::vector<const FileAction*>> PruneByStats(engine::Connection& conn, co
   std::string names = "__aq_i", where;
   for (const auto& c : conds) {
     const DeltaField* f = snap.schema.Find(c.column);
-    if (!PrunableByStats(f->type))
+    if (!PrunableByStats(f->type)) {
       continue;
+    }
     AQ_ASSIGN_OR_RETURN(std::string type, DuckDbType(f->type));
     std::string n = std::to_string(fields.size());
     names += ", mn" + n + ", mx" + n;
@@ -181,8 +191,9 @@ Result<std::vector<const FileAction*>> PruneByStats(engine::Connection& conn, co
              ") BETWEEN mn" + n + " AND mx" + n + ")";
     fields.push_back(f);
   }
-  if (fields.empty() || files.empty())
+  if (fields.empty() || files.empty()) {
     return files;
+  }
   std::string values;
   for (size_t i = 0; i < files.size(); ++i) {
     json stats = files[i]->ParsedStats();
@@ -197,8 +208,9 @@ Result<std::vector<const FileAction*>> PruneByStats(engine::Connection& conn, co
   AQ_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT __aq_i FROM (VALUES " + values + ") AS v(" +
                                             names + ") WHERE " + where));
   std::vector<const FileAction*> out;
-  for (const auto& r : rows.rows)
+  for (const auto& r : rows.rows) {
     out.push_back(files[std::stoul(*r[0])]);
+  }
   return out;
 }
 
@@ -225,8 +237,9 @@ Result<WriteStats> Replace(WriteJob& job, int64_t input_rows) {
   }
   std::vector<const FileAction*> candidates;
   if (part_conds.empty()) {
-    for (const auto& f : snap.files)
+    for (const auto& f : snap.files) {
       candidates.push_back(&f);
+    }
   } else {
     AQ_ASSIGN_OR_RETURN(candidates,
                         FilesMatchingPartitions(job.conn, snap, BuildReplacePredicate(part_conds)));
@@ -241,12 +254,14 @@ Result<WriteStats> Replace(WriteJob& job, int64_t input_rows) {
         auto rows, job.conn.Query(std::string("SELECT DISTINCT ") + kFileColumn + " FROM (" + scan +
                                   ") AS __aq_old WHERE " + predicate));
     std::set<std::string> matched;
-    for (const auto& r : rows.rows)
+    for (const auto& r : rows.rows) {
       matched.insert(r[0].value_or(""));
+    }
     removed.clear();
     for (const FileAction* f : candidates) {
-      if (matched.count(f->FullPath(snap.root)))
+      if (matched.count(f->FullPath(snap.root))) {
         removed.push_back(f);
+      }
     }
     if (!removed.empty()) {
       AQ_ASSIGN_OR_RETURN(std::string kept, BuildScanSql(job.conn, snap, removed, false));
@@ -259,8 +274,9 @@ Result<WriteStats> Replace(WriteJob& job, int64_t input_rows) {
   req.operation = "WRITE";
   req.operation_parameters = {{"mode", "Overwrite"}, {"predicate", predicate}};
   req.read_whole_table = pcols.empty();
-  for (const FileAction* f : candidates)
+  for (const FileAction* f : candidates) {
     req.read_partitions.insert(PartitionKey(f->partition_values));
+  }
   return WriteAndCommit(job, "SELECT * FROM " + job.input_table, removed, std::move(req),
                         input_rows);
 }
@@ -268,8 +284,9 @@ Result<WriteStats> Replace(WriteJob& job, int64_t input_rows) {
 }  // namespace
 
 std::string BuildReplacePredicate(const std::vector<ReplaceCondition>& conditions) {
-  if (conditions.empty())
+  if (conditions.empty()) {
     return "true";
+  }
   std::string out;
   for (const auto& c : conditions) {
     out += (out.empty() ? "" : " AND ") + Q(c.column) + " = " + engine::QuoteLiteral(c.value);
@@ -300,30 +317,36 @@ Status StageInput(WriteJob& job, const std::string& relation_sql) {
     std::string expr = "CAST(" + Q(f.name) + " AS " + type + ")";
     // Zone-less input for an instant column (and back) is taken as UTC, not as the session's
     // time zone, so the written instants do not depend on where the pipeline runs.
-    if (type == "TIMESTAMPTZ" && zoneless)
+    if (type == "TIMESTAMPTZ" && zoneless) {
       expr = "timezone('UTC', CAST(" + Q(f.name) + " AS TIMESTAMP))";
-    if (type == "TIMESTAMP" && from == "TIMESTAMP WITH TIME ZONE")
+    }
+    if (type == "TIMESTAMP" && from == "TIMESTAMP WITH TIME ZONE") {
       expr = "timezone('UTC', " + Q(f.name) + ")";
+    }
     // An empty partition value is logged as null (the protocol reads "" as null), so '' in a
     // partition column is NULL from here on: upsert keys, replace checks and row counts agree
     // with what the table will hold.
-    if (pcols.count(f.name) && (type == "VARCHAR" || type == "BLOB"))
+    if (pcols.count(f.name) && (type == "VARCHAR" || type == "BLOB")) {
       expr = "NULLIF(" + expr + ", CAST('' AS " + type + "))";
+    }
     casts += (casts.empty() ? "" : ", ") + (expr + " AS " + Q(f.name));
   }
   bool all_nullable = true;
-  for (const DeltaField& f : job.snap.schema.fields)
+  for (const DeltaField& f : job.snap.schema.fields) {
     all_nullable &= f.nullable;
+  }
   job.streamed = job.dest.write_mode.operation == DeltaWriteMode::Operation::kAppend &&
                  job.snap.metadata.partition_columns.empty() && all_nullable;
   Status st = job.conn.Execute(std::string("CREATE TEMP ") + (job.streamed ? "VIEW " : "TABLE ") +
                                job.input_table + " AS SELECT " + casts + " FROM (" + relation_sql +
                                ") AS __aq_src");
-  if (!st.ok())
+  if (!st.ok()) {
     return st.WithPrefix("cannot cast the data to the table schema: ");
+  }
   for (const DeltaField& f : job.snap.schema.fields) {
-    if (f.nullable)
+    if (f.nullable) {
       continue;
+    }
     AQ_ASSIGN_OR_RETURN(int64_t nulls, CountRows(job.conn, "SELECT 1 FROM " + job.input_table +
                                                                " WHERE " + Q(f.name) + " IS NULL"));
     if (nulls > 0) {

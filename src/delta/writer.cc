@@ -18,8 +18,9 @@ using nlohmann::json;
 
 Status CreateTable(engine::Connection& conn, const std::string& root,
                    const DeltaDestination& dest) {
-  if (TableExists(root))
+  if (TableExists(root)) {
     return Status::OK();  // save mode "ignore": no schema check
+  }
   // Everything is validated before the first directory is made: a refused create leaves
   // nothing behind.
   AQ_ASSIGN_OR_RETURN(NewTable plan, PlanNewTable(dest));
@@ -43,10 +44,12 @@ Status CreateTable(engine::Connection& conn, const std::string& root,
                       {"configuration", config}};
   AQ_RETURN_IF_ERROR(MakeDirs(root));
   auto version = CommitTransaction(conn, root, req);
-  if (!version.ok() && version.status().code() == StatusCode::kConflict)
+  if (!version.ok() && version.status().code() == StatusCode::kConflict) {
     return Status::OK();
-  if (version.ok())
+  }
+  if (version.ok()) {
     WriteVersionChecksum(root, *version, *req.metadata, protocol, 0, 0);
+  }
   return version.status();
 }
 
@@ -66,8 +69,9 @@ Result<WriteStats> WriteDelta(engine::Connection& conn, const DeltaDestination& 
   Result<WriteStats> result = staged.ok() ? RunWriteMode(job) : Result<WriteStats>(staged);
   (void)conn.Execute((job.streamed ? "DROP VIEW IF EXISTS " : "DROP TABLE IF EXISTS ") +
                      job.input_table);
-  for (const auto& t : job.scratch_tables)
+  for (const auto& t : job.scratch_tables) {
     (void)conn.Execute("DROP TABLE IF EXISTS " + t);
+  }
   return result;
 }
 
@@ -81,8 +85,9 @@ Status PrepareDestinationOn(engine::Connection& conn, const DeltaDestination& de
 Status PrepareDeltaDestination(engine::Session& session, const DeltaDestination& destination) {
   Status status = UseTableStore(session, destination.location, destination.storage_config);
   auto conn = session.Connect();
-  if (status.ok())
+  if (status.ok()) {
     status = conn.ok() ? PrepareDestinationOn(**conn, destination) : conn.status();
+  }
   return kDestinationLabel.Apply(status, destination.name);
 }
 

@@ -262,10 +262,12 @@ TEST(DeltaWriterTest, ConcurrentAppendsAllLand) {
       }
     });
   }
-  for (auto& t : threads)
+  for (auto& t : threads) {
     t.join();
-  for (const auto& st : results)
+  }
+  for (const auto& st : results) {
     AQ_EXPECT_OK(st);
+  }
   auto s = OpenTestSession();
   EXPECT_EQ(ReadBack(*s, dir.str()).size(), size_t(kWriters * kEach));
   AQ_ASSERT_OK_AND_ASSIGN(LogListing listing, ListLog(dir.str()));
@@ -316,8 +318,9 @@ TEST(DeltaWriterTest, WriterKilledBeforeCommitLeavesPreviousVersion) {
     storage::ScopedMount mount(dir.str(), std::make_shared<::aqueducts::testing::FaultStore>(
                                               storage::LocalFileSystem(), crash_at_commit));
     auto s = engine::Session::Open(Database::Options{});
-    if (s.ok())
+    if (s.ok()) {
       (void)WriteDeltaDestination(**s, Dest(dir.str()), "SELECT 'b' AS col_1, 2 AS col_2", nullptr);
+    }
     _exit(0);
   }
   int status = 0;
@@ -377,8 +380,9 @@ TEST(DeltaWriterStatsTest, ReplaceSkipsFilesByMinMaxStats) {
   }
   AQ_ASSERT_OK_AND_ASSIGN(Snapshot snap, LoadSnapshot(s->main(), dir.str()));
   for (const auto& f : snap.files) {
-    if (f.stats->find("\"minValues\":{\"k\":200") != std::string::npos)
+    if (f.stats->find("\"minValues\":{\"k\":200") != std::string::npos) {
       std::remove(f.FullPath(dir.str()).c_str());
+    }
   }
   dest.write_mode.operation = DeltaWriteMode::Operation::kReplace;
   dest.write_mode.replace_conditions = {ReplaceCondition{"k", "150"}};

@@ -124,8 +124,7 @@ void EmitList(Vector& result, duckdb::idx_t row, const std::vector<std::string>&
 
 // Writes the answer of `F` for a value that was found; false means NULL.
 template <Fn F>
-bool EmitFound(std::string_view doc, const json::Lookup& found, Vector& result,
-               duckdb::idx_t row) {
+bool EmitFound(std::string_view doc, const json::Lookup& found, Vector& result, duckdb::idx_t row) {
   const json::Span& v = found.value;
   if constexpr (F == Fn::kGet || F == Fn::kAsText || F == Fn::kGetJson || F == Fn::kGetStr) {
     if (F == Fn::kGetStr && v.kind != json::Kind::kString) {
@@ -152,7 +151,8 @@ bool EmitFound(std::string_view doc, const json::Lookup& found, Vector& result,
     std::string_view raw = Slice(doc, v);
     double value = 0;
     auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), value);
-    if (ptr != raw.data() + raw.size() || (ec != std::errc() && ec != std::errc::result_out_of_range)) {
+    if (ptr != raw.data() + raw.size() ||
+        (ec != std::errc() && ec != std::errc::result_out_of_range)) {
       return false;
     }
     duckdb::FlatVector::GetData<double>(result)[row] = value;
@@ -167,8 +167,7 @@ bool EmitFound(std::string_view doc, const json::Lookup& found, Vector& result,
     if (v.kind != json::Kind::kArray && v.kind != json::Kind::kObject) {
       return false;
     }
-    duckdb::FlatVector::GetData<int64_t>(result)[row] =
-        static_cast<int64_t>(found.children.size());
+    duckdb::FlatVector::GetData<int64_t>(result)[row] = static_cast<int64_t>(found.children.size());
     return true;
   } else if constexpr (F == Fn::kGetArray) {
     if (v.kind != json::Kind::kArray) {

@@ -38,8 +38,7 @@ bool IsDigit(char c) {
 
 class Scanner {
  public:
-  Scanner(std::string_view text, const std::vector<PathStep>& path, bool want_children,
-          Lookup* out)
+  Scanner(std::string_view text, const std::vector<PathStep>& path, bool want_children, Lookup* out)
       : s_(text), path_(path), want_children_(want_children), out_(out) {}
 
   bool Document() {

@@ -31,11 +31,34 @@ TEST(JsonScanTest, AcceptsWellFormedDocuments) {
 }
 
 TEST(JsonScanTest, RefusesMalformedDocuments) {
-  for (const char* doc :
-       {"", " ", "01", "1.", ".5", "-", "1e", "+1", "tru", "nul", "NaN", "Infinity", "[1,]",
-        "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "[1 2]", "\"abc", "\"\\x\"", "\"\\u12G4\"",
-        "\"\\ud83d\"", "\"\\ude00\"", "\"\\ud83d\\u0041\"", "\"tab\there\"", "[1] [2]", "{'a':1}",
-        "[", "]"}) {
+  for (const char* doc : {"",
+                          " ",
+                          "01",
+                          "1.",
+                          ".5",
+                          "-",
+                          "1e",
+                          "+1",
+                          "tru",
+                          "nul",
+                          "NaN",
+                          "Infinity",
+                          "[1,]",
+                          "{\"a\":1,}",
+                          "{\"a\" 1}",
+                          "{a:1}",
+                          "[1 2]",
+                          "\"abc",
+                          "\"\\x\"",
+                          "\"\\u12G4\"",
+                          "\"\\ud83d\"",
+                          "\"\\ude00\"",
+                          "\"\\ud83d\\u0041\"",
+                          "\"tab\there\"",
+                          "[1] [2]",
+                          "{'a':1}",
+                          "[",
+                          "]"}) {
     EXPECT_FALSE(Find(doc, {}, false).valid) << doc;
   }
 }

@@ -14,14 +14,18 @@ namespace aqueducts::executor {
 
 LogLevel ParseLogLevel(const std::string& text) {
   std::string lower = ToLowerAscii(text);
-  if (lower == "trace")
+  if (lower == "trace") {
     return LogLevel::kTrace;
-  if (lower == "debug")
+  }
+  if (lower == "debug") {
     return LogLevel::kDebug;
-  if (lower == "warn" || lower == "warning")
+  }
+  if (lower == "warn" || lower == "warning") {
     return LogLevel::kWarn;
-  if (lower == "error")
+  }
+  if (lower == "error") {
     return LogLevel::kError;
+  }
   return LogLevel::kInfo;
 }
 

@@ -170,8 +170,9 @@ Status ServerLink::Run() {
   while (true) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_)
+      if (stopping_) {
         break;
+      }
     }
     auto started = Clock::now();
     int status = ReadWork();
@@ -191,8 +192,9 @@ Status ServerLink::Run() {
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_)
+      if (stopping_) {
         break;
+      }
     }
     logger_->Warn(
         "work stream from the server ended; reconnecting",
@@ -231,8 +233,9 @@ int ServerLink::ReadWork() {
   req.content_receiver = [&](const char* data, size_t size, uint64_t, uint64_t) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_)
+      if (stopping_) {
         return false;
+      }
     }
     if (status != 200) {
       return true;
@@ -387,8 +390,9 @@ void ServerLink::HeartbeatLoop() {
     std::chrono::milliseconds interval;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_)
+      if (stopping_) {
         return;
+      }
       for (const auto& [id, execution] : active_) {
         runs.push_back(id);
       }

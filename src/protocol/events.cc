@@ -107,22 +107,30 @@ SseMessage EncodeEvent(const ProgressEvent& event, const std::string& execution_
   } else if (!event.name.empty()) {
     data["name"] = event.name;
   }
-  if (event.position >= 0)
+  if (event.position >= 0) {
     data["position"] = event.position;
-  if (event.sub_position >= 0)
+  }
+  if (event.sub_position >= 0) {
     data["sub_position"] = event.sub_position;
-  if (event.duration_ms >= 0)
+  }
+  if (event.duration_ms >= 0) {
     data["duration_ms"] = event.duration_ms;
-  if (event.rows >= 0)
+  }
+  if (event.rows >= 0) {
     data["rows"] = event.rows;
-  if (event.bytes >= 0)
+  }
+  if (event.bytes >= 0) {
     data["bytes"] = event.bytes;
-  if (event.percent >= 0)
+  }
+  if (event.percent >= 0) {
     data["percent"] = event.percent;
-  if (event.eta_ms >= 0)
+  }
+  if (event.eta_ms >= 0) {
     data["eta_ms"] = event.eta_ms;
-  if (!event.message.empty())
+  }
+  if (!event.message.empty()) {
     data["message"] = event.message;
+  }
   return Make(EventTypeName(event.type), data);
 }
 
