@@ -9,6 +9,8 @@ include(CMakePackageConfigHelpers)
 set(AQ_INSTALL_CMAKEDIR lib/cmake/aqueducts)
 
 install(TARGETS aqueducts aqueducts-executor RUNTIME DESTINATION bin)
+# The Dask driver of `aqueducts run --dask`, found relative to the binary (docs/scale-out.md).
+install(FILES ${CMAKE_SOURCE_DIR}/src/distribute/aqueducts_dask.py DESTINATION share/aqueducts)
 install(TARGETS aqueducts_api EXPORT aqueductsTargets
         LIBRARY DESTINATION lib
         INCLUDES DESTINATION include)

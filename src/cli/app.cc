@@ -126,6 +126,19 @@ int Main(int argc, char** argv) {
                   "(one {\"stage\", \"row\"} object per line); notes and plans go to stderr")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->default_str("table");
+  run->add_option("--dask", run_args.dask,
+                  "Run across a Dask cluster: the scheduler's address, e.g. tcp://host:8786 "
+                  "(docs/scale-out.md)");
+  run->add_option("--partitions", run_args.partitions,
+                  "With --dask: how many partitions to split the largest file source into "
+                  "(default 8, at most one per file)")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--broadcast-limit", run_args.broadcast_limit,
+                  "With --dask: largest other source copied to every partition (default 256MB)");
+  run->add_option("--worker-binary", run_args.worker_binary,
+                  "With --dask: the aqueducts program on the workers (default: this one's path)");
+  run->add_flag("--explain-distribution", run_args.explain_distribution,
+                "With --dask: print where each source and stage would run, run nothing");
   bool quiet = false;
   bool verbose = false;
   run->add_flag("--quiet,-q", quiet, "Print only stage outputs and errors");
@@ -135,6 +148,18 @@ int Main(int argc, char** argv) {
   auto* validate = app.add_subcommand(
       "validate", "Load, template and check a pipeline (SQL is parsed, no data is read)");
   AddPipelineFlags(validate, &validate_args);
+
+  // Internal commands of distributed runs (docs/scale-out.md), not listed in the help.
+  RunArgs plan_args;
+  auto* distribute_plan = app.add_subcommand("distribute-plan", "");
+  distribute_plan->group("");
+  AddPipelineFlags(distribute_plan, &plan_args);
+  distribute_plan->add_option("--partitions", plan_args.partitions)->check(CLI::PositiveNumber);
+  distribute_plan->add_option("--broadcast-limit", plan_args.broadcast_limit);
+  std::string task_attempt;
+  auto* distribute_task = app.add_subcommand("distribute-task", "");
+  distribute_task->group("");
+  distribute_task->add_option("--attempt", task_attempt)->required();
 
   std::string schema_out;
   auto* schema = app.add_subcommand("schema", "Print the JSON Schema of the pipeline format");
@@ -199,7 +224,8 @@ int Main(int argc, char** argv) {
       "  aqueducts run -f pipeline.yml -p month=jan -p year=2024\n"
       "  aqueducts run -f pipeline.yml --max-memory 4GB --temp-dir /scratch\n"
       "  aqueducts run -f pipeline.yml -q --output json | jq -c 'select(.stage == \"totals\")'\n"
-      "  aqueducts run -f pipeline.yml --executor https://exec:3031 --api-key $KEY");
+      "  aqueducts run -f pipeline.yml --executor https://exec:3031 --api-key $KEY\n"
+      "  aqueducts run -f pipeline.yml --dask tcp://scheduler:8786 --partitions 16");
   validate->footer(
       "Examples:\n"
       "  aqueducts validate -f pipeline.yml -p month=jan\n"
@@ -278,6 +304,12 @@ int Main(int argc, char** argv) {
   }
   if (*validate) {
     return ValidateCommand(validate_args);
+  }
+  if (*distribute_plan) {
+    return DistributePlanCommand(plan_args);
+  }
+  if (*distribute_task) {
+    return DistributeTaskCommand(task_attempt);
   }
   if (*schema) {
     return SchemaCommand(schema_out);

@@ -3,10 +3,13 @@
 // The subcommands of the `aqueducts` binary. Each returns the process exit code:
 // 0 success, 1 pipeline error, 2 usage error (kExitUsage), 130 interrupted.
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "aqueducts/cancel_token.h"
 #include "aqueducts/loader.h"
+#include "aqueducts/model.h"
 #include "aqueducts/status.h"
 
 #include "cli/remote_client.h"
@@ -28,7 +31,24 @@ struct RunArgs {
   RemoteOptions remote;          ///< executor empty: run locally
   bool lenient = false;          ///< unknown pipeline keys are warnings, not errors
   std::string output = "table";  ///< how previews print: table, csv or json
+  /// Distributed run on Dask (docs/scale-out.md): the scheduler's address; empty: not.
+  std::string dask;
+  int partitions = 0;           ///< 0: the default
+  std::string broadcast_limit;  ///< a size ("256MB"); empty: the default
+  std::string worker_binary;    ///< empty: this program
+  bool explain_distribution = false;
 };
+
+/// `aqueducts run --dask` (cli/distribute_commands.cc): loaded and checked pipeline in.
+Status RunDistributed(const RunArgs& args, const Aqueduct& aqueduct, TerminalSink& sink,
+                      std::shared_ptr<CancelToken> cancel);
+/// The plan of `args`'s distributed run as JSON (cli/distribute_commands.cc).
+Result<std::string> DistributionPlanJson(const RunArgs& args, const Aqueduct& aqueduct);
+/// Internal: `aqueducts distribute-plan` prints the plan as JSON.
+int DistributePlanCommand(const RunArgs& args);
+/// Internal: `aqueducts distribute-task --attempt ID` runs the task described on stdin and prints
+/// its result as JSON.
+int DistributeTaskCommand(const std::string& attempt);
 
 int RunCommand(const RunArgs& args);
 int ValidateCommand(const RunArgs& args);

@@ -59,6 +59,9 @@ Status RunWithSink(const RunArgs& args, const Aqueduct& aqueduct, const Database
     sink.PrintLine("🛑 Cancelling... (press Ctrl+C again to abort immediately)");
     cancel->Cancel();
   });
+  if (!args.dask.empty()) {
+    return RunDistributed(args, aqueduct, sink, cancel);
+  }
   if (!args.remote.server.empty()) {
     return RunOnServer(args.remote, aqueduct, sink, cancel);
   }
@@ -114,6 +117,19 @@ int RunCommand(const RunArgs& args) {
         "API key is required for remote execution: pass --api-key (or set AQUEDUCTS_API_KEY)"));
     return kExitUsage;
   }
+  if (!args.dask.empty() && (!remote.server.empty() || !remote.executor.empty())) {
+    PrintError(Status::InvalidArgument(
+        "--dask cannot be combined with --executor or --server: a distributed run is driven "
+        "from this machine"));
+    return kExitUsage;
+  }
+  if (args.dask.empty() && (args.explain_distribution || args.partitions != 0 ||
+                            !args.worker_binary.empty() || !args.broadcast_limit.empty())) {
+    PrintError(Status::InvalidArgument(
+        "--explain-distribution, --partitions, --broadcast-limit and --worker-binary need "
+        "--dask ADDRESS"));
+    return kExitUsage;
+  }
   TerminalSink::Options sink_options = TerminalSink::DetectOptions(args.verbosity);
   sink_options.preview = remote.preview;
   TerminalSink sink(sink_options);
@@ -125,6 +141,7 @@ int RunCommand(const RunArgs& args) {
                    : !remote.label.empty()  ? " on an executor with label " + remote.label
                                             : "")
         : !remote.executor.empty() ? "on executor " + remote.executor
+        : !args.dask.empty()       ? "on the Dask cluster at " + args.dask
                                    : "locally";
     sink.PrintLine("Running pipeline " + where + " from file: " + args.file);
   }
@@ -148,6 +165,27 @@ int RunCommand(const RunArgs& args) {
     }
     return ExitCodeFor(status);
   }
+  return kExitOk;
+}
+
+int DistributePlanCommand(const RunArgs& args) {
+  auto params = ParseParams(args.params);
+  if (!params.ok()) {
+    PrintError(params.status());
+    return kExitUsage;
+  }
+  auto aqueduct = LoadPipeline(args, *params);
+  if (!aqueduct.ok()) {
+    PrintError(PointAtPipeline(aqueduct.status(), args.file, nullptr, nullptr));
+    return ExitCodeFor(aqueduct.status());
+  }
+  Status status = ValidateSql(*aqueduct);
+  auto json = status.ok() ? DistributionPlanJson(args, *aqueduct) : Result<std::string>(status);
+  if (!json.ok()) {
+    PrintError(json.status());
+    return ExitCodeFor(json.status());
+  }
+  std::printf("%s\n", json->c_str());
   return kExitOk;
 }
 

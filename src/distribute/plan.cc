@@ -1,0 +1,576 @@
+// BuildPlan and its renderings (distribute/plan.h).
+
+#include "distribute/plan.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "aqueducts/loader.h"
+#include "aqueducts/run.h"
+
+#include "common/text.h"
+#include "engine/distribution_sql.h"
+#include "io/file_destination.h"
+
+namespace aqueducts::distribute {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Quote(const std::string& text, char q) {
+  std::string out(1, q);
+  for (char c : text) {
+    out += c;
+    if (c == q) {
+      out += c;
+    }
+  }
+  return out + q;
+}
+
+std::string Bytes(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    unit++;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
+  return text;
+}
+
+const char* Extension(FileFormat format) {
+  switch (format) {
+    case FileFormat::kCsv:
+      return "csv";
+    case FileFormat::kJson:
+      return "json";
+    case FileFormat::kParquet:
+      break;
+  }
+  return "parquet";
+}
+
+struct SourceFiles {
+  std::vector<std::pair<std::string, uint64_t>> files;  // path, bytes
+  uint64_t bytes = 0;
+};
+
+// The files a local file or directory source reads: the same glob the source itself uses, asked
+// of DuckDB, so the partitions read exactly the files a local run reads.
+Result<SourceFiles> ListSourceFiles(const Source& source) {
+  SourceFiles out;
+  if (const auto* file = std::get_if<FileSource>(&source)) {
+    std::string path = file->location.LocalPath();
+    std::error_code error;
+    uint64_t size = fs::file_size(path, error);
+    if (error) {
+      return Status::NotFound("source '" + file->name + "': file not found: '" + path + "'");
+    }
+    out.files.push_back({path, size});
+    out.bytes = size;
+    return out;
+  }
+  const auto& dir = std::get<DirSource>(source);
+  std::string root = dir.location.LocalPath();
+  while (root.size() > 1 && root.back() == '/') {
+    root.pop_back();
+  }
+  AQ_ASSIGN_OR_RETURN(auto db, Database::Open());
+  auto rows =
+      db->Query("SELECT file FROM glob(" +
+                Quote(root + "/**/*." + Extension(dir.format.format), '\'') + ") ORDER BY file");
+  if (!rows.ok()) {
+    return rows.status().WithPrefix("source '" + dir.name + "': cannot list '" + root + "'");
+  }
+  for (const auto& row : rows->rows) {
+    if (!row[0]) {
+      continue;
+    }
+    std::error_code error;
+    uint64_t size = fs::file_size(*row[0], error);
+    out.files.push_back({*row[0], error ? 0 : size});
+    out.bytes += error ? 0 : size;
+  }
+  if (out.files.empty()) {
+    return Status::NotFound("source '" + dir.name + "': no ." + Extension(dir.format.format) +
+                            " file under '" + root + "'");
+  }
+  return out;
+}
+
+// Split files into at most `n` partitions balanced by bytes: the largest file first, each into
+// the lightest partition so far.
+std::vector<Partition> Balance(std::vector<std::pair<std::string, uint64_t>> files, int n) {
+  std::stable_sort(files.begin(), files.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  size_t count = std::min<size_t>(static_cast<size_t>(std::max(n, 1)), files.size());
+  std::vector<Partition> parts(count);
+  for (const auto& [path, bytes] : files) {
+    auto lightest = std::min_element(parts.begin(), parts.end(), [](const auto& a, const auto& b) {
+      return a.bytes != b.bytes ? a.bytes < b.bytes : a.files.size() < b.files.size();
+    });
+    lightest->files.push_back(path);
+    lightest->bytes += bytes;
+  }
+  for (auto& part : parts) {
+    std::sort(part.files.begin(), part.files.end());
+  }
+  return parts;
+}
+
+bool LocalFileOrDir(const Source& source) {
+  if (const auto* file = std::get_if<FileSource>(&source)) {
+    return file->location.IsLocal();
+  }
+  if (const auto* dir = std::get_if<DirSource>(&source)) {
+    return dir->location.IsLocal();
+  }
+  return false;
+}
+
+std::vector<const Stage*> Flatten(const Aqueduct& aqueduct) {
+  std::vector<const Stage*> out;
+  for (const auto& group : aqueduct.stages) {
+    for (const auto& stage : group) {
+      out.push_back(&stage);
+    }
+  }
+  return out;
+}
+
+Stage Quiet(Stage stage) {
+  stage.show.reset();
+  stage.explain = stage.explain_analyze = stage.print_schema = false;
+  return stage;
+}
+
+DirSource GatheredSource(const std::string& name) {
+  DirSource source;
+  source.name = name;
+  source.format.format = FileFormat::kParquet;
+  source.location = ParseLocation("/gathered-placeholder/");
+  return source;
+}
+
+}  // namespace
+
+const char* PlacementName(Placement placement) {
+  switch (placement) {
+    case Placement::kPartition:
+      return "per partition";
+    case Placement::kPartial:
+      return "partial per partition + final on the driver";
+    case Placement::kDriver:
+      return "on the driver";
+    case Placement::kBroadcast:
+      return "broadcast (reads no split relation)";
+  }
+  return "?";
+}
+
+Result<Plan> BuildPlan(const Aqueduct& aqueduct, const PlanOptions& options) {
+  Plan plan;
+  std::vector<const Stage*> stages = Flatten(aqueduct);
+  std::map<std::string, engine::QueryAnalysis> analyses;
+  std::set<std::string> read;  // every relation some stage reads
+  for (const Stage* stage : stages) {
+    auto analysis = engine::AnalyzeQuery(stage->query);
+    if (!analysis.ok()) {
+      return analysis.status().WithPrefix("stage '" + stage->name + "'");
+    }
+    read.insert(analysis->tables.begin(), analysis->tables.end());
+    analyses[stage->name] = std::move(*analysis);
+  }
+  if (stages.empty()) {
+    return Status::Unsupported("the pipeline has no stage: nothing to distribute");
+  }
+
+  // The split source: the largest local file or directory source that a stage reads.
+  std::map<std::string, SourceFiles> listed;
+  const Source* split = nullptr;
+  for (const auto& source : aqueduct.sources) {
+    const std::string& name = SourceName(source);
+    if (read.count(ToLowerAscii(name)) == 0 || !LocalFileOrDir(source)) {
+      continue;
+    }
+    AQ_ASSIGN_OR_RETURN(listed[name], ListSourceFiles(source));
+    if (split == nullptr || listed[name].bytes > listed[SourceName(*split)].bytes) {
+      split = &source;
+    }
+  }
+  if (split == nullptr) {
+    return Status::Unsupported(
+        "no source can be split: a distributed run splits a local file or directory source "
+        "that a stage reads, and this pipeline has none");
+  }
+  plan.split_source = SourceName(*split);
+  plan.split_is_directory = std::holds_alternative<DirSource>(*split);
+  if (plan.split_is_directory) {
+    plan.split_root = std::get<DirSource>(*split).location.LocalPath();
+    while (plan.split_root.size() > 1 && plan.split_root.back() == '/') {
+      plan.split_root.pop_back();
+    }
+  }
+  plan.partitions = Balance(listed[plan.split_source].files,
+                            options.partitions > 0 ? options.partitions : kDefaultPartitions);
+
+  // Every other source a stage reads is broadcast, within the limit.
+  for (const auto& source : aqueduct.sources) {
+    const std::string& name = SourceName(source);
+    if (name == plan.split_source || read.count(ToLowerAscii(name)) == 0) {
+      continue;
+    }
+    if (!LocalFileOrDir(source)) {
+      return Status::Unsupported(
+          "source '" + name + "' (" + SourceTypeName(source) +
+          ") cannot be broadcast to the partitions: a distributed run broadcasts only local file "
+          "and directory sources, whose size is known before reading them");
+    }
+    uint64_t bytes = listed[name].bytes;
+    if (bytes > options.broadcast_limit_bytes) {
+      return Status::Unsupported(
+          "source '" + name + "' (" + Bytes(bytes) + ") is too large to broadcast to every " +
+          "partition (limit " + Bytes(options.broadcast_limit_bytes) + "; only '" +
+          plan.split_source + "' is split): raise --broadcast-limit or run locally");
+    }
+    plan.broadcasts.push_back({name, bytes});
+  }
+
+  // Where each stage runs. kind: relation (lower case) -> placement; the split source counts as
+  // kPartition and broadcast sources as kBroadcast.
+  std::map<std::string, Placement> kind;
+  std::map<std::string, std::string> display;  // lower case -> name as written
+  kind[ToLowerAscii(plan.split_source)] = Placement::kPartition;
+  display[ToLowerAscii(plan.split_source)] = plan.split_source;
+  for (const auto& broadcast : plan.broadcasts) {
+    kind[ToLowerAscii(broadcast.name)] = Placement::kBroadcast;
+  }
+  std::set<std::string> crossings;  // lower case
+  std::map<std::string, std::string> crossing_why;
+  for (const Stage* stage : stages) {
+    const auto& analysis = analyses[stage->name];
+    std::vector<std::string> split_inputs, driver_inputs;
+    for (const auto& table : analysis.tables) {
+      auto it = kind.find(table);
+      if (it == kind.end()) {
+        continue;
+      }
+      if (it->second == Placement::kPartition) {
+        split_inputs.push_back(table);
+      } else if (it->second == Placement::kDriver || it->second == Placement::kPartial) {
+        driver_inputs.push_back(table);
+      }
+    }
+    StagePlan placed{stage->name, Placement::kBroadcast, ""};
+    if (split_inputs.size() > 1) {
+      return Status::Unsupported(
+          "stage '" + stage->name + "' joins '" + display[split_inputs[0]] + "' and '" +
+          display[split_inputs[1]] + "', which are both split across partitions (from source '" +
+          plan.split_source +
+          "'): a join of two split relations needs a shuffle, which a distributed run does not "
+          "do; run it locally");
+    }
+    if (split_inputs.empty()) {
+      placed.where = driver_inputs.empty() ? Placement::kBroadcast : Placement::kDriver;
+      placed.why = driver_inputs.empty() ? "reads no split relation"
+                                         : "reads '" + display[driver_inputs[0]] +
+                                               "', which is computed on the driver";
+    } else {
+      const std::string& input = split_inputs[0];
+      bool whole =
+          std::count(analysis.not_splittable.begin(), analysis.not_splittable.end(), input) != 0;
+      std::string why;
+      if (!driver_inputs.empty()) {
+        why = "also reads '" + display[driver_inputs[0]] + "', which is computed on the driver";
+      } else if (analysis.shape == engine::QueryShape::kWhole) {
+        why = analysis.reason;
+      } else if (whole) {
+        why = "'" + display[input] +
+              "' is on the kept side of an outer, semi or anti join or in a subquery";
+      }
+      if (!why.empty()) {
+        placed.where = Placement::kDriver;
+        placed.why = why + "; needs all of '" + display[input] + "' on the driver";
+        crossings.insert(input);
+        crossing_why[input] = "stage '" + stage->name + "' needs it whole";
+      } else if (analysis.shape == engine::QueryShape::kAggregate) {
+        placed.where = Placement::kPartial;
+        placed.why = "decomposable aggregate";
+        crossings.insert(ToLowerAscii(stage->name));
+        crossing_why[ToLowerAscii(stage->name)] = "its partial aggregates";
+      } else {
+        placed.where = Placement::kPartition;
+        placed.why = "row by row";
+      }
+    }
+    kind[ToLowerAscii(stage->name)] = placed.where;
+    display[ToLowerAscii(stage->name)] = stage->name;
+    plan.stages.push_back(placed);
+  }
+  const Stage& last = *stages.back();
+  if (kind[ToLowerAscii(last.name)] == Placement::kPartition) {
+    crossings.insert(ToLowerAscii(last.name));
+    crossing_why[ToLowerAscii(last.name)] = "it feeds the destination";
+  }
+  if (crossings.empty()) {
+    return Status::Unsupported("the last stage '" + last.name + "' does not depend on '" +
+                               plan.split_source + "', the split source: nothing to distribute");
+  }
+  if (crossings.size() > 1) {
+    std::string names;
+    for (const auto& name : crossings) {
+      names += (names.empty() ? "'" : ", '") + display[name] + "' (" + crossing_why[name] + ")";
+    }
+    return Status::Unsupported("more than one relation would have to leave the partitions: " +
+                               names + "; a distributed run gathers one relation on the driver");
+  }
+  std::string crossing = *crossings.begin();
+  plan.crossing = display[crossing];
+  Placement crossing_kind = kind[crossing];
+
+  // The partition pipeline: the stages the crossing needs, then the crossing last.
+  std::set<std::string> needed = {crossing};
+  for (auto it = stages.rbegin(); it != stages.rend(); ++it) {
+    if (needed.count(ToLowerAscii((*it)->name)) == 0) {
+      continue;
+    }
+    for (const auto& table : analyses[(*it)->name].tables) {
+      needed.insert(table);
+    }
+  }
+  Aqueduct& part = plan.partition_pipeline;
+  part.version = aqueduct.version;
+  for (const auto& source : aqueduct.sources) {
+    if (needed.count(ToLowerAscii(SourceName(source))) != 0) {
+      part.sources.push_back(source);
+    }
+  }
+  std::vector<Stage> last_group;
+  for (const auto& group : aqueduct.stages) {
+    std::vector<Stage> kept;
+    for (const auto& stage : group) {
+      std::string key = ToLowerAscii(stage.name);
+      if (key == crossing) {
+        Stage copy = Quiet(stage);
+        if (crossing_kind == Placement::kPartial) {
+          AQ_ASSIGN_OR_RETURN(auto split_sql, engine::SplitAggregate(stage.query, "__aq_gathered"));
+          copy.query = split_sql.partial_sql;
+          plan.aggregate_sql = stage.query;
+          plan.final_sql_preview = split_sql.final_sql;
+        }
+        last_group.push_back(copy);
+      } else if (needed.count(key) != 0) {
+        kept.push_back(Quiet(stage));
+        if (stage.show || stage.explain || stage.explain_analyze || stage.print_schema) {
+          plan.notes.push_back("stage '" + stage.name +
+                               "' runs per partition: its show/explain/print_schema output is "
+                               "not printed in a distributed run");
+        }
+      }
+    }
+    if (!kept.empty()) {
+      part.stages.push_back(std::move(kept));
+    }
+  }
+  if (last_group.empty()) {
+    // The split source itself crosses: one stage reads it as it is.
+    Stage rows;
+    rows.name = "__aq_rows";
+    rows.query = "SELECT * FROM " + Quote(plan.split_source, '"');
+    last_group.push_back(rows);
+  }
+  part.stages.push_back(std::move(last_group));
+
+  // How the result reaches the destination.
+  const auto* file_destination =
+      aqueduct.destination ? std::get_if<FileDestination>(&*aqueduct.destination) : nullptr;
+  bool direct = crossing_kind == Placement::kPartition && crossing == ToLowerAscii(last.name) &&
+                file_destination != nullptr && file_destination->location.IsLocal() &&
+                file_destination->format.format == FileFormat::kParquet &&
+                io::WritesDirectory(*file_destination);
+  for (const auto& stage : plan.stages) {
+    direct =
+        direct && (stage.where == Placement::kPartition || stage.where == Placement::kBroadcast);
+  }
+  FileDestination out;
+  out.name = "partition output";
+  out.location = ParseLocation("/partition-output-placeholder/");
+  out.single_file = false;
+  if (direct) {
+    plan.output = OutputMode::kDirectory;
+    out.format = file_destination->format;
+    out.partition_columns = file_destination->partition_columns;
+  } else {
+    plan.output =
+        crossing_kind == Placement::kPartial ? OutputMode::kAggregate : OutputMode::kGather;
+  }
+  part.destination = out;
+
+  // The driver pipeline: the gathered relation as a source, then every stage that is not
+  // per-partition (the crossing in its final form).
+  if (!direct) {
+    Aqueduct& driver = plan.driver_pipeline;
+    driver.version = aqueduct.version;
+    driver.destination = aqueduct.destination;
+    plan.gathered_source = crossing_kind == Placement::kPartial ? "__aq_gathered" : plan.crossing;
+    driver.sources.push_back(GatheredSource(plan.gathered_source));
+    std::set<std::string> driver_reads;
+    for (const auto& stage : plan.stages) {
+      if (stage.where == Placement::kDriver || stage.where == Placement::kBroadcast) {
+        for (const auto& table : analyses[stage.name].tables) {
+          driver_reads.insert(table);
+        }
+      }
+    }
+    for (const auto& source : aqueduct.sources) {
+      std::string key = ToLowerAscii(SourceName(source));
+      if (key != crossing && SourceName(source) != plan.split_source && driver_reads.count(key)) {
+        driver.sources.push_back(source);
+      }
+    }
+    for (const auto& group : aqueduct.stages) {
+      std::vector<Stage> kept;
+      for (const auto& stage : group) {
+        std::string key = ToLowerAscii(stage.name);
+        Placement where = kind[key];
+        if (key == crossing && where == Placement::kPartial) {
+          Stage final_stage = stage;
+          final_stage.query = plan.final_sql_preview;  // sum types are filled in at commit
+          kept.push_back(final_stage);
+        } else if (where == Placement::kDriver || where == Placement::kBroadcast) {
+          kept.push_back(stage);
+        }
+      }
+      if (!kept.empty()) {
+        driver.stages.push_back(std::move(kept));
+      }
+    }
+    if (crossing == ToLowerAscii(last.name) && crossing_kind == Placement::kPartition) {
+      Stage output;
+      output.name = "__aq_output";
+      output.query = "SELECT * FROM " + Quote(plan.crossing, '"');
+      driver.stages.push_back({output});
+    }
+  }
+
+  // Where partitions write: beside a local file or Delta destination, else beside the split
+  // source.
+  std::string anchor;
+  if (file_destination != nullptr && file_destination->location.IsLocal()) {
+    anchor = file_destination->location.LocalPath();
+  } else if (const auto* delta = aqueduct.destination
+                                     ? std::get_if<DeltaDestination>(&*aqueduct.destination)
+                                     : nullptr;
+             delta != nullptr && delta->location.IsLocal()) {
+    anchor = delta->location.LocalPath();
+  } else {
+    anchor = plan.split_is_directory ? plan.split_root
+                                     : std::get<FileSource>(*split).location.LocalPath();
+  }
+  while (anchor.size() > 1 && anchor.back() == '/') {
+    anchor.pop_back();
+  }
+  fs::path anchor_path(anchor);
+  plan.staging_parent = anchor_path.parent_path().string();
+  plan.staging_name = anchor_path.filename().string();
+  return plan;
+}
+
+std::string ExplainPlan(const Plan& plan) {
+  std::string out = "Distribution plan\n";
+  uint64_t total = 0;
+  size_t files = 0;
+  for (const auto& part : plan.partitions) {
+    total += part.bytes;
+    files += part.files.size();
+  }
+  out += "  split source: '" + plan.split_source + "' (" +
+         (plan.split_is_directory ? "directory" : "file") + ", " + std::to_string(files) +
+         " file(s), " + Bytes(total) + ") into " + std::to_string(plan.partitions.size()) +
+         " partition(s)\n";
+  for (size_t i = 0; i < plan.partitions.size(); i++) {
+    out += "    partition " + std::to_string(i) + ": " +
+           std::to_string(plan.partitions[i].files.size()) + " file(s), " +
+           Bytes(plan.partitions[i].bytes) + "\n";
+  }
+  for (const auto& broadcast : plan.broadcasts) {
+    out += "  broadcast source: '" + broadcast.name + "' (" + Bytes(broadcast.bytes) + ")\n";
+  }
+  out += "  stages:\n";
+  for (const auto& stage : plan.stages) {
+    out += "    '" + stage.name + "': " + PlacementName(stage.where) +
+           (stage.why.empty() ? "" : " (" + stage.why + ")") + "\n";
+  }
+  out += "  leaves the partitions: '" + plan.crossing + "'\n";
+  switch (plan.output) {
+    case OutputMode::kDirectory:
+      out +=
+          "  output: each partition writes its files of the destination directory; the "
+          "driver publishes them at once with the directory's manifest\n";
+      break;
+    case OutputMode::kGather:
+      out += "  output: the rows of '" + plan.crossing +
+             "' are gathered; the driver runs the rest and writes the destination\n";
+      break;
+    case OutputMode::kAggregate:
+      out += "  output: partial aggregates of '" + plan.crossing +
+             "' are gathered; the driver runs the final step and the rest\n";
+      out +=
+          "  partial (per partition): " + plan.partition_pipeline.stages.back().back().query + "\n";
+      out += "  final (driver): " + plan.final_sql_preview + "\n";
+      break;
+  }
+  for (const auto& note : plan.notes) {
+    out += "  note: " + note + "\n";
+  }
+  return out;
+}
+
+std::string TaskJson(const Plan& plan, size_t index, const std::string& staging_dir) {
+  nlohmann::json task;
+  task["partition"] = index;
+  task["pipeline"] = nlohmann::json::parse(ToJson(plan.partition_pipeline));
+  task["split_source"] = plan.split_source;
+  task["split_root"] = plan.split_root;
+  task["split_is_directory"] = plan.split_is_directory;
+  task["files"] = plan.partitions[index].files;
+  task["output_dir"] = staging_dir + "/attempts";
+  return task.dump();
+}
+
+std::string PlanJson(const Plan& plan, const std::string& staging_dir) {
+  nlohmann::json out;
+  out["split_source"] = plan.split_source;
+  out["crossing"] = plan.crossing;
+  out["output"] = plan.output == OutputMode::kDirectory ? "directory"
+                  : plan.output == OutputMode::kGather  ? "gather"
+                                                        : "aggregate";
+  out["staging"] = staging_dir;
+  nlohmann::json stages = nlohmann::json::array();
+  for (const auto& stage : plan.stages) {
+    stages.push_back(
+        {{"name", stage.name}, {"where", PlacementName(stage.where)}, {"why", stage.why}});
+  }
+  out["stages"] = stages;
+  nlohmann::json tasks = nlohmann::json::array();
+  for (size_t i = 0; i < plan.partitions.size(); i++) {
+    tasks.push_back({{"partition", i},
+                     {"bytes", plan.partitions[i].bytes},
+                     {"task", TaskJson(plan, i, staging_dir)}});
+  }
+  out["tasks"] = tasks;
+  if (plan.output != OutputMode::kDirectory) {
+    out["driver_pipeline"] = nlohmann::json::parse(ToJson(plan.driver_pipeline));
+  }
+  out["partition_pipeline"] = nlohmann::json::parse(ToJson(plan.partition_pipeline));
+  return out.dump(2);
+}
+
+}  // namespace aqueducts::distribute

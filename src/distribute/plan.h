@@ -1,0 +1,102 @@
+#pragma once
+
+// The plan of a distributed run (docs/scale-out.md): which source is split into partitions and
+// how, which sources are broadcast, where each stage runs, the pipeline every partition runs and
+// the pipeline the driver runs on the gathered result.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "aqueducts/model.h"
+#include "aqueducts/status.h"
+
+namespace aqueducts::distribute {
+
+struct PlanOptions {
+  /// Partitions wanted; fewer when the split source has fewer files. 0: kDefaultPartitions.
+  int partitions = 0;
+  /// A source that is not split is copied to (read by) every partition up to this size.
+  uint64_t broadcast_limit_bytes = 256ull << 20;
+};
+
+inline constexpr int kDefaultPartitions = 8;
+
+/// Where a stage runs.
+enum class Placement {
+  kPartition,  ///< per partition, row by row
+  kPartial,    ///< a decomposable aggregate: partial per partition, final step on the driver
+  kDriver,     ///< on the driver, after the partitions
+  kBroadcast,  ///< reads no split relation: wherever it is needed (partitions and driver)
+};
+const char* PlacementName(Placement placement);
+
+struct StagePlan {
+  std::string name;
+  Placement where = Placement::kPartition;
+  std::string why;
+};
+
+/// What leaves the partitions and how it reaches the destination.
+enum class OutputMode {
+  /// Map-only into a Parquet directory: each partition writes destination files, the driver
+  /// publishes them with the directory's manifest.
+  kDirectory,
+  /// The crossing relation's rows are gathered and the driver pipeline runs on them.
+  kGather,
+  /// The crossing stage's partial aggregates are gathered and its final step (and the rest)
+  /// runs on the driver.
+  kAggregate,
+};
+
+struct Partition {
+  std::vector<std::string> files;  ///< absolute paths
+  uint64_t bytes = 0;
+};
+
+struct Plan {
+  std::string split_source;
+  bool split_is_directory = false;
+  std::string split_root;  ///< the split directory (directory sources)
+  std::vector<Partition> partitions;
+  struct Broadcast {
+    std::string name;
+    uint64_t bytes = 0;
+  };
+  std::vector<Broadcast> broadcasts;
+  std::vector<StagePlan> stages;
+  OutputMode output = OutputMode::kGather;
+  /// The relation (stage, or the split source) that leaves the partitions.
+  std::string crossing;
+  /// kAggregate: the crossing stage's original query and its final query (sum types shown as
+  /// placeholders until the partial rows are read).
+  std::string aggregate_sql;
+  std::string final_sql_preview;
+  /// What every partition runs. The split source's location and the destination's location are
+  /// placeholders set per task (distribute/task.h).
+  Aqueduct partition_pipeline;
+  /// kGather / kAggregate: what the driver runs; its source `gathered_source` is located at
+  /// commit time.
+  Aqueduct driver_pipeline;
+  std::string gathered_source;
+  /// The directory (beside the destination, or beside the split source) where partitions write.
+  std::string staging_parent;
+  std::string staging_name;  ///< the name the staging directory is made beside (its "target")
+  std::vector<std::string> notes;
+};
+
+/// Plan `aqueduct` (loaded and validated) for a distributed run. Refusals are kUnsupported
+/// errors naming the source or stage and why.
+Result<Plan> BuildPlan(const Aqueduct& aqueduct, const PlanOptions& options);
+
+/// The plan for a person (`--explain-distribution`).
+std::string ExplainPlan(const Plan& plan);
+
+/// The plan as JSON (`aqueducts distribute-plan`), with one task description per partition
+/// (see TaskJson).
+std::string PlanJson(const Plan& plan, const std::string& staging_dir);
+
+/// The description of partition `index`'s task: what `aqueducts distribute-task` reads.
+std::string TaskJson(const Plan& plan, size_t index, const std::string& staging_dir);
+
+}  // namespace aqueducts::distribute

@@ -1,0 +1,182 @@
+// RunTask (distribute/task.h).
+
+#include "distribute/task.h"
+
+#include <filesystem>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "aqueducts/loader.h"
+#include "aqueducts/run.h"
+
+#include "io/files.h"
+#include "io/output_dir.h"
+
+namespace aqueducts::distribute {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Keeps the rows the destination reports.
+class RowsSink : public ProgressSink {
+ public:
+  void OnEvent(const ProgressEvent& event) override {
+    if (event.type == ProgressEvent::Type::kDestinationCompleted) {
+      std::lock_guard<std::mutex> lock(mu_);
+      rows_ = event.rows;
+    }
+  }
+  void OnOutput(const StageOutput&) override {}
+  int64_t rows() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return rows_;
+  }
+
+ private:
+  std::mutex mu_;
+  int64_t rows_ = -1;
+};
+
+bool PlainId(const std::string& text) {
+  if (text.empty() || text.size() > 64) {
+    return false;
+  }
+  for (char c : text) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A directory of links to the partition's files, laid out as under the split directory (so
+// Hive `col=value/` path segments read the same).
+Status LinkFiles(const std::vector<std::string>& files, const std::string& root,
+                 const fs::path& into) {
+  for (const auto& file : files) {
+    fs::path relative = fs::path(file).lexically_relative(root);
+    if (relative.empty() || *relative.begin() == "..") {
+      return Status::InvalidArgument("'" + file + "' is not under '" + root + "'");
+    }
+    std::error_code error;
+    fs::create_directories((into / relative).parent_path(), error);
+    if (!error) {
+      fs::create_symlink(file, into / relative, error);
+    }
+    if (error) {
+      return Status::IoError("cannot link '" + file + "' into '" + into.string() +
+                             "': " + error.message());
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<TaskResult> RunTask(const std::string& task_json, const std::string& attempt) {
+  if (!PlainId(attempt)) {
+    return Status::InvalidArgument("--attempt must be letters and digits, not '" + attempt + "'");
+  }
+  nlohmann::json task;
+  try {
+    task = nlohmann::json::parse(task_json);
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("the task description is not JSON: ") + e.what());
+  }
+  TaskResult result;
+  Aqueduct pipeline;
+  std::vector<std::string> files;
+  std::string split_source, split_root, output_dir;
+  bool split_is_directory = false;
+  try {
+    result.partition = task.at("partition").get<size_t>();
+    split_source = task.at("split_source").get<std::string>();
+    split_root = task.at("split_root").get<std::string>();
+    split_is_directory = task.at("split_is_directory").get<bool>();
+    files = task.at("files").get<std::vector<std::string>>();
+    output_dir = task.at("output_dir").get<std::string>();
+    LoadOptions load;
+    load.substitute = false;  // the driver substituted the parameters already
+    AQ_ASSIGN_OR_RETURN(pipeline, LoadAqueductFromString(task.at("pipeline").dump(), Format::kJson,
+                                                         {}, load, "the partition pipeline"));
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("the task description is incomplete: ") + e.what());
+  }
+  std::string prefix = "partition " + std::to_string(result.partition);
+
+  fs::path inputs;
+  for (auto& source : pipeline.sources) {
+    if (SourceName(source) != split_source) {
+      continue;
+    }
+    if (split_is_directory) {
+      std::error_code error;
+      inputs = fs::temp_directory_path(error) / ("aqueducts-partition-" + attempt);
+      AQ_RETURN_IF_ERROR(LinkFiles(files, split_root, inputs).WithPrefix(prefix));
+      std::get<DirSource>(source).location = ParseLocation(inputs.string() + "/");
+    } else if (files.size() == 1) {
+      std::get<FileSource>(source).location = ParseLocation(files[0]);
+    }
+  }
+  result.attempt = attempt;
+  result.dir = output_dir + "/" + attempt;
+  auto& destination = std::get<FileDestination>(*pipeline.destination);
+  destination.location = ParseLocation(result.dir + "/");
+
+  RunOptions options;
+  options.progress_interval_ms = 0;
+  RowsSink sink;
+  Status status = RunPipeline(pipeline, options, &sink);
+  if (!inputs.empty()) {
+    (void)io::files::RemoveTree(inputs.string());
+  }
+  if (!status.ok()) {
+    (void)io::files::RemoveTree(result.dir);
+    return status.WithPrefix(prefix);
+  }
+  result.rows = sink.rows();
+  // Every file name carries the attempt id.
+  for (const auto& file : io::ListOutputFiles(result.dir)) {
+    fs::path relative(file);
+    fs::path renamed = relative.parent_path() / (attempt + "-" + relative.filename().string());
+    Status moved = io::files::Rename(result.dir + "/" + file, result.dir + "/" + renamed.string());
+    if (!moved.ok()) {
+      (void)io::files::RemoveTree(result.dir);
+      return moved.WithPrefix(prefix);
+    }
+    result.files.push_back(renamed.generic_string());
+  }
+  (void)io::files::Remove(result.dir + "/" + io::kManifestName);
+  return result;
+}
+
+std::string TaskResultJson(const TaskResult& result) {
+  nlohmann::json out = {{"partition", result.partition},
+                        {"attempt", result.attempt},
+                        {"dir", result.dir},
+                        {"files", result.files},
+                        {"rows", result.rows}};
+  return out.dump();
+}
+
+Result<std::vector<TaskResult>> ParseTaskResults(const std::string& json) {
+  std::vector<TaskResult> out;
+  try {
+    for (const auto& item : nlohmann::json::parse(json)) {
+      TaskResult result;
+      result.partition = item.at("partition").get<size_t>();
+      result.attempt = item.at("attempt").get<std::string>();
+      result.dir = item.at("dir").get<std::string>();
+      result.files = item.at("files").get<std::vector<std::string>>();
+      result.rows = item.at("rows").get<int64_t>();
+      out.push_back(std::move(result));
+    }
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("the partitions' results are not readable: ") +
+                                   e.what());
+  }
+  return out;
+}
+
+}  // namespace aqueducts::distribute

@@ -1,0 +1,511 @@
+// `aqueducts run --dask` end to end: a real Dask cluster (a scheduler and three worker processes
+// on 127.0.0.1, started by tests/dask_cluster.py with Debian's python3-distributed), the real
+// binary as driver and on the workers, each result compared with a local run of the same
+// pipeline by DuckDB (EXCEPT ALL both ways).
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "aqueducts/run.h"
+
+#include "cli_harness.h"
+
+namespace aqueducts::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kPython[] = "/usr/bin/python3";
+
+// The cluster of a test: started before, stopped after (closing the helper's stdin).
+class DaskCluster {
+ public:
+  bool Start(std::string* error) {
+    int to_child[2], from_child[2];
+    if (pipe(to_child) != 0 || pipe(from_child) != 0) {
+      *error = "pipe failed";
+      return false;
+    }
+    std::string script = std::string(AQ_SOURCE_DIR) + "/tests/dask_cluster.py";
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(to_child[0], 0);
+      dup2(from_child[1], 1);
+      close(to_child[1]);
+      close(from_child[0]);
+      execl(kPython, kPython, script.c_str(), "--workers", "3", nullptr);
+      _exit(127);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    stdin_ = to_child[1];
+    // The helper's first line says the cluster is up (or why not).
+    std::string line;
+    char c;
+    while (read(from_child[0], &c, 1) == 1 && c != '\n') {
+      line += c;
+    }
+    close(from_child[0]);
+    std::istringstream words(line);
+    std::string ready;
+    words >> ready >> address_;
+    pid_t worker;
+    while (words >> worker) {
+      workers_.push_back(worker);
+    }
+    if (ready != "ready" || workers_.size() != 3) {
+      *error = "the Dask cluster did not start: '" + line + "'";
+      return false;
+    }
+    return true;
+  }
+  ~DaskCluster() {
+    if (stdin_ >= 0) {
+      close(stdin_);
+    }
+    if (pid_ > 0) {
+      int status = 0;
+      waitpid(pid_, &status, 0);
+    }
+  }
+  const std::string& address() const { return address_; }
+  const std::vector<pid_t>& workers() const { return workers_; }
+
+ private:
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+  std::string address_;
+  std::vector<pid_t> workers_;
+};
+
+bool HasDistributed() {
+  return RunProcess(kPython, {"-c", "import distributed"}).exit_code == 0;
+}
+
+class DaskTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!HasDistributed()) {
+      GTEST_SKIP() << "python3-distributed is not installed for " << kPython
+                   << " (tools/setup.sh installs it)";
+    }
+    std::string error;
+    ASSERT_TRUE(cluster_.Start(&error)) << error;
+    dir_ = fs::path(tmp_.str());
+    WriteInput();
+  }
+
+  // Six Parquet files of different sizes with edge values: NULL, '', 'NULL', unicode, a
+  // delimiter, decimal(38,18), old and far dates.
+  void WriteInput() {
+    auto db = Database::Open();
+    ASSERT_TRUE(db.ok());
+    fs::create_directories(dir_ / "in");
+    for (int i = 0; i < 6; i++) {
+      std::string sql =
+          "COPY (SELECT (range + " + std::to_string(i * 100000) +
+          ")::INTEGER AS id, "
+          "CASE range % 6 WHEN 0 THEN NULL WHEN 1 THEN '' WHEN 2 THEN 'NULL' WHEN 3 THEN "
+          "'héllo, wörld ✓' ELSE 'n' || range END AS name, "
+          "(range * 1.5)::DECIMAL(38,18) AS amount, "
+          "CASE range % 3 WHEN 0 THEN DATE '0001-01-01' WHEN 1 THEN DATE '9999-12-31' ELSE DATE "
+          "'2024-02-29' END AS d, "
+          "range % 2 = 0 AS flag, "
+          "['north', 'south', 'east'][(range % 3) + 1] AS region "
+          "FROM range(" +
+          std::to_string(500 + i * 300) + ")) TO '" + (dir_ / "in").string() + "/part-" +
+          std::to_string(i) + ".parquet' (FORMAT parquet)";
+      ASSERT_TRUE((*db)->Execute(sql).ok()) << sql;
+    }
+  }
+
+  std::string WritePipeline(const std::string& name, const std::string& text) {
+    std::string path = (dir_ / name).string();
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  CliResult Local(const std::string& pipeline, const std::string& out) {
+    return RunCli({"run", "-f", pipeline, "-p", "dir=" + dir_.string(), "-p", "out=" + out});
+  }
+  CliResult Distributed(const std::string& pipeline, const std::string& out,
+                        std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {
+        "run",        "-f",     pipeline,          "-p", "dir=" + dir_.string(), "-p",
+        "out=" + out, "--dask", cluster_.address()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunCli(args);
+  }
+
+  // Rows of `a` not in `b` plus rows of `b` not in `a` (multisets), and the row count of `a`.
+  std::pair<int64_t, int64_t> Difference(const std::string& a, const std::string& b) {
+    auto db = Database::Open();
+    EXPECT_TRUE(db.ok());
+    std::string sql = "SELECT (SELECT count(*) FROM ((FROM " + a + " EXCEPT ALL FROM " + b +
+                      ") UNION ALL (FROM " + b + " EXCEPT ALL FROM " + a +
+                      "))), (SELECT count(*) FROM " + a + ")";
+    auto rows = (*db)->Query(sql);
+    EXPECT_TRUE(rows.ok()) << rows.status().message();
+    if (!rows.ok()) {
+      return {-1, -1};
+    }
+    return {std::stoll(*rows->rows[0][0]), std::stoll(*rows->rows[0][1])};
+  }
+
+  std::string Types(const std::string& relation) {
+    auto db = Database::Open();
+    auto rows = (*db)->Query(
+        "SELECT string_agg(column_name || ' ' || column_type, ', ') FROM "
+        "(DESCRIBE FROM " +
+        relation + ")");
+    return rows.ok() && rows->rows[0][0] ? *rows->rows[0][0] : rows.status().message();
+  }
+
+  // No staging directory of a distributed run is left beside `target`.
+  void ExpectNoStaging(const fs::path& target) {
+    for (const auto& entry : fs::directory_iterator(target.parent_path())) {
+      std::string name = entry.path().filename().string();
+      EXPECT_EQ(name.find(".aq-tmp-"), std::string::npos) << "left behind: " << name;
+    }
+  }
+
+  TempDir tmp_{"dask"};
+  fs::path dir_;
+  DaskCluster cluster_;
+};
+
+constexpr char kMapPipeline[] = R"(version: v2
+sources:
+  - type: directory
+    name: src
+    location: ${dir}/in
+    format: { type: parquet }
+stages:
+  - - name: cleaned
+      query: >
+        SELECT id, upper(name) AS name, amount * 2 AS amount, d, flag, region,
+               unnest([1, 2]) AS copy
+        FROM src WHERE id % 7 <> 0
+destination:
+  type: file
+  name: out
+  location: ${out}
+  format: { type: parquet }
+  partition_columns: [region]
+)";
+
+TEST_F(DaskTest, MapOnlyPipelineToPartitionedParquetDirectoryEqualsLocalRun) {
+  std::string pipeline = WritePipeline("map.yml", kMapPipeline);
+  std::string local = (dir_ / "local").string(), dist = (dir_ / "dist").string();
+  auto local_run = Local(pipeline, local);
+  ASSERT_EQ(local_run.exit_code, 0) << local_run.all();
+  auto run = Distributed(pipeline, dist, {"--partitions", "4"});
+  ASSERT_EQ(run.exit_code, 0) << run.all();
+  EXPECT_NE(run.err.find("4 of 4 partitions"), std::string::npos) << run.err;
+  std::string read_local = "read_parquet('" + local + "/**/*.parquet', hive_partitioning = true)";
+  std::string read_dist = "read_parquet('" + dist + "/**/*.parquet', hive_partitioning = true)";
+  auto [difference, rows] = Difference(read_dist, read_local);
+  EXPECT_EQ(difference, 0);
+  EXPECT_GT(rows, 1000);
+  EXPECT_EQ(Types(read_dist), Types(read_local));
+  // Published like a local directory output: with its manifest, each file named after the
+  // attempt that wrote it, nothing of the run left beside it.
+  EXPECT_TRUE(fs::exists(fs::path(dist) / ".aqueducts-manifest"));
+  EXPECT_TRUE(fs::is_directory(fs::path(dist) / "region=north"));
+  ExpectNoStaging(dist);
+
+  // A second run replaces its own output (the manifest), as a local run does.
+  auto again = Distributed(pipeline, dist, {"--partitions", "3"});
+  ASSERT_EQ(again.exit_code, 0) << again.all();
+  EXPECT_EQ(Difference(read_dist, read_local).first, 0);
+}
+
+constexpr char kAggregatePipeline[] = R"(version: v2
+sources:
+  - type: directory
+    name: src
+    location: ${dir}/in
+    format: { type: parquet }
+  - type: file
+    name: regions
+    location: ${dir}/regions.csv
+    format: { type: csv }
+stages:
+  - - name: totals
+      query: >
+        SELECT r.label, s.flag, count(*) AS n, count(s.name) AS named, sum(s.amount) AS total,
+               sum(s.id) AS id_sum, min(s.name) AS first_name, max(s.d) AS last_day,
+               avg(s.id) AS mean_id, bool_and(s.id > 0) AS all_positive,
+               bool_or(s.name = 'NULL') AS has_null_text, sum(s.amount) / count(*) AS ratio
+        FROM src s JOIN regions r ON r.region = s.region
+        WHERE s.id % 5 <> 0
+        GROUP BY r.label, s.flag
+        HAVING count(*) > 10
+        ORDER BY 1, 2
+  - - name: ranked
+      query: SELECT *, rank() OVER (ORDER BY total DESC) AS position FROM totals
+destination:
+  type: file
+  name: out
+  location: ${out}
+  format: { type: parquet }
+)";
+
+TEST_F(DaskTest, AggregatingPipelineRunsPartialsThenFinalAndEqualsLocalRun) {
+  std::ofstream(dir_ / "regions.csv") << "region,label\nnorth,N\nsouth,S\neast,E\n";
+  std::string pipeline = WritePipeline("agg.yml", kAggregatePipeline);
+  std::string local = (dir_ / "local.parquet").string(), dist = (dir_ / "dist.parquet").string();
+  auto local_run = Local(pipeline, local);
+  ASSERT_EQ(local_run.exit_code, 0) << local_run.all();
+  auto run = Distributed(pipeline, dist);
+  ASSERT_EQ(run.exit_code, 0) << run.all();
+  EXPECT_NE(run.err.find("6 of 6 partitions"), std::string::npos) << run.err;
+  std::string read_local = "read_parquet('" + local + "')";
+  std::string read_dist = "read_parquet('" + dist + "')";
+  auto [difference, rows] = Difference(read_dist, read_local);
+  EXPECT_EQ(difference, 0);
+  EXPECT_EQ(rows, 6);
+  EXPECT_EQ(Types(read_dist), Types(read_local));
+  ExpectNoStaging(dist);
+}
+
+TEST_F(DaskTest, ExplainDistributionPrintsThePlanAndRunsNothing) {
+  std::ofstream(dir_ / "regions.csv") << "region,label\nnorth,N\nsouth,S\neast,E\n";
+  std::string pipeline = WritePipeline("agg.yml", kAggregatePipeline);
+  std::string dist = (dir_ / "dist.parquet").string();
+  auto run = Distributed(pipeline, dist, {"--partitions", "2", "--explain-distribution"});
+  ASSERT_EQ(run.exit_code, 0) << run.all();
+  EXPECT_NE(run.out.find("split source: 'src' (directory, 6 file(s)"), std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("into 2 partition(s)"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("broadcast source: 'regions'"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("'totals': partial per partition + final on the driver"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("'ranked': on the driver (reads 'totals'"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("final (driver): SELECT"), std::string::npos) << run.out;
+  EXPECT_FALSE(fs::exists(dist));
+  ExpectNoStaging(dist);
+}
+
+TEST_F(DaskTest, JoinOfTwoSplitRelationsIsRefusedUpFrontNamingTheStage) {
+  std::string pipeline = WritePipeline("join.yml", R"(version: v2
+sources:
+  - type: directory
+    name: src
+    location: ${dir}/in
+    format: { type: parquet }
+stages:
+  - - name: evens
+      query: SELECT * FROM src WHERE id % 2 = 0
+    - name: odds
+      query: SELECT * FROM src WHERE id % 2 = 1
+  - - name: pairs
+      query: SELECT e.id, o.id AS other FROM evens e JOIN odds o ON o.id = e.id + 1
+destination:
+  type: file
+  name: out
+  location: ${out}
+  format: { type: parquet }
+)");
+  std::string dist = (dir_ / "dist.parquet").string();
+  auto run = Distributed(pipeline, dist);
+  EXPECT_EQ(run.exit_code, 1) << run.all();
+  EXPECT_NE(run.err.find("stage 'pairs' joins 'evens' and 'odds', which are both split"),
+            std::string::npos)
+      << run.err;
+  EXPECT_FALSE(fs::exists(dist));
+  ExpectNoStaging(dist);
+}
+
+TEST_F(DaskTest, StageErrorInAPartitionFailsTheRunNamingTheStageAndChangesNoDestination) {
+  std::string pipeline = WritePipeline("bad.yml", R"(version: v2
+sources:
+  - type: directory
+    name: src
+    location: ${dir}/in
+    format: { type: parquet }
+stages:
+  - - name: numbers
+      query: SELECT CAST(name AS INTEGER) AS n FROM src
+destination:
+  type: file
+  name: out
+  location: ${out}
+  format: { type: parquet }
+)");
+  std::string dist = (dir_ / "dist").string();
+  fs::create_directories(dist);
+  std::ofstream(fs::path(dist) / "keep.txt") << "not ours";
+  auto run = Distributed(pipeline, dist);
+  EXPECT_EQ(run.exit_code, 1) << run.all();
+  EXPECT_NE(run.err.find("numbers"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("no destination was changed"), std::string::npos) << run.err;
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(dist)) {
+    left.push_back(entry.path().filename().string());
+  }
+  EXPECT_EQ(left, std::vector<std::string>{"keep.txt"});
+  ExpectNoStaging(dist);
+}
+
+// The process id of an `aqueducts distribute-task` whose parent is one of `workers`, or -1.
+std::pair<pid_t, pid_t> RunningTask(const std::vector<pid_t>& workers) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::ifstream cmdline(entry.path() / "cmdline");
+    std::string args((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+    if (args.find("distribute-task") == std::string::npos) {
+      continue;
+    }
+    std::ifstream stat(entry.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    size_t close = text.rfind(')');
+    if (close == std::string::npos) {
+      continue;
+    }
+    std::istringstream fields(text.substr(close + 2));
+    char state;
+    pid_t parent = 0;
+    fields >> state >> parent;
+    for (pid_t worker : workers) {
+      if (worker == parent) {
+        return {worker, static_cast<pid_t>(std::stol(name))};
+      }
+    }
+  }
+  return {-1, -1};
+}
+
+// Whether `pid` is a live process (not gone, not a zombie).
+bool Alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  size_t close = text.rfind(')');
+  return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
+}
+
+TEST_F(DaskTest, WorkerKilledMidTaskIsRetriedAndTheResultHasNoDuplicateRows) {
+  // Each partition takes a while (a long list summed per row), so a task is seen running.
+  std::string pipeline = WritePipeline("slow.yml", R"(version: v2
+sources:
+  - type: directory
+    name: src
+    location: ${dir}/in
+    format: { type: parquet }
+stages:
+  - - name: slow
+      query: SELECT *, list_sum(range(30000 + id % 2)) AS work FROM src
+destination:
+  type: file
+  name: out
+  location: ${out}
+  format: { type: parquet }
+)");
+  std::string local = (dir_ / "local").string(), dist = (dir_ / "dist").string();
+  auto local_run = Local(pipeline, local);
+  ASSERT_EQ(local_run.exit_code, 0) << local_run.all();
+
+  CliResult run;
+  std::thread driver([&] { run = Distributed(pipeline, dist, {"--partitions", "6"}); });
+  // Await a task running on a worker, then kill that worker with SIGKILL.
+  std::pair<pid_t, pid_t> found = {-1, -1};
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (found.first < 0 && std::chrono::steady_clock::now() < deadline) {
+    found = RunningTask(cluster_.workers());
+    if (found.first < 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  ASSERT_GT(found.first, 0) << "no task was seen running on a worker";
+  ASSERT_EQ(::kill(found.first, SIGKILL), 0);
+  driver.join();
+  ASSERT_EQ(run.exit_code, 0) << run.all();
+  // The killed attempt's task process died with its worker and was never committed.
+  EXPECT_FALSE(Alive(found.second)) << "the killed worker's task process is still running";
+  std::string read_local = "read_parquet('" + local + "/**/*.parquet')";
+  std::string read_dist = "read_parquet('" + dist + "/**/*.parquet')";
+  auto [difference, rows] = Difference(read_dist, read_local);
+  EXPECT_EQ(difference, 0);
+  EXPECT_EQ(rows, Difference(read_local, read_local).second);
+  auto db = Database::Open();
+  auto ids = (*db)->Query("SELECT count(*) - count(DISTINCT id) FROM " + read_dist);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids->rows[0][0], "0") << "duplicate rows";
+  ExpectNoStaging(dist);
+}
+
+TEST_F(DaskTest, DeltaAppendThroughTheDriverEqualsLocalAppends) {
+  std::string pipeline = WritePipeline("delta.yml", R"(version: v2
+sources:
+  - type: directory
+    name: src
+    location: ${dir}/in
+    format: { type: parquet }
+stages:
+  - - name: rows
+      query: SELECT id, name, amount, d, region FROM src WHERE id % 3 <> 0
+destination:
+  type: delta
+  name: table
+  location: ${out}
+  write_mode: { operation: append }
+)");
+  std::string local = (dir_ / "local_table").string(), dist = (dir_ / "dist_table").string();
+  for (int i = 0; i < 2; i++) {
+    auto local_run = Local(pipeline, local);
+    ASSERT_EQ(local_run.exit_code, 0) << local_run.all();
+    auto run = Distributed(pipeline, dist, {"--partitions", "3"});
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_NE(run.err.find("3 of 3 partitions"), std::string::npos) << run.err;
+  }
+  // Both tables read back through a Delta source, as a user would.
+  std::string export_pipeline = WritePipeline("export.yml", R"(version: v2
+sources:
+  - type: delta
+    name: t
+    location: ${dir}
+stages:
+  - - name: all_rows
+      query: SELECT * FROM t
+destination:
+  type: file
+  name: out
+  location: ${out}
+  format: { type: parquet }
+)");
+  for (const std::string& table : {local, dist}) {
+    auto exported = RunCli({"run", "-q", "-f", export_pipeline, "-p", "dir=" + table, "-p",
+                            "out=" + table + ".parquet"});
+    ASSERT_EQ(exported.exit_code, 0) << exported.all();
+  }
+  auto [difference, rows] =
+      Difference("read_parquet('" + dist + ".parquet')", "read_parquet('" + local + ".parquet')");
+  EXPECT_EQ(difference, 0);
+  EXPECT_GT(rows, 2000);
+  // One commit per run, as the local runs made.
+  auto commits = [](const std::string& table) {
+    int n = 0;
+    for (const auto& entry : fs::directory_iterator(fs::path(table) / "_delta_log")) {
+      n += entry.path().extension() == ".json" ? 1 : 0;
+    }
+    return n;
+  };
+  EXPECT_EQ(commits(dist), commits(local));
+  ExpectNoStaging(dist);
+}
+
+}  // namespace
+}  // namespace aqueducts::testing
