@@ -13,6 +13,7 @@
 #include "aqueducts/loader.h"
 
 #include "server/crypto.h"
+#include "server/schedules.h"
 #include "server/web_assets.h"
 
 namespace aqueducts::server {
@@ -243,6 +244,7 @@ struct ApiServer::Impl {
   ApiOptions options;
   Store* store;
   RunManager* runs;
+  Scheduler* schedules;
   Log* log;
   std::unique_ptr<httplib::Server> server;
   std::string dummy_hash;  // verified against when a sign-in names no user: same cost
@@ -279,6 +281,12 @@ struct ApiServer::Impl {
   void PostEvents(const ExecutorRecord& e, int64_t run_id, const httplib::Request& req,
                   httplib::Response& res);
   void StreamEvents(int64_t id, const httplib::Request& req, httplib::Response& res);
+  json ScheduleJson(const Schedule& s, bool with_fires);
+  void CreateSchedule(const Token& who, const httplib::Request& req, httplib::Response& res);
+  void ListSchedules(httplib::Response& res);
+  void GetSchedule(int64_t id, httplib::Response& res);
+  void PauseSchedule(int64_t id, bool paused, httplib::Response& res);
+  void DeleteSchedule(int64_t id, httplib::Response& res);
 };
 
 std::optional<Token> ApiServer::Impl::Authorize(const httplib::Request& req, httplib::Response& res,
@@ -1075,6 +1083,148 @@ void ApiServer::Impl::StreamEvents(int64_t id, const httplib::Request& req,
       });
 }
 
+static json FireJson(const ScheduleFire& f) {
+  return {{"id", f.id},
+          {"fire_at", FormatUtc(f.fire_at)},
+          {"outcome", f.outcome},
+          {"run_id", f.run_id == 0 ? json(nullptr) : json(f.run_id)},
+          {"missed", f.missed},
+          {"reason", f.reason},
+          {"created_at", f.created_at}};
+}
+
+json ApiServer::Impl::ScheduleJson(const Schedule& s, bool with_fires) {
+  json params = json::parse(s.parameters_json, nullptr, false);
+  json out{{"id", s.id},
+           {"pipeline_id", s.pipeline_id},
+           {"cron", s.cron},
+           {"time_zone", s.time_zone},
+           {"parameters", params.is_object() ? params : json::object()},
+           {"executor", s.target_executor},
+           {"label", s.target_label},
+           {"paused", s.paused},
+           {"last_run_id", s.last_run_id == 0 ? json(nullptr) : json(s.last_run_id)},
+           {"created_by", s.created_by},
+           {"created_at", s.created_at},
+           {"updated_at", s.updated_at}};
+  json utc = json::array();
+  json local = json::array();
+  Result<TimeZone> zone = TimeZone::Load(s.time_zone);
+  Result<std::vector<int64_t>> next = schedules->NextFireTimes(s, schedules->next_fire_count());
+  if (zone.ok() && next.ok()) {
+    for (int64_t t : *next) {
+      utc.push_back(FormatUtc(t));
+      local.push_back(FormatLocal(t, *zone));
+    }
+  }
+  out["next_fire_times"] = utc;
+  out["next_fire_times_local"] = local;
+  Result<std::vector<ScheduleFire>> fires = store->ListFires(s.id, with_fires ? 50 : 1);
+  out["last_fire"] = nullptr;
+  if (fires.ok() && !fires->empty()) {
+    out["last_fire"] = FireJson(fires->front());
+  }
+  if (with_fires) {
+    json list = json::array();
+    if (fires.ok()) {
+      for (const auto& f : *fires)
+        list.push_back(FireJson(f));
+    }
+    out["fires"] = list;
+  }
+  return out;
+}
+
+void ApiServer::Impl::CreateSchedule(const Token& who, const httplib::Request& req,
+                                     httplib::Response& res) {
+  Result<json> body = ParseBody(req, /*empty_ok=*/false);
+  if (!body.ok()) {
+    SendStatus(res, body.status());
+    return;
+  }
+  ScheduleRequest request;
+  auto id = body->find("pipeline_id");
+  if (id == body->end() || !id->is_number_integer() || id->get<int64_t>() < 1) {
+    SendError(res, 400, "Field \"pipeline_id\" is required: a pipeline's id (a positive integer)");
+    return;
+  }
+  request.pipeline_id = id->get<int64_t>();
+  Result<std::string> cron = StringField(*body, "cron", std::nullopt);
+  Result<std::string> zone = StringField(*body, "time_zone", std::string("UTC"));
+  if (!cron.ok() || !zone.ok()) {
+    SendStatus(res, cron.ok() ? zone.status() : cron.status());
+    return;
+  }
+  request.cron = *cron;
+  request.time_zone = *zone;
+  auto p = body->find("parameters");
+  if (p != body->end() && !p->is_null()) {
+    if (!p->is_object()) {
+      SendError(res, 400, "Field \"parameters\" must be an object of strings");
+      return;
+    }
+    for (const auto& [k, v] : p->items()) {
+      if (!v.is_string()) {
+        SendError(res, 400, "Field \"parameters." + k + "\" must be a string");
+        return;
+      }
+      request.parameters[k] = v.get<std::string>();
+    }
+  }
+  Result<RunTarget> target = ParseTarget(*body);
+  if (!target.ok()) {
+    SendStatus(res, target.status());
+    return;
+  }
+  request.target = *target;
+  Result<Schedule> created = schedules->Create(request, who.user_name);
+  if (!created.ok()) {
+    SendStatus(res, created.status());
+    return;
+  }
+  SendJson(res, 201, ScheduleJson(*created, false));
+}
+
+void ApiServer::Impl::ListSchedules(httplib::Response& res) {
+  Result<std::vector<Schedule>> all = store->ListSchedules();
+  if (!all.ok()) {
+    SendStatus(res, all.status());
+    return;
+  }
+  json out = json::array();
+  for (const auto& s : *all)
+    out.push_back(ScheduleJson(s, false));
+  SendJson(res, 200, {{"schedules", out}});
+}
+
+void ApiServer::Impl::GetSchedule(int64_t id, httplib::Response& res) {
+  Result<Schedule> s = store->GetSchedule(id);
+  if (!s.ok()) {
+    SendStatus(res, s.status());
+    return;
+  }
+  SendJson(res, 200, ScheduleJson(*s, true));
+}
+
+void ApiServer::Impl::PauseSchedule(int64_t id, bool paused, httplib::Response& res) {
+  Result<Schedule> s = schedules->SetPaused(id, paused);
+  if (!s.ok()) {
+    SendStatus(res, s.status());
+    return;
+  }
+  log->Info(paused ? "schedule paused" : "schedule resumed", {{"schedule", std::to_string(id)}});
+  SendJson(res, 200, ScheduleJson(*s, false));
+}
+
+void ApiServer::Impl::DeleteSchedule(int64_t id, httplib::Response& res) {
+  Status deleted = schedules->Delete(id);
+  if (!deleted.ok()) {
+    SendStatus(res, deleted);
+    return;
+  }
+  res.status = 204;
+}
+
 void ApiServer::Impl::Routes() {
   httplib::Server& s = *server;
   // Wraps a handler that needs a token with at least role `min`.
@@ -1255,6 +1405,43 @@ void ApiServer::Impl::Routes() {
   s.Get(R"(/api/v1/runs/([^/]+))",
         with_role(Role::kViewer, with_run_id([this](int64_t id, const httplib::Request&,
                                                     httplib::Response& res) { GetRun(id, res); })));
+  if (schedules != nullptr) {
+    auto with_schedule_id = [](std::function<void(int64_t, httplib::Response&)> fn) {
+      return [fn](const Token&, const httplib::Request& req, httplib::Response& res) {
+        std::optional<int64_t> id = ParseId(req.matches[1]);
+        if (!id) {
+          SendError(res, 404, "No schedule with id " + std::string(req.matches[1]));
+          return;
+        }
+        fn(*id, res);
+      };
+    };
+    s.Get("/api/v1/schedules",
+          with_role(Role::kViewer, [this](const Token&, const httplib::Request&,
+                                          httplib::Response& res) { ListSchedules(res); }));
+    s.Post("/api/v1/schedules",
+           with_role(Role::kOperator,
+                     [this](const Token& t, const httplib::Request& req, httplib::Response& res) {
+                       CreateSchedule(t, req, res);
+                     }));
+    s.Get(R"(/api/v1/schedules/([^/]+))",
+          with_role(Role::kViewer, with_schedule_id([this](int64_t id, httplib::Response& res) {
+                      GetSchedule(id, res);
+                    })));
+    s.Post(R"(/api/v1/schedules/([^/]+)/pause)",
+           with_role(Role::kOperator, with_schedule_id([this](int64_t id, httplib::Response& res) {
+                       PauseSchedule(id, true, res);
+                     })));
+    s.Post(R"(/api/v1/schedules/([^/]+)/resume)",
+           with_role(Role::kOperator, with_schedule_id([this](int64_t id, httplib::Response& res) {
+                       PauseSchedule(id, false, res);
+                     })));
+    s.Delete(
+        R"(/api/v1/schedules/([^/]+))",
+        with_role(Role::kOperator, with_schedule_id([this](int64_t id, httplib::Response& res) {
+                    DeleteSchedule(id, res);
+                  })));
+  }
   s.Get(R"(/api/v1/runs/([^/]+)/events)",
         with_role(Role::kViewer,
                   with_run_id([this](int64_t id, const httplib::Request& req,
@@ -1282,11 +1469,13 @@ void ApiServer::Impl::Routes() {
 }
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Make(const ApiOptions& options, Store* store,
-                                                   RunManager* runs, Log* log) {
+                                                   RunManager* runs, Log* log,
+                                                   Scheduler* schedules) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->store = store;
   impl->runs = runs;
+  impl->schedules = schedules;
   impl->log = log;
   AQ_ASSIGN_OR_RETURN(impl->dummy_hash, HashPassword("aqueducts-no-such-user"));
   impl->server = std::make_unique<httplib::Server>();

@@ -36,7 +36,7 @@ TEST(ServerInit, CreatesWalStoreWithMigrationsAndHashedAdmin) {
   std::string db = (dir / "aqueducts.db").string();
   ASSERT_TRUE(std::filesystem::exists(db));
   EXPECT_EQ(QueryOne(db, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(QueryOne(db, "SELECT max(version) FROM schema_version"), "3");
+  EXPECT_EQ(QueryOne(db, "SELECT max(version) FROM schema_version"), "4");
   EXPECT_EQ(QueryOne(db, "SELECT role FROM users WHERE name = 'alice'"), "admin");
   std::string hash = QueryOne(db, "SELECT password_hash FROM users WHERE name = 'alice'");
   EXPECT_EQ(hash.rfind("pbkdf2-sha256$210000$", 0), 0u) << hash;

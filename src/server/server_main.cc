@@ -17,6 +17,7 @@
 #include "server/crypto.h"
 #include "server/log.h"
 #include "server/runs.h"
+#include "server/schedules.h"
 #include "server/store.h"
 
 namespace {
@@ -96,7 +97,8 @@ int Serve(const std::string& data_dir, const ApiOptions& options,
     return Fail(lost.message());
   }
   RunManager runs(store->get(), &log, run_options);
-  auto server = ApiServer::Make(options, store->get(), &runs, &log);
+  Scheduler schedules(store->get(), &runs, &log, Scheduler::Options{});
+  auto server = ApiServer::Make(options, store->get(), &runs, &log, &schedules);
   if (!server.ok()) {
     return Fail(server.status().message());
   }
@@ -107,6 +109,7 @@ int Serve(const std::string& data_dir, const ApiOptions& options,
       return;
     }
     log.Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    schedules.Shutdown();
     runs.Shutdown();  // ends the work streams and event streams, which hold server threads
     (*server)->Stop();
   });

@@ -88,6 +88,38 @@ struct RunFilter {
   int64_t limit = 100;
 };
 
+/// A cron schedule of a stored pipeline (docs/server-api.md, "Schedules"). Instants are
+/// seconds since the Unix epoch (UTC).
+struct Schedule {
+  int64_t id = 0;
+  int64_t pipeline_id = 0;
+  std::string cron;
+  std::string time_zone;        ///< IANA name, e.g. Europe/Berlin
+  std::string parameters_json;  ///< JSON object name -> value
+  std::string target_executor;
+  std::string target_label;
+  bool paused = false;
+  int64_t next_fire_at = 0;  ///< the next fire time still to handle
+  int64_t last_run_id = 0;   ///< the run of the last fire that started one (0: none)
+  std::string created_by;
+  std::string created_at;
+  std::string updated_at;
+};
+
+/// What happened at one fire time of a schedule: `outcome` is "started" (run_id set),
+/// "skipped" or "error", with a human `reason`; `missed` counts earlier fire times that passed
+/// while the server was down and were not run.
+struct ScheduleFire {
+  int64_t id = 0;
+  int64_t schedule_id = 0;
+  int64_t fire_at = 0;
+  std::string outcome;
+  int64_t run_id = 0;
+  int64_t missed = 0;
+  std::string reason;
+  std::string created_at;
+};
+
 /// One event as an executor posts it: `seq` counts from 1 per run on the executor's side.
 struct SequencedEvent {
   int64_t seq = 0;
@@ -201,6 +233,20 @@ class Store {
   Result<int64_t> AppendEvent(int64_t run_id, const std::string& event, const std::string& data);
   /// The events of a run with seq > `after_seq`, in order.
   Result<std::vector<RunEvent>> ListEvents(int64_t run_id, int64_t after_seq);
+  /// Store a new schedule (id and timestamps are set here).
+  Result<Schedule> CreateSchedule(const Schedule& schedule);
+  /// kNotFound when there is no schedule `id`.
+  Result<Schedule> GetSchedule(int64_t id);
+  Result<std::vector<Schedule>> ListSchedules();
+  /// Save the mutable fields of `schedule` (paused, next_fire_at, last_run_id).
+  Status UpdateSchedule(const Schedule& schedule);
+  /// Remove schedule `id` and its fire records; kNotFound when missing.
+  Status DeleteSchedule(int64_t id);
+  /// Record one fire and save the schedule's new state in one transaction.
+  Status RecordFire(const Schedule& schedule, const ScheduleFire& fire);
+  /// The fire records of schedule `id`, newest first, at most `limit`.
+  Result<std::vector<ScheduleFire>> ListFires(int64_t schedule_id, int64_t limit);
+
   /// At start-up: runs left queued/dispatched/running by a previous process become `lost`
   /// with that reason; they are never re-run silently.
   Status MarkUnfinishedRunsLost();
