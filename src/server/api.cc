@@ -13,6 +13,7 @@
 #include "aqueducts/loader.h"
 
 #include "server/crypto.h"
+#include "server/metrics.h"
 #include "server/schedules.h"
 #include "server/web_assets.h"
 
@@ -245,6 +246,7 @@ struct ApiServer::Impl {
   Store* store;
   RunManager* runs;
   Scheduler* schedules;
+  Metrics* metrics;
   Log* log;
   std::unique_ptr<httplib::Server> server;
   std::string dummy_hash;  // verified against when a sign-in names no user: same cost
@@ -282,6 +284,7 @@ struct ApiServer::Impl {
                   httplib::Response& res);
   void StreamEvents(int64_t id, const httplib::Request& req, httplib::Response& res);
   json ScheduleJson(const Schedule& s, bool with_fires);
+  void ServeMetrics(httplib::Response& res);
   void CreateSchedule(const Token& who, const httplib::Request& req, httplib::Response& res);
   void ListSchedules(httplib::Response& res);
   void GetSchedule(int64_t id, httplib::Response& res);
@@ -1225,6 +1228,59 @@ void ApiServer::Impl::DeleteSchedule(int64_t id, httplib::Response& res) {
   res.status = 204;
 }
 
+void ApiServer::Impl::ServeMetrics(httplib::Response& res) {
+  Result<std::map<std::string, int64_t>> counts = store->CountRunsByState();
+  if (!counts.ok()) {
+    SendStatus(res, counts.status());
+    return;
+  }
+  std::string out =
+      "# HELP aqueducts_runs Runs in the store by state.\n# TYPE aqueducts_runs gauge\n";
+  for (const char* state :
+       {"queued", "dispatched", "running", "succeeded", "failed", "cancelled", "lost"}) {
+    auto it = counts->find(state);
+    out += std::string("aqueducts_runs{state=\"") + state + "\"} " +
+           std::to_string(it == counts->end() ? 0 : it->second) + "\n";
+  }
+  int64_t registered = 0, online = 0, busy = 0;
+  if (runs != nullptr) {
+    for (const auto& e : runs->Executors()) {
+      ++registered;
+      online += e.online ? 1 : 0;
+      busy += e.status == "busy" ? 1 : 0;
+    }
+  }
+  out +=
+      "# HELP aqueducts_executors_registered Executors registered with this server.\n"
+      "# TYPE aqueducts_executors_registered gauge\naqueducts_executors_registered " +
+      std::to_string(registered) + "\n";
+  out +=
+      "# HELP aqueducts_executors_online Registered executors whose last heartbeat is "
+      "recent (within 3 intervals).\n# TYPE aqueducts_executors_online gauge\n"
+      "aqueducts_executors_online " +
+      std::to_string(online) + "\n";
+  out +=
+      "# HELP aqueducts_executors_busy Online executors running a run.\n"
+      "# TYPE aqueducts_executors_busy gauge\naqueducts_executors_busy " +
+      std::to_string(busy) + "\n";
+  Result<std::vector<Schedule>> all = store->ListSchedules();
+  if (all.ok()) {
+    int64_t paused = 0;
+    for (const auto& s : *all)
+      paused += s.paused ? 1 : 0;
+    out +=
+        "# HELP aqueducts_schedules Schedules by state.\n# TYPE aqueducts_schedules gauge\n"
+        "aqueducts_schedules{state=\"active\"} " +
+        std::to_string(static_cast<int64_t>(all->size()) - paused) +
+        "\naqueducts_schedules{state=\"paused\"} " + std::to_string(paused) + "\n";
+  }
+  if (metrics != nullptr) {
+    out += metrics->RenderHistograms();
+  }
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(out, "text/plain; version=0.0.4; charset=utf-8");
+}
+
 void ApiServer::Impl::Routes() {
   httplib::Server& s = *server;
   // Wraps a handler that needs a token with at least role `min`.
@@ -1287,6 +1343,8 @@ void ApiServer::Impl::Routes() {
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}, {"version", AQ_VERSION}});
   });
+  // Prometheus metrics: counts and timings only, no names (docs/server-api.md, "Metrics").
+  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) { ServeMetrics(res); });
   s.Post("/api/v1/tokens",
          [this](const httplib::Request& req, httplib::Response& res) { CreateToken(req, res); });
   // Signing out: the token that authenticates this request is deleted (docs/web-ui.md).
@@ -1469,13 +1527,14 @@ void ApiServer::Impl::Routes() {
 }
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Make(const ApiOptions& options, Store* store,
-                                                   RunManager* runs, Log* log,
-                                                   Scheduler* schedules) {
+                                                   RunManager* runs, Log* log, Scheduler* schedules,
+                                                   Metrics* metrics) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->store = store;
   impl->runs = runs;
   impl->schedules = schedules;
+  impl->metrics = metrics;
   impl->log = log;
   AQ_ASSIGN_OR_RETURN(impl->dummy_hash, HashPassword("aqueducts-no-such-user"));
   impl->server = std::make_unique<httplib::Server>();

@@ -22,16 +22,19 @@ struct ApiOptions {
   int keepalive_ms = 1000;  ///< idle SSE streams get a `: keepalive` comment this often
 };
 
+class Metrics;
 class Scheduler;
 
 /// \brief The server's HTTP API over a Store. httplib stays inside api.cc.
 class ApiServer {
  public:
   /// `runs` may be null: triggering a run then answers 409. `schedules` may be null: the
-  /// /api/v1/schedules endpoints are then not served.
+  /// /api/v1/schedules endpoints are then not served. `metrics` may be null: /metrics then has
+  /// no histograms.
   static Result<std::unique_ptr<ApiServer>> Make(const ApiOptions& options, Store* store,
                                                  RunManager* runs, Log* log,
-                                                 Scheduler* schedules = nullptr);
+                                                 Scheduler* schedules = nullptr,
+                                                 Metrics* metrics = nullptr);
   ~ApiServer();
   /// Bind and serve until Stop(); kIoError when the address cannot be bound.
   Status Listen();

@@ -21,8 +21,8 @@ const char* const kMonthNames[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
 const char* const kDayNames[] = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"};
 
 const FieldDef kFields[] = {
-    {"minute", 0, 59, nullptr},          {"hour", 0, 23, nullptr},
-    {"day-of-month", 1, 31, nullptr},    {"month", 1, 12, kMonthNames},
+    {"minute", 0, 59, nullptr},       {"hour", 0, 23, nullptr},
+    {"day-of-month", 1, 31, nullptr}, {"month", 1, 12, kMonthNames},
     {"day-of-week", 0, 7, kDayNames},
 };
 
@@ -79,13 +79,12 @@ Result<std::vector<bool>> ParseField(const FieldDef& f, const std::string& text)
     if (slash != std::string::npos) {
       range = item.substr(0, slash);
       std::string step_text = item.substr(slash + 1);
-      auto [ptr, ec] =
-          std::from_chars(step_text.data(), step_text.data() + step_text.size(), step);
+      auto [ptr, ec] = std::from_chars(step_text.data(), step_text.data() + step_text.size(), step);
       if (step_text.empty() || ec != std::errc() || ptr != step_text.data() + step_text.size() ||
           step < 1 || step > f.max) {
-        return FieldError(f, text,
-                          "step '" + step_text + "' must be a number from 1 to " +
-                              std::to_string(f.max));
+        return FieldError(
+            f, text,
+            "step '" + step_text + "' must be a number from 1 to " + std::to_string(f.max));
       }
     }
     int lo = f.min;

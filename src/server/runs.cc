@@ -127,6 +127,9 @@ void RunManager::SetState(int64_t run_id, const std::string& state, const std::s
   // The event first: a reader that sees a final state has every event already stored.
   Record(run_id, "run_state", json{{"state", state}, {"reason", reason}}.dump());
   Status s = store_->SetRunState(run_id, state, reason, executor_name);
+  if (options_.metrics != nullptr) {
+    options_.metrics->OnState(run_id, state);
+  }
   if (!s.ok()) {
     log_->Error("cannot store a run state",
                 {{"run_id", std::to_string(run_id)}, {"error", s.message()}});
@@ -196,6 +199,9 @@ Result<Run> RunManager::Enqueue(Run run) {
   run.state = "queued";
   run.reason = "waiting: looking for an executor";
   AQ_ASSIGN_OR_RETURN(Run stored, store_->CreateRun(run));
+  if (options_.metrics != nullptr) {
+    options_.metrics->OnQueued(stored.id);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) {
     return Status::Unsupported("The server is shutting down");

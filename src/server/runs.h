@@ -14,6 +14,7 @@
 #include "aqueducts/status.h"
 
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/store.h"
 
 namespace aqueducts::server {
@@ -65,6 +66,7 @@ class RunManager {
   struct Options {
     std::chrono::milliseconds heartbeat_interval{10000};
     std::chrono::milliseconds tick{100};  ///< how often the scheduler looks at least
+    Metrics* metrics = nullptr;           ///< run timings for /metrics (optional)
   };
   RunManager(Store* store, Log* log, Options options);
   ~RunManager();

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -691,6 +693,91 @@ TEST_F(Registry, AnExecutorWithoutAnApiKeyOpensNoPortAndStillServesTheServer) {
   kill(solo.pid(), SIGTERM);
   EXPECT_EQ(solo.Wait(std::chrono::seconds(30)), 0) << solo.Out() << solo.Err();
   EXPECT_TRUE(WaitExecutor("solo", "offline"));
+}
+
+// Prometheus text exposition: "name{labels} value" per sample line.
+std::map<std::string, double> ScrapeMetrics(httplib::Client& client, std::string* text) {
+  auto res = client.Get("/metrics");
+  std::map<std::string, double> out;
+  EXPECT_TRUE(res && res->status == 200);
+  if (!res)
+    return out;
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  *text = res->body;
+  std::istringstream in(res->body);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#')
+      continue;
+    size_t space = line.rfind(' ');
+    EXPECT_NE(space, std::string::npos) << line;
+    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return out;
+}
+
+TEST_F(Registry, MetricsCountRunsByStateExecutorsAndTimings) {
+  auto begun = Clock::now();
+  ASSERT_NE(StartExecutor("eu-1", "region=eu"), nullptr);
+  int64_t id = CreatePipeline("example", ExamplePipeline());
+  ASSERT_GT(id, 0);
+  std::string data = std::string(AQ_EXAMPLES_DIR) + "/data";
+  for (int i = 0; i < 2; ++i) {
+    json run = Trigger(
+        id, {{"parameters",
+              {{"data", data}, {"out", (work_ / ("m" + std::to_string(i) + ".csv")).string()}}}});
+    ASSERT_TRUE(run.is_object());
+    ReadEvents(*client_, admin_, run["id"].get<int64_t>());
+    EXPECT_EQ(GetRun(run["id"].get<int64_t>())["state"], "succeeded");
+  }
+  // One run that waits for an executor that does not exist, one cancelled while queued.
+  json waiting = Trigger(
+      id, {{"parameters", {{"data", data}, {"out", "/tmp/never.csv"}}}, {"executor", "nobody"}});
+  json cancelled = Trigger(
+      id, {{"parameters", {{"data", data}, {"out", "/tmp/never.csv"}}}, {"executor", "nobody"}});
+  ASSERT_TRUE(waiting.is_object() && cancelled.is_object());
+  auto cancel = client_->Post(
+      ("/api/v1/runs/" + std::to_string(cancelled["id"].get<int64_t>()) + "/cancel").c_str(),
+      Bearer(admin_), "", "application/json");
+  ASSERT_TRUE(cancel && cancel->status == 200);
+  double elapsed = std::chrono::duration<double>(Clock::now() - begun).count();
+
+  // Over real HTTP, without a token.
+  std::string text;
+  std::map<std::string, double> m = ScrapeMetrics(*client_, &text);
+  EXPECT_EQ(m["aqueducts_runs{state=\"succeeded\"}"], 2) << text;
+  EXPECT_EQ(m["aqueducts_runs{state=\"queued\"}"], 1) << text;
+  EXPECT_EQ(m["aqueducts_runs{state=\"cancelled\"}"], 1) << text;
+  EXPECT_EQ(m.count("aqueducts_runs{state=\"failed\"}"), 1u);
+  EXPECT_EQ(m["aqueducts_runs{state=\"failed\"}"], 0);
+  EXPECT_EQ(m["aqueducts_executors_registered"], 1);
+  EXPECT_EQ(m["aqueducts_executors_online"], 1);
+  EXPECT_EQ(m["aqueducts_executors_busy"], 0);
+  // Two runs ran; three runs left the queue for an executor... two did (the third is queued,
+  // the fourth was cancelled before dispatch).
+  EXPECT_EQ(m["aqueducts_run_duration_seconds_count"], 2) << text;
+  EXPECT_EQ(m["aqueducts_run_dispatch_seconds_count"], 2) << text;
+  EXPECT_EQ(m["aqueducts_run_queue_seconds_count"], 2) << text;
+  for (const std::string name : {"aqueducts_run_duration_seconds", "aqueducts_run_dispatch_seconds",
+                                 "aqueducts_run_queue_seconds"}) {
+    EXPECT_GT(m[name + "_sum"], 0) << name;
+    EXPECT_LT(m[name + "_sum"], 2 * elapsed) << name;
+    EXPECT_EQ(m[name + "_bucket{le=\"+Inf\"}"], m[name + "_count"]) << name;
+    EXPECT_NE(text.find("# TYPE " + name + " histogram\n"), std::string::npos) << name;
+    // Buckets are cumulative: they never decrease.
+    double previous = 0;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind(name + "_bucket{", 0) != 0)
+        continue;
+      double v = std::stod(line.substr(line.rfind(' ') + 1));
+      EXPECT_GE(v, previous) << line;
+      previous = v;
+    }
+  }
+  EXPECT_NE(text.find("# TYPE aqueducts_runs gauge\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE aqueducts_executors_online gauge\n"), std::string::npos);
 }
 
 }  // namespace

@@ -240,8 +240,8 @@ Status Scheduler::FireLocked(Schedule s, int64_t now) {
   fire.missed = missed;
   std::string missed_note;
   if (missed > 0) {
-    missed_note = "; " + std::to_string(missed) + " earlier fire time" +
-                  (missed == 1 ? "" : "s") + " (from " + FormatUtc(s.next_fire_at) +
+    missed_note = "; " + std::to_string(missed) + " earlier fire time" + (missed == 1 ? "" : "s") +
+                  " (from " + FormatUtc(s.next_fire_at) +
                   ") passed while the server was not running and " +
                   (missed == 1 ? "was" : "were") + " not run";
   }
@@ -258,8 +258,8 @@ Status Scheduler::FireLocked(Schedule s, int64_t now) {
   }
   if (!previous_state.empty()) {
     fire.outcome = "skipped";
-    fire.reason = "skipped: run " + std::to_string(s.last_run_id) +
-                  " of this schedule is still " + previous_state + missed_note;
+    fire.reason = "skipped: run " + std::to_string(s.last_run_id) + " of this schedule is still " +
+                  previous_state + missed_note;
   } else if (runs_ == nullptr) {
     fire.outcome = "error";
     fire.reason = "error: this server runs no pipelines" + missed_note;

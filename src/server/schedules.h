@@ -46,10 +46,10 @@ class Scheduler {
  public:
   using Clock = std::function<int64_t()>;  ///< seconds since the epoch, UTC
   struct Options {
-    Clock now;                 ///< default: the system clock
-    bool run_thread = true;    ///< false: only explicit Tick calls fire schedules
-    int64_t tick_ms = 1000;    ///< how often the thread looks
-    int next_fire_count = 5;   ///< fire times listed per schedule
+    Clock now;                ///< default: the system clock
+    bool run_thread = true;   ///< false: only explicit Tick calls fire schedules
+    int64_t tick_ms = 1000;   ///< how often the thread looks
+    int next_fire_count = 5;  ///< fire times listed per schedule
   };
   Scheduler(Store* store, RunManager* runs, Log* log, Options options);
   ~Scheduler();

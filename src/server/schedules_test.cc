@@ -2,6 +2,8 @@
 // firing rules through a fake clock (no waiting minutes), then the HTTP API of the real
 // aqueducts-server binary.
 
+#include "server/schedules.h"
+
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -9,7 +11,6 @@
 
 #include <gtest/gtest.h>
 
-#include "server/schedules.h"
 #include "server/test_harness.h"
 
 namespace aqueducts::server::testing {
@@ -382,16 +383,17 @@ class ScheduleApi : public ::testing::Test {
     for (const auto& [name, role] : {std::pair{"vera", "viewer"}, std::pair{"otto", "operator"}}) {
       auto res = client_->Post(
           "/api/v1/users", Bearer(admin_),
-          json{{"name", name}, {"password", std::string(name) + "-password"}, {"role", role}}.dump(),
+          json{{"name", name}, {"password", std::string(name) + "-password"}, {"role", role}}
+              .dump(),
           "application/json");
       ASSERT_TRUE(res && res->status == 201);
     }
     viewer_ = Token("vera", "vera-password");
     operator_ = Token("otto", "otto-password");
-    auto res = client_->Post(
-        "/api/v1/pipelines", Bearer(admin_),
-        json{{"name", "nightly"}, {"format", "yaml"}, {"text", kPipeline}}.dump(),
-        "application/json");
+    auto res =
+        client_->Post("/api/v1/pipelines", Bearer(admin_),
+                      json{{"name", "nightly"}, {"format", "yaml"}, {"text", kPipeline}}.dump(),
+                      "application/json");
     ASSERT_TRUE(res && res->status == 201) << (res ? res->body : "");
     pipeline_id_ = json::parse(res->body)["id"].get<int64_t>();
   }
@@ -401,9 +403,9 @@ class ScheduleApi : public ::testing::Test {
     std::filesystem::remove_all(dir_.parent_path(), ec);
   }
   std::string Token(const std::string& user, const std::string& password) {
-    auto res = client_->Post("/api/v1/tokens",
-                             {httplib::make_basic_authentication_header(user, password)}, "",
-                             "application/json");
+    auto res =
+        client_->Post("/api/v1/tokens", {httplib::make_basic_authentication_header(user, password)},
+                      "", "application/json");
     return res && res->status == 201 ? json::parse(res->body).value("token", "") : "";
   }
   httplib::Result Post(const std::string& path, const std::string& token, const json& body) {
@@ -504,7 +506,8 @@ TEST_F(ScheduleApi, BadSchedulesAre400NamingTheField) {
            {"cron", nullptr, 400, "Field \"cron\" is required"},
            {"time_zone", "Mars/Olympus_Mons", 400,
             "Field \"time_zone\": unknown time zone 'Mars/Olympus_Mons'"},
-           {"time_zone", "../etc/passwd", 400, "Field \"time_zone\": '../etc/passwd' is not a time"},
+           {"time_zone", "../etc/passwd", 400,
+            "Field \"time_zone\": '../etc/passwd' is not a time"},
            {"pipeline_id", 999, 400, "Field \"pipeline_id\": no pipeline with id 999"},
            {"pipeline_id", "1", 400, "Field \"pipeline_id\" is required"},
            {"parameters", json::object(), 422, "Missing template parameters: out"},

@@ -16,6 +16,7 @@
 #include "server/api.h"
 #include "server/crypto.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/runs.h"
 #include "server/schedules.h"
 #include "server/store.h"
@@ -96,9 +97,12 @@ int Serve(const std::string& data_dir, const ApiOptions& options,
   if (!lost.ok()) {
     return Fail(lost.message());
   }
-  RunManager runs(store->get(), &log, run_options);
+  Metrics metrics;
+  RunManager::Options with_metrics = run_options;
+  with_metrics.metrics = &metrics;
+  RunManager runs(store->get(), &log, with_metrics);
   Scheduler schedules(store->get(), &runs, &log, Scheduler::Options{});
-  auto server = ApiServer::Make(options, store->get(), &runs, &log, &schedules);
+  auto server = ApiServer::Make(options, store->get(), &runs, &log, &schedules, &metrics);
   if (!server.ok()) {
     return Fail(server.status().message());
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -208,6 +209,8 @@ class Store {
   Result<std::vector<Run>> ListRuns(const std::string& state, int64_t limit);
   /// Runs matching `filter`, newest first.
   Result<std::vector<Run>> ListRuns(const RunFilter& filter);
+  /// The number of stored runs per state (states without runs are absent).
+  Result<std::map<std::string, int64_t>> CountRunsByState();
   /// Store the events an executor posted for a run, idempotently: events with a sequence
   /// number already stored are skipped, the first gap stops the batch. Returns the highest
   /// executor sequence number stored so far (what the executor may forget); the events newly

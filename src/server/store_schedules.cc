@@ -1,4 +1,4 @@
-// The schedules of the store (tables schedules and schedule_fires).
+// The schedules of the store (tables schedules and schedule_fires) and run counts for /metrics.
 
 #include "server/store.h"
 #include "server/store_sql.h"
@@ -126,6 +126,19 @@ Status Store::RecordFire(const Schedule& s, const ScheduleFire& fire) {
   if (!st.ok())
     return fail(st);
   return Exec("COMMIT");
+}
+
+Result<std::map<std::string, int64_t>> Store::CountRunsByState() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt stmt(db_, "SELECT state, count(*) FROM runs GROUP BY state");
+  AQ_RETURN_IF_ERROR(stmt.status());
+  std::map<std::string, int64_t> out;
+  Status status;
+  while (stmt.Step(&status)) {
+    out[stmt.Text(0)] = stmt.Int(1);
+  }
+  AQ_RETURN_IF_ERROR(status);
+  return out;
 }
 
 Result<std::vector<ScheduleFire>> Store::ListFires(int64_t schedule_id, int64_t limit) {

@@ -98,9 +98,8 @@ bool ParseWhen(const std::string& text, size_t* pos, TimeZone::Rule::When* w) {
   if (text[*pos] == 'M') {
     w->kind = 'M';
     ++*pos;
-    if (!number(&w->month) || *pos >= text.size() || text[(*pos)++] != '.' ||
-        !number(&w->week) || *pos >= text.size() || text[(*pos)++] != '.' ||
-        !number(&w->weekday))
+    if (!number(&w->month) || *pos >= text.size() || text[(*pos)++] != '.' || !number(&w->week) ||
+        *pos >= text.size() || text[(*pos)++] != '.' || !number(&w->weekday))
       return false;
     if (w->month < 1 || w->month > 12 || w->week < 1 || w->week > 5 || w->weekday > 6)
       return false;
@@ -132,9 +131,8 @@ int64_t LocalChange(const TimeZone::Rule::When& w, int year) {
     int first_wd = static_cast<int>(((first % 7) + 7 + 4) % 7);
     int64_t day = first + (w.weekday - first_wd + 7) % 7 + 7 * (w.week - 1);
     int last = static_cast<int>(static_cast<unsigned>(
-        std::chrono::year_month_day_last(std::chrono::year(year), std::chrono::month_day_last(
-                                                                      std::chrono::month(
-                                                                          w.month)))
+        std::chrono::year_month_day_last(std::chrono::year(year),
+                                         std::chrono::month_day_last(std::chrono::month(w.month)))
             .day()));
     while (day >= first + last) {
       day -= 7;  // week 5 means the last such weekday
