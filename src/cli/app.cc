@@ -188,6 +188,13 @@ int Main(int argc, char** argv) {
   history->add_option("table", history_table, "Table root (path or file:// URL)")->required();
   history->add_option("--limit,-n", history_limit, "Show only the newest N versions");
   history->add_flag("--json", history_json, "Print JSON lines instead of a table");
+  std::vector<std::string> history_storage;
+  history
+      ->add_option("--storage-config", history_storage,
+                   "KEY=VALUE storage_config key of an object-store table (repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   std::string vacuum_table;
   double retain_hours = 168;
   bool dry_run = false;
@@ -198,6 +205,13 @@ int Main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   vacuum->add_flag("--dry-run", dry_run, "List the files that would be deleted, delete nothing");
+  std::vector<std::string> vacuum_storage;
+  vacuum
+      ->add_option("--storage-config", vacuum_storage,
+                   "KEY=VALUE storage_config key of an object-store table (repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
   std::string init_dir;
   auto* init = app.add_subcommand(
@@ -343,10 +357,10 @@ int Main(int argc, char** argv) {
     return kExitOk;
   }
   if (*history) {
-    return DeltaHistoryCommand(history_table, history_limit, history_json);
+    return DeltaHistoryCommand(history_table, history_limit, history_json, history_storage);
   }
   if (*vacuum) {
-    return DeltaVacuumCommand(vacuum_table, retain_hours, dry_run);
+    return DeltaVacuumCommand(vacuum_table, retain_hours, dry_run, vacuum_storage);
   }
   return kExitUsage;
 }

@@ -55,8 +55,11 @@ int ValidateCommand(const RunArgs& args);
 int SchemaCommand(const std::string& output_path);
 int StatusCommand(const RemoteOptions& remote);
 int CancelCommand(const RemoteOptions& remote, const std::string& execution_id);
-int DeltaHistoryCommand(const std::string& table, int limit, bool json);
-int DeltaVacuumCommand(const std::string& table, double retain_hours, bool dry_run);
+/// `storage_config` holds the --storage-config KEY=VALUE arguments of an object-store table.
+int DeltaHistoryCommand(const std::string& table, int limit, bool json,
+                        const std::vector<std::string>& storage_config);
+int DeltaVacuumCommand(const std::string& table, double retain_hours, bool dry_run,
+                       const std::vector<std::string>& storage_config);
 
 /// Split "k=v" flags into Params. Error (kInvalidArgument):
 /// "invalid KEY=value: no '=' found in '<s>'".

@@ -15,12 +15,32 @@ namespace aqueducts::cli {
 namespace {
 
 // A table argument may be a path, a file:// URL or an object-store URL (s3://, gs://, az://...,
-// with credentials from the environment: docs/object-stores.md).
-Result<std::string> TablePath(const std::string& table) {
+// with credentials from --storage-config KEY=VALUE arguments over the environment:
+// docs/object-stores.md). `config` receives the arguments as storage_config keys; a value is
+// never shown in a message.
+Result<std::string> TablePath(const std::string& table, const std::vector<std::string>& arguments,
+                              StorageConfig* config) {
+  for (const auto& argument : arguments) {
+    size_t eq = argument.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::string key = argument.substr(0, argument.find('='));
+      return Status::InvalidArgument(
+          "--storage-config takes KEY=VALUE (e.g. aws_region=eu-west-1), "
+          "got '" +
+          (eq == 0 ? std::string("=...") : key) + "'");
+    }
+    (*config)[argument.substr(0, eq)] = argument.substr(eq + 1);
+  }
   Location location = ParseLocation(table);
   if (storage::IsObjectStoreUrl(location.url)) {
     AQ_RETURN_IF_ERROR(storage::ParseObjectUrl(location.url).status());
     return location.url;
+  }
+  if (!config->empty() && location.IsLocal()) {
+    return Status::InvalidArgument(
+        "--storage-config is for object-store tables (s3://, gs://, "
+        "az://); '" +
+        table + "' is a local path");
   }
   if (!location.IsLocal()) {
     return Status::Unsupported(
@@ -42,13 +62,15 @@ std::string FormatTimestamp(int64_t ms) {
 
 }  // namespace
 
-int DeltaHistoryCommand(const std::string& table, int limit, bool json) {
-  auto path = TablePath(table);
+int DeltaHistoryCommand(const std::string& table, int limit, bool json,
+                        const std::vector<std::string>& storage_config) {
+  StorageConfig config;
+  auto path = TablePath(table, storage_config, &config);
   if (!path.ok()) {
     PrintError(path.status());
     return kExitFailure;
   }
-  auto history = delta::History(*path);
+  auto history = delta::History(*path, config);
   if (!history.ok()) {
     PrintError(history.status());
     return kExitFailure;
@@ -81,13 +103,16 @@ int DeltaHistoryCommand(const std::string& table, int limit, bool json) {
   return kExitOk;
 }
 
-int DeltaVacuumCommand(const std::string& table, double retain_hours, bool dry_run) {
-  auto path = TablePath(table);
+int DeltaVacuumCommand(const std::string& table, double retain_hours, bool dry_run,
+                       const std::vector<std::string>& storage_config) {
+  StorageConfig config;
+  auto path = TablePath(table, storage_config, &config);
   if (!path.ok()) {
     PrintError(path.status());
     return kExitFailure;
   }
   delta::VacuumOptions options;
+  options.storage_config = config;
   options.retain_hours = static_cast<int64_t>(std::ceil(retain_hours));
   options.dry_run = dry_run;
   auto report = delta::Vacuum(*path, options);

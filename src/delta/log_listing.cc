@@ -46,6 +46,12 @@ int64_t LogListing::LatestVersion() const {
 Result<LogListing> ListLog(const std::string& table_root) {
   auto names = ListDirectory(LogDir(table_root));
   if (!names.ok()) {
+    // A refused or failed listing (wrong credentials, a store that is down) is reported as
+    // such, not as a missing table.
+    if (names.status().code() != StatusCode::kNotFound) {
+      return names.status().WithPrefix("cannot list the log of the Delta table at '" +
+                                       storage::RedactUrl(table_root) + "': ");
+    }
     return Status::NotFound("no Delta table at '" + table_root + "': _delta_log is missing");
   }
   LogListing listing;

@@ -8,6 +8,7 @@
 
 #include "delta/deletion_vector.h"
 #include "delta/log.h"
+#include "delta/table_store.h"
 #include "delta/util.h"
 #include "engine/session.h"
 #include "storage/object_url.h"
@@ -45,8 +46,10 @@ void Walk(const std::string& root, const std::string& rel, std::vector<std::stri
 
 }  // namespace
 
-Result<std::vector<HistoryEntry>> History(const std::string& table_path) {
+Result<std::vector<HistoryEntry>> History(const std::string& table_path,
+                                          const StorageConfig& storage_config) {
   std::string root = StripTrailingSlashes(table_path);
+  AQ_ASSIGN_OR_RETURN(auto scope, TableStoreScope::Open(root, storage_config));
   AQ_ASSIGN_OR_RETURN(LogListing listing, ListLog(root));
   if (listing.commits.empty())
     return Status::NotFound("Delta table '" + root + "' has no commit files");
@@ -79,9 +82,11 @@ Result<VacuumReport> Vacuum(const std::string& table_path, const VacuumOptions& 
   std::string root = StripTrailingSlashes(table_path);
   if (options.retain_hours < 0)
     return Status::InvalidArgument("--retain-hours must be >= 0");
+  AQ_ASSIGN_OR_RETURN(auto scope, TableStoreScope::Open(root, options.storage_config));
   AQ_ASSIGN_OR_RETURN(auto session, engine::Session::Open(Database::Options{}));
-  if (storage::IsObjectStoreUrl(root))  // checkpoints and deletion vectors are read by DuckDB
-    AQ_RETURN_IF_ERROR(session->RegisterObjectStore(root, {}));
+  if (storage::IsObjectStoreUrl(root)) {  // checkpoints and deletion vectors are read by DuckDB
+    AQ_RETURN_IF_ERROR(session->RegisterObjectStore(root, options.storage_config));
+  }
   AQ_ASSIGN_OR_RETURN(Snapshot snap, LoadSnapshot(session->main(), root));
   int64_t cutoff = NowMillis() - options.retain_hours * 3600 * 1000;
   std::set<std::string> keep;

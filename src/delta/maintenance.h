@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "aqueducts/model.h"
 #include "aqueducts/status.h"
 
 namespace aqueducts::delta {
@@ -20,14 +21,15 @@ struct HistoryEntry {
       engine_info;  ///< writer, e.g. "aqueducts-cpp/0.1.0", "Apache-Spark/3.5.0 Delta-Lake/3.1.0"
 };
 
-/// Commits of the table at `table_path` (a local path or an object-store URL, resolved by
-/// storage::StoreForPath: a TableStoreScope's credentials, else the environment's), newest
-/// first.
-Result<std::vector<HistoryEntry>> History(const std::string& table_path);
+/// Commits of the table at `table_path` (a local path, or an object-store URL reached with
+/// `storage_config` over the environment, as a pipeline's storage_config), newest first.
+Result<std::vector<HistoryEntry>> History(const std::string& table_path,
+                                          const StorageConfig& storage_config = {});
 
 struct VacuumOptions {
-  int64_t retain_hours = 168;  ///< keep unreferenced files younger than this (default 7 days)
-  bool dry_run = false;        ///< list, do not delete
+  int64_t retain_hours = 168;    ///< keep unreferenced files younger than this (default 7 days)
+  bool dry_run = false;          ///< list, do not delete
+  StorageConfig storage_config;  ///< an object-store table's keys, over the environment
 };
 
 struct VacuumReport {

@@ -1,6 +1,6 @@
 // `aqueducts run` with a Delta destination and source on S3 (the emulator, started on
 // 127.0.0.1 by the test), then `aqueducts delta history|vacuum` on the S3 table with credentials
-// from the environment.
+// from the environment, and from --storage-config arguments (S3 and Azure).
 
 #include <algorithm>
 #include <filesystem>
@@ -154,6 +154,82 @@ TEST_F(CliDeltaObjectStoreTest, RunThenHistoryAndVacuumOnAnS3Table) {
   EXPECT_NE(denied.exit_code, 0);
   EXPECT_NE(denied.all().find("s3://bucket/tables/t"), std::string::npos) << denied.all();
   EXPECT_EQ(denied.all().find("wrong-secret-xyz"), std::string::npos) << denied.all();
+}
+
+// `--storage-config KEY=VALUE` gives an object-store table's credentials on the command line,
+// with nothing in the environment, for S3 and Azure; a wrong secret, an unknown key and a
+// malformed argument are clear errors that never show a value.
+TEST_F(CliDeltaObjectStoreTest, HistoryAndVacuumTakeStorageConfigArguments) {
+  ASSERT_EQ(Write(0, 300, "append").exit_code, 0);
+  std::vector<std::string> s3_args;
+  for (const auto& [key, value] : s3_->Config()) {
+    s3_args.insert(s3_args.end(), {"--storage-config", key + "=" + value});
+  }
+  auto delta = [&](std::vector<std::string> args, const std::vector<std::string>& config) {
+    args.insert(args.begin(), "delta");
+    args.insert(args.end(), config.begin(), config.end());
+    return RunCli(args, dir_.string());  // no AWS_* or AZURE_* variables
+  };
+  CliResult history = delta({"history", "s3://bucket/tables/t", "--json"}, s3_args);
+  ASSERT_EQ(history.exit_code, 0) << history.all();
+  EXPECT_EQ(CountLines(history.out), 2u) << history.out;  // the create, the append
+  EXPECT_NE(history.out.find("\"version\":1"), std::string::npos) << history.out;
+  // The option before the table argument works too (one value per --storage-config).
+  std::vector<std::string> before = {"vacuum"};
+  before.insert(before.end(), s3_args.begin(), s3_args.end());
+  before.insert(before.end(), {"s3://bucket/tables/t", "--retain-hours", "0", "--dry-run"});
+  CliResult vacuum = delta(before, {});
+  ASSERT_EQ(vacuum.exit_code, 0) << vacuum.all();
+  EXPECT_NE(vacuum.out.find("Would delete 0 file(s)"), std::string::npos) << vacuum.out;
+
+  // The arguments are what is used: a wrong secret is a 403 naming the table, never the
+  // secret.
+  std::vector<std::string> wrong = s3_args;
+  for (auto& arg : wrong) {
+    if (arg.rfind("aws_secret_access_key=", 0) == 0) {
+      arg = "aws_secret_access_key=NotTheSecret77";
+    }
+  }
+  CliResult denied = delta({"history", "s3://bucket/tables/t"}, wrong);
+  EXPECT_EQ(denied.exit_code, 1) << denied.all();
+  EXPECT_NE(denied.all().find("403"), std::string::npos) << denied.all();
+  EXPECT_NE(denied.all().find("s3://bucket/tables/t"), std::string::npos) << denied.all();
+  EXPECT_EQ(denied.all().find("NotTheSecret77"), std::string::npos) << denied.all();
+  // An unknown key is named; a malformed argument is refused without its value.
+  CliResult typo = delta({"history", "s3://bucket/tables/t"},
+                         {"--storage-config", "aws_secret_acces_key=Hidden42"});
+  EXPECT_EQ(typo.exit_code, 1) << typo.all();
+  EXPECT_NE(typo.all().find("aws_secret_acces_key"), std::string::npos) << typo.all();
+  EXPECT_EQ(typo.all().find("Hidden42"), std::string::npos) << typo.all();
+  CliResult malformed =
+      delta({"vacuum", "s3://bucket/tables/t"}, {"--storage-config", "aws_region"});
+  EXPECT_EQ(malformed.exit_code, 1) << malformed.all();
+  EXPECT_NE(malformed.all().find("KEY=VALUE"), std::string::npos) << malformed.all();
+  CliResult local = delta({"history", dir_.string()}, {"--storage-config", "aws_region=x"});
+  EXPECT_EQ(local.exit_code, 1) << local.all();
+  EXPECT_NE(local.all().find("is a local path"), std::string::npos) << local.all();
+
+  // Azure: a table written by a pipeline, then its history with the emulator's keys.
+  auto azure = Emulator::Start(Emulator::Kind::kAzure);
+  ASSERT_NE(azure, nullptr);
+  CliResult written =
+      Run("sources: []\n"
+          "stages: [[{name: s, query: 'SELECT i::BIGINT AS id FROM range(5) r(i)'}]]\n"
+          "destination: {type: delta, name: out, location: az://bucket/tables/a,\n"
+          "  storage_config: " +
+          ConfigYaml(azure->Config()) +
+          ", write_mode: {operation: append},\n"
+          "  schema: [{name: id, data_type: int64, nullable: false}]}\n");
+  ASSERT_EQ(written.exit_code, 0) << written.all();
+  std::vector<std::string> azure_args;
+  for (const auto& [key, value] : azure->Config()) {
+    azure_args.insert(azure_args.end(), {"--storage-config", key + "=" + value});
+  }
+  CliResult azure_history = delta({"history", "az://bucket/tables/a", "--json"}, azure_args);
+  ASSERT_EQ(azure_history.exit_code, 0) << azure_history.all();
+  EXPECT_EQ(CountLines(azure_history.out), 2u) << azure_history.out;
+  CliResult azure_vacuum = delta({"vacuum", "az://bucket/tables/a", "--dry-run"}, azure_args);
+  ASSERT_EQ(azure_vacuum.exit_code, 0) << azure_vacuum.all();
 }
 
 }  // namespace
