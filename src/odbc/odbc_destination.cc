@@ -13,6 +13,7 @@
 #include "odbc/odbc.h"
 #include "odbc/odbc_connection.h"
 #include "odbc/param_batch.h"
+#include "odbc/pg_array_insert.h"
 #include "odbc/wide_text.h"
 
 namespace aqueducts::odbc {
@@ -113,9 +114,10 @@ Status Execute(OdbcConnection& conn, ParamBatch& params, SQLHSTMT stmt,
 }
 
 // Stream the rows of `relation_sql` through the prepared `stmt`, batch_size rows per execution.
-// `multi` (may be null) holds `rows_per_statement` rows of markers; `single` one row.
-Result<int64_t> InsertRows(OdbcConnection& conn, SQLHSTMT single, SQLHSTMT multi,
-                           size_t rows_per_statement, engine::ResultStream& stream,
+// `arrays` (may be null) takes every batch when set (PostgreSQL); otherwise `multi` (may be
+// null) holds `rows_per_statement` rows of markers and `single` one row.
+Result<int64_t> InsertRows(OdbcConnection& conn, PgArrayInsert* arrays, SQLHSTMT single,
+                           SQLHSTMT multi, size_t rows_per_statement, engine::ResultStream& stream,
                            size_t batch_size, const std::string& what, const CancelToken* cancel) {
   ParamBatch params;
   engine::ColumnBatch batch = stream.MakeBatch();
@@ -130,6 +132,12 @@ Result<int64_t> InsertRows(OdbcConnection& conn, SQLHSTMT single, SQLHSTMT multi
     // Send full batches while rows arrive; the tail goes once the result is exhausted.
     while (batch.num_rows() - offset >= batch_size || (!more && offset < batch.num_rows())) {
       const size_t count = std::min(batch_size, batch.num_rows() - offset);
+      if (arrays != nullptr) {
+        AQ_RETURN_IF_ERROR(arrays->Execute(batch, offset, count, written + 1, what));
+        offset += count;
+        written += static_cast<int64_t>(count);
+        continue;
+      }
       const size_t full = multi ? count / rows_per_statement * rows_per_statement : 0;
       if (full > 0) {
         AQ_RETURN_IF_ERROR(Execute(conn, params, multi, batch, offset, full, rows_per_statement,
@@ -173,8 +181,17 @@ Result<int64_t> WriteInTransaction(engine::Connection& duck, OdbcConnection& con
   const size_t batch_size = std::max<uint64_t>(destination.batch_size, 1);
   const size_t rows_per_statement =
       RowsPerStatement(destination, batch_size, stream->schema().size());
+  std::unique_ptr<PgArrayInsert> arrays;
+  if (!custom && conn.IsPostgres()) {
+    std::vector<std::string> columns;
+    for (const Field& field : stream->schema()) {
+      columns.push_back(ColumnSql(field.name, quote));
+    }
+    AQ_ASSIGN_OR_RETURN(arrays,
+                        PgArrayInsert::Prepare(conn, destination.name, columns, stream->schema()));
+  }
   std::unique_ptr<OdbcStatement> multi;
-  if (rows_per_statement > 1) {
+  if (rows_per_statement > 1 && !arrays) {
     AQ_ASSIGN_OR_RETURN(multi, Prepare(conn,
                                        AppendStatement(destination.name, stream->schema(), quote,
                                                        rows_per_statement),
@@ -187,7 +204,7 @@ Result<int64_t> WriteInTransaction(engine::Connection& duck, OdbcConnection& con
                                    " parameters but the last stage has " +
                                    std::to_string(stream->schema().size()) + " columns");
   }
-  return InsertRows(conn, stmt->handle(), multi ? multi->handle() : SQL_NULL_HSTMT,
+  return InsertRows(conn, arrays.get(), stmt->handle(), multi ? multi->handle() : SQL_NULL_HSTMT,
                     rows_per_statement, *stream, batch_size, what, cancel);
 }
 
