@@ -5,7 +5,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 PREFIX ?= /usr/local
 
-.PHONY: setup configure build example test install package bench format format-check clean
+.PHONY: setup configure build example test install package bench bench-suite format format-check clean
 
 setup:
 	@tools/setup.sh
@@ -38,6 +38,16 @@ bench: setup
 	build-release/bench/delta_benchmark
 	build-release/bench/executor_benchmark 360000000 5
 	bench/odbc_bench.sh build-release
+
+# The side-by-side suite of docs/benchmarks.md ("Benchmark suite"): aqueducts, bare DuckDB and
+# polars on the same data, one table of medians. `ROWS=100000 RUNS=3 make bench-suite`;
+# BENCH_BUILD=build uses an existing build instead of a fresh Release build.
+BENCH_BUILD ?= build-release
+bench-suite: setup
+	@if [ "$(BENCH_BUILD)" = build-release ]; then \
+	  cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DAQ_BUILD_TESTS=OFF >/dev/null && \
+	  cmake --build build-release -j $(JOBS); fi
+	bench/suite.sh $(BENCH_BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -9,13 +9,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # libraries; libcurl, OpenSSL and expat are for src/storage, SQLite for src/server).
 # libcpp-httplib-dev brings zlib and brotli with it (its pkg-config file requires them); `file`
 # and dpkg-dev (in build-essential) are for CPack's dpkg-shlibdeps. python3-dask and
-# python3-distributed (for /usr/bin/python3) run `aqueducts run --dask` and its tests.
+# python3-distributed (for /usr/bin/python3) run `aqueducts run --dask` and its tests. `time`
+# (GNU time) measures CPU and peak memory in bench/suite.sh.
 PKGS=(build-essential cmake ninja-build ccache pkg-config file
       libyaml-cpp-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libcpp-httplib-dev
       libfmt-dev libcurl4-openssl-dev libssl-dev libexpat1-dev
       libgtest-dev libgmock-dev libbenchmark-dev libroaring-dev
       unixodbc unixodbc-dev odbc-postgresql postgresql openssl libsqlite3-dev
-      chromium python3-dask python3-distributed)
+      chromium python3-dask python3-distributed time)
 
 missing=()
 for p in "${PKGS[@]}"; do
