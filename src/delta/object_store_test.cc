@@ -264,8 +264,7 @@ TEST(DeltaObjectStoreConcurrencyTest, TwoProcessesAppendingToOneS3TableLoseNoCom
   EXPECT_EQ(QueryOne(s->main(), "SELECT count(DISTINCT id) FROM t"),
             std::to_string(2 * kAppends * 10));
   // Version 0 creates the table; each append is exactly one more commit.
-  AQ_ASSERT_OK_AND_ASSIGN(auto scope, TableStoreScope::Open(remote.url, config));
-  AQ_ASSERT_OK_AND_ASSIGN(auto history, History(remote.url));
+  AQ_ASSERT_OK_AND_ASSIGN(auto history, History(remote.url, config));
   ASSERT_EQ(history.size(), static_cast<size_t>(1 + 2 * kAppends));
   EXPECT_EQ(history.front().version, 2 * kAppends);
 }
