@@ -117,8 +117,8 @@ TEST(OpenApi, EveryServedRouteIsDocumentedAndEveryDocumentedRouteIsServed) {
   auto client = server->Client();
   for (const auto& route : documented) {
     std::string method = route.substr(0, route.find(' '));
-    std::string path = std::regex_replace(route.substr(route.find(' ') + 1),
-                                          std::regex(R"(\{id\})"), "1");
+    std::string path =
+        std::regex_replace(route.substr(route.find(' ') + 1), std::regex(R"(\{id\})"), "1");
     httplib::Request req;
     req.method = method;
     req.path = path;
@@ -209,8 +209,7 @@ TEST(OpenApi, TheCheckerRejectsAnswersTheDocumentDoesNotDescribe) {
            R"({"user":"a","role":"viewer","token_name":"t","surprise":1})", "");
   none.Add("GET", "/api/v1/me", 418, "application/json", R"({"error":"teapot"})", "");
   none.Add("GET", "/api/v1/nowhere", 200, "application/json", "{}", "");
-  none.Add("GET", "/api/v1/runs/1", 200, "application/json", R"({"id":1,"state":"exploded"})",
-           "");
+  none.Add("GET", "/api/v1/runs/1", 200, "application/json", R"({"id":1,"state":"exploded"})", "");
   none.Add("GET", "/api/v1/runs/1", 404, "text/plain", "gone", "");
   none.Add("DELETE", "/api/v1/tokens/current", 204, "", "", "");
   CommandResult r = CheckExchanges(none.exchanges());
@@ -219,9 +218,10 @@ TEST(OpenApi, TheCheckerRejectsAnswersTheDocumentDoesNotDescribe) {
        {"#0 GET /api/v1/me -> 200: the answer does not match the document",
         "must NOT have additional properties", "#1 GET /api/v1/me -> 418: status 418 is not",
         "#2 GET /api/v1/nowhere -> 200: no path of the document matches",
-        "#3 GET /api/v1/runs/1 -> 200: the answer does not match", "#4 GET /api/v1/runs/1 -> 404: "
-                                                                  "content type 'text/plain' is "
-                                                                  "not documented",
+        "#3 GET /api/v1/runs/1 -> 200: the answer does not match",
+        "#4 GET /api/v1/runs/1 -> 404: "
+        "content type 'text/plain' is "
+        "not documented",
         "GET /api/v1/executors: documented but never answered 2xx"}) {
     EXPECT_NE(r.err.find(expected), std::string::npos) << expected << "\n" << r.err;
   }
@@ -323,19 +323,20 @@ TEST(OpenApi, RealAnswersMatchTheDocument) {
   EXPECT_EQ(rec.Get(p + "?version=1", Bearer(viewer))->status, 200);
   EXPECT_EQ(rec.Get(p + "?version=x", Bearer(viewer))->status, 400);
   EXPECT_EQ(rec.Get("/api/v1/pipelines/999", Bearer(viewer))->status, 404);
-  EXPECT_EQ(rec.Send("PUT", p, Bearer(admin),
-                     json{{"text", std::string("# v2\n") + kPipeline}}.dump())
-                ->status,
-            200);
+  EXPECT_EQ(
+      rec.Send("PUT", p, Bearer(admin), json{{"text", std::string("# v2\n") + kPipeline}}.dump())
+          ->status,
+      200);
   EXPECT_EQ(rec.Send("PUT", p, Bearer(admin), json{{"text", "stages: x\n"}}.dump())->status, 422);
-  EXPECT_EQ(rec.Send("PUT", "/api/v1/pipelines/999", Bearer(admin),
-                     json{{"text", kPipeline}}.dump())
-                ->status,
-            404);
+  EXPECT_EQ(
+      rec.Send("PUT", "/api/v1/pipelines/999", Bearer(admin), json{{"text", kPipeline}}.dump())
+          ->status,
+      404);
   EXPECT_EQ(rec.Get(p + "/versions", Bearer(viewer))->status, 200);
   EXPECT_EQ(rec.Get("/api/v1/pipelines/999/versions", Bearer(viewer))->status, 404);
   auto doomed = rec.Post("/api/v1/pipelines", Bearer(admin),
-                         {{"name", "doomed"}, {"format", "json"},
+                         {{"name", "doomed"},
+                          {"format", "json"},
                           {"text", R"({"version":"v2","sources":[],"stages":[]})"}});
   ASSERT_EQ(doomed->status, 201);
   std::string doomed_path = "/api/v1/pipelines/" + std::to_string(body_of(doomed)["id"].get<int>());
@@ -428,12 +429,16 @@ TEST(OpenApi, RealAnswersMatchTheDocument) {
   ASSERT_EQ(enrolled->status, 201);
   std::string credential = body_of(enrolled)["credential"];
   EXPECT_EQ(rec.Post("/api/v1/executors/register", Bearer("aqr_unknown"), enrol)->status, 401);
-  EXPECT_EQ(rec.Post("/api/v1/executors/register", Bearer(body_of(reg2)["token"].get<std::string>()),
-                     {{"name", "bad name!"}})
+  EXPECT_EQ(rec.Post("/api/v1/executors/register",
+                     Bearer(body_of(reg2)["token"].get<std::string>()), {{"name", "bad name!"}})
                 ->status,
             400);
-  json beat{{"version", "0.1.0"}, {"labels", {{"kind", "manual"}}}, {"memory_limit_bytes", 0},
-            {"status", "idle"},   {"queue", 0},                      {"runs", json::array()}};
+  json beat{{"version", "0.1.0"},
+            {"labels", {{"kind", "manual"}}},
+            {"memory_limit_bytes", 0},
+            {"status", "idle"},
+            {"queue", 0},
+            {"runs", json::array()}};
   EXPECT_EQ(rec.Post("/api/v1/executor/heartbeat", Bearer(credential), beat)->status, 200);
   EXPECT_EQ(rec.Post("/api/v1/executor/heartbeat", Bearer(admin), beat)->status, 401);
   EXPECT_EQ(rec.Get("/api/v1/executor/work", Bearer(admin))->status, 401);
