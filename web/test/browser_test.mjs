@@ -358,6 +358,60 @@ try {
   await axe('pipelines');
   await screenshot('pipelines');
 
+  // Schedules: a bad cron expression is refused with the server's message naming the field;
+  // a good one in Europe/Berlin lists its next fire times in that zone and in UTC; pause and
+  // resume; delete from the list.
+  const pipelineId = pipelineHash.split('/').pop();
+  await go('#/schedules');
+  await page.waitForSelector('#new-schedule');
+  await page.click('#new-schedule');
+  await page.waitForSelector('#schedule-form');
+  await page.waitForFunction((id) => !!document.querySelector(`#schedule-pipeline option[value="${id}"]`), {}, pipelineId);
+  await page.select('#schedule-pipeline', pipelineId);
+  await page.waitForSelector('#sparam-out');
+  await fill('#schedule-cron', '61 2 * * *');
+  await fill('#schedule-zone', 'Europe/Berlin');
+  await page.type('#sparam-out', outCsv);
+  await page.select('#schedule-target', 'label:zone=test');
+  await page.click('#create-schedule');
+  await waitText('#schedule-form .error', /cron/);
+  check(/61 is out of range 0-59/.test(await text('#schedule-form .error')), 'a bad cron expression is refused with the server\'s message: ' + (await text('#schedule-form .error')));
+  await axe('new schedule with an error');
+  await screenshot('schedule-new-error');
+  await fill('#schedule-cron', '30 2 * * *');
+  await page.click('#create-schedule');
+  await page.waitForFunction(() => /^#\/schedules\/\d+$/.test(location.hash));
+  await page.waitForSelector('#next-fires tbody tr');
+  const fires = await page.$$eval('#next-fires tbody tr', (rows) => rows.map((r) => [...r.children].map((c) => c.textContent)));
+  // 02:30 in Berlin is 01:30 UTC in winter (+01:00) and 00:30 UTC in summer (+02:00).
+  const firesOk = fires.length === 5 && fires.every(([l, u]) => {
+    const m = /(\d\d:\d\d) \(\+0(\d):00\)/.exec(l);
+    return m && m[1] === '02:30' && u.includes(`0${2 - Number(m[2])}:30 (UTC)`);
+  });
+  check(firesOk, `the new schedule lists its next 5 fire times at 02:30 Berlin time with their UTC times (${JSON.stringify(fires)})`);
+  check(/label zone=test/.test(await text('#schedule-summary')) && /out=/.test(await text('#schedule-summary')),
+    'the schedule page names its target label and parameters');
+  await axe('schedule');
+  await screenshot('schedule');
+  await page.click('#main button.pause');
+  await waitText('#schedule-state', /paused/);
+  check((await page.$('#next-fires')) === null, 'a paused schedule has no next fire times');
+  await page.click('#main button.resume');
+  await waitText('#schedule-state', /active/);
+  await page.waitForSelector('#next-fires tbody tr');
+  check(true, 'the schedule is resumed and lists its next fire times again');
+  const scheduleHash = await page.evaluate(() => location.hash);
+  const spare = await call('POST', '/schedules', admin, { pipeline_id: Number(pipelineId), cron: '@daily', parameters: { out: outCsv } });
+  await go('#/schedules');
+  await page.waitForSelector(`tr[data-schedule="${spare.id}"]`);
+  check(/02:30/.test(await text(`tr[data-schedule="${scheduleHash.split('/').pop()}"] .next-fire`)), 'the schedules list shows the next fire time');
+  await axe('schedules');
+  await screenshot('schedules');
+  await page.click(`tr[data-schedule="${spare.id}"] button.delete`);
+  await page.waitForFunction((id) => !document.querySelector(`tr[data-schedule="${id}"]`), { timeout: 10000 }, spare.id);
+  const left = await call('GET', '/schedules', admin);
+  check(left.schedules.length === 1 && left.schedules[0].id !== spare.id, 'a schedule deleted from the list is gone on the server');
+
   // Cancel a long run.
   const long = await call('POST', '/pipelines', admin, { name: 'long', format: 'yaml',
     text: 'version: v2\nsources: []\nstages:\n  - - name: forever\n      query: SELECT sum(range % 7) AS s FROM range(1000000000000)\n' });
@@ -406,6 +460,14 @@ try {
     'a viewer cannot save or edit a pipeline');
   await axe('pipeline as viewer');
   await screenshot('viewer-pipeline');
+  await go('#/schedules');
+  await page.waitForSelector('#schedules tbody tr');
+  check((await page.$('#new-schedule')) === null && (await page.$('#schedules button')) === null,
+    'a viewer sees the schedules but no New schedule, Pause, Resume or Delete');
+  await go(scheduleHash);
+  await page.waitForSelector('#next-fires');
+  check((await page.$('#main button')) === null, 'a viewer sees no buttons on a schedule\'s page');
+  await axe('schedule as viewer');
   await go(runHash);
   await waitText('#run-status', /succeeded/);
   check((await page.$('#rerun-button')) === null && (await page.$('#cancel-button')) === null, 'a viewer sees no Cancel or Re-run');

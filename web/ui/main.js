@@ -7,11 +7,13 @@ import { PipelinePage } from './pipeline.js';
 import { Runs } from './runs.js';
 import { RunPage } from './run.js';
 import { Executors } from './executors.js';
+import { Schedules, SchedulePage, NewSchedule } from './schedules.js';
 
 const kNav = [
   ['/', 'Dashboard'],
   ['/pipelines', 'Pipelines'],
   ['/runs', 'Runs'],
+  ['/schedules', 'Schedules'],
   ['/executors', 'Executors'],
 ];
 
@@ -22,6 +24,9 @@ function Page({ route }) {
   if (first === 'runs' && second) return html`<${RunPage} key=${second} id=${second} />`;
   if (first === 'runs') return html`<${Runs} query=${route.query} />`;
   if (first === 'executors') return html`<${Executors} />`;
+  if (first === 'schedules' && second === 'new') return html`<${NewSchedule} query=${route.query} />`;
+  if (first === 'schedules' && second) return html`<${SchedulePage} key=${second} id=${second} />`;
+  if (first === 'schedules') return html`<${Schedules} />`;
   if (!first) return html`<${Dashboard} />`;
   return html`<h1>Not found</h1><p>No page at <code>${route.path}</code>. <a href="#/">Dashboard</a></p>`;
 }

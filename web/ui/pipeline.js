@@ -225,6 +225,7 @@ export function PipelinePage({ id, query }) {
     ${!isNew && html`<p class="muted">Version ${pipeline.version}${viewingOld ? ` (an older version; the latest is ${latest})` : ''}, saved by ${pipeline.created_by} on ${when(pipeline.created_at)}</p>`}
     <${ErrorBox} error=${loadError} />
     ${!isNew && can('operator') && html`<${RunForm} pipeline=${pipeline} />`}
+    ${!isNew && can('operator') && html`<p><a id="schedule-link" href=${'#/schedules/new?pipeline=' + id}>Schedule runs of this pipeline</a></p>`}
     <form id="pipeline-form" onSubmit=${save}>
       <h2>Definition</h2>
       <div class="row">
