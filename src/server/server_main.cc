@@ -17,6 +17,7 @@
 #include "server/crypto.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/retention.h"
 #include "server/runs.h"
 #include "server/schedules.h"
 #include "server/store.h"
@@ -79,7 +80,7 @@ int Init(const std::string& data_dir, const std::string& admin) {
 }
 
 int Serve(const std::string& data_dir, const ApiOptions& options,
-          const RunManager::Options& run_options) {
+          const RunManager::Options& run_options, int64_t event_retention_days) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -102,6 +103,9 @@ int Serve(const std::string& data_dir, const ApiOptions& options,
   with_metrics.metrics = &metrics;
   RunManager runs(store->get(), &log, with_metrics);
   Scheduler schedules(store->get(), &runs, &log, Scheduler::Options{});
+  EventRetention::Options retention_options;
+  retention_options.days = event_retention_days;
+  EventRetention retention(store->get(), &log, retention_options);
   auto server = ApiServer::Make(options, store->get(), &runs, &log, &schedules, &metrics);
   if (!server.ok()) {
     return Fail(server.status().message());
@@ -114,6 +118,7 @@ int Serve(const std::string& data_dir, const ApiOptions& options,
     }
     log.Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     schedules.Shutdown();
+    retention.Shutdown();
     runs.Shutdown();  // ends the work streams and event streams, which hold server threads
     (*server)->Stop();
   });
@@ -171,6 +176,13 @@ int Main(int argc, char** argv) {
                    "How often registered executors heartbeat; one that misses 3 is offline")
       ->check(CLI::Range(50, 600000))
       ->capture_default_str();
+  int64_t event_retention_days = 0;
+  serve
+      ->add_option("--event-retention-days", event_retention_days,
+                   "Delete the events of runs that finished more than this many days ago (swept "
+                   "at start and hourly; 0: keep them forever)")
+      ->check(CLI::Range(0, 36500))
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -182,7 +194,7 @@ int Main(int argc, char** argv) {
   options.max_body_bytes = static_cast<size_t>(max_body_kb * 1024);
   RunManager::Options run_options;
   run_options.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
-  return Serve(data_dir, options, run_options);
+  return Serve(data_dir, options, run_options, event_retention_days);
 }
 
 }  // namespace

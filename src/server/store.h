@@ -236,6 +236,13 @@ class Store {
   Result<int64_t> AppendEvent(int64_t run_id, const std::string& event, const std::string& data);
   /// The events of a run with seq > `after_seq`, in order.
   Result<std::vector<RunEvent>> ListEvents(int64_t run_id, int64_t after_seq);
+  /// Event retention: the events of every run in a final state whose last change
+  /// (`updated_at`) is before `cutoff` (RFC 3339 UTC with milliseconds) are deleted in one
+  /// transaction and replaced by one `events_deleted` event, `{"deleted": N, "reason": ...}`,
+  /// numbered after the last deleted one (sequence numbers never restart). Runs not finished are
+  /// never touched, whatever their age. Returns the number of runs pruned.
+  Result<int64_t> PruneEventsOfRunsFinishedBefore(const std::string& cutoff,
+                                                  const std::string& reason);
   /// Store a new schedule (id and timestamps are set here).
   Result<Schedule> CreateSchedule(const Schedule& schedule);
   /// kNotFound when there is no schedule `id`.
