@@ -3,6 +3,9 @@
 #include "io/duckdb_types.h"
 #include "io/files.h"
 #include "io/hive_path.h"
+#include "io/output_dir.h"
+#include "storage/mounts.h"
+#include "storage/store_registry.h"
 
 namespace aqueducts::io {
 namespace {
@@ -119,6 +122,38 @@ Result<std::string> Select(const SourceFileType& format, const std::string& from
   return "SELECT " + list + " FROM " + from;
 }
 
+// An object-store directory that a file destination wrote holds a manifest listing the
+// objects of its last committed run: only those are read (with the format's extension), so that
+// the objects of a run in progress, of a killed run, or of anyone else are never read. Without a
+// manifest, the glob of every object with the extension. Local directories are published whole by
+// a rename, so they are always read by the glob.
+Result<std::string> ManifestPaths(const std::string& dir,
+                                  const std::map<std::string, std::string>& storage_config,
+                                  const std::string& extension) {
+  // The seam (io/files.h) resolves the directory's URLs with the source's storage_config.
+  auto registry = std::make_shared<storage::StoreRegistry>();
+  AQ_RETURN_IF_ERROR(registry->Register(dir, storage_config));
+  storage::ScopedObjectStores scope(dir, registry);
+  AQ_ASSIGN_OR_RETURN(auto manifest, ReadManifestIfAny(dir));
+  if (!manifest.has_value()) {
+    return QuoteLiteral(dir + "/**/*" + extension);
+  }
+  std::string list;
+  for (const auto& relative : *manifest) {
+    if (relative.size() > extension.size() &&
+        relative.compare(relative.size() - extension.size(), extension.size(), extension) == 0) {
+      list += (list.empty() ? "" : ", ") + QuoteLiteral(dir + "/" + relative);
+    }
+  }
+  if (list.empty()) {
+    return Status::NotFound("the manifest '" + dir + "/" + kManifestName + "' lists no " +
+                            extension +
+                            " object: the directory's last committed output has "
+                            "none to read");
+  }
+  return "[" + list + "]";
+}
+
 }  // namespace
 
 Result<std::string> LocalPathOf(const Location& location) {
@@ -164,8 +199,12 @@ Result<std::string> DirSourceSql(engine::Connection& conn, const DirSource& sour
     dir.pop_back();
   }
   // Files are selected by the format's default extension, in any sub-directory.
-  std::string glob = QuoteLiteral(dir + "/**/*." + Extension(source.format.format));
-  AQ_ASSIGN_OR_RETURN(std::string reader, Reader(conn, source.format, glob));
+  const std::string extension = std::string(".") + Extension(source.format.format);
+  std::string paths = QuoteLiteral(dir + "/**/*" + extension);
+  if (!source.location.IsLocal()) {
+    AQ_ASSIGN_OR_RETURN(paths, ManifestPaths(dir, source.storage_config, extension));
+  }
+  AQ_ASSIGN_OR_RETURN(std::string reader, Reader(conn, source.format, paths));
   // Only declared partition columns appear, as in the original listing table.
   reader += ", hive_partitioning = false";
   if (source.partition_columns.empty()) {

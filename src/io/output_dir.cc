@@ -164,12 +164,15 @@ std::vector<std::string> ListOutputFiles(const std::string& dir) {
   return out;
 }
 
-std::set<std::string> ReadManifest(const std::string& dir) {
-  std::set<std::string> listed;
+Result<std::optional<std::set<std::string>>> ReadManifestIfAny(const std::string& dir) {
   auto text = files::Read(Join(dir, kManifestName));
   if (!text.ok()) {
-    return listed;
+    if (text.status().code() == StatusCode::kNotFound) {
+      return std::optional<std::set<std::string>>();
+    }
+    return text.status();
   }
+  std::set<std::string> listed;
   size_t start = 0;
   bool header = true;
   while (start < text->size()) {
@@ -178,7 +181,7 @@ std::set<std::string> ReadManifest(const std::string& dir) {
     start = end == std::string::npos ? text->size() : end + 1;
     if (header) {
       if (line != kManifestHeader) {
-        return listed;
+        return std::optional<std::set<std::string>>();
       }
       header = false;
       continue;
@@ -189,7 +192,15 @@ std::set<std::string> ReadManifest(const std::string& dir) {
       listed.insert(line);
     }
   }
-  return listed;
+  if (header) {
+    return std::optional<std::set<std::string>>();  // empty: not a manifest of ours
+  }
+  return std::optional<std::set<std::string>>(std::move(listed));
+}
+
+std::set<std::string> ReadManifest(const std::string& dir) {
+  auto listed = ReadManifestIfAny(dir);
+  return listed.ok() && listed->has_value() ? **listed : std::set<std::string>();
 }
 
 Status WriteManifest(const std::string& dir, const std::set<std::string>& files) {

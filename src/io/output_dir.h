@@ -5,6 +5,7 @@
 // wrote, and the publication of a finished temporary output at its location. Every file
 // operation goes through the storage seam (io/files.h).
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -34,6 +35,9 @@ std::vector<std::string> ListOutputFiles(const std::string& dir);
 
 /// The files the manifest in `dir` lists; empty when there is none or it is not ours.
 std::set<std::string> ReadManifest(const std::string& dir);
+/// As ReadManifest, telling the cases apart: nullopt when `dir` has no manifest or the file of
+/// that name is not ours (another header); an error when the store could not be read (a 403).
+Result<std::optional<std::set<std::string>>> ReadManifestIfAny(const std::string& dir);
 /// Write the manifest of `dir` (atomically: a temporary then a rename).
 Status WriteManifest(const std::string& dir, const std::set<std::string>& files);
 

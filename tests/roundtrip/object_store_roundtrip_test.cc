@@ -130,6 +130,22 @@ class ObjectStoreRoundTrip : public ::testing::TestWithParam<Emulator::Kind> {
     AQ_ASSERT_OK(at.store->Put(at.key, data));
   }
 
+  std::string GetObject(const std::string& key) {
+    storage::StoreRegistry registry;
+    EXPECT_TRUE(registry.Register(Url(""), emulator_->Config()).ok());
+    auto at = registry.Resolve(Url(key));
+    EXPECT_TRUE(at.ok());
+    auto data = at->store->Get(at->key);
+    EXPECT_TRUE(data.ok()) << data.status().ToString();
+    return data.ok() ? *data : std::string();
+  }
+  void DeleteObject(const std::string& key) {
+    storage::StoreRegistry registry;
+    AQ_ASSERT_OK(registry.Register(Url(""), emulator_->Config()));
+    AQ_ASSERT_OK_AND_ASSIGN(auto at, registry.Resolve(Url(key)));
+    AQ_ASSERT_OK(at.store->Delete(at.key));
+  }
+
   std::unique_ptr<Emulator> emulator_;
   fs::path dir_;
   std::unique_ptr<Database> db_;
@@ -193,6 +209,43 @@ TEST_P(ObjectStoreRoundTrip, ASecondRunReplacesTheFirstAndAFailedRunChangesNothi
   EXPECT_EQ(Objects("rt/replaced"), second_objects);
   AQ_ASSERT_OK(Read(layout, remote, Config(), "after_failure"));
   EXPECT_EQ(Difference("after_failure", "expected_second"), "0");
+}
+
+// A directory source reads only the objects the manifest lists: copies of real data objects
+// left next to them (as a killed run's part-<token>-* objects, someone else's file, one in a
+// sub-directory and in a partition directory) are not read. Without the manifest they are, which
+// shows that they are readable data the rule keeps out.
+TEST_P(ObjectStoreRoundTrip, ADirectorySourceReadsOnlyTheObjectsTheManifestLists) {
+  AQ_ASSERT_OK(db_->Execute(std::string("CREATE TABLE original AS SELECT ") + kColumns + " FROM (" +
+                            kEdgeTable + ")"));
+  for (const Layout& layout : {Layout{"parquet", true}, Layout{"csv", false}}) {
+    SCOPED_TRACE(layout.format + (layout.partitioned ? " partitioned" : " directory"));
+    std::string name = "strays_" + layout.format;
+    AQ_ASSERT_OK(Write(layout, Url("rt/" + name), Config(), kEdgeTable));
+    std::string listed;  // one data object of the output
+    for (const auto& object : Objects("rt/" + name)) {
+      if (object.size() > layout.format.size() &&
+          object.substr(object.size() - layout.format.size()) == layout.format) {
+        listed = object;
+      }
+    }
+    ASSERT_FALSE(listed.empty());
+    std::string bytes = GetObject("rt/" + name + "/" + listed);
+    std::string dir =
+        listed.find('/') == std::string::npos ? "" : listed.substr(0, listed.rfind('/') + 1);
+    const std::string ext = "." + layout.format;
+    for (const std::string& stray :
+         {dir + "part-0123456789abcdef-0" + ext, "someone_else" + ext, "sub/more" + ext}) {
+      PutObject("rt/" + name + "/" + stray, bytes);
+    }
+    AQ_ASSERT_OK(Read(layout, Url("rt/" + name), Config(), "manifest_" + layout.format));
+    EXPECT_EQ(Count("SELECT count(*) FROM manifest_" + layout.format), "12");
+    EXPECT_EQ(Difference("manifest_" + layout.format, "original"), "0");
+
+    DeleteObject("rt/" + name + "/.aqueducts-manifest");
+    AQ_ASSERT_OK(Read(layout, Url("rt/" + name), Config(), "glob_" + layout.format));
+    EXPECT_GT(std::stoi(Count("SELECT count(*) FROM glob_" + layout.format)), 12);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ObjectStoreRoundTrip,
