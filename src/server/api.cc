@@ -15,6 +15,7 @@
 #include "server/crypto.h"
 #include "server/metrics.h"
 #include "server/schedules.h"
+#include "server/sign_in_limit.h"
 #include "server/web_assets.h"
 
 namespace aqueducts::server {
@@ -250,6 +251,7 @@ struct ApiServer::Impl {
   Log* log;
   std::unique_ptr<httplib::Server> server;
   std::string dummy_hash;  // verified against when a sign-in names no user: same cost
+  std::unique_ptr<SignInLimiter> sign_in_limiter;  // failed sign-ins: 429 for a while
 
   void Routes();
   /// The token of a request whose bearer token has at least `min` role; otherwise answers
@@ -343,6 +345,13 @@ void ApiServer::Impl::CreateToken(const httplib::Request& req, httplib::Response
   }
   std::string name = decoded.substr(0, decoded.find(':'));
   std::string password = decoded.substr(decoded.find(':') + 1);
+  if (int64_t wait = sign_in_limiter->RetryAfter(name, req.remote_addr); wait > 0) {
+    res.set_header("Retry-After", std::to_string(wait));
+    SendError(res, 429,
+              "Too many failed sign-ins for user '" + name + "' or from " + req.remote_addr +
+                  ": try again in " + std::to_string(wait) + " s");
+    return;
+  }
   Result<std::optional<User>> user = store->FindUser(name);
   if (!user.ok()) {
     SendStatus(res, user.status());
@@ -351,10 +360,12 @@ void ApiServer::Impl::CreateToken(const httplib::Request& req, httplib::Response
   bool valid = user->has_value() ? VerifyPassword(password, (*user)->password_hash)
                                  : (VerifyPassword(password, dummy_hash), false);
   if (!valid) {
+    sign_in_limiter->Failure(name, req.remote_addr);
     log->Warn("sign-in failed", {{"user", name}, {"remote", req.remote_addr}});
     unauthorized("Authentication failed: unknown user or wrong password");
     return;
   }
+  sign_in_limiter->Success(name);
   const User& u = **user;
   Result<json> body = ParseBody(req, /*empty_ok=*/true);
   if (!body.ok()) {
@@ -1537,6 +1548,10 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Make(const ApiOptions& options, St
   impl->metrics = metrics;
   impl->log = log;
   AQ_ASSIGN_OR_RETURN(impl->dummy_hash, HashPassword("aqueducts-no-such-user"));
+  SignInLimiter::Options limits;
+  limits.max_failures = options.sign_in_max_failures;
+  limits.lockout = std::chrono::seconds(options.sign_in_lockout_s);
+  impl->sign_in_limiter = std::make_unique<SignInLimiter>(limits);
   impl->server = std::make_unique<httplib::Server>();
   int threads = std::max(2, options.threads);
   impl->server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };

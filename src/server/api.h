@@ -20,6 +20,8 @@ struct ApiOptions {
   int read_timeout_s = 5;            ///< a request not fully sent by then is dropped
   int threads = 32;         ///< requests served at once (each SSE reader and executor holds one)
   int keepalive_ms = 1000;  ///< idle SSE streams get a `: keepalive` comment this often
+  int sign_in_max_failures = 5;  ///< failed sign-ins of one user in a row before a lockout (0: off)
+  int sign_in_lockout_s = 300;   ///< how long a lockout lasts (SignInLimiter)
 };
 
 class Metrics;

@@ -278,6 +278,9 @@ TEST(OpenApi, RealAnswersMatchTheDocument) {
   ASSERT_EQ(admin_res->status, 201);
   std::string admin = body_of(admin_res)["token"];
   EXPECT_EQ(rec.Post("/api/v1/tokens", basic("root", "wrong-password"), nullptr)->status, 401);
+  for (int i = 0; i < 5; ++i)  // one user's failed sign-ins: 401, then 429 with Retry-After
+    rec.Post("/api/v1/tokens", basic("ghost", "guess"), nullptr);
+  EXPECT_EQ(rec.Post("/api/v1/tokens", basic("ghost", "guess"), nullptr)->status, 429);
   EXPECT_EQ(rec.Post("/api/v1/tokens", basic("root", kAdminPassword), {{"role", "root"}})->status,
             400);
   auto viewer_res = rec.Post("/api/v1/tokens", basic("root", kAdminPassword),

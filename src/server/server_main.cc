@@ -176,6 +176,17 @@ int Main(int argc, char** argv) {
                    "How often registered executors heartbeat; one that misses 3 is offline")
       ->check(CLI::Range(50, 600000))
       ->capture_default_str();
+  serve
+      ->add_option("--sign-in-max-failures", options.sign_in_max_failures,
+                   "Failed sign-ins of one user in a row (4x that from one client address) before "
+                   "sign-in is refused with 429 for --sign-in-lockout-seconds; 0: no limit")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  serve
+      ->add_option("--sign-in-lockout-seconds", options.sign_in_lockout_s,
+                   "How long sign-in stays refused after too many failures")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
   int64_t event_retention_days = 0;
   serve
       ->add_option("--event-retention-days", event_retention_days,
