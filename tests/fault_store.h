@@ -15,7 +15,18 @@
 
 namespace aqueducts::testing {
 
-enum class StoreOp { kHead, kGet, kPut, kPutIfAbsent, kUpload, kList, kDelete, kRename, kMkdir };
+enum class StoreOp {
+  kHead,
+  kGet,
+  kPut,
+  kPutIfAbsent,
+  kUpload,
+  kList,
+  kDelete,
+  kRename,
+  kMkdir,
+  kCopy
+};
 
 class FaultStore : public storage::ObjectStore {
  public:
@@ -62,6 +73,10 @@ class FaultStore : public storage::ObjectStore {
   Status Rename(const std::string& from, const std::string& to) override {
     AQ_RETURN_IF_ERROR(hook_(StoreOp::kRename, to));
     return inner_->Rename(from, to);
+  }
+  Status Copy(const std::string& from, const std::string& to, uint64_t size) override {
+    AQ_RETURN_IF_ERROR(hook_(StoreOp::kCopy, to));
+    return inner_->Copy(from, to, size);
   }
   Status DeleteAll(const std::string& prefix) override {
     AQ_RETURN_IF_ERROR(hook_(StoreOp::kDelete, prefix));

@@ -171,27 +171,10 @@ Status WriteFileReplace(const std::string& target, const std::string& data) {
 
 namespace {
 
-// An object store has no rename: copy the object in parts of ranged reads (the copy appears
-// all at once when the upload completes, as a rename would), then delete the source.
+// An object store has no rename: copy the object (server-side where the store can; the copy
+// appears all at once, as a rename would), then delete the source.
 Status CopyThenDelete(storage::ObjectStore& store, const std::string& from, const std::string& to) {
-  AQ_ASSIGN_OR_RETURN(storage::ObjectMeta meta, store.Head(from));
-  uint64_t part = std::max<uint64_t>(store.MinPartSize(), 8ull << 20);
-  if (meta.size <= part) {
-    AQ_ASSIGN_OR_RETURN(std::string data, store.Get(from));
-    AQ_RETURN_IF_ERROR(store.Put(to, data));
-  } else {
-    AQ_ASSIGN_OR_RETURN(auto upload, store.StartUpload(to));
-    std::string buffer;
-    for (uint64_t offset = 0; offset < meta.size; offset += part) {
-      buffer.resize(std::min(part, meta.size - offset));
-      AQ_ASSIGN_OR_RETURN(uint64_t got, store.GetRange(from, offset, buffer.size(), buffer.data()));
-      if (got != buffer.size()) {
-        return Status::IoError("'" + store.UrlOf(from) + "' changed while it was being moved");
-      }
-      AQ_RETURN_IF_ERROR(upload->UploadPart(buffer));
-    }
-    AQ_RETURN_IF_ERROR(upload->Complete());
-  }
+  AQ_RETURN_IF_ERROR(storage::CopyObject(store, from, to));
   return store.Delete(from);
 }
 

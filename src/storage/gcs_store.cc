@@ -214,8 +214,8 @@ std::unique_ptr<ObjectStore> MakeGcsStore(const ObjectUrl& url, const GcsOptions
   XmlEndpoint endpoint =
       ParseEndpoint(options.endpoint.empty() ? kDefaultEndpoint : options.endpoint);
   endpoint.path_prefix += "/" + UriEncode(url.bucket, false);
-  return MakeXmlStore(url, std::move(endpoint), {"x-goog-if-generation-match", "0"},
-                      std::move(auth));
+  XmlDialect dialect{{"x-goog-if-generation-match", "0"}, "x-goog-copy-source", UINT64_MAX};
+  return MakeXmlStore(url, std::move(endpoint), std::move(dialect), std::move(auth));
 }
 
 }  // namespace aqueducts::storage

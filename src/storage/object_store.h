@@ -85,6 +85,11 @@ class ObjectStore {
   /// there, and remove `from`. A file system does it with rename(2), for a file or a whole
   /// directory. Object stores have no atomic rename: kUnsupported (the default).
   virtual Status Rename(const std::string& from, const std::string& to);
+  /// Server-side copy of `from` (`size` bytes, as Head gave it) to `to` in this store, replacing
+  /// `to`; the copy appears whole, and no data passes through this process. kUnsupported when the
+  /// store cannot copy (the default) or not an object of this size: the caller then copies the
+  /// bytes itself (CopyObject below does both).
+  virtual Status Copy(const std::string& from, const std::string& to, uint64_t size);
   /// Delete `prefix` and everything below `prefix` + "/"; a missing prefix is not an error.
   /// Default: List and Delete each object.
   virtual Status DeleteAll(const std::string& prefix);
@@ -92,6 +97,11 @@ class ObjectStore {
   /// creating missing parents. Object stores have no directories: nothing to do (the default).
   virtual Status MakeDirectories(const std::string& key);
 };
+
+/// Copy the object `from` to `to` in `store`, replacing `to`: server-side (ObjectStore::Copy)
+/// when the store can, else through this process (one GET and PUT up to 8 MiB, larger objects in
+/// parts of ranged reads sent as one multipart upload). Either way the copy appears whole.
+Status CopyObject(ObjectStore& store, const std::string& from, const std::string& to);
 
 /// The milliseconds of a modification time: last_modified_ms, or last_modified * 1000.
 int64_t ModifiedMillis(const ObjectMeta& meta);

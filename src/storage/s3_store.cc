@@ -71,7 +71,9 @@ std::unique_ptr<ObjectStore> MakeS3Store(const ObjectUrl& url, const S3Options& 
       endpoint.path_prefix += "/" + UriEncode(url.bucket, false);
     }
   }
-  return MakeXmlStore(url, std::move(endpoint), {"if-none-match", "*"},
+  // CopyObject copies up to 5 GiB in one request.
+  XmlDialect dialect{{"if-none-match", "*"}, "x-amz-copy-source", 5ull << 30};
+  return MakeXmlStore(url, std::move(endpoint), std::move(dialect),
                       std::make_unique<SigV4Auth>(options));
 }
 

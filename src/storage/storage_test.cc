@@ -1,6 +1,7 @@
 // The object-store clients against real emulators on 127.0.0.1 (s3rver, azurite, and our GCS
 // XML API emulator tests/emulators/gcs.js, which checks RS256-signed service-account tokens).
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "emulator.h"
+#include "fault_store.h"
 #include "storage/azure_store.h"
 #include "storage/crypto.h"
 #include "storage/object_url.h"
@@ -220,6 +222,53 @@ TEST_P(StoreContractTest, MultipartUploadAppearsOnlyOnComplete) {
     // Destroyed without Complete: aborted.
   }
   EXPECT_EQ(store_->Head("abandoned.bin").status().code(), StatusCode::kNotFound);
+}
+
+// CopyObject copies inside the store (S3 CopyObject, GCS's x-goog-copy-source, Azure Copy
+// Blob): no byte passes through this process. A store that cannot (kUnsupported) is copied
+// through this process instead, in ranged parts for objects over 8 MiB.
+TEST_P(StoreContractTest, CopyIsServerSideAndFallsBackToReadingAndWriting) {
+  using testing::FaultStore;
+  using testing::StoreOp;
+  std::string small = RandomBytes(300000, 4);
+  std::string source = "copy/k=a%2Fb/sp ace/ü.bin";  // the copy source header is encoded
+  AQ_ASSERT_OK(store_->Put(source, small));
+  AQ_ASSERT_OK(store_->Put("copy/target.bin", "to be replaced"));
+  std::vector<StoreOp> ops;
+  bool refuse_copy = false;
+  auto store = std::make_shared<FaultStore>(store_, [&](StoreOp op, const std::string&) {
+    ops.push_back(op);
+    return refuse_copy && op == StoreOp::kCopy ? Status::Unsupported("no copy here") : Status::OK();
+  });
+  AQ_ASSERT_OK(CopyObject(*store, source, "copy/target.bin"));
+  EXPECT_EQ(ops, (std::vector<StoreOp>{StoreOp::kHead, StoreOp::kCopy}));
+  auto copied = store_->Get("copy/target.bin");
+  ASSERT_TRUE(copied.ok()) << copied.status().ToString();
+  EXPECT_EQ(*copied, small);
+  EXPECT_TRUE(store_->Head(source).ok());  // a copy, not a move
+  auto missing = store_->Copy("copy/missing.bin", "copy/never.bin", 1);
+  EXPECT_FALSE(missing.ok());
+  EXPECT_NE(missing.message().find("copy/never.bin"), std::string::npos) << missing.ToString();
+  EXPECT_EQ(store_->Head("copy/never.bin").status().code(), StatusCode::kNotFound);
+
+  // The fallback: refused copies go through this process, a large object in parts.
+  refuse_copy = true;
+  std::string large = RandomBytes((9u << 20) + 12345, 5);
+  AQ_ASSERT_OK(store_->Put("copy/large.bin", large));
+  ops.clear();
+  AQ_ASSERT_OK(CopyObject(*store, "copy/large.bin", "copy/large-copy.bin"));
+  EXPECT_NE(std::find(ops.begin(), ops.end(), StoreOp::kUpload), ops.end());
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), StoreOp::kGet), 2);  // two ranged reads
+  auto large_copy = store_->Get("copy/large-copy.bin");
+  ASSERT_TRUE(large_copy.ok()) << large_copy.status().ToString();
+  EXPECT_EQ(*large_copy == large, true);
+  ops.clear();
+  AQ_ASSERT_OK(CopyObject(*store, source, "copy/small-copy.bin"));
+  EXPECT_EQ(ops,
+            (std::vector<StoreOp>{StoreOp::kHead, StoreOp::kCopy, StoreOp::kGet, StoreOp::kPut}));
+  auto small_copy = store_->Get("copy/small-copy.bin");
+  ASSERT_TRUE(small_copy.ok());
+  EXPECT_EQ(*small_copy, small);
 }
 
 TEST_P(StoreContractTest, WrongCredentialsNameTheLocationNeverTheSecret) {

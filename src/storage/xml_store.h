@@ -4,6 +4,7 @@
 // ListObjectsV2 listings, multipart uploads). One implementation serves both stores; what
 // differs is how a request is authenticated and how a create-only PUT is spelled.
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -36,12 +37,22 @@ struct XmlEndpoint {
   std::string path_prefix;  ///< "/bucket" when the bucket is in the path; "" when in the host
 };
 
-/// A store of the XML API. `create_only` is the header (lower-case name, value) that makes a
-/// PUT fail with 412 when the key exists (S3: if-none-match: *; GCS:
-/// x-goog-if-generation-match: 0).
+/// How one flavour of the XML API spells what differs.
+struct XmlDialect {
+  /// The header (lower-case name, value) that makes a PUT fail with 412 when the key exists
+  /// (S3: if-none-match: *; GCS: x-goog-if-generation-match: 0).
+  std::pair<std::string, std::string> create_only;
+  /// The header of a server-side copy's PUT naming the source "bucket/key" (S3:
+  /// x-amz-copy-source; GCS: x-goog-copy-source).
+  std::string copy_source;
+  /// The largest object one copy request may copy (S3: 5 GiB); larger ones are copied by the
+  /// caller.
+  uint64_t max_copy_size = UINT64_MAX;
+};
+
+/// A store of the XML API.
 std::unique_ptr<ObjectStore> MakeXmlStore(const ObjectUrl& url, XmlEndpoint endpoint,
-                                          std::pair<std::string, std::string> create_only,
-                                          std::unique_ptr<RequestAuth> auth);
+                                          XmlDialect dialect, std::unique_ptr<RequestAuth> auth);
 
 /// Split an endpoint URL ("http://127.0.0.1:9000/base") into scheme, host and path (no
 /// trailing '/').

@@ -7,7 +7,7 @@
 //     (grant_type refresh_token) against <dir>/authorized-user.json. Either gives an access token.
 //   - every storage request needs "Authorization: Bearer <access token>" (401 otherwise).
 //   - objects: HEAD, GET (with Range), PUT (x-goog-if-generation-match: 0 makes it create-only:
-//     412 when the key exists), DELETE; XML multipart uploads (POST ?uploads, PUT ?partNumber=
+//     412 when the key exists; x-goog-copy-source: bucket/object copies that object), DELETE; XML multipart uploads (POST ?uploads, PUT ?partNumber=
 //     &uploadId=, POST ?uploadId= with CompleteMultipartUpload, DELETE ?uploadId=; parts but the
 //     last at least 5 MiB); listing with list-type=2, prefix, delimiter, max-keys and
 //     continuation-token (1000 keys a page).
@@ -234,6 +234,19 @@ function start(dir) {
       if (req.headers['x-goog-if-generation-match'] === '0' && object) {
         return sendError(res, 412, 'PreconditionFailed',
                          'At least one of the pre-conditions you specified did not hold.');
+      }
+      const copySource = req.headers['x-goog-copy-source'];
+      if (copySource !== undefined) {
+        const source = copySource.replace(/^\//, '');
+        const cut = source.indexOf('/');
+        const from = cut < 0 ? undefined : buckets.get(decodeURIComponent(source.slice(0, cut)));
+        const original = from && from.get(decodeURIComponent(source.slice(cut + 1)));
+        if (!original) return sendError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
+        const copied = store(objects, name, original.data);
+        return sendXml(res, 200, '<CopyObjectResult><LastModified>' +
+                                     copied.modified.toISOString() +
+                                     '</LastModified><ETag>"' + copied.etag +
+                                     '"</ETag></CopyObjectResult>');
       }
       const stored = store(objects, name, body);
       res.writeHead(200, Object.assign({'Content-Length': 0}, objectHeaders(stored)));
