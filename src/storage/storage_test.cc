@@ -397,6 +397,51 @@ TEST(GcsCredentialsTest, MissingOrMalformedCredentialsAreClearErrorsAtTheFirstRe
   EXPECT_NE(typo.status().message().find("google_service_acount"), std::string::npos);
 }
 
+// AWS_CONTAINER_CREDENTIALS_FULL_URI with its authorization token: the store signs with the
+// credentials the endpoint serves (the emulator checks the signature). A refused token is an
+// error naming the endpoint and the location, never the token.
+TEST(S3ContainerCredentialsTest, CredentialsComeFromTheContainerEndpoint) {
+  auto emulator = Emulator::Start(Emulator::Kind::kS3);
+  ASSERT_NE(emulator, nullptr);
+  std::map<std::string, std::string> env = {
+      {"AWS_CONTAINER_CREDENTIALS_FULL_URI",
+       emulator->endpoint() + "/_aqueducts_test/container-credentials"},
+      {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "test-container-token"}};
+  EnvLookup lookup = [&env](const std::string& name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  std::map<std::string, std::string> config = {{"aws_endpoint", emulator->endpoint()},
+                                               {"aws_allow_http", "true"},
+                                               {"aws_region", "us-east-1"}};
+  auto url = ParseObjectUrl("s3://bucket/");
+  ASSERT_TRUE(url.ok());
+  auto store = OpenStore(*url, config, lookup);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  AQ_ASSERT_OK((*store)->Put("container/x.txt", "from the container's credentials"));
+  auto back = (*store)->Get("container/x.txt");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, "from the container's credentials");
+
+  env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "not-the-token-42";
+  auto refused = OpenStore(*url, config, lookup);
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  Status put = (*refused)->Put("container/y.txt", "never");
+  ASSERT_FALSE(put.ok());
+  EXPECT_NE(put.message().find("container endpoint"), std::string::npos) << put.ToString();
+  EXPECT_NE(put.message().find("s3://bucket/"), std::string::npos) << put.ToString();
+  EXPECT_NE(put.message().find("401"), std::string::npos) << put.ToString();
+  EXPECT_EQ(put.message().find("not-the-token-42"), std::string::npos) << put.ToString();
+
+  // Configured keys win over the endpoint (these are wrong: the emulator refuses them).
+  config["aws_access_key_id"] = "S3RVER";
+  config["aws_secret_access_key"] = "wrong-secret";
+  env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "test-container-token";
+  auto configured = OpenStore(*url, config, lookup);
+  ASSERT_TRUE(configured.ok());
+  EXPECT_FALSE((*configured)->Put("container/z.txt", "never").ok());
+}
+
 TEST(StoreRegistryTest, LongestRegisteredLocationWins) {
   StoreRegistry registry(NoEnv());
   AQ_ASSERT_OK(registry.Register("s3://bucket/a", {{"aws_region", "eu-west-1"}}));

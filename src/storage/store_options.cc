@@ -18,6 +18,9 @@ struct KeySpec {
   bool supported = true;  ///< false: known, but refused with "not supported"
 };
 
+// The container agent's credentials endpoint for a relative URI (ECS).
+constexpr char kContainerCredentialsHost[] = "http://169.254.170.2";
+
 const std::vector<KeySpec>& S3Keys() {
   static const std::vector<KeySpec> keys = {
       {"access_key_id", {"aws_access_key_id", "access_key_id"}},
@@ -36,7 +39,8 @@ const std::vector<KeySpec>& S3Keys() {
       {"checksum_algorithm", {"aws_checksum_algorithm", "checksum_algorithm"}, false},
       {"s3_express", {"aws_s3_express", "s3_express"}, false},
       {"locking_provider", {"aws_s3_locking_provider", "locking_provider"}, false},
-      {"container_credentials_relative_uri", {"aws_container_credentials_relative_uri"}, false},
+      {"container_credentials_relative_uri",
+       {"aws_container_credentials_relative_uri", "container_credentials_relative_uri"}},
   };
   return keys;
 }
@@ -219,6 +223,13 @@ Result<S3Options> ResolveS3Options(const std::map<std::string, std::string>& con
   if (auto value = env("AWS_ALLOW_HTTP")) {
     AQ_ASSIGN_OR_RETURN(out.allow_http, ParseBool("AWS_ALLOW_HTTP", *value));
   }
+  from_env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &out.container_credentials_uri);
+  if (auto relative = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+      out.container_credentials_uri.empty() && relative && !relative->empty()) {
+    out.container_credentials_uri = std::string(kContainerCredentialsHost) + *relative;
+  }
+  from_env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &out.container_authorization_token);
+  from_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", &out.container_authorization_token_file);
   if (auto value = env("AWS_S3_ALLOW_UNSAFE_RENAME")) {
     AQ_ASSIGN_OR_RETURN(out.allow_unsafe_rename, ParseBool("AWS_S3_ALLOW_UNSAFE_RENAME", *value));
   }
@@ -243,6 +254,8 @@ Result<S3Options> ResolveS3Options(const std::map<std::string, std::string>& con
       AQ_ASSIGN_OR_RETURN(out.unsigned_payload, ParseBool(key, value));
     } else if (key == "allow_unsafe_rename") {
       AQ_ASSIGN_OR_RETURN(out.allow_unsafe_rename, ParseBool(key, value));
+    } else if (key == "container_credentials_relative_uri") {
+      out.container_credentials_uri = std::string(kContainerCredentialsHost) + value;
     }
   }
   while (!out.endpoint.empty() && out.endpoint.back() == '/') {

@@ -29,6 +29,15 @@ struct S3Options {
   bool skip_signature = false;        ///< anonymous requests (public buckets)
   bool unsigned_payload = false;      ///< sign "UNSIGNED-PAYLOAD" instead of the body hash
   bool allow_unsafe_rename = false;   ///< Delta writes without conditional puts
+  /// Where a container agent (ECS, EKS Pod Identity) serves temporary credentials, used when no
+  /// access key is configured: AWS_CONTAINER_CREDENTIALS_FULL_URI, or http://169.254.170.2 followed
+  /// by AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (or the aws_container_credentials_relative_uri
+  /// key). The credentials are fetched at the first request and again before they expire.
+  std::string container_credentials_uri;
+  /// The Authorization header for that endpoint: AWS_CONTAINER_AUTHORIZATION_TOKEN, else the
+  /// contents of the file AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (read at each fetch).
+  std::string container_authorization_token;
+  std::string container_authorization_token_file;
 };
 
 struct AzureOptions {

@@ -3,6 +3,7 @@
 // (s3-plain: s3rver without our create-only-PUT middleware, a store that ignores If-None-Match).
 // The process runs until it is killed (the tests kill it). Each has the buckets (containers)
 // "bucket" and "other". gcs is our own (gcs.js); it writes its credential files into <data-dir>.
+// s3 and s3-plain also serve container credentials at /_aqueducts_test/container-credentials.
 'use strict';
 const kind = process.argv[2];
 const dir = process.argv[3];
@@ -25,8 +26,29 @@ async function startS3(conditional = true) {
   // rely on that, so this middleware (first in the chain) adds it: create-only PUTs of one key
   // are serialised, and each checks the store before s3rver handles it.
   if (conditional) server.middleware.unshift(createOnlyPuts());
+  server.middleware.unshift(containerCredentials());
   const address = await server.run();
   return address.port;
+}
+
+// A container credentials endpoint, as the ECS agent serves it: GET with the authorization token
+// "test-container-token" answers the emulator's credentials (S3RVER / S3RVER) with a session
+// token and an expiry an hour ahead; any other token is refused with 401.
+function containerCredentials() {
+  return async (ctx, next) => {
+    if (ctx.path !== '/_aqueducts_test/container-credentials') return next();
+    if (ctx.get('authorization') !== 'test-container-token') {
+      ctx.status = 401;
+      ctx.type = 'application/json';
+      ctx.body = JSON.stringify({code: 'AccessDenied', message: 'invalid authorization token'});
+      return;
+    }
+    ctx.type = 'application/json';
+    ctx.body = JSON.stringify({
+      AccessKeyId: 'S3RVER', SecretAccessKey: 'S3RVER', Token: 'container-session-token',
+      Expiration: new Date(Date.now() + 3600 * 1000).toISOString(),
+    });
+  };
 }
 
 function createOnlyPuts() {
