@@ -12,6 +12,7 @@
 
 #include "aqueducts/loader.h"
 
+#include "server/api_accounts.h"
 #include "server/crypto.h"
 #include "server/metrics.h"
 #include "server/schedules.h"
@@ -1380,6 +1381,8 @@ void ApiServer::Impl::Routes() {
   s.Post("/api/v1/users",
          with_role(Role::kAdmin, [this](const Token& t, const httplib::Request& req,
                                         httplib::Response& res) { CreateUser(t, req, res); }));
+  // The admins' token endpoints (api_accounts.cc).
+  AddAccountRoutes(s, store, log, with_role);
   s.Get("/api/v1/pipelines",
         with_role(Role::kViewer, [this](const Token&, const httplib::Request&,
                                         httplib::Response& res) { ListPipelines(res); }));

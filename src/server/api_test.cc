@@ -466,6 +466,82 @@ TEST_F(ServerApi, SigningOutDeletesTheTokenUsed) {
 }
 
 // The web UI's files come from the binary itself, with a policy that allows no other origin.
+// Admins list every token (never a secret), create one for any user (at most the user's role;
+// the secret shown once) and revoke one; the revoked secret is refused at once.
+TEST_F(ServerApi, AdminsListCreateAndRevokeTokens) {
+  CreateUser("vera", "viewer");
+  CreateUser("otto", "operator");
+  json users = json::parse(Send("GET", "/api/v1/users", admin_)->body);
+  int64_t vera = 0;
+  for (const auto& u : users["users"]) {
+    if (u["name"] == "vera")
+      vera = u["id"];
+  }
+  ASSERT_GT(vera, 0);
+  std::string tokens_of_vera = "/api/v1/users/" + std::to_string(vera) + "/tokens";
+
+  auto created = Send("POST", tokens_of_vera, admin_, R"({"name": "ci"})");
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  json token = json::parse(created->body);
+  EXPECT_EQ(token["user"], "vera");
+  EXPECT_EQ(token["role"], "viewer");  // the user's role when none is asked for
+  EXPECT_EQ(token["name"], "ci");
+  std::string secret = token["token"];
+  EXPECT_EQ(secret.rfind("aqt_", 0), 0u);
+  json me = json::parse(Send("GET", "/api/v1/me", secret)->body);
+  EXPECT_EQ(me["user"], "vera");
+  EXPECT_EQ(me["token_name"], "ci");
+
+  // Above the user's role, a bad role, a bad body, an unknown user.
+  auto too_high = Send("POST", tokens_of_vera, admin_, R"({"role": "admin"})");
+  EXPECT_EQ(too_high->status, 400);
+  EXPECT_EQ(json::parse(too_high->body)["error"],
+            "Field \"role\": user 'vera' has role viewer; a token of theirs cannot have role "
+            "admin");
+  EXPECT_EQ(Send("POST", tokens_of_vera, admin_, R"({"role": "root"})")->status, 400);
+  EXPECT_EQ(Send("POST", tokens_of_vera, admin_, R"({"name": 5})")->status, 400);
+  EXPECT_EQ(Send("POST", tokens_of_vera, admin_, R"({"name": ""})")->status, 400);
+  EXPECT_EQ(Send("POST", tokens_of_vera, admin_, "[1]")->status, 400);
+  auto ghost = Send("POST", "/api/v1/users/999/tokens", admin_, "{}");
+  EXPECT_EQ(ghost->status, 404);
+  EXPECT_EQ(json::parse(ghost->body)["error"], "No user with id 999");
+
+  // Only admins: an operator's token is refused on all three.
+  std::string operator_token = TokenFor("otto", "otto-password");
+  ASSERT_FALSE(operator_token.empty());
+  EXPECT_EQ(Send("GET", "/api/v1/tokens", operator_token)->status, 403);
+  EXPECT_EQ(Send("POST", tokens_of_vera, operator_token, "{}")->status, 403);
+  int64_t id = token["id"];
+  EXPECT_EQ(Send("DELETE", "/api/v1/tokens/" + std::to_string(id), operator_token)->status, 403);
+  EXPECT_EQ(Send("GET", "/api/v1/tokens", "")->status, 401);
+
+  // The list: every token with its user and role, and no secret.
+  auto listed = Send("GET", "/api/v1/tokens", admin_);
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  EXPECT_EQ(listed->body.find("aqt_"), std::string::npos) << listed->body;
+  std::map<std::string, std::string> users_of;
+  json listed_body = json::parse(listed->body);
+  for (const auto& t : listed_body["tokens"]) {
+    EXPECT_FALSE(t.contains("token"));
+    users_of[t["name"].get<std::string>() + "/" + t["user"].get<std::string>()] =
+        t["role"].get<std::string>();
+  }
+  EXPECT_EQ(users_of["ci/vera"], "viewer");
+  EXPECT_EQ(users_of["api token/otto"], "operator");
+  EXPECT_EQ(users_of["api token/root"], "admin");
+
+  // Revoked: the secret is refused at once, the token leaves the list, a second revoke is 404.
+  EXPECT_EQ(Send("DELETE", "/api/v1/tokens/" + std::to_string(id), admin_)->status, 204);
+  EXPECT_EQ(Send("GET", "/api/v1/me", secret)->status, 401);
+  EXPECT_EQ(Send("DELETE", "/api/v1/tokens/" + std::to_string(id), admin_)->status, 404);
+  EXPECT_EQ(json::parse(Send("GET", "/api/v1/tokens", admin_)->body)["tokens"].size(), 2u);
+  // DELETE /api/v1/tokens/current still signs out the token used, not a numbered one.
+  EXPECT_EQ(Send("DELETE", "/api/v1/tokens/current", operator_token)->status, 204);
+  EXPECT_EQ(Send("GET", "/api/v1/me", operator_token)->status, 401);
+  EXPECT_EQ(Send("GET", "/api/v1/me", admin_)->status, 200);
+}
+
 TEST_F(ServerApi, ServesTheEmbeddedWebUi) {
   auto index = client_->Get("/");
   ASSERT_TRUE(index);

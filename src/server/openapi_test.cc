@@ -303,6 +303,24 @@ TEST(OpenApi, RealAnswersMatchTheDocument) {
   std::string bye = body_of(bye_res)["token"];
   EXPECT_EQ(rec.Send("DELETE", "/api/v1/tokens/current", Bearer(bye))->status, 204);
   EXPECT_EQ(rec.Send("DELETE", "/api/v1/tokens/current", Bearer(bye))->status, 401);
+  // The admins' token endpoints: a token made for otto, listed, revoked.
+  int64_t otto_id = 0;
+  json user_list = body_of(rec.Get("/api/v1/users", Bearer(admin)));
+  for (const auto& u : user_list["users"]) {
+    if (u["name"] == "otto")
+      otto_id = u["id"];
+  }
+  std::string otto_tokens = "/api/v1/users/" + std::to_string(otto_id) + "/tokens";
+  auto made = rec.Post(otto_tokens, Bearer(admin), {{"name", "cron"}, {"role", "viewer"}});
+  ASSERT_EQ(made->status, 201);
+  EXPECT_EQ(rec.Post(otto_tokens, Bearer(admin), {{"role", "admin"}})->status, 400);
+  EXPECT_EQ(rec.Post(otto_tokens, Bearer(op), json::object())->status, 403);
+  EXPECT_EQ(rec.Post("/api/v1/users/999/tokens", Bearer(admin), json::object())->status, 404);
+  EXPECT_EQ(rec.Get("/api/v1/tokens", Bearer(admin))->status, 200);
+  EXPECT_EQ(rec.Get("/api/v1/tokens", Bearer(op))->status, 403);
+  std::string made_path = "/api/v1/tokens/" + std::to_string(body_of(made)["id"].get<int64_t>());
+  EXPECT_EQ(rec.Send("DELETE", made_path, Bearer(admin))->status, 204);
+  EXPECT_EQ(rec.Send("DELETE", made_path, Bearer(admin))->status, 404);
 
   // Pipelines.
   json create{{"name", "readings"}, {"format", "yaml"}, {"text", kPipeline}};

@@ -180,6 +180,8 @@ class Store {
   Result<std::optional<Token>> FindToken(const std::string& secret_sha256);
   /// Remove token `id`: its secret stops working at once. kNotFound if there is none.
   Status DeleteToken(int64_t id);
+  /// Every API token with its user's name, by id (secrets are never stored, so never listed).
+  Result<std::vector<Token>> ListTokens();
 
   Result<std::vector<PipelineSummary>> ListPipelines();
   /// Version 1 of a new pipeline; kConflict when the name is taken.

@@ -441,6 +441,51 @@ try {
   await axe('runs');
   await screenshot('runs-filtered');
 
+  // Users and API tokens (admins): create a user (a taken name first), create a token for it
+  // (the secret shown once works), revoke it (the secret is refused at once).
+  check((await page.$('header nav a[href="#/users"]')) !== null && (await page.$('header nav a[href="#/tokens"]')) !== null,
+    'an admin sees Users and API tokens in the navigation');
+  await page.click('header nav a[href="#/users"]');
+  await page.waitForSelector('#users tr[data-user="vera"]');
+  await page.type('#new-user-name', 'vera');
+  await page.type('#new-user-password', 'olga-password');
+  await page.click('#create-user');
+  await waitText('#user-form .error', /./);
+  check(/vera|taken|exists/i.test(await text('#user-form .error')), 'a taken user name is refused with the server\'s message: ' + (await text('#user-form .error')));
+  await fill('#new-user-name', 'olga');
+  await page.select('#new-user-role', 'operator');
+  await page.click('#create-user');
+  await page.waitForSelector('#users tr[data-user="olga"]');
+  check((await text('#users tr[data-user="olga"] .role')) === 'operator' && /olga created/.test(await text('#user-status')),
+    'a new user olga with role operator is listed');
+  await axe('users');
+  await screenshot('users');
+  await page.click('#users tr[data-user="olga"] a');
+  await page.waitForSelector('#token-form');
+  await page.waitForFunction(() => document.querySelector('#token-user').value !== '');
+  await page.type('#token-name', 'nightly');
+  await page.select('#token-role', 'viewer');
+  await page.click('#create-token');
+  await page.waitForSelector('#new-token-secret');
+  const secret = (await text('#new-token-secret')).trim();
+  const asOlga = await fetch(base + '/api/v1/me', { headers: { Authorization: 'Bearer ' + secret } });
+  const olgaMe = asOlga.ok ? await asOlga.json() : {};
+  check(/^aqt_[0-9a-f]{64}$/.test(secret) && olgaMe.user === 'olga' && olgaMe.role === 'viewer' && olgaMe.token_name === 'nightly',
+    `the new token's secret is shown once and works (${JSON.stringify(olgaMe)})`);
+  await page.waitForFunction(() => [...document.querySelectorAll('#tokens tbody tr')].some((r) => /nightly/.test(r.textContent)));
+  check(!/aqt_/.test(await text('#tokens')), 'the tokens list shows no secret');
+  await axe('API tokens with a new secret');
+  await screenshot('tokens');
+  await go('#/tokens');
+  await page.waitForFunction(() => /this browser/.test(document.querySelector('#tokens')?.textContent || '') &&
+    /nightly/.test(document.querySelector('#tokens')?.textContent || ''));
+  check(true, 'all tokens are listed, the browser\'s own marked "this browser"');
+  const nightly = await page.$$eval('#tokens tbody tr', (rows) => rows.find((r) => /nightly/.test(r.textContent)).dataset.token);
+  await page.click(`#tokens tr[data-token="${nightly}"] button.revoke`);
+  await page.waitForFunction((id) => !document.querySelector(`#tokens tr[data-token="${id}"]`), { timeout: 10000 }, nightly);
+  const revoked = await fetch(base + '/api/v1/me', { headers: { Authorization: 'Bearer ' + secret } });
+  check(revoked.status === 401, `a revoked token is refused at once (${revoked.status})`);
+
   // Signing out deletes the browser's token on the server.
   const oldToken = await page.evaluate(() => JSON.parse(localStorage.getItem('aqueducts.session')).token);
   await page.click('header .who button');
@@ -460,6 +505,11 @@ try {
     'a viewer cannot save or edit a pipeline');
   await axe('pipeline as viewer');
   await screenshot('viewer-pipeline');
+  check((await page.$('header nav a[href="#/users"]')) === null && (await page.$('header nav a[href="#/tokens"]')) === null,
+    'a viewer sees no Users or API tokens in the navigation');
+  await go('#/users');
+  await waitText('#main .error', /Only admins/);
+  check((await page.$('#user-form')) === null, 'a viewer opening #/users gets no form');
   await go('#/schedules');
   await page.waitForSelector('#schedules tbody tr');
   check((await page.$('#new-schedule')) === null && (await page.$('#schedules button')) === null,

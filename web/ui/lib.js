@@ -87,7 +87,7 @@ export async function signIn(user, password) {
   });
   if (!res.ok) throw await errorOf(res);
   const t = await res.json();
-  localStorage.setItem(kSessionKey, JSON.stringify({ user: t.user, role: t.role, token: t.token }));
+  localStorage.setItem(kSessionKey, JSON.stringify({ id: t.id, user: t.user, role: t.role, token: t.token }));
 }
 
 // Deletes the browser's token on the server (DELETE /api/v1/tokens/current), then forgets it.

@@ -1,5 +1,5 @@
 // The web UI's shell: header, navigation and the hash router (each page has its own URL).
-import { html, render, session, signOut, useRoute } from './lib.js';
+import { html, render, session, signOut, useRoute, can } from './lib.js';
 import { SignIn } from './signin.js';
 import { Dashboard } from './dashboard.js';
 import { Pipelines } from './pipelines.js';
@@ -8,6 +8,7 @@ import { Runs } from './runs.js';
 import { RunPage } from './run.js';
 import { Executors } from './executors.js';
 import { Schedules, SchedulePage, NewSchedule } from './schedules.js';
+import { Users, Tokens } from './accounts.js';
 
 const kNav = [
   ['/', 'Dashboard'],
@@ -15,6 +16,8 @@ const kNav = [
   ['/runs', 'Runs'],
   ['/schedules', 'Schedules'],
   ['/executors', 'Executors'],
+  ['/users', 'Users', 'admin'],
+  ['/tokens', 'API tokens', 'admin'],
 ];
 
 function Page({ route }) {
@@ -27,6 +30,8 @@ function Page({ route }) {
   if (first === 'schedules' && second === 'new') return html`<${NewSchedule} query=${route.query} />`;
   if (first === 'schedules' && second) return html`<${SchedulePage} key=${second} id=${second} />`;
   if (first === 'schedules') return html`<${Schedules} />`;
+  if (first === 'users') return html`<${Users} />`;
+  if (first === 'tokens') return html`<${Tokens} key=${route.query.toString()} query=${route.query} />`;
   if (!first) return html`<${Dashboard} />`;
   return html`<h1>Not found</h1><p>No page at <code>${route.path}</code>. <a href="#/">Dashboard</a></p>`;
 }
@@ -44,7 +49,7 @@ function App() {
       <a class="brand" href="#/">Aqueducts</a>
       <nav aria-label="Main">
         <ul>
-          ${kNav.map(([path, label]) => html`<li><a href=${'#' + path} aria-current=${section === path ? 'page' : undefined}>${label}</a></li>`)}
+          ${kNav.filter(([, , role]) => !role || can(role)).map(([path, label]) => html`<li><a href=${'#' + path} aria-current=${section === path ? 'page' : undefined}>${label}</a></li>`)}
         </ul>
       </nav>
       <div class="who">
