@@ -306,6 +306,9 @@ try {
   const perCity = stages.find((s) => s.name === 'per_city');
   check(perCity && perCity.pct === '100%' && perCity.bar === 100 && perCity.rows === '3', 'stage per_city reached 100% with 3 rows');
   check(/Oslo/.test(await text('#outputs')), 'the show output of per_city is on the page');
+  const preview = await page.$$eval('#outputs .preview[data-stage="per_city"] tr', (rows) => rows.map((r) => [...r.children].map((c) => c.textContent)));
+  check(JSON.stringify(preview.map((r) => r.slice(0, 2))) === JSON.stringify([['city', 'n'], ['Lima', '333'], ['Oslo', '334'], ['Pune', '333']]),
+    `the show output of per_city is an HTML table with its header and 3 rows (${JSON.stringify(preview)})`);
   const dest = stages.find((s) => s.name === 'summary');
   check(dest && dest.pct === '100%' && dest.rows === '3', 'destination summary reached 100% with 3 rows');
   const written = fs.readFileSync(outCsv, 'utf8').trim().split('\n');
@@ -339,6 +342,25 @@ try {
   const runError = await text('#run-error');
   check(/bad_stage/.test(runError) && /no_such_column/.test(runError), `a failed run shows its error: "${runError.trim()}"`);
   await screenshot('run-failed');
+
+  // A preview whose cells hold '|', a line break, unicode, NULL and 'NULL' is still a table with
+  // the right cells; the plan (explain) stays text.
+  const odd = await call('POST', '/pipelines', admin, { name: 'previews', format: 'yaml',
+    text: 'version: v2\nsources: []\nstages:\n  - - name: odd\n      query: |\n' +
+      "        SELECT * FROM (VALUES ('a|b', 'line1' || chr(10) || 'line2', 'Zürich ✓', NULL), ('c', 'z', '', 'NULL')) t(\"x|y\", m, u, n)\n" +
+      '      show: 10\n      explain: true\n' });
+  const oddRun = await call('POST', `/pipelines/${odd.id}/runs`, admin, { executor: 'web-1' });
+  await go('#/runs/' + oddRun.id);
+  await waitText('#run-status', /succeeded/, 60000);
+  await page.waitForSelector('#outputs .preview[data-stage="odd"]');
+  const oddCells = await page.$$eval('#outputs .preview[data-stage="odd"] tr', (rows) => rows.map((r) => [...r.children].map((c) => c.textContent)));
+  check(JSON.stringify(oddCells) === JSON.stringify([['x|y', 'm', 'u', 'n'], ['a|b', 'line1\nline2', 'Zürich ✓', ''], ['c', 'z', '', 'NULL']]),
+    `a preview with '|', a line break and unicode in its cells is parsed cell by cell (${JSON.stringify(oddCells)})`);
+  check(await page.$$eval('#outputs > pre.out', (els) => els.some((e) => /physical_plan/.test(e.textContent))),
+    'the explain plan of the stage is shown as text');
+  await axe('run with previews');
+  await screenshot('run-previews');
+
 
   // A second version, and the diff between the two.
   await call('PUT', `/pipelines/${pipelineHash.split('/').pop()}`, admin, { text: goodText.replace('show: 10', 'show: 5') });

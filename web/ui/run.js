@@ -1,6 +1,7 @@
 // One run, live: its whole event history is replayed from the server and then followed as it
 // happens (readRunEvents). Events are folded into a model and rendered at most once a frame, so
 // a fast stream (hundreds of events a second) costs one render per frame.
+import { parseBoxTable } from './table.js';
 import { html, api, can, readRunEvents, kFinalStates, useState, useEffect, useRef, usePageTitle, ErrorBox, State, when, bytes } from './lib.js';
 
 function newModel() {
@@ -73,9 +74,11 @@ function apply(m, e) {
       break;
     case 'stage_output': {
       const key = `${d.stage_name} (${d.output_type})`;
-      const chunks = m.outputs.get(key) || [];
-      chunks[d.sequence || 0] = d.data;
-      m.outputs.set(key, chunks);
+      const out = m.outputs.get(key) || { stage: d.stage_name, type: d.output_type, chunks: [], rowsShown: null, last: false };
+      out.chunks[d.sequence || 0] = d.data;
+      if (d.rows_shown != null) out.rowsShown = d.rows_shown;
+      if (d.last) out.last = true;
+      m.outputs.set(key, out);
       break;
     }
     case 'spill':
@@ -112,6 +115,26 @@ function Elapsed({ m }) {
   if (!m.startedUs) return html`<span class="muted">not started</span>`;
   const end = m.endedUs || Date.now() * 1000;
   return html`<span>${((end - m.startedUs) / 1e6).toFixed(1)} s</span>`;
+}
+
+// A stage's output: a `show` preview as an HTML table (parsed from the executor's box table,
+// table.js), with the text kept under "As text"; plans (`explain`: a tree, not rows), schemas
+// and a preview whose rows cannot be told apart for certain stay preformatted text.
+function Output({ name, out }) {
+  const text = out.chunks.join('');
+  const preview = out.type === 'show' || out.type === 'show_limit';
+  const table = preview && out.last ? parseBoxTable(text, out.rowsShown) : null;
+  const pre = html`<pre class="out" tabindex="0" aria-label=${'Output of ' + name}>${text}</pre>`;
+  if (!table) return pre;
+  return html`<div class="preview" tabindex="0" role="region" aria-label=${'Output of ' + name} data-stage=${out.stage}>
+      <table>
+        <caption>${table.rows.length} ${table.rows.length === 1 ? 'row' : 'rows'} shown${' '}
+          <span class="muted">(an empty cell is NULL or '')</span></caption>
+        <thead><tr>${table.header.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
+        <tbody>${table.rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody>
+      </table>
+    </div>
+    <details><summary>As text</summary>${pre}</details>`;
 }
 
 export function RunPage({ id }) {
@@ -200,7 +223,7 @@ export function RunPage({ id }) {
       </tbody>
     </table>`}
     ${m.outputs.size > 0 && html`<section id="outputs" aria-labelledby="outputs-title"><h2 id="outputs-title">Outputs</h2>
-      ${[...m.outputs.entries()].map(([k, chunks]) => html`<h3>${k}</h3><pre class="out" tabindex="0" aria-label=${'Output of ' + k}>${chunks.join('')}</pre>`)}</section>`}
+      ${[...m.outputs.entries()].map(([k, out]) => html`<h3>${k}</h3><${Output} name=${k} out=${out} />`)}</section>`}
     <h2>Log</h2>
     <div class="logs" id="run-log" tabindex="0" role="log" aria-label="Run log">
       ${m.logs.slice(-1000).map((l) => html`<div class=${'lv-' + l.level + (l.level === 'spill' ? ' spill' : '')}>${l.ts ? new Date(l.ts / 1000).toLocaleTimeString() + ' ' : ''}${l.message}</div>`)}
