@@ -138,9 +138,8 @@ void CreateTokenFor(Store* store, Log* log, const Token& who, int64_t user_id,
 }  // namespace
 
 void AddAccountRoutes(httplib::Server& s, Store* store, Log* log, const WithRole& with_role) {
-  s.Get("/api/v1/tokens",
-        with_role(Role::kAdmin, [store](const Token&, const httplib::Request&,
-                                        httplib::Response& res) {
+  s.Get("/api/v1/tokens", with_role(Role::kAdmin, [store](const Token&, const httplib::Request&,
+                                                          httplib::Response& res) {
           Result<std::vector<Token>> tokens = store->ListTokens();
           if (!tokens.ok()) {
             SendStatus(res, tokens.status());
@@ -165,9 +164,9 @@ void AddAccountRoutes(httplib::Server& s, Store* store, Log* log, const WithRole
            with_role(Role::kAdmin, [store, log](const Token& who, const httplib::Request& req,
                                                 httplib::Response& res) {
              std::optional<int64_t> id = PositiveId(req.matches[1]);
-             Status deleted = id ? store->DeleteToken(*id)
-                                 : Status::NotFound("No token with id " +
-                                                    std::string(req.matches[1]));
+             Status deleted =
+                 id ? store->DeleteToken(*id)
+                    : Status::NotFound("No token with id " + std::string(req.matches[1]));
              if (!deleted.ok()) {
                SendStatus(res, deleted);
                return;

@@ -14,8 +14,7 @@
 namespace aqueducts::server {
 
 /// A handler that runs once the request's token is known to have the role asked for.
-using TokenHandler =
-    std::function<void(const Token&, const httplib::Request&, httplib::Response&)>;
+using TokenHandler = std::function<void(const Token&, const httplib::Request&, httplib::Response&)>;
 /// Wraps a TokenHandler so it runs only for a token with at least role `min` (401/403 else).
 using WithRole = std::function<httplib::Server::Handler(Role min, TokenHandler handler)>;
 
