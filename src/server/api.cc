@@ -13,6 +13,7 @@
 #include "aqueducts/loader.h"
 
 #include "server/api_accounts.h"
+#include "server/api_sessions.h"
 #include "server/crypto.h"
 #include "server/metrics.h"
 #include "server/schedules.h"
@@ -299,6 +300,12 @@ std::optional<Token> ApiServer::Impl::Authorize(const httplib::Request& req, htt
                                                 Role min) {
   std::string header = req.get_header_value("Authorization");
   const std::string prefix = "Bearer ";
+  // The web UI's session cookie stands for the token when no Authorization header is sent;
+  // a change made with it needs the session's CSRF token (api_sessions.h).
+  std::string csrf_error;
+  if (std::string secret = SessionSecret(req, &csrf_error); !secret.empty()) {
+    header = prefix + secret;
+  }
   if (header.compare(0, prefix.size(), prefix) != 0 || header.size() == prefix.size()) {
     res.set_header("WWW-Authenticate", "Bearer realm=\"aqueducts\"");
     SendError(res, 401,
@@ -318,6 +325,10 @@ std::optional<Token> ApiServer::Impl::Authorize(const httplib::Request& req, htt
     return std::nullopt;
   }
   const Token& t = **token;
+  if (!csrf_error.empty()) {
+    SendError(res, 403, csrf_error);
+    return std::nullopt;
+  }
   if (t.role < min) {
     SendError(res, 403,
               std::string("Forbidden: ") + req.method + " " + req.path + " needs role " +
@@ -1359,10 +1370,16 @@ void ApiServer::Impl::Routes() {
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) { ServeMetrics(res); });
   s.Post("/api/v1/tokens",
          [this](const httplib::Request& req, httplib::Response& res) { CreateToken(req, res); });
+  // Signing in from the web UI: the same as POST /api/v1/tokens, answered as a browser session.
+  s.Post("/api/v1/sessions", [this](const httplib::Request& req, httplib::Response& res) {
+    CreateToken(req, res);
+    StartSession(req, res);
+  });
   // Signing out: the token that authenticates this request is deleted (docs/web-ui.md).
   s.Delete("/api/v1/tokens/current",
            with_role(Role::kViewer,
                      [this](const Token& t, const httplib::Request&, httplib::Response& res) {
+                       res.set_header("Set-Cookie", ClearSessionCookie());
                        Status deleted = store->DeleteToken(t.id);
                        if (!deleted.ok()) {
                          SendStatus(res, deleted);

@@ -467,6 +467,84 @@ TEST_F(ServerApi, SigningOutDeletesTheTokenUsed) {
 
 // The web UI's files come from the binary itself, with a policy that allows no other origin.
 // Admins list every token (never a secret), create one for any user (at most the user's role;
+// Browser sessions: POST /api/v1/sessions sets an HttpOnly, SameSite=Strict cookie (Secure
+// behind a TLS proxy) and answers a CSRF token instead of the secret; the cookie authenticates
+// reads alone and changes only with the CSRF token; signing out clears it; a wrong password gets
+// no Basic challenge. API tokens in the Authorization header need no CSRF token.
+TEST_F(ServerApi, BrowserSessionsUseAnHttpOnlyCookieAndACsrfToken) {
+  auto signin = [&](const std::string& password, httplib::Headers extra = {}) {
+    extra.insert(httplib::make_basic_authentication_header("root", password));
+    return client_->Post("/api/v1/sessions", extra, R"({"name": "web ui"})", "application/json");
+  };
+  auto bad = signin("wrong-password");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 401);
+  EXPECT_FALSE(bad->has_header("WWW-Authenticate"));
+  EXPECT_FALSE(bad->has_header("Set-Cookie"));
+
+  auto res = signin(kAdminPassword);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 201) << res->body;
+  std::string cookie = res->get_header_value("Set-Cookie");
+  EXPECT_EQ(cookie.rfind("aq_session=aqt_", 0), 0u) << cookie;
+  EXPECT_NE(cookie.find("; HttpOnly"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("; SameSite=Strict"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("; Path=/api/"), std::string::npos) << cookie;
+  EXPECT_EQ(cookie.find("Secure"), std::string::npos) << cookie;
+  json body = json::parse(res->body);
+  EXPECT_FALSE(body.contains("token")) << res->body;
+  EXPECT_EQ(res->body.find("aqt_"), std::string::npos) << res->body;
+  EXPECT_EQ(body["user"], "root");
+  EXPECT_EQ(body["role"], "admin");
+  std::string csrf = body["csrf_token"];
+  EXPECT_EQ(csrf.size(), 64u);
+  std::string secret = cookie.substr(std::string("aq_session=").size());
+  secret = secret.substr(0, secret.find(';'));
+  httplib::Headers with_cookie{{"Cookie", "theme=dark; aq_session=" + secret}};
+
+  // Reads with the cookie alone; changes need the CSRF token too.
+  auto me = client_->Get("/api/v1/me", with_cookie);
+  ASSERT_TRUE(me);
+  EXPECT_EQ(me->status, 200) << me->body;
+  EXPECT_EQ(json::parse(me->body)["token_name"], "web ui");
+  json user{{"name", "cora"}, {"password", "cora-password"}, {"role", "viewer"}};
+  auto forged = client_->Post("/api/v1/users", with_cookie, user.dump(), "application/json");
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(forged->status, 403);
+  EXPECT_EQ(json::parse(forged->body)["error"],
+            "Forbidden: POST /api/v1/users with the browser session cookie needs the session's "
+            "CSRF token in the X-CSRF-Token header");
+  httplib::Headers wrong = with_cookie;
+  wrong.insert({"X-CSRF-Token", std::string(64, '0')});
+  EXPECT_EQ(client_->Post("/api/v1/users", wrong, user.dump(), "application/json")->status, 403);
+  httplib::Headers right = with_cookie;
+  right.insert({"X-CSRF-Token", csrf});
+  auto created = client_->Post("/api/v1/users", right, user.dump(), "application/json");
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 201) << created->body;
+  EXPECT_EQ(client_->Get("/api/v1/users", {{"Cookie", "aq_session=aqt_unknown"}})->status, 401);
+  // An API token needs no CSRF token, and the Authorization header wins over a cookie.
+  httplib::Headers bearer = Bearer(admin_);
+  bearer.insert({"Cookie", "aq_session=aqt_unknown"});
+  json other{{"name", "cyd"}, {"password", "cyd-password"}, {"role", "viewer"}};
+  EXPECT_EQ(client_->Post("/api/v1/users", bearer, other.dump(), "application/json")->status, 201);
+
+  // Behind a TLS proxy the cookie is Secure.
+  auto tls = signin(kAdminPassword, {{"X-Forwarded-Proto", "https"}});
+  ASSERT_TRUE(tls);
+  EXPECT_NE(tls->get_header_value("Set-Cookie").find("; Secure"), std::string::npos);
+
+  // Signing out deletes the session's token and clears the cookie.
+  EXPECT_EQ(client_->Delete("/api/v1/tokens/current", with_cookie)->status, 403);  // no CSRF
+  auto out = client_->Delete("/api/v1/tokens/current", right);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 204);
+  EXPECT_NE(out->get_header_value("Set-Cookie").find("aq_session=; Path=/api/; Max-Age=0"),
+            std::string::npos)
+      << out->get_header_value("Set-Cookie");
+  EXPECT_EQ(client_->Get("/api/v1/me", with_cookie)->status, 401);
+}
+
 // the secret shown once) and revoke one; the revoked secret is refused at once.
 TEST_F(ServerApi, AdminsListCreateAndRevokeTokens) {
   CreateUser("vera", "viewer");

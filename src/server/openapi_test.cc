@@ -303,6 +303,11 @@ TEST(OpenApi, RealAnswersMatchTheDocument) {
   std::string bye = body_of(bye_res)["token"];
   EXPECT_EQ(rec.Send("DELETE", "/api/v1/tokens/current", Bearer(bye))->status, 204);
   EXPECT_EQ(rec.Send("DELETE", "/api/v1/tokens/current", Bearer(bye))->status, 401);
+  // A browser session: the cookie and a CSRF token instead of the secret.
+  EXPECT_EQ(
+      rec.Post("/api/v1/sessions", basic("otto", "otto-password"), {{"name", "web ui"}})->status,
+      201);
+  EXPECT_EQ(rec.Post("/api/v1/sessions", basic("otto", "wrong-password"), nullptr)->status, 401);
   // The admins' token endpoints: a token made for otto, listed, revoked.
   int64_t otto_id = 0;
   json user_list = body_of(rec.Get("/api/v1/users", Bearer(admin)));

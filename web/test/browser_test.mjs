@@ -233,6 +233,27 @@ try {
   await page.waitForSelector('#card-executors');
   check(/Dashboard/.test(await text('h1')), 'signed in as root, the dashboard opens');
 
+  // The session is an HttpOnly, SameSite=Strict cookie: scripts of the page cannot read it, and
+  // nothing secret is in localStorage. A POST that carries the cookie but not the CSRF token (what
+  // a page of another origin could make the browser send) is refused.
+  const sessionCookie = (await page.cookies(base + '/api/v1/me')).find((c) => c.name === 'aq_session');
+  check(sessionCookie && sessionCookie.httpOnly && sessionCookie.sameSite === 'Strict' && /^aqt_/.test(sessionCookie.value),
+    `the browser session is an HttpOnly, SameSite=Strict cookie (${JSON.stringify(sessionCookie && { ...sessionCookie, value: '...' })})`);
+  const visible = await page.evaluate(() => ({ cookie: document.cookie, stored: JSON.stringify(localStorage) }));
+  check(!/aq_session|aqt_/.test(visible.cookie) && !/aqt_/.test(visible.stored),
+    `document.cookie and localStorage hold no session secret (${JSON.stringify(visible)})`);
+  const forged = await page.evaluate(async () => {
+    const r = await fetch('/api/v1/executors/registration-tokens', { method: 'POST', body: '', credentials: 'include' });
+    return { status: r.status, body: await r.text() };
+  });
+  check(forged.status === 403 && /X-CSRF-Token/.test(forged.body), `a POST with the session cookie and without the CSRF token is refused (${forged.status} ${forged.body})`);
+  const withCsrf = await page.evaluate(async () => {
+    const csrf = JSON.parse(localStorage.getItem('aqueducts.session')).csrf;
+    const r = await fetch('/api/v1/me', { method: 'GET' });
+    return { status: r.status, csrf: /^[0-9a-f]{64}$/.test(csrf) };
+  });
+  check(withCsrf.status === 200 && withCsrf.csrf, 'a GET with the cookie alone is answered; the page holds a CSRF token');
+
   // Executors: web-1 comes online with its label.
   await go('#/executors');
   await page.waitForFunction(() => {
@@ -360,7 +381,6 @@ try {
     'the explain plan of the stage is shown as text');
   await axe('run with previews');
   await screenshot('run-previews');
-
 
   // A second version, and the diff between the two.
   await call('PUT', `/pipelines/${pipelineHash.split('/').pop()}`, admin, { text: goodText.replace('show: 10', 'show: 5') });
@@ -509,12 +529,13 @@ try {
   check(revoked.status === 401, `a revoked token is refused at once (${revoked.status})`);
 
   // Signing out deletes the browser's token on the server.
-  const oldToken = await page.evaluate(() => JSON.parse(localStorage.getItem('aqueducts.session')).token);
+  const oldToken = (await page.cookies(base + '/api/v1/me')).find((c) => c.name === 'aq_session').value;
   await page.click('header .who button');
   await page.waitForSelector('#user');
-  const stale = await fetch(base + '/api/v1/me', { headers: { Authorization: 'Bearer ' + oldToken } });
-  check(stale.status === 401 && (await page.evaluate(() => localStorage.getItem('aqueducts.session'))) === null,
-    `after Sign out the browser forgets the token and the server refuses it (${stale.status})`);
+  const stale = await fetch(base + '/api/v1/me', { headers: { Cookie: 'aq_session=' + oldToken } });
+  const leftCookies = (await page.cookies(base + '/api/v1/me')).filter((c) => c.name === 'aq_session');
+  check(stale.status === 401 && leftCookies.length === 0 && (await page.evaluate(() => localStorage.getItem('aqueducts.session'))) === null,
+    `after Sign out the browser forgets the session (cookie cleared) and the server refuses it (${stale.status})`);
 
   // A viewer sees no Run, Save, Cancel or Re-run, and cannot edit.
   await signIn('vera', 'viewer-password');

@@ -11,7 +11,8 @@ const kSessionKey = 'aqueducts.session';
 const kRoles = ['viewer', 'operator', 'admin'];
 const kNoticeKey = 'aqueducts.notice';
 
-// The signed-in user: {user, role, token}, or null.
+// The signed-in user: {id, user, role, csrf}, or null. The session itself is an HttpOnly cookie
+// that scripts cannot read; `csrf` goes with every request that changes something.
 export function session() {
   try {
     return JSON.parse(localStorage.getItem(kSessionKey));
@@ -55,8 +56,8 @@ function signedOut() {
 export async function api(method, path, body) {
   const s = session();
   const headers = { Accept: 'application/json' };
-  if (s) headers.Authorization = 'Bearer ' + s.token;
-  const init = { method, headers };
+  if (s && method !== 'GET') headers['X-CSRF-Token'] = s.csrf;
+  const init = { method, headers, credentials: 'same-origin' };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -74,23 +75,24 @@ export async function api(method, path, body) {
   return res.status === 204 ? null : res.json();
 }
 
-// Exchanges a user's name and password for an API token (POST /api/v1/tokens, Basic auth).
+// Exchanges a user's name and password for a browser session (POST /api/v1/sessions, Basic
+// auth): the server sets the HttpOnly session cookie and answers the CSRF token. Its 401 carries
+// no Basic challenge, so the browser shows no password dialog of its own: the page shows it.
 export async function signIn(user, password) {
   const basic = btoa(String.fromCharCode(...new TextEncoder().encode(user + ':' + password)));
-  const res = await fetch('/api/v1/tokens', {
+  const res = await fetch('/api/v1/sessions', {
     method: 'POST',
-    // Without credentials mode "include" a browser shows no password dialog of its own when the
-    // server answers 401 with a Basic challenge: the page shows the error instead.
-    credentials: 'omit',
+    credentials: 'same-origin',
     headers: { Authorization: 'Basic ' + basic, 'Content-Type': 'application/json' },
     body: JSON.stringify({ name: 'web ui' }),
   });
   if (!res.ok) throw await errorOf(res);
   const t = await res.json();
-  localStorage.setItem(kSessionKey, JSON.stringify({ id: t.id, user: t.user, role: t.role, token: t.token }));
+  localStorage.setItem(kSessionKey, JSON.stringify({ id: t.id, user: t.user, role: t.role, csrf: t.csrf_token }));
 }
 
-// Deletes the browser's token on the server (DELETE /api/v1/tokens/current), then forgets it.
+// Deletes the browser's session on the server (DELETE /api/v1/tokens/current; the answer also
+// clears the cookie), then forgets it.
 // A failure to delete is reported on the sign-in page, not dropped.
 export async function signOut() {
   try {
@@ -114,16 +116,16 @@ export function takeNotice() {
 // Reads GET /api/v1/runs/{id}/events: calls onEvent({id, event, data}) for every event, in order,
 // from the first (the stored history is replayed) until the stream ends after the run's final
 // state. A dropped connection is reopened with Last-Event-ID so nothing is lost or repeated.
-// EventSource cannot send the Authorization header, so this reads the stream with fetch.
+// Read with fetch rather than EventSource to send Last-Event-ID on every reopening.
 export async function readRunEvents(runId, onEvent, signal) {
   let lastId = 0;
   let failures = 0;
   for (;;) {
-    const headers = { Accept: 'text/event-stream', Authorization: 'Bearer ' + (session() || {}).token };
+    const headers = { Accept: 'text/event-stream' };
     if (lastId > 0) headers['Last-Event-ID'] = String(lastId);
     let res;
     try {
-      res = await fetch(`/api/v1/runs/${runId}/events`, { headers, signal });
+      res = await fetch(`/api/v1/runs/${runId}/events`, { headers, signal, credentials: 'same-origin' });
     } catch (e) {
       if (signal.aborted) return;
       if (++failures > 30) throw new ApiError(0, `The event stream cannot be reopened (${e.message})`);
