@@ -189,6 +189,8 @@ std::string TerminalSink::Describe(const ProgressEvent& e) const {
       run.rows = e.rows;
       run.percent = e.percent;
       run.eta_ms = e.eta_ms;
+      run.bytes = e.bytes;
+      run.phase = e.message;
       return "   " + e.name + ":" + Figures(run);
     }
     case T::kStageCompleted: {
@@ -248,6 +250,10 @@ void TerminalSink::OnEvent(const ProgressEvent& event) {
         run->rows = std::max(run->rows, event.rows);
         run->percent = std::max(run->percent, event.percent);
         run->eta_ms = event.eta_ms;
+        run->bytes = std::max(run->bytes, event.bytes);
+        if (!event.message.empty()) {
+          run->phase = event.message;
+        }
       }
       break;
     case T::kSpill:
@@ -324,11 +330,17 @@ TerminalSink::Running* TerminalSink::FindRunningLocked(const std::string& name) 
 
 std::string TerminalSink::Figures(const Running& run) const {
   std::string text;
+  if (!run.phase.empty()) {
+    text += " " + run.phase;
+  }
   if (run.rows >= 0) {
     text += " " + FormatCount(run.rows) + " rows";
   }
   if (run.percent >= 0) {
     text += fmt::format(" {:.0f}%", run.percent);
+  }
+  if (run.bytes > 0) {
+    text += " " + FormatBytes(run.bytes) + " uploaded";
   }
   if (run.eta_ms > 0 && run.percent < 100) {
     text += " ~" + FormatDuration(run.eta_ms) + " left";

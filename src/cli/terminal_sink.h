@@ -57,13 +57,15 @@ class TerminalSink : public ProgressSink {
     int64_t rows = -1;
     double percent = -1;
     int64_t eta_ms = -1;
+    int64_t bytes = -1;  // uploaded to an object store
+    std::string phase;   // a Delta write's phase ("writing files"), else empty
     std::chrono::steady_clock::time_point last_plain;  // last plain progress line
   };
   // The running entry a kStageProgress event is about (a stage or the destination), or null.
   Running* FindRunningLocked(const std::string& name);
   // A plain progress line for `name`, when it is due (see Options::plain_interval_ms).
   void MaybePrintPlainLocked(const std::string& name, Running& run);
-  // " 1,234 rows 45% ~12s left" for a running step.
+  // " writing files 1,234 rows 45% 24.0 MB uploaded ~12s left" for a running step.
   std::string Figures(const Running& run) const;
   std::string Paint(const char* code, const std::string& text) const;
   std::string Describe(const ProgressEvent& event) const;

@@ -12,6 +12,8 @@
 //   commit or a publish): a cancelled step returns kCancelled and leaves the previous output as
 //   it was.
 // - the run's event sink (Log), and the object-store registry (UseStore).
+// - `progress` (may be null), where a step reports figures the runner cannot read from DuckDB:
+//   the phase a long write is in (Phase), rows a connector counts itself (Rows).
 // Connectors return their errors without naming the element: the runner prefixes each error
 // once, with the label registered for the kind (Registry).
 
@@ -31,12 +33,27 @@
 
 namespace aqueducts::connector {
 
+/// \brief A step's own figures for the run's live progress (docs/progress.md), beside DuckDB's
+/// percent of the query on the step's connection, which the runner reads itself. Thread-safe.
+class StepProgress {
+ public:
+  virtual ~StepProgress() = default;
+  /// The step enters `phase` ("scanning", "writing files", "committing"): from now on its
+  /// percent runs from `from` to `to` (0-100) as DuckDB's percent of each query on the step's
+  /// connection runs from 0 to 100. The step's percent never goes down. `phase` travels as the
+  /// stage_progress event's message.
+  virtual void Phase(const std::string& phase, double from, double to) = 0;
+  /// The rows the step has read so far, for a step whose rows the runner does not count (an
+  /// ODBC fetch). A step's last progress event carries the last figure given here.
+  virtual void Rows(int64_t rows) = 0;
+};
+
 /// \brief What a source or destination gets from the runner for one step.
 class RunContext {
  public:
   RunContext(engine::Session& session, engine::Connection& conn, const CancelToken* cancel,
-             ProgressSink* sink)
-      : session_(session), conn_(conn), cancel_(cancel), sink_(sink) {}
+             ProgressSink* sink, StepProgress* progress = nullptr)
+      : session_(session), conn_(conn), cancel_(cancel), sink_(sink), progress_(progress) {}
 
   /// The runner's watched connection for this step.
   engine::Connection& conn() const { return conn_; }
@@ -49,12 +66,21 @@ class RunContext {
   /// Let the step read or write `location` when it is an object-store URL (a no-op for a local
   /// path), with the credentials of `config`.
   Status UseStore(const Location& location, const StorageConfig& config) const;
+  /// Where the step reports its phase and its own row count (may be null: nobody listens).
+  StepProgress* progress() const { return progress_; }
+  /// StepProgress::Rows when someone listens.
+  void Rows(int64_t rows) const {
+    if (progress_ != nullptr) {
+      progress_->Rows(rows);
+    }
+  }
 
  private:
   engine::Session& session_;
   engine::Connection& conn_;
   const CancelToken* cancel_;
   ProgressSink* sink_;
+  StepProgress* progress_;
 };
 
 /// Rows and bytes a destination wrote (-1: unknown).

@@ -31,8 +31,8 @@ class DeltaDestinationKind : public connector::TypedDestination<DeltaDestination
                                       const std::string& relation_sql) const override {
     AQ_RETURN_IF_ERROR(RefuseLockingProvider(destination.location.url, destination.storage_config));
     AQ_RETURN_IF_ERROR(ctx.UseStore(destination.location, destination.storage_config));
-    AQ_ASSIGN_OR_RETURN(WriteStats stats,
-                        WriteDelta(ctx.conn(), destination, relation_sql, ctx.cancel()));
+    AQ_ASSIGN_OR_RETURN(WriteStats stats, WriteDelta(ctx.conn(), destination, relation_sql,
+                                                     ctx.cancel(), ctx.progress()));
     return connector::WriteStats{stats.rows, stats.bytes};
   }
 };

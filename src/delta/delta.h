@@ -30,9 +30,11 @@ struct WriteStats {
 };
 
 /// Write the rows of `relation_sql` to the table of `destination` on `conn` (unprefixed errors;
-/// kCancelled when `cancel` is set before the commit, and then nothing is committed).
+/// kCancelled when `cancel` is set before the commit, and then nothing is committed). `progress`
+/// (may be null) is told the write's phases: scanning, writing files, committing.
 Result<WriteStats> WriteDelta(engine::Connection& conn, const DeltaDestination& destination,
-                              const std::string& relation_sql, const CancelToken* cancel);
+                              const std::string& relation_sql, const CancelToken* cancel,
+                              connector::StepProgress* progress = nullptr);
 
 // Direct calls, outside a pipeline run (tests, benchmarks): each runs on a new connection of
 // `session`, and errors carry the prefix the runner would add.

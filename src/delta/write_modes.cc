@@ -40,6 +40,26 @@ json RemoveAction(const FileAction& f) {
   return rm;
 }
 
+void EnterPhase(const WriteJob& job, WritePhase phase) {
+  if (job.progress == nullptr) {
+    return;
+  }
+  switch (phase) {
+    case WritePhase::kScanning:
+      job.progress->Phase("scanning", 0, job.streamed ? 0 : 35);
+      return;
+    case WritePhase::kScanningTable:
+      job.progress->Phase("scanning", 35, 50);
+      return;
+    case WritePhase::kWriting:
+      job.progress->Phase("writing files", job.streamed ? 0 : 50, 95);
+      return;
+    case WritePhase::kCommitting:
+      job.progress->Phase("committing", 95, 100);
+      return;
+  }
+}
+
 namespace {
 
 Result<int64_t> CountRows(engine::Connection& conn, const std::string& sql) {
@@ -67,6 +87,7 @@ Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
   }
   // Rows in = rows in the new files, checked inside WriteDataFiles before anything commits.
   int64_t rows_in = -1;  // streamed: what the COPY read
+  EnterPhase(job, WritePhase::kWriting);
   if (!job.streamed) {
     AQ_ASSIGN_OR_RETURN(rows_in, CountRows(job.conn, data_sql));
   }
@@ -105,6 +126,7 @@ Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
     RemoveFiles(files.paths);
     return Status::Cancelled("Delta write cancelled before its commit");
   }
+  EnterPhase(job, WritePhase::kCommitting);
   auto version = CommitTransaction(job.conn, snap.root, req);
   if (!version.ok()) {
     RemoveFiles(files.paths);
@@ -295,6 +317,13 @@ std::string BuildReplacePredicate(const std::vector<ReplaceCondition>& condition
 }
 
 Status StageInput(WriteJob& job, const std::string& relation_sql) {
+  bool all_nullable = true;
+  for (const DeltaField& f : job.snap.schema.fields) {
+    all_nullable &= f.nullable;
+  }
+  job.streamed = job.dest.write_mode.operation == DeltaWriteMode::Operation::kAppend &&
+                 job.snap.metadata.partition_columns.empty() && all_nullable;
+  EnterPhase(job, WritePhase::kScanning);
   AQ_ASSIGN_OR_RETURN(auto desc,
                       job.conn.Query("DESCRIBE SELECT * FROM (" + relation_sql + ") AS __aq_src"));
   std::map<std::string, std::string> have;  // name -> DuckDB type
@@ -331,12 +360,6 @@ Status StageInput(WriteJob& job, const std::string& relation_sql) {
     }
     casts += (casts.empty() ? "" : ", ") + (expr + " AS " + Q(f.name));
   }
-  bool all_nullable = true;
-  for (const DeltaField& f : job.snap.schema.fields) {
-    all_nullable &= f.nullable;
-  }
-  job.streamed = job.dest.write_mode.operation == DeltaWriteMode::Operation::kAppend &&
-                 job.snap.metadata.partition_columns.empty() && all_nullable;
   Status st = job.conn.Execute(std::string("CREATE TEMP ") + (job.streamed ? "VIEW " : "TABLE ") +
                                job.input_table + " AS SELECT " + casts + " FROM (" + relation_sql +
                                ") AS __aq_src");
@@ -364,6 +387,7 @@ Result<WriteStats> RunWriteMode(WriteJob& job) {
   int64_t rows = -1;  // streamed: counted from the written files
   if (!job.streamed) {
     AQ_ASSIGN_OR_RETURN(rows, CountRows(job.conn, "SELECT 1 FROM " + job.input_table));
+    EnterPhase(job, WritePhase::kScanningTable);
   }
   switch (job.dest.write_mode.operation) {
     case DeltaWriteMode::Operation::kAppend:

@@ -7,6 +7,7 @@
 
 #include "aqueducts/model.h"
 
+#include "connector/connector.h"
 #include "delta/commit.h"
 #include "delta/delta.h"
 #include "delta/log.h"
@@ -25,7 +26,19 @@ struct WriteJob {
   bool streamed = false;
   /// Checked after the data files are written and before the commit (may be null).
   const CancelToken* cancel = nullptr;
+  /// Told the phase the write is in (may be null): see EnterPhase.
+  connector::StepProgress* progress = nullptr;
 };
+
+/// The phases of a write, as live progress reports them (docs/progress.md, "Delta writes"):
+/// kScanning reads the incoming rows into a temporary table and, for replace and upsert, the
+/// table's files the write touches; kWriting writes the new data files; kCommitting writes the
+/// commit to the log.
+enum class WritePhase { kScanning, kScanningTable, kWriting, kCommitting };
+
+/// Tell job.progress that the write enters `phase`, with the share of the step's percent it
+/// fills (a streamed append spends no time scanning, so writing fills it from 0).
+void EnterPhase(const WriteJob& job, WritePhase phase);
 
 /// Cast the incoming relation to the table schema into job.input_table. Missing columns and
 /// NULLs in non-nullable columns are errors naming the column.

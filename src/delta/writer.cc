@@ -56,7 +56,11 @@ Status CreateTable(engine::Connection& conn, const std::string& root,
 }  // namespace
 
 Result<WriteStats> WriteDelta(engine::Connection& conn, const DeltaDestination& dest,
-                              const std::string& relation_sql, const CancelToken* cancel) {
+                              const std::string& relation_sql, const CancelToken* cancel,
+                              connector::StepProgress* progress) {
+  if (progress != nullptr) {
+    progress->Phase("scanning", 0, 0);  // reading the log: its queries' percent is not the write's
+  }
   AQ_ASSIGN_OR_RETURN(std::string root, TableRoot(dest.location));
   AQ_ASSIGN_OR_RETURN(auto scope, TableStoreScope::Open(root, dest.storage_config));
   AQ_RETURN_IF_ERROR(CheckCommitSafety(root, dest.storage_config));
@@ -65,6 +69,7 @@ Result<WriteStats> WriteDelta(engine::Connection& conn, const DeltaDestination& 
   AQ_RETURN_IF_ERROR(CheckWriteSupported(snap));
   WriteJob job{conn, snap, dest, "__aq_delta_in_" + NewUuid().substr(0, 8)};
   job.cancel = cancel;
+  job.progress = progress;
   Status staged = StageInput(job, relation_sql);
   Result<WriteStats> result = staged.ok() ? RunWriteMode(job) : Result<WriteStats>(staged);
   (void)conn.Execute((job.streamed ? "DROP VIEW IF EXISTS " : "DROP TABLE IF EXISTS ") +

@@ -21,14 +21,17 @@ void StreamSink::OnEvent(const ProgressEvent& event) {
     const std::string key = event.type == T::kSpill ? "" : "step:" + event.name;
     auto it = last_sent_.find(key);
     if (it != last_sent_.end() && now - it->second.at < kMinProgressGap) {
-      // Within the gap only a step's news of completion passes: 100% or its final row count.
-      bool news = event.type == T::kStageProgress && event.percent >= 100 &&
-                  (it->second.percent < 100 || it->second.rows != event.rows);
+      // Within the gap only a step's news passes: a new phase (Delta: scanning, writing files,
+      // committing), or its completion: 100% or its final row count.
+      bool news =
+          event.type == T::kStageProgress &&
+          (event.message != it->second.phase ||
+           (event.percent >= 100 && (it->second.percent < 100 || it->second.rows != event.rows)));
       if (!news) {
         return;
       }
     }
-    last_sent_[key] = Sent{now, event.percent, event.rows};
+    last_sent_[key] = Sent{now, event.percent, event.rows, event.message};
   }
   LogFields fields{{"execution_id", execution_id_}};
   if (event.type == T::kLog) {

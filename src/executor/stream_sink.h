@@ -41,6 +41,7 @@ class StreamSink : public ProgressSink {
     std::chrono::steady_clock::time_point at;
     double percent = -1;
     int64_t rows = -1;
+    std::string phase;
   };
   std::map<std::string, Sent> last_sent_;
 };

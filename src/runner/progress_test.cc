@@ -173,27 +173,74 @@ TEST_F(RunProgressTest, MaterialisedStageCountsTheRowsOfItsResult) {
   EXPECT_EQ(progress.back().event.rows, kRows);
 }
 
-TEST_F(RunProgressTest, DeltaUpsertReportsTheRowsItWrites) {
+// The phases of a Delta write, in the order they come.
+int PhaseRank(const std::string& phase) {
+  return phase == "scanning" ? 0 : phase == "writing files" ? 1 : phase == "committing" ? 2 : -1;
+}
+
+// A Delta write's progress: every event names a phase, phases come in order, percent and rows
+// never go down, each phase's percent stays in its share of the step, and the last event is
+// committing's, at 100 % with the rows written. Returns which phases were seen.
+std::vector<bool> CheckDeltaPhases(const std::vector<Timed>& progress, int64_t rows_written,
+                                   double writing_from) {
+  std::vector<bool> seen(3, false);
+  EXPECT_FALSE(progress.empty());
+  if (progress.empty()) {
+    return seen;
+  }
+  int rank = -1;
+  double percent = -1;
+  int64_t rows = -1;
+  for (const auto& t : progress) {
+    const ProgressEvent& e = t.event;
+    int now = PhaseRank(e.message);
+    EXPECT_GE(now, 0) << "not a phase: '" << e.message << "'";
+    if (now < 0) {
+      continue;
+    }
+    EXPECT_GE(now, rank) << e.message << " after a later phase";
+    EXPECT_GE(e.percent, percent) << "percent went down";
+    EXPECT_GE(e.rows, rows) << "rows went down";
+    EXPECT_LE(e.rows, rows_written);
+    if (now == 1) {
+      EXPECT_GE(e.percent, writing_from);
+      EXPECT_LE(e.percent, 95);
+    } else if (now == 2) {
+      EXPECT_GE(e.percent, 95);
+    } else {
+      EXPECT_LE(e.percent, writing_from);
+    }
+    seen[now] = true;
+    rank = now;
+    percent = e.percent;
+    rows = e.rows;
+  }
+  EXPECT_EQ(progress.back().event.message, "committing");
+  EXPECT_EQ(progress.back().event.percent, 100);
+  EXPECT_EQ(progress.back().event.rows, rows_written);
+  return seen;
+}
+
+TEST_F(RunProgressTest, DeltaAppendAndUpsertReportTheirPhasesAndRows) {
   constexpr int64_t kUpserted = 300'000;
   Aqueduct aq = Pipeline("SELECT id, v, name FROM big WHERE id < " + std::to_string(kUpserted));
   DeltaDestination delta{.name = "table", .location = ParseLocation((*dir_ / "delta").string())};
   aq.destination = delta;
-  AQ_ASSERT_OK(RunPipeline(aq, Options(), nullptr));  // creates the table
+  // The first run creates the table and appends, streamed into one file: no scanning share,
+  // the writing fills the percent from 0.
+  TimedSink appended;
+  AQ_ASSERT_OK(RunPipeline(aq, Options(), &appended));
+  auto append_seen = CheckDeltaPhases(ProgressOf(appended.events(), "table"), kUpserted, 0);
+  EXPECT_TRUE(append_seen[1]) << "no writing files phase in a 300,000-row append";
+
   delta.write_mode.operation = DeltaWriteMode::Operation::kUpsert;
   delta.write_mode.upsert_keys = {"id"};
   aq.destination = delta;
   TimedSink sink;
   AQ_ASSERT_OK(RunPipeline(aq, Options(), &sink));
-  auto progress = ProgressOf(sink.events(), "table");
-  ASSERT_FALSE(progress.empty());
-  int64_t last_rows = -1;
-  for (const auto& t : progress) {
-    EXPECT_GE(t.event.rows, last_rows);
-    EXPECT_LE(t.event.rows, kUpserted);
-    last_rows = t.event.rows;
-  }
-  EXPECT_EQ(progress.back().event.percent, 100);
-  EXPECT_EQ(progress.back().event.rows, kUpserted);
+  auto seen = CheckDeltaPhases(ProgressOf(sink.events(), "table"), kUpserted, 50);
+  EXPECT_TRUE(seen[0]) << "no scanning phase in a 300,000-row upsert";
+  EXPECT_TRUE(seen[1]) << "no writing files phase in a 300,000-row upsert";
 }
 
 }  // namespace

@@ -60,12 +60,16 @@ RunMonitor::~RunMonitor() {
   thread_.join();
 }
 
-void RunMonitor::Add(const std::string& name, engine::Connection* conn, const engine::RowTap* tap) {
+void RunMonitor::Add(const std::string& name, engine::Connection* conn, const engine::RowTap* tap,
+                     bool uploads) {
+  int64_t uploads_base = uploads ? session_.UploadedBytes() : 0;
   std::lock_guard<std::mutex> lock(running_->mu);
   Watched watched;
   watched.name = name;
   watched.conn = conn;
   watched.tap = tap;
+  watched.uploads = uploads;
+  watched.uploads_base = uploads_base;
   running_->conns.push_back(std::move(watched));
   if (cancelled()) {
     conn->Interrupt();
@@ -82,6 +86,49 @@ void RunMonitor::Remove(engine::Connection* conn) {
   std::lock_guard<std::mutex> wait(report_mu_);
 }
 
+int64_t RunMonitor::UploadedBy(const Watched& watched) {
+  if (!watched.uploads) {
+    return -1;
+  }
+  int64_t bytes = session_.UploadedBytes() - watched.uploads_base;
+  return bytes > 0 ? bytes : -1;
+}
+
+void RunMonitor::SetPhase(engine::Connection* conn, const std::string& phase, double from,
+                          double to) {
+  double stale = conn->Progress().percent;
+  std::lock_guard<std::mutex> lock(running_->mu);
+  for (auto& watched : running_->conns) {
+    if (watched.conn == conn) {
+      watched.phase = phase;
+      watched.phase_from = std::clamp(from, 0.0, 100.0);
+      watched.phase_to = std::clamp(to, watched.phase_from, 100.0);
+      watched.stale_percent = stale;
+      watched.phase_started = false;
+      watched.percent = std::max(watched.percent, watched.phase_from);
+    }
+  }
+}
+
+void RunMonitor::SetRows(engine::Connection* conn, int64_t rows) {
+  std::lock_guard<std::mutex> lock(running_->mu);
+  for (auto& watched : running_->conns) {
+    if (watched.conn == conn) {
+      watched.reported_rows = std::max(watched.reported_rows, rows);
+    }
+  }
+}
+
+bool RunMonitor::ReportedRows(engine::Connection* conn) {
+  std::lock_guard<std::mutex> lock(running_->mu);
+  for (const auto& watched : running_->conns) {
+    if (watched.conn == conn) {
+      return watched.reported_rows >= 0;
+    }
+  }
+  return false;
+}
+
 void RunMonitor::Finish(engine::Connection* conn, int64_t rows) {
   std::lock_guard<std::mutex> reporting(report_mu_);
   ProgressEvent event;
@@ -96,8 +143,10 @@ void RunMonitor::Finish(engine::Connection* conn, int64_t rows) {
     event.type = ProgressEvent::Type::kStageProgress;
     event.name = it->name;
     event.percent = 100;
-    event.rows = rows;
+    event.rows = rows >= 0 ? rows : it->reported_rows;
+    event.bytes = UploadedBy(*it);
     event.eta_ms = 0;
+    event.message = it->phase;
   }
   if (progress_interval_ms_ > 0) {
     emitter_.Emit(event);
@@ -124,10 +173,22 @@ void RunMonitor::Report() {
       ProgressEvent event;
       event.type = ProgressEvent::Type::kStageProgress;
       event.name = watched.name;
-      event.rows = watched.tap != nullptr ? watched.tap->rows() : -1;
+      event.rows = watched.tap != nullptr ? watched.tap->rows() : watched.reported_rows;
+      event.bytes = UploadedBy(watched);
+      event.message = watched.phase;
       // DuckDB's rows_processed is deliberately not used: it sums estimated rows over every
       // operator of the plan. Its percent is the query's own and is what the line shows.
-      double percent = std::min(watched.conn->Progress().percent, 100.0);
+      double query = std::min(watched.conn->Progress().percent, 100.0);
+      if (!watched.phase_started && query != watched.stale_percent) {
+        watched.phase_started = true;
+      }
+      double percent = query;
+      if (!watched.phase.empty()) {
+        // Within a phase, the query's percent fills the phase's share of the step.
+        percent = watched.phase_started && query >= 0
+                      ? watched.phase_from + (watched.phase_to - watched.phase_from) * query / 100
+                      : watched.phase_from;
+      }
       if (percent > watched.percent) {
         watched.percent = percent;
       }

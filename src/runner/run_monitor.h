@@ -15,6 +15,7 @@
 #include "aqueducts/run.h"
 
 #include "common/redact.h"
+#include "connector/connector.h"
 #include "engine/row_tap.h"
 #include "engine/session.h"
 
@@ -68,12 +69,19 @@ class RunMonitor {
   RunMonitor& operator=(const RunMonitor&) = delete;
 
   /// Watch `conn` (running step `name`) until Remove. `tap` (may be null; must outlive the
-  /// watch) counts the step's rows.
-  void Add(const std::string& name, engine::Connection* conn, const engine::RowTap* tap = nullptr);
-  /// The step on `conn` has done its work with `rows` rows (-1 unknown): emit its last progress
-  /// event (percent 100) and report no more progress of it; cancellation still reaches `conn`
-  /// until Remove.
+  /// watch) counts the step's rows. With `uploads`, the step's events carry in `bytes` what the
+  /// session has uploaded to object stores since the watch began (-1 while nothing).
+  void Add(const std::string& name, engine::Connection* conn, const engine::RowTap* tap = nullptr,
+           bool uploads = false);
+  /// The step on `conn` has done its work with `rows` rows (-1: the rows it reported through
+  /// SetRows, if any): emit its last progress event (percent 100) and report no more progress of
+  /// it; cancellation still reaches `conn` until Remove.
   void Finish(engine::Connection* conn, int64_t rows);
+  /// Whether the step on `conn` reported rows through SetRows.
+  bool ReportedRows(engine::Connection* conn);
+  /// connector::StepProgress for the step on `conn`.
+  void SetPhase(engine::Connection* conn, const std::string& phase, double from, double to);
+  void SetRows(engine::Connection* conn, int64_t rows);
   /// Stop watching `conn`; no progress event of it is emitted after this returns.
   void Remove(engine::Connection* conn);
   bool cancelled() const { return cancel_ && cancel_->cancelled(); }
@@ -91,6 +99,17 @@ class RunMonitor {
     std::chrono::steady_clock::time_point first_at;
     double first_percent = -1;
     bool finished = false;
+    // The phase the step reported (connector::StepProgress), the share of the percent it maps
+    // DuckDB's query percent into, and DuckDB's figure when the phase began: a query that ended
+    // before the phase still shows its last figure until the phase's first query starts.
+    std::string phase;
+    double phase_from = 0;
+    double phase_to = 100;
+    double stale_percent = -1;
+    bool phase_started = true;
+    int64_t reported_rows = -1;
+    bool uploads = false;
+    int64_t uploads_base = 0;
   };
   struct Running {
     std::mutex mu;
@@ -102,6 +121,8 @@ class RunMonitor {
   void Report();
   // Milliseconds left for `watched` at its rate since its percent first moved (-1 not yet).
   static int64_t EstimateLeft(Watched& watched, std::chrono::steady_clock::time_point now);
+  // The bytes the step has uploaded (-1 none or not counted). Called with running_->mu held.
+  int64_t UploadedBy(const Watched& watched);
 
   engine::Session& session_;
   Emitter emitter_;
@@ -115,6 +136,20 @@ class RunMonitor {
   bool stop_ = false;
   int64_t spilled_bytes_ = 0;
   std::thread thread_;
+};
+
+/// \brief connector::StepProgress for one step the monitor watches.
+class MonitoredStep : public connector::StepProgress {
+ public:
+  MonitoredStep(RunMonitor& monitor, engine::Connection* conn) : monitor_(monitor), conn_(conn) {}
+  void Phase(const std::string& phase, double from, double to) override {
+    monitor_.SetPhase(conn_, phase, from, to);
+  }
+  void Rows(int64_t rows) override { monitor_.SetRows(conn_, rows); }
+
+ private:
+  RunMonitor& monitor_;
+  engine::Connection* conn_;
 };
 
 }  // namespace aqueducts::runner

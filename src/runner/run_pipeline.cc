@@ -81,8 +81,9 @@ class PipelineRun {
   void Drop(engine::Connection& conn, const std::string& name, bool is_table);
   void DropAfter(engine::Connection& conn, int position);
   void Cleanup(engine::Connection& conn, bool keep_results);
-  connector::RunContext Context(engine::Session& session, engine::Connection& conn) {
-    return connector::RunContext(session, conn, options_.cancel.get(), &events_);
+  connector::RunContext Context(engine::Session& session, engine::Connection& conn,
+                                connector::StepProgress* step = nullptr) {
+    return connector::RunContext(session, conn, options_.cancel.get(), &events_, step);
   }
 
   const Aqueduct& aqueduct_;
@@ -189,7 +190,12 @@ Status PipelineRun::RegisterSources(engine::Session& session) {
     }
     try {
       monitor_->Add(SourceName(sources[i]), conns[i].get());
-      results[i] = runner::RegisterSource(Context(session, *conns[i]), sources[i]);
+      runner::MonitoredStep step(*monitor_, conns[i].get());
+      results[i] = runner::RegisterSource(Context(session, *conns[i], &step), sources[i]);
+      // A source that counts the rows it loads (ODBC) ends with them, at 100 %.
+      if (results[i].ok() && monitor_->ReportedRows(conns[i].get())) {
+        monitor_->Finish(conns[i].get(), -1);
+      }
     } catch (const std::exception& e) {
       results[i] = Status::Internal("source '" + SourceName(sources[i]) + "' failed: " + e.what());
     }
@@ -336,10 +342,11 @@ Status PipelineRun::WriteDestination(engine::Session& session, engine::Connectio
   engine::RowTap tap;
   std::string relation = "SELECT * FROM " + QuoteIdent(last.name);
   bool counted = options_.progress_interval_ms > 0 && engine::RowTap::CanWrap(conn, relation);
-  monitor_->Add(name, &conn, counted ? &tap : nullptr);
+  monitor_->Add(name, &conn, counted ? &tap : nullptr, /*uploads=*/true);
+  runner::MonitoredStep step(*monitor_, &conn);
   Result<connector::WriteStats> stats = Status::Internal("the write did not run");
   try {
-    stats = runner::WriteDestination(Context(session, conn), destination,
+    stats = runner::WriteDestination(Context(session, conn, &step), destination,
                                      counted ? tap.Wrap(relation) : relation);
   } catch (const std::exception& e) {
     stats = Status::Internal("destination '" + name + "' failed: " + e.what());
