@@ -40,8 +40,9 @@ void Check(const Status& status) {
 class ObjectHandle final : public duckdb::FileHandle {
  public:
   ObjectHandle(duckdb::FileSystem& fs, const std::string& object_path,
-               duckdb::FileOpenFlags open_flags, storage::ResolvedObject object)
-      : FileHandle(fs, object_path, open_flags), object_(std::move(object)) {}
+               duckdb::FileOpenFlags open_flags, storage::ResolvedObject object,
+               storage::StoreRegistry* uploads)
+      : FileHandle(fs, object_path, open_flags), object_(std::move(object)), uploads_(uploads) {}
 
   ~ObjectHandle() override {
     // DuckDB closes a handle only when its writer succeeded: an upload never completed is
@@ -65,6 +66,7 @@ class ObjectHandle final : public duckdb::FileHandle {
       Check(upload_->Complete());
       upload_.reset();
     }
+    uploads_->CountUploaded(buffer_.size());
     buffer_.clear();
   }
 
@@ -76,6 +78,7 @@ class ObjectHandle final : public duckdb::FileHandle {
         upload_ = Unwrap(object_.store->StartUpload(object_.key));
       }
       Check(upload_->UploadPart(buffer_));
+      uploads_->CountUploaded(buffer_.size());
       buffer_.clear();
     }
   }
@@ -119,6 +122,7 @@ class ObjectHandle final : public duckdb::FileHandle {
 
  private:
   std::string buffer_;
+  storage::StoreRegistry* uploads_;  // counts the bytes sent (the file system's registry)
   std::unique_ptr<storage::MultipartUpload> upload_;
   bool closed_ = false;
   std::mutex cache_mu_;
@@ -180,7 +184,7 @@ class ObjectFileSystem final : public duckdb::FileSystem {
     if (flags.OpenForAppending()) {
       throw duckdb::NotImplementedException("objects cannot be appended to: " + path);
     }
-    auto handle = duckdb::make_uniq<ObjectHandle>(*this, path, flags, object);
+    auto handle = duckdb::make_uniq<ObjectHandle>(*this, path, flags, object, registry_.get());
     if (flags.OpenForReading()) {
       auto meta = object.store->Head(object.key);
       if (!meta.ok()) {

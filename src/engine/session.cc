@@ -213,6 +213,11 @@ Status Session::RegisterObjectStore(const std::string& url,
   return stores->Register(url, config);
 }
 
+int64_t Session::UploadedBytes() {
+  std::lock_guard<std::mutex> lock(impl_->stores_mu);
+  return impl_->stores == nullptr ? 0 : impl_->stores->uploaded();
+}
+
 int64_t Session::TempFileBytes() {
   try {
     auto& buffer_manager = duckdb::BufferManager::GetBufferManager(*impl_->db->instance);

@@ -90,6 +90,9 @@ class Session {
 
   /// Bytes currently held in DuckDB temporary (spill) files.
   int64_t TempFileBytes();
+  /// Bytes DuckDB has uploaded to object stores on this session's database so far (every
+  /// part and whole object it sent; 0 before the first object-store location is registered).
+  int64_t UploadedBytes();
   /// The underlying DuckDB database, for engine-internal code (src/engine/*.cc only).
   duckdb::DuckDB& duck();
 

@@ -4,6 +4,7 @@
 // location with its storage_config; any URL under a registered location uses that store, any
 // other URL a store configured from the environment alone.
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,8 +39,13 @@ class StoreRegistry {
   /// The store for `url`: the longest registered location that contains it, else one built
   /// from the environment for its bucket.
   Result<ResolvedObject> Resolve(const std::string& url);
+  /// Bytes uploaded through this registry's stores, as far as the uploader counts them
+  /// (engine/object_file_system.cc counts what DuckDB writes): the bytes of live progress.
+  void CountUploaded(uint64_t bytes) { uploaded_.fetch_add(static_cast<int64_t>(bytes)); }
+  int64_t uploaded() const { return uploaded_.load(); }
 
  private:
+  std::atomic<int64_t> uploaded_{0};
   EnvLookup env_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<ObjectStore>> by_location_;  // registered prefixes
