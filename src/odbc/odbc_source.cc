@@ -57,9 +57,11 @@ Status GetLongValue(OdbcConnection& conn, SQLHSTMT stmt, SQLUSMALLINT column,
   return AppendValue(plan, bytes.data(), static_cast<SQLLEN>(bytes.size()), row, out);
 }
 
-// Fetch every row of the executed `stmt` into `appender`, a block of rows at a time.
+// Fetch every row of the executed `stmt` into `appender`, a block of rows at a time, telling
+// `ctx` the rows loaded so far after each block (live progress).
 Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& plans,
-                engine::TableAppender& appender, const CancelToken* cancel) {
+                engine::TableAppender& appender, const connector::RunContext& ctx) {
+  const CancelToken* cancel = ctx.cancel();
   // With SQL_GD_BLOCK a long column can stay in the block cursor with a short buffer: the few
   // values that do not fit are re-read by positioning on their row (SQLSetPos + SQLGetData).
   // Otherwise long columns force one row per fetch.
@@ -159,6 +161,7 @@ Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& pl
     rows_before += static_cast<int64_t>(fetched);
     AQ_RETURN_IF_ERROR(appender.Append(batch));
     batch.Clear();
+    ctx.Rows(rows_before);
   }
   return Status::OK();
 }
@@ -235,7 +238,7 @@ Status LoadOdbcSource(const OdbcSource& source, const connector::RunContext& ctx
   }
   AQ_ASSIGN_OR_RETURN(auto appender,
                       engine::TableAppender::Create(ctx.conn(), source.name, fields));
-  Status status = FetchAll(*conn, stmt->handle(), plans, *appender, ctx.cancel());
+  Status status = FetchAll(*conn, stmt->handle(), plans, *appender, ctx);
   if (status.ok()) {
     status = appender->Close();
   }
