@@ -1,9 +1,14 @@
 // The renderer on a real terminal (a pseudo-terminal from util-linux `script`): colours and the
-// live status line (with the percent of a long write), and NO_COLOR turning the colours off.
+// live status line (with the percent of a long write, and the bytes DuckDB spills), and NO_COLOR
+// turning the colours off; without a terminal, one plain progress line per interval for a long
+// step, with the bytes spilled.
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -88,6 +93,67 @@ TEST_F(CliTty, LiveLineShowsPercentAndRowsDuringTheWrite) {
   }
   ASSERT_TRUE(percent_shown) << "no percent on the live line in:\n" << out.substr(0, 4000);
   EXPECT_NE(out.find("1,500,000 rows"), std::string::npos) << out;
+}
+
+// Output (stdout and stderr) of `command` without a terminal.
+std::string Piped(const std::string& command) {
+  FILE* pipe = popen((command + " 2>&1 </dev/null").c_str(), "r");
+  if (pipe == nullptr) {
+    return "";
+  }
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) {
+    out.append(buf, n);
+  }
+  pclose(pipe);
+  return out;
+}
+
+TEST_F(CliTty, SpillShowsOnTheLiveLineAndOnPacedPlainLines) {
+  // A sort of 6,000,000 rows under a 48 MB memory limit spills, and its write lasts seconds.
+  std::ofstream(dir_.path() / "spill.yml")
+      << "version: v2\nsources: []\nstages:\n  - - name: sorted\n      query: SELECT range AS a, "
+      << "hash(range) AS b FROM range(6000000) ORDER BY b\ndestination:\n  type: file\n"
+      << "  name: out\n  format: {type: parquet}\n  location: out.parquet\n";
+  const std::string run =
+      std::string(AQ_CLI_PATH) + " run -f spill.yml --max-memory 48MB --threads 2 --temp-dir spill";
+  std::string live = UnderTty("cd " + dir_.str() + " && NO_COLOR=1 TERM=xterm " + run);
+  EXPECT_NE(live.find("Pipeline execution completed"), std::string::npos) << live.substr(0, 4000);
+  EXPECT_NE(live.find("Memory limit reached: spilling to disk"), std::string::npos);
+  bool on_live_line = false;  // "→ out 1.20s ... spilled 96.0 MB (elapsed ...)"
+  for (size_t at = live.find("→ out "); at != std::string::npos && !on_live_line;
+       at = live.find("→ out ", at + 1)) {
+    size_t end = live.find("(elapsed", at);
+    on_live_line =
+        end != std::string::npos && live.substr(at, end - at).find("spilled ") != std::string::npos;
+  }
+  EXPECT_TRUE(on_live_line) << "no bytes spilled on the live line in:\n" << live.substr(0, 4000);
+
+  // Without a terminal: "   out: running for 0.61s ... 40%, spilled 96.0 MB", one line per
+  // 300 ms at most however often the figures change (the run reports every 250 ms by default;
+  // the pace is what AQUEDUCTS_PROGRESS_INTERVAL_MS sets, here 300 ms).
+  std::string plain = Piped("cd " + dir_.str() + " && AQUEDUCTS_PROGRESS_INTERVAL_MS=300 " + run);
+  EXPECT_NE(plain.find("Pipeline execution completed"), std::string::npos) << plain;
+  std::vector<double> at_seconds;
+  bool spilled_line = false;
+  const std::string prefix = "   out: running for ";
+  for (size_t at = plain.find(prefix); at != std::string::npos; at = plain.find(prefix, at + 1)) {
+    size_t end = plain.find('\n', at);
+    std::string line = plain.substr(at, end - at);
+    at_seconds.push_back(std::strtod(line.c_str() + prefix.size(), nullptr));
+    spilled_line |= line.find(", spilled ") != std::string::npos;
+  }
+  ASSERT_FALSE(at_seconds.empty()) << "no plain progress line in:\n" << plain;
+  EXPECT_TRUE(spilled_line) << "no bytes spilled on a plain progress line in:\n" << plain;
+  EXPECT_GE(at_seconds.front(), 0.3) << "a plain line before the step ran for one interval";
+  for (size_t i = 1; i < at_seconds.size(); i++) {
+    // The printed figures are rounded to 10 ms.
+    EXPECT_GE(at_seconds[i] - at_seconds[i - 1], 0.29) << "plain lines closer than the pace:\n"
+                                                       << plain;
+  }
+  EXPECT_EQ(plain.find("\x1b["), std::string::npos) << "terminal codes without a terminal";
 }
 
 }  // namespace
