@@ -66,6 +66,25 @@ RunManager::RunManager(Store* store, Log* log, Options options)
       }
     }
   }
+  // Runs a previous server process assigned (Store::MarkUnfinishedRunsLost(true) left them):
+  // their executor keeps running them and resends their events; it claims them in its first
+  // heartbeat. One that does not reconnect within 3 heartbeat intervals loses them (TickLocked).
+  auto deadline = std::chrono::steady_clock::now() + options_.heartbeat_interval * 3;
+  for (const char* state : {"dispatched", "running"}) {
+    RunFilter filter;
+    filter.state = state;
+    filter.limit = 1000000;
+    Result<std::vector<Run>> assigned = store_->ListRuns(filter);
+    if (!assigned.ok()) {
+      continue;
+    }
+    for (const auto& r : *assigned) {
+      Link& link = links_[r.executor_name];
+      link.current_run = r.id;
+      link.started = r.state == "running";
+      reclaim_[r.id] = deadline;
+    }
+  }
   scheduler_ = std::thread([this] { SchedulerLoop(); });
 }
 
@@ -269,6 +288,14 @@ void RunManager::OnHeartbeat(const std::string& name, const Heartbeat& beat) {
     link.online = true;
     log_->Info("executor online", {{"executor", name}});
   }
+  // A run assigned before the server restarted, claimed by its executor: it goes on.
+  if (auto r = reclaim_.find(link.current_run);
+      r != reclaim_.end() &&
+      std::find(beat.runs.begin(), beat.runs.end(), link.current_run) != beat.runs.end()) {
+    reclaim_.erase(r);
+    log_->Info("run reclaimed after a server restart",
+               {{"run_id", std::to_string(link.current_run)}, {"executor", name}});
+  }
   // An executor that started the current run but no longer holds it has restarted.
   if (link.current_run != 0 && link.started &&
       std::find(beat.runs.begin(), beat.runs.end(), link.current_run) == beat.runs.end()) {
@@ -460,6 +487,26 @@ void RunManager::TickLocked() {
       SetState(run_id, "lost",
                "executor " + name + " missed 3 heartbeats (the last at " + link.last_beat_utc +
                    "); the run is not re-run automatically (POST /api/v1/runs/" +
+                   std::to_string(run_id) + "/rerun starts it again)");
+    }
+  }
+  for (auto r = reclaim_.begin(); r != reclaim_.end();) {
+    if (now < r->second) {
+      ++r;
+      continue;
+    }
+    int64_t run_id = r->first;
+    r = reclaim_.erase(r);
+    for (auto& [name, link] : links_) {
+      if (link.current_run != run_id || link.online) {
+        continue;  // finished meanwhile, or its executor is back (the usual rules apply)
+      }
+      link.current_run = 0;
+      link.started = false;
+      SetState(run_id, "lost",
+               "the server restarted while the run was assigned to executor " + name +
+                   ", which did not reconnect within 3 heartbeat intervals; the run is not "
+                   "re-run automatically (POST /api/v1/runs/" +
                    std::to_string(run_id) + "/rerun starts it again)");
     }
   }

@@ -156,6 +156,9 @@ class RunManager {
   std::vector<Run> queued_;                     ///< queued runs, oldest first
   std::map<int64_t, std::string> waiting_why_;  ///< the reason last stored per queued run
   std::map<int64_t, std::string> cancelling_;   ///< run -> who asked, until the executor answers
+  /// Runs found dispatched/running at start-up (a previous server process assigned them) ->
+  /// until when their executor may reconnect and claim them in a heartbeat; then `lost`.
+  std::map<int64_t, std::chrono::steady_clock::time_point> reclaim_;
   std::thread scheduler_;
 };
 

@@ -94,7 +94,7 @@ int Serve(const std::string& data_dir, const ApiOptions& options,
     log.Error(store.status().message());
     return Fail(store.status().message());
   }
-  aqueducts::Status lost = (*store)->MarkUnfinishedRunsLost();
+  aqueducts::Status lost = (*store)->MarkUnfinishedRunsLost(/*keep_assigned=*/true);
   if (!lost.ok()) {
     return Fail(lost.message());
   }

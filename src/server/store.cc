@@ -894,13 +894,13 @@ Result<std::vector<RunEvent>> Store::ListEvents(int64_t run_id, int64_t after_se
   return out;
 }
 
-Status Store::MarkUnfinishedRunsLost() {
+Status Store::MarkUnfinishedRunsLost(bool keep_assigned) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt stmt(db_,
             "UPDATE runs SET state = 'lost', reason = 'the server stopped while the run was ' || "
-            "state || '; it is not re-run automatically', updated_at = ? WHERE state IN "
-            "('queued', 'dispatched', 'running')");
-  stmt.Bind(1, NowUtc());
+            "state || '; it is not re-run automatically', updated_at = ? WHERE state = 'queued' "
+            "OR (state IN ('dispatched', 'running') AND (? = 0 OR executor_name = ''))");
+  stmt.Bind(1, NowUtc()).Bind(2, static_cast<int64_t>(keep_assigned ? 1 : 0));
   return RunStmt(stmt);
 }
 

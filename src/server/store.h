@@ -260,8 +260,10 @@ class Store {
   Result<std::vector<ScheduleFire>> ListFires(int64_t schedule_id, int64_t limit);
 
   /// At start-up: runs left queued/dispatched/running by a previous process become `lost`
-  /// with that reason; they are never re-run silently.
-  Status MarkUnfinishedRunsLost();
+  /// with that reason; they are never re-run silently. `keep_assigned`: runs dispatched to or
+  /// running on an executor are left as they are, for the RunManager to reclaim when their
+  /// executor reconnects (RunManager's constructor).
+  Status MarkUnfinishedRunsLost(bool keep_assigned = false);
 
  private:
   Store() = default;
