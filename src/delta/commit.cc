@@ -36,8 +36,8 @@ std::string Serialize(const CommitRequest& req) {
   for (const json& r : req.removes) {
     out += json{{"remove", r}}.dump() + "\n";
   }
-  for (const json& a : req.adds) {
-    out += json{{"add", a}}.dump() + "\n";
+  for (const FileAction& a : req.adds) {
+    out += json{{"add", AddActionJson(a)}}.dump() + "\n";
   }
   return out;
 }

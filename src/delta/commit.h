@@ -26,7 +26,7 @@ struct CommitRequest {
   std::optional<nlohmann::json> protocol;  ///< protocol action body, when changed
   std::optional<nlohmann::json> metadata;  ///< metaData action body, when changed
   std::vector<nlohmann::json> removes;     ///< remove action bodies
-  std::vector<nlohmann::json> adds;        ///< add action bodies
+  std::vector<FileAction> adds;            ///< files to add (serialized by AddActionJson)
   int64_t read_version = -1;               ///< snapshot read; -1 when creating the table
   /// Conflict scope: paths of the files this transaction read, the partitions (serialized
   /// partition values) whose content it depended on, or the whole table.

@@ -186,15 +186,15 @@ Status FillStats(engine::Connection& conn, const Snapshot& snap,
     put("minValues", r[3]);
     put("maxValues", r[4]);
   }
-  for (json& add : out.adds) {
-    auto it = stats.find(add["__full_path"].get<std::string>());
+  for (size_t i = 0; i < out.adds.size() && i < out.paths.size(); ++i) {
+    FileAction& add = out.adds[i];
+    auto it = stats.find(out.paths[i]);
     if (it != stats.end()) {
-      add["stats"] = DumpWithRawNumbers(it->second);
+      add.stats = DumpWithRawNumbers(it->second);
       out.rows += it->second["numRecords"].get<int64_t>();
     } else {  // no row group in the footer: the file holds no rows
-      add["stats"] = json{{"numRecords", 0}}.dump();
+      add.stats = json{{"numRecords", 0}}.dump();
     }
-    add.erase("__full_path");
   }
   return Status::OK();
 }
@@ -312,19 +312,15 @@ void RemoveFiles(const std::vector<std::string>& paths) {
   }
 }
 
-Status CheckRowsWritten(int64_t rows_in, const std::vector<json>& adds) {
+Status CheckRowsWritten(int64_t rows_in, const std::vector<FileAction>& adds) {
   int64_t in_files = 0;
-  for (const json& add : adds) {
-    auto stats = add.find("stats");
-    json parsed = stats != add.end() && stats->is_string()
-                      ? json::parse(stats->get<std::string>(), nullptr, false)
-                      : json();
-    if (!parsed.is_object() || !parsed.contains("numRecords") ||
-        !parsed["numRecords"].is_number_integer()) {
-      return Status::Internal("row count check: new data file '" + add.value("path", "") +
+  for (const FileAction& add : adds) {
+    int64_t records = add.NumRecords();
+    if (records < 0) {
+      return Status::Internal("row count check: new data file '" + add.path +
                               "' has no numRecords; nothing was committed");
     }
-    in_files += parsed["numRecords"].get<int64_t>();
+    in_files += records;
   }
   if (in_files != rows_in) {
     return Status::Internal("row count check failed: " + std::to_string(rows_in) +
@@ -388,18 +384,14 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
   auto add_file = [&](const std::string& rel, const std::string& full, const Part& p) {
     part_of_file[full] = &p;
     out.paths.push_back(full);
-    json pv = json::object();
-    for (const auto& [k, v] : p.values) {
-      pv[k] = v ? json(*v) : json(nullptr);
-    }
-    int64_t size = FileSize(full);
-    out.bytes += size;
-    out.adds.push_back({{"path", PercentEncodePath(rel)},
-                        {"partitionValues", pv},
-                        {"size", size},
-                        {"modificationTime", FileMtimeMillis(full)},
-                        {"dataChange", true},
-                        {"__full_path", full}});
+    FileAction add;
+    add.path = rel;
+    add.partition_values = p.values;
+    add.size = FileSize(full);
+    add.modification_time = FileMtimeMillis(full);
+    add.data_change = true;
+    out.bytes += add.size;
+    out.adds.push_back(std::move(add));
   };
   int64_t copied = -1;  // rows the COPY read from the source
   if (parts.size() <= 1) {
@@ -439,7 +431,7 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
   }
   if (st.ok() && !pcols.empty()) {
     // Per partition too: each partition's files hold exactly its source rows.
-    std::map<const Part*, std::vector<json>> adds_of_part;
+    std::map<const Part*, std::vector<FileAction>> adds_of_part;
     for (size_t i = 0; i < out.adds.size() && i < out.paths.size(); ++i) {
       adds_of_part[part_of_file[out.paths[i]]].push_back(out.adds[i]);
     }
@@ -456,13 +448,12 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
     return st;
   }
   // Files with no rows add nothing to the table.
-  std::vector<json> kept;
+  std::vector<FileAction> kept;
   std::vector<std::string> kept_paths;
   for (size_t i = 0; i < out.adds.size(); ++i) {
-    json s = json::parse(out.adds[i].value("stats", "{}"));
-    if (s.value("numRecords", int64_t{0}) == 0) {
+    if (out.adds[i].NumRecords() <= 0) {
       (void)RemovePath(out.paths[i]);
-      out.bytes -= out.adds[i]["size"].get<int64_t>();
+      out.bytes -= out.adds[i].size;
       continue;
     }
     kept.push_back(out.adds[i]);

@@ -15,8 +15,8 @@
 namespace aqueducts::delta {
 
 struct WrittenFiles {
-  std::vector<nlohmann::json> adds;  ///< add action bodies
-  std::vector<std::string> paths;    ///< absolute paths (to delete when the commit fails)
+  std::vector<FileAction> adds;    ///< the new files, relative to the table root
+  std::vector<std::string> paths;  ///< their absolute paths (to delete when the commit fails)
   int64_t rows = 0;
   int64_t bytes = 0;
 };
@@ -32,7 +32,7 @@ Result<WrittenFiles> WriteDataFiles(engine::Connection& conn, const Snapshot& sn
                                     const std::string& source_sql, int64_t rows_in);
 
 /// OK when the numRecords of `adds`' stats sum to `rows_in`; an error naming both otherwise.
-Status CheckRowsWritten(int64_t rows_in, const std::vector<nlohmann::json>& adds);
+Status CheckRowsWritten(int64_t rows_in, const std::vector<FileAction>& adds);
 
 /// Serialized partition value of `expr` (a column of `type`) as Delta writes it, in SQL.
 Result<std::string> PartitionValueText(const nlohmann::json& delta_type, const std::string& expr);

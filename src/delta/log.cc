@@ -353,6 +353,22 @@ int64_t FileAction::NumRecords() const {
   return -1;
 }
 
+json AddActionJson(const FileAction& f) {
+  json pv = json::object();
+  for (const auto& [k, v] : f.partition_values) {
+    pv[k] = v ? json(*v) : json(nullptr);
+  }
+  json add = {{"path", PercentEncodePath(f.path)},
+              {"partitionValues", pv},
+              {"size", f.size},
+              {"modificationTime", f.modification_time},
+              {"dataChange", f.data_change}};
+  if (f.stats) {
+    add["stats"] = *f.stats;
+  }
+  return add;
+}
+
 Result<FileAction> ParseFileAction(const json& a) {
   FileAction f;
   auto path = OptString(a, "path");

@@ -100,6 +100,11 @@ Result<std::vector<nlohmann::json>> ReadCommitFile(const std::string& path);
 /// Parse an add/remove action object.
 Result<FileAction> ParseFileAction(const nlohmann::json& action);
 
+/// The body of the add action that publishes `file` (written by this writer): the path
+/// percent-encoded, partitionValues (null for a NULL value), size, modificationTime, dataChange
+/// and, when known, stats.
+nlohmann::json AddActionJson(const FileAction& file);
+
 /// Commit timestamps (ms) per version, made strictly increasing as Spark does.
 Result<std::map<int64_t, int64_t>> CommitTimestamps(const std::string& table_root,
                                                     const LogListing& listing);

@@ -383,16 +383,20 @@ TEST(DeltaPartitionTest, EmptyAndNullPartitionValuesKeepEveryRow) {
 
 // The row count check compares rows in with the numRecords of the new files.
 TEST(DeltaPartitionTest, RowCountCheckNamesBothCounts) {
-  std::vector<json> adds = {
-      {{"path", "a.parquet"}, {"stats", R"({"numRecords":2})"}},
-      {{"path", "b.parquet"}, {"stats", R"({"numRecords":3})"}},
+  auto file = [](const std::string& path, std::optional<std::string> stats) {
+    FileAction f;
+    f.path = path;
+    f.stats = std::move(stats);
+    return f;
   };
+  std::vector<FileAction> adds = {file("a.parquet", R"({"numRecords":2})"),
+                                  file("b.parquet", R"({"numRecords":3})")};
   EXPECT_TRUE(CheckRowsWritten(5, adds).ok());
   Status st = CheckRowsWritten(6, adds);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("6 rows to write but the new data files hold 5"), std::string::npos)
       << st.ToString();
-  adds.push_back({{"path", "c.parquet"}});
+  adds.push_back(file("c.parquet", std::nullopt));
   st = CheckRowsWritten(5, adds);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("'c.parquet' has no numRecords"), std::string::npos) << st.ToString();

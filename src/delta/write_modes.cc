@@ -105,12 +105,8 @@ Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
   if (files.adds.empty() && removed.empty()) {
     return stats;  // nothing changes: no commit
   }
-  for (const json& a : files.adds) {
-    std::map<std::string, std::optional<std::string>> pv;
-    for (auto& [k, v] : a["partitionValues"].items()) {
-      pv[k] = v.is_string() ? std::optional(v.get<std::string>()) : std::nullopt;
-    }
-    req.read_partitions.insert(PartitionKey(pv));
+  for (const FileAction& a : files.adds) {
+    req.read_partitions.insert(PartitionKey(a.partition_values));
   }
   req.adds = files.adds;
   req.read_version = snap.version;
@@ -144,8 +140,8 @@ Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
     for (const FileAction* f : removed) {
       size -= f->size;
     }
-    for (const json& a : files.adds) {
-      size += a["size"].get<int64_t>();
+    for (const FileAction& a : files.adds) {
+      size += a.size;
     }
     WriteVersionChecksum(snap.root, *version, snap.metadata.raw, snap.protocol.ToJson(), num_files,
                          size);
