@@ -30,11 +30,13 @@ bool Hidden(const std::string& name) {
 
 void Walk(const std::string& root, const std::string& rel, std::vector<std::string>& out) {
   auto entries = ListDirectory(rel.empty() ? root : root + "/" + rel);
-  if (!entries.ok())
+  if (!entries.ok()) {
     return;
+  }
   for (const auto& name : *entries) {
-    if (Hidden(name))
+    if (Hidden(name)) {
       continue;
+    }
     std::string child = rel.empty() ? name : rel + "/" + name;
     if (IsDirectory(root + "/" + child)) {
       Walk(root, child, out);
@@ -51,8 +53,9 @@ Result<std::vector<HistoryEntry>> History(const std::string& table_path,
   std::string root = StripTrailingSlashes(table_path);
   AQ_ASSIGN_OR_RETURN(auto scope, TableStoreScope::Open(root, storage_config));
   AQ_ASSIGN_OR_RETURN(LogListing listing, ListLog(root));
-  if (listing.commits.empty())
+  if (listing.commits.empty()) {
     return Status::NotFound("Delta table '" + root + "' has no commit files");
+  }
   std::vector<HistoryEntry> out;
   for (auto it = listing.commits.rbegin(); it != listing.commits.rend(); ++it) {
     HistoryEntry e;
@@ -63,13 +66,16 @@ Result<std::vector<HistoryEntry>> History(const std::string& table_path,
     AQ_ASSIGN_OR_RETURN(auto actions, ReadCommitFile(file));
     for (const json& a : actions) {
       auto ci = a.find("commitInfo");
-      if (ci == a.end() || !ci->is_object())
+      if (ci == a.end() || !ci->is_object()) {
         continue;
-      if (ci->contains("timestamp") && (*ci)["timestamp"].is_number())
+      }
+      if (ci->contains("timestamp") && (*ci)["timestamp"].is_number()) {
         e.timestamp_ms = (*ci)["timestamp"].get<int64_t>();
+      }
       e.operation = ci->value("operation", "");
-      if (ci->contains("operationParameters"))
+      if (ci->contains("operationParameters")) {
         e.operation_parameters = (*ci)["operationParameters"].dump();
+      }
       e.engine_info = ci->value("engineInfo", "");
       break;
     }
@@ -80,8 +86,9 @@ Result<std::vector<HistoryEntry>> History(const std::string& table_path,
 
 Result<VacuumReport> Vacuum(const std::string& table_path, const VacuumOptions& options) {
   std::string root = StripTrailingSlashes(table_path);
-  if (options.retain_hours < 0)
+  if (options.retain_hours < 0) {
     return Status::InvalidArgument("--retain-hours must be >= 0");
+  }
   AQ_ASSIGN_OR_RETURN(auto scope, TableStoreScope::Open(root, options.storage_config));
   AQ_ASSIGN_OR_RETURN(auto session, engine::Session::Open(Database::Options{}));
   if (storage::IsObjectStoreUrl(root)) {  // checkpoints and deletion vectors are read by DuckDB
@@ -94,15 +101,18 @@ Result<VacuumReport> Vacuum(const std::string& table_path, const VacuumOptions& 
     keep.insert(f.path);
     if (f.deletion_vector && f.deletion_vector->storage_type == "u") {
       auto dv = DeletionVectorFilePath(root, *f.deletion_vector);
-      if (dv.ok() && dv->rfind(root + "/", 0) == 0)
+      if (dv.ok() && dv->rfind(root + "/", 0) == 0) {
         keep.insert(dv->substr(root.size() + 1));
+      }
     }
   };
-  for (const auto& f : snap.files)
+  for (const auto& f : snap.files) {
     keep_file(f);
+  }
   for (const auto& f : snap.tombstones) {
-    if (f.deletion_timestamp >= cutoff)
+    if (f.deletion_timestamp >= cutoff) {
       keep_file(f);
+    }
   }
   std::vector<std::string> all;
   Walk(root, "", all);
@@ -110,25 +120,30 @@ Result<VacuumReport> Vacuum(const std::string& table_path, const VacuumOptions& 
   VacuumReport report;
   report.dry_run = options.dry_run;
   for (const auto& rel : all) {
-    if (keep.count(rel))
+    if (keep.count(rel)) {
       continue;
+    }
     std::string full = root + "/" + rel;
-    if (FileMtimeMillis(full) >= cutoff)
+    if (FileMtimeMillis(full) >= cutoff) {
       continue;
+    }
     report.bytes += FileSize(full);
     report.files.push_back(rel);
-    if (!options.dry_run)
+    if (!options.dry_run) {
       AQ_RETURN_IF_ERROR(RemovePath(full));
+    }
   }
   // Staging directories of writers killed mid-way (data_files.cc) are hidden from readers.
   auto top = ListDirectory(root);
   if (top.ok()) {
     for (const auto& name : *top) {
-      if (name.rfind("_aq_staging_", 0) != 0 || FileMtimeMillis(root + "/" + name) >= cutoff)
+      if (name.rfind("_aq_staging_", 0) != 0 || FileMtimeMillis(root + "/" + name) >= cutoff) {
         continue;
+      }
       report.files.push_back(name + "/");
-      if (!options.dry_run)
+      if (!options.dry_run) {
         (void)RemoveTree(root + "/" + name);
+      }
     }
   }
   return report;

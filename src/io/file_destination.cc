@@ -174,12 +174,15 @@ Result<int64_t> RunCopy(engine::Connection& conn, const std::string& relation_sq
 
 std::optional<std::string> FromHex(const std::string& hex) {
   auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9')
+    if (c >= '0' && c <= '9') {
       return c - '0';
-    if (c >= 'A' && c <= 'F')
+    }
+    if (c >= 'A' && c <= 'F') {
       return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
+    }
+    if (c >= 'a' && c <= 'f') {
       return c - 'a' + 10;
+    }
     return -1;
   };
   if (hex.size() % 2 != 0) {

@@ -76,10 +76,12 @@ TEST(ObjectUrlTest, CredentialsInUrlAreRefusedAndRedacted) {
 
 TEST(StoreOptionsTest, KeysAreCaseInsensitiveWithAliasesAndOverrideTheEnvironment) {
   auto env = [](const std::string& name) -> std::optional<std::string> {
-    if (name == "AWS_ACCESS_KEY_ID")
+    if (name == "AWS_ACCESS_KEY_ID") {
       return "from-env";
-    if (name == "AWS_REGION")
+    }
+    if (name == "AWS_REGION") {
       return "eu-west-1";
+    }
     return std::nullopt;
   };
   auto options =
@@ -345,8 +347,9 @@ TEST(GcsCredentialsTest, AuthorizedUserRefreshTokenAndEnvironmentVariables) {
   // gcloud's authorized-user file, found through GOOGLE_APPLICATION_CREDENTIALS.
   std::string path = emulator->dir() + "/authorized-user.json";
   auto env = [&](const std::string& name) -> std::optional<std::string> {
-    if (name == "GOOGLE_APPLICATION_CREDENTIALS")
+    if (name == "GOOGLE_APPLICATION_CREDENTIALS") {
       return path;
+    }
     return std::nullopt;
   };
   auto store = OpenStore(
