@@ -450,4 +450,19 @@ std::string FormatTemporal(int64_t value, TemporalKind kind) {
   return bc ? out + " BC" : out;
 }
 
+std::optional<TemporalKind> TemporalOf(const DataType& type) {
+  switch (type.id) {
+    case TypeId::kDate32:
+    case TypeId::kDate64:
+      return TemporalKind::kDate;
+    case TypeId::kTime32:
+    case TypeId::kTime64:
+      return TemporalKind::kTime;
+    case TypeId::kTimestamp:
+      return type.timezone ? TemporalKind::kTimestampTz : TemporalKind::kTimestamp;
+    default:
+      return std::nullopt;
+  }
+}
+
 }  // namespace aqueducts::odbc

@@ -10,6 +10,7 @@
 #include <sql.h>
 #include <sqlext.h>
 
+#include "aqueducts/data_type.h"
 #include "aqueducts/status.h"
 
 namespace aqueducts::odbc {
@@ -41,6 +42,10 @@ Result<std::string> FitDecimalText(std::string_view text, int precision, int sca
 
 /// What a date/time text holds.
 enum class TemporalKind { kDate, kTime, kTimestamp, kTimestampTz };
+
+/// The date/time kind of a pipeline type (timestamp with a zone: kTimestampTz); nullopt for a
+/// type that is not a date, time or timestamp.
+std::optional<TemporalKind> TemporalOf(const DataType& type);
 
 /// Parse the ISO 8601 text of a date ("2024-02-29", "0044-03-15 BC", "5874897-12-31"), a time
 /// ("23:59:59.999999", "24:00:00") or a timestamp ("2024-02-29 23:59:58.5", "...+05:30",

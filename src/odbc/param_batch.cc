@@ -82,21 +82,6 @@ void WriteFixed(const engine::ColumnVector& column, size_t row, const Binding& b
   }
 }
 
-std::optional<TemporalKind> TemporalOf(const DataType& type) {
-  switch (type.id) {
-    case TypeId::kDate32:
-    case TypeId::kDate64:
-      return TemporalKind::kDate;
-    case TypeId::kTime32:
-    case TypeId::kTime64:
-      return TemporalKind::kTime;
-    case TypeId::kTimestamp:
-      return type.timezone ? TemporalKind::kTimestampTz : TemporalKind::kTimestamp;
-    default:
-      return std::nullopt;
-  }
-}
-
 // The SQL_C_CHAR text of a decimal or date/time value.
 std::string CharText(const engine::ColumnVector& column, size_t row) {
   if (auto temporal = TemporalOf(column.type)) {

@@ -10,21 +10,6 @@ namespace aqueducts::odbc {
 
 namespace {
 
-std::optional<TemporalKind> TemporalOf(const DataType& type) {
-  switch (type.id) {
-    case TypeId::kDate32:
-    case TypeId::kDate64:
-      return TemporalKind::kDate;
-    case TypeId::kTime32:
-    case TypeId::kTime64:
-      return TemporalKind::kTime;
-    case TypeId::kTimestamp:
-      return type.timezone ? TemporalKind::kTimestampTz : TemporalKind::kTimestamp;
-    default:
-      return std::nullopt;
-  }
-}
-
 bool IsDecimal(const DataType& type) {
   return type.id == TypeId::kDecimal128 || type.id == TypeId::kDecimal256;
 }
