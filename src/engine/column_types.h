@@ -1,7 +1,8 @@
 #pragma once
 
-// Mapping between pipeline data types and DuckDB logical types, for the bulk row paths
-// (TableAppender, ResultStream). DuckDB-free header: DuckDB types are only forward-declared.
+// Pipeline data types as DuckDB logical types, for the bulk row paths (TableAppender,
+// ResultStream), derived from the one name mapping in type_names.h. DuckDB-free header: DuckDB
+// types are only forward-declared.
 
 #include "aqueducts/data_type.h"
 #include "aqueducts/status.h"

@@ -4,8 +4,8 @@
 // the names are SQL text, so io, delta, odbc and the runner build casts and read schemas
 // without the DuckDB header. Other type systems map to pipeline types first and reuse this
 // (Delta: delta/schema.h DataTypeOfDelta; ODBC: odbc/column_plan.h). The bulk row paths
-// (appender, result stream) use engine/column_types.h: DuckDB's LogicalType for the flat types,
-// always microsecond timestamps, as their value layout requires.
+// (appender, result stream) take DuckDB LogicalTypes from engine/column_types.h, which derives
+// them from these names (adding only the layout's rule: microsecond timestamps).
 
 #include <string>
 #include <vector>
