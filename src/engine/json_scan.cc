@@ -3,29 +3,17 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/hex.h"
 #include "common/utf8.h"
 
 namespace aqueducts::engine::json {
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 // Reads the four hex digits after "\u" at `p`; -1 when they are not hex.
 int32_t Hex4(const char* p) {
   int32_t v = 0;
   for (int i = 0; i < 4; i++) {
-    int h = HexValue(p[i]);
+    int h = HexDigitValue(p[i]);
     if (h < 0) {
       return -1;
     }

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include "common/hex.h"
 #include "engine/value_text.h"
 #include "io/file_source.h"
 #include "io/files.h"
@@ -173,24 +174,12 @@ Result<int64_t> RunCopy(engine::Connection& conn, const std::string& relation_sq
 }
 
 std::optional<std::string> FromHex(const std::string& hex) {
-  auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9') {
-      return c - '0';
-    }
-    if (c >= 'A' && c <= 'F') {
-      return c - 'A' + 10;
-    }
-    if (c >= 'a' && c <= 'f') {
-      return c - 'a' + 10;
-    }
-    return -1;
-  };
   if (hex.size() % 2 != 0) {
     return std::nullopt;
   }
   std::string out;
   for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+    int hi = HexDigitValue(hex[i]), lo = HexDigitValue(hex[i + 1]);
     if (hi < 0 || lo < 0) {
       return std::nullopt;
     }
