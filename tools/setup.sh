@@ -13,7 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # (GNU time) measures CPU and peak memory in bench/suite.sh.
 PKGS=(build-essential cmake ninja-build ccache pkg-config file
       libyaml-cpp-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libcpp-httplib-dev
-      libfmt-dev libcurl4-openssl-dev libssl-dev libexpat1-dev
+      libfmt-dev libcurl4-openssl-dev libssl-dev libexpat1-dev libre2-dev
       libgtest-dev libgmock-dev libbenchmark-dev libroaring-dev
       unixodbc unixodbc-dev odbc-postgresql postgresql openssl libsqlite3-dev
       chromium python3-dask python3-distributed time)

@@ -9,6 +9,7 @@
 #include "common/text.h"
 #include "engine/arrow_cast.h"
 #include "engine/datafusion_functions.h"
+#include "engine/datafusion_native.h"
 #include "engine/duckdb_error.h"
 #include "engine/json_functions.h"
 #include "engine/session.h"
@@ -105,6 +106,11 @@ Status RegisterCustomFunctions(duckdb::Connection& conn) {
 Status RegisterDataFusionFunctions(Connection& conn, const std::vector<std::string>& queries) {
   const std::string prefix = "Failed to register the DataFusion SQL functions: ";
   std::string sql = DataFusionFunctionsSqlFor(queries);
+  if (NeedsNativeFunctions(queries, sql)) {
+    AQ_RETURN_IF_ERROR(
+        RegisterSystemFunctionsOnce(conn.duck(), "named_struct", RegisterDataFusionNativeFunctions)
+            .WithPrefix(prefix));
+  }
   if (!sql.empty()) {
     AQ_RETURN_IF_ERROR(conn.Execute(sql).WithPrefix(prefix));
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/text.h"
+#include "engine/datafusion_native.h"
 
 namespace aqueducts::engine {
 namespace {
@@ -57,7 +58,8 @@ CREATE OR REPLACE MACRO regexp_count(s, p) AS CAST(len(regexp_extract_all(s, p))
 CREATE OR REPLACE MACRO regexp_instr(s, p) AS CASE WHEN s IS NULL OR p IS NULL THEN NULL WHEN regexp_matches(s, p) THEN CAST(length(string_split_regex(s, p)[1]) + 1 AS BIGINT) ELSE 0 END;
 CREATE OR REPLACE MACRO encode(x) AS system.main.encode(x), (x, f) AS CASE lower(f) WHEN 'hex' THEN lower(hex(x)) WHEN 'base64' THEN rtrim(to_base64(CAST(x AS BLOB)), '=') ELSE error('encode: unsupported encoding ''' || f || ''' (expected hex or base64)') END;
 CREATE OR REPLACE MACRO decode(x) AS system.main.decode(x), (x, f) AS CASE lower(f) WHEN 'hex' THEN unhex(CAST(x AS VARCHAR)) WHEN 'base64' THEN from_base64(CAST(x AS VARCHAR) || repeat('=', (4 - length(CAST(x AS VARCHAR)) % 4) % 4)) ELSE error('decode: unsupported encoding ''' || f || ''' (expected hex or base64)') END;
-CREATE OR REPLACE MACRO digest(x, algorithm) AS CASE lower(algorithm) WHEN 'md5' THEN unhex(md5(x)) WHEN 'sha256' THEN unhex(sha256(x)) ELSE error('digest: algorithm ''' || algorithm || ''' is not available (md5 and sha256 are)') END;
+CREATE OR REPLACE MACRO digest(x, algorithm) AS CASE lower(algorithm) WHEN 'md5' THEN unhex(md5(x)) WHEN 'sha224' THEN sha224(x) WHEN 'sha256' THEN unhex(sha256(x)) WHEN 'sha384' THEN sha384(x) WHEN 'sha512' THEN sha512(x) ELSE error('digest: algorithm ''' || algorithm || ''' is not available (md5, sha224, sha256, sha384 and sha512 are)') END;
+CREATE OR REPLACE MACRO cardinality(x) AS __aq_cardinality(x);
 @VAR make_array|list_value($A)
 @VAR make_list|list_value($A)
 CREATE OR REPLACE MACRO array_element(a, i) AS list_extract(a, i);
@@ -276,6 +278,19 @@ std::string DataFusionFunctionsSqlFor(const std::vector<std::string>& queries) {
     }
   }
   return sql;
+}
+
+bool NeedsNativeFunctions(const std::vector<std::string>& queries, const std::string& macros) {
+  std::string text = ToLowerAscii(macros);
+  for (const auto& q : queries) {
+    text += "\n" + ToLowerAscii(q);
+  }
+  for (const auto& name : DataFusionNativeFunctionNames()) {
+    if (Mentions(text, name)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace aqueducts::engine

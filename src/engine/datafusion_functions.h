@@ -20,4 +20,8 @@ std::string DataFusionFunctionsSql();
 /// macro costs a noticeable part of a second per database, so a run creates only what it uses.
 std::string DataFusionFunctionsSqlFor(const std::vector<std::string>& queries);
 
+/// Whether `queries` or the `macros` made for them name a C++ function of datafusion_native.h;
+/// those must exist before a macro that calls them is created.
+bool NeedsNativeFunctions(const std::vector<std::string>& queries, const std::string& macros);
+
 }  // namespace aqueducts::engine

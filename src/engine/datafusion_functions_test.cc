@@ -197,6 +197,64 @@ TEST_F(DataFusionFunctionsTest, ArrowCastAndTypeof) {
   EXPECT_EQ(Eval("arrow_typeof(to_timestamp('2020-01-01'))"), "Timestamp(Nanosecond, None)");
 }
 
+// Values from DataFusion's function reference (sha*, regexp_match, named_struct, array_dims,
+// cardinality), plus the edge cases DataFusion defines.
+TEST_F(DataFusionFunctionsTest, NativeFunctionsMatchDataFusion) {
+  EXPECT_EQ(Eval("lower(hex(sha224('foo')))"),
+            "0808f64e60d58979fcb676c96ec938270dea42445aeefcd3a4e6f8db");
+  EXPECT_EQ(Eval("lower(hex(sha384('foo')))"),
+            "98c11ffdfdd540676b1a137cb1a22b2a70350c9a44171d6b1180c6be5cbb2ee3f79d532c8a1dd9ef2e8e"
+            "08e752a3babb");
+  EXPECT_EQ(Eval("lower(hex(sha512('foo')))"),
+            "f7fbba6e0636f890e56fbbf3283e524c6fa3204ae298382d624741d0dc6638326e282c41be5e4254d882"
+            "0772c5518a2c5a8c0c7f7eda19594a7eb539453e1ed7");
+  EXPECT_EQ(Type("sha512('foo')"), "BLOB");
+  EXPECT_EQ(Eval("sha512(NULL::VARCHAR)"), "<null>");
+  EXPECT_EQ(Eval("digest('foo', 'sha512') = sha512('foo')"), "true");
+  EXPECT_EQ(Eval("digest('foo', 'SHA224') = sha224('foo'::BLOB)"), "true");
+
+  EXPECT_EQ(Eval("regexp_match('Köln', '[a-zA-Z]ö[a-zA-Z]{2}')::VARCHAR"), "[Köln]");
+  EXPECT_EQ(Eval("regexp_match('aBc', '(b|d)', 'i')::VARCHAR"), "[B]");
+  EXPECT_EQ(Eval("regexp_match('foobarbequebaz', '(bar)(beque)')::VARCHAR"), "[bar, beque]");
+  EXPECT_EQ(Eval("regexp_match('abc', 'x')"), "<null>");
+  EXPECT_EQ(Eval("regexp_match('ab', '(a)|(z)')::VARCHAR"), "[a, NULL]");
+  EXPECT_EQ(Type("regexp_match('a', 'a')"), "VARCHAR[]");
+  Status global = session_->main().Execute("SELECT regexp_match('a', 'a', 'g')");
+  EXPECT_NE(global.message().find("does not support the global flag"), std::string::npos)
+      << global.ToString();
+  Status invalid = session_->main().Execute("SELECT regexp_match('a', '(')");
+  EXPECT_NE(invalid.message().find("regexp_match: invalid regular expression '('"),
+            std::string::npos)
+      << invalid.ToString();
+
+  EXPECT_EQ(Eval("named_struct('field_a', 1, 'field_b', 'x')::VARCHAR"),
+            "{'field_a': 1, 'field_b': x}");
+  EXPECT_EQ(Type("named_struct('field_a', 1, 'field_b', 'x')"),
+            "STRUCT(field_a INTEGER, field_b VARCHAR)");
+  EXPECT_EQ(Eval("named_struct('a', NULL::INTEGER).a IS NULL"), "true");
+  auto rows = session_->main().Query(
+      "SELECT named_struct('id', i, 'half', i / 2)::VARCHAR FROM range(3) t(i) ORDER BY i");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(*rows->rows[2][0], "{'id': 2, 'half': 1.0}");
+  Status odd = session_->main().Execute("SELECT named_struct('a')");
+  EXPECT_NE(odd.message().find("named_struct takes name/value pairs"), std::string::npos)
+      << odd.ToString();
+  Status twice = session_->main().Execute("SELECT named_struct('a', 1, 'a', 2)");
+  EXPECT_NE(twice.message().find("'a' is given twice"), std::string::npos) << twice.ToString();
+
+  EXPECT_EQ(Eval("array_dims([[1, 2, 3], [4, 5, 6]])::VARCHAR"), "[2, 3]");
+  EXPECT_EQ(Eval("array_dims([1, 2, 3])::VARCHAR"), "[3]");
+  EXPECT_EQ(Eval("array_dims(NULL::INTEGER[])"), "<null>");
+
+  EXPECT_EQ(Eval("cardinality([[1, 2, 3, 4], [5, 6, 7, 8]])"), "8");
+  EXPECT_EQ(Eval("cardinality([1, NULL, 3])"), "3");
+  EXPECT_EQ(Eval("cardinality(MAP {'a': 1, 'b': 2})"), "2");
+  EXPECT_EQ(Eval("cardinality(NULL::INTEGER[])"), "<null>");
+  Status scalar = session_->main().Execute("SELECT cardinality(1)");
+  EXPECT_NE(scalar.message().find("cardinality takes an array or a map"), std::string::npos)
+      << scalar.ToString();
+}
+
 TEST_F(DataFusionFunctionsTest, CreatedOnlyWhenNamedAndThenOnEveryConnection) {
   // A fresh session has none of them (creating all costs time on every database).
   EXPECT_FALSE(session_->main().Execute("SELECT nvl(NULL, 1)").ok());
