@@ -13,6 +13,7 @@
 #include "aqueducts/run.h"
 
 #include "engine/custom_functions.h"
+#include "engine/dialect_rewrite.h"
 #include "engine/row_tap.h"
 #include "engine/session.h"
 #include "runner/endpoints.h"
@@ -451,7 +452,20 @@ Status RunPipeline(const Aqueduct& aqueduct, const RunOptions& options, Progress
   // driver that echoes one alone is redacted too.
   RegisterSecretsIn(ToJson(aqueduct));
   try {
-    PipelineRun run(aqueduct, options, sink);
+    // DataFusion forms DuckDB would read with another meaning (engine/dialect_rewrite.h).
+    std::optional<Aqueduct> rewritten;
+    for (size_t g = 0; g < aqueduct.stages.size(); g++) {
+      for (size_t s = 0; s < aqueduct.stages[g].size(); s++) {
+        std::string sql = engine::RewriteDataFusionSql(aqueduct.stages[g][s].query);
+        if (sql != aqueduct.stages[g][s].query) {
+          if (!rewritten) {
+            rewritten = aqueduct;
+          }
+          rewritten->stages[g][s].query = std::move(sql);
+        }
+      }
+    }
+    PipelineRun run(rewritten ? *rewritten : aqueduct, options, sink);
     return run.Run();
   } catch (const std::exception& e) {
     return Status::Internal(std::string("unexpected error while running the pipeline: ") +

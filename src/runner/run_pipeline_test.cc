@@ -128,6 +128,25 @@ TEST_F(RunPipelineTest, StagesMayUseDataFusionFunctions) {
   AQ_ASSERT_OK(Run(aq, nullptr, /*caller_db=*/false));  // a database of the run's own
 }
 
+// The original's `(doc -> 'key')::VARCHAR` is the value's text without JSON quotes (DuckDB's own
+// cast of its JSON type would keep them); other JSON values keep their JSON text, and JSON
+// columns cast elsewhere are untouched.
+TEST_F(RunPipelineTest, JsonArrowCastToTextGivesTheOriginalsText) {
+  Aqueduct aq;
+  aq.sources = {Csv("test_data", csv_)};
+  aq.stages = {{{.name = "j",
+                 .query = "WITH d AS (SELECT '{\"name\": \"Bob\", \"n\": 2, \"o\": {\"a\": [1]}}' "
+                          "AS doc) SELECT (doc -> 'name')::VARCHAR AS name, "
+                          "CAST(doc -> 'n' AS TEXT) AS n, TRY_CAST(doc->'o' AS VARCHAR) AS o, "
+                          "(SELECT (doc -> 'missing')::VARCHAR) AS missing, "
+                          "(doc -> 'name')::JSON::VARCHAR AS quoted FROM d"}}};
+  aq.destination = InMemoryDestination{"j_out"};
+  AQ_ASSERT_OK(Run(aq));
+  EXPECT_EQ(One("SELECT name || '|' || n || '|' || o || '|' || coalesce(missing, '<null>') || "
+                "'|' || quoted FROM j_out"),
+            "Bob|2|{\"a\":[1]}|<null>|\"Bob\"");
+}
+
 TEST_F(RunPipelineTest, FailedInMemoryWriteKeepsTheOldTable) {
   AQ_ASSERT_OK(db_->Execute("CREATE TABLE kept AS SELECT 1 AS x"));
   Aqueduct aq;

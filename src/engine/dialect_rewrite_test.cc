@@ -1,0 +1,31 @@
+#include "engine/dialect_rewrite.h"
+
+#include <gtest/gtest.h>
+
+namespace aqueducts::engine {
+namespace {
+
+TEST(DialectRewriteTest, JsonArrowCastToTextBecomesJsonExtractString) {
+  std::string out = RewriteDataFusionSql("SELECT (j -> 'k')::VARCHAR AS v FROM t");
+  EXPECT_NE(out.find("json_extract_string(j, 'k')"), std::string::npos) << out;
+  EXPECT_NE(out.find("AS v"), std::string::npos) << out;
+  // In subqueries, CTEs, joins and set operations too.
+  out = RewriteDataFusionSql(
+      "WITH c AS (SELECT CAST(j->'a' AS TEXT) x FROM t) SELECT * FROM c JOIN (SELECT "
+      "TRY_CAST(j -> 'b' AS STRING) y FROM t) s ON true UNION ALL SELECT (SELECT "
+      "(j->'c')::VARCHAR), 1 FROM t");
+  EXPECT_NE(out.find("json_extract_string(j, 'a')"), std::string::npos) << out;
+  EXPECT_NE(out.find("json_extract_string(j, 'b')"), std::string::npos) << out;
+  EXPECT_NE(out.find("json_extract_string(j, 'c')"), std::string::npos) << out;
+}
+
+TEST(DialectRewriteTest, EverythingElseIsLeftAsWritten) {
+  for (const char* sql : {"SELECT j -> 'k' FROM t", "SELECT (j -> 'k')::INTEGER FROM t",
+                          "SELECT list_transform([1, 2], x -> x + 1)", "SELECT j ->> 'k' FROM t",
+                          "SELECT 1 -- a -> comment", "not sql at all ->"}) {
+    EXPECT_EQ(RewriteDataFusionSql(sql), sql);
+  }
+}
+
+}  // namespace
+}  // namespace aqueducts::engine
