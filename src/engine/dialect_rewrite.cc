@@ -59,6 +59,9 @@ class Rewriter {
     if (!expr) {
       return;
     }
+    if (expr->GetExpressionClass() == ExpressionClass::FUNCTION) {
+      PositionalAggregate(expr);
+    }
     if (expr->GetExpressionClass() == ExpressionClass::CAST) {
       auto& cast = expr->Cast<duckdb::CastExpression>();
       if (IsTextType(cast.cast_type) && cast.child &&
@@ -86,13 +89,46 @@ class Rewriter {
         *expr, [&](unique_ptr<ParsedExpression>& child) { Expression(child); });
   }
 
+  // DataFusion's first_value / last_value / nth_value used as aggregates (no OVER clause: with
+  // one, DuckDB parses them as its window functions, which have the same meaning). DuckDB has
+  // them as window functions only; its aggregates first(x ORDER BY y) and last(...) are the
+  // same, and nth_value(x, n ORDER BY y) is list(x ORDER BY y)[n] (n < 0 counts from the end).
+  void PositionalAggregate(unique_ptr<ParsedExpression>& expr) {
+    auto& call = expr->Cast<duckdb::FunctionExpression>();
+    if (!call.schema.empty() || !call.catalog.empty()) {
+      return;
+    }
+    std::string name = ToLowerAscii(call.function_name);
+    if ((name == "first_value" || name == "last_value") && call.children.size() == 1) {
+      call.function_name = name == "first_value" ? "first" : "last";
+      rewrites_++;
+    } else if (name == "nth_value" && call.children.size() == 2) {
+      auto n = std::move(call.children[1]);
+      call.children.pop_back();
+      call.function_name = "list";
+      duckdb::vector<unique_ptr<ParsedExpression>> args;
+      std::string alias = expr->alias;
+      expr->alias.clear();
+      args.push_back(std::move(expr));
+      args.push_back(std::move(n));
+      auto element =
+          duckdb::make_uniq<duckdb::FunctionExpression>("array_extract", std::move(args));
+      element->alias = alias;
+      expr = std::move(element);
+      rewrites_++;
+    }
+  }
+
   int rewrites_ = 0;
 };
 
 }  // namespace
 
 std::string RewriteDataFusionSql(const std::string& sql) {
-  if (sql.find("->") == std::string::npos) {
+  std::string lower = ToLowerAscii(sql);
+  if (lower.find("->") == std::string::npos && lower.find("first_value") == std::string::npos &&
+      lower.find("last_value") == std::string::npos &&
+      lower.find("nth_value") == std::string::npos) {
     return sql;  // nothing to rewrite: skip the parse
   }
   try {

@@ -19,6 +19,19 @@ TEST(DialectRewriteTest, JsonArrowCastToTextBecomesJsonExtractString) {
   EXPECT_NE(out.find("json_extract_string(j, 'c')"), std::string::npos) << out;
 }
 
+TEST(DialectRewriteTest, PositionalAggregatesBecomeDuckDbAggregates) {
+  std::string out = RewriteDataFusionSql(
+      "SELECT k, first_value(v ORDER BY t) AS f, LAST_VALUE(v ORDER BY t DESC) l, "
+      "nth_value(v, 2 ORDER BY t) AS n FROM x GROUP BY k");
+  EXPECT_NE(out.find("first(v ORDER BY t"), std::string::npos) << out;
+  EXPECT_NE(out.find("last(v ORDER BY t DESC"), std::string::npos) << out;
+  EXPECT_NE(out.find("array_extract(list(v ORDER BY t"), std::string::npos) << out;
+  EXPECT_NE(out.find("AS n"), std::string::npos) << out;
+  // As window functions they are DuckDB's own, with the same meaning.
+  const char* window = "SELECT first_value(v) OVER (ORDER BY t) FROM x";
+  EXPECT_EQ(RewriteDataFusionSql(window), window);
+}
+
 TEST(DialectRewriteTest, EverythingElseIsLeftAsWritten) {
   for (const char* sql : {"SELECT j -> 'k' FROM t", "SELECT (j -> 'k')::INTEGER FROM t",
                           "SELECT list_transform([1, 2], x -> x + 1)", "SELECT j ->> 'k' FROM t",

@@ -147,6 +147,22 @@ TEST_F(RunPipelineTest, JsonArrowCastToTextGivesTheOriginalsText) {
             "Bob|2|{\"a\":[1]}|<null>|\"Bob\"");
 }
 
+// DataFusion's positional aggregates (DuckDB has them as window functions only).
+TEST_F(RunPipelineTest, FirstLastAndNthValueWorkAsAggregates) {
+  Aqueduct aq;
+  aq.sources = {Csv("test_data", csv_)};
+  aq.stages = {{{.name = "agg",
+                 .query = "SELECT first_value(name ORDER BY value) AS f, "
+                          "last_value(name ORDER BY value) AS l, "
+                          "nth_value(name, 2 ORDER BY value) AS n, "
+                          "max(w) AS w FROM (SELECT *, first_value(name) OVER "
+                          "(ORDER BY value DESC) AS w FROM test_data)"}}};
+  aq.destination = InMemoryDestination{"agg_out"};
+  AQ_ASSERT_OK(Run(aq));
+  EXPECT_EQ(One("SELECT f || '|' || l || '|' || n || '|' || w FROM agg_out"),
+            "Alice|Charlie|Diana|Charlie");
+}
+
 TEST_F(RunPipelineTest, FailedInMemoryWriteKeepsTheOldTable) {
   AQ_ASSERT_OK(db_->Execute("CREATE TABLE kept AS SELECT 1 AS x"));
   Aqueduct aq;
