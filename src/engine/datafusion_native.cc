@@ -122,8 +122,9 @@ duckdb::unique_ptr<duckdb::FunctionData> BindListArgument(
     const char* name, duckdb::ScalarFunction& function,
     duckdb::vector<duckdb::unique_ptr<duckdb::Expression>>& arguments, bool maps_too) {
   const LogicalType& type = arguments[0]->return_type;
+  // UNKNOWN: a macro's parameter while DuckDB checks the macro's body.
   bool ok = IsList(type) || type.id() == LogicalTypeId::SQLNULL ||
-            (maps_too && type.id() == LogicalTypeId::MAP);
+            type.id() == LogicalTypeId::UNKNOWN || (maps_too && type.id() == LogicalTypeId::MAP);
   if (!ok) {
     throw duckdb::BinderException(std::string(name) + " takes an array" +
                                   (maps_too ? " or a map" : "") + ", not " + type.ToString());

@@ -23,8 +23,9 @@ TEST(DialectRewriteTest, PositionalAggregatesBecomeDuckDbAggregates) {
   std::string out = RewriteDataFusionSql(
       "SELECT k, first_value(v ORDER BY t) AS f, LAST_VALUE(v ORDER BY t DESC) l, "
       "nth_value(v, 2 ORDER BY t) AS n FROM x GROUP BY k");
-  EXPECT_NE(out.find("first(v ORDER BY t"), std::string::npos) << out;
-  EXPECT_NE(out.find("last(v ORDER BY t DESC"), std::string::npos) << out;
+  // DuckDB prints the names of first and last quoted.
+  EXPECT_NE(out.find("first\"(v ORDER BY t)"), std::string::npos) << out;
+  EXPECT_NE(out.find("last\"(v ORDER BY t DESC)"), std::string::npos) << out;
   EXPECT_NE(out.find("array_extract(list(v ORDER BY t"), std::string::npos) << out;
   EXPECT_NE(out.find("AS n"), std::string::npos) << out;
   // As window functions they are DuckDB's own, with the same meaning.
