@@ -951,18 +951,23 @@ void ApiServer::Impl::Heartbeat(const ExecutorRecord& e, const httplib::Request&
   server::Heartbeat beat;
   beat.labels = *labels;
   const json& b = *body;
-  if (b.contains("version") && b["version"].is_string())
+  if (b.contains("version") && b["version"].is_string()) {
     beat.version = b["version"];
-  if (b.contains("memory_limit_bytes") && b["memory_limit_bytes"].is_number_integer())
+  }
+  if (b.contains("memory_limit_bytes") && b["memory_limit_bytes"].is_number_integer()) {
     beat.memory_limit_bytes = b["memory_limit_bytes"];
-  if (b.contains("status") && b["status"].is_string())
+  }
+  if (b.contains("status") && b["status"].is_string()) {
     beat.busy = b["status"] == "busy";
-  if (b.contains("queue") && b["queue"].is_number_integer())
+  }
+  if (b.contains("queue") && b["queue"].is_number_integer()) {
     beat.queue = b["queue"];
+  }
   if (b.contains("runs") && b["runs"].is_array()) {
     for (const auto& r : b["runs"]) {
-      if (r.is_number_integer())
+      if (r.is_number_integer()) {
         beat.runs.push_back(r.get<int64_t>());
+      }
     }
   }
   runs->OnHeartbeat(e.name, beat);
@@ -1079,8 +1084,9 @@ void ApiServer::Impl::StreamEvents(int64_t id, const httplib::Request& req,
           while (true) {
             size_t nl = e.data.find('\n', start);
             frames += "data: " + e.data.substr(start, nl - start) + "\n";
-            if (nl == std::string::npos)
+            if (nl == std::string::npos) {
               break;
+            }
             start = nl + 1;
           }
           frames += "\n";
@@ -1153,8 +1159,9 @@ json ApiServer::Impl::ScheduleJson(const Schedule& s, bool with_fires) {
   if (with_fires) {
     json list = json::array();
     if (fires.ok()) {
-      for (const auto& f : *fires)
+      for (const auto& f : *fires) {
         list.push_back(FireJson(f));
+      }
     }
     out["fires"] = list;
   }
@@ -1218,8 +1225,9 @@ void ApiServer::Impl::ListSchedules(httplib::Response& res) {
     return;
   }
   json out = json::array();
-  for (const auto& s : *all)
+  for (const auto& s : *all) {
     out.push_back(ScheduleJson(s, false));
+  }
   SendJson(res, 200, {{"schedules", out}});
 }
 
@@ -1289,8 +1297,9 @@ void ApiServer::Impl::ServeMetrics(httplib::Response& res) {
   Result<std::vector<Schedule>> all = store->ListSchedules();
   if (all.ok()) {
     int64_t paused = 0;
-    for (const auto& s : *all)
+    for (const auto& s : *all) {
       paused += s.paused ? 1 : 0;
+    }
     out +=
         "# HELP aqueducts_schedules Schedules by state.\n# TYPE aqueducts_schedules gauge\n"
         "aqueducts_schedules{state=\"active\"} " +
@@ -1474,12 +1483,14 @@ void ApiServer::Impl::Routes() {
   s.Post("/api/v1/executors/register",
          [this](const httplib::Request& req, httplib::Response& res) { Enrol(req, res); });
   s.Post("/api/v1/executor/heartbeat", [this](const httplib::Request& req, httplib::Response& res) {
-    if (auto e = AuthorizeExecutor(req, res))
+    if (auto e = AuthorizeExecutor(req, res)) {
       Heartbeat(*e, req, res);
+    }
   });
   s.Get("/api/v1/executor/work", [this](const httplib::Request& req, httplib::Response& res) {
-    if (auto e = AuthorizeExecutor(req, res))
+    if (auto e = AuthorizeExecutor(req, res)) {
       WorkStream(*e, res);
+    }
   });
   s.Post(R"(/api/v1/executor/runs/([^/]+)/events)",
          [this](const httplib::Request& req, httplib::Response& res) {
@@ -1488,8 +1499,9 @@ void ApiServer::Impl::Routes() {
              SendError(res, 404, "No run with id " + std::string(req.matches[1]));
              return;
            }
-           if (auto e = AuthorizeExecutor(req, res))
+           if (auto e = AuthorizeExecutor(req, res)) {
              PostEvents(*e, *id, req, res);
+           }
          });
   s.Get(R"(/api/v1/runs/([^/]+))",
         with_role(Role::kViewer, with_run_id([this](int64_t id, const httplib::Request&,

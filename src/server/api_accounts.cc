@@ -24,20 +24,22 @@ void SendError(httplib::Response& res, int status, const std::string& message) {
 
 void SendStatus(httplib::Response& res, const Status& s) {
   int status = 500;
-  if (s.code() == StatusCode::kInvalidArgument)
+  if (s.code() == StatusCode::kInvalidArgument) {
     status = 400;
-  else if (s.code() == StatusCode::kNotFound)
+  } else if (s.code() == StatusCode::kNotFound) {
     status = 404;
-  else if (s.code() == StatusCode::kConflict)
+  } else if (s.code() == StatusCode::kConflict) {
     status = 409;
+  }
   SendError(res, status, s.message());
 }
 
 std::optional<int64_t> PositiveId(const std::string& text) {
   int64_t v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size() || v <= 0)
+  if (ec != std::errc() || ptr != text.data() + text.size() || v <= 0) {
     return std::nullopt;
+  }
   return v;
 }
 
@@ -54,8 +56,9 @@ json TokenJson(const Token& t) {
 Result<std::string> OptionalString(const json& body, const std::string& key,
                                    const std::string& fallback) {
   auto it = body.find(key);
-  if (it == body.end() || it->is_null())
+  if (it == body.end() || it->is_null()) {
     return fallback;
+  }
   if (!it->is_string()) {
     return Status::InvalidArgument("Field \"" + key + "\" must be a string, not " +
                                    std::string(it->type_name()));
@@ -74,8 +77,9 @@ void CreateTokenFor(Store* store, Log* log, const Token& who, int64_t user_id,
   }
   const User* user = nullptr;
   for (const User& u : *users) {
-    if (u.id == user_id)
+    if (u.id == user_id) {
       user = &u;
+    }
   }
   if (user == nullptr) {
     SendError(res, 404, "No user with id " + std::to_string(user_id));
@@ -146,8 +150,9 @@ void AddAccountRoutes(httplib::Server& s, Store* store, Log* log, const WithRole
             return;
           }
           json list = json::array();
-          for (const Token& t : *tokens)
+          for (const Token& t : *tokens) {
             list.push_back(TokenJson(t));
+          }
           Send(res, 200, {{"tokens", list}});
         }));
   s.Post(R"(/api/v1/users/([0-9]+)/tokens)",

@@ -14,13 +14,15 @@ std::string CookieValue(const std::string& header, const std::string& name) {
   size_t pos = 0;
   while (pos < header.size()) {
     size_t end = header.find(';', pos);
-    if (end == std::string::npos)
+    if (end == std::string::npos) {
       end = header.size();
+    }
     std::string part = header.substr(pos, end - pos);
     size_t first = part.find_first_not_of(' ');
     part = first == std::string::npos ? "" : part.substr(first);
-    if (part.compare(0, name.size() + 1, name + "=") == 0)
+    if (part.compare(0, name.size() + 1, name + "=") == 0) {
       return part.substr(name.size() + 1);
+    }
     pos = end + 1;
   }
   return "";
@@ -30,8 +32,9 @@ std::string CookieValue(const std::string& header, const std::string& name) {
 // over TLS (a TLS-terminating proxy in front says so with X-Forwarded-Proto: https).
 std::string CookieAttributes(const httplib::Request& req) {
   std::string out = "; Path=/api/; HttpOnly; SameSite=Strict";
-  if (req.get_header_value("X-Forwarded-Proto") == "https")
+  if (req.get_header_value("X-Forwarded-Proto") == "https") {
     out += "; Secure";
+  }
   return out;
 }
 
@@ -42,11 +45,13 @@ std::string CsrfToken(const std::string& secret) {
 }
 
 std::string SessionSecret(const httplib::Request& req, std::string* csrf_error) {
-  if (req.has_header("Authorization"))
+  if (req.has_header("Authorization")) {
     return "";
+  }
   std::string secret = CookieValue(req.get_header_value("Cookie"), kSessionCookie);
-  if (secret.empty())
+  if (secret.empty()) {
     return "";
+  }
   if (req.method != "GET" && req.method != "HEAD" &&
       !ConstantTimeEquals(req.get_header_value("X-CSRF-Token"), CsrfToken(secret))) {
     *csrf_error = std::string("Forbidden: ") + req.method + " " + req.path +
@@ -61,11 +66,13 @@ void StartSession(const httplib::Request& req, httplib::Response& res) {
     res.headers.erase("WWW-Authenticate");
     return;
   }
-  if (res.status != 201)
+  if (res.status != 201) {
     return;
+  }
   json body = json::parse(res.body, nullptr, /*allow_exceptions=*/false);
-  if (!body.is_object() || !body.contains("token"))
+  if (!body.is_object() || !body.contains("token")) {
     return;
+  }
   std::string secret = body["token"];
   body.erase("token");
   body["csrf_token"] = CsrfToken(secret);

@@ -63,12 +63,15 @@ class ServerApi : public ::testing::Test {
   httplib::Result Send(const std::string& method, const std::string& path, const std::string& token,
                        const std::string& body = "") {
     httplib::Headers h = token.empty() ? httplib::Headers{} : Bearer(token);
-    if (method == "GET")
+    if (method == "GET") {
       return client_->Get(path.c_str(), h);
-    if (method == "POST")
+    }
+    if (method == "POST") {
       return client_->Post(path.c_str(), h, body, "application/json");
-    if (method == "PUT")
+    }
+    if (method == "PUT") {
       return client_->Put(path.c_str(), h, body, "application/json");
+    }
     return client_->Delete(path.c_str(), h);
   }
 
@@ -77,8 +80,9 @@ class ServerApi : public ::testing::Test {
     auto res = Send("POST", "/api/v1/pipelines", admin_,
                     json{{"name", name}, {"format", format}, {"text", text}}.dump());
     EXPECT_TRUE(res);
-    if (!res)
+    if (!res) {
       return json();
+    }
     EXPECT_EQ(res->status, expect) << res->body;
     EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
     return json::parse(res->body);
@@ -150,8 +154,9 @@ TEST_F(ServerApi, BearerTokensAreRequiredAndChecked) {
        {std::string(""), std::string("Bearer "), std::string("Bearer aqt_0000"),
         std::string("Basic abc"), "Bearer " + admin_ + "x"}) {
     httplib::Headers h;
-    if (!header.empty())
+    if (!header.empty()) {
       h.emplace("Authorization", header);
+    }
     auto res = client_->Get("/api/v1/pipelines", h);
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 401) << header;
@@ -421,16 +426,18 @@ TEST_F(ServerApi, RunsAreFilteredAndPaged) {
                     R"({"executor":"nowhere"})");
     ASSERT_TRUE(res);
     ASSERT_EQ(res->status, 201) << res->body;
-    if (p == a)
+    if (p == a) {
       a_runs.push_back(json::parse(res->body)["id"]);
+    }
   }
   auto ids = [&](const std::string& query) {
     auto res = Send("GET", "/api/v1/runs" + query, admin_);
     std::vector<int64_t> out;
     EXPECT_TRUE(res && res->status == 200) << (res ? res->body : "no answer");
     json doc = res && res->status == 200 ? json::parse(res->body) : json::object();
-    for (const auto& r : doc["runs"])
+    for (const auto& r : doc["runs"]) {
       out.push_back(r["id"]);
+    }
     return out;
   };
   const std::string pa = "?pipeline_id=" + std::to_string(a);
@@ -552,8 +559,9 @@ TEST_F(ServerApi, AdminsListCreateAndRevokeTokens) {
   json users = json::parse(Send("GET", "/api/v1/users", admin_)->body);
   int64_t vera = 0;
   for (const auto& u : users["users"]) {
-    if (u["name"] == "vera")
+    if (u["name"] == "vera") {
       vera = u["id"];
+    }
   }
   ASSERT_GT(vera, 0);
   std::string tokens_of_vera = "/api/v1/users/" + std::to_string(vera) + "/tokens";

@@ -113,16 +113,21 @@ Result<std::vector<bool>> ParseField(const FieldDef& f, const std::string& text)
 }
 
 std::string Expand(const std::string& text) {
-  if (text == "@yearly" || text == "@annually")
+  if (text == "@yearly" || text == "@annually") {
     return "0 0 1 1 *";
-  if (text == "@monthly")
+  }
+  if (text == "@monthly") {
     return "0 0 1 * *";
-  if (text == "@weekly")
+  }
+  if (text == "@weekly") {
     return "0 0 * * 0";
-  if (text == "@daily" || text == "@midnight")
+  }
+  if (text == "@daily" || text == "@midnight") {
     return "0 0 * * *";
-  if (text == "@hourly")
+  }
+  if (text == "@hourly") {
     return "0 * * * *";
+  }
   return text;
 }
 
@@ -163,17 +168,22 @@ Result<CronSpec> ParseCron(const std::string& raw) {
     fields.push_back(std::move(bits));
   }
   CronSpec spec;
-  for (int v = 0; v < 60; ++v)
+  for (int v = 0; v < 60; ++v) {
     spec.minutes[v] = fields[0][v];
-  for (int v = 0; v < 24; ++v)
+  }
+  for (int v = 0; v < 24; ++v) {
     spec.hours[v] = fields[1][v];
-  for (int v = 1; v <= 31; ++v)
+  }
+  for (int v = 1; v <= 31; ++v) {
     spec.days_of_month[v] = fields[2][v];
-  for (int v = 1; v <= 12; ++v)
+  }
+  for (int v = 1; v <= 12; ++v) {
     spec.months[v] = fields[3][v];
+  }
   for (int v = 0; v <= 7; ++v) {
-    if (fields[4][v])
+    if (fields[4][v]) {
       spec.days_of_week[v % 7] = true;
+    }
   }
   spec.dom_restricted = parts[2][0] != '*';
   spec.dow_restricted = parts[4][0] != '*';

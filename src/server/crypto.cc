@@ -29,10 +29,12 @@ bool FromHex(const std::string& hex, std::vector<unsigned char>* out) {
     return false;
   }
   auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9')
+    if (c >= '0' && c <= '9') {
       return c - '0';
-    if (c >= 'a' && c <= 'f')
+    }
+    if (c >= 'a' && c <= 'f') {
       return c - 'a' + 10;
+    }
     return -1;
   };
   out->clear();

@@ -24,8 +24,9 @@ Histogram::Histogram(std::vector<double> bounds)
 
 void Histogram::Observe(double value) {
   size_t i = 0;
-  while (i < bounds_.size() && value > bounds_[i])
+  while (i < bounds_.size() && value > bounds_[i]) {
     ++i;
+  }
   ++counts_[i];
   sum_ += value;
   ++count_;
@@ -61,24 +62,28 @@ void Metrics::OnState(int64_t run_id, const std::string& state) {
   auto now = Clock::now();
   auto it = times_.find(run_id);
   if (it == times_.end()) {
-    if (IsFinalState(state))
+    if (IsFinalState(state)) {
       return;
+    }
     it = times_.emplace(run_id, Times{}).first;
   }
   Times& t = it->second;
   if (state == "dispatched" && !t.has_dispatched) {
     t.dispatched = now;
     t.has_dispatched = true;
-    if (t.has_queued)
+    if (t.has_queued) {
       queue_wait_.Observe(Seconds(now - t.queued));
+    }
   } else if (state == "running" && !t.has_started) {
     t.started = now;
     t.has_started = true;
-    if (t.has_dispatched)
+    if (t.has_dispatched) {
       dispatch_.Observe(Seconds(now - t.dispatched));
+    }
   } else if (IsFinalState(state)) {
-    if (t.has_started)
+    if (t.has_started) {
       run_.Observe(Seconds(now - t.started));
+    }
     times_.erase(it);
   }
 }

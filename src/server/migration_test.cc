@@ -28,8 +28,9 @@ std::string Query(const std::filesystem::path& db_path, const std::string& sql) 
       db, sql.c_str(),
       [](void* arg, int n, char** values, char**) {
         auto* text = static_cast<std::string*>(arg);
-        for (int i = 0; i < n; ++i)
+        for (int i = 0; i < n; ++i) {
           *text += std::string(values[i] ? values[i] : "NULL") + (i + 1 < n ? "|" : "\n");
+        }
         return 0;
       },
       &out, &err);
@@ -46,8 +47,9 @@ const std::vector<std::string> kVersion3Tables = {
 
 std::string DumpVersion3Tables(const std::filesystem::path& db) {
   std::string out;
-  for (const auto& t : kVersion3Tables)
+  for (const auto& t : kVersion3Tables) {
     out += "== " + t + "\n" + Query(db, "SELECT * FROM " + t + " ORDER BY rowid");
+  }
   return out;
 }
 
@@ -110,8 +112,9 @@ TEST(StoreMigration, AVersion3StoreIsUpgradedToVersion4WithItsDataIntact) {
   std::string expected_tables;
   for (const auto& t : std::set<std::string>(kVersion3Tables.begin(), kVersion3Tables.end())) {
     expected_tables += t + "\n";
-    if (t == "runs")
+    if (t == "runs") {
       expected_tables += "schema_version\n";
+    }
   }
   ASSERT_EQ(tables, expected_tables);
   std::string before = DumpVersion3Tables(db);

@@ -44,15 +44,17 @@ std::set<std::string> RegisteredRoutes() {
   const std::regex group(R"(\([^)]*\))");
   for (const auto& entry : std::filesystem::directory_iterator(kSourceDir / "src" / "server")) {
     std::string name = entry.path().filename().string();
-    if (entry.path().extension() != ".cc" || name.ends_with("_test.cc"))
+    if (entry.path().extension() != ".cc" || name.ends_with("_test.cc")) {
       continue;
+    }
     std::string text = Slurp(entry.path());
     for (std::sregex_iterator it(text.begin(), text.end(), registration), end; it != end; ++it) {
       std::string method = (*it)[1];
       std::transform(method.begin(), method.end(), method.begin(), ::toupper);
       std::string path = (*it)[2].matched ? (*it)[2].str() : (*it)[3].str();
-      if (path == "/" || path.starts_with("/ui/"))
+      if (path == "/" || path.starts_with("/ui/")) {
         continue;
+      }
       routes.insert(method + " " + std::regex_replace(path, group, "{id}"));
     }
   }
@@ -80,12 +82,14 @@ std::vector<std::string> RouteDifferences(const std::set<std::string>& registere
                                           const std::set<std::string>& documented) {
   std::vector<std::string> out;
   for (const auto& r : registered) {
-    if (!documented.contains(r))
+    if (!documented.contains(r)) {
       out.push_back("served but not in docs/openapi.json: " + r);
+    }
   }
   for (const auto& r : documented) {
-    if (!registered.contains(r))
+    if (!registered.contains(r)) {
       out.push_back("in docs/openapi.json but not served: " + r);
+    }
   }
   return out;
 }
@@ -100,8 +104,9 @@ TEST(OpenApi, EveryServedRouteIsDocumentedAndEveryDocumentedRouteIsServed) {
                             "POST /api/v1/executor/runs/{id}/events"}) {
     EXPECT_TRUE(registered.contains(known)) << known;
   }
-  for (const auto& d : RouteDifferences(registered, documented))
+  for (const auto& d : RouteDifferences(registered, documented)) {
     ADD_FAILURE() << d;
+  }
   // The comparison notices a route left out of the document.
   std::set<std::string> fewer = documented;
   fewer.erase("GET /api/v1/runs/{id}");
@@ -156,9 +161,10 @@ class Recorder {
     }
     auto res = client_->send(req);
     EXPECT_TRUE(res) << method << " " << target << ": " << httplib::to_string(res.error());
-    if (res && record)
+    if (res && record) {
       Add(method, target, res->status, res->get_header_value("Content-Type"), res->body, body,
           res->get_header_value("Retry-After"));
+    }
     return res;
   }
   httplib::Result Get(const std::string& target, const httplib::Headers& headers = {}) {
@@ -179,8 +185,9 @@ class Recorder {
            {"body", body},
            {"request_body", request_body},
            {"headers", json::object()}};
-    if (!retry_after.empty())
+    if (!retry_after.empty()) {
       x["headers"]["retry-after"] = retry_after;
+    }
     exchanges_.push_back(std::move(x));
   }
 
@@ -278,8 +285,9 @@ TEST(OpenApi, RealAnswersMatchTheDocument) {
   ASSERT_EQ(admin_res->status, 201);
   std::string admin = body_of(admin_res)["token"];
   EXPECT_EQ(rec.Post("/api/v1/tokens", basic("root", "wrong-password"), nullptr)->status, 401);
-  for (int i = 0; i < 5; ++i)  // one user's failed sign-ins: 401, then 429 with Retry-After
+  for (int i = 0; i < 5; ++i) {  // one user's failed sign-ins: 401, then 429 with Retry-After
     rec.Post("/api/v1/tokens", basic("ghost", "guess"), nullptr);
+  }
   EXPECT_EQ(rec.Post("/api/v1/tokens", basic("ghost", "guess"), nullptr)->status, 429);
   EXPECT_EQ(rec.Post("/api/v1/tokens", basic("root", kAdminPassword), {{"role", "root"}})->status,
             400);
@@ -312,8 +320,9 @@ TEST(OpenApi, RealAnswersMatchTheDocument) {
   int64_t otto_id = 0;
   json user_list = body_of(rec.Get("/api/v1/users", Bearer(admin)));
   for (const auto& u : user_list["users"]) {
-    if (u["name"] == "otto")
+    if (u["name"] == "otto") {
       otto_id = u["id"];
+    }
   }
   std::string otto_tokens = "/api/v1/users/" + std::to_string(otto_id) + "/tokens";
   auto made = rec.Post(otto_tokens, Bearer(admin), {{"name", "cron"}, {"role", "viewer"}});
@@ -383,8 +392,9 @@ TEST(OpenApi, RealAnswersMatchTheDocument) {
   bool online = false;
   while (!online && Clock::now() < deadline) {
     json list = body_of(rec.Send("GET", "/api/v1/executors", Bearer(viewer), "", false));
-    for (const auto& e : list.value("executors", json::array()))
+    for (const auto& e : list.value("executors", json::array())) {
       online = online || (e["name"] == "eu-1" && e["status"] == "idle" && e["connected"]);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_TRUE(online) << "eu-1 did not come online";
@@ -485,8 +495,9 @@ TEST(OpenApi, RealAnswersMatchTheDocument) {
         [&](const char* data, size_t n) {
           text.append(data, n);
           size_t at = text.find("event: run\ndata: ");
-          if (at == std::string::npos || text.find("\n\n", at) == std::string::npos)
+          if (at == std::string::npos || text.find("\n\n", at) == std::string::npos) {
             return true;
+          }
           size_t start = at + 17;
           sent_run = json::parse(text.substr(start, text.find('\n', start) - start))["run_id"];
           return false;  // the run arrived: close the stream
@@ -497,8 +508,9 @@ TEST(OpenApi, RealAnswersMatchTheDocument) {
   bool connected = false;
   while (!connected && Clock::now() < deadline) {
     json list = body_of(rec.Send("GET", "/api/v1/executors", Bearer(viewer), "", false));
-    for (const auto& e : list.value("executors", json::array()))
+    for (const auto& e : list.value("executors", json::array())) {
       connected = connected || (e["name"] == "manual-1" && e["connected"]);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(connected);

@@ -50,8 +50,9 @@ class ServerRestart : public ::testing::Test {
       args.push_back(std::to_string(port_));
     }
     server_ = ServerProcess::Start(dir_, args);
-    if (server_)
+    if (server_) {
       client_ = server_->Client();
+    }
   }
   void KillServer() {
     kill(server_->pid(), SIGKILL);
@@ -75,8 +76,9 @@ class ServerRestart : public ::testing::Test {
       auto list = client_->Get("/api/v1/executors", Bearer(admin_));
       if (list && list->status == 200) {
         json doc = json::parse(list->body);
-        for (const auto& e : doc["executors"])
+        for (const auto& e : doc["executors"]) {
           online = online || (e["name"] == "eu-1" && e["status"] == "idle" && e["connected"]);
+        }
       }
     }
     EXPECT_TRUE(online) << "eu-1 did not come online";
@@ -105,16 +107,18 @@ class ServerRestart : public ::testing::Test {
     for (auto deadline = Clock::now() + limit; Clock::now() < deadline;
          std::this_thread::sleep_for(std::chrono::milliseconds(30))) {
       run = GetRun(id);
-      if (run.is_object() && pred(run))
+      if (run.is_object() && pred(run)) {
         return run;
+      }
     }
     return run;
   }
   bool Logged(const std::string& msg) {
     for (const auto& line : server_->LogLines()) {
       json doc = json::parse(line, nullptr, false);
-      if (doc.is_object() && doc.value("msg", "") == msg)
+      if (doc.is_object() && doc.value("msg", "") == msg) {
         return true;
+      }
     }
     return false;
   }
@@ -153,10 +157,11 @@ TEST_F(ServerRestart, ARunningRunFinishesAfterAServerRestartWithItsWholeEventHis
     std::string event = res->body.substr(ev, res->body.find('\n', ev) - ev);
     size_t d = res->body.find("data: ", ev) + 6;
     json data = json::parse(res->body.substr(d, res->body.find('\n', d) - d), nullptr, false);
-    if (event == "run_state")
+    if (event == "run_state") {
       states.push_back(data["state"]);
-    else
+    } else {
       events.push_back(event);
+    }
     pos = d;
   }
   EXPECT_EQ(states, (std::vector<std::string>{"queued", "dispatched", "running", "succeeded"}));

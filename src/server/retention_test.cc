@@ -41,10 +41,11 @@ class EventRetentionClock : public ::testing::Test {
     r.parameters_json = "{}";
     auto run = store_->CreateRun(r);
     EXPECT_TRUE(run.ok());
-    for (int i = 0; i < events; ++i)
+    for (int i = 0; i < events; ++i) {
       EXPECT_TRUE(
           store_->AppendEvent(run->id, "log", R"({"message":"line )" + std::to_string(i) + R"("})")
               .ok());
+    }
     EXPECT_TRUE(store_->SetRunState(run->id, state, "because").ok());
     return run->id;
   }
@@ -137,8 +138,9 @@ std::vector<std::pair<int64_t, std::string>> ReadFinishedStream(httplib::Client&
   auto res = client.Get("/api/v1/runs/" + std::to_string(run) + "/events", Bearer(token));
   EXPECT_TRUE(res && res->status == 200);
   std::vector<std::pair<int64_t, std::string>> out;
-  if (!res)
+  if (!res) {
     return out;
+  }
   std::string body = res->body;
   size_t pos = 0;
   while ((pos = body.find("id: ", pos)) != std::string::npos) {
@@ -167,8 +169,9 @@ TEST(EventRetentionServer, TheFlagPrunesFinishedRunsAtStartAndKeepsTheRest) {
       auto run = (*store)->CreateRun(r);
       ASSERT_TRUE(run.ok());
       *id = run->id;
-      for (int i = 0; i < 3; ++i)
+      for (int i = 0; i < 3; ++i) {
         ASSERT_TRUE((*store)->AppendEvent(run->id, "log", "{}").ok());
+      }
       ASSERT_TRUE((*store)->SetRunState(run->id, state, "because").ok());
     }
   }
@@ -193,8 +196,9 @@ TEST(EventRetentionServer, TheFlagPrunesFinishedRunsAtStartAndKeepsTheRest) {
   while (sweep.is_null() && std::chrono::steady_clock::now() < deadline) {
     for (const auto& line : server->LogLines()) {
       json doc = json::parse(line, nullptr, false);
-      if (doc.is_object() && doc.value("msg", "") == "event retention")
+      if (doc.is_object() && doc.value("msg", "") == "event retention") {
         sweep = doc;
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

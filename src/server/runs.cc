@@ -60,8 +60,9 @@ RunManager::RunManager(Store* store, Log* log, Options options)
       json labels = json::parse(e.labels_json, nullptr, false);
       if (labels.is_object()) {
         for (const auto& [k, v] : labels.items()) {
-          if (v.is_string())
+          if (v.is_string()) {
             link.beat.labels[k] = v.get<std::string>();
+          }
         }
       }
     }

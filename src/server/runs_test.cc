@@ -33,8 +33,9 @@ struct Event {
 std::vector<Event> ReadEvents(httplib::Client& client, const std::string& token, int64_t run,
                               const std::string& last_event_id = "", int* status = nullptr) {
   httplib::Headers headers = Bearer(token);
-  if (!last_event_id.empty())
+  if (!last_event_id.empty()) {
     headers.emplace("Last-Event-ID", last_event_id);
+  }
   std::string buffer;
   std::vector<Event> out;
   auto res = client.Get(("/api/v1/runs/" + std::to_string(run) + "/events").c_str(), headers,
@@ -50,14 +51,18 @@ std::vector<Event> ReadEvents(httplib::Client& client, const std::string& token,
                             while (pos <= frame.size()) {
                               size_t nl = frame.find('\n', pos);
                               std::string line = frame.substr(pos, nl - pos);
-                              if (line.rfind("id: ", 0) == 0)
+                              if (line.rfind("id: ", 0) == 0) {
                                 e.id = std::stoll(line.substr(4));
-                              if (line.rfind("event: ", 0) == 0)
+                              }
+                              if (line.rfind("event: ", 0) == 0) {
                                 e.event = line.substr(7);
-                              if (line.rfind("data: ", 0) == 0)
+                              }
+                              if (line.rfind("data: ", 0) == 0) {
                                 payload += line.substr(6);
-                              if (nl == std::string::npos)
+                              }
+                              if (nl == std::string::npos) {
                                 break;
+                              }
                               pos = nl + 1;
                             }
                             if (!e.event.empty()) {
@@ -67,8 +72,9 @@ std::vector<Event> ReadEvents(httplib::Client& client, const std::string& token,
                           }
                           return true;
                         });
-  if (status)
+  if (status) {
     *status = res ? res->status : -1;
+  }
   return out;
 }
 
@@ -147,14 +153,16 @@ class Registry : public ::testing::Test {
         {"--server-url", ServerUrl(), "--executor-id", name, "--registration-token",
          RegistrationToken(), "--labels", labels});
     EXPECT_NE(p, nullptr);
-    if (!p)
+    if (!p) {
       return nullptr;
+    }
     executors_.push_back(std::move(p));
     bool online = WaitExecutor(name, "idle");
     EXPECT_TRUE(online) << name << " did not come online: " << Executor(name);
     if (!online) {
-      for (const auto& line : executors_.back()->LogLines())
+      for (const auto& line : executors_.back()->LogLines()) {
         ADD_FAILURE() << line;
+      }
     }
     return executors_.back().get();
   }
@@ -169,8 +177,9 @@ class Registry : public ::testing::Test {
     }
     json doc = json::parse(res->body);
     for (const auto& e : doc["executors"]) {
-      if (e["name"] == name)
+      if (e["name"] == name) {
         return e;
+      }
     }
     return json();
   }
@@ -181,8 +190,9 @@ class Registry : public ::testing::Test {
     auto deadline = Clock::now() + limit;
     while (Clock::now() < deadline) {
       json e = Executor(name);
-      if (e.is_object() && e["status"] == status && (status == "offline" || e["connected"]))
+      if (e.is_object() && e["status"] == status && (status == "offline" || e["connected"])) {
         return true;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return false;
@@ -200,8 +210,9 @@ class Registry : public ::testing::Test {
     json run;
     while (Clock::now() < deadline) {
       run = GetRun(id);
-      if (run.is_object() && pred(run))
+      if (run.is_object() && pred(run)) {
         return run;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(30));
     }
     return run;
@@ -324,8 +335,9 @@ TEST_F(Registry, TheExamplePipelineThroughTheServerWritesWhatALocalRunWrites) {
   }
   std::vector<std::string> states;
   for (const auto& e : events) {
-    if (e.event == "run_state")
+    if (e.event == "run_state") {
       states.push_back(e.data["state"]);
+    }
   }
   EXPECT_EQ(states, (std::vector<std::string>{"queued", "dispatched", "running", "succeeded"}));
   json done = GetRun(run_id);
@@ -400,8 +412,9 @@ TEST_F(Registry, ASecondRunWaitsWithItsReasonCancelStopsTheFirstAndReRunRepeats)
   EXPECT_EQ(events.back().data["state"], "succeeded");
   bool shown = false;
   for (const auto& e : events) {
-    if (e.event == "stage_output" && e.data.value("data", "").find("hello") != std::string::npos)
+    if (e.event == "stage_output" && e.data.value("data", "").find("hello") != std::string::npos) {
       shown = true;
+    }
   }
   EXPECT_TRUE(shown);
   // A queued run is cancelled at once, before any executor sees it.
@@ -549,8 +562,9 @@ TEST_F(Registry, ResentEventsAreStoredOnceAndAGapIsNotSkipped) {
   std::vector<Event> events = ReadEvents(*client_, admin_, run_id);
   std::vector<int64_t> numbers;
   for (const auto& e : events) {
-    if (e.event != "run_state")
+    if (e.event != "run_state") {
       numbers.push_back(e.data["n"]);
+    }
   }
   EXPECT_EQ(numbers, (std::vector<int64_t>{1, 2, 3, 4, 5}));
   EXPECT_EQ(events.back().data["state"], "succeeded");
@@ -567,8 +581,9 @@ class Child {
     int err_fd = open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     std::vector<std::string> copy = args;
     std::vector<char*> argv;
-    for (auto& a : copy)
+    for (auto& a : copy) {
       argv.push_back(a.data());
+    }
     argv.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
@@ -700,15 +715,17 @@ std::map<std::string, double> ScrapeMetrics(httplib::Client& client, std::string
   auto res = client.Get("/metrics");
   std::map<std::string, double> out;
   EXPECT_TRUE(res && res->status == 200);
-  if (!res)
+  if (!res) {
     return out;
+  }
   EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
   *text = res->body;
   std::istringstream in(res->body);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#')
+    if (line.empty() || line[0] == '#') {
       continue;
+    }
     size_t space = line.rfind(' ');
     EXPECT_NE(space, std::string::npos) << line;
     out[line.substr(0, space)] = std::stod(line.substr(space + 1));
@@ -769,8 +786,9 @@ TEST_F(Registry, MetricsCountRunsByStateExecutorsAndTimings) {
     std::istringstream in(text);
     std::string line;
     while (std::getline(in, line)) {
-      if (line.rfind(name + "_bucket{", 0) != 0)
+      if (line.rfind(name + "_bucket{", 0) != 0) {
         continue;
+      }
       double v = std::stod(line.substr(line.rfind(' ') + 1));
       EXPECT_GE(v, previous) << line;
       previous = v;

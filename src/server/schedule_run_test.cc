@@ -95,8 +95,9 @@ TEST(ScheduledRun, AScheduleFiresThroughTheClockSeamAndItsRunExecutesOnARealExec
     scheduler.Shutdown();
     runs.Shutdown();
     (*api)->Stop();
-    if (listener.joinable())
+    if (listener.joinable()) {
       listener.join();
+    }
   }};
   int port = 0;
   for (auto deadline = Clock::now() + std::chrono::seconds(10); !port && Clock::now() < deadline;) {
@@ -104,8 +105,9 @@ TEST(ScheduledRun, AScheduleFiresThroughTheClockSeamAndItsRunExecutesOnARealExec
     std::string line;
     while (std::getline(in, line)) {
       json doc = json::parse(line, nullptr, false);
-      if (doc.is_object() && doc.value("msg", "") == "listening")
+      if (doc.is_object() && doc.value("msg", "") == "listening") {
         port = std::stoi(doc["fields"]["port"].get<std::string>());
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -121,8 +123,9 @@ TEST(ScheduledRun, AScheduleFiresThroughTheClockSeamAndItsRunExecutesOnARealExec
   bool online = false;
   for (auto deadline = Clock::now() + std::chrono::seconds(30); !online && Clock::now() < deadline;
        std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
-    for (const auto& e : runs.Executors())
+    for (const auto& e : runs.Executors()) {
       online = online || (e.name == "eu-1" && e.status == "idle" && e.connected);
+    }
   }
   ASSERT_TRUE(online) << "eu-1 did not come online";
 
@@ -154,8 +157,9 @@ TEST(ScheduledRun, AScheduleFiresThroughTheClockSeamAndItsRunExecutesOnARealExec
   for (auto deadline = Clock::now() + std::chrono::seconds(60); Clock::now() < deadline;
        std::this_thread::sleep_for(std::chrono::milliseconds(30))) {
     run = *(*store)->GetRun(run_id);
-    if (IsFinalState(run.state))
+    if (IsFinalState(run.state)) {
       break;
+    }
   }
   EXPECT_EQ(run.state, "succeeded") << run.reason;
   EXPECT_EQ(run.executor_name, "eu-1");
@@ -165,8 +169,9 @@ TEST(ScheduledRun, AScheduleFiresThroughTheClockSeamAndItsRunExecutesOnARealExec
   auto events = (*store)->ListEvents(run_id, 0);
   ASSERT_TRUE(events.ok());
   for (const auto& e : *events) {
-    if (e.event == "run_state")
+    if (e.event == "run_state") {
       states.push_back(json::parse(e.data)["state"]);
+    }
     completed = completed || e.event == "completed";
   }
   EXPECT_EQ(states, (std::vector<std::string>{"queued", "dispatched", "running", "succeeded"}));

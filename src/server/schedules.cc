@@ -64,14 +64,17 @@ Result<int64_t> NextFireTime(const CronSpec& cron, const TimeZone& zone, int64_t
     // Local times in order map to instants that never decrease (see TimeZone::LocalToUtc), so
     // the first one after `after` is the earliest.
     for (int h = 0; h < 24; ++h) {
-      if (!cron.hours.test(static_cast<size_t>(h)))
+      if (!cron.hours.test(static_cast<size_t>(h))) {
         continue;
+      }
       for (int m = 0; m < 60; ++m) {
-        if (!cron.minutes.test(static_cast<size_t>(m)))
+        if (!cron.minutes.test(static_cast<size_t>(m))) {
           continue;
+        }
         int64_t utc = zone.LocalToUtc(day * kDay + h * 3600 + m * 60);
-        if (utc > after)
+        if (utc > after) {
           return utc;
+        }
       }
     }
   }
@@ -92,12 +95,14 @@ Scheduler::Scheduler(Store* store, RunManager* runs, Log* log, Options options)
       std::unique_lock<std::mutex> lock(stop_mu_);
       while (!stopping_) {
         stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.tick_ms));
-        if (stopping_)
+        if (stopping_) {
           break;
+        }
         lock.unlock();
         Status s = Tick(options_.now());
-        if (!s.ok())
+        if (!s.ok()) {
           log_->Error("schedules: tick failed", {{"error", s.message()}});
+        }
         lock.lock();
       }
     });
@@ -114,17 +119,20 @@ void Scheduler::Shutdown() {
     stopping_ = true;
   }
   stop_cv_.notify_all();
-  if (thread_.joinable())
+  if (thread_.joinable()) {
     thread_.join();
+  }
 }
 
 Result<Schedule> Scheduler::Create(const ScheduleRequest& request, const std::string& created_by) {
   Result<CronSpec> cron = ParseCron(request.cron);
-  if (!cron.ok())
+  if (!cron.ok()) {
     return cron.status().WithPrefix("Field \"cron\": ");
+  }
   Result<TimeZone> zone = TimeZone::Load(request.time_zone);
-  if (!zone.ok())
+  if (!zone.ok()) {
     return zone.status().WithPrefix("Field \"time_zone\": ");
+  }
   Result<PipelineVersion> pipeline = store_->GetPipeline(request.pipeline_id, 0);
   if (!pipeline.ok()) {
     if (pipeline.status().code() == StatusCode::kNotFound) {
@@ -163,8 +171,9 @@ Result<Schedule> Scheduler::Create(const ScheduleRequest& request, const std::st
 Result<Schedule> Scheduler::SetPaused(int64_t id, bool paused) {
   std::lock_guard<std::mutex> lock(mu_);
   AQ_ASSIGN_OR_RETURN(Schedule s, store_->GetSchedule(id));
-  if (s.paused == paused)
+  if (s.paused == paused) {
     return s;
+  }
   s.paused = paused;
   if (!paused) {
     AQ_ASSIGN_OR_RETURN(CronSpec cron, ParseCron(s.cron));
@@ -182,8 +191,9 @@ Status Scheduler::Delete(int64_t id) {
 
 Result<std::vector<int64_t>> Scheduler::NextFireTimes(const Schedule& s, int count) const {
   std::vector<int64_t> out;
-  if (s.paused)
+  if (s.paused) {
     return out;
+  }
   AQ_ASSIGN_OR_RETURN(CronSpec cron, ParseCron(s.cron));
   AQ_ASSIGN_OR_RETURN(TimeZone zone, TimeZone::Load(s.time_zone));
   // The stored next fire time first: it may be due and not handled yet.
@@ -191,8 +201,9 @@ Result<std::vector<int64_t>> Scheduler::NextFireTimes(const Schedule& s, int cou
   out.push_back(t);
   while (static_cast<int>(out.size()) < count) {
     Result<int64_t> next = NextFireTime(cron, zone, t);
-    if (!next.ok())
+    if (!next.ok()) {
       break;
+    }
     t = *next;
     out.push_back(t);
   }
@@ -204,11 +215,13 @@ Status Scheduler::Tick(int64_t now) {
   AQ_ASSIGN_OR_RETURN(std::vector<Schedule> all, store_->ListSchedules());
   Status first_error;
   for (const Schedule& s : all) {
-    if (s.paused || s.next_fire_at > now)
+    if (s.paused || s.next_fire_at > now) {
       continue;
+    }
     Status st = FireLocked(s, now);
-    if (!st.ok() && first_error.ok())
+    if (!st.ok() && first_error.ok()) {
       first_error = st;
+    }
   }
   return first_error;
 }
@@ -231,8 +244,9 @@ Status Scheduler::FireLocked(Schedule s, int64_t now) {
   int64_t missed = 0;
   while (missed < kMaxMissedCounted) {
     Result<int64_t> next = NextFireTime(*cron, *zone, latest);
-    if (!next.ok() || *next > now)
+    if (!next.ok() || *next > now) {
       break;
+    }
     latest = *next;
     ++missed;
   }
@@ -247,14 +261,16 @@ Status Scheduler::FireLocked(Schedule s, int64_t now) {
   }
   Result<int64_t> next = NextFireTime(*cron, *zone, now);
   s.next_fire_at = next.ok() ? *next : now;
-  if (!next.ok())
+  if (!next.ok()) {
     s.paused = true;
+  }
 
   std::string previous_state;
   if (s.last_run_id != 0) {
     Result<Run> previous = store_->GetRun(s.last_run_id);
-    if (previous.ok() && !IsFinalState(previous->state))
+    if (previous.ok() && !IsFinalState(previous->state)) {
       previous_state = previous->state;
+    }
   }
   if (!previous_state.empty()) {
     fire.outcome = "skipped";
@@ -268,8 +284,9 @@ Status Scheduler::FireLocked(Schedule s, int64_t now) {
     json p = json::parse(s.parameters_json, nullptr, false);
     if (p.is_object()) {
       for (const auto& [k, v] : p.items()) {
-        if (v.is_string())
+        if (v.is_string()) {
           params[k] = v.get<std::string>();
+        }
       }
     }
     RunTarget target{s.target_executor, s.target_label};
@@ -285,8 +302,9 @@ Status Scheduler::FireLocked(Schedule s, int64_t now) {
       fire.reason = "error: " + run.status().message() + missed_note;
     }
   }
-  if (!next.ok())
+  if (!next.ok()) {
     fire.reason += "; paused: the expression fires no more";
+  }
   log_->Info("schedule fired", {{"schedule", std::to_string(s.id)},
                                 {"fire_at", FormatUtc(fire.fire_at)},
                                 {"outcome", fire.outcome},

@@ -36,8 +36,9 @@ std::vector<std::string> NextN(const std::string& cron, const std::string& zone,
   int64_t t = Utc(after);
   for (int i = 0; i < n; ++i) {
     auto next = NextFireTime(*spec, *tz, t);
-    if (!next.ok())
+    if (!next.ok()) {
       break;
+    }
     t = *next;
     out.push_back(FormatLocal(t, *tz));
   }
@@ -127,8 +128,9 @@ TEST(TimeZones, ThePosixRuleAgreesWithTheTransitionTables) {
     ASSERT_TRUE(rule.ok()) << rule.status().message();
     int mismatches = 0;
     for (int64_t t = Utc("2024-01-01T00:00:00Z"); t < Utc("2036-12-31T00:00:00Z"); t += 3600) {
-      if (tz->OffsetAt(t) != rule->OffsetAt(t) && ++mismatches < 3)
+      if (tz->OffsetAt(t) != rule->OffsetAt(t) && ++mismatches < 3) {
         ADD_FAILURE() << c.zone << " at " << FormatUtc(t);
+      }
     }
     EXPECT_EQ(mismatches, 0) << c.zone;
   }
@@ -221,8 +223,9 @@ class SchedulerClock : public ::testing::Test {
   // Stop everything, as a server process that goes down.
   void Close() {
     scheduler_.reset();
-    if (runs_)
+    if (runs_) {
       runs_->Shutdown();
+    }
     runs_.reset();
     store_.reset();
   }
@@ -514,10 +517,11 @@ TEST_F(ScheduleApi, BadSchedulesAre400NamingTheField) {
            {"label", "noequals", 400, "Field \"label\""},
        }) {
     json body = good;
-    if (c.value.is_null())
+    if (c.value.is_null()) {
       body.erase(c.key);
-    else
+    } else {
       body[c.key] = c.value;
+    }
     auto res = Post("/api/v1/schedules", operator_, body);
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, c.status) << c.key << ": " << res->body;

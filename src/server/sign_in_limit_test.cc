@@ -29,8 +29,9 @@ class SignInLimiterClock : public ::testing::Test {
 
 TEST_F(SignInLimiterClock, FiveFailuresOfOneUserLockItForTheLockoutOnly) {
   SignInLimiter limiter = Make(5);
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < 4; ++i) {
     limiter.Failure("root", "10.0.0.1");
+  }
   EXPECT_EQ(limiter.RetryAfter("root", "10.0.0.1"), 0);
   limiter.Failure("root", "10.0.0.1");
   EXPECT_EQ(limiter.RetryAfter("root", "10.0.0.1"), 300);
@@ -50,16 +51,19 @@ TEST_F(SignInLimiterClock, FiveFailuresOfOneUserLockItForTheLockoutOnly) {
 
 TEST_F(SignInLimiterClock, ASuccessOrTimeResetsTheUsersCount) {
   SignInLimiter limiter = Make(5);
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < 4; ++i) {
     limiter.Failure("root", "10.0.0.1");
+  }
   limiter.Success("root");
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < 4; ++i) {
     limiter.Failure("root", "10.0.0.1");
+  }
   EXPECT_EQ(limiter.RetryAfter("root", "10.0.0.1"), 0);
   // Failures further apart than a lockout period do not add up.
   now_ += seconds(301);
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < 4; ++i) {
     limiter.Failure("root", "10.0.0.1");
+  }
   EXPECT_EQ(limiter.RetryAfter("root", "10.0.0.1"), 0);
   limiter.Failure("root", "10.0.0.1");
   EXPECT_EQ(limiter.RetryAfter("root", "10.0.0.1"), 300);
@@ -67,8 +71,9 @@ TEST_F(SignInLimiterClock, ASuccessOrTimeResetsTheUsersCount) {
 
 TEST_F(SignInLimiterClock, TwentyFailuresFromOneClientLockThatClientOnly) {
   SignInLimiter limiter = Make(5);
-  for (int i = 0; i < 20; ++i)
+  for (int i = 0; i < 20; ++i) {
     limiter.Failure("guess" + std::to_string(i), "10.0.0.1");
+  }
   EXPECT_EQ(limiter.RetryAfter("otto", "10.0.0.1"), 300);
   EXPECT_EQ(limiter.RetryAfter("otto", "10.0.0.2"), 0);
   // A success does not unlock the client (one valid account must not reopen the guessing).
@@ -78,8 +83,9 @@ TEST_F(SignInLimiterClock, TwentyFailuresFromOneClientLockThatClientOnly) {
 
 TEST_F(SignInLimiterClock, ZeroMaxFailuresTurnsTheLimitOff) {
   SignInLimiter limiter = Make(0);
-  for (int i = 0; i < 100; ++i)
+  for (int i = 0; i < 100; ++i) {
     limiter.Failure("root", "10.0.0.1");
+  }
   EXPECT_EQ(limiter.RetryAfter("root", "10.0.0.1"), 0);
 }
 

@@ -141,12 +141,15 @@ Role RoleOrViewer(const std::string& text) {
 }  // namespace
 
 Result<Role> ParseRole(const std::string& text) {
-  if (text == "viewer")
+  if (text == "viewer") {
     return Role::kViewer;
-  if (text == "operator")
+  }
+  if (text == "operator") {
     return Role::kOperator;
-  if (text == "admin")
+  }
+  if (text == "admin") {
     return Role::kAdmin;
+  }
   return Status::InvalidArgument("Unknown role '" + text + "': expected viewer, operator or admin");
 }
 
@@ -254,19 +257,22 @@ Status Store::Migrate() {
     return s;
   };
   Status s = Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-  if (!s.ok())
+  if (!s.ok()) {
     return fail(s);
+  }
   int current = 0;
   {
     Stmt stmt(db_, "SELECT max(version) FROM schema_version");
-    if (!stmt.status().ok())
+    if (!stmt.status().ok()) {
       return fail(stmt.status());
+    }
     Status st;
     if (stmt.Step(&st)) {
       current = static_cast<int>(stmt.Int(0));
     }
-    if (!st.ok())
+    if (!st.ok()) {
       return fail(st);
+    }
   }
   if (current > kSchemaVersion) {
     return fail(Status::Unsupported("The database has schema version " + std::to_string(current) +
@@ -275,15 +281,17 @@ Status Store::Migrate() {
   }
   for (int v = current; v < kSchemaVersion; ++v) {
     s = Exec(kMigrations[v]);
-    if (!s.ok())
+    if (!s.ok()) {
       return fail(s.WithPrefix("Migration to schema version " + std::to_string(v + 1) + ": "));
+    }
   }
   if (current < kSchemaVersion) {
     Stmt stmt(db_, "INSERT INTO schema_version (version) VALUES (?)");
     stmt.Bind(1, static_cast<int64_t>(kSchemaVersion));
     s = RunStmt(stmt);
-    if (!s.ok())
+    if (!s.ok()) {
       return fail(s);
+    }
   }
   AQ_RETURN_IF_ERROR(Exec("COMMIT"));
   schema_version_ = kSchemaVersion;
@@ -447,8 +455,9 @@ Result<PipelineVersion> Store::CreatePipeline(const std::string& name, const std
   if (s.code() == StatusCode::kConflict) {
     return fail(Status::Conflict("A pipeline named '" + name + "' already exists"));
   }
-  if (!s.ok())
+  if (!s.ok()) {
     return fail(s);
+  }
   int64_t id = sqlite3_last_insert_rowid(db_);
   Stmt version(db_,
                "INSERT INTO pipeline_versions (pipeline_id, version, name, format, text, "
@@ -456,8 +465,9 @@ Result<PipelineVersion> Store::CreatePipeline(const std::string& name, const std
   version.Bind(1, id).Bind(2, name).Bind(3, format).Bind(4, text).Bind(5, parameters_json);
   version.Bind(6, created_by).Bind(7, now);
   s = RunStmt(version);
-  if (!s.ok())
+  if (!s.ok()) {
     return fail(s);
+  }
   AQ_RETURN_IF_ERROR(Exec("COMMIT"));
   return GetPipelineLocked(id, 1);
 }
@@ -494,16 +504,18 @@ Result<PipelineVersion> Store::AddVersion(int64_t id, const std::string& name,
   if (s.code() == StatusCode::kConflict) {
     return fail(Status::Conflict("A pipeline named '" + new_name + "' already exists"));
   }
-  if (!s.ok())
+  if (!s.ok()) {
     return fail(s);
+  }
   Stmt version(db_,
                "INSERT INTO pipeline_versions (pipeline_id, version, name, format, text, "
                "parameters, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   version.Bind(1, id).Bind(2, static_cast<int64_t>(next)).Bind(3, new_name).Bind(4, format);
   version.Bind(5, text).Bind(6, parameters_json).Bind(7, created_by).Bind(8, now);
   s = RunStmt(version);
-  if (!s.ok())
+  if (!s.ok()) {
     return fail(s);
+  }
   AQ_RETURN_IF_ERROR(Exec("COMMIT"));
   return GetPipelineLocked(id, next);
 }
@@ -700,16 +712,18 @@ Result<int64_t> Store::AppendExecutorEvents(int64_t run_id,
                 "(SELECT coalesce(max(seq), 0) + 1 FROM run_events WHERE run_id = ?), ?, ?, ?)");
     insert.Bind(1, run_id).Bind(2, run_id).Bind(3, e.event).Bind(4, e.data).Bind(5, now);
     Status s = RunStmt(insert);
-    if (!s.ok())
+    if (!s.ok()) {
       return fail(s);
+    }
     acked = e.seq;
     stored->push_back(e);
   }
   Stmt update(db_, "UPDATE runs SET executor_seq = ? WHERE id = ?");
   update.Bind(1, acked).Bind(2, run_id);
   Status s = RunStmt(update);
-  if (!s.ok())
+  if (!s.ok()) {
     return fail(s);
+  }
   AQ_RETURN_IF_ERROR(Exec("COMMIT"));
   return acked;
 }
@@ -762,8 +776,9 @@ Result<ExecutorRecord> Store::EnrolExecutor(const std::string& token_sha256,
     find.Bind(1, name);
     Status st;
     exists = find.Step(&st);
-    if (!st.ok())
+    if (!st.ok()) {
       return fail(st);
+    }
   }
   if (exists && bound_name.empty()) {
     return fail(Status::Conflict("An executor named '" + name +
@@ -774,18 +789,21 @@ Result<ExecutorRecord> Store::EnrolExecutor(const std::string& token_sha256,
                        : "INSERT INTO executors (credential_sha256, labels, name, registered_at) "
                          "VALUES (?, ?, ?, ?)");
   upsert.Bind(1, credential_sha256).Bind(2, labels_json).Bind(3, name);
-  if (!exists)
+  if (!exists) {
     upsert.Bind(4, now);
+  }
   Status s = RunStmt(upsert);
-  if (!s.ok())
+  if (!s.ok()) {
     return fail(s);
+  }
   Stmt use(db_,
            "UPDATE registration_tokens SET executor_name = ?, used_at = CASE WHEN used_at = '' "
            "THEN ? ELSE used_at END WHERE id = ?");
   use.Bind(1, name).Bind(2, now).Bind(3, token_id);
   s = RunStmt(use);
-  if (!s.ok())
+  if (!s.ok()) {
     return fail(s);
+  }
   AQ_RETURN_IF_ERROR(Exec("COMMIT"));
   return FindExecutorLocked("name", name);
 }
@@ -795,8 +813,9 @@ Result<std::optional<ExecutorRecord>> Store::FindExecutorByCredential(
   std::lock_guard<std::mutex> lock(mu_);
   Result<ExecutorRecord> r = FindExecutorLocked("credential_sha256", credential_sha256);
   if (!r.ok()) {
-    if (r.status().code() == StatusCode::kNotFound)
+    if (r.status().code() == StatusCode::kNotFound) {
       return std::optional<ExecutorRecord>();
+    }
     return r.status();
   }
   return std::optional<ExecutorRecord>(*r);

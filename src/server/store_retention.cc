@@ -29,23 +29,26 @@ Result<int64_t> Store::PruneEventsOfRunsFinishedBefore(const std::string& cutoff
               "JOIN runs r ON r.id = e.run_id WHERE r.state IN ('succeeded', 'failed', "
               "'cancelled', 'lost') AND r.updated_at < ? GROUP BY e.run_id "
               "HAVING sum(e.event != 'events_deleted') > 0 ORDER BY e.run_id");
-    if (!find.status().ok())
+    if (!find.status().ok()) {
       return fail(find.status());
+    }
     find.Bind(1, cutoff);
     Status st;
     while (find.Step(&st)) {
       candidates.push_back({find.Int(0), find.Int(1), find.Int(2)});
     }
-    if (!st.ok())
+    if (!st.ok()) {
       return fail(st);
+    }
   }
   std::string now = NowUtc();
   for (const Candidate& c : candidates) {
     Stmt del(db_, "DELETE FROM run_events WHERE run_id = ?");
     del.Bind(1, c.run_id);
     Status s = RunStmt(del);
-    if (!s.ok())
+    if (!s.ok()) {
       return fail(s);
+    }
     Stmt insert(db_,
                 "INSERT INTO run_events (run_id, seq, event, data, created_at) "
                 "VALUES (?, ?, 'events_deleted', ?, ?)");
@@ -53,8 +56,9 @@ Result<int64_t> Store::PruneEventsOfRunsFinishedBefore(const std::string& cutoff
     insert.Bind(3, nlohmann::json{{"deleted", c.count}, {"reason", reason}}.dump());
     insert.Bind(4, now);
     s = RunStmt(insert);
-    if (!s.ok())
+    if (!s.ok()) {
       return fail(s);
+    }
   }
   AQ_RETURN_IF_ERROR(Exec("COMMIT"));
   return static_cast<int64_t>(candidates.size());

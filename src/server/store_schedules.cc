@@ -115,16 +115,18 @@ Status Store::RecordFire(const Schedule& s, const ScheduleFire& fire) {
     return st;
   };
   Status st = UpdateScheduleRow(db_, s);
-  if (!st.ok())
+  if (!st.ok()) {
     return fail(st);
+  }
   Stmt stmt(db_,
             "INSERT INTO schedule_fires (schedule_id, fire_at, outcome, run_id, missed, reason, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
   stmt.Bind(1, s.id).Bind(2, fire.fire_at).Bind(3, fire.outcome).Bind(4, fire.run_id);
   stmt.Bind(5, fire.missed).Bind(6, fire.reason).Bind(7, NowUtc());
   st = RunStmt(stmt);
-  if (!st.ok())
+  if (!st.ok()) {
     return fail(st);
+  }
   return Exec("COMMIT");
 }
 

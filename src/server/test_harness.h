@@ -65,8 +65,9 @@ class ServerProcess {
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     int fd = open(p->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     std::vector<char*> argv;
-    for (auto& a : args)
+    for (auto& a : args) {
       argv.push_back(a.data());
+    }
     argv.push_back(nullptr);
     p->pid_ = fork();
     if (p->pid_ == 0) {
@@ -105,8 +106,9 @@ class ServerProcess {
   pid_t pid() const { return pid_; }
 
   bool Alive() {
-    if (exited_)
+    if (exited_) {
       return false;
+    }
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       exited_ = true;
@@ -120,8 +122,9 @@ class ServerProcess {
   int Wait(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (Alive()) {
-      if (std::chrono::steady_clock::now() > deadline)
+      if (std::chrono::steady_clock::now() > deadline) {
         return -1;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return exit_status_;
@@ -131,8 +134,9 @@ class ServerProcess {
     std::ifstream in(log_path_);
     std::vector<std::string> lines;
     std::string line;
-    while (std::getline(in, line))
+    while (std::getline(in, line)) {
       lines.push_back(line);
+    }
     return lines;
   }
 

@@ -52,8 +52,9 @@ bool ParseHms(const std::string& text, size_t* pos, int64_t* out) {
   int64_t parts[3] = {0, 0, 0};
   for (int i = 0; i < 3; ++i) {
     if (i > 0) {
-      if (*pos >= text.size() || text[*pos] != ':')
+      if (*pos >= text.size() || text[*pos] != ':') {
         break;
+      }
       ++*pos;
     }
     size_t start = *pos;
@@ -61,8 +62,9 @@ bool ParseHms(const std::string& text, size_t* pos, int64_t* out) {
       parts[i] = parts[i] * 10 + (text[*pos] - '0');
       ++*pos;
     }
-    if (*pos == start || *pos - start > 3)
+    if (*pos == start || *pos - start > 3) {
       return false;
+    }
   }
   *out = sign * (parts[0] * 3600 + parts[1] * 60 + parts[2]);
   return true;
@@ -72,8 +74,9 @@ bool ParseAbbrev(const std::string& text, size_t* pos) {
   size_t start = *pos;
   if (*pos < text.size() && text[*pos] == '<') {
     size_t close = text.find('>', *pos);
-    if (close == std::string::npos)
+    if (close == std::string::npos) {
       return false;
+    }
     *pos = close + 1;
     return close - start >= 4;
   }
@@ -93,31 +96,37 @@ bool ParseWhen(const std::string& text, size_t* pos, TimeZone::Rule::When* w) {
     }
     return *pos > start;
   };
-  if (*pos >= text.size())
+  if (*pos >= text.size()) {
     return false;
+  }
   if (text[*pos] == 'M') {
     w->kind = 'M';
     ++*pos;
     if (!number(&w->month) || *pos >= text.size() || text[(*pos)++] != '.' || !number(&w->week) ||
-        *pos >= text.size() || text[(*pos)++] != '.' || !number(&w->weekday))
+        *pos >= text.size() || text[(*pos)++] != '.' || !number(&w->weekday)) {
       return false;
-    if (w->month < 1 || w->month > 12 || w->week < 1 || w->week > 5 || w->weekday > 6)
+    }
+    if (w->month < 1 || w->month > 12 || w->week < 1 || w->week > 5 || w->weekday > 6) {
       return false;
+    }
   } else if (text[*pos] == 'J') {
     w->kind = 'J';
     ++*pos;
-    if (!number(&w->day) || w->day < 1 || w->day > 365)
+    if (!number(&w->day) || w->day < 1 || w->day > 365) {
       return false;
+    }
   } else {
     w->kind = 'D';
-    if (!number(&w->day) || w->day > 365)
+    if (!number(&w->day) || w->day > 365) {
       return false;
+    }
   }
   w->time = 7200;
   if (*pos < text.size() && text[*pos] == '/') {
     ++*pos;
-    if (!ParseHms(text, pos, &w->time))
+    if (!ParseHms(text, pos, &w->time)) {
       return false;
+    }
   }
   return true;
 }
@@ -140,8 +149,9 @@ int64_t LocalChange(const TimeZone::Rule::When& w, int year) {
     days = day;
   } else if (w.kind == 'J') {
     days = DaysFromCivil(year, 1, 1) + w.day - 1;
-    if (IsLeap(year) && w.day >= 60)
+    if (IsLeap(year) && w.day >= 60) {
       ++days;
+    }
   } else {
     days = DaysFromCivil(year, 1, 1) + w.day;
   }
@@ -154,23 +164,27 @@ Result<TimeZone::Rule> TimeZone::ParseRule(const std::string& text) {
   Rule r;
   size_t pos = 0;
   auto bad = [&]() { return Status::InvalidArgument("invalid POSIX TZ rule '" + text + "'"); };
-  if (!ParseAbbrev(text, &pos) || !ParseHms(text, &pos, &r.std_offset))
+  if (!ParseAbbrev(text, &pos) || !ParseHms(text, &pos, &r.std_offset)) {
     return bad();
+  }
   r.std_offset = -r.std_offset;  // POSIX offsets count west
   if (pos < text.size()) {
-    if (!ParseAbbrev(text, &pos))
+    if (!ParseAbbrev(text, &pos)) {
       return bad();
+    }
     r.has_dst = true;
     r.dst_offset = r.std_offset + 3600;
     if (pos < text.size() && text[pos] != ',') {
-      if (!ParseHms(text, &pos, &r.dst_offset))
+      if (!ParseHms(text, &pos, &r.dst_offset)) {
         return bad();
+      }
       r.dst_offset = -r.dst_offset;
     }
     if (pos >= text.size() || text[pos++] != ',' || !ParseWhen(text, &pos, &r.start) ||
         pos >= text.size() || text[pos++] != ',' || !ParseWhen(text, &pos, &r.end) ||
-        pos != text.size())
+        pos != text.size()) {
       return bad();
+    }
   }
   r.valid = true;
   return r;
@@ -188,16 +202,20 @@ int64_t TimeZone::Rule::OffsetAt(int64_t utc) const {
     int64_t begins = LocalChange(start, y) - std_offset;  // starts in standard time
     int64_t ends = LocalChange(end, y) - dst_offset;      // ends in daylight time
     if (begins < ends) {
-      if (utc >= begins && utc < ends)
+      if (utc >= begins && utc < ends) {
         return dst_offset;
-      if (y == year && utc >= ends)
+      }
+      if (y == year && utc >= ends) {
         return std_offset;
+      }
     } else {
       // Southern hemisphere: daylight time spans the new year.
-      if (utc < ends || utc >= begins)
+      if (utc < ends || utc >= begins) {
         return dst_offset;
-      if (y == year)
+      }
+      if (y == year) {
         return std_offset;
+      }
     }
   }
   return std_offset;
@@ -228,8 +246,9 @@ Result<TimeZone> TimeZone::Load(const std::string& name) {
   }
   // Header: magic, version, 15 reserved bytes, six 32-bit counts.
   auto counts = [&](size_t at, int64_t c[6]) {
-    for (int i = 0; i < 6; ++i)
+    for (int i = 0; i < 6; ++i) {
       c[i] = ReadBE(d, at + 20 + 4 * static_cast<size_t>(i), 4);
+    }
   };
   int64_t c[6];  // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
   counts(0, c);
@@ -244,18 +263,21 @@ Result<TimeZone> TimeZone::Load(const std::string& name) {
   };
   if (version >= '2') {
     at += block_size(4);
-    if (d.size() < at + 44 || d.compare(at, 4, "TZif") != 0)
+    if (d.size() < at + 44 || d.compare(at, 4, "TZif") != 0) {
       return bad("a truncated zone file");
+    }
     counts(at, c);
     at += 44;
     time_size = 8;
   }
   for (int i = 0; i < 6; ++i) {
-    if (c[i] < 0 || c[i] > 100000)
+    if (c[i] < 0 || c[i] > 100000) {
       return bad("a corrupt zone file");
+    }
   }
-  if (d.size() < at + block_size(time_size) || c[4] < 1)
+  if (d.size() < at + block_size(time_size) || c[4] < 1) {
     return bad("a truncated zone file");
+  }
   size_t timecnt = static_cast<size_t>(c[3]);
   size_t types_at = at + timecnt * time_size + timecnt;
   std::vector<int64_t> type_offsets;
@@ -267,8 +289,9 @@ Result<TimeZone> TimeZone::Load(const std::string& name) {
   for (size_t i = 0; i < timecnt; ++i) {
     tz.transitions_.push_back(ReadBE(d, at + i * time_size, static_cast<int>(time_size)));
     size_t type = static_cast<unsigned char>(d[at + timecnt * time_size + i]);
-    if (type >= type_offsets.size())
+    if (type >= type_offsets.size()) {
       return bad("a corrupt zone file");
+    }
     tz.offsets_.push_back(type_offsets[type]);
   }
   // Before the first transition: the first standard-time type (type 0 when all are daylight).
@@ -286,8 +309,9 @@ Result<TimeZone> TimeZone::Load(const std::string& name) {
       std::string text = d.substr(footer + 1, end == std::string::npos ? end : end - footer - 1);
       if (!text.empty()) {
         Result<Rule> rule = ParseRule(text);
-        if (rule.ok())
+        if (rule.ok()) {
           tz.rule_ = *rule;
+        }
       }
     }
   }
@@ -296,8 +320,9 @@ Result<TimeZone> TimeZone::Load(const std::string& name) {
 
 int64_t TimeZone::OffsetAt(int64_t utc) const {
   if (transitions_.empty() || utc < transitions_.front()) {
-    if (transitions_.empty() && rule_.valid)
+    if (transitions_.empty() && rule_.valid) {
       return rule_.OffsetAt(utc);
+    }
     return initial_offset_;
   }
   if (utc >= transitions_.back() && rule_.valid) {
@@ -313,10 +338,12 @@ int64_t TimeZone::LocalToUtc(int64_t local) const {
   int64_t after = OffsetAt(local + 86400);
   int64_t first = local - std::max(before, after);
   int64_t second = local - std::min(before, after);
-  if (OffsetAt(first) == std::max(before, after))
+  if (OffsetAt(first) == std::max(before, after)) {
     return first;
-  if (OffsetAt(second) == std::min(before, after))
+  }
+  if (OffsetAt(second) == std::min(before, after)) {
     return second;
+  }
   // In a gap (clocks turned forward): the instant of the change. Search between the instant
   // with the later offset (before the change) and the one with the earlier (after it).
   int64_t lo = local - after;   // offset `before` here
