@@ -7,6 +7,15 @@
 
 namespace aqueducts {
 
+/// Severity of a kLog event (and of the executor's log lines).
+enum class LogLevel { kTrace = 0, kDebug, kInfo, kWarn, kError };
+
+/// "trace", "debug", "info", "warn", "error".
+const char* LogLevelName(LogLevel level);
+/// The level named `text` (as LogLevelName spells it, case-insensitive; "warning" is kWarn);
+/// any other text gives kInfo.
+LogLevel ParseLogLevel(const std::string& text);
+
 /// \brief One step of a run (the original Aqueducts' progress events, extended with rows, bytes and
 /// messages).
 struct ProgressEvent {
@@ -19,7 +28,7 @@ struct ProgressEvent {
     kDestinationStarted,    ///< name
     kDestinationCompleted,  ///< name, rows, bytes (-1 unknown), duration_ms
     kSpill,                 ///< bytes: DuckDB temporary-file usage when the memory limit spills
-    kLog,                   ///< message (level in `name`: "info", "warn")
+    kLog,                   ///< message, level
     kCompleted,             ///< duration_ms
     kFailed,                ///< message
     kCancelled,             ///< message
@@ -35,6 +44,8 @@ struct ProgressEvent {
   /// kStageProgress: estimated milliseconds left, once the percent has moved steadily (-1 unknown).
   int64_t eta_ms = -1;
   std::string message;
+  /// kLog: the message's severity.
+  LogLevel level = LogLevel::kInfo;
 };
 
 // kStageProgress reports a running step: a source being loaded, a stage's query, or the

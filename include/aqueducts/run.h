@@ -52,13 +52,14 @@ class Database {
   /// Run a query and read the whole result as text. For tests and small lookups.
   Result<Rows> Query(const std::string& sql);
 
-  /// The engine session (internal; engine::Session).
-  void* session() const { return session_; }
+  /// The engine's state behind this handle; defined inside the library (src/engine), so nothing
+  /// outside it depends on its layout.
+  struct Impl;
+  Impl& impl() const { return *impl_; }
 
  private:
-  Database() = default;
-  void* session_ = nullptr;
-  void (*deleter_)(void*) = nullptr;
+  explicit Database(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 /// How a stage's `show` preview is rendered (`aqueducts run --output`; docs/pipeline-format.md,

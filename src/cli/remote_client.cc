@@ -120,7 +120,7 @@ Result<json> JsonAnswer(const RemoteOptions& options, const httplib::Result& res
 ProgressEvent LogEvent(const std::string& message) {
   ProgressEvent event;
   event.type = ProgressEvent::Type::kLog;
-  event.name = "info";
+  event.level = LogLevel::kInfo;
   event.message = message;
   return event;
 }

@@ -218,7 +218,8 @@ std::string TerminalSink::Describe(const ProgressEvent& e) const {
       return Paint("33", "💽 Memory limit reached: spilling to disk (" + FormatBytes(e.bytes) +
                              " in temporary files)");
     case T::kLog:
-      return (e.name == "warn" ? Paint("33", "⚠️  ") : std::string("ℹ️  ")) + e.message;
+      return (e.level == LogLevel::kWarn ? Paint("33", "⚠️  ") : std::string("ℹ️  ")) +
+             e.message;
     case T::kCompleted:
       return fmt::format("🎉 Pipeline execution completed (total time: {})",
                          FormatDuration(e.duration_ms));
@@ -271,8 +272,8 @@ void TerminalSink::OnEvent(const ProgressEvent& event) {
   // Failures are reported by the caller as an error message; don't print them twice.
   bool print = event.type != T::kFailed;
   if (options_.verbosity == Verbosity::kQuiet) {
-    print = event.type == T::kSpill || (event.type == T::kLog && event.name == "warn");
-  } else if (event.type == T::kLog && event.name == "debug") {
+    print = event.type == T::kSpill || (event.type == T::kLog && event.level == LogLevel::kWarn);
+  } else if (event.type == T::kLog && event.level == LogLevel::kDebug) {
     print = options_.verbosity == Verbosity::kVerbose;
   } else if (event.type == T::kStageProgress) {
     // The live line shows progress; without it, a plain line every plain_interval_ms at most.

@@ -1,6 +1,41 @@
 #include "aqueducts/progress.h"
 
+#include "common/text.h"
+
 namespace aqueducts {
+
+const char* LogLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace:
+      return "trace";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "info";
+}
+
+LogLevel ParseLogLevel(const std::string& text) {
+  std::string lower = ToLowerAscii(text);
+  if (lower == "trace") {
+    return LogLevel::kTrace;
+  }
+  if (lower == "debug") {
+    return LogLevel::kDebug;
+  }
+  if (lower == "warn" || lower == "warning") {
+    return LogLevel::kWarn;
+  }
+  if (lower == "error") {
+    return LogLevel::kError;
+  }
+  return LogLevel::kInfo;
+}
 
 const char* EventTypeName(ProgressEvent::Type type) {
   using T = ProgressEvent::Type;

@@ -9,13 +9,13 @@ Status RunContext::CheckCancelled(const std::string& what) const {
   return Status::OK();
 }
 
-void RunContext::Log(const std::string& level, const std::string& message) const {
+void RunContext::Log(LogLevel level, const std::string& message) const {
   if (sink_ == nullptr) {
     return;
   }
   ProgressEvent event;
   event.type = ProgressEvent::Type::kLog;
-  event.name = level;
+  event.level = level;
   event.message = message;
   sink_->OnEvent(event);
 }

@@ -62,7 +62,7 @@ class RunContext {
   /// kCancelled when the run is cancelled, OK otherwise: call it before publishing anything.
   Status CheckCancelled(const std::string& what) const;
   /// A log event of the run at `level` ("debug", "info", "warn", "error").
-  void Log(const std::string& level, const std::string& message) const;
+  void Log(LogLevel level, const std::string& message) const;
   /// Let the step read or write `location` when it is an object-store URL (a no-op for a local
   /// path), with the credentials of `config`.
   Status UseStore(const Location& location, const StorageConfig& config) const;

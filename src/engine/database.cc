@@ -4,49 +4,34 @@
 
 #include "aqueducts/run.h"
 
-#include "engine/session.h"
+#include "engine/database_impl.h"
 
 namespace aqueducts {
-namespace {
 
-void DeleteSession(void* session) {
-  delete static_cast<engine::Session*>(session);
-}
+Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-engine::Session& SessionOf(void* session) {
-  return *static_cast<engine::Session*>(session);
-}
-
-}  // namespace
+Database::~Database() = default;
 
 Result<std::unique_ptr<Database>> Database::Open(const Options& options) {
   AQ_ASSIGN_OR_RETURN(auto session, engine::Session::Open(options));
-  std::unique_ptr<Database> database(new Database());
-  database->session_ = session.release();
-  database->deleter_ = &DeleteSession;
-  return database;
+  auto impl = std::make_unique<Impl>();
+  impl->session = std::move(session);
+  return std::unique_ptr<Database>(new Database(std::move(impl)));
 }
 
 Result<std::unique_ptr<Database>> Database::Wrap(duckdb::DuckDB& db) {
   AQ_ASSIGN_OR_RETURN(auto session, engine::Session::Wrap(db));
-  std::unique_ptr<Database> database(new Database());
-  database->session_ = session.release();
-  database->deleter_ = &DeleteSession;
-  return database;
-}
-
-Database::~Database() {
-  if (deleter_ != nullptr) {
-    deleter_(session_);
-  }
+  auto impl = std::make_unique<Impl>();
+  impl->session = std::move(session);
+  return std::unique_ptr<Database>(new Database(std::move(impl)));
 }
 
 Status Database::Execute(const std::string& sql) {
-  return SessionOf(session_).main().Execute(sql);
+  return engine::SessionOf(*this).main().Execute(sql);
 }
 
 Result<Database::Rows> Database::Query(const std::string& sql) {
-  return SessionOf(session_).main().Query(sql);
+  return engine::SessionOf(*this).main().Query(sql);
 }
 
 const char* Version() {

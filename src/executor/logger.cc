@@ -12,39 +12,6 @@
 
 namespace aqueducts::executor {
 
-LogLevel ParseLogLevel(const std::string& text) {
-  std::string lower = ToLowerAscii(text);
-  if (lower == "trace") {
-    return LogLevel::kTrace;
-  }
-  if (lower == "debug") {
-    return LogLevel::kDebug;
-  }
-  if (lower == "warn" || lower == "warning") {
-    return LogLevel::kWarn;
-  }
-  if (lower == "error") {
-    return LogLevel::kError;
-  }
-  return LogLevel::kInfo;
-}
-
-const char* LogLevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kTrace:
-      return "trace";
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarn:
-      return "warn";
-    case LogLevel::kError:
-      return "error";
-  }
-  return "info";
-}
-
 void Logger::Lifecycle(const std::string& msg, const LogFields& fields) {
   Write(LogLevel::kInfo, msg, fields);
 }

@@ -5,14 +5,12 @@
 #include <mutex>
 #include <string>
 
+#include "aqueducts/progress.h"
+
 namespace aqueducts::executor {
 
-enum class LogLevel { kTrace = 0, kDebug, kInfo, kWarn, kError };
-
-/// The level named `text` (trace/debug/info/warn/error, case-insensitive); unknown names give
-/// kInfo, as the original executor does.
-LogLevel ParseLogLevel(const std::string& text);
-const char* LogLevelName(LogLevel level);
+// LogLevel, ParseLogLevel and LogLevelName are aqueducts' own (aqueducts/progress.h): unknown
+// level names give kInfo, as the original executor does.
 
 using LogFields = std::map<std::string, std::string>;
 

@@ -35,8 +35,7 @@ void StreamSink::OnEvent(const ProgressEvent& event) {
   }
   LogFields fields{{"execution_id", execution_id_}};
   if (event.type == T::kLog) {
-    LogLevel level = ParseLogLevel(event.name);
-    logger_->Log(level, event.message, fields);
+    logger_->Log(event.level, event.message, fields);
   } else if (event.type == T::kSpill) {
     fields["bytes"] = std::to_string(event.bytes);
     logger_->Warn("memory limit reached: DuckDB spills to disk", fields);

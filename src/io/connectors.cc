@@ -39,7 +39,7 @@ class FileDestinationKind : public connector::TypedDestination<FileDestination> 
     AQ_ASSIGN_OR_RETURN(FileWriteStats written,
                         WriteFileDestination(ctx.conn(), destination, relation_sql, ctx.cancel()));
     for (const auto& warning : written.warnings) {
-      ctx.Log("warn", "file destination '" + destination.name + "': " + warning);
+      ctx.Log(LogLevel::kWarn, "file destination '" + destination.name + "': " + warning);
     }
     return connector::WriteStats{written.rows, written.bytes};
   }

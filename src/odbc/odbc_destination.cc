@@ -237,7 +237,7 @@ Result<int64_t> WriteOdbc(const OdbcDestination& destination, const std::string&
     }
   }
   (void)conn->Rollback();  // the original error is the one to report
-  ctx.Log("warn", "ROLLBACK transaction on ODBC destination '" + destination.name + "'");
+  ctx.Log(LogLevel::kWarn, "ROLLBACK transaction on ODBC destination '" + destination.name + "'");
   return status;
 }
 

@@ -103,8 +103,9 @@ SseMessage EncodeProgress(const std::string& execution_id, int percent) {
 SseMessage EncodeEvent(const ProgressEvent& event, const std::string& execution_id) {
   json data = Base(execution_id);
   if (event.type == ProgressEvent::Type::kLog) {
-    data["level"] = event.name.empty() ? "info" : event.name;
-  } else if (!event.name.empty()) {
+    data["level"] = LogLevelName(event.level);
+  }
+  if (!event.name.empty()) {
     data["name"] = event.name;
   }
   if (event.position >= 0) {
@@ -218,8 +219,10 @@ Result<DecodedMessage> Decode(const SseMessage& message) {
     out.kind = DecodedMessage::Kind::kEvent;
     ProgressEvent& event = out.event;
     event.type = *type;
-    event.name =
-        *type == ProgressEvent::Type::kLog ? GetString(data, "level") : GetString(data, "name");
+    event.name = GetString(data, "name");
+    if (*type == ProgressEvent::Type::kLog) {
+      event.level = ParseLogLevel(GetString(data, "level"));
+    }
     event.position = static_cast<int>(GetInt(data, "position"));
     event.sub_position = static_cast<int>(GetInt(data, "sub_position"));
     event.duration_ms = GetInt(data, "duration_ms");

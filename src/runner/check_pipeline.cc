@@ -5,6 +5,7 @@
 
 #include "aqueducts/check.h"
 
+#include "engine/database_impl.h"
 #include "engine/session.h"
 #include "runner/endpoints.h"
 #include "runner/infer_schema.h"
@@ -223,7 +224,7 @@ Result<std::vector<std::string>> CheckPipeline(const Aqueduct& aqueduct,
   std::unique_ptr<engine::Session> owned;
   engine::Session* session = nullptr;
   if (options.database != nullptr) {
-    session = static_cast<engine::Session*>(options.database->session());
+    session = &engine::SessionOf(*options.database);
   } else {
     AQ_ASSIGN_OR_RETURN(owned, engine::Session::Open(Database::Options{}));
     session = owned.get();

@@ -13,6 +13,7 @@
 #include "aqueducts/run.h"
 
 #include "engine/custom_functions.h"
+#include "engine/database_impl.h"
 #include "engine/dialect_rewrite.h"
 #include "engine/row_tap.h"
 #include "engine/session.h"
@@ -109,7 +110,7 @@ Status PipelineRun::Run() {
   std::unique_ptr<engine::Session> owned;
   engine::Session* session = nullptr;
   if (status.ok() && options_.database != nullptr) {
-    session = static_cast<engine::Session*>(options_.database->session());
+    session = &engine::SessionOf(*options_.database);
   } else if (status.ok()) {
     auto opened = engine::Session::Open(options_.database_options);
     status = opened.status();
@@ -319,7 +320,8 @@ Status NameFailingSource(const Status& status, const std::vector<Source>& source
 
 Status PipelineRun::WriteDestination(engine::Session& session, engine::Connection& conn) {
   if (!aqueduct_.destination || aqueduct_.stages.empty() || aqueduct_.stages.back().empty()) {
-    ProgressEvent warn = Event(ProgressEvent::Type::kLog, "warn");
+    ProgressEvent warn = Event(ProgressEvent::Type::kLog);
+    warn.level = LogLevel::kWarn;
     warn.message = aqueduct_.destination
                        ? "No stage defined: nothing to write to the destination, skipping write"
                        : "No destination defined, skipping write";
@@ -388,7 +390,8 @@ Result<Destination> PipelineRun::InferredDestination(engine::Session& session,
     return fail(fields.status());
   }
   delta.schema = *fields;
-  ProgressEvent note = Event(ProgressEvent::Type::kLog, "debug");
+  ProgressEvent note = Event(ProgressEvent::Type::kLog);
+  note.level = LogLevel::kDebug;
   note.message = "Delta destination '" + delta.name + "' does not exist: creating it with the " +
                  "columns of stage '" + last.name + "'; to pin them, add to the destination:\n" +
                  runner::SchemaYaml(delta.schema);
