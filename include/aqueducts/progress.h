@@ -23,7 +23,7 @@ struct ProgressEvent {
     kStarted,               ///< the run began
     kSourceRegistered,      ///< name
     kStageStarted,          ///< name, position, sub_position
-    kStageProgress,         ///< name, percent, rows, eta_ms: a running step (see below)
+    kStageProgress,         ///< name, percent, rows, eta_ms, bytes, phase: a running step (below)
     kStageCompleted,        ///< name, position, sub_position, duration_ms, rows (-1: streamed)
     kDestinationStarted,    ///< name
     kDestinationCompleted,  ///< name, rows, bytes (-1 unknown), duration_ms
@@ -44,6 +44,9 @@ struct ProgressEvent {
   /// kStageProgress: estimated milliseconds left, once the percent has moved steadily (-1 unknown).
   int64_t eta_ms = -1;
   std::string message;
+  /// kStageProgress: the phase of a step that has phases (a Delta write's `scanning`,
+  /// `writing files`, `committing`); empty for a step without phases.
+  std::string phase;
   /// kLog: the message's severity.
   LogLevel level = LogLevel::kInfo;
 };

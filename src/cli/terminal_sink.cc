@@ -190,7 +190,7 @@ std::string TerminalSink::Describe(const ProgressEvent& e) const {
       run.percent = e.percent;
       run.eta_ms = e.eta_ms;
       run.bytes = e.bytes;
-      run.phase = e.message;
+      run.phase = e.phase;
       return "   " + e.name + ":" + Figures(run);
     }
     case T::kStageCompleted: {
@@ -252,8 +252,8 @@ void TerminalSink::OnEvent(const ProgressEvent& event) {
         run->percent = std::max(run->percent, event.percent);
         run->eta_ms = event.eta_ms;
         run->bytes = std::max(run->bytes, event.bytes);
-        if (!event.message.empty()) {
-          run->phase = event.message;
+        if (!event.phase.empty()) {
+          run->phase = event.phase;
         }
       }
       break;

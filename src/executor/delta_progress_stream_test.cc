@@ -1,6 +1,6 @@
 // Live progress of a Delta upsert over a real executor process: the destination's
 // `stage_progress` events name the write's phase (scanning, writing files, committing, in that
-// order) in `message`, their percent never goes down and moves into each phase's share, and
+// order) in `phase`, their percent never goes down and moves into each phase's share, and
 // their rows end, at 100 %, at the rows upserted.
 #include <filesystem>
 #include <fstream>
@@ -87,9 +87,9 @@ TEST_F(DeltaProgressStreamTest, UpsertReportsItsPhasesAndRowsOverSse) {
   int64_t rows = -1;
   bool seen[3] = {false, false, false};
   for (const auto& event : progress) {
-    int now = PhaseRank(event.message);
-    ASSERT_GE(now, 0) << "not a phase: '" << event.message << "'";
-    EXPECT_GE(now, rank) << "phase " << event.message << " came after a later one";
+    int now = PhaseRank(event.phase);
+    ASSERT_GE(now, 0) << "not a phase: '" << event.phase << "'";
+    EXPECT_GE(now, rank) << "phase " << event.phase << " came after a later one";
     EXPECT_GE(event.percent, percent);
     EXPECT_GE(event.rows, rows);
     EXPECT_LE(event.rows, kUpserted);
@@ -100,7 +100,7 @@ TEST_F(DeltaProgressStreamTest, UpsertReportsItsPhasesAndRowsOverSse) {
   }
   EXPECT_TRUE(seen[0]) << "no scanning phase";
   EXPECT_TRUE(seen[1]) << "no writing files phase";
-  EXPECT_EQ(progress.back().message, "committing");
+  EXPECT_EQ(progress.back().phase, "committing");
   EXPECT_EQ(progress.back().percent, 100);
   EXPECT_EQ(progress.back().rows, kUpserted);
 }

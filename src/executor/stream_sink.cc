@@ -25,13 +25,13 @@ void StreamSink::OnEvent(const ProgressEvent& event) {
       // committing), or its completion: 100% or its final row count.
       bool news =
           event.type == T::kStageProgress &&
-          (event.message != it->second.phase ||
+          (event.phase != it->second.phase ||
            (event.percent >= 100 && (it->second.percent < 100 || it->second.rows != event.rows)));
       if (!news) {
         return;
       }
     }
-    last_sent_[key] = Sent{now, event.percent, event.rows, event.message};
+    last_sent_[key] = Sent{now, event.percent, event.rows, event.phase};
   }
   LogFields fields{{"execution_id", execution_id_}};
   if (event.type == T::kLog) {

@@ -129,6 +129,9 @@ SseMessage EncodeEvent(const ProgressEvent& event, const std::string& execution_
   if (event.eta_ms >= 0) {
     data["eta_ms"] = event.eta_ms;
   }
+  if (!event.phase.empty()) {
+    data["phase"] = event.phase;
+  }
   if (!event.message.empty()) {
     data["message"] = event.message;
   }
@@ -231,6 +234,7 @@ Result<DecodedMessage> Decode(const SseMessage& message) {
     event.percent = GetDouble(data, "percent");
     event.eta_ms = GetInt(data, "eta_ms");
     event.message = GetString(data, "message");
+    event.phase = GetString(data, "phase");
     if (*type == ProgressEvent::Type::kFailed) {
       out.failure = Status(StatusCodeFromName(GetString(data, "code")),
                            event.message.empty() ? "Pipeline execution failed" : event.message,

@@ -193,12 +193,12 @@ std::vector<bool> CheckDeltaPhases(const std::vector<Timed>& progress, int64_t r
   int64_t rows = -1;
   for (const auto& t : progress) {
     const ProgressEvent& e = t.event;
-    int now = PhaseRank(e.message);
-    EXPECT_GE(now, 0) << "not a phase: '" << e.message << "'";
+    int now = PhaseRank(e.phase);
+    EXPECT_GE(now, 0) << "not a phase: '" << e.phase << "'";
     if (now < 0) {
       continue;
     }
-    EXPECT_GE(now, rank) << e.message << " after a later phase";
+    EXPECT_GE(now, rank) << e.phase << " after a later phase";
     EXPECT_GE(e.percent, percent) << "percent went down";
     EXPECT_GE(e.rows, rows) << "rows went down";
     EXPECT_LE(e.rows, rows_written);
@@ -215,7 +215,7 @@ std::vector<bool> CheckDeltaPhases(const std::vector<Timed>& progress, int64_t r
     percent = e.percent;
     rows = e.rows;
   }
-  EXPECT_EQ(progress.back().event.message, "committing");
+  EXPECT_EQ(progress.back().event.phase, "committing");
   EXPECT_EQ(progress.back().event.percent, 100);
   EXPECT_EQ(progress.back().event.rows, rows_written);
   return seen;

@@ -146,7 +146,7 @@ void RunMonitor::Finish(engine::Connection* conn, int64_t rows) {
     event.rows = rows >= 0 ? rows : it->reported_rows;
     event.bytes = UploadedBy(*it);
     event.eta_ms = 0;
-    event.message = it->phase;
+    event.phase = it->phase;
   }
   if (progress_interval_ms_ > 0) {
     emitter_.Emit(event);
@@ -175,7 +175,7 @@ void RunMonitor::Report() {
       event.name = watched.name;
       event.rows = watched.tap != nullptr ? watched.tap->rows() : watched.reported_rows;
       event.bytes = UploadedBy(watched);
-      event.message = watched.phase;
+      event.phase = watched.phase;
       // DuckDB's rows_processed is deliberately not used: it sums estimated rows over every
       // operator of the plan. Its percent is the query's own and is what the line shows.
       double query = std::min(watched.conn->Progress().percent, 100.0);
