@@ -392,6 +392,26 @@ try {
     `the diff of versions 1 and 2 shows the one changed line (${JSON.stringify([removed, added])})`);
   await axe('pipeline version diff');
   await screenshot('version-diff');
+  // Any two versions: a third version, compared with the first through the form. Changing one
+  // side of the form keeps the other.
+  await call('PUT', `/pipelines/${pipelineHash.split('/').pop()}`, admin, { text: goodText.replace('show: 10', 'show: 7') });
+  await page.reload({ waitUntil: 'load' });  // the page lists the versions it loaded
+  await page.waitForFunction(() => document.querySelectorAll('#diff-to option').length === 3);
+  await page.select('#diff-to', '3');
+  await page.waitForFunction(() => /\?diff=3&from=1$/.test(location.hash));
+  await waitText('#diff-title', /from version 1 to 3/);
+  await page.waitForFunction(() => [...document.querySelectorAll('#diff .add')].some((e) => /show: 7/.test(e.textContent)));
+  const added13 = await page.$$eval('#diff .add', (els) => els.map((e) => e.textContent));
+  const removed13 = await page.$$eval('#diff .del', (els) => els.map((e) => e.textContent));
+  check(added13.length === 1 && /\+ +show: 7/.test(added13[0]) && removed13.length === 1 && /- +show: 10/.test(removed13[0]),
+    `the diff of versions 1 and 3, picked in the form, shows the one changed line (${JSON.stringify([removed13, added13])})`);
+  await page.select('#diff-from', '2');
+  await page.waitForFunction(() => /\?diff=3$/.test(location.hash));
+  await waitText('#diff-title', /from version 2 to 3/);
+  await page.waitForFunction(() => [...document.querySelectorAll('#diff .del')].some((e) => /show: 5/.test(e.textContent)));
+  check((await page.$eval('#diff-from', (e) => e.value)) === '2' && (await page.$eval('#diff-to', (e) => e.value)) === '3',
+    'picking version 2 as the base keeps version 3 and shows the diff from 2 to 3');
+  await axe('pipeline diff of any two versions');
 
   // Pipelines list: the last run's status.
   await go('#/pipelines');

@@ -260,5 +260,5 @@ export function PipelinePage({ id, query }) {
             <td>${v.version > 1 ? html`<a href=${`#/pipelines/${id}?diff=${v.version}`}>compare with ${v.version - 1}</a>` : '–'}</td></tr>`)}
         </tbody>
       </table>`}
-    ${!isNew && diff > 1 && html`<${VersionDiff} id=${id} version=${diff} />`}`;
+    ${!isNew && diff >= 1 && html`<${VersionDiff} id=${id} version=${diff} from=${Number(query.get('from') || 0)} versions=${versions ? versions.versions : []} />`}`;
 }
