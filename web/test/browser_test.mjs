@@ -490,6 +490,72 @@ try {
   await page.waitForSelector('#rerun-button');
   await screenshot('run-cancelled');
 
+  // A fast stream: a real run of many tiny stages makes the executor send hundreds of events a
+  // second. The run page, open from the start, keeps up: it applies every event the server
+  // stored, draws them in far fewer frames (batched per animation frame), and shows the final
+  // state soon after the run ends. Node reads the same stream to time the run's end and rate.
+  const kFastStages = 300;
+  const fast = await call('POST', '/pipelines', admin, { name: 'many events', format: 'yaml',
+    text: 'version: v2\nsources: []\nstages:\n' + Array.from({ length: kFastStages }, (_, i) =>
+      `  - - name: s${i}\n      query: SELECT ${i} AS i, repeat('x', 40) AS pad\n      show: 1\n`).join('') });
+  // Tasks that block the page's main thread for 50 ms or more (the Long Tasks API).
+  await page.evaluate(() => {
+    window.aqLongTasks = [];
+    new PerformanceObserver((list) => window.aqLongTasks.push(...list.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
+  });
+  const fastRun = await call('POST', `/pipelines/${fast.id}/runs`, admin, { executor: 'web-1' });
+  await go('#/runs/' + fastRun.id);
+  const streamed = (async () => {
+    const res = await fetch(`${base}/api/v1/runs/${fastRun.id}/events`, { headers: { Authorization: 'Bearer ' + admin, Accept: 'text/event-stream' } });
+    const decoder = new TextDecoder();
+    let buffer = '';
+    const arrivals = [];
+    for await (const chunk of res.body) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const name = /^event: (.*)$/m.exec(frame);
+        if (!name) continue;
+        arrivals.push(performance.now());
+        if (name[1] === 'run_state' && /"state":"(succeeded|failed|cancelled|lost)"/.test(frame)) {
+          return { count: arrivals.length, arrivals, endedAt: performance.now() };
+        }
+      }
+    }
+    throw new Error('the event stream ended before the run');
+  })();
+  const serverSide = await streamed;
+  await page.waitForFunction((n) => /succeeded/.test(document.querySelector('#run-status')?.textContent || '') &&
+    document.querySelectorAll('#stages tbody tr[data-done="true"]').length === n, { timeout: 60000 }, kFastStages);
+  const pageDoneAt = performance.now();
+  const counts = await page.$eval('#run-title', (e) => ({ events: Number(e.dataset.events), frames: Number(e.dataset.frames) }));
+  const longTasks = await page.evaluate(() => window.aqLongTasks);
+  const longest = Math.max(0, ...longTasks);
+  // The busiest second of the stream, as it reached node.
+  let peak = 0;
+  for (let i = 0, j = 0; i < serverSide.arrivals.length; i++) {
+    while (serverSide.arrivals[i] - serverSide.arrivals[j] > 1000) j++;
+    peak = Math.max(peak, i - j + 1);
+  }
+  const lagMs = pageDoneAt - serverSide.endedAt;
+  const runSeconds = (serverSide.arrivals.at(-1) - serverSide.arrivals[0]) / 1000;
+  console.log(`measure: a run of ${kFastStages} stages sent ${serverSide.count} events in ${runSeconds.toFixed(1)} s ` +
+    `(${(serverSide.count / runSeconds).toFixed(0)} a second on average, ${peak} in the busiest second); the page applied ` +
+    `${counts.events} in ${counts.frames} frames and showed the final state ${lagMs.toFixed(0)} ms after the stream's last event reached node; ` +
+    `${longTasks.length} tasks of 50 ms or more blocked the page, the longest ${longest.toFixed(0)} ms`);
+  check(peak >= 100, `the stream reached at least 100 events a second (${peak} in the busiest second)`);
+  check(counts.events === serverSide.count, `the run page applied every event of the run (${counts.events} of ${serverSide.count})`);
+  check(counts.frames < counts.events / 2, `the page drew them batched per animation frame (${counts.frames} frames for ${counts.events} events)`);
+  check(lagMs < 5000, `the page showed the final state within 5 s of the run's end (${lagMs.toFixed(0)} ms)`);
+  check(longest < 1000, `no task blocked the page for a second or more while it followed the stream (longest ${longest.toFixed(0)} ms)`);
+  const lastRows = await page.$$eval('#stages tbody tr', (rows) => rows.map((r) => [r.dataset.stage, r.querySelector('.pct').textContent]));
+  check(lastRows.length === kFastStages && lastRows.every(([, pct]) => pct === '100%') && lastRows.at(-1)[0] === `s${kFastStages - 1}`,
+    `every one of the ${kFastStages} stages is shown at 100 %`);
+  check((await page.$$('#outputs .preview')).length === kFastStages, `the ${kFastStages} show outputs are on the page`);
+  await screenshot('run-many-events');
+
   // The runs list filtered by pipeline shows only that pipeline's runs.
   await go('#/runs');
   await page.waitForSelector('#runs tbody tr');
@@ -522,7 +588,7 @@ try {
     'a new user olga with role operator is listed');
   await axe('users');
   await screenshot('users');
-  await page.click('#users tr[data-user="olga"] a');
+  await page.click('#users tr[data-user="olga"] td a');
   await page.waitForSelector('#token-form');
   await page.waitForFunction(() => document.querySelector('#token-user').value !== '');
   await page.type('#token-name', 'nightly');

@@ -1,11 +1,23 @@
 // Shared pieces of the web UI: rendering (Preact + htm), the API client, the run event stream
 // reader and the hash router. Every API error becomes an ApiError with the server's message.
-import { h, render } from './vendor/preact.js';
+import { h, render, Component } from './vendor/preact.js';
 import { useState, useEffect, useRef, useCallback } from './vendor/hooks.js';
 import htm from './vendor/htm.js';
 
 export const html = htm.bind(h);
 export { render, useState, useEffect, useRef, useCallback };
+
+// Draws `draw()` again only when the `rev` prop changes: for the parts of a page that a fast
+// stream leaves as they are (a finished step, an old block of log lines).
+export class Pure extends Component {
+  shouldComponentUpdate(next) {
+    return next.rev !== this.props.rev;
+  }
+
+  render({ draw }) {
+    return draw();
+  }
+}
 
 const kSessionKey = 'aqueducts.session';
 const kRoles = ['viewer', 'operator', 'admin'];
@@ -143,10 +155,13 @@ export async function readRunEvents(runId, onEvent, signal) {
         const { value, done } = await reader.read();
         if (done) break;
         buffer += decoder.decode(value, { stream: true });
+        // A chunk may hold thousands of events (the replayed history): frames are cut at a moving
+        // index and the rest kept once, so a chunk costs time linear in its size.
+        let start = 0;
         let end;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
+        while ((end = buffer.indexOf('\n\n', start)) >= 0) {
+          const frame = buffer.slice(start, end);
+          start = end + 2;
           const e = { id: 0, event: '', data: '' };
           const data = [];
           for (const line of frame.split('\n')) {
@@ -165,6 +180,7 @@ export async function readRunEvents(runId, onEvent, signal) {
           onEvent(e);
           if (e.event === 'run_state' && kFinalStates.includes(e.data.state)) finished = true;
         }
+        buffer = buffer.slice(start);
       }
     } catch (e) {
       if (signal.aborted) return;

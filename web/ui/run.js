@@ -1,23 +1,33 @@
 // One run, live: its whole event history is replayed from the server and then followed as it
 // happens (readRunEvents). Events are folded into a model and rendered at most once a frame, so
-// a fast stream (hundreds of events a second) costs one render per frame.
+// a fast stream (hundreds of events a second) costs one render per frame. The title carries the
+// counts of events applied and frames drawn (data-events, data-frames) for the browser test.
 import { parseBoxTable } from './table.js';
-import { html, api, can, readRunEvents, kFinalStates, useState, useEffect, useRef, usePageTitle, ErrorBox, State, when, bytes } from './lib.js';
+import { html, api, can, readRunEvents, kFinalStates, useState, useEffect, useRef, usePageTitle, ErrorBox, State, Pure, when, bytes } from './lib.js';
 
 function newModel() {
   return {
     state: null, reason: '', progress: 0, stages: new Map(), outputs: new Map(), logs: [],
-    startedUs: 0, endedUs: 0, final: null, spillBytes: 0, events: 0,
+    startedUs: 0, endedUs: 0, final: null, spillBytes: 0, events: 0, frames: 0, logSeq: 0,
   };
 }
 
+// The step `name`, marked changed (its row is drawn again at the next frame).
 function step(m, name, kind) {
-  if (!m.stages.has(name)) m.stages.set(name, { name, kind, percent: null, rows: null, done: false, duration: null });
-  return m.stages.get(name);
+  if (!m.stages.has(name)) m.stages.set(name, { name, kind, percent: null, rows: null, done: false, duration: null, rev: 0 });
+  const s = m.stages.get(name);
+  s.rev++;
+  return s;
 }
 
+// One formatter each, made once: toLocaleTimeString()/toLocaleString() build a new one per call,
+// which costs about half a millisecond, too much for a thousand log lines in a frame.
+const kTime = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+const kNumber = new Intl.NumberFormat();
+
+// A log line; its time is formatted once, here, not on every frame.
 function log(m, level, message, ts) {
-  m.logs.push({ level, message, ts });
+  m.logs.push({ level, message, time: ts ? kTime.format(new Date(ts / 1000)) + ' ' : '', seq: ++m.logSeq });
   if (m.logs.length > 5000) m.logs.splice(0, m.logs.length - 5000);
 }
 
@@ -76,6 +86,7 @@ function apply(m, e) {
       const key = `${d.stage_name} (${d.output_type})`;
       const out = m.outputs.get(key) || { stage: d.stage_name, type: d.output_type, chunks: [], rowsShown: null, last: false };
       out.chunks[d.sequence || 0] = d.data;
+      out.rev = (out.rev || 0) + 1;
       if (d.rows_shown != null) out.rowsShown = d.rows_shown;
       if (d.last) out.last = true;
       m.outputs.set(key, out);
@@ -104,6 +115,18 @@ function apply(m, e) {
   }
 }
 
+// The log's last lines in blocks of 100 by sequence number: a full block is never drawn again.
+const kLogShown = 1000;
+function logBlocks(lines) {
+  const blocks = [];
+  for (const l of lines) {
+    const key = Math.floor(l.seq / 100);
+    if (!blocks.length || blocks[blocks.length - 1].key !== key) blocks.push({ key, lines: [] });
+    blocks[blocks.length - 1].lines.push(l);
+  }
+  return blocks;
+}
+
 function Elapsed({ m }) {
   const [, tick] = useState(0);
   const running = m.startedUs && !m.endedUs;
@@ -121,9 +144,13 @@ function Elapsed({ m }) {
 // table.js), with the text kept under "As text"; plans (`explain`: a tree, not rows), schemas
 // and a preview whose rows cannot be told apart for certain stay preformatted text.
 function Output({ name, out }) {
-  const text = out.chunks.join('');
-  const preview = out.type === 'show' || out.type === 'show_limit';
-  const table = preview && out.last ? parseBoxTable(text, out.rowsShown) : null;
+  // Joined and parsed once per change of the output, not on every frame of the page.
+  if (!out.cache || out.cache.rev !== out.rev) {
+    const text = out.chunks.join('');
+    const preview = out.type === 'show' || out.type === 'show_limit';
+    out.cache = { rev: out.rev, text, table: preview && out.last ? parseBoxTable(text, out.rowsShown) : null };
+  }
+  const { text, table } = out.cache;
   const pre = html`<pre class="out" tabindex="0" aria-label=${'Output of ' + name}>${text}</pre>`;
   if (!table) return pre;
   return html`<div class="preview" tabindex="0" role="region" aria-label=${'Output of ' + name} data-stage=${out.stage}>
@@ -150,6 +177,7 @@ export function RunPage({ id }) {
     let frame = 0;
     const render = () => {
       frame = 0;
+      model.current.frames++;
       setVersion((v) => v + 1);
     };
     api('GET', `/runs/${id}`).then(setRun, setError);
@@ -182,7 +210,7 @@ export function RunPage({ id }) {
   };
   const stages = [...m.stages.values()];
   return html`
-    <h1>Run #${id}</h1>
+    <h1 id="run-title" data-events=${m.events} data-frames=${m.frames}>Run #${id}</h1>
     <${ErrorBox} error=${error} />
     <${ErrorBox} error=${streamError} />
     ${run && html`<p>
@@ -214,18 +242,19 @@ export function RunPage({ id }) {
     <table id="stages">
       <thead><tr><th scope="col">Step</th><th scope="col">Progress</th><th scope="col">Rows</th><th scope="col">Time</th></tr></thead>
       <tbody>
-        ${stages.map((s) => html`<tr data-stage=${s.name} data-done=${s.done ? 'true' : 'false'}>
+        ${stages.map((s) => html`<${Pure} key=${s.name} rev=${s.rev} draw=${() => html`<tr data-stage=${s.name} data-done=${s.done ? 'true' : 'false'}>
           <th scope="row">${s.kind === 'destination' ? 'destination ' : ''}${s.name}</th>
           <td><progress max="100" value=${s.percent ?? 0} aria-label=${'Progress of ' + s.name}></progress>
             <span class="pct">${s.percent == null ? '–' : s.percent + '%'}</span></td>
-          <td class="rows" data-rows=${s.rows ?? ''}>${s.rows == null ? '–' : s.rows.toLocaleString()}</td>
-          <td>${s.duration != null ? (s.duration / 1000).toFixed(2) + ' s' : s.eta ? `about ${Math.ceil(s.eta / 1000)} s left` : ''}</td></tr>`)}
+          <td class="rows" data-rows=${s.rows ?? ''}>${s.rows == null ? '–' : kNumber.format(s.rows)}</td>
+          <td>${s.duration != null ? (s.duration / 1000).toFixed(2) + ' s' : s.eta ? `about ${Math.ceil(s.eta / 1000)} s left` : ''}</td></tr>`} />`)}
       </tbody>
     </table>`}
     ${m.outputs.size > 0 && html`<section id="outputs" aria-labelledby="outputs-title"><h2 id="outputs-title">Outputs</h2>
-      ${[...m.outputs.entries()].map(([k, out]) => html`<h3>${k}</h3><${Output} name=${k} out=${out} />`)}</section>`}
+      ${[...m.outputs.entries()].map(([k, out]) => html`<${Pure} key=${k} rev=${out.rev} draw=${() => html`<h3>${k}</h3><${Output} name=${k} out=${out} />`} />`)}</section>`}
     <h2>Log</h2>
     <div class="logs" id="run-log" tabindex="0" role="log" aria-label="Run log">
-      ${m.logs.slice(-1000).map((l) => html`<div class=${'lv-' + l.level + (l.level === 'spill' ? ' spill' : '')}>${l.ts ? new Date(l.ts / 1000).toLocaleTimeString() + ' ' : ''}${l.message}</div>`)}
+      ${logBlocks(m.logs.slice(-kLogShown)).map((b) => html`<${Pure} key=${b.key} rev=${b.lines.length} draw=${() => b.lines.map((l) =>
+        html`<div class=${'lv-' + l.level + (l.level === 'spill' ? ' spill' : '')}>${l.time}${l.message}</div>`)} />`)}
     </div>`;
 }
