@@ -1,7 +1,7 @@
 // The pipeline editor: CodeMirror 6 with completion, lint and hover from the pipeline format's
-// JSON Schema (served by aqueducts-server at /ui/schema.json) for YAML and JSON; TOML is edited
-// as plain text. Bundled by esbuild into /ui/editor.js at build time and loaded only by the
-// pipeline page.
+// JSON Schema (served by aqueducts-server at /ui/schema.json): for YAML and JSON through
+// codemirror-json-schema (with lint), for TOML through toml.js (completion and hover). Bundled
+// by esbuild into /ui/editor.js at build time and loaded only by the pipeline page.
 import { EditorView, basicSetup } from 'codemirror';
 import { EditorState, Compartment, StateEffect, StateField } from '@codemirror/state';
 import { Decoration, keymap } from '@codemirror/view';
@@ -10,6 +10,7 @@ import { indentWithTab } from '@codemirror/commands';
 import { tags } from '@lezer/highlight';
 import { yamlSchema } from 'codemirror-json-schema/yaml';
 import { jsonSchema } from 'codemirror-json-schema';
+import { tomlSchema } from './toml.js';
 
 // Colours come from the page's CSS variables, so the editor follows light and dark.
 const theme = EditorView.theme({
@@ -24,6 +25,7 @@ const theme = EditorView.theme({
   '.cm-aq-error-line': { backgroundColor: 'var(--err-bg)' },
   '.cm-tooltip': { backgroundColor: 'var(--panel)', color: 'var(--fg)', border: '1px solid var(--border)' },
   '.cm-tooltip-autocomplete ul li[aria-selected]': { backgroundColor: 'var(--accent)', color: 'var(--accent-fg)' },
+  '.cm-aq-hover': { padding: '4px 8px', maxWidth: '480px' },
 });
 const highlight = HighlightStyle.define([
   { tag: [tags.propertyName, tags.definition(tags.propertyName)], color: 'var(--hl-key)' },
@@ -53,6 +55,7 @@ const errorField = StateField.define({
 function language(format, schema) {
   if (format === 'yaml') return yamlSchema(schema);
   if (format === 'json') return jsonSchema(schema);
+  if (format === 'toml') return tomlSchema(schema);
   return [];
 }
 

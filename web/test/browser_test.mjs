@@ -294,6 +294,55 @@ try {
   await page.waitForSelector('.cm-lintRange-error, .cm-lint-marker-error', { timeout: 10000 });
   check(true, 'the editor marks an unknown field ("sourcez") from the schema before saving');
 
+  // Hover: a field's help from the schema.
+  async function hoverText(word, nth = 0) {
+    const point = await page.evaluate((w, k) => {
+      const view = document.getElementById('pipeline-editor').aqEditor.view;
+      const doc = view.state.doc.toString();
+      let at = -1;
+      for (let i = 0; i <= k; i++) at = doc.indexOf(w, at + 1);
+      const c = view.coordsAtPos(at + 2);
+      return { x: c.left + 1, y: (c.top + c.bottom) / 2 };
+    }, word, nth);
+    await page.mouse.move(point.x, point.y);
+  }
+  await setEditorText('version: v2\nsources:\n  - type: file\n    name: r\n    location: x.csv\n');
+  await hoverText('location');
+  await page.waitForFunction(() => /A URL/.test(document.querySelector('.cm-tooltip-hover')?.textContent || ''), { timeout: 10000 });
+  check(true, 'hovering "location" in YAML shows the field\'s help from the schema: ' + (await text('.cm-tooltip-hover')).slice(0, 80));
+  await page.mouse.move(5, 5);
+
+  // TOML: completion of keys (the source's own, told by its type) and of values, and hover.
+  await page.select('#pipeline-format', 'toml');
+  await setEditorText('version = "v2"\n\n[[sources]]\ntype = "file"\nname = "r"\n');
+  await page.evaluate(() => document.getElementById('pipeline-editor').aqEditor.focus());
+  await page.keyboard.down('Control');
+  await page.keyboard.press('End');
+  await page.keyboard.up('Control');
+  await page.keyboard.type('loc');
+  await page.waitForFunction(() => /location/.test(document.querySelector('.cm-tooltip-autocomplete li[aria-selected]')?.textContent || ''), { timeout: 10000 });
+  const keysOffered = await page.$$eval('.cm-tooltip-autocomplete .cm-completionLabel', (els) => els.map((e) => e.textContent));
+  // A click picks the option at once (Enter is ignored for 75 ms after the list changes).
+  await page.click('.cm-tooltip-autocomplete li[aria-selected]');
+  await page.keyboard.type('"x.csv"\n[sources.format]\ntype = "c');
+  await page.waitForFunction(() => /\bcsv\b/.test(document.querySelector('.cm-tooltip-autocomplete')?.textContent || ''), { timeout: 10000 });
+  const tomlOffered = await page.$$eval('.cm-tooltip-autocomplete .cm-completionLabel', (els) => els.map((e) => e.textContent));
+  await page.keyboard.press('Escape');
+  const tomlText = await page.evaluate(() => document.getElementById('pipeline-editor').aqEditor.getText());
+  check(/\nlocation = "x\.csv"\n/.test(tomlText) && JSON.stringify(keysOffered) === '["location"]',
+    `TOML: "loc" in a file source offers and completes "location = " (${JSON.stringify(keysOffered)})`);
+  check(tomlOffered.includes('csv') && !tomlOffered.includes('parquet'),
+    `TOML: the type of a source's format offers the formats starting with c (${JSON.stringify(tomlOffered)})`);
+  await screenshot('editor-toml-completion');
+  await page.keyboard.type('sv"\n');
+  await hoverText('location');
+  await page.waitForFunction(() => /A URL/.test(document.querySelector('.cm-tooltip-hover')?.textContent || ''), { timeout: 10000 });
+  await hoverText('type', 1);
+  await page.waitForFunction(() => /csv/.test(document.querySelector('.cm-tooltip-hover')?.textContent || ''), { timeout: 10000 });
+  check(true, 'TOML: hovering a field shows its help from the schema: ' + (await text('.cm-tooltip-hover')).slice(0, 80));
+  await page.mouse.move(5, 5);
+  await page.select('#pipeline-format', 'yaml');
+
   await page.type('#pipeline-name', 'city summary');
   await setEditorText(badText);
   await page.click('#save-button');
