@@ -226,7 +226,10 @@ std::string PatternWithFlags(const std::string& pattern, const std::string& flag
   return "(?" + flags + ")" + pattern;
 }
 
-class RegexCache {
+// The compiled patterns of one thread's executions of regexp_match (DuckDB keeps one local state
+// per thread and expression), so that a constant pattern is compiled once per thread, not once
+// per chunk.
+class RegexCache : public duckdb::FunctionLocalState {
  public:
   const re2::RE2& Get(const std::string& pattern) {
     auto it = compiled_.find(pattern);
@@ -250,8 +253,14 @@ class RegexCache {
   std::map<std::string, std::unique_ptr<re2::RE2>> compiled_;
 };
 
-void ExecuteRegexpMatch(DataChunk& args, ExpressionState&, Vector& result) {
-  RegexCache cache;
+duckdb::unique_ptr<duckdb::FunctionLocalState> InitRegexpMatch(ExpressionState&,
+                                                                const duckdb::BoundFunctionExpression&,
+                                                                duckdb::FunctionData*) {
+  return duckdb::make_uniq<RegexCache>();
+}
+
+void ExecuteRegexpMatch(DataChunk& args, ExpressionState& state, Vector& result) {
+  auto& cache = duckdb::ExecuteFunctionState::GetFunctionState(state)->Cast<RegexCache>();
   const LogicalType text_list = LogicalType::LIST(LogicalType::VARCHAR);
   for (idx_t row = 0; row < args.size(); ++row) {
     Value text = args.data[0].GetValue(row);
@@ -312,11 +321,11 @@ void RegisterDataFusionNativeFunctions(duckdb::DatabaseInstance& db) {
 
   duckdb::ScalarFunctionSet regexp_match("regexp_match");
   const LogicalType text_list = LogicalType::LIST(LogicalType::VARCHAR);
-  regexp_match.AddFunction(duckdb::ScalarFunction({LogicalType::VARCHAR, LogicalType::VARCHAR},
-                                                  text_list, ExecuteRegexpMatch));
-  regexp_match.AddFunction(
-      duckdb::ScalarFunction({LogicalType::VARCHAR, LogicalType::VARCHAR, LogicalType::VARCHAR},
-                             text_list, ExecuteRegexpMatch));
+  for (size_t arity : {2, 3}) {
+    duckdb::vector<LogicalType> arguments(arity, LogicalType::VARCHAR);
+    regexp_match.AddFunction(duckdb::ScalarFunction(arguments, text_list, ExecuteRegexpMatch,
+                                                    nullptr, nullptr, nullptr, InitRegexpMatch));
+  }
   loader.RegisterFunction(regexp_match);
 }
 
