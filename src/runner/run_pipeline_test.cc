@@ -57,6 +57,16 @@ class RunPipelineTest : public ::testing::Test {
     options.progress_interval_ms = 20;
     return RunPipeline(aq, options, sink);
   }
+  // The test CSV as `test_data`, one stage `stage` running `query`, into the in-memory table
+  // `table` of the test's database.
+  Aqueduct OneStageOverCsv(const std::string& stage, const std::string& query,
+                           const std::string& table) {
+    Aqueduct aq;
+    aq.sources = {Csv("test_data", csv_)};
+    aq.stages = {{{.name = stage, .query = query}}};
+    aq.destination = InMemoryDestination{table};
+    return aq;
+  }
   bool NoTempFiles() {
     for (const auto& entry : fs::directory_iterator(dir_)) {
       if (entry.path().filename().string().find(".aq-") != std::string::npos) {
@@ -73,11 +83,8 @@ class RunPipelineTest : public ::testing::Test {
 };
 
 TEST_F(RunPipelineTest, CsvToInMemoryDestination) {
-  Aqueduct aq;
-  aq.sources = {Csv("test_data", csv_)};
-  aq.stages = {{{.name = "doubled",
-                 .query = "SELECT id, name, value * 2 as doubled_value, active FROM test_data"}}};
-  aq.destination = InMemoryDestination{"result"};
+  Aqueduct aq = OneStageOverCsv(
+      "doubled", "SELECT id, name, value * 2 as doubled_value, active FROM test_data", "result");
   RecordingSink sink;
   AQ_ASSERT_OK(Run(aq, &sink));
   EXPECT_EQ(One("SELECT count(*) FROM result"), "5");
@@ -115,13 +122,11 @@ TEST_F(RunPipelineTest, InMemoryDestinationMayReplaceTheTableItReads) {
 
 // The original's SQL dialect: the DataFusion functions a stage names are created for the run.
 TEST_F(RunPipelineTest, StagesMayUseDataFusionFunctions) {
-  Aqueduct aq;
-  aq.sources = {Csv("test_data", csv_)};
-  aq.stages = {{{.name = "df",
-                 .query = "SELECT nvl(NULL, name) AS n, to_timestamp(id)::VARCHAR AS t, "
-                          "arrow_cast(id, 'Int16') AS i, make_array(id, id) AS a "
-                          "FROM test_data WHERE id = 2"}}};
-  aq.destination = InMemoryDestination{"df_out"};
+  Aqueduct aq = OneStageOverCsv("df",
+                                "SELECT nvl(NULL, name) AS n, to_timestamp(id)::VARCHAR AS t, "
+                                "arrow_cast(id, 'Int16') AS i, make_array(id, id) AS a "
+                                "FROM test_data WHERE id = 2",
+                                "df_out");
   AQ_ASSERT_OK(Run(aq));
   EXPECT_EQ(One("SELECT n || '|' || t || '|' || typeof(i) || '|' || a::VARCHAR FROM df_out"),
             "Bob|1970-01-01 00:00:02|SMALLINT|[2, 2]");
@@ -132,15 +137,14 @@ TEST_F(RunPipelineTest, StagesMayUseDataFusionFunctions) {
 // cast of its JSON type would keep them); other JSON values keep their JSON text, and JSON
 // columns cast elsewhere are untouched.
 TEST_F(RunPipelineTest, JsonArrowCastToTextGivesTheOriginalsText) {
-  Aqueduct aq;
-  aq.sources = {Csv("test_data", csv_)};
-  aq.stages = {{{.name = "j",
-                 .query = "WITH d AS (SELECT '{\"name\": \"Bob\", \"n\": 2, \"o\": {\"a\": [1]}}' "
-                          "AS doc) SELECT (doc -> 'name')::VARCHAR AS name, "
-                          "CAST(doc -> 'n' AS TEXT) AS n, TRY_CAST(doc->'o' AS VARCHAR) AS o, "
-                          "(SELECT (doc -> 'missing')::VARCHAR) AS missing, "
-                          "(doc -> 'name')::JSON::VARCHAR AS quoted FROM d"}}};
-  aq.destination = InMemoryDestination{"j_out"};
+  Aqueduct aq =
+      OneStageOverCsv("j",
+                      "WITH d AS (SELECT '{\"name\": \"Bob\", \"n\": 2, \"o\": {\"a\": [1]}}' "
+                      "AS doc) SELECT (doc -> 'name')::VARCHAR AS name, "
+                      "CAST(doc -> 'n' AS TEXT) AS n, TRY_CAST(doc->'o' AS VARCHAR) AS o, "
+                      "(SELECT (doc -> 'missing')::VARCHAR) AS missing, "
+                      "(doc -> 'name')::JSON::VARCHAR AS quoted FROM d",
+                      "j_out");
   AQ_ASSERT_OK(Run(aq));
   EXPECT_EQ(One("SELECT name || '|' || n || '|' || o || '|' || coalesce(missing, '<null>') || "
                 "'|' || quoted FROM j_out"),
@@ -149,15 +153,13 @@ TEST_F(RunPipelineTest, JsonArrowCastToTextGivesTheOriginalsText) {
 
 // DataFusion's positional aggregates (DuckDB has them as window functions only).
 TEST_F(RunPipelineTest, FirstLastAndNthValueWorkAsAggregates) {
-  Aqueduct aq;
-  aq.sources = {Csv("test_data", csv_)};
-  aq.stages = {{{.name = "agg",
-                 .query = "SELECT first_value(name ORDER BY value) AS f, "
-                          "last_value(name ORDER BY value) AS l, "
-                          "nth_value(name, 2 ORDER BY value) AS n, "
-                          "max(w) AS w FROM (SELECT *, first_value(name) OVER "
-                          "(ORDER BY value DESC) AS w FROM test_data)"}}};
-  aq.destination = InMemoryDestination{"agg_out"};
+  Aqueduct aq = OneStageOverCsv("agg",
+                                "SELECT first_value(name ORDER BY value) AS f, "
+                                "last_value(name ORDER BY value) AS l, "
+                                "nth_value(name, 2 ORDER BY value) AS n, "
+                                "max(w) AS w FROM (SELECT *, first_value(name) OVER "
+                                "(ORDER BY value DESC) AS w FROM test_data)",
+                                "agg_out");
   AQ_ASSERT_OK(Run(aq));
   EXPECT_EQ(One("SELECT f || '|' || l || '|' || n || '|' || w FROM agg_out"),
             "Alice|Charlie|Diana|Charlie");
@@ -165,10 +167,7 @@ TEST_F(RunPipelineTest, FirstLastAndNthValueWorkAsAggregates) {
 
 TEST_F(RunPipelineTest, FailedInMemoryWriteKeepsTheOldTable) {
   AQ_ASSERT_OK(db_->Execute("CREATE TABLE kept AS SELECT 1 AS x"));
-  Aqueduct aq;
-  aq.sources = {Csv("test_data", csv_)};
-  aq.stages = {{{.name = "bad", .query = "SELECT CAST(name AS INTEGER) AS x FROM test_data"}}};
-  aq.destination = InMemoryDestination{"kept"};
+  Aqueduct aq = OneStageOverCsv("bad", "SELECT CAST(name AS INTEGER) AS x FROM test_data", "kept");
   EXPECT_FALSE(Run(aq).ok());
   EXPECT_EQ(One("SELECT string_agg(x::VARCHAR, ',') FROM kept"), "1");
 }
