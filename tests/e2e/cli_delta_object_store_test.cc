@@ -12,20 +12,13 @@
 
 #include "cli_harness.h"
 #include "emulator.h"
+#include "object_store_cli.h"
 #include "testing.h"
 
 namespace aqueducts::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string ConfigYaml(const std::map<std::string, std::string>& config) {
-  std::string out = "{";
-  for (const auto& [key, value] : config) {
-    out += (out.size() > 1 ? ", " : "") + key + ": \"" + value + "\"";
-  }
-  return out + "}";
-}
 
 size_t CountLines(const std::string& text) {
   return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));

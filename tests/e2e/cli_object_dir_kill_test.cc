@@ -15,6 +15,7 @@
 
 #include "cli_harness.h"
 #include "emulator.h"
+#include "object_store_cli.h"
 #include "storage/store_registry.h"
 #include "testing.h"
 
@@ -22,14 +23,6 @@ namespace aqueducts::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string ConfigYaml(const std::map<std::string, std::string>& config) {
-  std::string out = "{";
-  for (const auto& [key, value] : config) {
-    out += (out.size() > 1 ? ", " : "") + key + ": \"" + value + "\"";
-  }
-  return out + "}";
-}
 
 class CliObjectDirKillTest : public ::testing::Test {
  protected:
@@ -119,38 +112,9 @@ TEST_F(CliObjectDirKillTest, KillNineMidWriteLeavesThePreviousOutputAndTheNextRu
   // About 160 MB of CSV in objects of 8 MiB parts; killed once the emulator has stored a part.
   fs::path big =
       Save("big.yml", Write("SELECT i, md5(i::VARCHAR) AS tag FROM range(4000000) r(i)"));
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    dup2(null, 2);
-    execl(AQ_CLI_PATH, AQ_CLI_PATH, "run", "-f", big.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  ASSERT_GT(pid, 0);
-  // s3rver keeps the parts of an upload in progress under <data>/bucket/._S3rver_uploads/<id>/;
-  // a part's .md5 file is written once the part is stored.
-  fs::path uploads = fs::path(s3_->dir()) / "bucket" / "._S3rver_uploads";
-  bool part_seen = false;
-  bool exited = false;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-  while (!part_seen && !exited && std::chrono::steady_clock::now() < deadline) {
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(uploads, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      part_seen = part_seen || it->path().extension() == ".md5";
-    }
-    exited = waitpid(pid, nullptr, WNOHANG) == pid;
-    if (!part_seen && !exited) {
-      usleep(20 * 1000);  // polling the emulator's directory for the event
-    }
-  }
-  if (!exited) {
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-  }
-  ASSERT_TRUE(part_seen) << "no part of the upload was seen before the run ended";
-  ASSERT_FALSE(exited) << "the run finished before it could be killed mid-write";
+  KilledRun killed = KillRunOnceAPartIsStored(big, s3_->dir());
+  ASSERT_TRUE(killed.part_seen) << "no part of the upload was seen before the run ended";
+  ASSERT_FALSE(killed.exited) << "the run finished before it could be killed mid-write";
 
   // The killed run left its pending marker; readers still get exactly the previous output.
   std::vector<std::string> after_kill = Objects();

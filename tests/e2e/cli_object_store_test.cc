@@ -13,6 +13,7 @@
 
 #include "cli_harness.h"
 #include "emulator.h"
+#include "object_store_cli.h"
 #include "testing.h"
 
 namespace aqueducts::testing {
@@ -25,14 +26,6 @@ std::string ReadFile(const fs::path& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
-}
-
-std::string ConfigYaml(const std::map<std::string, std::string>& config) {
-  std::string out = "{";
-  for (const auto& [key, value] : config) {
-    out += (out.size() > 1 ? ", " : "") + key + ": \"" + value + "\"";
-  }
-  return out + "}";
 }
 
 // The original's simple example with its inputs at `in_root` and its output at `out_url`.
@@ -213,40 +206,9 @@ TEST_F(CliObjectStoreTest, KillDuringAMultipartUploadLeavesThePreviousObject) {
          "  location: '"
       << url << "', storage_config: " << ConfigYaml(s3_->Config()) << "}\n";
   std::string big = (dir_ / "big.yml").string();
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    dup2(null, 2);
-    execl(AQ_CLI_PATH, AQ_CLI_PATH, "run", "-f", big.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  ASSERT_GT(pid, 0);
-  // s3rver keeps the parts of an upload in progress under <data>/bucket/._S3rver_uploads/<id>/;
-  // a part's .md5 file is written once the part is stored. Kill as soon as one is.
-  fs::path uploads = fs::path(s3_->dir()) / "bucket" / "._S3rver_uploads";
-  bool part_seen = false;
-  bool exited = false;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-  while (!part_seen && !exited && std::chrono::steady_clock::now() < deadline) {
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(uploads, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->path().extension() == ".md5") {
-        part_seen = true;
-      }
-    }
-    exited = waitpid(pid, nullptr, WNOHANG) == pid;
-    if (!part_seen && !exited) {
-      usleep(20 * 1000);  // polling the emulator's directory for the event
-    }
-  }
-  if (!exited) {
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-  }
-  ASSERT_TRUE(part_seen) << "no part of the upload was seen before the run ended";
-  ASSERT_FALSE(exited) << "the run finished before it could be killed mid-upload";
+  KilledRun killed = KillRunOnceAPartIsStored(big, s3_->dir());
+  ASSERT_TRUE(killed.part_seen) << "no part of the upload was seen before the run ended";
+  ASSERT_FALSE(killed.exited) << "the run finished before it could be killed mid-upload";
   EXPECT_EQ(read_back(), previous);
 }
 
