@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -97,15 +100,46 @@ std::vector<CommandSpec> Describe(const CLI::App& app) {
   return out;
 }
 
-}  // namespace
-
-int Main(int argc, char** argv) {
-  CLI::App app{"Aqueducts: declarative ETL pipelines (YAML, JSON, TOML) on DuckDB", "aqueducts"};
-  app.set_version_flag("--version,-V", std::string("aqueducts ") + Version());
-  app.require_subcommand(1);
-
+// Every command's flags, filled by CLI11's parse, and the commands themselves.
+struct Commands {
   RunArgs run_args;
-  auto* run = app.add_subcommand("run", "Run a pipeline locally or on a remote executor");
+  bool quiet = false;
+  bool verbose = false;
+  RunArgs validate_args;
+  RunArgs plan_args;
+  std::string task_attempt;
+  std::string schema_out;
+  RemoteOptions status_flags;
+  RemoteOptions cancel_flags;
+  std::string cancel_id;
+  std::string history_table;
+  int history_limit = 0;
+  bool history_json = false;
+  std::vector<std::string> history_storage;
+  std::string vacuum_table;
+  double retain_hours = 168;
+  bool dry_run = false;
+  std::vector<std::string> vacuum_storage;
+  std::string init_dir;
+  std::string shell;
+
+  CLI::App* run = nullptr;
+  CLI::App* validate = nullptr;
+  CLI::App* distribute_plan = nullptr;
+  CLI::App* distribute_task = nullptr;
+  CLI::App* schema = nullptr;
+  CLI::App* status = nullptr;
+  CLI::App* cancel = nullptr;
+  CLI::App* delta = nullptr;
+  CLI::App* history = nullptr;
+  CLI::App* vacuum = nullptr;
+  CLI::App* init = nullptr;
+  CLI::App* completions = nullptr;
+};
+
+void AddRunCommand(CLI::App& app, Commands& c) {
+  RunArgs& run_args = c.run_args;
+  auto* run = c.run = app.add_subcommand("run", "Run a pipeline locally or on a remote executor");
   AddPipelineFlags(run, &run_args);
   AddRemoteOptions(run, &run_args.remote, false);
   run->add_option("--server", run_args.remote.server,
@@ -139,137 +173,135 @@ int Main(int argc, char** argv) {
                   "With --dask: the aqueducts program on the workers (default: this one's path)");
   run->add_flag("--explain-distribution", run_args.explain_distribution,
                 "With --dask: print where each source and stage would run, run nothing");
-  bool quiet = false;
-  bool verbose = false;
-  run->add_flag("--quiet,-q", quiet, "Print only stage outputs and errors");
-  run->add_flag("--verbose,-v", verbose, "Print every event, including query progress");
+  run->add_flag("--quiet,-q", c.quiet, "Print only stage outputs and errors");
+  run->add_flag("--verbose,-v", c.verbose, "Print every event, including query progress");
+}
 
-  RunArgs validate_args;
-  auto* validate = app.add_subcommand(
+void AddPipelineCommands(CLI::App& app, Commands& c) {
+  auto* validate = c.validate = app.add_subcommand(
       "validate", "Load, template and check a pipeline (SQL is parsed, no data is read)");
-  AddPipelineFlags(validate, &validate_args);
+  AddPipelineFlags(validate, &c.validate_args);
 
   // Internal commands of distributed runs (docs/scale-out.md), not listed in the help.
-  RunArgs plan_args;
-  auto* distribute_plan = app.add_subcommand("distribute-plan", "");
+  auto* distribute_plan = c.distribute_plan = app.add_subcommand("distribute-plan", "");
   distribute_plan->group("");
-  AddPipelineFlags(distribute_plan, &plan_args);
-  distribute_plan->add_option("--partitions", plan_args.partitions)->check(CLI::PositiveNumber);
-  distribute_plan->add_option("--broadcast-limit", plan_args.broadcast_limit);
-  std::string task_attempt;
-  auto* distribute_task = app.add_subcommand("distribute-task", "");
+  AddPipelineFlags(distribute_plan, &c.plan_args);
+  distribute_plan->add_option("--partitions", c.plan_args.partitions)->check(CLI::PositiveNumber);
+  distribute_plan->add_option("--broadcast-limit", c.plan_args.broadcast_limit);
+  auto* distribute_task = c.distribute_task = app.add_subcommand("distribute-task", "");
   distribute_task->group("");
-  distribute_task->add_option("--attempt", task_attempt)->required();
+  distribute_task->add_option("--attempt", c.task_attempt)->required();
+}
 
-  std::string schema_out;
-  auto* schema = app.add_subcommand("schema", "Print the JSON Schema of the pipeline format");
-  schema->add_option("--output,-o", schema_out, "Write to this file instead of stdout");
+void AddRemoteCommands(CLI::App& app, Commands& c) {
+  auto* schema = c.schema =
+      app.add_subcommand("schema", "Print the JSON Schema of the pipeline format");
+  schema->add_option("--output,-o", c.schema_out, "Write to this file instead of stdout");
 
-  RemoteOptions status_flags;
-  auto* status = app.add_subcommand("status", "Show what a remote executor is doing");
-  AddRemoteOptions(status, &status_flags, true);
+  auto* status = c.status = app.add_subcommand("status", "Show what a remote executor is doing");
+  AddRemoteOptions(status, &c.status_flags, true);
 
-  RemoteOptions cancel_flags;
-  std::string cancel_id;
-  auto* cancel = app.add_subcommand("cancel", "Cancel an execution on a remote executor");
-  cancel->add_option("--execution-id,-e", cancel_id,
+  auto* cancel = c.cancel =
+      app.add_subcommand("cancel", "Cancel an execution on a remote executor");
+  cancel->add_option("--execution-id,-e", c.cancel_id,
                      "Execution id (uuid); may also be given as the only argument");
   // The same id as a plain argument is read from the extras (a CLI11 positional would list the
   // id a second time in the help).
   cancel->allow_extras();
-  AddRemoteOptions(cancel, &cancel_flags, true, /*short_e=*/false);
+  AddRemoteOptions(cancel, &c.cancel_flags, true, /*short_e=*/false);
+}
 
-  auto* delta = app.add_subcommand("delta", "Inspect and tidy Delta tables");
+void AddDeltaCommands(CLI::App& app, Commands& c) {
+  auto* delta = c.delta = app.add_subcommand("delta", "Inspect and tidy Delta tables");
   delta->require_subcommand(1);
-  std::string history_table;
-  int history_limit = 0;
-  bool history_json = false;
-  auto* history = delta->add_subcommand("history", "List the versions of a Delta table");
-  history->add_option("table", history_table, "Table root (path or file:// URL)")->required();
-  history->add_option("--limit,-n", history_limit, "Show only the newest N versions");
-  history->add_flag("--json", history_json, "Print JSON lines instead of a table");
-  std::vector<std::string> history_storage;
+  auto* history = c.history =
+      delta->add_subcommand("history", "List the versions of a Delta table");
+  history->add_option("table", c.history_table, "Table root (path or file:// URL)")->required();
+  history->add_option("--limit,-n", c.history_limit, "Show only the newest N versions");
+  history->add_flag("--json", c.history_json, "Print JSON lines instead of a table");
   history
-      ->add_option("--storage-config", history_storage,
+      ->add_option("--storage-config", c.history_storage,
                    "KEY=VALUE storage_config key of an object-store table (repeatable)")
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  std::string vacuum_table;
-  double retain_hours = 168;
-  bool dry_run = false;
-  auto* vacuum = delta->add_subcommand(
+  auto* vacuum = c.vacuum = delta->add_subcommand(
       "vacuum", "Delete data files no longer referenced by the table (older than the retention)");
-  vacuum->add_option("table", vacuum_table, "Table root (path or file:// URL)")->required();
-  vacuum->add_option("--retain-hours", retain_hours, "Keep files removed less than N hours ago")
+  vacuum->add_option("table", c.vacuum_table, "Table root (path or file:// URL)")->required();
+  vacuum->add_option("--retain-hours", c.retain_hours, "Keep files removed less than N hours ago")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  vacuum->add_flag("--dry-run", dry_run, "List the files that would be deleted, delete nothing");
-  std::vector<std::string> vacuum_storage;
+  vacuum->add_flag("--dry-run", c.dry_run, "List the files that would be deleted, delete nothing");
   vacuum
-      ->add_option("--storage-config", vacuum_storage,
+      ->add_option("--storage-config", c.vacuum_storage,
                    "KEY=VALUE storage_config key of an object-store table (repeatable)")
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
 
-  std::string init_dir;
-  auto* init = app.add_subcommand(
+void AddSetUpCommands(CLI::App& app, Commands& c) {
+  auto* init = c.init = app.add_subcommand(
       "init", "Write a runnable starter pipeline with sample data into a directory");
-  init->add_option("dir", init_dir, "Directory to write into (default: the current one)");
+  init->add_option("dir", c.init_dir, "Directory to write into (default: the current one)");
 
-  std::string shell;
-  auto* completions =
+  auto* completions = c.completions =
       app.add_subcommand("completions", "Print a shell completion script (bash, zsh or fish)");
-  completions->add_option("shell", shell, "bash, zsh or fish")
+  completions->add_option("shell", c.shell, "bash, zsh or fish")
       ->required()
       ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+}
 
-  // Each command's help ends with its own examples (set after the subcommands exist, which
-  // would otherwise inherit the top-level footer).
+// Each command's help ends with its own examples (set after the subcommands exist, which
+// would otherwise inherit the top-level footer).
+void SetExamples(CLI::App& app, const Commands& c) {
   app.footer(
       "Examples:\n"
       "  aqueducts init my-pipeline && cd my-pipeline && aqueducts run -f pipeline.yml\n"
       "  aqueducts run -f pipeline.yml -p month=jan -p year=2024\n"
       "  aqueducts help run\n"
       "Exit codes: 0 success, 1 pipeline error, 2 usage error, 130 cancelled (Ctrl+C).");
-  run->footer(
+  c.run->footer(
       "Examples:\n"
       "  aqueducts run -f pipeline.yml -p month=jan -p year=2024\n"
       "  aqueducts run -f pipeline.yml --max-memory 4GB --temp-dir /scratch\n"
       "  aqueducts run -f pipeline.yml -q --output json | jq -c 'select(.stage == \"totals\")'\n"
       "  aqueducts run -f pipeline.yml --executor https://exec:3031 --api-key $KEY\n"
       "  aqueducts run -f pipeline.yml --dask tcp://scheduler:8786 --partitions 16");
-  validate->footer(
+  c.validate->footer(
       "Examples:\n"
       "  aqueducts validate -f pipeline.yml -p month=jan\n"
       "  aqueducts validate -f legacy.yml --lenient    # unknown keys warn instead of failing");
-  schema->footer(
+  c.schema->footer(
       "Examples:\n"
       "  aqueducts schema -o aqueducts.schema.json\n"
       "  # then, first line of a YAML pipeline:\n"
       "  # yaml-language-server: $schema=./aqueducts.schema.json");
-  status->footer("Examples:\n  aqueducts status --executor https://exec:3031 --api-key $KEY");
-  cancel->footer(
+  c.status->footer("Examples:\n  aqueducts status --executor https://exec:3031 --api-key $KEY");
+  c.cancel->footer(
       "Examples:\n"
       "  aqueducts cancel -e 6f1c0d9e-3b7a-4c1e-9a51-2f0c8d7e4b10 --executor https://exec:3031 "
       "--api-key $KEY");
-  delta->footer(
+  c.delta->footer(
       "Examples:\n"
       "  aqueducts delta history ./tables/orders -n 5\n"
       "  aqueducts delta vacuum ./tables/orders --retain-hours 24 --dry-run");
-  history->footer("Examples:\n  aqueducts delta history ./tables/orders --limit 5 --json");
-  vacuum->footer("Examples:\n  aqueducts delta vacuum ./tables/orders --retain-hours 24 --dry-run");
-  init->footer(
+  c.history->footer("Examples:\n  aqueducts delta history ./tables/orders --limit 5 --json");
+  c.vacuum->footer(
+      "Examples:\n  aqueducts delta vacuum ./tables/orders --retain-hours 24 --dry-run");
+  c.init->footer(
       "Examples:\n  aqueducts init my-pipeline\n  aqueducts init    # into the current directory");
-  completions->footer(
+  c.completions->footer(
       "Examples:\n"
       "  aqueducts completions bash > ~/.local/share/bash-completion/completions/aqueducts\n"
       "  aqueducts completions zsh > \"${fpath[1]}/_aqueducts\"\n"
       "  aqueducts completions fish > ~/.config/fish/completions/aqueducts.fish");
+}
 
-  // `aqueducts help [command...]` prints the help of that command; an unknown command is named
-  // with the nearest known one instead of CLI11's "A subcommand is required".
+// `aqueducts help [command...]` prints the help of that command; an unknown command is named
+// with the nearest known one instead of CLI11's "A subcommand is required". Returns the exit
+// code when the command line was handled here.
+std::optional<int> HelpOrUnknownCommand(CLI::App& app, int argc, char** argv) {
   if (argc >= 2 && argv[1][0] != '-') {
     std::vector<std::string> names;
     for (const CLI::App* sub : app.get_subcommands({})) {
@@ -298,6 +330,84 @@ int Main(int argc, char** argv) {
       return UnknownCommand(first, &app);
     }
   }
+  return std::nullopt;
+}
+
+// `cancel`: the execution id from -e/--execution-id or the one plain argument, not both.
+int CancelCommandLine(const Commands& c) {
+  std::vector<std::string> extras = c.cancel->remaining();
+  if (extras.size() > 1 || (extras.size() == 1 && extras[0].rfind('-', 0) == 0)) {
+    PrintError(Status::InvalidArgument("cancel: unexpected argument '" + extras.back() +
+                                       "' (see aqueducts cancel --help)"));
+    return kExitUsage;
+  }
+  std::string cancel_id_argument = extras.empty() ? "" : extras[0];
+  if (c.cancel_id.empty() == cancel_id_argument.empty()) {
+    PrintError(Status::InvalidArgument(
+        c.cancel_id.empty()
+            ? "cancel needs the execution id: -e/--execution-id ID (see aqueducts cancel --help)"
+            : "give the execution id once: -e/--execution-id ID or as the argument, not both"));
+    return kExitUsage;
+  }
+  const std::string& id = c.cancel_id.empty() ? cancel_id_argument : c.cancel_id;
+  return HasApiKey(c.cancel_flags) ? CancelCommand(c.cancel_flags, id) : kExitUsage;
+}
+
+int Dispatch(const CLI::App& app, const Commands& c) {
+  if (*c.run) {
+    return RunCommand(c.run_args);
+  }
+  if (*c.validate) {
+    return ValidateCommand(c.validate_args);
+  }
+  if (*c.distribute_plan) {
+    return DistributePlanCommand(c.plan_args);
+  }
+  if (*c.distribute_task) {
+    return DistributeTaskCommand(c.task_attempt);
+  }
+  if (*c.schema) {
+    return SchemaCommand(c.schema_out);
+  }
+  if (*c.status) {
+    return HasApiKey(c.status_flags) ? StatusCommand(c.status_flags) : kExitUsage;
+  }
+  if (*c.cancel) {
+    return CancelCommandLine(c);
+  }
+  if (*c.init) {
+    return InitCommand(c.init_dir);
+  }
+  if (*c.completions) {
+    std::printf("%s", CompletionScript(c.shell, Describe(app)).c_str());
+    return kExitOk;
+  }
+  if (*c.history) {
+    return DeltaHistoryCommand(c.history_table, c.history_limit, c.history_json, c.history_storage);
+  }
+  if (*c.vacuum) {
+    return DeltaVacuumCommand(c.vacuum_table, c.retain_hours, c.dry_run, c.vacuum_storage);
+  }
+  return kExitUsage;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"Aqueducts: declarative ETL pipelines (YAML, JSON, TOML) on DuckDB", "aqueducts"};
+  app.set_version_flag("--version,-V", std::string("aqueducts ") + Version());
+  app.require_subcommand(1);
+
+  Commands c;
+  AddRunCommand(app, c);
+  AddPipelineCommands(app, c);
+  AddRemoteCommands(app, c);
+  AddDeltaCommands(app, c);
+  AddSetUpCommands(app, c);
+  SetExamples(app, c);
+  if (auto handled = HelpOrUnknownCommand(app, argc, argv)) {
+    return *handled;
+  }
 
   try {
     app.parse(argc, argv);
@@ -306,63 +416,14 @@ int Main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
 
-  if (quiet && verbose) {
+  if (c.quiet && c.verbose) {
     PrintError(Status::InvalidArgument("--quiet and --verbose cannot be used together"));
     return kExitUsage;
   }
-  run_args.verbosity = quiet     ? Verbosity::kQuiet
-                       : verbose ? Verbosity::kVerbose
-                                 : Verbosity::kNormal;
-  if (*run) {
-    return RunCommand(run_args);
-  }
-  if (*validate) {
-    return ValidateCommand(validate_args);
-  }
-  if (*distribute_plan) {
-    return DistributePlanCommand(plan_args);
-  }
-  if (*distribute_task) {
-    return DistributeTaskCommand(task_attempt);
-  }
-  if (*schema) {
-    return SchemaCommand(schema_out);
-  }
-  if (*status) {
-    return HasApiKey(status_flags) ? StatusCommand(status_flags) : kExitUsage;
-  }
-  if (*cancel) {
-    std::vector<std::string> extras = cancel->remaining();
-    if (extras.size() > 1 || (extras.size() == 1 && extras[0].rfind('-', 0) == 0)) {
-      PrintError(Status::InvalidArgument("cancel: unexpected argument '" + extras.back() +
-                                         "' (see aqueducts cancel --help)"));
-      return kExitUsage;
-    }
-    std::string cancel_id_argument = extras.empty() ? "" : extras[0];
-    if (cancel_id.empty() == cancel_id_argument.empty()) {
-      PrintError(Status::InvalidArgument(
-          cancel_id.empty()
-              ? "cancel needs the execution id: -e/--execution-id ID (see aqueducts cancel --help)"
-              : "give the execution id once: -e/--execution-id ID or as the argument, not both"));
-      return kExitUsage;
-    }
-    const std::string& id = cancel_id.empty() ? cancel_id_argument : cancel_id;
-    return HasApiKey(cancel_flags) ? CancelCommand(cancel_flags, id) : kExitUsage;
-  }
-  if (*init) {
-    return InitCommand(init_dir);
-  }
-  if (*completions) {
-    std::printf("%s", CompletionScript(shell, Describe(app)).c_str());
-    return kExitOk;
-  }
-  if (*history) {
-    return DeltaHistoryCommand(history_table, history_limit, history_json, history_storage);
-  }
-  if (*vacuum) {
-    return DeltaVacuumCommand(vacuum_table, retain_hours, dry_run, vacuum_storage);
-  }
-  return kExitUsage;
+  c.run_args.verbosity = c.quiet     ? Verbosity::kQuiet
+                         : c.verbose ? Verbosity::kVerbose
+                                     : Verbosity::kNormal;
+  return Dispatch(app, c);
 }
 
 }  // namespace aqueducts::cli
