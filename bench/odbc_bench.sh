@@ -5,7 +5,7 @@
 # Usage: bench/odbc_bench.sh [build-dir]   Env: ROWS (default 1000000), RUNS (default 3),
 # BATCH (destination batch_size, default 10000), CONN_EXTRA (appended to the connection string,
 # e.g. "Protocol=7.4-1;"), KEEP=1 (keep the server and files in /tmp/aq_odbc_bench.* for
-# profiling). Prints a Markdown table of medians.
+# profiling). Runs are paired and alternating (see below); prints a Markdown table of medians.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="$(cd "${1:-$ROOT/build-release}" && pwd)"
@@ -87,32 +87,46 @@ destination:
   batch_size: $BATCH
 YAML
 
-measure() {  # median wall-clock seconds of RUNS runs; $1 is run before each run (untimed)
+# One timed run of a command: prints "wall cpu" (seconds; cpu = user + sys of the process and
+# its children, from GNU time). $1 runs before it, untimed.
+once() {
   local before="$1"; shift
-  local times=()
-  for _ in $(seq "$RUNS"); do
-    eval "$before"
-    local s e
-    s=$(date +%s.%N)
-    "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; "$@" >&2 || true; exit 1; }
-    e=$(date +%s.%N)
-    times+=("$(echo "$e - $s" | bc -l)")
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
+  eval "$before"
+  /usr/bin/time -f '%e %U %S' -o "$WORK/time" "$@" >/dev/null 2>"$WORK/err" ||
+    { echo "FAILED: $*" >&2; cat "$WORK/err" >&2; exit 1; }
+  awk '{printf "%s %.2f\n", $1, $2 + $3}' "$WORK/time"
 }
+median() { sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'; }
 rate() { echo "$ROWS / $1" | bc -l | awk '{printf "%.0f", $1}'; }
 TRUNC="\"\${PSQL[@]}\" -c 'TRUNCATE target' >/dev/null; rm -f '$WORK/out.parquet' '$WORK/out.csv'"
 
-echo "measuring ($RUNS runs each, $ROWS rows)..." >&2
-t_read=$(measure "$TRUNC" "$AQ" run -q -f "$WORK/pg2parquet.yml")
-t_copy_out=$(measure "$TRUNC" "${PSQL[@]}" -c "\\copy readings TO '$WORK/out.csv' CSV")
-t_write=$(measure "$TRUNC" "$AQ" run -q -f "$WORK/parquet2pg.yml")
-t_copy_in=$(measure "$TRUNC" "${PSQL[@]}" -c "\\copy target FROM '$WORK/readings.csv' CSV HEADER")
-[ "$("${PSQL[@]}" -At -c 'SELECT count(*) FROM target')" = "$ROWS" ] || { echo "row count mismatch" >&2; exit 1; }
+# Paired, alternating runs: each repetition runs ours and \copy back to back for both directions,
+# so both see the same machine load; the ratio column is the median of the per-pair ratios.
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "measuring ($RUNS paired runs, $ROWS rows; load average $load_start)..." >&2
+: > "$WORK/runs"
+for run in $(seq "$RUNS"); do
+  read -r rw rc < <(once "$TRUNC" "$AQ" run -q -f "$WORK/pg2parquet.yml")
+  read -r cw cc < <(once "$TRUNC" "${PSQL[@]}" -c "\\copy readings TO '$WORK/out.csv' CSV")
+  read -r ww wc < <(once "$TRUNC" "$AQ" run -q -f "$WORK/parquet2pg.yml")
+  [ "$("${PSQL[@]}" -At -c 'SELECT count(*) FROM target')" = "$ROWS" ] ||
+    { echo "row count mismatch after the aqueducts write" >&2; exit 1; }
+  read -r iw ic < <(once "$TRUNC" "${PSQL[@]}" -c "\\copy target FROM '$WORK/readings.csv' CSV HEADER")
+  echo "$rw $rc $cw $ww $wc $iw" >> "$WORK/runs"
+  echo "  run $run: read $rw s (cpu $rc) vs \\copy $cw s; write $ww s (cpu $wc) vs \\copy $iw s;" \
+    "load $(cut -d' ' -f1 /proc/loadavg)" >&2
+done
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+col() { awk -v c="$1" '{print $c}' "$WORK/runs" | median; }
+pair() { awk -v a="$1" -v b="$2" '{print $a / $b}' "$WORK/runs" | median; }
+t_read=$(col 1); c_read=$(col 2); t_copy_out=$(col 3)
+t_write=$(col 4); c_write=$(col 5); t_copy_in=$(col 6)
 
 cat <<MD
-| scenario ($ROWS rows, 7 columns) | aqueducts (s) | rows/s | psql \\copy (s) | rows/s | aqueducts / \\copy |
-|---|---|---|---|---|---|
-| PostgreSQL → Parquet (odbc source) | $t_read | $(rate "$t_read") | $t_copy_out (to CSV) | $(rate "$t_copy_out") | $(echo "$t_read / $t_copy_out" | bc -l | awk '{printf "%.2f", $1}') |
-| Parquet → PostgreSQL (odbc append, batch_size $BATCH) | $t_write | $(rate "$t_write") | $t_copy_in (from CSV) | $(rate "$t_copy_in") | $(echo "$t_write / $t_copy_in" | bc -l | awk '{printf "%.2f", $1}') |
+Load average (1, 5, 15 min): $load_start at the start, $load_end at the end; $RUNS paired runs.
+
+| scenario ($ROWS rows, 7 columns) | aqueducts (s) | aqueducts CPU (s) | rows/s | psql \\copy (s) | rows/s | aqueducts / \\copy (median of pairs) |
+|---|---|---|---|---|---|---|
+| PostgreSQL → Parquet (odbc source) | $t_read | $c_read | $(rate "$t_read") | $t_copy_out (to CSV) | $(rate "$t_copy_out") | $(pair 1 3) |
+| Parquet → PostgreSQL (odbc append, batch_size $BATCH) | $t_write | $c_write | $(rate "$t_write") | $t_copy_in (from CSV) | $(rate "$t_copy_in") | $(pair 4 6) |
 MD

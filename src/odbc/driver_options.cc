@@ -76,7 +76,7 @@ std::string TuneForStreaming(const std::string& connection_string) {
   if (ConnectionAttribute(out, "UseDeclareFetch").empty()) {
     out += "UseDeclareFetch=1;";
     if (ConnectionAttribute(out, "Fetch").empty()) {
-      out += "Fetch=10000;";
+      out += "Fetch=4096;";
     }
   }
   if (ConnectionAttribute(out, "BoolsAsChar").empty()) {

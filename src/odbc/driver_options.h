@@ -8,7 +8,7 @@
 namespace aqueducts::odbc {
 
 /// For the PostgreSQL driver (a Driver= attribute naming PostgreSQL or psqlodbc), add
-/// UseDeclareFetch=1;Fetch=10000 (psqlODBC otherwise buffers the whole result in client
+/// UseDeclareFetch=1;Fetch=4096 (psqlODBC otherwise buffers the whole result in client
 /// memory), BoolsAsChar=0 (booleans as SQL_BIT rather than text) and NumericAs=-1 (a `numeric`
 /// without precision described as SQL_LONGVARCHAR instead of numeric(28,6), so it can be told
 /// apart and read without losing digits), unless the connection string sets them itself.

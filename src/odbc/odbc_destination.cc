@@ -114,7 +114,8 @@ Status Execute(OdbcConnection& conn, ParamBatch& params, SQLHSTMT stmt,
 }
 
 // Stream the rows of `relation_sql` through the prepared `stmt`, batch_size rows per execution.
-// `arrays` (may be null) takes every batch when set (PostgreSQL); otherwise `multi` (may be
+// `arrays` (may be null) takes every batch when set (PostgreSQL: each batch is sent while the
+// next is read from DuckDB and encoded); otherwise `multi` (may be
 // null) holds `rows_per_statement` rows of markers and `single` one row.
 Result<int64_t> InsertRows(OdbcConnection& conn, PgArrayInsert* arrays, SQLHSTMT single,
                            SQLHSTMT multi, size_t rows_per_statement, engine::ResultStream& stream,
@@ -133,7 +134,7 @@ Result<int64_t> InsertRows(OdbcConnection& conn, PgArrayInsert* arrays, SQLHSTMT
     while (batch.num_rows() - offset >= batch_size || (!more && offset < batch.num_rows())) {
       const size_t count = std::min(batch_size, batch.num_rows() - offset);
       if (arrays != nullptr) {
-        AQ_RETURN_IF_ERROR(arrays->Execute(batch, offset, count, written + 1, what));
+        AQ_RETURN_IF_ERROR(arrays->Add(batch, offset, count, written + 1, what));
         offset += count;
         written += static_cast<int64_t>(count);
         continue;
@@ -161,6 +162,9 @@ Result<int64_t> InsertRows(OdbcConnection& conn, PgArrayInsert* arrays, SQLHSTMT
       erase_front(column.strings);
       erase_front(column.valid);
     }
+  }
+  if (arrays != nullptr) {
+    AQ_RETURN_IF_ERROR(arrays->Finish());  // the last batch is inserted
   }
   return written;
 }

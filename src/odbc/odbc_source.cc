@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ namespace {
 // Memory budget of one block of bound buffers, and the rows per block limits.
 constexpr size_t kBlockBytes = 8 << 20;
 constexpr size_t kMaxBlockRows = 4096;
+// Rows collected before a batch is handed to the DuckDB appender (blocks of one row, when a
+// driver cannot re-read values of a block, are gathered first).
+constexpr size_t kAppendRows = 2048;
 // Bound buffer of a long column when the driver can re-read single values of a block.
 constexpr SQLLEN kOverflowBytes = 1024;
 
@@ -83,9 +87,16 @@ Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& pl
     any_long = any_long || plan.long_data;
     row_bytes += plan.long_data ? 0 : static_cast<size_t>(plan.element_bytes) + sizeof(SQLLEN);
   }
-  const size_t rows =
-      any_long ? 1
-               : std::clamp<size_t>(kBlockBytes / std::max<size_t>(row_bytes, 1), 1, kMaxBlockRows);
+  // A power of two, so a block divides the driver's fetch size (TuneForStreaming asks
+  // psqlODBC for kMaxBlockRows rows per round trip): a block never spans two round trips.
+  size_t rows = 1;
+  if (!any_long) {
+    const size_t fit =
+        std::clamp<size_t>(kBlockBytes / std::max<size_t>(row_bytes, 1), 1, kMaxBlockRows);
+    while (rows * 2 <= fit) {
+      rows *= 2;
+    }
+  }
   SQLULEN fetched = 0;
   SQLSetStmtAttr(stmt, SQL_ATTR_ROW_BIND_TYPE, reinterpret_cast<SQLPOINTER>(SQL_BIND_BY_COLUMN), 0);
   if (!Succeeded(
@@ -93,10 +104,14 @@ Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& pl
       !Succeeded(SQLSetStmtAttr(stmt, SQL_ATTR_ROWS_FETCHED_PTR, &fetched, 0))) {
     return conn.Diagnose(SQL_HANDLE_STMT, stmt, "Setting up the block cursor failed");
   }
-  engine::ColumnBatch batch;
+  // Two batches: one is appended to DuckDB on a helper thread while the next block is fetched
+  // and converted into the other (ODBC calls stay on this thread, DuckDB calls on the helper).
+  engine::ColumnBatch batches[2];
   for (size_t c = 0; c < plans.size(); ++c) {
     auto& plan = plans[c];
-    batch.columns.push_back({plan.field.name, plan.field.data_type, {}, {}, {}, {}});
+    for (auto& batch : batches) {
+      batch.columns.push_back({plan.field.name, plan.field.data_type, {}, {}, {}, {}});
+    }
     if (plan.long_data) {
       continue;
     }
@@ -108,8 +123,26 @@ Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& pl
                            "Binding column '" + plan.field.name + "' failed");
     }
   }
-  int64_t rows_before = 0;  // rows of the earlier blocks, for row numbers in errors
+  int64_t rows_before = 0;        // rows of the earlier blocks, for row numbers in errors
+  int current = 0;                // the batch being filled
+  int64_t handed_off = 0;         // rows given to the appender so far
+  std::future<Status> appending;  // after `batches`: destroyed (waited for) first
+  // Start appending the current batch once the previous append is done; fill the other next.
+  auto hand_off = [&]() -> Status {
+    if (appending.valid()) {
+      AQ_RETURN_IF_ERROR(appending.get());
+      ctx.Rows(handed_off);  // the earlier batches are in DuckDB
+    }
+    handed_off = rows_before;
+    engine::ColumnBatch& full = batches[current];
+    appending =
+        std::async(std::launch::async, [&appender, &full] { return appender.Append(full); });
+    current ^= 1;
+    batches[current].Clear();  // its append was waited for above
+    return Status::OK();
+  };
   for (;;) {
+    engine::ColumnBatch& batch = batches[current];
     if (cancel != nullptr && cancel->cancelled()) {
       (void)SQLCancel(stmt);
       return Status::Cancelled("ODBC fetch cancelled");
@@ -159,10 +192,17 @@ Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& pl
       }
     }
     rows_before += static_cast<int64_t>(fetched);
-    AQ_RETURN_IF_ERROR(appender.Append(batch));
-    batch.Clear();
-    ctx.Rows(rows_before);
+    if (batch.num_rows() >= kAppendRows) {
+      AQ_RETURN_IF_ERROR(hand_off());
+    }
   }
+  if (batches[current].num_rows() > 0) {
+    AQ_RETURN_IF_ERROR(hand_off());
+  }
+  if (appending.valid()) {
+    AQ_RETURN_IF_ERROR(appending.get());
+  }
+  ctx.Rows(rows_before);
   return Status::OK();
 }
 

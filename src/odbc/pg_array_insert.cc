@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <future>
 #include <optional>
 
 #include "odbc/odbc_values.h"
@@ -144,10 +145,13 @@ Status AppendArrayElement(const engine::ColumnVector& column, size_t row, int64_
         out->push_back(value ? 't' : 'f');
       } else if (IsDecimal(type)) {
         out->append(FormatUnscaled(value, type.scale));
-      } else if (type.id == TypeId::kUInt64) {
-        out->append(std::to_string(static_cast<uint64_t>(value)));
       } else {
-        out->append(std::to_string(value));
+        char buffer[24];
+        auto result =
+            type.id == TypeId::kUInt64
+                ? std::to_chars(buffer, buffer + sizeof buffer, static_cast<uint64_t>(value))
+                : std::to_chars(buffer, buffer + sizeof buffer, value);
+        out->append(buffer, result.ptr);
       }
       return Status::OK();
     }
@@ -191,10 +195,9 @@ Result<std::unique_ptr<PgArrayInsert>> PgArrayInsert::Prepare(
       return std::unique_ptr<PgArrayInsert>();
     }
     names += (i ? ", " : "") + columns[i];
-    arrays += (i ? ", CAST(? AS " : "CAST(? AS ") + types[i] + "[])";
+    arrays += (i ? ", unnest(CAST(? AS " : "unnest(CAST(? AS ") + types[i] + "[]))";
   }
-  const std::string sql =
-      "INSERT INTO " + table + " (" + names + ") SELECT * FROM unnest(" + arrays + ")";
+  const std::string sql = "INSERT INTO " + table + " (" + names + ") SELECT " + arrays;
   AQ_ASSIGN_OR_RETURN(auto stmt, conn.NewStatement());
   WideString wide = ToWide(sql);
   if (!Succeeded(SQLPrepareW(stmt->handle(), wide.data(), static_cast<SQLINTEGER>(wide.size())))) {
@@ -204,14 +207,21 @@ Result<std::unique_ptr<PgArrayInsert>> PgArrayInsert::Prepare(
   return std::unique_ptr<PgArrayInsert>(new PgArrayInsert(conn, std::move(stmt)));
 }
 
-Status PgArrayInsert::Execute(const engine::ColumnBatch& batch, size_t offset, size_t count,
-                              int64_t first_row, const std::string& what) {
+PgArrayInsert::~PgArrayInsert() {
+  (void)Finish();  // the statement must not be freed while a batch is being sent
+}
+
+Status PgArrayInsert::Encode(const engine::ColumnBatch& batch, size_t offset, size_t count,
+                             int64_t first_row, Encoded* out) {
   const size_t ncols = batch.columns.size();
-  columns_.resize(ncols);
-  indicators_.resize(ncols);
-  SQLHSTMT stmt = stmt_->handle();
+  out->names.resize(ncols);
+  out->columns.resize(ncols);
+  out->indicators.resize(ncols);
+  out->count = count;
+  out->first_row = first_row;
   for (size_t c = 0; c < ncols; ++c) {
     const engine::ColumnVector& column = batch.columns[c];
+    out->names[c] = column.name;
     text_.clear();
     text_.push_back('{');
     for (size_t r = 0; r < count; ++r) {
@@ -222,31 +232,56 @@ Status PgArrayInsert::Execute(const engine::ColumnBatch& batch, size_t offset, s
           AppendArrayElement(column, offset + r, first_row + static_cast<int64_t>(r), &text_));
     }
     text_.push_back('}');
-    columns_[c] = ToWide(text_);
-    indicators_[c] = static_cast<SQLLEN>(columns_[c].size() * sizeof(SQLWCHAR));
+    out->columns[c] = ToWide(text_);
+    out->indicators[c] = static_cast<SQLLEN>(out->columns[c].size() * sizeof(SQLWCHAR));
+  }
+  return Status::OK();
+}
+
+Status PgArrayInsert::Send(Encoded& encoded, const std::string& what) {
+  SQLHSTMT stmt = stmt_->handle();
+  for (size_t c = 0; c < encoded.columns.size(); ++c) {
+    WideString& text = encoded.columns[c];
     SQLRETURN rc = SQLBindParameter(stmt, static_cast<SQLUSMALLINT>(c + 1), SQL_PARAM_INPUT,
-                                    SQL_C_WCHAR, SQL_WLONGVARCHAR, columns_[c].size(), 0,
-                                    columns_[c].data(), indicators_[c], &indicators_[c]);
+                                    SQL_C_WCHAR, SQL_WLONGVARCHAR, text.size(), 0, text.data(),
+                                    encoded.indicators[c], &encoded.indicators[c]);
     if (!Succeeded(rc)) {
       return conn_.Diagnose(
           SQL_HANDLE_STMT, stmt,
-          "Binding parameter " + std::to_string(c + 1) + " ('" + column.name + "') failed");
+          "Binding parameter " + std::to_string(c + 1) + " ('" + encoded.names[c] + "') failed");
     }
   }
-  SQLRETURN rc = SQLExecute(stmt);
-  if (!Succeeded(rc)) {
-    return conn_.Diagnose(
-        SQL_HANDLE_STMT, stmt,
-        what + " failed in the batch starting at row " + std::to_string(first_row));
+  const std::string first = std::to_string(encoded.first_row);
+  if (!Succeeded(SQLExecute(stmt))) {
+    return conn_.Diagnose(SQL_HANDLE_STMT, stmt,
+                          what + " failed in the batch starting at row " + first);
   }
   SQLLEN inserted = -1;
-  if (!Succeeded(SQLRowCount(stmt, &inserted)) || inserted != static_cast<SQLLEN>(count)) {
-    return Status::ExecutionError(what + ": the batch starting at row " +
-                                  std::to_string(first_row) + " sent " + std::to_string(count) +
-                                  " rows but the server reported " + std::to_string(inserted) +
-                                  " inserted");
+  if (!Succeeded(SQLRowCount(stmt, &inserted)) || inserted != static_cast<SQLLEN>(encoded.count)) {
+    return Status::ExecutionError(what + ": the batch starting at row " + first + " sent " +
+                                  std::to_string(encoded.count) + " rows but the server reported " +
+                                  std::to_string(inserted) + " inserted");
   }
   return Status::OK();
+}
+
+Status PgArrayInsert::Add(const engine::ColumnBatch& batch, size_t offset, size_t count,
+                          int64_t first_row, const std::string& what) {
+  // sets_[next_] was sent two Adds ago, and that send was waited for by the last Add.
+  Encoded& encoded = sets_[next_];
+  AQ_RETURN_IF_ERROR(Encode(batch, offset, count, first_row, &encoded));
+  AQ_RETURN_IF_ERROR(Finish());
+  in_flight_ =
+      std::async(std::launch::async, [this, &encoded, what] { return Send(encoded, what); });
+  next_ ^= 1;
+  return Status::OK();
+}
+
+Status PgArrayInsert::Finish() {
+  if (!in_flight_.valid()) {
+    return Status::OK();
+  }
+  return in_flight_.get();
 }
 
 }  // namespace aqueducts::odbc

@@ -1,11 +1,14 @@
 #pragma once
 
 // The PostgreSQL fast path of the ODBC `append` destination (docs/odbc.md, "Destination"): one
-// prepared `INSERT INTO t (cols) SELECT * FROM unnest(?::type1[], ?::type2[], ...)` per batch,
+// prepared `INSERT INTO t (cols) SELECT unnest(CAST(? AS type1[])), unnest(...), ...` per batch,
 // each parameter one PostgreSQL array literal holding a whole column of the batch. The server
 // parses one statement per batch instead of one multi-row VALUES list, and the values reach the
-// target types through their input functions, as the generic path's literals do.
+// target types through their input functions, as the generic path's literals do. The unnests
+// are in the select list (they advance in lockstep): unlike `FROM unnest(...)`, which stores its
+// rows in a tuplestore first, they stream straight into the INSERT (half the server time).
 
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,20 +47,42 @@ class PgArrayInsert {
                                                         const std::vector<std::string>& columns,
                                                         const std::vector<Field>& schema);
 
-  /// Insert rows [offset, offset + count) of `batch` (count >= 1) in one execution; the
-  /// server's row count must equal `count`. Errors name `what` and `first_row` (the 1-based
-  /// number of row `offset` in the whole write).
-  Status Execute(const engine::ColumnBatch& batch, size_t offset, size_t count, int64_t first_row,
-                 const std::string& what);
+  ~PgArrayInsert();  // waits for a batch still being sent
+  PgArrayInsert(const PgArrayInsert&) = delete;
+  PgArrayInsert& operator=(const PgArrayInsert&) = delete;
+
+  /// Insert rows [offset, offset + count) of `batch` (count >= 1) in one execution. The rows are
+  /// encoded before Add returns (the caller may then reuse `batch`) and sent on a helper thread
+  /// while the caller prepares the next batch; at most one batch is in flight. The server's row
+  /// count of every batch must equal its rows. Errors name `what` and the batch's first row
+  /// (`first_row`, the 1-based number of row `offset` in the whole write); an error of a batch
+  /// in flight is returned by the next Add or by Finish.
+  Status Add(const engine::ColumnBatch& batch, size_t offset, size_t count, int64_t first_row,
+             const std::string& what);
+  /// Wait for the batch in flight: OK once every added row is inserted.
+  Status Finish();
 
  private:
+  // One batch as bound: a UTF-16 array literal per column.
+  struct Encoded {
+    std::vector<std::string> names;
+    std::vector<WideString> columns;
+    std::vector<SQLLEN> indicators;
+    size_t count = 0;
+    int64_t first_row = 0;
+  };
   PgArrayInsert(OdbcConnection& conn, std::unique_ptr<OdbcStatement> stmt)
       : conn_(conn), stmt_(std::move(stmt)) {}
+  Status Encode(const engine::ColumnBatch& batch, size_t offset, size_t count, int64_t first_row,
+                Encoded* out);
+  Status Send(Encoded& encoded, const std::string& what);
+
   OdbcConnection& conn_;
   std::unique_ptr<OdbcStatement> stmt_;
-  std::string text_;                 // one column's array literal (UTF-8), reused
-  std::vector<WideString> columns_;  // the array literals of one batch, as bound (UTF-16)
-  std::vector<SQLLEN> indicators_;
+  std::string text_;               // one column's array literal (UTF-8), reused
+  Encoded sets_[2];                // the batch in flight and the one being encoded
+  int next_ = 0;                   // the set the next Add encodes into
+  std::future<Status> in_flight_;  // last member: destroyed (waited for) first
 };
 
 }  // namespace aqueducts::odbc

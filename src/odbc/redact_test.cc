@@ -27,7 +27,7 @@ TEST(RedactTest, SecretsInMessagesAreMasked) {
 
 TEST(DriverOptionsTest, PostgresReadsStream) {
   EXPECT_EQ(TuneForStreaming("Driver={PostgreSQL Unicode};Server=h"),
-            "Driver={PostgreSQL Unicode};Server=h;UseDeclareFetch=1;Fetch=10000;BoolsAsChar=0;"
+            "Driver={PostgreSQL Unicode};Server=h;UseDeclareFetch=1;Fetch=4096;BoolsAsChar=0;"
             "NumericAs=-1;");
   EXPECT_EQ(TuneForStreaming("Driver=/usr/lib/psqlodbcw.so;UseDeclareFetch=0;"),
             "Driver=/usr/lib/psqlodbcw.so;UseDeclareFetch=0;BoolsAsChar=0;NumericAs=-1;");
