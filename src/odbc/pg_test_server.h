@@ -49,7 +49,7 @@ class PgTestServer {
     server->dir_ = tmpl;
     chmod(tmpl, 0777);  // the postgres OS user writes its data directory here
     AQ_RETURN_IF_ERROR(WriteFile(server->dir_ + "/owner.pid", std::to_string(getpid())));
-    AQ_RETURN_IF_ERROR(server->WriteOdbcIni());
+    AQ_RETURN_IF_ERROR(WriteOdbcIni());
     AQ_RETURN_IF_ERROR(WriteFile(server->dir_ + "/pw", "postgres\n"));
     AQ_RETURN_IF_ERROR(server->Run(server->AsPostgres() + kBin + std::string("/initdb -D ") +
                                    server->dir_ + "/data -U postgres --pwfile=" + server->dir_ +
@@ -196,19 +196,30 @@ class PgTestServer {
     return port;
   }
 
-  // unixODBC reads its driver list from $ODBCSYSINI/odbcinst.ini: the tests must not depend on
-  // how the machine registered psqlODBC.
-  Status WriteOdbcIni() {
+  // unixODBC reads its driver list from $ODBCSYSINI/odbcinst.ini (the tests must not depend on
+  // how the machine registered psqlODBC), and keeps the directory it first read for the rest of
+  // the process. So the file lives in one directory per process that no server's destruction
+  // removes: a second server of the same test binary would otherwise leave unixODBC looking in
+  // a deleted directory, and "PostgreSQL Unicode" could no longer be loaded.
+  static Status WriteOdbcIni() {
     const std::string driver = DriverPath();
     if (driver.empty()) {
       return Status::NotFound("psqlodbcw.so not found: install odbc-postgresql");
     }
+    static const std::string dir = "/tmp/aq_odbc_ini_" + std::to_string(getpid());
+    static const struct RemoveAtExit {
+      ~RemoveAtExit() { (void)std::system(("rm -rf " + dir).c_str()); }
+    } remove_at_exit;
+    (void)remove_at_exit;
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Status::IoError("cannot create " + dir);
+    }
     AQ_RETURN_IF_ERROR(
-        WriteFile(dir_ + "/odbcinst.ini",
+        WriteFile(dir + "/odbcinst.ini",
                   "[PostgreSQL Unicode]\nDescription=psqlODBC\nDriver=" + driver + "\n"));
-    AQ_RETURN_IF_ERROR(WriteFile(dir_ + "/odbc.ini", ""));
-    setenv("ODBCSYSINI", dir_.c_str(), 1);
-    setenv("ODBCINI", (dir_ + "/odbc.ini").c_str(), 1);
+    AQ_RETURN_IF_ERROR(WriteFile(dir + "/odbc.ini", ""));
+    setenv("ODBCSYSINI", dir.c_str(), 1);
+    setenv("ODBCINI", (dir + "/odbc.ini").c_str(), 1);
     return Status::OK();
   }
 
