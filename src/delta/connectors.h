@@ -3,6 +3,7 @@
 // The Delta connectors' steps on a connection, and the labels the runner names them with.
 
 #include "connector/connector.h"
+#include "delta/log.h"
 #include "engine/session.h"
 
 namespace aqueducts::delta {
@@ -14,6 +15,11 @@ inline const connector::ErrorLabel kDestinationLabel{"Delta destination '",
 
 /// Register `source` as a view on `conn` (unprefixed errors).
 Status RegisterSourceOn(engine::Connection& conn, const DeltaSource& source);
+/// The snapshot `source` reads from the table at `root` (TableRoot of its location): at its
+/// `version`, else the latest committed at or before its `timestamp`, else the latest
+/// (unprefixed errors). A distributed run pins the version it read here for every partition.
+Result<Snapshot> LoadSourceSnapshot(engine::Connection& conn, const DeltaSource& source,
+                                    const std::string& root);
 /// Create the destination's table when it does not exist (unprefixed errors).
 Status PrepareDestinationOn(engine::Connection& conn, const DeltaDestination& destination);
 

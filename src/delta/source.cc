@@ -8,9 +8,8 @@
 
 namespace aqueducts::delta {
 
-Status RegisterSourceOn(engine::Connection& conn, const DeltaSource& source) {
-  AQ_ASSIGN_OR_RETURN(std::string root, TableRoot(source.location));
-  AQ_ASSIGN_OR_RETURN(auto scope, TableStoreScope::Open(root, source.storage_config));
+Result<Snapshot> LoadSourceSnapshot(engine::Connection& conn, const DeltaSource& source,
+                                    const std::string& root) {
   std::optional<int64_t> as_of_ms;
   if (!source.version && source.timestamp) {
     auto micros = ParseTimestampMicros(*source.timestamp);
@@ -20,7 +19,13 @@ Status RegisterSourceOn(engine::Connection& conn, const DeltaSource& source) {
     }
     as_of_ms = *micros / 1000;
   }
-  AQ_ASSIGN_OR_RETURN(Snapshot snap, LoadSnapshot(conn, root, source.version, as_of_ms));
+  return LoadSnapshot(conn, root, source.version, as_of_ms);
+}
+
+Status RegisterSourceOn(engine::Connection& conn, const DeltaSource& source) {
+  AQ_ASSIGN_OR_RETURN(std::string root, TableRoot(source.location));
+  AQ_ASSIGN_OR_RETURN(auto scope, TableStoreScope::Open(root, source.storage_config));
+  AQ_ASSIGN_OR_RETURN(Snapshot snap, LoadSourceSnapshot(conn, source, root));
   AQ_ASSIGN_OR_RETURN(std::string sql, BuildSnapshotScanSql(conn, snap));
   return conn.Execute("CREATE OR REPLACE VIEW " + engine::QuoteIdent(source.name) + " AS " + sql);
 }

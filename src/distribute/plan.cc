@@ -13,7 +13,10 @@
 #include "aqueducts/run.h"
 
 #include "common/text.h"
+#include "delta/connectors.h"
+#include "delta/log.h"
 #include "engine/distribution_sql.h"
+#include "engine/session.h"
 #include "io/file_destination.h"
 
 namespace aqueducts::distribute {
@@ -60,11 +63,41 @@ const char* Extension(FileFormat format) {
 struct SourceFiles {
   std::vector<std::pair<std::string, uint64_t>> files;  // path, bytes
   uint64_t bytes = 0;
+  int64_t delta_version = -1;   // a Delta source: the snapshot's version
+  size_t deletion_vectors = 0;  // a Delta source: live files with a deletion vector
 };
+
+// The live files of a local Delta source at the version it reads (its `version`, the latest at
+// its `timestamp`, or the latest), by the native reader's own log replay: paths as the log names
+// them (relative to the table root), sizes from the add actions.
+Result<SourceFiles> ListDeltaFiles(const DeltaSource& source) {
+  std::string prefix = "source '" + source.name + "'";
+  AQ_ASSIGN_OR_RETURN(std::string root, delta::TableRoot(source.location));
+  Database::Options options;
+  options.threads = 1;
+  AQ_ASSIGN_OR_RETURN(auto session, engine::Session::Open(options));
+  AQ_ASSIGN_OR_RETURN(auto conn, session->Connect());
+  auto snapshot = delta::LoadSourceSnapshot(*conn, source, root);
+  if (!snapshot.ok()) {
+    return snapshot.status().WithPrefix(prefix + ": cannot read the Delta table at '" + root + "'");
+  }
+  SourceFiles out;
+  out.delta_version = snapshot->version;
+  for (const auto& file : snapshot->files) {
+    uint64_t size = file.size > 0 ? static_cast<uint64_t>(file.size) : 0;
+    out.files.push_back({file.path, size});
+    out.bytes += size;
+    out.deletion_vectors += file.deletion_vector ? 1 : 0;
+  }
+  return out;
+}
 
 // The files a local file or directory source reads: the same glob the source itself uses, asked
 // of DuckDB, so the partitions read exactly the files a local run reads.
 Result<SourceFiles> ListSourceFiles(const Source& source) {
+  if (const auto* table = std::get_if<DeltaSource>(&source)) {
+    return ListDeltaFiles(*table);
+  }
   SourceFiles out;
   if (const auto* file = std::get_if<FileSource>(&source)) {
     std::string path = file->location.LocalPath();
@@ -125,12 +158,16 @@ std::vector<Partition> Balance(std::vector<std::pair<std::string, uint64_t>> fil
   return parts;
 }
 
-bool LocalFileOrDir(const Source& source) {
+// A source whose files are known before reading it: a local file, directory or Delta table.
+bool LocalFiles(const Source& source) {
   if (const auto* file = std::get_if<FileSource>(&source)) {
     return file->location.IsLocal();
   }
   if (const auto* dir = std::get_if<DirSource>(&source)) {
     return dir->location.IsLocal();
+  }
+  if (const auto* table = std::get_if<DeltaSource>(&source)) {
+    return table->location.IsLocal();
   }
   return false;
 }
@@ -175,8 +212,11 @@ const char* PlacementName(Placement placement) {
   return "?";
 }
 
-Result<Plan> BuildPlan(const Aqueduct& aqueduct, const PlanOptions& options) {
+Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
   Plan plan;
+  // Delta sources get the version they were listed at pinned below, so every partition and the
+  // driver read one snapshot even while the table gets new commits.
+  Aqueduct aqueduct = original;
   std::vector<const Stage*> stages = Flatten(aqueduct);
   std::map<std::string, engine::QueryAnalysis> analyses;
   std::set<std::string> read;  // every relation some stage reads
@@ -192,31 +232,47 @@ Result<Plan> BuildPlan(const Aqueduct& aqueduct, const PlanOptions& options) {
     return Status::Unsupported("the pipeline has no stage: nothing to distribute");
   }
 
-  // The split source: the largest local file or directory source that a stage reads.
+  // The split source: the largest local file, directory or Delta source that a stage reads.
   std::map<std::string, SourceFiles> listed;
   const Source* split = nullptr;
-  for (const auto& source : aqueduct.sources) {
+  for (auto& source : aqueduct.sources) {
     const std::string& name = SourceName(source);
-    if (read.count(ToLowerAscii(name)) == 0 || !LocalFileOrDir(source)) {
+    if (read.count(ToLowerAscii(name)) == 0 || !LocalFiles(source)) {
       continue;
     }
     AQ_ASSIGN_OR_RETURN(listed[name], ListSourceFiles(source));
+    if (auto* table = std::get_if<DeltaSource>(&source)) {
+      table->version = listed[name].delta_version;
+      table->timestamp.reset();
+    }
     if (split == nullptr || listed[name].bytes > listed[SourceName(*split)].bytes) {
       split = &source;
     }
   }
   if (split == nullptr) {
     return Status::Unsupported(
-        "no source can be split: a distributed run splits a local file or directory source "
-        "that a stage reads, and this pipeline has none");
+        "no source can be split: a distributed run splits a local file, directory or Delta "
+        "source that a stage reads, and this pipeline has none");
   }
   plan.split_source = SourceName(*split);
   plan.split_is_directory = std::holds_alternative<DirSource>(*split);
-  if (plan.split_is_directory) {
+  plan.split_kind = plan.split_is_directory                       ? SplitKind::kDirectory
+                    : std::holds_alternative<DeltaSource>(*split) ? SplitKind::kDelta
+                                                                  : SplitKind::kFile;
+  if (plan.split_kind == SplitKind::kDirectory) {
     plan.split_root = std::get<DirSource>(*split).location.LocalPath();
-    while (plan.split_root.size() > 1 && plan.split_root.back() == '/') {
-      plan.split_root.pop_back();
+  } else if (plan.split_kind == SplitKind::kDelta) {
+    plan.split_root = std::get<DeltaSource>(*split).location.LocalPath();
+    plan.split_version = listed[plan.split_source].delta_version;
+    plan.split_deletion_vectors = listed[plan.split_source].deletion_vectors;
+    if (listed[plan.split_source].files.empty()) {
+      return Status::Unsupported(
+          "source '" + plan.split_source + "': the Delta table has no live file at version " +
+          std::to_string(plan.split_version) + ": nothing to distribute; run it locally");
     }
+  }
+  while (plan.split_root.size() > 1 && plan.split_root.back() == '/') {
+    plan.split_root.pop_back();
   }
   plan.partitions = Balance(listed[plan.split_source].files,
                             options.partitions > 0 ? options.partitions : kDefaultPartitions);
@@ -227,11 +283,11 @@ Result<Plan> BuildPlan(const Aqueduct& aqueduct, const PlanOptions& options) {
     if (name == plan.split_source || read.count(ToLowerAscii(name)) == 0) {
       continue;
     }
-    if (!LocalFileOrDir(source)) {
+    if (!LocalFiles(source)) {
       return Status::Unsupported(
           "source '" + name + "' (" + SourceTypeName(source) +
-          ") cannot be broadcast to the partitions: a distributed run broadcasts only local file "
-          "and directory sources, whose size is known before reading them");
+          ") cannot be broadcast to the partitions: a distributed run broadcasts only local file, "
+          "directory and Delta sources, whose size is known before reading them");
     }
     uint64_t bytes = listed[name].bytes;
     if (bytes > options.broadcast_limit_bytes) {
@@ -240,7 +296,7 @@ Result<Plan> BuildPlan(const Aqueduct& aqueduct, const PlanOptions& options) {
           "partition (limit " + Bytes(options.broadcast_limit_bytes) + "; only '" +
           plan.split_source + "' is split): raise --broadcast-limit or run locally");
     }
-    plan.broadcasts.push_back({name, bytes});
+    plan.broadcasts.push_back({name, bytes, listed[name].delta_version});
   }
 
   // Where each stage runs. kind: relation (lower case) -> placement; the split source counts as
@@ -471,8 +527,9 @@ Result<Plan> BuildPlan(const Aqueduct& aqueduct, const PlanOptions& options) {
              delta != nullptr && delta->location.IsLocal()) {
     anchor = delta->location.LocalPath();
   } else {
-    anchor = plan.split_is_directory ? plan.split_root
-                                     : std::get<FileSource>(*split).location.LocalPath();
+    anchor = plan.split_kind != SplitKind::kFile
+                 ? plan.split_root
+                 : std::get<FileSource>(*split).location.LocalPath();
   }
   while (anchor.size() > 1 && anchor.back() == '/') {
     anchor.pop_back();
@@ -491,17 +548,28 @@ std::string ExplainPlan(const Plan& plan) {
     total += part.bytes;
     files += part.files.size();
   }
-  out += "  split source: '" + plan.split_source + "' (" +
-         (plan.split_is_directory ? "directory" : "file") + ", " + std::to_string(files) +
-         " file(s), " + Bytes(total) + ") into " + std::to_string(plan.partitions.size()) +
-         " partition(s)\n";
+  std::string kind = plan.split_kind == SplitKind::kDirectory ? "directory"
+                     : plan.split_kind == SplitKind::kDelta
+                         ? "Delta table at version " + std::to_string(plan.split_version)
+                         : "file";
+  std::string what = std::to_string(files) +
+                     (plan.split_kind == SplitKind::kDelta
+                          ? " live file(s), " + std::to_string(plan.split_deletion_vectors) +
+                                " with a deletion vector"
+                          : " file(s)");
+  out += "  split source: '" + plan.split_source + "' (" + kind + ", " + what + ", " +
+         Bytes(total) + ") into " + std::to_string(plan.partitions.size()) + " partition(s)\n";
   for (size_t i = 0; i < plan.partitions.size(); i++) {
     out += "    partition " + std::to_string(i) + ": " +
            std::to_string(plan.partitions[i].files.size()) + " file(s), " +
            Bytes(plan.partitions[i].bytes) + "\n";
   }
   for (const auto& broadcast : plan.broadcasts) {
-    out += "  broadcast source: '" + broadcast.name + "' (" + Bytes(broadcast.bytes) + ")\n";
+    out += "  broadcast source: '" + broadcast.name + "' (" + Bytes(broadcast.bytes) +
+           (broadcast.delta_version >= 0
+                ? ", Delta table at version " + std::to_string(broadcast.delta_version)
+                : std::string()) +
+           ")\n";
   }
   out += "  stages:\n";
   for (const auto& stage : plan.stages) {
@@ -540,6 +608,7 @@ std::string TaskJson(const Plan& plan, size_t index, const std::string& staging_
   task["split_source"] = plan.split_source;
   task["split_root"] = plan.split_root;
   task["split_is_directory"] = plan.split_is_directory;
+  task["split_is_delta"] = plan.split_kind == SplitKind::kDelta;
   task["files"] = plan.partitions[index].files;
   task["output_dir"] = staging_dir + "/attempts";
   return task.dump();

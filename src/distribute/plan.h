@@ -50,18 +50,34 @@ enum class OutputMode {
 };
 
 struct Partition {
-  std::vector<std::string> files;  ///< absolute paths
+  /// Absolute paths; for a Delta split source, the live files' paths as the table's log names
+  /// them (relative to the table root, decoded), which the task looks up in the pinned snapshot.
+  std::vector<std::string> files;
   uint64_t bytes = 0;
+};
+
+/// What kind of source is split.
+enum class SplitKind {
+  kFile,       ///< a `file` source: one file, one partition
+  kDirectory,  ///< a `directory` source: its files
+  kDelta,      ///< a `delta` source: the live files of one snapshot, deletion vectors kept
 };
 
 struct Plan {
   std::string split_source;
-  bool split_is_directory = false;
-  std::string split_root;  ///< the split directory (directory sources)
+  SplitKind split_kind = SplitKind::kFile;
+  bool split_is_directory = false;  ///< split_kind == kDirectory
+  /// The split directory (directory sources) or the table root (Delta sources).
+  std::string split_root;
+  /// Delta split source: the version every partition reads (pinned in the partition pipeline's
+  /// source) and how many of its live files have a deletion vector.
+  int64_t split_version = -1;
+  size_t split_deletion_vectors = 0;
   std::vector<Partition> partitions;
   struct Broadcast {
     std::string name;
     uint64_t bytes = 0;
+    int64_t delta_version = -1;  ///< a Delta source: the version pinned for every reader
   };
   std::vector<Broadcast> broadcasts;
   std::vector<StagePlan> stages;

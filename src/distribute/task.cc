@@ -3,6 +3,8 @@
 #include "distribute/task.h"
 
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +12,10 @@
 #include "aqueducts/loader.h"
 #include "aqueducts/run.h"
 
+#include "delta/connectors.h"
+#include "delta/log.h"
+#include "delta/scan.h"
+#include "engine/session.h"
 #include "io/files.h"
 #include "io/output_dir.h"
 
@@ -72,6 +78,49 @@ Status LinkFiles(const std::vector<std::string>& files, const std::string& root,
   return Status::OK();
 }
 
+// Make the partition's share of a Delta split source readable in `db` as a view named after the
+// source: the live files `files` (as the log names them) of the snapshot at the version the
+// driver pinned, read by the native Delta reader's scan (deletion vectors applied: the rows they
+// delete are dropped). The source then becomes an in_memory source over that view.
+Status ReadDeltaShare(Database& db, Source& source, const std::vector<std::string>& files) {
+  const auto& table = std::get<DeltaSource>(source);
+  if (!table.version) {
+    return Status::InvalidArgument("the Delta split source '" + table.name +
+                                   "' has no pinned version in the task description");
+  }
+  AQ_ASSIGN_OR_RETURN(std::string root, delta::TableRoot(table.location));
+  auto* session = static_cast<engine::Session*>(db.session());
+  AQ_ASSIGN_OR_RETURN(auto conn, session->Connect());
+  auto snapshot = delta::LoadSourceSnapshot(*conn, table, root);
+  if (!snapshot.ok()) {
+    return snapshot.status().WithPrefix("source '" + table.name +
+                                        "': cannot read the Delta table '" + root +
+                                        "' at version " + std::to_string(*table.version));
+  }
+  std::map<std::string, const delta::FileAction*> live;
+  for (const auto& file : snapshot->files) {
+    live[file.path] = &file;
+  }
+  std::vector<const delta::FileAction*> share;
+  for (const auto& path : files) {
+    auto it = live.find(path);
+    if (it == live.end()) {
+      return Status::NotFound("source '" + table.name + "': '" + path +
+                              "' is not a live file of the Delta table '" + root + "' at version " +
+                              std::to_string(*table.version));
+    }
+    share.push_back(it->second);
+  }
+  auto sql = delta::BuildScanSql(*conn, *snapshot, share, false);
+  if (!sql.ok()) {
+    return sql.status().WithPrefix("source '" + table.name + "'");
+  }
+  AQ_RETURN_IF_ERROR(
+      conn->Execute("CREATE OR REPLACE VIEW " + engine::QuoteIdent(table.name) + " AS " + *sql));
+  source = InMemorySource{table.name};
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<TaskResult> RunTask(const std::string& task_json, const std::string& attempt) {
@@ -89,11 +138,13 @@ Result<TaskResult> RunTask(const std::string& task_json, const std::string& atte
   std::vector<std::string> files;
   std::string split_source, split_root, output_dir;
   bool split_is_directory = false;
+  bool split_is_delta = false;
   try {
     result.partition = task.at("partition").get<size_t>();
     split_source = task.at("split_source").get<std::string>();
     split_root = task.at("split_root").get<std::string>();
     split_is_directory = task.at("split_is_directory").get<bool>();
+    split_is_delta = task.value("split_is_delta", false);
     files = task.at("files").get<std::vector<std::string>>();
     output_dir = task.at("output_dir").get<std::string>();
     LoadOptions load;
@@ -105,12 +156,17 @@ Result<TaskResult> RunTask(const std::string& task_json, const std::string& atte
   }
   std::string prefix = "partition " + std::to_string(result.partition);
 
+  // A Delta share is a view in this database, which the run then uses.
+  std::unique_ptr<Database> db;
   fs::path inputs;
   for (auto& source : pipeline.sources) {
     if (SourceName(source) != split_source) {
       continue;
     }
-    if (split_is_directory) {
+    if (split_is_delta && std::holds_alternative<DeltaSource>(source)) {
+      AQ_ASSIGN_OR_RETURN(db, Database::Open());
+      AQ_RETURN_IF_ERROR(ReadDeltaShare(*db, source, files).WithPrefix(prefix));
+    } else if (split_is_directory) {
       std::error_code error;
       inputs = fs::temp_directory_path(error) / ("aqueducts-partition-" + attempt);
       AQ_RETURN_IF_ERROR(LinkFiles(files, split_root, inputs).WithPrefix(prefix));
@@ -125,6 +181,7 @@ Result<TaskResult> RunTask(const std::string& task_json, const std::string& atte
   destination.location = ParseLocation(result.dir + "/");
 
   RunOptions options;
+  options.database = db.get();
   options.progress_interval_ms = 0;
   RowsSink sink;
   Status status = RunPipeline(pipeline, options, &sink);

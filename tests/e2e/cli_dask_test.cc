@@ -8,6 +8,8 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -168,6 +170,29 @@ class DaskTest : public ::testing::Test {
         "(DESCRIBE FROM " +
         relation + ")");
     return rows.ok() && rows->rows[0][0] ? *rows->rows[0][0] : rows.status().message();
+  }
+
+  // The table at `table` read back through a Delta source by a local run (as a user would), into
+  // `table`.parquet; returns the read_parquet() of it.
+  std::string ExportDelta(const std::string& table) {
+    std::string pipeline = WritePipeline("export.yml", R"(version: v2
+sources:
+  - type: delta
+    name: t
+    location: ${dir}
+stages:
+  - - name: all_rows
+      query: SELECT * FROM t
+destination:
+  type: file
+  name: out
+  location: ${out}
+  format: { type: parquet }
+)");
+    auto exported = RunCli(
+        {"run", "-q", "-f", pipeline, "-p", "dir=" + table, "-p", "out=" + table + ".parquet"});
+    EXPECT_EQ(exported.exit_code, 0) << exported.all();
+    return "read_parquet('" + table + ".parquet')";
   }
 
   // No staging directory of a distributed run is left beside `target`.
@@ -397,17 +422,46 @@ bool Alive(pid_t pid) {
   return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
 }
 
-TEST_F(DaskTest, WorkerKilledMidTaskIsRetriedAndTheResultHasNoDuplicateRows) {
-  // Each partition takes a while (a long list summed per row), so a task is seen running.
-  std::string pipeline = WritePipeline("slow.yml", R"(version: v2
+// Each partition takes a while (a long list summed per row), so a task is seen running.
+constexpr char kSlowStage[] = R"(stages:
+  - - name: slow
+      query: SELECT *, list_sum(range(30000 + id % 2)) AS work FROM src
+)";
+
+constexpr char kSlowSource[] = R"(version: v2
 sources:
   - type: directory
     name: src
     location: ${dir}/in
     format: { type: parquet }
-stages:
-  - - name: slow
-      query: SELECT *, list_sum(range(30000 + id % 2)) AS work FROM src
+)";
+
+// Run `pipeline` on the cluster; as soon as a task runs on a worker, kill that worker with
+// SIGKILL. Returns the run and the killed task process (checked to be gone afterwards).
+std::pair<CliResult, pid_t> RunKillingAWorker(const std::vector<pid_t>& workers,
+                                              const std::function<CliResult()>& run_it) {
+  CliResult run;
+  std::thread driver([&] { run = run_it(); });
+  // Await a task running on a worker, then kill that worker with SIGKILL.
+  std::pair<pid_t, pid_t> found = {-1, -1};
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (found.first < 0 && std::chrono::steady_clock::now() < deadline) {
+    found = RunningTask(workers);
+    if (found.first < 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  bool killed = found.first > 0 && ::kill(found.first, SIGKILL) == 0;
+  driver.join();
+  if (!killed) {
+    run.exit_code = -1;
+    run.err = "no task was seen running on a worker (or it could not be killed)\n" + run.err;
+  }
+  return {run, found.second};
+}
+
+TEST_F(DaskTest, WorkerKilledMidTaskIsRetriedAndTheResultHasNoDuplicateRows) {
+  std::string pipeline = WritePipeline("slow.yml", std::string(kSlowSource) + kSlowStage + R"(
 destination:
   type: file
   name: out
@@ -418,23 +472,12 @@ destination:
   auto local_run = Local(pipeline, local);
   ASSERT_EQ(local_run.exit_code, 0) << local_run.all();
 
-  CliResult run;
-  std::thread driver([&] { run = Distributed(pipeline, dist, {"--partitions", "6"}); });
-  // Await a task running on a worker, then kill that worker with SIGKILL.
-  std::pair<pid_t, pid_t> found = {-1, -1};
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (found.first < 0 && std::chrono::steady_clock::now() < deadline) {
-    found = RunningTask(cluster_.workers());
-    if (found.first < 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
-  ASSERT_GT(found.first, 0) << "no task was seen running on a worker";
-  ASSERT_EQ(::kill(found.first, SIGKILL), 0);
-  driver.join();
+  auto [run, task] = RunKillingAWorker(cluster_.workers(), [&] {
+    return Distributed(pipeline, dist, {"--partitions", "6"});
+  });
   ASSERT_EQ(run.exit_code, 0) << run.all();
   // The killed attempt's task process died with its worker and was never committed.
-  EXPECT_FALSE(Alive(found.second)) << "the killed worker's task process is still running";
+  EXPECT_FALSE(Alive(task)) << "the killed worker's task process is still running";
   std::string read_local = "read_parquet('" + local + "/**/*.parquet')";
   std::string read_dist = "read_parquet('" + dist + "/**/*.parquet')";
   auto [difference, rows] = Difference(read_dist, read_local);
@@ -444,6 +487,66 @@ destination:
   auto ids = (*db)->Query("SELECT count(*) - count(DISTINCT id) FROM " + read_dist);
   ASSERT_TRUE(ids.ok());
   EXPECT_EQ(*ids->rows[0][0], "0") << "duplicate rows";
+  ExpectNoStaging(dist);
+}
+
+// Commit files (*.json) in a Delta table's log.
+int DeltaCommits(const std::string& table) {
+  int n = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(table) / "_delta_log")) {
+    n += entry.path().extension() == ".json" ? 1 : 0;
+  }
+  return n;
+}
+
+// Parquet data files under a Delta table's root (outside _delta_log).
+std::set<std::string> DeltaDataFiles(const std::string& table) {
+  std::set<std::string> out;
+  for (const auto& entry : fs::recursive_directory_iterator(table)) {
+    std::string relative = entry.path().lexically_relative(table).generic_string();
+    if (entry.is_regular_file() && entry.path().extension() == ".parquet" &&
+        relative.rfind("_delta_log", 0) != 0) {
+      out.insert(relative);
+    }
+  }
+  return out;
+}
+
+TEST_F(DaskTest, WorkerKilledMidTaskIntoDeltaMakesOneCommitWithoutDuplicatesOrStrayFiles) {
+  std::string pipeline = WritePipeline("slow_delta.yml", std::string(kSlowSource) + kSlowStage + R"(
+destination:
+  type: delta
+  name: table
+  location: ${out}
+  write_mode: { operation: append }
+)");
+  std::string local = (dir_ / "local_table").string(), dist = (dir_ / "dist_table").string();
+  auto local_run = Local(pipeline, local);
+  ASSERT_EQ(local_run.exit_code, 0) << local_run.all();
+
+  auto [run, task] = RunKillingAWorker(cluster_.workers(), [&] {
+    return Distributed(pipeline, dist, {"--partitions", "6"});
+  });
+  ASSERT_EQ(run.exit_code, 0) << run.all();
+  EXPECT_FALSE(Alive(task)) << "the killed worker's task process is still running";
+  // Exactly the commits a local run makes, and every data file in the table is one the log
+  // adds: nothing of the killed attempt reached the table.
+  EXPECT_EQ(DeltaCommits(dist), DeltaCommits(local));
+  std::string exported = ExportDelta(dist), expected = ExportDelta(local);
+  auto [difference, rows] = Difference(exported, expected);
+  EXPECT_EQ(difference, 0);
+  EXPECT_EQ(rows, Difference(expected, expected).second);
+  auto db = Database::Open();
+  auto ids = (*db)->Query("SELECT count(*) - count(DISTINCT id) FROM " + exported);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids->rows[0][0], "0") << "duplicate rows";
+  auto added = (*db)->Query(
+      "SELECT count(*) FROM read_json_auto('" + dist +
+      "/_delta_log/*.json', format = 'newline_delimited', union_by_name = true) WHERE add IS NOT "
+      "NULL");
+  ASSERT_TRUE(added.ok()) << added.status().message();
+  EXPECT_EQ(std::to_string(DeltaDataFiles(dist).size()), *added->rows[0][0])
+      << "a data file in the table that no commit adds";
   ExpectNoStaging(dist);
 }
 
@@ -472,38 +575,129 @@ destination:
     EXPECT_NE(run.err.find("3 of 3 partitions"), std::string::npos) << run.err;
   }
   // Both tables read back through a Delta source, as a user would.
-  std::string export_pipeline = WritePipeline("export.yml", R"(version: v2
+  auto [difference, rows] = Difference(ExportDelta(dist), ExportDelta(local));
+  EXPECT_EQ(difference, 0);
+  EXPECT_GT(rows, 2000);
+  // One commit per run, as the local runs made.
+  EXPECT_EQ(DeltaCommits(dist), DeltaCommits(local));
+  ExpectNoStaging(dist);
+}
+
+// A Delta table written by Spark with deletion vectors (in the repository's test data): 37
+// physical rows in 10 partitions, 2 of them deleted by deletion vectors, a checkpoint at version
+// 10 and commits up to 15. Copied, so nothing can touch the fixture.
+class DaskDeltaSourceTest : public DaskTest {
+ protected:
+  void SetUp() override {
+    DaskTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) {
+      return;
+    }
+    fs::copy(kFixture, dir_ / "table", fs::copy_options::recursive);
+  }
+  static constexpr char kFixture[] =
+      AQ_SOURCE_DIR "/tests/fixtures/delta/golden_dv-partitioned-with-checkpoint/delta";
+  // The table's content at its latest version, as its writer's test suite expects it.
+  static constexpr char kExpected[] =
+      AQ_SOURCE_DIR "/tests/fixtures/delta/golden_dv-partitioned-with-checkpoint/expected";
+};
+
+constexpr char kDeltaSourceMap[] = R"(version: v2
 sources:
   - type: delta
     name: t
-    location: ${dir}
+    location: ${dir}/table
 stages:
-  - - name: all_rows
-      query: SELECT * FROM t
+  - - name: rows
+      query: SELECT part, col1, col2, col1 * 2 AS twice, upper(col2) AS shout FROM t
+destination:
+  type: file
+  name: out
+  location: ${out}
+  format: { type: parquet }
+  partition_columns: [part]
+)";
+
+TEST_F(DaskDeltaSourceTest, DeltaSourceWithDeletionVectorsIsSplitByLiveFilesAndEqualsLocalRun) {
+  std::string pipeline = WritePipeline("delta_map.yml", kDeltaSourceMap);
+  std::string local = (dir_ / "local").string(), dist = (dir_ / "dist").string();
+
+  auto explain = Distributed(pipeline, dist, {"--partitions", "3", "--explain-distribution"});
+  ASSERT_EQ(explain.exit_code, 0) << explain.all();
+  EXPECT_NE(explain.out.find("split source: 't' (Delta table at version 15, "), std::string::npos)
+      << explain.out;
+  EXPECT_NE(explain.out.find("with a deletion vector"), std::string::npos) << explain.out;
+  EXPECT_NE(explain.out.find("into 3 partition(s)"), std::string::npos) << explain.out;
+
+  auto local_run = Local(pipeline, local);
+  ASSERT_EQ(local_run.exit_code, 0) << local_run.all();
+  auto run = Distributed(pipeline, dist, {"--partitions", "3"});
+  ASSERT_EQ(run.exit_code, 0) << run.all();
+  EXPECT_NE(run.err.find("3 of 3 partitions"), std::string::npos) << run.err;
+  std::string read_local = "read_parquet('" + local + "/**/*.parquet', hive_partitioning = true)";
+  std::string read_dist = "read_parquet('" + dist + "/**/*.parquet', hive_partitioning = true)";
+  auto [difference, rows] = Difference(read_dist, read_local);
+  EXPECT_EQ(difference, 0);
+  // The rows the deletion vectors delete are gone: 35 of the 37 physical rows, exactly the
+  // table's expected content.
+  EXPECT_EQ(rows, 35);
+  std::string expected =
+      "(SELECT part, col1, col2, col1 * 2 AS twice, upper(col2) AS shout FROM "
+      "read_parquet('" +
+      std::string(kExpected) + "/*.parquet'))";
+  EXPECT_EQ(
+      Difference("(SELECT part, col1, col2, twice, shout FROM " + read_dist + ")", expected).first,
+      0);
+  EXPECT_EQ(Types(read_dist), Types(read_local));
+  ExpectNoStaging(dist);
+}
+
+TEST_F(DaskDeltaSourceTest, DeltaSourceAtAnOldVersionAggregatedEqualsLocalRun) {
+  // Version 7 (before the checkpoint) as the split source, aggregated per partition value; the
+  // same table at its latest version broadcast to every partition for a join.
+  std::string pipeline = WritePipeline("delta_agg.yml", R"(version: v2
+sources:
+  - type: delta
+    name: old
+    location: ${dir}/table
+    version: 7
+  - type: delta
+    name: latest
+    location: ${dir}/table
+stages:
+  - - name: totals
+      query: >
+        SELECT o.part, count(*) AS n, sum(o.col1) AS total, min(o.col2) AS first_name,
+               count(l.col1) AS still_live
+        FROM old o LEFT JOIN latest l ON l.part = o.part AND l.col1 = o.col1
+        GROUP BY o.part ORDER BY o.part
 destination:
   type: file
   name: out
   location: ${out}
   format: { type: parquet }
 )");
-  for (const std::string& table : {local, dist}) {
-    auto exported = RunCli({"run", "-q", "-f", export_pipeline, "-p", "dir=" + table, "-p",
-                            "out=" + table + ".parquet"});
-    ASSERT_EQ(exported.exit_code, 0) << exported.all();
-  }
-  auto [difference, rows] =
-      Difference("read_parquet('" + dist + ".parquet')", "read_parquet('" + local + ".parquet')");
+  std::string local = (dir_ / "local.parquet").string(), dist = (dir_ / "dist.parquet").string();
+  auto explain = Distributed(pipeline, dist, {"--explain-distribution"});
+  ASSERT_EQ(explain.exit_code, 0) << explain.all();
+  EXPECT_NE(explain.out.find("split source: 'old' (Delta table at version 7, "), std::string::npos)
+      << explain.out;
+  EXPECT_NE(explain.out.find("broadcast source: 'latest' ("), std::string::npos) << explain.out;
+  EXPECT_NE(explain.out.find("Delta table at version 15)"), std::string::npos) << explain.out;
+  EXPECT_NE(explain.out.find("'totals': partial per partition + final on the driver"),
+            std::string::npos)
+      << explain.out;
+
+  auto local_run = Local(pipeline, local);
+  ASSERT_EQ(local_run.exit_code, 0) << local_run.all();
+  auto run = Distributed(pipeline, dist, {"--partitions", "4"});
+  ASSERT_EQ(run.exit_code, 0) << run.all();
+  std::string read_local = "read_parquet('" + local + "')";
+  std::string read_dist = "read_parquet('" + dist + "')";
+  auto [difference, rows] = Difference(read_dist, read_local);
   EXPECT_EQ(difference, 0);
-  EXPECT_GT(rows, 2000);
-  // One commit per run, as the local runs made.
-  auto commits = [](const std::string& table) {
-    int n = 0;
-    for (const auto& entry : fs::directory_iterator(fs::path(table) / "_delta_log")) {
-      n += entry.path().extension() == ".json" ? 1 : 0;
-    }
-    return n;
-  };
-  EXPECT_EQ(commits(dist), commits(local));
+  EXPECT_EQ(rows, 10);
+  EXPECT_EQ(Types(read_dist), Types(read_local));
   ExpectNoStaging(dist);
 }
 
