@@ -123,7 +123,7 @@ Result<std::vector<std::string>> CollectFiles(const Plan& plan,
       AQ_RETURN_IF_ERROR(files::MakeDirs(to.parent_path().string()));
       Status renamed = files::Rename(result->dir + "/" + file, to.string());
       if (!renamed.ok()) {
-        return renamed.WithPrefix("partition " + std::to_string(partition));
+        return renamed.WithPrefix("partition " + std::to_string(partition) + ": ");
       }
       moved.push_back(file);
     }
@@ -173,7 +173,7 @@ Status Commit(const Aqueduct& aqueduct, const Plan& plan, const std::string& sta
     AQ_RETURN_IF_ERROR(files::MakeDirs(fs::path(target).parent_path().string()));
     Status published = io::PublishDirectory(out, target, &warnings);
     if (!published.ok()) {
-      return published.WithPrefix("destination '" + destination.name + "'");
+      return published.WithPrefix("destination '" + destination.name + "': ");
     }
     for (const auto& warning : warnings) {
       options.print("warning: " + warning);

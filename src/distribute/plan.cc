@@ -79,7 +79,7 @@ Result<SourceFiles> ListDeltaFiles(const DeltaSource& source) {
   AQ_ASSIGN_OR_RETURN(auto conn, session->Connect());
   auto snapshot = delta::LoadSourceSnapshot(*conn, source, root);
   if (!snapshot.ok()) {
-    return snapshot.status().WithPrefix(prefix + ": cannot read the Delta table at '" + root + "'");
+    return snapshot.status().WithPrefix(prefix + ": cannot read the Delta table at '" + root + "': ");
   }
   SourceFiles out;
   out.delta_version = snapshot->version;
@@ -120,7 +120,7 @@ Result<SourceFiles> ListSourceFiles(const Source& source) {
       db->Query("SELECT file FROM glob(" +
                 Quote(root + "/**/*." + Extension(dir.format.format), '\'') + ") ORDER BY file");
   if (!rows.ok()) {
-    return rows.status().WithPrefix("source '" + dir.name + "': cannot list '" + root + "'");
+    return rows.status().WithPrefix("source '" + dir.name + "': cannot list '" + root + "': ");
   }
   for (const auto& row : rows->rows) {
     if (!row[0]) {
@@ -223,7 +223,7 @@ Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
   for (const Stage* stage : stages) {
     auto analysis = engine::AnalyzeQuery(stage->query);
     if (!analysis.ok()) {
-      return analysis.status().WithPrefix("stage '" + stage->name + "'");
+      return analysis.status().WithPrefix("stage '" + stage->name + "': ");
     }
     read.insert(analysis->tables.begin(), analysis->tables.end());
     analyses[stage->name] = std::move(*analysis);

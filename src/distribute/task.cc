@@ -95,7 +95,7 @@ Status ReadDeltaShare(Database& db, Source& source, const std::vector<std::strin
   if (!snapshot.ok()) {
     return snapshot.status().WithPrefix("source '" + table.name +
                                         "': cannot read the Delta table '" + root +
-                                        "' at version " + std::to_string(*table.version));
+                                        "' at version " + std::to_string(*table.version) + ": ");
   }
   std::map<std::string, const delta::FileAction*> live;
   for (const auto& file : snapshot->files) {
@@ -113,7 +113,7 @@ Status ReadDeltaShare(Database& db, Source& source, const std::vector<std::strin
   }
   auto sql = delta::BuildScanSql(*conn, *snapshot, share, false);
   if (!sql.ok()) {
-    return sql.status().WithPrefix("source '" + table.name + "'");
+    return sql.status().WithPrefix("source '" + table.name + "': ");
   }
   AQ_RETURN_IF_ERROR(
       conn->Execute("CREATE OR REPLACE VIEW " + engine::QuoteIdent(table.name) + " AS " + *sql));
@@ -154,7 +154,7 @@ Result<TaskResult> RunTask(const std::string& task_json, const std::string& atte
   } catch (const std::exception& e) {
     return Status::InvalidArgument(std::string("the task description is incomplete: ") + e.what());
   }
-  std::string prefix = "partition " + std::to_string(result.partition);
+  std::string prefix = "partition " + std::to_string(result.partition) + ": ";
 
   // A Delta share is a view in this database, which the run then uses.
   std::unique_ptr<Database> db;

@@ -373,7 +373,8 @@ destination:
   std::ofstream(fs::path(dist) / "keep.txt") << "not ours";
   auto run = Distributed(pipeline, dist);
   EXPECT_EQ(run.exit_code, 1) << run.all();
-  EXPECT_NE(run.err.find("numbers"), std::string::npos) << run.err;
+  // "partition N: Failed to execute stage 'numbers': ..." (the partition, then the stage).
+  EXPECT_NE(run.err.find(": Failed to execute stage 'numbers': "), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("no destination was changed"), std::string::npos) << run.err;
   std::vector<std::string> left;
   for (const auto& entry : fs::directory_iterator(dist)) {
