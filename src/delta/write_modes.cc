@@ -95,7 +95,13 @@ Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
   if (!written.ok()) {
     return job.streamed ? written.status().WithPrefix("cannot write the data: ") : written.status();
   }
-  WrittenFiles& files = *written;
+  return CommitWrittenFiles(job, *written, removed, std::move(req), input_rows);
+}
+
+Result<WriteStats> CommitWrittenFiles(WriteJob& job, const WrittenFiles& files,
+                                      const std::vector<const FileAction*>& removed,
+                                      CommitRequest req, int64_t input_rows) {
+  const Snapshot& snap = job.snap;
   WriteStats stats;
   stats.rows = input_rows >= 0 ? input_rows : files.rows;
   stats.bytes = files.bytes;

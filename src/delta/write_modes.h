@@ -9,6 +9,7 @@
 
 #include "connector/connector.h"
 #include "delta/commit.h"
+#include "delta/data_files.h"
 #include "delta/delta.h"
 #include "delta/log.h"
 #include "engine/session.h"
@@ -52,6 +53,14 @@ Result<WriteStats> RunWriteMode(WriteJob& job);
 Result<WriteStats> WriteAndCommit(WriteJob& job, const std::string& data_sql,
                                   const std::vector<const FileAction*>& removed,
                                   CommitRequest request, int64_t input_rows);
+
+/// The commit half of WriteAndCommit: commit `files` (written for job.snap, already under the
+/// table root) with removes of `removed`, as one transaction read at job.snap.version; the files
+/// are deleted when the commit fails or job.cancel is set before it. No files and no removes:
+/// no commit.
+Result<WriteStats> CommitWrittenFiles(WriteJob& job, const WrittenFiles& files,
+                                      const std::vector<const FileAction*>& removed,
+                                      CommitRequest req, int64_t input_rows);
 
 /// The remove action for a live file (extended metadata copied from the add).
 nlohmann::json RemoveAction(const FileAction& file);

@@ -18,8 +18,11 @@
 
 #include "aqueducts/loader.h"
 
+#include "delta/distributed_append.h"
+#include "delta/log.h"
 #include "distribute/task.h"
 #include "engine/distribution_sql.h"
+#include "engine/session.h"
 #include "io/files.h"
 #include "io/output_dir.h"
 
@@ -95,10 +98,9 @@ Result<int> RunDriver(const std::vector<std::string>& argv, const CancelToken* c
   }
 }
 
-// Move every accepted attempt's files into `out`; returns their paths relative to it.
-Result<std::vector<std::string>> CollectFiles(const Plan& plan,
-                                              const std::vector<TaskResult>& results,
-                                              const std::string& out) {
+// Exactly one accepted attempt per partition, each naming only files under its directory.
+Result<std::map<size_t, const TaskResult*>> AcceptedAttempts(
+    const Plan& plan, const std::vector<TaskResult>& results) {
   std::map<size_t, const TaskResult*> by_partition;
   for (const auto& result : results) {
     if (result.partition >= plan.partitions.size() ||
@@ -106,19 +108,29 @@ Result<std::vector<std::string>> CollectFiles(const Plan& plan,
       return Status::Internal("the Dask driver reported partition " +
                               std::to_string(result.partition) + " twice or out of range");
     }
+    for (const auto& file : result.files) {
+      if (file.find("..") != std::string::npos || file.empty() || file[0] == '/') {
+        return Status::Internal("partition " + std::to_string(result.partition) +
+                                " reported an unsafe file name '" + file + "'");
+      }
+    }
   }
   if (by_partition.size() != plan.partitions.size()) {
     return Status::Internal("the Dask driver reported " + std::to_string(by_partition.size()) +
                             " of " + std::to_string(plan.partitions.size()) + " partitions");
   }
+  return by_partition;
+}
+
+// Move every accepted attempt's files into `out`; returns their paths relative to it.
+Result<std::vector<std::string>> CollectFiles(const Plan& plan,
+                                              const std::vector<TaskResult>& results,
+                                              const std::string& out) {
+  AQ_ASSIGN_OR_RETURN(auto by_partition, AcceptedAttempts(plan, results));
   AQ_RETURN_IF_ERROR(files::MakeDirs(out));
   std::vector<std::string> moved;
   for (const auto& [partition, result] : by_partition) {
     for (const auto& file : result->files) {
-      if (file.find("..") != std::string::npos || file.empty() || file[0] == '/') {
-        return Status::Internal("partition " + std::to_string(partition) +
-                                " reported an unsafe file name '" + file + "'");
-      }
       fs::path to = fs::path(out) / file;
       AQ_RETURN_IF_ERROR(files::MakeDirs(to.parent_path().string()));
       Status renamed = files::Rename(result->dir + "/" + file, to.string());
@@ -145,9 +157,73 @@ Result<int64_t> CountRows(Database& db, const std::string& dir,
   return std::stoll(*rows.rows[0][0]);
 }
 
+// kDelta: the accepted attempts' Delta data files, counted, moved into the table and committed
+// in one Delta commit.
+Status CommitDelta(const Aqueduct& aqueduct, const Plan& plan,
+                   const std::vector<TaskResult>& results, const DaskOptions& options) {
+  const auto& destination = std::get<DeltaDestination>(*aqueduct.destination);
+  AQ_ASSIGN_OR_RETURN(auto by_partition, AcceptedAttempts(plan, results));
+  std::vector<std::pair<std::string, delta::AppendPart>> parts;
+  std::vector<std::string> paths;
+  int64_t reported = 0;
+  for (const auto& [partition, result] : by_partition) {
+    if (result->delta_adds.size() != result->files.size()) {
+      return Status::Internal("partition " + std::to_string(partition) +
+                              " reported files without their Delta add actions");
+    }
+    delta::AppendPart part;
+    part.rows = result->rows;
+    for (const auto& text : result->delta_adds) {
+      nlohmann::json add;
+      try {
+        add = nlohmann::json::parse(text);
+      } catch (const std::exception& e) {
+        return Status::Internal("partition " + std::to_string(partition) +
+                                " reported an unreadable add action: " + e.what());
+      }
+      AQ_ASSIGN_OR_RETURN(delta::FileAction file, delta::ParseFileAction(add));
+      paths.push_back(result->dir + "/" + file.path);
+      part.adds.push_back(std::move(file));
+    }
+    reported += result->rows;
+    parts.push_back({result->dir, std::move(part)});
+  }
+  AQ_ASSIGN_OR_RETURN(auto session, engine::Session::Open(Database::Options{}));
+  AQ_ASSIGN_OR_RETURN(auto conn, session->Connect());
+  // The rows in the files themselves (not their stats) must be the rows the tasks reported.
+  std::string list;
+  for (const auto& path : paths) {
+    list += (list.empty() ? "" : ", ") + engine::QuoteLiteral(path);
+  }
+  int64_t counted = 0;
+  if (!paths.empty()) {
+    AQ_ASSIGN_OR_RETURN(auto rows, conn->Query("SELECT count(*) FROM read_parquet([" + list +
+                                               "], hive_partitioning = false)"));
+    counted = std::stoll(rows.rows.at(0).at(0).value_or("-1"));
+  }
+  if (counted != reported) {
+    return Status::IoError("the partitions reported " + std::to_string(reported) +
+                           " rows but their files hold " + std::to_string(counted) +
+                           "; nothing was committed");
+  }
+  auto stats = delta::CommitAppendParts(*conn, destination, plan.delta_version, parts, reported,
+                                        options.run.cancel.get());
+  if (!stats.ok()) {
+    return stats.status().WithPrefix("Delta destination '" + destination.name + "': ");
+  }
+  options.print("Committed " + std::to_string(stats->files_added) + " file(s), " +
+                std::to_string(stats->rows) + " rows, to the Delta table '" +
+                destination.location.LocalPath() + "' at version " +
+                std::to_string(stats->version));
+  return Status::OK();
+}
+
 Status Commit(const Aqueduct& aqueduct, const Plan& plan, const std::string& staging,
               const std::vector<TaskResult>& results, const DaskOptions& options,
               ProgressSink* sink) {
+  if (plan.output == OutputMode::kDelta) {
+    return CommitDelta(aqueduct, plan, results, options);
+  }
   std::string out = staging + "/out";
   AQ_ASSIGN_OR_RETURN(std::vector<std::string> names, CollectFiles(plan, results, out));
   int64_t reported = 0;

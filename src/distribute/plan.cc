@@ -79,7 +79,8 @@ Result<SourceFiles> ListDeltaFiles(const DeltaSource& source) {
   AQ_ASSIGN_OR_RETURN(auto conn, session->Connect());
   auto snapshot = delta::LoadSourceSnapshot(*conn, source, root);
   if (!snapshot.ok()) {
-    return snapshot.status().WithPrefix(prefix + ": cannot read the Delta table at '" + root + "': ");
+    return snapshot.status().WithPrefix(prefix + ": cannot read the Delta table at '" + root +
+                                        "': ");
   }
   SourceFiles out;
   out.delta_version = snapshot->version;
@@ -194,6 +195,28 @@ DirSource GatheredSource(const std::string& name) {
   source.format.format = FileFormat::kParquet;
   source.location = ParseLocation("/gathered-placeholder/");
   return source;
+}
+
+// The version of the Delta table that a map-only pipeline appends to directly: its latest
+// version, when the destination is an append to an existing local Delta table; -1 when the
+// result goes another way (a new table is created by the driver's own write, which infers or
+// checks its schema as a local run does).
+Result<int64_t> DirectDeltaVersion(const Aqueduct& aqueduct) {
+  const auto* delta =
+      aqueduct.destination ? std::get_if<DeltaDestination>(&*aqueduct.destination) : nullptr;
+  if (delta == nullptr || !delta->location.IsLocal() ||
+      delta->write_mode.operation != DeltaWriteMode::Operation::kAppend) {
+    return -1;
+  }
+  AQ_ASSIGN_OR_RETURN(std::string root, delta::TableRoot(delta->location));
+  if (!delta::TableExists(root)) {
+    return -1;
+  }
+  auto listing = delta::ListLog(root);
+  if (!listing.ok()) {
+    return listing.status().WithPrefix("destination '" + delta->name + "': ");
+  }
+  return listing->LatestVersion();
 }
 
 }  // namespace
@@ -447,13 +470,16 @@ Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
   // How the result reaches the destination.
   const auto* file_destination =
       aqueduct.destination ? std::get_if<FileDestination>(&*aqueduct.destination) : nullptr;
-  bool direct = crossing_kind == Placement::kPartition && crossing == ToLowerAscii(last.name) &&
-                file_destination != nullptr && file_destination->location.IsLocal() &&
+  bool map_only = crossing_kind == Placement::kPartition && crossing == ToLowerAscii(last.name);
+  for (const auto& stage : plan.stages) {
+    map_only =
+        map_only && (stage.where == Placement::kPartition || stage.where == Placement::kBroadcast);
+  }
+  bool direct = map_only && file_destination != nullptr && file_destination->location.IsLocal() &&
                 file_destination->format.format == FileFormat::kParquet &&
                 io::WritesDirectory(*file_destination);
-  for (const auto& stage : plan.stages) {
-    direct =
-        direct && (stage.where == Placement::kPartition || stage.where == Placement::kBroadcast);
+  if (map_only) {
+    AQ_ASSIGN_OR_RETURN(plan.delta_version, DirectDeltaVersion(aqueduct));
   }
   FileDestination out;
   out.name = "partition output";
@@ -463,15 +489,22 @@ Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
     plan.output = OutputMode::kDirectory;
     out.format = file_destination->format;
     out.partition_columns = file_destination->partition_columns;
+  } else if (plan.delta_version >= 0) {
+    plan.output = OutputMode::kDelta;
   } else {
     plan.output =
         crossing_kind == Placement::kPartial ? OutputMode::kAggregate : OutputMode::kGather;
   }
   part.destination = out;
+  if (plan.output == OutputMode::kDelta) {
+    // The task writes the table's own data files (it replaces this by an in_memory destination
+    // and casts the rows to the table schema).
+    part.destination = aqueduct.destination;
+  }
 
   // The driver pipeline: the gathered relation as a source, then every stage that is not
   // per-partition (the crossing in its final form).
-  if (!direct) {
+  if (plan.output == OutputMode::kGather || plan.output == OutputMode::kAggregate) {
     Aqueduct& driver = plan.driver_pipeline;
     driver.version = aqueduct.version;
     driver.destination = aqueduct.destination;
@@ -587,6 +620,12 @@ std::string ExplainPlan(const Plan& plan) {
       out += "  output: the rows of '" + plan.crossing +
              "' are gathered; the driver runs the rest and writes the destination\n";
       break;
+    case OutputMode::kDelta:
+      out +=
+          "  output: each partition writes Delta data files named after its attempt; the "
+          "driver commits the accepted ones in one Delta commit (an append read at version " +
+          std::to_string(plan.delta_version) + ")\n";
+      break;
     case OutputMode::kAggregate:
       out += "  output: partial aggregates of '" + plan.crossing +
              "' are gathered; the driver runs the final step and the rest\n";
@@ -611,6 +650,9 @@ std::string TaskJson(const Plan& plan, size_t index, const std::string& staging_
   task["split_is_delta"] = plan.split_kind == SplitKind::kDelta;
   task["files"] = plan.partitions[index].files;
   task["output_dir"] = staging_dir + "/attempts";
+  if (plan.output == OutputMode::kDelta) {
+    task["delta_version"] = plan.delta_version;
+  }
   return task.dump();
 }
 
@@ -620,6 +662,7 @@ std::string PlanJson(const Plan& plan, const std::string& staging_dir) {
   out["crossing"] = plan.crossing;
   out["output"] = plan.output == OutputMode::kDirectory ? "directory"
                   : plan.output == OutputMode::kGather  ? "gather"
+                  : plan.output == OutputMode::kDelta   ? "delta"
                                                         : "aggregate";
   out["staging"] = staging_dir;
   nlohmann::json stages = nlohmann::json::array();
@@ -635,7 +678,7 @@ std::string PlanJson(const Plan& plan, const std::string& staging_dir) {
                      {"task", TaskJson(plan, i, staging_dir)}});
   }
   out["tasks"] = tasks;
-  if (plan.output != OutputMode::kDirectory) {
+  if (plan.output == OutputMode::kGather || plan.output == OutputMode::kAggregate) {
     out["driver_pipeline"] = nlohmann::json::parse(ToJson(plan.driver_pipeline));
   }
   out["partition_pipeline"] = nlohmann::json::parse(ToJson(plan.partition_pipeline));

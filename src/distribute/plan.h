@@ -47,6 +47,10 @@ enum class OutputMode {
   /// The crossing stage's partial aggregates are gathered and its final step (and the rest)
   /// runs on the driver.
   kAggregate,
+  /// Map-only append to an existing local Delta table: each partition writes Delta data files
+  /// (cast to the table schema, named after its attempt), the driver moves the accepted ones
+  /// into the table and commits them in one Delta commit.
+  kDelta,
 };
 
 struct Partition {
@@ -98,6 +102,9 @@ struct Plan {
   /// The directory (beside the destination, or beside the split source) where partitions write.
   std::string staging_parent;
   std::string staging_name;  ///< the name the staging directory is made beside (its "target")
+  /// kDelta: the destination table's version when planned; tasks cast to its schema and the
+  /// commit is read at it (a blind append, so later commits by others do not conflict).
+  int64_t delta_version = -1;
   std::vector<std::string> notes;
 };
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,7 @@
 #include "aqueducts/run.h"
 
 #include "delta/connectors.h"
+#include "delta/distributed_append.h"
 #include "delta/log.h"
 #include "delta/scan.h"
 #include "engine/session.h"
@@ -121,6 +123,34 @@ Status ReadDeltaShare(Database& db, Source& source, const std::vector<std::strin
   return Status::OK();
 }
 
+constexpr char kPartitionRows[] = "__aq_partition_rows";
+
+// The partition's rows (table kPartitionRows in `db`, `rows` of them) written as Delta data files
+// for the table of `destination` at `version`, under result->dir, named after the attempt.
+Status WriteDeltaPart(Database& db, const DeltaDestination& destination, int64_t version,
+                      int64_t rows, TaskResult* result) {
+  auto* session = static_cast<engine::Session*>(db.session());
+  AQ_ASSIGN_OR_RETURN(auto conn, session->Connect());
+  auto part = delta::WriteAppendPart(*conn, destination, version,
+                                     "SELECT * FROM " + engine::QuoteIdent(kPartitionRows),
+                                     result->dir, result->attempt);
+  (void)conn->Execute("DROP TABLE IF EXISTS " + engine::QuoteIdent(kPartitionRows));
+  if (!part.ok()) {
+    return part.status().WithPrefix("destination '" + destination.name + "': ");
+  }
+  if (part->rows != rows) {
+    return Status::IoError("destination '" + destination.name + "': the partition produced " +
+                           std::to_string(rows) + " rows but its Delta files hold " +
+                           std::to_string(part->rows));
+  }
+  result->rows = part->rows;
+  for (const auto& add : part->adds) {
+    result->files.push_back(add.path);
+    result->delta_adds.push_back(delta::AddActionJson(add).dump());
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<TaskResult> RunTask(const std::string& task_json, const std::string& attempt) {
@@ -139,6 +169,7 @@ Result<TaskResult> RunTask(const std::string& task_json, const std::string& atte
   std::string split_source, split_root, output_dir;
   bool split_is_directory = false;
   bool split_is_delta = false;
+  int64_t delta_version = -1;  // writes Delta data files for the table at this version
   try {
     result.partition = task.at("partition").get<size_t>();
     split_source = task.at("split_source").get<std::string>();
@@ -147,6 +178,7 @@ Result<TaskResult> RunTask(const std::string& task_json, const std::string& atte
     split_is_delta = task.value("split_is_delta", false);
     files = task.at("files").get<std::vector<std::string>>();
     output_dir = task.at("output_dir").get<std::string>();
+    delta_version = task.value("delta_version", int64_t{-1});
     LoadOptions load;
     load.substitute = false;  // the driver substituted the parameters already
     AQ_ASSIGN_OR_RETURN(pipeline, LoadAqueductFromString(task.at("pipeline").dump(), Format::kJson,
@@ -177,8 +209,24 @@ Result<TaskResult> RunTask(const std::string& task_json, const std::string& atte
   }
   result.attempt = attempt;
   result.dir = output_dir + "/" + attempt;
-  auto& destination = std::get<FileDestination>(*pipeline.destination);
-  destination.location = ParseLocation(result.dir + "/");
+  std::optional<DeltaDestination> delta_destination;
+  if (delta_version >= 0) {
+    // The partition's rows stay in this task's database, then become Delta data files.
+    const auto* table = std::get_if<DeltaDestination>(&*pipeline.destination);
+    if (table == nullptr) {
+      return Status::InvalidArgument(prefix +
+                                     "the task writes Delta files but its pipeline's "
+                                     "destination is not a Delta table");
+    }
+    delta_destination = *table;
+    pipeline.destination = InMemoryDestination{kPartitionRows};
+    if (!db) {
+      AQ_ASSIGN_OR_RETURN(db, Database::Open());
+    }
+  } else {
+    auto& destination = std::get<FileDestination>(*pipeline.destination);
+    destination.location = ParseLocation(result.dir + "/");
+  }
 
   RunOptions options;
   options.database = db.get();
@@ -188,9 +236,15 @@ Result<TaskResult> RunTask(const std::string& task_json, const std::string& atte
   if (!inputs.empty()) {
     (void)io::files::RemoveTree(inputs.string());
   }
+  if (status.ok() && delta_destination) {
+    status = WriteDeltaPart(*db, *delta_destination, delta_version, sink.rows(), &result);
+  }
   if (!status.ok()) {
     (void)io::files::RemoveTree(result.dir);
     return status.WithPrefix(prefix);
+  }
+  if (delta_destination) {
+    return result;
   }
   result.rows = sink.rows();
   // Every file name carries the attempt id.
@@ -214,6 +268,13 @@ std::string TaskResultJson(const TaskResult& result) {
                         {"dir", result.dir},
                         {"files", result.files},
                         {"rows", result.rows}};
+  if (!result.delta_adds.empty()) {
+    nlohmann::json adds = nlohmann::json::array();
+    for (const auto& add : result.delta_adds) {
+      adds.push_back(nlohmann::json::parse(add));
+    }
+    out["delta_adds"] = adds;
+  }
   return out.dump();
 }
 
@@ -227,6 +288,11 @@ Result<std::vector<TaskResult>> ParseTaskResults(const std::string& json) {
       result.dir = item.at("dir").get<std::string>();
       result.files = item.at("files").get<std::vector<std::string>>();
       result.rows = item.at("rows").get<int64_t>();
+      if (item.contains("delta_adds")) {
+        for (const auto& add : item.at("delta_adds")) {
+          result.delta_adds.push_back(add.dump());
+        }
+      }
       out.push_back(std::move(result));
     }
   } catch (const std::exception& e) {

@@ -19,6 +19,9 @@ struct TaskResult {
   std::string dir;                 ///< where its files are
   std::vector<std::string> files;  ///< '/'-separated, relative to `dir`
   int64_t rows = 0;                ///< rows the partition wrote (its destination counted them)
+  /// A direct Delta append: the add action (JSON) of each file in `files`, in the same order,
+  /// path relative to `dir` (and to the table root once the driver moves it there).
+  std::vector<std::string> delta_adds;
 };
 
 /// Run the task described by `task_json` (plan.h, TaskJson) as attempt `attempt` (letters and
