@@ -17,6 +17,7 @@
 #include "delta/distributed_append.h"
 #include "delta/log.h"
 #include "delta/scan.h"
+#include "engine/database_impl.h"
 #include "engine/session.h"
 #include "io/files.h"
 #include "io/output_dir.h"
@@ -91,8 +92,7 @@ Status ReadDeltaShare(Database& db, Source& source, const std::vector<std::strin
                                    "' has no pinned version in the task description");
   }
   AQ_ASSIGN_OR_RETURN(std::string root, delta::TableRoot(table.location));
-  auto* session = static_cast<engine::Session*>(db.session());
-  AQ_ASSIGN_OR_RETURN(auto conn, session->Connect());
+  AQ_ASSIGN_OR_RETURN(auto conn, engine::SessionOf(db).Connect());
   auto snapshot = delta::LoadSourceSnapshot(*conn, table, root);
   if (!snapshot.ok()) {
     return snapshot.status().WithPrefix("source '" + table.name +
@@ -129,8 +129,7 @@ constexpr char kPartitionRows[] = "__aq_partition_rows";
 // for the table of `destination` at `version`, under result->dir, named after the attempt.
 Status WriteDeltaPart(Database& db, const DeltaDestination& destination, int64_t version,
                       int64_t rows, TaskResult* result) {
-  auto* session = static_cast<engine::Session*>(db.session());
-  AQ_ASSIGN_OR_RETURN(auto conn, session->Connect());
+  AQ_ASSIGN_OR_RETURN(auto conn, engine::SessionOf(db).Connect());
   auto part = delta::WriteAppendPart(*conn, destination, version,
                                      "SELECT * FROM " + engine::QuoteIdent(kPartitionRows),
                                      result->dir, result->attempt);

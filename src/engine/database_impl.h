@@ -1,7 +1,8 @@
 #pragma once
 
 // The inside of aqueducts::Database (aqueducts/run.h): the engine session it owns. Included by
-// the engine and the runner, the two modules that reach the session behind a Database.
+// the engine, the runner and distribute (a task's Delta share is a view on the database its
+// partition pipeline runs on), the modules that reach the session behind a Database.
 
 #include <memory>
 
