@@ -139,6 +139,73 @@ void CreateTokenFor(Store* store, Log* log, const Token& who, int64_t user_id,
   Send(res, 201, out);
 }
 
+json UserJson(const User& u) {
+  return {{"id", u.id}, {"name", u.name}, {"role", RoleName(u.role)}, {"created_at", u.created_at}};
+}
+
+// PATCH /api/v1/users/{id}: body {"role", "password"} (at least one). A new role lowers the
+// user's tokens above it; a new password has 8 characters or more (the old one stops working,
+// tokens are kept). The last admin keeps the admin role.
+void UpdateUser(Store* store, Log* log, const Token& who, int64_t user_id,
+                const httplib::Request& req, httplib::Response& res) {
+  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    SendError(res, 400, "Request body must be a JSON object with \"role\" and/or \"password\"");
+    return;
+  }
+  for (const auto& [key, value] : body.items()) {
+    if (key != "role" && key != "password") {
+      SendError(res, 400,
+                "Field \"" + key +
+                    "\" is not known: a user's \"role\" and \"password\" can be "
+                    "changed");
+      return;
+    }
+  }
+  Result<std::string> role_text = OptionalString(body, "role", "");
+  Result<std::string> password = OptionalString(body, "password", "");
+  if (!role_text.ok() || !password.ok()) {
+    SendStatus(res, role_text.ok() ? password.status() : role_text.status());
+    return;
+  }
+  if (role_text->empty() && password->empty()) {
+    SendError(res, 400, "Request body must change \"role\" and/or \"password\"");
+    return;
+  }
+  std::optional<Role> role;
+  if (!role_text->empty()) {
+    Result<Role> parsed = ParseRole(*role_text);
+    if (!parsed.ok()) {
+      SendError(res, 400, "Field \"role\": " + parsed.status().message());
+      return;
+    }
+    role = *parsed;
+  }
+  std::optional<std::string> hash;
+  if (!password->empty()) {
+    if (password->size() < 8) {
+      SendError(res, 400, "Field \"password\": a password has at least 8 characters");
+      return;
+    }
+    Result<std::string> hashed = HashPassword(*password);
+    if (!hashed.ok()) {
+      SendStatus(res, hashed.status());
+      return;
+    }
+    hash = *hashed;
+  }
+  Result<User> user = store->UpdateUser(user_id, role, hash);
+  if (!user.ok()) {
+    SendStatus(res, user.status());
+    return;
+  }
+  log->Info("user changed", {{"user", user->name},
+                             {"role", RoleName(user->role)},
+                             {"password", hash ? "changed" : "kept"},
+                             {"by", who.user_name}});
+  Send(res, 200, UserJson(*user));
+}
+
 }  // namespace
 
 void AddAccountRoutes(httplib::Server& s, Store* store, Log* log, const WithRole& with_role) {
@@ -165,6 +232,33 @@ void AddAccountRoutes(httplib::Server& s, Store* store, Log* log, const WithRole
            }
            CreateTokenFor(store, log, who, *id, req, res);
          }));
+  s.Patch(R"(/api/v1/users/([^/]+))",
+          with_role(Role::kAdmin, [store, log](const Token& who, const httplib::Request& req,
+                                               httplib::Response& res) {
+            std::optional<int64_t> id = PositiveId(req.matches[1]);
+            if (!id) {
+              SendError(res, 404, "No user with id " + std::string(req.matches[1]));
+              return;
+            }
+            UpdateUser(store, log, who, *id, req, res);
+          }));
+  // Removes a user and every token of theirs (sessions included): they stop working at once.
+  // The runs, pipelines and schedules they made keep their name.
+  s.Delete(
+      R"(/api/v1/users/([^/]+))",
+      with_role(Role::kAdmin, [store, log](const Token& who, const httplib::Request& req,
+                                           httplib::Response& res) {
+        std::optional<int64_t> id = PositiveId(req.matches[1]);
+        Result<User> removed =
+            id ? store->DeleteUser(*id)
+               : Result<User>(Status::NotFound("No user with id " + std::string(req.matches[1])));
+        if (!removed.ok()) {
+          SendStatus(res, removed.status());
+          return;
+        }
+        log->Info("user removed", {{"user", removed->name}, {"by", who.user_name}});
+        res.status = 204;
+      }));
   s.Delete(R"(/api/v1/tokens/([0-9]+))",
            with_role(Role::kAdmin, [store, log](const Token& who, const httplib::Request& req,
                                                 httplib::Response& res) {

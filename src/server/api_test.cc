@@ -72,6 +72,9 @@ class ServerApi : public ::testing::Test {
     if (method == "PUT") {
       return client_->Put(path.c_str(), h, body, "application/json");
     }
+    if (method == "PATCH") {
+      return client_->Patch(path.c_str(), h, body, "application/json");
+    }
     return client_->Delete(path.c_str(), h);
   }
 
@@ -626,6 +629,131 @@ TEST_F(ServerApi, AdminsListCreateAndRevokeTokens) {
   EXPECT_EQ(Send("DELETE", "/api/v1/tokens/current", operator_token)->status, 204);
   EXPECT_EQ(Send("GET", "/api/v1/me", operator_token)->status, 401);
   EXPECT_EQ(Send("GET", "/api/v1/me", admin_)->status, 200);
+}
+
+// The id of user `name` in GET /api/v1/users; 0 when absent.
+int64_t UserId(httplib::Client* client, const std::string& admin, const std::string& name) {
+  auto res = client->Get("/api/v1/users", Bearer(admin));
+  if (!res || res->status != 200) {
+    return 0;
+  }
+  json users = json::parse(res->body);
+  for (const auto& u : users["users"]) {
+    if (u["name"] == name) {
+      return u["id"].get<int64_t>();
+    }
+  }
+  return 0;
+}
+
+TEST_F(ServerApi, AdminsChangeRolesAndPasswordsAndRemoveUsers) {
+  CreateUser("otto", "operator");
+  int64_t otto = UserId(client_.get(), admin_, "otto");
+  ASSERT_GT(otto, 0);
+  std::string otto_path = "/api/v1/users/" + std::to_string(otto);
+  std::string otto_token = TokenFor("otto", "otto-password");
+  ASSERT_FALSE(otto_token.empty());
+  auto session = client_->Post("/api/v1/sessions",
+                               {httplib::make_basic_authentication_header("otto", "otto-password")},
+                               R"({"name": "web ui"})", "application/json");
+  ASSERT_TRUE(session);
+  ASSERT_EQ(session->status, 201) << session->body;
+  std::string cookie = session->get_header_value("Set-Cookie");
+  httplib::Headers otto_cookie{{"Cookie", cookie.substr(0, cookie.find(';'))}};
+  ASSERT_EQ(client_->Get("/api/v1/me", otto_cookie)->status, 200);
+  // As an operator, otto may start runs (this body is wrong, but the role is not refused).
+  auto as_operator = Send("POST", "/api/v1/runs", otto_token, R"({"pipeline": "x"})");
+  EXPECT_NE(as_operator->status, 403) << as_operator->body;
+  EXPECT_NE(as_operator->status, 401) << as_operator->body;
+
+  // Lowered to viewer: the user and every token of theirs (the session too) are viewers now.
+  auto lowered = Send("PATCH", otto_path, admin_, R"({"role": "viewer"})");
+  ASSERT_TRUE(lowered);
+  ASSERT_EQ(lowered->status, 200) << lowered->body;
+  json lowered_body = json::parse(lowered->body);
+  EXPECT_EQ(lowered_body["name"], "otto");
+  EXPECT_EQ(lowered_body["role"], "viewer");
+  EXPECT_EQ(lowered_body["id"], otto);
+  EXPECT_EQ(json::parse(Send("GET", "/api/v1/me", otto_token)->body)["role"], "viewer");
+  EXPECT_EQ(json::parse(client_->Get("/api/v1/me", otto_cookie)->body)["role"], "viewer");
+  auto run = Send("POST", "/api/v1/runs", otto_token, R"({"pipeline": "x"})");
+  EXPECT_EQ(run->status, 403) << run->body;
+  json tokens = json::parse(Send("GET", "/api/v1/tokens", admin_)->body);
+  for (const auto& t : tokens["tokens"]) {
+    if (t["user"] == "otto") {
+      EXPECT_EQ(t["role"], "viewer") << t.dump();
+    }
+  }
+  // Raised again: the user may have operator tokens; the old ones keep the role they have.
+  ASSERT_EQ(Send("PATCH", otto_path, admin_, R"({"role": "operator"})")->status, 200);
+  EXPECT_EQ(json::parse(Send("GET", "/api/v1/me", otto_token)->body)["role"], "viewer");
+  EXPECT_FALSE(TokenFor("otto", "otto-password", R"({"role": "operator"})").empty());
+
+  // A new password: the old one is refused at once, the new one works, tokens are kept.
+  ASSERT_EQ(Send("PATCH", otto_path, admin_, R"({"password": "new-otto-password"})")->status, 200);
+  EXPECT_TRUE(TokenFor("otto", "otto-password").empty());
+  EXPECT_FALSE(TokenFor("otto", "new-otto-password").empty());
+  EXPECT_EQ(Send("GET", "/api/v1/me", otto_token)->status, 200);
+
+  // Bad requests change nothing.
+  for (const char* body : {"{}", R"({"role": "root"})", R"({"password": "short"})",
+                           R"({"name": "x"})", R"({"role": 2})", "[1]", "not json"}) {
+    auto res = Send("PATCH", otto_path, admin_, body);
+    EXPECT_EQ(res->status, 400) << body << ": " << res->body;
+    EXPECT_TRUE(json::parse(res->body).contains("error")) << res->body;
+  }
+  EXPECT_EQ(
+      json::parse(Send("PATCH", otto_path, admin_, R"({"password": "short"})")->body)["error"],
+      "Field \"password\": a password has at least 8 characters");
+  EXPECT_EQ(json::parse(Send("PATCH", otto_path, admin_, R"({"name": "x"})")->body)["error"],
+            "Field \"name\" is not known: a user's \"role\" and \"password\" can be changed");
+  EXPECT_FALSE(TokenFor("otto", "new-otto-password").empty());
+  EXPECT_EQ(Send("PATCH", "/api/v1/users/999", admin_, R"({"role": "viewer"})")->status, 404);
+  EXPECT_EQ(Send("PATCH", "/api/v1/users/abc", admin_, R"({"role": "viewer"})")->status, 404);
+  EXPECT_EQ(Send("DELETE", "/api/v1/users/999", admin_)->status, 404);
+  // Only admins.
+  EXPECT_EQ(Send("PATCH", otto_path, otto_token, R"({"role": "admin"})")->status, 403);
+  EXPECT_EQ(Send("DELETE", otto_path, otto_token)->status, 403);
+  EXPECT_EQ(Send("DELETE", otto_path, "")->status, 401);
+
+  // The last admin can neither lose the role nor be removed; with a second admin, both can.
+  int64_t root = UserId(client_.get(), admin_, "root");
+  std::string root_path = "/api/v1/users/" + std::to_string(root);
+  auto last = Send("PATCH", root_path, admin_, R"({"role": "operator"})");
+  EXPECT_EQ(last->status, 409);
+  EXPECT_EQ(json::parse(last->body)["error"],
+            "User 'root' is the last admin: making them operator would leave no admin (make "
+            "another user admin first)");
+  auto last_delete = Send("DELETE", root_path, admin_);
+  EXPECT_EQ(last_delete->status, 409);
+  EXPECT_EQ(json::parse(last_delete->body)["error"],
+            "User 'root' is the last admin: removing them would leave no admin (make another "
+            "user admin first)");
+  EXPECT_EQ(json::parse(Send("GET", "/api/v1/me", admin_)->body)["role"], "admin");
+  CreateUser("ada", "admin");
+  std::string ada_token = TokenFor("ada", "ada-password");
+  ASSERT_FALSE(ada_token.empty());
+
+  // Removed: the user's tokens and session stop working at once; the name is free again.
+  EXPECT_EQ(Send("DELETE", otto_path, admin_)->status, 204);
+  EXPECT_EQ(Send("GET", "/api/v1/me", otto_token)->status, 401);
+  EXPECT_EQ(client_->Get("/api/v1/me", otto_cookie)->status, 401);
+  EXPECT_TRUE(TokenFor("otto", "new-otto-password").empty());
+  EXPECT_EQ(UserId(client_.get(), admin_, "otto"), 0);
+  json left = json::parse(Send("GET", "/api/v1/tokens", admin_)->body);
+  for (const auto& t : left["tokens"]) {
+    EXPECT_NE(t["user"], "otto") << t.dump();
+  }
+  EXPECT_EQ(Send("DELETE", otto_path, admin_)->status, 404);
+  CreateUser("otto", "viewer");
+
+  // An admin removes themselves while another admin remains; then ada is the last one.
+  EXPECT_EQ(Send("DELETE", root_path, admin_)->status, 204);
+  EXPECT_EQ(Send("GET", "/api/v1/me", admin_)->status, 401);
+  std::string ada_path = "/api/v1/users/" + std::to_string(UserId(client_.get(), ada_token, "ada"));
+  EXPECT_EQ(Send("DELETE", ada_path, ada_token)->status, 409);
+  EXPECT_EQ(Send("PATCH", ada_path, ada_token, R"({"role": "viewer"})")->status, 409);
+  EXPECT_EQ(json::parse(Send("GET", "/api/v1/me", ada_token)->body)["role"], "admin");
 }
 
 TEST_F(ServerApi, ServesTheEmbeddedWebUi) {

@@ -155,7 +155,7 @@ class Recorder {
     req.method = method;
     req.path = target;
     req.headers = headers;
-    if (method == "POST" || method == "PUT") {
+    if (method == "POST" || method == "PUT" || method == "PATCH") {
       req.body = body;
       req.set_header("Content-Type", "application/json");
     }
@@ -335,6 +335,30 @@ TEST(OpenApi, RealAnswersMatchTheDocument) {
   std::string made_path = "/api/v1/tokens/" + std::to_string(body_of(made)["id"].get<int64_t>());
   EXPECT_EQ(rec.Send("DELETE", made_path, Bearer(admin))->status, 204);
   EXPECT_EQ(rec.Send("DELETE", made_path, Bearer(admin))->status, 404);
+  // A user's role and password changed, a user removed; the last admin stays one.
+  auto uma_res = rec.Post("/api/v1/users", Bearer(admin),
+                          {{"name", "uma"}, {"password", "uma-password"}, {"role", "admin"}});
+  ASSERT_EQ(uma_res->status, 201);
+  std::string uma = "/api/v1/users/" + std::to_string(body_of(uma_res)["id"].get<int64_t>());
+  EXPECT_EQ(rec.Send("PATCH", uma, Bearer(admin), R"({"role":"operator","password":"uma-2-pass"})")
+                ->status,
+            200);
+  EXPECT_EQ(rec.Send("PATCH", uma, Bearer(admin), R"({"role":"root"})")->status, 400);
+  EXPECT_EQ(rec.Send("PATCH", uma, Bearer(op), R"({"role":"viewer"})")->status, 403);
+  EXPECT_EQ(rec.Send("PATCH", "/api/v1/users/999", Bearer(admin), R"({"role":"viewer"})")->status,
+            404);
+  int64_t root_id = 0;
+  json all_users = body_of(rec.Get("/api/v1/users", Bearer(admin)));
+  for (const auto& u : all_users["users"]) {
+    if (u["name"] == "root") {
+      root_id = u["id"];
+    }
+  }
+  std::string root_path = "/api/v1/users/" + std::to_string(root_id);
+  EXPECT_EQ(rec.Send("PATCH", root_path, Bearer(admin), R"({"role":"viewer"})")->status, 409);
+  EXPECT_EQ(rec.Send("DELETE", root_path, Bearer(admin))->status, 409);
+  EXPECT_EQ(rec.Send("DELETE", uma, Bearer(admin))->status, 204);
+  EXPECT_EQ(rec.Send("DELETE", uma, Bearer(admin))->status, 404);
 
   // Pipelines.
   json create{{"name", "readings"}, {"format", "yaml"}, {"text", kPipeline}};

@@ -173,6 +173,16 @@ class Store {
   Result<User> CreateUser(const std::string& name, const std::string& password_hash, Role role);
   Result<std::optional<User>> FindUser(const std::string& name);
   Result<std::vector<User>> ListUsers();
+  /// Changes user `id`'s role and/or password hash (nullopt: unchanged) in one transaction.
+  /// Lowering the role lowers the user's tokens (sessions included) to it, so no token is above
+  /// its user's role. kNotFound when there is no such user; kConflict when it would leave no
+  /// admin. The user as it is afterwards.
+  Result<User> UpdateUser(int64_t id, std::optional<Role> role,
+                          const std::optional<std::string>& password_hash);
+  /// Removes user `id` and every token of theirs (sessions included) in one transaction: their
+  /// secrets stop working at once. kNotFound when there is no such user; kConflict when it is
+  /// the last admin. The user removed.
+  Result<User> DeleteUser(int64_t id);
 
   Result<Token> CreateToken(int64_t user_id, const std::string& name,
                             const std::string& secret_sha256, Role role);

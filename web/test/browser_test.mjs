@@ -663,6 +663,49 @@ try {
   const revoked = await fetch(base + '/api/v1/me', { headers: { Authorization: 'Bearer ' + secret } });
   check(revoked.status === 401, `a revoked token is refused at once (${revoked.status})`);
 
+  // A user's page (admins): change olga's role and password, refuse to demote the last admin,
+  // delete olga (her tokens stop working at once).
+  const userIds = Object.fromEntries((await call('GET', '/users', admin)).users.map((u) => [u.name, u.id]));
+  const olgaToken = (await call('POST', `/users/${userIds.olga}/tokens`, admin, { name: 'kept' })).token;
+  await go('#/users');
+  await page.waitForSelector('#users tr[data-user="olga"] th a');
+  await page.click('#users tr[data-user="olga"] th a');
+  await page.waitForSelector('#role-form');
+  check(page.url().endsWith(`#/users/${userIds.olga}`), `a user's name opens their page (${page.url()})`);
+  await page.select('#user-role', 'viewer');
+  await page.click('#save-role');
+  await waitText('#user-status', /olga now has role viewer/);
+  await waitText('#user-summary .role', /^viewer$/);
+  const olgaMeAfter = await (await fetch(base + '/api/v1/me', { headers: { Authorization: 'Bearer ' + olgaToken } })).json();
+  check((await call('GET', '/users', admin)).users.find((u) => u.name === 'olga').role === 'viewer' && olgaMeAfter.role === 'viewer',
+    `olga's role is changed to viewer from her page, her operator token lowered with it (${JSON.stringify(olgaMeAfter)})`);
+  await page.type('#user-password', 'olga-new-password');
+  await page.click('#save-password');
+  await waitText('#user-status', /password of olga is changed/);
+  const signInAs = (pw) => fetch(base + '/api/v1/tokens', { method: 'POST', body: '',
+    headers: { Authorization: 'Basic ' + Buffer.from('olga:' + pw).toString('base64') } });
+  const [oldPw, newPw] = [(await signInAs('olga-password')).status, (await signInAs('olga-new-password')).status];
+  check(oldPw === 401 && newPw === 201, `the new password works and the old one is refused (${oldPw}, ${newPw})`);
+  await axe('user');
+  await screenshot('user');
+  await go(`#/users/${userIds.root}`);
+  await waitText('h1', /User root/);
+  await page.select('#user-role', 'operator');
+  await page.click('#save-role');
+  await waitText('#role-form .error', /last admin/);
+  check((await call('GET', '/users', admin)).users.find((u) => u.name === 'root').role === 'admin',
+    'demoting the last admin is refused with the server\'s message: ' + (await text('#role-form .error')));
+  await go(`#/users/${userIds.olga}`);
+  await waitText('h1', /User olga/);
+  await page.click('#delete-user');
+  await page.waitForFunction(() => /^#\/users\?deleted=olga$/.test(location.hash));
+  await waitText('#users-status', /olga deleted/);
+  await page.waitForSelector('#users tr[data-user="root"]');
+  const olgaGone = (await page.$('#users tr[data-user="olga"]')) === null;
+  const olgaTokenStatus = (await fetch(base + '/api/v1/me', { headers: { Authorization: 'Bearer ' + olgaToken } })).status;
+  check(olgaGone && olgaTokenStatus === 401 && (await signInAs('olga-new-password')).status === 401,
+    `a deleted user leaves the list, her token is refused and her password no longer signs in (${olgaTokenStatus})`);
+
   // Signing out deletes the browser's token on the server.
   const oldToken = (await page.cookies(base + '/api/v1/me')).find((c) => c.name === 'aq_session').value;
   await page.click('header .who button');
@@ -688,6 +731,9 @@ try {
   await go('#/users');
   await waitText('#main .error', /Only admins/);
   check((await page.$('#user-form')) === null, 'a viewer opening #/users gets no form');
+  await go(`#/users/${userIds.root}`);
+  await waitText('#main .error', /Only admins/);
+  check((await page.$('#role-form')) === null && (await page.$('#delete-user')) === null, 'a viewer opening a user\'s page gets no form');
   await go('#/schedules');
   await page.waitForSelector('#schedules tbody tr');
   check((await page.$('#new-schedule')) === null && (await page.$('#schedules button')) === null,

@@ -1,7 +1,7 @@
-// Users and API tokens (admins only): GET/POST /api/v1/users, GET /api/v1/tokens,
-// POST /api/v1/users/{id}/tokens and DELETE /api/v1/tokens/{id}. A new token's secret is shown
+// Users and API tokens (admins only): GET/POST /api/v1/users, PATCH/DELETE /api/v1/users/{id},
+// GET /api/v1/tokens, POST /api/v1/users/{id}/tokens and DELETE /api/v1/tokens/{id}. A new token's secret is shown
 // once, in the page that created it; the server keeps only its hash and never lists it.
-import { html, api, can, session, useLoad, useState, usePageTitle, ErrorBox, when } from './lib.js';
+import { html, api, can, session, refreshSession, useLoad, useState, usePageTitle, ErrorBox, when } from './lib.js';
 
 const kRoles = ['viewer', 'operator', 'admin'];
 
@@ -59,26 +59,126 @@ function NewUser({ done }) {
     </form>`;
 }
 
-export function Users() {
+export function Users({ query }) {
   usePageTitle('Users');
+  const deleted = query ? query.get('deleted') : null;
   const admin = can('admin');
   const { data, error, reload } = useLoad(() => (admin ? api('GET', '/users') : Promise.resolve(null)), [admin]);
   if (!admin) return html`<${AdminsOnly} title="Users" />`;
   return html`
     <h1>Users</h1>
     <${ErrorBox} error=${error} />
+    ${deleted && html`<div class="notice" role="status" id="users-status">User ${deleted} deleted.</div>`}
     ${data && html`
     <table id="users">
       <thead><tr><th scope="col">User</th><th scope="col">Role</th><th scope="col">Created</th><th scope="col">API tokens</th></tr></thead>
       <tbody>
         ${data.users.map((u) => html`<tr data-user=${u.name}>
-          <th scope="row">${u.name}</th><td class="role">${u.role}</td><td>${when(u.created_at)}</td>
+          <th scope="row"><a href=${'#/users/' + u.id} aria-label=${'User ' + u.name + ': role, password, delete'}>${u.name}</a></th>
+          <td class="role">${u.role}</td><td>${when(u.created_at)}</td>
           <td><a href=${'#/tokens?user=' + u.id} aria-label=${'API tokens of ' + u.name}>tokens</a></td></tr>`)}
       </tbody>
     </table>`}
     <${NewUser} done=${reload} />
     <p class="muted">Roles: a viewer reads everything; an operator also runs, cancels and re-runs pipelines and
       manages schedules; an admin also edits pipelines, users, API tokens and executor registrations.</p>`;
+}
+
+// One user (#/users/{id}): change the role or the password, or delete the user. The server keeps
+// the rules (the last admin stays an admin; a lowered role lowers the user's tokens; a deleted
+// user's tokens and sessions stop working) and its refusals are shown here.
+export function UserPage({ id }) {
+  const admin = can('admin');
+  const { data, error, reload } = useLoad(() => (admin ? api('GET', '/users') : Promise.resolve(null)), [admin, id]);
+  const user = data ? data.users.find((u) => String(u.id) === id) : null;
+  usePageTitle(user ? 'User ' + user.name : 'User');
+  const [role, setRole] = useState('');
+  const [password, setPassword] = useState('');
+  const [notice, setNotice] = useState(null);
+  const [roleError, setRoleError] = useState(null);
+  const [passwordError, setPasswordError] = useState(null);
+  const [deleteError, setDeleteError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  if (!admin) return html`<${AdminsOnly} title="User" />`;
+  if (!data) return html`<h1>User</h1><${ErrorBox} error=${error} />${error ? null : html`<p>Loading…</p>`}`;
+  if (!user) return html`<h1>User</h1><p class="error" role="alert">No user with id ${id}.</p><p><a href="#/users">All users</a></p>`;
+  const self = (session() || {}).user === user.name;
+  const run = async (what, setError, call) => {
+    setBusy(true);
+    setError(null);
+    setNotice(null);
+    try {
+      await call();
+      setNotice(what);
+      if (self) await refreshSession();
+      reload();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const chosen = role || user.role;
+  const changeRole = (e) => {
+    e.preventDefault();
+    run(`${user.name} now has role ${chosen}.`, setRoleError, () => api('PATCH', `/users/${user.id}`, { role: chosen }));
+  };
+  const changePassword = (e) => {
+    e.preventDefault();
+    run(`The password of ${user.name} is changed.`, setPasswordError, async () => {
+      await api('PATCH', `/users/${user.id}`, { password });
+      setPassword('');
+    });
+  };
+  const remove = async () => {
+    if (!confirm(`Delete user ${user.name}? Their API tokens and browser sessions stop working at once.${self ? ' It is you: this browser will be signed out.' : ''}`)) return;
+    setBusy(true);
+    setDeleteError(null);
+    try {
+      await api('DELETE', `/users/${user.id}`);
+      location.hash = '#/users?deleted=' + encodeURIComponent(user.name);
+    } catch (e) {
+      setDeleteError(e);
+      setBusy(false);
+    }
+  };
+  return html`
+    <h1>User ${user.name}</h1>
+    <p id="user-summary">Role <strong class="role">${user.role}</strong> · created ${when(user.created_at)} ·
+      <a href=${'#/tokens?user=' + user.id}>API tokens of ${user.name}</a> · <a href="#/users">All users</a></p>
+    ${notice && html`<div class="notice" role="status" id="user-status">${notice}</div>`}
+    <form id="role-form" onSubmit=${changeRole}>
+      <h2>Role</h2>
+      <div class="row">
+        <div>
+          <label for="user-role">Role of ${user.name}</label>
+          <select id="user-role" value=${chosen} onChange=${(e) => setRole(e.target.value)}>
+            ${kRoles.map((r) => html`<option value=${r}>${r}</option>`)}
+          </select>
+        </div>
+        <div><button id="save-role" class="primary" type="submit" disabled=${busy || chosen === user.role}>Change role</button></div>
+      </div>
+      <p class="muted">A lower role lowers the user's API tokens and browser sessions at once; after a higher
+        role, new tokens and sign-ins get it.</p>
+      <${ErrorBox} error=${roleError} />
+    </form>
+    <form id="password-form" onSubmit=${changePassword}>
+      <h2>Password</h2>
+      <div class="row">
+        <div>
+          <label for="user-password">New password (at least 8 characters)</label>
+          <input id="user-password" type="password" required minlength="8" autocomplete="new-password" value=${password}
+            onInput=${(e) => setPassword(e.target.value)} />
+        </div>
+        <div><button id="save-password" class="primary" type="submit" disabled=${busy}>Set password</button></div>
+      </div>
+      <p class="muted">The old password stops working at once; the user's API tokens and sessions are kept
+        (revoke them on the <a href=${'#/tokens?user=' + user.id}>API tokens</a> page if the password leaked).</p>
+      <${ErrorBox} error=${passwordError} />
+    </form>
+    <h2>Delete</h2>
+    <p><button id="delete-user" type="button" class="danger" disabled=${busy} onClick=${remove}>Delete user ${user.name}</button></p>
+    <${ErrorBox} error=${deleteError} />`;
 }
 
 function NewToken({ users, user, setUser, done }) {

@@ -103,6 +103,15 @@ export async function signIn(user, password) {
   localStorage.setItem(kSessionKey, JSON.stringify({ id: t.id, user: t.user, role: t.role, csrf: t.csrf_token }));
 }
 
+// Reads the signed-in user's role again (GET /api/v1/me) after it may have changed, so the pages
+// show what the session may do.
+export async function refreshSession() {
+  const s = session();
+  if (!s) return;
+  const me = await api('GET', '/me');
+  localStorage.setItem(kSessionKey, JSON.stringify({ ...s, user: me.user, role: me.role }));
+}
+
 // Deletes the browser's session on the server (DELETE /api/v1/tokens/current; the answer also
 // clears the cookie), then forgets it.
 // A failure to delete is reported on the sign-in page, not dropped.

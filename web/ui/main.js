@@ -8,7 +8,7 @@ import { Runs } from './runs.js';
 import { RunPage } from './run.js';
 import { Executors } from './executors.js';
 import { Schedules, SchedulePage, NewSchedule } from './schedules.js';
-import { Users, Tokens } from './accounts.js';
+import { Users, UserPage, Tokens } from './accounts.js';
 
 const kNav = [
   ['/', 'Dashboard'],
@@ -30,7 +30,8 @@ function Page({ route }) {
   if (first === 'schedules' && second === 'new') return html`<${NewSchedule} query=${route.query} />`;
   if (first === 'schedules' && second) return html`<${SchedulePage} key=${second} id=${second} />`;
   if (first === 'schedules') return html`<${Schedules} />`;
-  if (first === 'users') return html`<${Users} />`;
+  if (first === 'users' && second) return html`<${UserPage} key=${second} id=${second} />`;
+  if (first === 'users') return html`<${Users} key=${route.query.toString()} query=${route.query} />`;
   if (first === 'tokens') return html`<${Tokens} key=${route.query.toString()} query=${route.query} />`;
   if (!first) return html`<${Dashboard} />`;
   return html`<h1>Not found</h1><p>No page at <code>${route.path}</code>. <a href="#/">Dashboard</a></p>`;
