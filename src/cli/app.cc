@@ -27,8 +27,12 @@ void AddRemoteOptions(CLI::App* cmd, RemoteOptions* flags, bool required, bool s
   }
   cmd->add_option("--api-key,-k", flags->api_key, "API key of the executor")
       ->envname("AQUEDUCTS_API_KEY");
-  cmd->add_option("--ca-cert", flags->ca_cert, "PEM file of a private CA to trust (HTTPS)");
-  cmd->add_flag("--insecure", flags->insecure, "Do not verify the executor's TLS certificate");
+  cmd->add_option("--ca-cert", flags->ca_cert,
+                  "PEM file of a private CA (or a self-signed certificate) to trust for an https "
+                  "executor or --server")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--insecure", flags->insecure,
+                "Do not verify the TLS certificate of the executor or --server");
 }
 
 void AddPipelineFlags(CLI::App* cmd, RunArgs* args) {

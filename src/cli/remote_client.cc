@@ -23,8 +23,9 @@ using Clock = std::chrono::steady_clock;
 // A cancel the executor does not confirm within this time drops the connection instead.
 constexpr auto kCancelGrace = std::chrono::seconds(10);
 
-// "scheme://host:port" for httplib from what a user typed.
-std::string BaseUrl(const std::string& executor) {
+// "scheme://host:port" for httplib from what a user typed; `default_port` when neither a scheme
+// nor a port was given.
+std::string BaseUrl(const std::string& executor, const char* default_port) {
   std::string url = executor;
   while (!url.empty() && url.back() == '/') {
     url.pop_back();
@@ -38,13 +39,15 @@ std::string BaseUrl(const std::string& executor) {
   std::string host_port = url.substr(host_start);
   bool has_port = host_port.find(':') != std::string::npos && host_port.back() != ']';
   if (!has_scheme) {
-    return "http://" + host_port + (has_port ? "" : ":3031");
+    return "http://" + host_port + (has_port ? "" : std::string(":") + default_port);
   }
   return url;
 }
 
-std::unique_ptr<httplib::Client> MakeClient(const RemoteOptions& options) {
-  auto client = std::make_unique<httplib::Client>(BaseUrl(options.executor));
+// A client of the executor, or with `server` of the aqueducts-server (default port 3030).
+std::unique_ptr<httplib::Client> MakeClient(const RemoteOptions& options, bool server = false) {
+  auto client = std::make_unique<httplib::Client>(server ? BaseUrl(options.server, "3030")
+                                                         : BaseUrl(options.executor, "3031"));
   client->set_connection_timeout(5, 0);
   // The executor sends a keepalive every ~0.5 s: a long silence means the connection is gone.
   client->set_read_timeout(30, 0);
@@ -60,17 +63,25 @@ httplib::Headers AuthHeaders(const RemoteOptions& options) {
   return {{"X-API-Key", options.api_key}};
 }
 
-Status ConnectionError(const RemoteOptions& options, httplib::Error error) {
+// `what` is "executor" or "server"; `address` what the user gave for it.
+Status ConnectionError(const std::string& what, const std::string& address, httplib::Error error) {
   std::string hint;
   if (error == httplib::Error::SSLServerVerification) {
     hint =
-        " (the certificate is not trusted: pass --ca-cert FILE, or --insecure for a "
-        "self-signed executor)";
+        " (its TLS certificate is not trusted: pass --ca-cert FILE with the certificate of "
+        "the CA that signed it, or the self-signed certificate itself; --insecure skips the "
+        "check)";
+  } else if (error == httplib::Error::SSLConnection) {
+    hint = " (the TLS handshake failed: does the " + what + " serve https at that port?)";
   } else if (error == httplib::Error::Connection) {
-    hint = " (connection failed: is the executor running, and are host and port right?)";
+    hint = " (connection failed: is the " + what + " running, and are host and port right?)";
   }
-  return Status::IoError("Cannot reach executor at '" + options.executor +
+  return Status::IoError("Cannot reach " + what + " at '" + address +
                          "': " + httplib::to_string(error) + hint);
+}
+
+Status ConnectionError(const RemoteOptions& options, httplib::Error error) {
+  return ConnectionError("executor", options.executor, error);
 }
 
 // The `error` of a JSON error body, else the body itself.
@@ -156,7 +167,8 @@ class RemoteRun {
       return Status::Cancelled("Execution cancelled");
     }
     if (error != httplib::Error::Success && http_status <= 0) {
-      return ConnectionError(options_, error);
+      return options_.server.empty() ? ConnectionError(options_, error)
+                                     : ConnectionError("server", options_.server, error);
     }
     return Status::IoError("Lost connection to " + peer_ + " before the execution finished");
   }
@@ -328,9 +340,7 @@ Status RunRemote(const RemoteOptions& options, const Aqueduct& aqueduct, Progres
 
 Status RunOnServer(const RemoteOptions& options, const Aqueduct& aqueduct, ProgressSink& sink,
                    std::shared_ptr<CancelToken> cancel) {
-  RemoteOptions server = options;
-  server.executor = options.server;
-  auto client = MakeClient(server);
+  auto client = MakeClient(options, /*server=*/true);
   httplib::Headers auth = {{"Authorization", "Bearer " + options.token}};
   json body{{"pipeline", json::parse(ToJson(aqueduct))}};
   if (!options.executor.empty()) {
@@ -342,8 +352,7 @@ Status RunOnServer(const RemoteOptions& options, const Aqueduct& aqueduct, Progr
   sink.OnEvent(LogEvent("Submitting pipeline to server: " + options.server));
   auto res = client->Post("/api/v1/runs", auth, body.dump(), "application/json");
   if (!res) {
-    return Status::IoError("Cannot reach server at '" + options.server +
-                           "': " + httplib::to_string(res.error()));
+    return ConnectionError("server", options.server, res.error());
   }
   if (res->status != 201) {
     std::string message = ErrorMessage(res->body);
@@ -364,8 +373,8 @@ Status RunOnServer(const RemoteOptions& options, const Aqueduct& aqueduct, Progr
   sink.OnEvent(LogEvent("Run " + std::to_string(created["id"].get<int64_t>()) + " created on " +
                         options.server));
   RemoteRun run(options, sink, "server '" + options.server + "'",
-                [&server, &auth, &run_path](const std::string&) {
-                  auto c = MakeClient(server);
+                [&options, &auth, &run_path](const std::string&) {
+                  auto c = MakeClient(options, /*server=*/true);
                   auto r = c->Post(run_path + "/cancel", auth, "", "application/json");
                   return r && (r->status == 200 || r->status == 409);
                 });

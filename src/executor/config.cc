@@ -97,8 +97,10 @@ Result<ExecutorConfig> ParseExecutorConfig(int argc, char** argv, int* exit_code
   app.add_option("--labels", labels, "Labels for routing runs: k=v,k2=v2 (with --server-url)")
       ->envname("AQUEDUCTS_LABELS");
   app.add_option("--server-ca-cert", config.link.ca_cert,
-                 "PEM bundle to verify an https --server-url with (default: the system's CAs)")
-      ->envname("AQUEDUCTS_SERVER_CA_CERT");
+                 "PEM bundle (a private CA, or the server's self-signed certificate) to verify "
+                 "an https --server-url with (default: the system's CAs)")
+      ->envname("AQUEDUCTS_SERVER_CA_CERT")
+      ->check(CLI::ExistingFile);
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
       ->envname("AQUEDUCTS_LOG_LEVEL")
       ->capture_default_str();
@@ -143,6 +145,16 @@ Result<ExecutorConfig> ParseExecutorConfig(int argc, char** argv, int* exit_code
       return Status::InvalidArgument(
           "--server-url needs --registration-token (an admin creates one with POST "
           "/api/v1/executors/registration-tokens)");
+    }
+    const std::string& url = config.link.server_url;
+    bool https = url.rfind("https://", 0) == 0;
+    if (!https && url.rfind("http://", 0) != 0) {
+      return Status::InvalidArgument("--server-url '" + url +
+                                     "' must start with http:// or https://");
+    }
+    if (!https && !config.link.ca_cert.empty()) {
+      return Status::InvalidArgument("--server-ca-cert is for an https --server-url, not '" + url +
+                                     "'");
     }
     AQ_RETURN_IF_ERROR(ParseLabelList(labels, &config.link.labels));
   } else if (!labels.empty() || !config.link.registration_token.empty()) {

@@ -31,7 +31,17 @@ std::chrono::milliseconds Next(std::chrono::milliseconds d) {
 
 std::string ErrorOf(const httplib::Result& res) {
   if (!res) {
-    return httplib::to_string(res.error());
+    switch (res.error()) {
+      case httplib::Error::SSLServerVerification:
+        return "the server's TLS certificate is not trusted (SSLServerVerification): pass "
+               "--server-ca-cert FILE with the certificate of the CA that signed it, or the "
+               "server's self-signed certificate itself";
+      case httplib::Error::SSLConnection:
+        return "the TLS handshake failed (SSLConnection): does the server serve https at "
+               "that port?";
+      default:
+        return httplib::to_string(res.error());
+    }
   }
   json doc = json::parse(res->body, nullptr, false);
   std::string message = doc.is_object() && doc.contains("error") && doc["error"].is_string()
@@ -124,10 +134,12 @@ ServerLink::Enrolment ServerLink::Enrol(std::string* error) {
     }
   }
   *error = ErrorOf(res);
-  // A refusal the server means (bad token, taken name, bad request) is final; anything else
+  // A refusal the server means (bad token, taken name, bad request) is final, and so is a
+  // certificate this executor does not trust (only its flags can fix that); anything else
   // (unreachable, restarting, overloaded) is retried.
-  bool refused =
-      res && res->status >= 400 && res->status < 500 && res->status != 408 && res->status != 429;
+  bool refused = (res && res->status >= 400 && res->status < 500 && res->status != 408 &&
+                  res->status != 429) ||
+                 (!res && res.error() == httplib::Error::SSLServerVerification);
   return refused ? Enrolment::kRefused : Enrolment::kRetry;
 }
 
@@ -143,9 +155,9 @@ Status ServerLink::EnrolWithRetry() {
                            {"heartbeat_interval_ms", std::to_string(heartbeat_interval_.count())}});
         return Status::OK();
       case Enrolment::kRefused:
-        return Status::InvalidArgument("The server at " + options_.server_url +
-                                       " refused to register executor '" + options_.name +
-                                       "': " + error);
+        return Status::InvalidArgument("Cannot register executor '" + options_.name +
+                                       "' with the server at " + options_.server_url + ": " +
+                                       error);
       case Enrolment::kRetry:
         logger_->Warn("cannot register with the server; retrying",
                       {{"server_url", options_.server_url},

@@ -18,6 +18,7 @@
 #include "server/metrics.h"
 #include "server/schedules.h"
 #include "server/sign_in_limit.h"
+#include "server/tls.h"
 #include "server/web_assets.h"
 
 namespace aqueducts::server {
@@ -1584,7 +1585,23 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Make(const ApiOptions& options, St
   limits.max_failures = options.sign_in_max_failures;
   limits.lockout = std::chrono::seconds(options.sign_in_lockout_s);
   impl->sign_in_limiter = std::make_unique<SignInLimiter>(limits);
-  impl->server = std::make_unique<httplib::Server>();
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return Status::InvalidArgument("HTTPS needs both --tls-cert and --tls-key");
+  }
+  if (!options.tls_cert.empty()) {
+    AQ_RETURN_IF_ERROR(CheckTlsFiles(options.tls_cert, options.tls_key));
+    auto tls =
+        std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
+    if (!tls->is_valid()) {
+      return Status::InvalidArgument("OpenSSL cannot serve the certificate --tls-cert '" +
+                                     options.tls_cert + "' with the key --tls-key '" +
+                                     options.tls_key + "'");
+    }
+    SSL_CTX_set_min_proto_version(tls->ssl_context(), TLS1_2_VERSION);
+    impl->server = std::move(tls);
+  } else {
+    impl->server = std::make_unique<httplib::Server>();
+  }
   int threads = std::max(2, options.threads);
   impl->server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   impl->server->set_read_timeout(options.read_timeout_s, 0);
@@ -1609,7 +1626,9 @@ Status ApiServer::Listen() {
                            std::to_string(impl_->options.port) +
                            ": the address is invalid or the port is in use");
   }
-  impl_->log->Info("listening", {{"host", impl_->options.host}, {"port", std::to_string(port)}});
+  impl_->log->Info("listening", {{"host", impl_->options.host},
+                                 {"port", std::to_string(port)},
+                                 {"tls", impl_->options.tls_cert.empty() ? "false" : "true"}});
   if (!s.listen_after_bind()) {
     return Status::IoError("The server stopped unexpectedly");
   }

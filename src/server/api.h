@@ -22,6 +22,10 @@ struct ApiOptions {
   int keepalive_ms = 1000;  ///< idle SSE streams get a `: keepalive` comment this often
   int sign_in_max_failures = 5;  ///< failed sign-ins of one user in a row before a lockout (0: off)
   int sign_in_lockout_s = 300;   ///< how long a lockout lasts (SignInLimiter)
+  /// PEM certificate (chain) and its private key: both set, the API is served over HTTPS only
+  /// (checked by CheckTlsFiles when the server is made); both empty, plain HTTP.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 class Metrics;
@@ -32,7 +36,7 @@ class ApiServer {
  public:
   /// `runs` may be null: triggering a run then answers 409. `schedules` may be null: the
   /// /api/v1/schedules endpoints are then not served. `metrics` may be null: /metrics then has
-  /// no histograms.
+  /// no histograms. kInvalidArgument for TLS files CheckTlsFiles refuses.
   static Result<std::unique_ptr<ApiServer>> Make(const ApiOptions& options, Store* store,
                                                  RunManager* runs, Log* log,
                                                  Scheduler* schedules = nullptr,

@@ -29,10 +29,11 @@ std::string CookieValue(const std::string& header, const std::string& name) {
 }
 
 // "; Path=/api/; HttpOnly; SameSite=Strict" and "; Secure" when the browser reached the server
-// over TLS (a TLS-terminating proxy in front says so with X-Forwarded-Proto: https).
+// over TLS: the server's own (serve --tls-cert), or a TLS-terminating proxy in front that says so
+// with X-Forwarded-Proto: https.
 std::string CookieAttributes(const httplib::Request& req) {
   std::string out = "; Path=/api/; HttpOnly; SameSite=Strict";
-  if (req.get_header_value("X-Forwarded-Proto") == "https") {
+  if (req.ssl != nullptr || req.get_header_value("X-Forwarded-Proto") == "https") {
     out += "; Secure";
   }
   return out;

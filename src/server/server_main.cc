@@ -187,6 +187,16 @@ int Main(int argc, char** argv) {
                    "How long sign-in stays refused after too many failures")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
+  auto* tls_cert = serve
+                       ->add_option("--tls-cert", options.tls_cert,
+                                    "PEM certificate (chain) to serve HTTPS with (needs --tls-key)")
+                       ->envname("AQUEDUCTS_TLS_CERT");
+  auto* tls_key = serve
+                      ->add_option("--tls-key", options.tls_key,
+                                   "Unencrypted PEM private key of --tls-cert (needs --tls-cert)")
+                      ->envname("AQUEDUCTS_TLS_KEY");
+  tls_cert->needs(tls_key);
+  tls_key->needs(tls_cert);
   int64_t event_retention_days = 0;
   serve
       ->add_option("--event-retention-days", event_retention_days,
