@@ -25,6 +25,7 @@ find_package(OpenSSL REQUIRED)  # src/storage: request signing
 find_package(CURL REQUIRED)     # src/storage: the object-store HTTP client
 pkg_check_modules(ODBC REQUIRED IMPORTED_TARGET odbc)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)  # src/engine: regexp_match
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)  # src/server: the PostgreSQL store
 find_package(roaring REQUIRED)
 if(AQ_BUILD_TESTS)
   find_package(GTest REQUIRED)

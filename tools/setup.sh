@@ -15,7 +15,7 @@ PKGS=(build-essential cmake ninja-build ccache pkg-config file
       libyaml-cpp-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libcpp-httplib-dev
       libfmt-dev libcurl4-openssl-dev libssl-dev libexpat1-dev libre2-dev
       libgtest-dev libgmock-dev libbenchmark-dev libroaring-dev
-      unixodbc unixodbc-dev odbc-postgresql postgresql openssl libsqlite3-dev
+      unixodbc unixodbc-dev odbc-postgresql postgresql libpq-dev openssl libsqlite3-dev
       chromium python3-dask python3-distributed time)
 
 missing=()

@@ -31,8 +31,27 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+// Where the store lives: a SQLite file in `data_dir`, or the PostgreSQL database `database`.
+struct StoreLocation {
+  std::string data_dir;
+  std::string database;  ///< a postgres:// or postgresql:// URI; empty: SQLite in data_dir
+};
+
+aqueducts::Result<std::unique_ptr<Store>> OpenStore(const StoreLocation& where, bool create) {
+  if (!where.database.empty()) {
+    return Store::OpenPostgres(where.database);
+  }
+  return Store::Open(where.data_dir, create);
+}
+
+// What the logs may say about the store (never a password).
+std::string DescribeStore(const StoreLocation& where) {
+  return where.database.empty() ? Store::DatabasePath(where.data_dir)
+                                : RedactDatabaseUrl(where.database);
+}
+
 // The first admin's password: $AQ_ADMIN_PASSWORD, else the first line of stdin.
-int Init(const std::string& data_dir, const std::string& admin) {
+int Init(const StoreLocation& where, const std::string& admin) {
   std::string password;
   if (const char* env = std::getenv("AQ_ADMIN_PASSWORD")) {
     password = env;
@@ -51,7 +70,7 @@ int Init(const std::string& data_dir, const std::string& admin) {
   if (admin.empty() || admin.find(':') != std::string::npos) {
     return Fail("--admin must be a non-empty name without ':'");
   }
-  auto store = Store::Open(data_dir, /*create=*/true);
+  auto store = OpenStore(where, /*create=*/true);
   if (!store.ok()) {
     return Fail(store.status().message());
   }
@@ -60,7 +79,7 @@ int Init(const std::string& data_dir, const std::string& admin) {
     return Fail(users.status().message());
   }
   if (*users > 0) {
-    return Fail("The store in '" + data_dir +
+    return Fail("The store in '" + DescribeStore(where) +
                 "' is already initialised: it has users (add more through POST /api/v1/users)");
   }
   auto hash = HashPassword(password);
@@ -72,14 +91,15 @@ int Init(const std::string& data_dir, const std::string& admin) {
     return Fail(user.status().message());
   }
   Log log;
-  log.Info("initialised", {{"data_dir", data_dir},
-                           {"database", Store::DatabasePath(data_dir)},
+  log.Info("initialised", {{"data_dir", where.data_dir},
+                           {"store", (*store)->Backend()},
+                           {"database", DescribeStore(where)},
                            {"schema_version", std::to_string((*store)->schema_version())},
                            {"admin", admin}});
   return 0;
 }
 
-int Serve(const std::string& data_dir, const ApiOptions& options,
+int Serve(const StoreLocation& where, const ApiOptions& options,
           const RunManager::Options& run_options, int64_t event_retention_days) {
   sigset_t signals;
   sigemptyset(&signals);
@@ -89,7 +109,7 @@ int Serve(const std::string& data_dir, const ApiOptions& options,
   signal(SIGPIPE, SIG_IGN);
 
   Log log;
-  auto store = Store::Open(data_dir, /*create=*/false);
+  auto store = OpenStore(where, /*create=*/false);
   if (!store.ok()) {
     log.Error(store.status().message());
     return Fail(store.status().message());
@@ -98,6 +118,9 @@ int Serve(const std::string& data_dir, const ApiOptions& options,
   if (!lost.ok()) {
     return Fail(lost.message());
   }
+  log.Info("store", {{"store", (*store)->Backend()},
+                     {"database", DescribeStore(where)},
+                     {"schema_version", std::to_string((*store)->schema_version())}});
   Metrics metrics;
   RunManager::Options with_metrics = run_options;
   with_metrics.metrics = &metrics;
@@ -142,23 +165,30 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
-  std::string data_dir;
+  StoreLocation where;
   std::string admin;
+  // --data-dir (SQLite) or --database (PostgreSQL), on init and serve alike.
+  auto add_store_options = [&where](CLI::App* cmd, const char* data_dir_help) {
+    auto* dir =
+        cmd->add_option("--data-dir", where.data_dir, data_dir_help)->envname("AQUEDUCTS_DATA_DIR");
+    auto* db = cmd->add_option("--database", where.database,
+                               "PostgreSQL store instead of SQLite: a libpq URI, "
+                               "postgresql://user:password@host:5432/dbname")
+                   ->envname("AQUEDUCTS_DATABASE_URL");
+    dir->excludes(db);
+    db->excludes(dir);
+  };
   CLI::App* init = app.add_subcommand(
       "init",
       "Create the store (SQLite, WAL) and its first admin; the password comes from "
       "$AQ_ADMIN_PASSWORD or stdin");
-  init->add_option("--data-dir", data_dir, "Directory of the store")
-      ->required()
-      ->envname("AQUEDUCTS_DATA_DIR");
+  add_store_options(init, "Directory of the SQLite store (created)");
   init->add_option("--admin", admin, "Name of the first admin user")->required();
 
   ApiOptions options;
   double max_body_kb = static_cast<double>(options.max_body_bytes) / 1024;
   CLI::App* serve = app.add_subcommand("serve", "Serve the HTTP API");
-  serve->add_option("--data-dir", data_dir, "Directory of the store (made by init)")
-      ->required()
-      ->envname("AQUEDUCTS_DATA_DIR");
+  add_store_options(serve, "Directory of the SQLite store (made by init)");
   serve->add_option("--host", options.host, "Address to bind")->capture_default_str();
   serve->add_option("--port", options.port, "Port to bind (0: any free port)")
       ->capture_default_str();
@@ -209,13 +239,27 @@ int Main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  if (where.data_dir.empty() && where.database.empty()) {
+    std::fprintf(stderr,
+                 "Error: the store is needed: --data-dir DIR (SQLite) or --database "
+                 "postgresql://... (PostgreSQL)\nRun with --help for more information.\n");
+    return 2;
+  }
+  if (!where.database.empty() && where.database.rfind("postgresql://", 0) != 0 &&
+      where.database.rfind("postgres://", 0) != 0) {
+    std::fprintf(stderr,
+                 "Error: --database must be a PostgreSQL URI starting with postgresql:// or "
+                 "postgres:// (got '%s')\n",
+                 RedactDatabaseUrl(where.database).c_str());
+    return 2;
+  }
   if (init->parsed()) {
-    return Init(data_dir, admin);
+    return Init(where, admin);
   }
   options.max_body_bytes = static_cast<size_t>(max_body_kb * 1024);
   RunManager::Options run_options;
   run_options.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
-  return Serve(data_dir, options, run_options, event_retention_days);
+  return Serve(where, options, run_options, event_retention_days);
 }
 
 }  // namespace

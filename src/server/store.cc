@@ -5,19 +5,20 @@
 #include <filesystem>
 #include <system_error>
 
-#include <sqlite3.h>
-
+#include "server/store_pg_migrations.h"
 #include "server/store_sql.h"
 
 namespace aqueducts::server {
 
+using store_sql::InsertReturningId;
 using store_sql::RunStmt;
 using store_sql::Stmt;
 
 namespace {
 
 // Migration i (0-based) brings the schema from version i to i + 1. Append only: a released
-// migration is never edited.
+// migration is never edited. kPostgresMigrations (store_migrations_pg.cc) has the same versions
+// for PostgreSQL: a new version is added to both.
 const char* const kMigrations[] = {
     R"sql(
 CREATE TABLE users (
@@ -132,6 +133,8 @@ CREATE INDEX schedule_fires_by_schedule ON schedule_fires(schedule_id, id);
 };
 
 constexpr int kSchemaVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
+static_assert(kSchemaVersion == kPostgresSchemaVersion,
+              "every schema version has a SQLite and a PostgreSQL migration");
 
 Role RoleOrViewer(const std::string& text) {
   Result<Role> role = ParseRole(text);
@@ -201,12 +204,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir, bool cre
                             " --admin NAME` first");
   }
   auto store = std::unique_ptr<Store>(new Store());
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-  if (sqlite3_open_v2(path.c_str(), &store->db_, flags, nullptr) != SQLITE_OK) {
-    std::string msg = store->db_ ? sqlite3_errmsg(store->db_) : "out of memory";
-    return Status::IoError("Cannot open the database '" + path + "': " + msg);
-  }
-  sqlite3_busy_timeout(store->db_, 5000);
+  AQ_ASSIGN_OR_RETURN(store->db_, store_sql::OpenSqlite(path, create));
   AQ_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
   AQ_RETURN_IF_ERROR(store->Exec("PRAGMA foreign_keys=ON"));
   AQ_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=NORMAL"));
@@ -222,25 +220,33 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir, bool cre
   return store;
 }
 
-Store::~Store() {
-  if (db_) {
-    sqlite3_close_v2(db_);
-  }
+Result<std::unique_ptr<Store>> Store::OpenPostgres(const std::string& url) {
+  auto store = std::unique_ptr<Store>(new Store());
+  AQ_ASSIGN_OR_RETURN(store->db_, store_sql::OpenPostgres(url));
+  AQ_RETURN_IF_ERROR(store->Migrate());
+  return store;
 }
 
+Store::~Store() = default;
+
 Status Store::Exec(const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    return Status::IoError("SQLite: " + msg);
-  }
-  return Status::OK();
+  return db_->Exec(sql);
+}
+
+Status Store::Begin() {
+  return db_->Begin();
+}
+
+std::string Store::Backend() const {
+  return db_->dialect() == store_sql::Dialect::kPostgres ? "postgresql" : "sqlite";
 }
 
 Result<std::string> Store::JournalMode() {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_, "PRAGMA journal_mode");
+  if (db_->dialect() != store_sql::Dialect::kSqlite) {
+    return Status::Unsupported("Only a SQLite store has a journal mode");
+  }
+  Stmt stmt(db_.get(), "PRAGMA journal_mode");
   AQ_RETURN_IF_ERROR(stmt.status());
   Status status;
   if (!stmt.Step(&status)) {
@@ -251,18 +257,25 @@ Result<std::string> Store::JournalMode() {
 
 Status Store::Migrate() {
   std::lock_guard<std::mutex> lock(mu_);
-  AQ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  bool postgres = db_->dialect() == store_sql::Dialect::kPostgres;
+  AQ_RETURN_IF_ERROR(Begin());
   auto fail = [this](Status s) {
     (void)Exec("ROLLBACK");
     return s;
   };
-  Status s = Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  // Two servers starting on one PostgreSQL database migrate one after the other.
+  Status s = postgres ? Exec("SELECT pg_advisory_xact_lock(7410255013)") : Status::OK();
+  if (!s.ok()) {
+    return fail(s);
+  }
+  s = Exec(postgres ? "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)"
+                    : "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
   if (!s.ok()) {
     return fail(s);
   }
   int current = 0;
   {
-    Stmt stmt(db_, "SELECT max(version) FROM schema_version");
+    Stmt stmt(db_.get(), "SELECT max(version) FROM schema_version");
     if (!stmt.status().ok()) {
       return fail(stmt.status());
     }
@@ -280,13 +293,13 @@ Status Store::Migrate() {
                                     ": upgrade the server"));
   }
   for (int v = current; v < kSchemaVersion; ++v) {
-    s = Exec(kMigrations[v]);
+    s = Exec(postgres ? kPostgresMigrations[v] : kMigrations[v]);
     if (!s.ok()) {
       return fail(s.WithPrefix("Migration to schema version " + std::to_string(v + 1) + ": "));
     }
   }
   if (current < kSchemaVersion) {
-    Stmt stmt(db_, "INSERT INTO schema_version (version) VALUES (?)");
+    Stmt stmt(db_.get(), "INSERT INTO schema_version (version) VALUES (?)");
     stmt.Bind(1, static_cast<int64_t>(kSchemaVersion));
     s = RunStmt(stmt);
     if (!s.ok()) {
@@ -300,7 +313,7 @@ Status Store::Migrate() {
 
 Result<int64_t> Store::CountUsers() {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_, "SELECT count(*) FROM users");
+  Stmt stmt(db_.get(), "SELECT count(*) FROM users");
   AQ_RETURN_IF_ERROR(stmt.status());
   Status status;
   int64_t n = stmt.Step(&status) ? stmt.Int(0) : 0;
@@ -316,21 +329,23 @@ Result<User> Store::CreateUser(const std::string& name, const std::string& passw
   user.password_hash = password_hash;
   user.role = role;
   user.created_at = NowUtc();
-  Stmt stmt(db_, "INSERT INTO users (name, password_hash, role, created_at) VALUES (?, ?, ?, ?)");
+  Stmt stmt(db_.get(),
+            "INSERT INTO users (name, password_hash, role, created_at) VALUES (?, ?, ?, ?) "
+            "RETURNING id");
   stmt.Bind(1, name).Bind(2, password_hash).Bind(3, std::string(RoleName(role)));
   stmt.Bind(4, user.created_at);
-  Status s = RunStmt(stmt);
-  if (s.code() == StatusCode::kConflict) {
+  Result<int64_t> id = InsertReturningId(stmt);
+  if (id.status().code() == StatusCode::kConflict) {
     return Status::Conflict("A user named '" + name + "' already exists");
   }
-  AQ_RETURN_IF_ERROR(s);
-  user.id = sqlite3_last_insert_rowid(db_);
+  AQ_ASSIGN_OR_RETURN(user.id, std::move(id));
   return user;
 }
 
 Result<std::optional<User>> Store::FindUser(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_, "SELECT id, name, password_hash, role, created_at FROM users WHERE name = ?");
+  Stmt stmt(db_.get(),
+            "SELECT id, name, password_hash, role, created_at FROM users WHERE name = ?");
   AQ_RETURN_IF_ERROR(stmt.status());
   stmt.Bind(1, name);
   Status status;
@@ -349,7 +364,7 @@ Result<std::optional<User>> Store::FindUser(const std::string& name) {
 
 Result<std::vector<User>> Store::ListUsers() {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_, "SELECT id, name, role, created_at FROM users ORDER BY id");
+  Stmt stmt(db_.get(), "SELECT id, name, role, created_at FROM users ORDER BY id");
   AQ_RETURN_IF_ERROR(stmt.status());
   std::vector<User> users;
   Status status;
@@ -373,19 +388,18 @@ Result<Token> Store::CreateToken(int64_t user_id, const std::string& name,
   t.name = name;
   t.role = role;
   t.created_at = NowUtc();
-  Stmt stmt(db_,
+  Stmt stmt(db_.get(),
             "INSERT INTO api_tokens (user_id, name, secret_sha256, role, created_at) "
-            "VALUES (?, ?, ?, ?, ?)");
+            "VALUES (?, ?, ?, ?, ?) RETURNING id");
   stmt.Bind(1, user_id).Bind(2, name).Bind(3, secret_sha256);
   stmt.Bind(4, std::string(RoleName(role))).Bind(5, t.created_at);
-  AQ_RETURN_IF_ERROR(RunStmt(stmt));
-  t.id = sqlite3_last_insert_rowid(db_);
+  AQ_ASSIGN_OR_RETURN(t.id, InsertReturningId(stmt));
   return t;
 }
 
 Result<std::optional<Token>> Store::FindToken(const std::string& secret_sha256) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_,
+  Stmt stmt(db_.get(),
             "SELECT t.id, t.user_id, u.name, t.name, t.role, t.created_at FROM api_tokens t "
             "JOIN users u ON u.id = t.user_id WHERE t.secret_sha256 = ?");
   AQ_RETURN_IF_ERROR(stmt.status());
@@ -407,10 +421,10 @@ Result<std::optional<Token>> Store::FindToken(const std::string& secret_sha256) 
 
 Status Store::DeleteToken(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_, "DELETE FROM api_tokens WHERE id = ?");
+  Stmt stmt(db_.get(), "DELETE FROM api_tokens WHERE id = ?");
   stmt.Bind(1, id);
   AQ_RETURN_IF_ERROR(RunStmt(stmt));
-  if (sqlite3_changes(db_) == 0) {
+  if (db_->Changes() == 0) {
     return Status::NotFound("No token with id " + std::to_string(id));
   }
   return Status::OK();
@@ -418,7 +432,7 @@ Status Store::DeleteToken(int64_t id) {
 
 Result<std::vector<PipelineSummary>> Store::ListPipelines() {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_,
+  Stmt stmt(db_.get(),
             "SELECT id, name, latest_version, created_at, updated_at FROM pipelines ORDER BY id");
   AQ_RETURN_IF_ERROR(stmt.status());
   std::vector<PipelineSummary> out;
@@ -442,24 +456,25 @@ Result<PipelineVersion> Store::CreatePipeline(const std::string& name, const std
                                               const std::string& created_by) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string now = NowUtc();
-  AQ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  AQ_RETURN_IF_ERROR(Begin());
   auto fail = [this](Status s) {
     (void)Exec("ROLLBACK");
     return s;
   };
-  Stmt insert(db_,
+  Stmt insert(db_.get(),
               "INSERT INTO pipelines (name, latest_version, created_at, updated_at) "
-              "VALUES (?, 1, ?, ?)");
+              "VALUES (?, 1, ?, ?) RETURNING id");
   insert.Bind(1, name).Bind(2, now).Bind(3, now);
-  Status s = RunStmt(insert);
-  if (s.code() == StatusCode::kConflict) {
+  Result<int64_t> inserted = InsertReturningId(insert);
+  if (inserted.status().code() == StatusCode::kConflict) {
     return fail(Status::Conflict("A pipeline named '" + name + "' already exists"));
   }
-  if (!s.ok()) {
-    return fail(s);
+  if (!inserted.ok()) {
+    return fail(inserted.status());
   }
-  int64_t id = sqlite3_last_insert_rowid(db_);
-  Stmt version(db_,
+  int64_t id = *inserted;
+  Status s;
+  Stmt version(db_.get(),
                "INSERT INTO pipeline_versions (pipeline_id, version, name, format, text, "
                "parameters, created_by, created_at) VALUES (?, 1, ?, ?, ?, ?, ?, ?)");
   version.Bind(1, id).Bind(2, name).Bind(3, format).Bind(4, text).Bind(5, parameters_json);
@@ -478,7 +493,7 @@ Result<PipelineVersion> Store::AddVersion(int64_t id, const std::string& name,
                                           const std::string& created_by) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string now = NowUtc();
-  AQ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  AQ_RETURN_IF_ERROR(Begin());
   auto fail = [this](Status s) {
     (void)Exec("ROLLBACK");
     return s;
@@ -486,7 +501,7 @@ Result<PipelineVersion> Store::AddVersion(int64_t id, const std::string& name,
   std::string current_name;
   int latest = 0;
   {
-    Stmt find(db_, "SELECT name, latest_version FROM pipelines WHERE id = ?");
+    Stmt find(db_.get(), "SELECT name, latest_version FROM pipelines WHERE id = ?");
     find.Bind(1, id);
     Status st;
     if (!find.Step(&st)) {
@@ -497,7 +512,7 @@ Result<PipelineVersion> Store::AddVersion(int64_t id, const std::string& name,
   }
   std::string new_name = name.empty() ? current_name : name;
   int next = latest + 1;
-  Stmt update(db_,
+  Stmt update(db_.get(),
               "UPDATE pipelines SET name = ?, latest_version = ?, updated_at = ? WHERE id = ?");
   update.Bind(1, new_name).Bind(2, static_cast<int64_t>(next)).Bind(3, now).Bind(4, id);
   Status s = RunStmt(update);
@@ -507,7 +522,7 @@ Result<PipelineVersion> Store::AddVersion(int64_t id, const std::string& name,
   if (!s.ok()) {
     return fail(s);
   }
-  Stmt version(db_,
+  Stmt version(db_.get(),
                "INSERT INTO pipeline_versions (pipeline_id, version, name, format, text, "
                "parameters, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   version.Bind(1, id).Bind(2, static_cast<int64_t>(next)).Bind(3, new_name).Bind(4, format);
@@ -526,7 +541,7 @@ Result<PipelineVersion> Store::GetPipeline(int64_t id, int version) {
 }
 
 Result<PipelineVersion> Store::GetPipelineLocked(int64_t id, int version) {
-  Stmt stmt(db_,
+  Stmt stmt(db_.get(),
             "SELECT v.pipeline_id, v.name, v.version, v.format, v.text, v.parameters, "
             "v.created_by, v.created_at FROM pipeline_versions v JOIN pipelines p ON "
             "p.id = v.pipeline_id WHERE v.pipeline_id = ? AND v.version = "
@@ -554,7 +569,7 @@ Result<PipelineVersion> Store::GetPipelineLocked(int64_t id, int version) {
 
 Result<std::vector<PipelineVersion>> Store::ListVersions(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_,
+  Stmt stmt(db_.get(),
             "SELECT pipeline_id, name, version, format, parameters, created_by, created_at "
             "FROM pipeline_versions WHERE pipeline_id = ? ORDER BY version");
   AQ_RETURN_IF_ERROR(stmt.status());
@@ -581,10 +596,10 @@ Result<std::vector<PipelineVersion>> Store::ListVersions(int64_t id) {
 
 Status Store::DeletePipeline(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_, "DELETE FROM pipelines WHERE id = ?");
+  Stmt stmt(db_.get(), "DELETE FROM pipelines WHERE id = ?");
   stmt.Bind(1, id);
   AQ_RETURN_IF_ERROR(RunStmt(stmt));
-  if (sqlite3_changes(db_) == 0) {
+  if (db_->Changes() == 0) {
     return Status::NotFound("No pipeline with id " + std::to_string(id));
   }
   return Status::OK();
@@ -623,24 +638,23 @@ Result<Run> Store::CreateRun(const Run& run) {
   std::lock_guard<std::mutex> lock(mu_);
   Run r = run;
   r.created_at = r.updated_at = NowUtc();
-  Stmt stmt(db_,
+  Stmt stmt(db_.get(),
             "INSERT INTO runs (pipeline_id, pipeline_version, parameters, executor_url, state, "
             "reason, created_by, created_at, updated_at, pipeline_json, target_executor, "
-            "target_label, rerun_of) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            "target_label, rerun_of) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
   stmt.Bind(1, r.pipeline_id).Bind(2, static_cast<int64_t>(r.pipeline_version));
   stmt.Bind(3, r.parameters_json).Bind(4, r.state).Bind(5, r.reason);
   stmt.Bind(6, r.created_by).Bind(7, r.created_at).Bind(8, r.updated_at);
   stmt.Bind(9, r.pipeline_json).Bind(10, r.target_executor).Bind(11, r.target_label);
   stmt.Bind(12, r.rerun_of);
-  AQ_RETURN_IF_ERROR(RunStmt(stmt));
-  r.id = sqlite3_last_insert_rowid(db_);
+  AQ_ASSIGN_OR_RETURN(r.id, InsertReturningId(stmt));
   return r;
 }
 
 Status Store::SetRunState(int64_t id, const std::string& state, const std::string& reason,
                           const std::string& executor_name) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_,
+  Stmt stmt(db_.get(),
             "UPDATE runs SET state = ?, reason = ?, updated_at = ?, executor_name = "
             "CASE WHEN ? = '' THEN executor_name ELSE ? END WHERE id = ?");
   stmt.Bind(1, state).Bind(2, reason).Bind(3, NowUtc()).Bind(4, executor_name);
@@ -650,7 +664,7 @@ Status Store::SetRunState(int64_t id, const std::string& state, const std::strin
 
 Status Store::SetExecutionId(int64_t id, const std::string& execution_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_, "UPDATE runs SET execution_id = ? WHERE id = ?");
+  Stmt stmt(db_.get(), "UPDATE runs SET execution_id = ? WHERE id = ?");
   stmt.Bind(1, execution_id).Bind(2, id);
   return RunStmt(stmt);
 }
@@ -664,10 +678,11 @@ Result<std::vector<Run>> Store::ListRuns(const std::string& state, int64_t limit
 
 Result<std::vector<Run>> Store::ListRuns(const RunFilter& f) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_, std::string("SELECT ") + kRunColumns +
-                     " FROM runs WHERE (?1 = '' OR state = ?1) AND (?2 = 0 OR pipeline_id = ?2)"
-                     " AND (?3 = '' OR executor_name = ?3) AND (?4 = '' OR created_at >= ?4)"
-                     " AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?6");
+  Stmt stmt(db_.get(),
+            std::string("SELECT ") + kRunColumns +
+                " FROM runs WHERE (?1 = '' OR state = ?1) AND (?2 = 0 OR pipeline_id = ?2)"
+                " AND (?3 = '' OR executor_name = ?3) AND (?4 = '' OR created_at >= ?4)"
+                " AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?6");
   AQ_RETURN_IF_ERROR(stmt.status());
   stmt.Bind(1, f.state).Bind(2, f.pipeline_id).Bind(3, f.executor).Bind(4, f.created_since);
   stmt.Bind(5, f.before_id).Bind(6, f.limit);
@@ -684,14 +699,14 @@ Result<int64_t> Store::AppendExecutorEvents(int64_t run_id,
                                             const std::vector<SequencedEvent>& events,
                                             std::vector<SequencedEvent>* stored) {
   std::lock_guard<std::mutex> lock(mu_);
-  AQ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  AQ_RETURN_IF_ERROR(Begin());
   auto fail = [this](Status s) {
     (void)Exec("ROLLBACK");
     return s;
   };
   int64_t acked = 0;
   {
-    Stmt find(db_, "SELECT executor_seq FROM runs WHERE id = ?");
+    Stmt find(db_.get(), "SELECT executor_seq FROM runs WHERE id = ?");
     find.Bind(1, run_id);
     Status st;
     if (!find.Step(&st)) {
@@ -707,7 +722,7 @@ Result<int64_t> Store::AppendExecutorEvents(int64_t run_id,
     if (e.seq != acked + 1) {
       break;  // a gap: the sender resends from acked + 1
     }
-    Stmt insert(db_,
+    Stmt insert(db_.get(),
                 "INSERT INTO run_events (run_id, seq, event, data, created_at) VALUES (?, "
                 "(SELECT coalesce(max(seq), 0) + 1 FROM run_events WHERE run_id = ?), ?, ?, ?)");
     insert.Bind(1, run_id).Bind(2, run_id).Bind(3, e.event).Bind(4, e.data).Bind(5, now);
@@ -718,7 +733,7 @@ Result<int64_t> Store::AppendExecutorEvents(int64_t run_id,
     acked = e.seq;
     stored->push_back(e);
   }
-  Stmt update(db_, "UPDATE runs SET executor_seq = ? WHERE id = ?");
+  Stmt update(db_.get(), "UPDATE runs SET executor_seq = ? WHERE id = ?");
   update.Bind(1, acked).Bind(2, run_id);
   Status s = RunStmt(update);
   if (!s.ok()) {
@@ -734,12 +749,11 @@ Result<RegistrationToken> Store::CreateRegistrationToken(const std::string& secr
   RegistrationToken t;
   t.created_by = created_by;
   t.created_at = NowUtc();
-  Stmt stmt(db_,
+  Stmt stmt(db_.get(),
             "INSERT INTO registration_tokens (secret_sha256, created_by, created_at) "
-            "VALUES (?, ?, ?)");
+            "VALUES (?, ?, ?) RETURNING id");
   stmt.Bind(1, secret_sha256).Bind(2, created_by).Bind(3, t.created_at);
-  AQ_RETURN_IF_ERROR(RunStmt(stmt));
-  t.id = sqlite3_last_insert_rowid(db_);
+  AQ_ASSIGN_OR_RETURN(t.id, InsertReturningId(stmt));
   return t;
 }
 
@@ -748,7 +762,7 @@ Result<ExecutorRecord> Store::EnrolExecutor(const std::string& token_sha256,
                                             const std::string& credential_sha256,
                                             const std::string& labels_json) {
   std::lock_guard<std::mutex> lock(mu_);
-  AQ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  AQ_RETURN_IF_ERROR(Begin());
   auto fail = [this](Status s) {
     (void)Exec("ROLLBACK");
     return s;
@@ -756,7 +770,8 @@ Result<ExecutorRecord> Store::EnrolExecutor(const std::string& token_sha256,
   int64_t token_id = 0;
   std::string bound_name;
   {
-    Stmt find(db_, "SELECT id, executor_name FROM registration_tokens WHERE secret_sha256 = ?");
+    Stmt find(db_.get(),
+              "SELECT id, executor_name FROM registration_tokens WHERE secret_sha256 = ?");
     find.Bind(1, token_sha256);
     Status st;
     if (!find.Step(&st)) {
@@ -772,7 +787,7 @@ Result<ExecutorRecord> Store::EnrolExecutor(const std::string& token_sha256,
   std::string now = NowUtc();
   bool exists = false;
   {
-    Stmt find(db_, "SELECT id FROM executors WHERE name = ?");
+    Stmt find(db_.get(), "SELECT id FROM executors WHERE name = ?");
     find.Bind(1, name);
     Status st;
     exists = find.Step(&st);
@@ -784,10 +799,10 @@ Result<ExecutorRecord> Store::EnrolExecutor(const std::string& token_sha256,
     return fail(Status::Conflict("An executor named '" + name +
                                  "' is already registered with another registration token"));
   }
-  Stmt upsert(db_, exists
-                       ? "UPDATE executors SET credential_sha256 = ?, labels = ? WHERE name = ?"
-                       : "INSERT INTO executors (credential_sha256, labels, name, registered_at) "
-                         "VALUES (?, ?, ?, ?)");
+  Stmt upsert(db_.get(),
+              exists ? "UPDATE executors SET credential_sha256 = ?, labels = ? WHERE name = ?"
+                     : "INSERT INTO executors (credential_sha256, labels, name, registered_at) "
+                       "VALUES (?, ?, ?, ?)");
   upsert.Bind(1, credential_sha256).Bind(2, labels_json).Bind(3, name);
   if (!exists) {
     upsert.Bind(4, now);
@@ -796,7 +811,7 @@ Result<ExecutorRecord> Store::EnrolExecutor(const std::string& token_sha256,
   if (!s.ok()) {
     return fail(s);
   }
-  Stmt use(db_,
+  Stmt use(db_.get(),
            "UPDATE registration_tokens SET executor_name = ?, used_at = CASE WHEN used_at = '' "
            "THEN ? ELSE used_at END WHERE id = ?");
   use.Bind(1, name).Bind(2, now).Bind(3, token_id);
@@ -823,7 +838,8 @@ Result<std::optional<ExecutorRecord>> Store::FindExecutorByCredential(
 
 Result<ExecutorRecord> Store::FindExecutorLocked(const std::string& column,
                                                  const std::string& value) {
-  Stmt stmt(db_, "SELECT id, name, labels, registered_at FROM executors WHERE " + column + " = ?");
+  Stmt stmt(db_.get(),
+            "SELECT id, name, labels, registered_at FROM executors WHERE " + column + " = ?");
   AQ_RETURN_IF_ERROR(stmt.status());
   stmt.Bind(1, value);
   Status status;
@@ -841,7 +857,7 @@ Result<ExecutorRecord> Store::FindExecutorLocked(const std::string& column,
 
 Result<std::vector<ExecutorRecord>> Store::ListExecutors() {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_, "SELECT id, name, labels, registered_at FROM executors ORDER BY name");
+  Stmt stmt(db_.get(), "SELECT id, name, labels, registered_at FROM executors ORDER BY name");
   AQ_RETURN_IF_ERROR(stmt.status());
   std::vector<ExecutorRecord> out;
   Status status;
@@ -859,14 +875,14 @@ Result<std::vector<ExecutorRecord>> Store::ListExecutors() {
 
 Status Store::SetExecutorLabels(const std::string& name, const std::string& labels_json) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_, "UPDATE executors SET labels = ? WHERE name = ?");
+  Stmt stmt(db_.get(), "UPDATE executors SET labels = ? WHERE name = ?");
   stmt.Bind(1, labels_json).Bind(2, name);
   return RunStmt(stmt);
 }
 
 Result<Run> Store::GetRun(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_, std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?");
+  Stmt stmt(db_.get(), std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?");
   AQ_RETURN_IF_ERROR(stmt.status());
   stmt.Bind(1, id);
   Status status;
@@ -880,7 +896,7 @@ Result<Run> Store::GetRun(int64_t id) {
 Result<int64_t> Store::AppendEvent(int64_t run_id, const std::string& event,
                                    const std::string& data) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_,
+  Stmt stmt(db_.get(),
             "INSERT INTO run_events (run_id, seq, event, data, created_at) VALUES (?, "
             "(SELECT coalesce(max(seq), 0) + 1 FROM run_events WHERE run_id = ?), ?, ?, ?) "
             "RETURNING seq");
@@ -894,7 +910,7 @@ Result<int64_t> Store::AppendEvent(int64_t run_id, const std::string& event,
 
 Result<std::vector<RunEvent>> Store::ListEvents(int64_t run_id, int64_t after_seq) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_,
+  Stmt stmt(db_.get(),
             "SELECT seq, event, data, created_at FROM run_events WHERE run_id = ? AND seq > ? "
             "ORDER BY seq");
   AQ_RETURN_IF_ERROR(stmt.status());
@@ -915,7 +931,7 @@ Result<std::vector<RunEvent>> Store::ListEvents(int64_t run_id, int64_t after_se
 
 Status Store::MarkUnfinishedRunsLost(bool keep_assigned) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_,
+  Stmt stmt(db_.get(),
             "UPDATE runs SET state = 'lost', reason = 'the server stopped while the run was ' || "
             "state || '; it is not re-run automatically', updated_at = ? WHERE state = 'queued' "
             "OR (state IN ('dispatched', 'running') AND (? = 0 OR executor_name = ''))");

@@ -10,9 +10,11 @@
 
 #include "aqueducts/status.h"
 
-struct sqlite3;
-
 namespace aqueducts::server {
+
+namespace store_sql {
+class Db;
+}
 
 /// Roles, ordered: each includes the rights of the ones before it.
 enum class Role { kViewer = 0, kOperator = 1, kAdmin = 2 };
@@ -151,8 +153,9 @@ struct RunEvent {
   std::string created_at;
 };
 
-/// \brief The server's store: one SQLite database `<data_dir>/aqueducts.db` in WAL mode.
-/// Migrations are built in and applied on open (table schema_version). Thread-safe: one
+/// \brief The server's store: one SQLite database `<data_dir>/aqueducts.db` in WAL mode, or a
+/// PostgreSQL database (libpq). The same statements and the same behaviour on both. Migrations
+/// are built in for both and applied on open (table schema_version). Thread-safe: one
 /// connection, calls serialised by a mutex.
 class Store {
  public:
@@ -161,11 +164,18 @@ class Store {
   /// Open the store. `create`: make the directory and database when missing; otherwise a
   /// missing database is kNotFound ("run `aqueducts-server init` first").
   static Result<std::unique_ptr<Store>> Open(const std::string& data_dir, bool create);
+  /// Open a PostgreSQL store: `url` is a libpq connection URI
+  /// ("postgresql://user:password@host:5432/dbname"); the tables are created by the migrations
+  /// in the connection's schema. kIoError (password redacted) when it cannot connect.
+  static Result<std::unique_ptr<Store>> OpenPostgres(const std::string& url);
   ~Store();
+
+  /// "sqlite" or "postgresql".
+  std::string Backend() const;
 
   /// The schema version after migrations.
   int schema_version() const { return schema_version_; }
-  /// The database's journal mode ("wal").
+  /// The SQLite database's journal mode ("wal"); kUnsupported for PostgreSQL.
   Result<std::string> JournalMode();
 
   Result<int64_t> CountUsers();
@@ -278,14 +288,19 @@ class Store {
  private:
   Store() = default;
   Status Exec(const std::string& sql);
+  Status Begin();  ///< a write transaction
   Status Migrate();
   Result<PipelineVersion> GetPipelineLocked(int64_t id, int version);
   Result<ExecutorRecord> FindExecutorLocked(const std::string& column, const std::string& value);
 
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<store_sql::Db> db_;
   std::mutex mu_;
   int schema_version_ = 0;
 };
+
+/// A PostgreSQL connection URI (or key=value string) with its password replaced by "***", for
+/// logs and messages.
+std::string RedactDatabaseUrl(const std::string& url);
 
 /// The current time as RFC 3339 UTC with milliseconds, e.g. "2026-12-01T19:05:01.123Z".
 std::string NowUtc();

@@ -13,7 +13,7 @@ using store_sql::Stmt;
 Result<int64_t> Store::PruneEventsOfRunsFinishedBefore(const std::string& cutoff,
                                                        const std::string& reason) {
   std::lock_guard<std::mutex> lock(mu_);
-  AQ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  AQ_RETURN_IF_ERROR(Begin());
   auto fail = [this](Status s) {
     (void)Exec("ROLLBACK");
     return s;
@@ -24,11 +24,13 @@ Result<int64_t> Store::PruneEventsOfRunsFinishedBefore(const std::string& cutoff
   std::vector<Candidate> candidates;
   {
     // A run already pruned holds only its events_deleted marker: it is not pruned again.
-    Stmt find(db_,
-              "SELECT e.run_id, max(e.seq), sum(e.event != 'events_deleted') FROM run_events e "
+    Stmt find(db_.get(),
+              "SELECT e.run_id, max(e.seq), sum(CASE WHEN e.event <> 'events_deleted' THEN 1 ELSE "
+              "0 END) FROM run_events e "
               "JOIN runs r ON r.id = e.run_id WHERE r.state IN ('succeeded', 'failed', "
               "'cancelled', 'lost') AND r.updated_at < ? GROUP BY e.run_id "
-              "HAVING sum(e.event != 'events_deleted') > 0 ORDER BY e.run_id");
+              "HAVING sum(CASE WHEN e.event <> 'events_deleted' THEN 1 ELSE 0 END) > 0 ORDER BY "
+              "e.run_id");
     if (!find.status().ok()) {
       return fail(find.status());
     }
@@ -43,13 +45,13 @@ Result<int64_t> Store::PruneEventsOfRunsFinishedBefore(const std::string& cutoff
   }
   std::string now = NowUtc();
   for (const Candidate& c : candidates) {
-    Stmt del(db_, "DELETE FROM run_events WHERE run_id = ?");
+    Stmt del(db_.get(), "DELETE FROM run_events WHERE run_id = ?");
     del.Bind(1, c.run_id);
     Status s = RunStmt(del);
     if (!s.ok()) {
       return fail(s);
     }
-    Stmt insert(db_,
+    Stmt insert(db_.get(),
                 "INSERT INTO run_events (run_id, seq, event, data, created_at) "
                 "VALUES (?, ?, 'events_deleted', ?, ?)");
     insert.Bind(1, c.run_id).Bind(2, c.last_seq + 1);

@@ -32,14 +32,14 @@ Schedule ReadSchedule(Stmt& stmt) {
   return s;
 }
 
-Status UpdateScheduleRow(sqlite3* db, const Schedule& s) {
+Status UpdateScheduleRow(store_sql::Db* db, const Schedule& s) {
   Stmt stmt(db,
             "UPDATE schedules SET paused = ?, next_fire_at = ?, last_run_id = ?, updated_at = ? "
             "WHERE id = ?");
   stmt.Bind(1, static_cast<int64_t>(s.paused ? 1 : 0)).Bind(2, s.next_fire_at);
   stmt.Bind(3, s.last_run_id).Bind(4, NowUtc()).Bind(5, s.id);
   AQ_RETURN_IF_ERROR(RunStmt(stmt));
-  if (sqlite3_changes(db) == 0) {
+  if (db->Changes() == 0) {
     return Status::NotFound("No schedule with id " + std::to_string(s.id));
   }
   return Status::OK();
@@ -51,23 +51,22 @@ Result<Schedule> Store::CreateSchedule(const Schedule& in) {
   std::lock_guard<std::mutex> lock(mu_);
   Schedule s = in;
   s.created_at = s.updated_at = NowUtc();
-  Stmt stmt(db_,
+  Stmt stmt(db_.get(),
             "INSERT INTO schedules (pipeline_id, cron, time_zone, parameters, target_executor, "
             "target_label, paused, next_fire_at, last_run_id, created_by, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
   stmt.Bind(1, s.pipeline_id).Bind(2, s.cron).Bind(3, s.time_zone).Bind(4, s.parameters_json);
   stmt.Bind(5, s.target_executor).Bind(6, s.target_label);
   stmt.Bind(7, static_cast<int64_t>(s.paused ? 1 : 0)).Bind(8, s.next_fire_at);
   stmt.Bind(9, s.last_run_id).Bind(10, s.created_by).Bind(11, s.created_at);
   stmt.Bind(12, s.updated_at);
-  AQ_RETURN_IF_ERROR(RunStmt(stmt));
-  s.id = sqlite3_last_insert_rowid(db_);
+  AQ_ASSIGN_OR_RETURN(s.id, store_sql::InsertReturningId(stmt));
   return s;
 }
 
 Result<Schedule> Store::GetSchedule(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_, std::string("SELECT ") + kScheduleColumns + " FROM schedules WHERE id = ?");
+  Stmt stmt(db_.get(), std::string("SELECT ") + kScheduleColumns + " FROM schedules WHERE id = ?");
   AQ_RETURN_IF_ERROR(stmt.status());
   stmt.Bind(1, id);
   Status status;
@@ -80,7 +79,7 @@ Result<Schedule> Store::GetSchedule(int64_t id) {
 
 Result<std::vector<Schedule>> Store::ListSchedules() {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_, std::string("SELECT ") + kScheduleColumns + " FROM schedules ORDER BY id");
+  Stmt stmt(db_.get(), std::string("SELECT ") + kScheduleColumns + " FROM schedules ORDER BY id");
   AQ_RETURN_IF_ERROR(stmt.status());
   std::vector<Schedule> out;
   Status status;
@@ -93,15 +92,15 @@ Result<std::vector<Schedule>> Store::ListSchedules() {
 
 Status Store::UpdateSchedule(const Schedule& s) {
   std::lock_guard<std::mutex> lock(mu_);
-  return UpdateScheduleRow(db_, s);
+  return UpdateScheduleRow(db_.get(), s);
 }
 
 Status Store::DeleteSchedule(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_, "DELETE FROM schedules WHERE id = ?");
+  Stmt stmt(db_.get(), "DELETE FROM schedules WHERE id = ?");
   stmt.Bind(1, id);
   AQ_RETURN_IF_ERROR(RunStmt(stmt));
-  if (sqlite3_changes(db_) == 0) {
+  if (db_->Changes() == 0) {
     return Status::NotFound("No schedule with id " + std::to_string(id));
   }
   return Status::OK();
@@ -109,16 +108,16 @@ Status Store::DeleteSchedule(int64_t id) {
 
 Status Store::RecordFire(const Schedule& s, const ScheduleFire& fire) {
   std::lock_guard<std::mutex> lock(mu_);
-  AQ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  AQ_RETURN_IF_ERROR(Begin());
   auto fail = [this](Status st) {
     (void)Exec("ROLLBACK");
     return st;
   };
-  Status st = UpdateScheduleRow(db_, s);
+  Status st = UpdateScheduleRow(db_.get(), s);
   if (!st.ok()) {
     return fail(st);
   }
-  Stmt stmt(db_,
+  Stmt stmt(db_.get(),
             "INSERT INTO schedule_fires (schedule_id, fire_at, outcome, run_id, missed, reason, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
   stmt.Bind(1, s.id).Bind(2, fire.fire_at).Bind(3, fire.outcome).Bind(4, fire.run_id);
@@ -132,7 +131,7 @@ Status Store::RecordFire(const Schedule& s, const ScheduleFire& fire) {
 
 Result<std::map<std::string, int64_t>> Store::CountRunsByState() {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_, "SELECT state, count(*) FROM runs GROUP BY state");
+  Stmt stmt(db_.get(), "SELECT state, count(*) FROM runs GROUP BY state");
   AQ_RETURN_IF_ERROR(stmt.status());
   std::map<std::string, int64_t> out;
   Status status;
@@ -145,7 +144,7 @@ Result<std::map<std::string, int64_t>> Store::CountRunsByState() {
 
 Result<std::vector<ScheduleFire>> Store::ListFires(int64_t schedule_id, int64_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_,
+  Stmt stmt(db_.get(),
             "SELECT id, schedule_id, fire_at, outcome, run_id, missed, reason, created_at "
             "FROM schedule_fires WHERE schedule_id = ? ORDER BY id DESC LIMIT ?");
   AQ_RETURN_IF_ERROR(stmt.status());

@@ -1,63 +1,78 @@
 #pragma once
 
-// Internal to the store's .cc files: a prepared SQLite statement and helpers.
+// Internal to the store's .cc files: one database connection, SQLite or PostgreSQL (libpq),
+// behind the same small interface, and a prepared statement on it.
+//
+// Statements are written once for both: `?` placeholders (and `?N` to reuse parameter N), which
+// the PostgreSQL connection rewrites to `$n`; parameters are text or 64-bit integers and are sent
+// typed (text / int8), so PostgreSQL never has to guess; ids come back through `RETURNING id`.
 
 #include <cstdint>
+#include <memory>
 #include <string>
-
-#include <sqlite3.h>
 
 #include "aqueducts/status.h"
 
 namespace aqueducts::server::store_sql {
 
+enum class Dialect { kSqlite, kPostgres };
+
+/// One prepared statement of a Db.
+class StmtImpl {
+ public:
+  virtual ~StmtImpl() = default;
+  virtual Status status() const = 0;
+  virtual void Bind(int i, const std::string& v) = 0;
+  virtual void Bind(int i, int64_t v) = 0;
+  /// Step once: true with a row, false when done; errors in `status` (a unique constraint
+  /// broken is kConflict).
+  virtual bool Step(Status* status) = 0;
+  /// Column `col` of the current row ("" / 0 for NULL).
+  virtual std::string Text(int col) = 0;
+  virtual int64_t Int(int col) = 0;
+};
+
+/// \brief A database connection. Not thread-safe: the Store serialises its calls.
+class Db {
+ public:
+  virtual ~Db() = default;
+  virtual Dialect dialect() const = 0;
+  /// Run statements without parameters or results (several, separated by `;`).
+  virtual Status Exec(const std::string& sql) = 0;
+  /// Start a transaction that writes (SQLite takes the write lock at once).
+  virtual Status Begin() = 0;
+  /// Rows changed by the last INSERT, UPDATE or DELETE.
+  virtual int64_t Changes() = 0;
+  virtual std::unique_ptr<StmtImpl> Prepare(const std::string& sql) = 0;
+};
+
+/// Open `path` (SQLite; `create`: make the file when missing).
+Result<std::unique_ptr<Db>> OpenSqlite(const std::string& path, bool create);
+/// Connect to PostgreSQL with a libpq connection URI ("postgresql://user:pw@host:5432/db").
+Result<std::unique_ptr<Db>> OpenPostgres(const std::string& url);
+
 /// A prepared statement, finalized on scope exit.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
-    rc_ = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr);
-  }
-  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(Db* db, const std::string& sql) : impl_(db->Prepare(sql)) {}
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
-  Status status() const {
-    return rc_ == SQLITE_OK ? Status::OK()
-                            : Status::IoError(std::string("SQLite: ") + sqlite3_errmsg(db_));
-  }
+  Status status() const { return impl_->status(); }
   Stmt& Bind(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    impl_->Bind(i, v);
     return *this;
   }
   Stmt& Bind(int i, int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
+    impl_->Bind(i, v);
     return *this;
   }
-  /// Step once: true with a row, false when done; errors in `status`.
-  bool Step(Status* status) {
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) {
-      return true;
-    }
-    if (rc != SQLITE_DONE) {
-      int ext = sqlite3_extended_errcode(db_);
-      std::string msg = std::string("SQLite: ") + sqlite3_errmsg(db_);
-      *status = ext == SQLITE_CONSTRAINT_UNIQUE ? Status::Conflict(msg) : Status::IoError(msg);
-    }
-    return false;
-  }
-  std::string Text(int col) {
-    const unsigned char* p = sqlite3_column_text(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  bool Step(Status* status) { return impl_->Step(status); }
+  std::string Text(int col) { return impl_->Text(col); }
+  int64_t Int(int col) { return impl_->Int(col); }
 
  private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_;
+  std::unique_ptr<StmtImpl> impl_;
 };
 
 /// Runs a statement that returns no rows.
@@ -67,6 +82,24 @@ inline Status RunStmt(Stmt& stmt) {
   while (stmt.Step(&status)) {
   }
   return status;
+}
+
+/// Runs an `INSERT ... RETURNING id` and returns the id.
+inline Result<int64_t> InsertReturningId(Stmt& stmt) {
+  AQ_RETURN_IF_ERROR(stmt.status());
+  Status status;
+  int64_t id = 0;
+  bool row = stmt.Step(&status);
+  if (row) {
+    id = stmt.Int(0);
+    while (stmt.Step(&status)) {
+    }
+  }
+  AQ_RETURN_IF_ERROR(status);
+  if (!row) {
+    return Status::Internal("The database returned no id for a new row");
+  }
+  return id;
 }
 
 }  // namespace aqueducts::server::store_sql

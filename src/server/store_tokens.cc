@@ -9,7 +9,7 @@ using store_sql::Stmt;
 
 Result<std::vector<Token>> Store::ListTokens() {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt stmt(db_,
+  Stmt stmt(db_.get(),
             "SELECT t.id, t.user_id, u.name, t.name, t.role, t.created_at FROM api_tokens t "
             "JOIN users u ON u.id = t.user_id ORDER BY t.id");
   AQ_RETURN_IF_ERROR(stmt.status());

@@ -12,7 +12,7 @@ using store_sql::Stmt;
 namespace {
 
 // User `id` (without the password hash); kNotFound when missing. The caller holds the lock.
-Result<User> UserById(sqlite3* db, int64_t id) {
+Result<User> UserById(store_sql::Db* db, int64_t id) {
   Stmt stmt(db, "SELECT id, name, role, created_at FROM users WHERE id = ?");
   AQ_RETURN_IF_ERROR(stmt.status());
   stmt.Bind(1, id);
@@ -30,7 +30,7 @@ Result<User> UserById(sqlite3* db, int64_t id) {
   return u;
 }
 
-Result<int64_t> CountAdmins(sqlite3* db) {
+Result<int64_t> CountAdmins(store_sql::Db* db) {
   Stmt stmt(db, "SELECT count(*) FROM users WHERE role = 'admin'");
   AQ_RETURN_IF_ERROR(stmt.status());
   Status status;
@@ -40,7 +40,7 @@ Result<int64_t> CountAdmins(sqlite3* db) {
 }
 
 // kConflict when `user` is the only admin (the change would leave none).
-Status CheckNotLastAdmin(sqlite3* db, const User& user, const std::string& change) {
+Status CheckNotLastAdmin(store_sql::Db* db, const User& user, const std::string& change) {
   if (user.role != Role::kAdmin) {
     return Status::OK();
   }
@@ -58,30 +58,30 @@ Status CheckNotLastAdmin(sqlite3* db, const User& user, const std::string& chang
 Result<User> Store::UpdateUser(int64_t id, std::optional<Role> role,
                                const std::optional<std::string>& password_hash) {
   std::lock_guard<std::mutex> lock(mu_);
-  AQ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  AQ_RETURN_IF_ERROR(Begin());
   auto fail = [this](Status s) {
     (void)Exec("ROLLBACK");
     return s;
   };
-  Result<User> user = UserById(db_, id);
+  Result<User> user = UserById(db_.get(), id);
   if (!user.ok()) {
     return fail(user.status());
   }
   if (role && *role < Role::kAdmin) {
-    Status last = CheckNotLastAdmin(db_, *user, std::string("making them ") + RoleName(*role));
+    Status last = CheckNotLastAdmin(db_.get(), *user, std::string("making them ") + RoleName(*role));
     if (!last.ok()) {
       return fail(last);
     }
   }
   if (role) {
-    Stmt update(db_, "UPDATE users SET role = ? WHERE id = ?");
+    Stmt update(db_.get(), "UPDATE users SET role = ? WHERE id = ?");
     update.Bind(1, std::string(RoleName(*role))).Bind(2, id);
     Status s = RunStmt(update);
     if (!s.ok()) {
       return fail(s);
     }
     // Tokens above the new role come down to it (roles are ordered viewer < operator < admin).
-    Stmt lower(db_,
+    Stmt lower(db_.get(),
                "UPDATE api_tokens SET role = ?1 WHERE user_id = ?2 AND "
                "(CASE role WHEN 'admin' THEN 2 WHEN 'operator' THEN 1 ELSE 0 END) > ?3");
     lower.Bind(1, std::string(RoleName(*role))).Bind(2, id);
@@ -93,7 +93,7 @@ Result<User> Store::UpdateUser(int64_t id, std::optional<Role> role,
     user->role = *role;
   }
   if (password_hash) {
-    Stmt update(db_, "UPDATE users SET password_hash = ? WHERE id = ?");
+    Stmt update(db_.get(), "UPDATE users SET password_hash = ? WHERE id = ?");
     update.Bind(1, *password_hash).Bind(2, id);
     Status s = RunStmt(update);
     if (!s.ok()) {
@@ -106,22 +106,22 @@ Result<User> Store::UpdateUser(int64_t id, std::optional<Role> role,
 
 Result<User> Store::DeleteUser(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  AQ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  AQ_RETURN_IF_ERROR(Begin());
   auto fail = [this](Status s) {
     (void)Exec("ROLLBACK");
     return s;
   };
-  Result<User> user = UserById(db_, id);
+  Result<User> user = UserById(db_.get(), id);
   if (!user.ok()) {
     return fail(user.status());
   }
-  Status last = CheckNotLastAdmin(db_, *user, "removing them");
+  Status last = CheckNotLastAdmin(db_.get(), *user, "removing them");
   if (!last.ok()) {
     return fail(last);
   }
   for (const char* sql :
        {"DELETE FROM api_tokens WHERE user_id = ?", "DELETE FROM users WHERE id = ?"}) {
-    Stmt stmt(db_, sql);
+    Stmt stmt(db_.get(), sql);
     stmt.Bind(1, id);
     Status s = RunStmt(stmt);
     if (!s.ok()) {

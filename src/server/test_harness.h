@@ -51,6 +51,7 @@ inline CommandResult RunServerCommand(const std::vector<std::string>& args,
 class ServerProcess {
  public:
   /// Start `serve --port 0` on `data_dir` and wait for its "listening" line. nullptr on failure.
+  /// An empty `data_dir` passes no --data-dir (`extra_args` then name the store: --database).
   static std::unique_ptr<ServerProcess> Start(const std::filesystem::path& data_dir,
                                               std::vector<std::string> extra_args = {}) {
     // A request refused before it is fully sent (413) meets a closed socket: that must be an
@@ -59,9 +60,11 @@ class ServerProcess {
     auto p = std::unique_ptr<ServerProcess>(new ServerProcess());
     p->log_dir_ = MakeTempDir("log");
     p->log_path_ = p->log_dir_ / "stdout.log";
-    std::vector<std::string> args = {AQ_SERVER_BIN,    "serve",     "--data-dir", data_dir.string(),
-                                     "--host",         "127.0.0.1", "--port",     "0",
-                                     "--read-timeout", "2"};
+    std::vector<std::string> args = {AQ_SERVER_BIN, "serve", "--host",         "127.0.0.1",
+                                     "--port",      "0",     "--read-timeout", "2"};
+    if (!data_dir.empty()) {
+      args.insert(args.end(), {"--data-dir", data_dir.string()});
+    }
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     int fd = open(p->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     std::vector<char*> argv;
