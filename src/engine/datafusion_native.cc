@@ -253,9 +253,8 @@ class RegexCache : public duckdb::FunctionLocalState {
   std::map<std::string, std::unique_ptr<re2::RE2>> compiled_;
 };
 
-duckdb::unique_ptr<duckdb::FunctionLocalState> InitRegexpMatch(ExpressionState&,
-                                                                const duckdb::BoundFunctionExpression&,
-                                                                duckdb::FunctionData*) {
+duckdb::unique_ptr<duckdb::FunctionLocalState> InitRegexpMatch(
+    ExpressionState&, const duckdb::BoundFunctionExpression&, duckdb::FunctionData*) {
   return duckdb::make_uniq<RegexCache>();
 }
 

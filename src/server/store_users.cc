@@ -68,7 +68,8 @@ Result<User> Store::UpdateUser(int64_t id, std::optional<Role> role,
     return fail(user.status());
   }
   if (role && *role < Role::kAdmin) {
-    Status last = CheckNotLastAdmin(db_.get(), *user, std::string("making them ") + RoleName(*role));
+    Status last =
+        CheckNotLastAdmin(db_.get(), *user, std::string("making them ") + RoleName(*role));
     if (!last.ok()) {
       return fail(last);
     }
