@@ -139,8 +139,7 @@ TEST(PostgresServer, RunsThroughAServerOnPostgresAndEverythingSurvivesARestart) 
   EXPECT_EQ(Slurp(cli_out), Slurp(local_out));
 
   // Restart the server on the same database: users, tokens, pipelines, runs and every event are
-  // still there. (The executor coming back after the restart is not checked here: it did not
-  // within 30 s in this test, cause not found yet; restart_test.cc covers it on SQLite.)
+  // still there.
   int port = server->port();
   kill(server->pid(), SIGTERM);
   int status = server->Wait(std::chrono::seconds(15));
@@ -167,6 +166,35 @@ TEST(PostgresServer, RunsThroughAServerOnPostgresAndEverythingSurvivesARestart) 
       client->Get(("/api/v1/pipelines/" + std::to_string(pipeline)).c_str(), Bearer(admin));
   ASSERT_TRUE(versions && versions->status == 200);
   EXPECT_EQ(json::parse(versions->body)["text"], kPipeline) << "the text is kept verbatim";
+
+  // The executor reconnects on its own (same URL, same credential) and takes the next run.
+  bool back = false;
+  std::string listed_executors;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       !back && std::chrono::steady_clock::now() < deadline;
+       std::this_thread::sleep_for(std::chrono::milliseconds(50))) {
+    auto list = client->Get("/api/v1/executors", Bearer(admin));
+    if (list && list->status == 200) {
+      listed_executors = list->body;
+      json doc = json::parse(list->body);
+      for (const auto& e : doc["executors"]) {
+        back = back || (e["name"] == "pg-1" && e["status"] == "idle" && e["connected"]);
+      }
+    }
+  }
+  ASSERT_TRUE(back) << "pg-1 did not reconnect after the restart: " << listed_executors;
+  std::string after_out = (work / "after.csv").string();
+  auto again_run = client->Post(("/api/v1/pipelines/" + std::to_string(pipeline) + "/runs").c_str(),
+                                Bearer(admin), json{{"parameters", {{"out", after_out}}}}.dump(),
+                                "application/json");
+  ASSERT_TRUE(again_run && again_run->status == 201) << (again_run ? again_run->body : "");
+  int64_t run2 = json::parse(again_run->body)["id"];
+  ASSERT_FALSE(ReadEvents(*client, admin, run2).empty());
+  auto run2_doc = json::parse(
+      client->Get(("/api/v1/runs/" + std::to_string(run2)).c_str(), Bearer(admin))->body);
+  EXPECT_EQ(run2_doc["state"], "succeeded") << run2_doc;
+  EXPECT_EQ(run2_doc["executor"], "pg-1");
+  EXPECT_EQ(Slurp(after_out), Slurp(local_out));
 }
 
 TEST(PostgresServer, BadDatabaseFlagsAreClearErrorsAndNeverShowThePassword) {
