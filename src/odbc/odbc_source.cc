@@ -68,7 +68,9 @@ Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& pl
   const CancelToken* cancel = ctx.cancel();
   // With SQL_GD_BLOCK a long column can stay in the block cursor with a short buffer: the few
   // values that do not fit are re-read by positioning on their row (SQLSetPos + SQLGetData).
-  // Otherwise long columns force one row per fetch.
+  // Otherwise long columns force one row per fetch. Every text or binary column may overflow:
+  // psqlODBC describes types it does not know (jsonb, ...) and varchar without a length as 255
+  // characters wide, yet returns longer values.
   SQLUINTEGER getdata = 0;
   if (Succeeded(
           SQLGetInfo(conn.dbc(), SQL_GETDATA_EXTENSIONS, &getdata, sizeof getdata, nullptr)) &&
@@ -78,6 +80,8 @@ Status FetchAll(OdbcConnection& conn, SQLHSTMT stmt, std::vector<ColumnPlan>& pl
         plan.long_data = false;
         plan.overflow = true;
         plan.element_bytes = kOverflowBytes;
+      } else if (plan.c_type == SQL_C_WCHAR || plan.c_type == SQL_C_BINARY) {
+        plan.overflow = true;
       }
     }
   }

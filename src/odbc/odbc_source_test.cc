@@ -77,6 +77,29 @@ TEST_F(SourceTest, StreamsManyRowsAndLongText) {
                "FROM generate_series(1, 30000) g"));
 }
 
+// psqlODBC describes jsonb (a type it does not know) and varchar without a length as 255
+// characters wide; longer values must still arrive whole, in any row of a block.
+TEST_F(SourceTest, LongValuesOfColumnsDescribedAsShortArriveWhole) {
+  Pg("CREATE TABLE long_src (id int, j jsonb, t text, v varchar);"
+     "INSERT INTO long_src SELECT g, CASE WHEN g = 2 THEN NULL WHEN g % 3 = 0 THEN "
+     "jsonb_build_object('k', repeat('x', 100000), 'u', '東京 🚀', 'g', g) ELSE "
+     "jsonb_build_object('g', g) END, CASE WHEN g = 5 THEN repeat('ab東', 350000) "
+     "ELSE 't' || g END, CASE WHEN g % 2 = 0 THEN repeat('Grüße', 100 + g) END "
+     "FROM generate_series(1, 5000) g;");
+  AQ_ASSERT_OK(RegisterOdbcSource(*session_, {"l", "SELECT * FROM long_src", Conn()}));
+  // The 100 KB jsonb values, the 1 MB (1,050,000-character) text and the long varchars are
+  // compared with PostgreSQL's own text of every value.
+  EXPECT_EQ(Duck("SELECT count(*) || '/' || count(j) || '/' || max(length(j)) || '/' || "
+                 "max(length(t)) || '/' || max(length(v)) || '/' || "
+                 "md5(string_agg(id || ':' || coalesce(j, '-') || ':' || t || ':' || "
+                 "coalesce(v, '-'), '|' ORDER BY id)) FROM l"),
+            Pg("SELECT count(*) || '/' || count(j) || '/' || max(length(j::text)) || '/' || "
+               "max(length(t)) || '/' || max(length(v)) || '/' || "
+               "md5(string_agg(id || ':' || coalesce(j::text, '-') || ':' || t || ':' || "
+               "coalesce(v, '-'), '|' ORDER BY id)) FROM long_src"));
+  EXPECT_EQ(Duck("SELECT max(length(j)) > 100000 AND max(length(t)) = 1050000 FROM l"), "true");
+}
+
 TEST_F(SourceTest, EmptyResultCreatesEmptyTable) {
   AQ_ASSERT_OK(
       RegisterOdbcSource(*session_, {"none", "SELECT * FROM temp_readings_empty", Conn()}));
