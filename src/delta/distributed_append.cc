@@ -13,7 +13,9 @@ namespace {
 Result<Snapshot> LocalSnapshot(engine::Connection& conn, const DeltaDestination& destination,
                                int64_t version) {
   if (!destination.location.IsLocal()) {
-    return Status::Unsupported("a distributed append commits to local Delta tables only");
+    return Status::Unsupported("Delta destination '" + destination.name + "' at '" +
+                               destination.location.url +
+                               "': a distributed append commits to local Delta tables only");
   }
   AQ_ASSIGN_OR_RETURN(std::string root, TableRoot(destination.location));
   AQ_ASSIGN_OR_RETURN(Snapshot snap, LoadSnapshot(conn, root, version));
@@ -34,7 +36,11 @@ Result<AppendPart> WriteAppendPart(engine::Connection& conn, const DeltaDestinat
                                    int64_t version, const std::string& relation_sql,
                                    const std::string& out_dir, const std::string& name_prefix) {
   if (destination.write_mode.operation != DeltaWriteMode::Operation::kAppend) {
-    return Status::Unsupported("a distributed Delta write is an append");
+    return Status::Unsupported(
+        "Delta destination '" + destination.name + "' at '" + destination.location.url +
+        "': a distributed Delta write is an append, not " +
+        (destination.write_mode.operation == DeltaWriteMode::Operation::kUpsert ? "an upsert"
+                                                                                : "a replace"));
   }
   AQ_ASSIGN_OR_RETURN(Snapshot snap, LocalSnapshot(conn, destination, version));
   // The files go under out_dir, laid out as under the table root.

@@ -8,6 +8,7 @@
 
 #include "delta/commit.h"
 #include "delta/delta.h"
+#include "delta/distributed_append.h"
 #include "delta/log.h"
 #include "delta/test_util.h"
 #include "delta/util.h"
@@ -352,6 +353,33 @@ TEST(DeltaWriterTest, CheckpointsEveryInterval) {
   // Reading from the checkpoint alone gives the same table.
   std::remove((dir.str() + "/_delta_log/00000000000000000000.json").c_str());
   EXPECT_EQ(ReadBack(*s, dir.str()), (std::vector<std::string>{"r|0", "r|1", "r|2", "r|3"}));
+}
+
+TEST(DeltaWriterTest, DistributedAppendRefusalsNameTheDestination) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  auto dest = Dest(dir.str());
+  AQ_ASSERT_OK(PrepareDeltaDestination(*s, dest));
+  auto replace = Dest(dir.str(), DeltaWriteMode::Operation::kReplace);
+  auto part = WriteAppendPart(s->main(), replace, 0, "SELECT 'a' AS col_1, 1 AS col_2",
+                              dir.str() + "/parts", "attempt");
+  ASSERT_FALSE(part.ok());
+  EXPECT_EQ(part.status().message(),
+            "Delta destination 'out' at '" + dest.location.url +
+                "': a distributed Delta write is an append, not a replace");
+  auto remote = Dest(dir.str());
+  remote.location = ParseLocation("s3://bucket/table");
+  part = WriteAppendPart(s->main(), remote, 0, "SELECT 'a' AS col_1, 1 AS col_2",
+                         dir.str() + "/parts", "attempt");
+  ASSERT_FALSE(part.ok());
+  EXPECT_EQ(part.status().message(),
+            "Delta destination 'out' at 's3://bucket/table': a distributed append commits to "
+            "local Delta tables only");
+  auto commit = CommitAppendParts(s->main(), remote, 0, {}, 0, nullptr);
+  ASSERT_FALSE(commit.ok());
+  EXPECT_NE(commit.status().message().find("Delta destination 'out' at 's3://bucket/table'"),
+            std::string::npos)
+      << commit.status().message();
 }
 
 }  // namespace

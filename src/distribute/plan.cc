@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -18,6 +20,10 @@
 #include "engine/distribution_sql.h"
 #include "engine/session.h"
 #include "io/file_destination.h"
+#include "io/output_dir.h"
+#include "storage/mounts.h"
+#include "storage/object_url.h"
+#include "storage/store_registry.h"
 
 namespace aqueducts::distribute {
 namespace {
@@ -93,11 +99,86 @@ Result<SourceFiles> ListDeltaFiles(const DeltaSource& source) {
   return out;
 }
 
+bool EndsWith(const std::string& text, const std::string& tail) {
+  return text.size() >= tail.size() &&
+         text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// The objects an object-store file or directory source reads, with their sizes, through the
+// store its storage_config names: one object, or the directory's objects with the format's
+// extension (in any sub-directory), only those its manifest lists when it has one, as the source
+// itself reads them (io/file_source.h).
+Result<SourceFiles> ListObjects(const std::string& name, const std::string& location,
+                                const StorageConfig& config, std::optional<FileFormat> dir_format) {
+  std::string prefix = "source '" + name + "': ";
+  std::string dir = location;
+  while (dir_format && !dir.empty() && dir.back() == '/') {
+    dir.pop_back();
+  }
+  auto url = storage::ParseObjectUrl(dir);
+  if (!url.ok()) {
+    return url.status().WithPrefix(prefix);
+  }
+  auto store = storage::OpenStore(*url, config);
+  if (!store.ok()) {
+    return store.status().WithPrefix(prefix);
+  }
+  SourceFiles out;
+  if (!dir_format) {
+    auto head = (*store)->Head(url->key);
+    if (!head.ok()) {
+      return head.status().WithPrefix(prefix);
+    }
+    out.files.push_back({location, head->size});
+    out.bytes = head->size;
+    return out;
+  }
+  std::string extension = std::string(".") + Extension(*dir_format);
+  std::string key_prefix = url->key.empty() ? "" : url->key + "/";
+  auto listing = (*store)->List(key_prefix);
+  if (!listing.ok()) {
+    return listing.status().WithPrefix(prefix + "cannot list '" + dir + "': ");
+  }
+  std::map<std::string, uint64_t> sizes;  // relative key -> bytes
+  for (const auto& object : listing->objects) {
+    if (object.key.size() > key_prefix.size() && !object.directory) {
+      sizes[object.key.substr(key_prefix.size())] = object.size;
+    }
+  }
+  // A directory a file destination wrote: only the objects of its last committed run.
+  auto registry = std::make_shared<storage::StoreRegistry>();
+  AQ_RETURN_IF_ERROR(registry->Register(dir, config).WithPrefix(prefix));
+  storage::ScopedObjectStores scope(dir, registry);
+  auto manifest = io::ReadManifestIfAny(dir);
+  if (!manifest.ok()) {
+    return manifest.status().WithPrefix(prefix);
+  }
+  for (const auto& [relative, bytes] : sizes) {
+    if (!EndsWith(relative, extension) ||
+        (manifest->has_value() && (*manifest)->count(relative) == 0)) {
+      continue;
+    }
+    out.files.push_back({dir + "/" + relative, bytes});
+    out.bytes += bytes;
+  }
+  if (out.files.empty()) {
+    return Status::NotFound(prefix + "no " + extension + " object under '" + dir + "'");
+  }
+  return out;
+}
+
 // The files a local file or directory source reads: the same glob the source itself uses, asked
-// of DuckDB, so the partitions read exactly the files a local run reads.
+// of DuckDB, so the partitions read exactly the files a local run reads. Object-store sources:
+// ListObjects.
 Result<SourceFiles> ListSourceFiles(const Source& source) {
   if (const auto* table = std::get_if<DeltaSource>(&source)) {
     return ListDeltaFiles(*table);
+  }
+  if (const auto* file = std::get_if<FileSource>(&source); file && !file->location.IsLocal()) {
+    return ListObjects(file->name, file->location.url, file->storage_config, std::nullopt);
+  }
+  if (const auto* dir = std::get_if<DirSource>(&source); dir && !dir->location.IsLocal()) {
+    return ListObjects(dir->name, dir->location.url, dir->storage_config, dir->format.format);
   }
   SourceFiles out;
   if (const auto* file = std::get_if<FileSource>(&source)) {
@@ -159,13 +240,11 @@ std::vector<Partition> Balance(std::vector<std::pair<std::string, uint64_t>> fil
   return parts;
 }
 
-// A source whose files are known before reading it: a local file, directory or Delta table.
+// A source whose files are known before reading it: a file or directory (local or on an object
+// store) or a local Delta table.
 bool LocalFiles(const Source& source) {
-  if (const auto* file = std::get_if<FileSource>(&source)) {
-    return file->location.IsLocal();
-  }
-  if (const auto* dir = std::get_if<DirSource>(&source)) {
-    return dir->location.IsLocal();
+  if (std::holds_alternative<FileSource>(source) || std::holds_alternative<DirSource>(source)) {
+    return true;
   }
   if (const auto* table = std::get_if<DeltaSource>(&source)) {
     return table->location.IsLocal();
@@ -274,8 +353,9 @@ Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
   }
   if (split == nullptr) {
     return Status::Unsupported(
-        "no source can be split: a distributed run splits a local file, directory or Delta "
-        "source that a stage reads, and this pipeline has none");
+        "no source can be split: a distributed run splits a file or directory source (local or "
+        "on an object store) or a local Delta source that a stage reads, and this pipeline has "
+        "none");
   }
   plan.split_source = SourceName(*split);
   plan.split_is_directory = std::holds_alternative<DirSource>(*split);
@@ -283,7 +363,8 @@ Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
                     : std::holds_alternative<DeltaSource>(*split) ? SplitKind::kDelta
                                                                   : SplitKind::kFile;
   if (plan.split_kind == SplitKind::kDirectory) {
-    plan.split_root = std::get<DirSource>(*split).location.LocalPath();
+    const auto& dir = std::get<DirSource>(*split);
+    plan.split_root = dir.location.IsLocal() ? dir.location.LocalPath() : dir.location.url;
   } else if (plan.split_kind == SplitKind::kDelta) {
     plan.split_root = std::get<DeltaSource>(*split).location.LocalPath();
     plan.split_version = listed[plan.split_source].delta_version;
@@ -309,8 +390,9 @@ Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
     if (!LocalFiles(source)) {
       return Status::Unsupported(
           "source '" + name + "' (" + SourceTypeName(source) +
-          ") cannot be broadcast to the partitions: a distributed run broadcasts only local file, "
-          "directory and Delta sources, whose size is known before reading them");
+          ") cannot be broadcast to the partitions: a distributed run broadcasts only file and "
+          "directory sources (local or on an object store) and local Delta sources, whose size "
+          "is known before reading them");
     }
     uint64_t bytes = listed[name].bytes;
     if (bytes > options.broadcast_limit_bytes) {
@@ -550,7 +632,7 @@ Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
   }
 
   // Where partitions write: beside a local file or Delta destination, else beside the split
-  // source.
+  // source when it is local. The workers must see it (a directory shared between the machines).
   std::string anchor;
   if (file_destination != nullptr && file_destination->location.IsLocal()) {
     anchor = file_destination->location.LocalPath();
@@ -559,10 +641,18 @@ Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
                                      : nullptr;
              delta != nullptr && delta->location.IsLocal()) {
     anchor = delta->location.LocalPath();
+  } else if (const auto* file = std::get_if<FileSource>(split);
+             file != nullptr && file->location.IsLocal()) {
+    anchor = file->location.LocalPath();
+  } else if (plan.split_kind != SplitKind::kFile && !storage::IsObjectStoreUrl(plan.split_root)) {
+    anchor = plan.split_root;
   } else {
-    anchor = plan.split_kind != SplitKind::kFile
-                 ? plan.split_root
-                 : std::get<FileSource>(*split).location.LocalPath();
+    return Status::Unsupported(
+        "source '" + plan.split_source +
+        "' is on an object store and the destination is not a local file, directory or Delta "
+        "table: the partitions stage their output in a directory shared with the workers, beside "
+        "a local destination or a local split source; write to a local (shared) destination or "
+        "run it locally");
   }
   while (anchor.size() > 1 && anchor.back() == '/') {
     anchor.pop_back();
@@ -581,10 +671,15 @@ std::string ExplainPlan(const Plan& plan) {
     total += part.bytes;
     files += part.files.size();
   }
-  std::string kind = plan.split_kind == SplitKind::kDirectory ? "directory"
+  bool object_store = storage::IsObjectStoreUrl(plan.split_root) ||
+                      (!plan.partitions.empty() && !plan.partitions[0].files.empty() &&
+                       storage::IsObjectStoreUrl(plan.partitions[0].files[0]));
+  std::string kind = plan.split_kind == SplitKind::kDirectory
+                         ? (object_store ? "object-store directory" : "directory")
                      : plan.split_kind == SplitKind::kDelta
                          ? "Delta table at version " + std::to_string(plan.split_version)
-                         : "file";
+                     : object_store ? "object"
+                                    : "file";
   std::string what = std::to_string(files) +
                      (plan.split_kind == SplitKind::kDelta
                           ? " live file(s), " + std::to_string(plan.split_deletion_vectors) +

@@ -19,6 +19,7 @@
 #include "delta/scan.h"
 #include "engine/database_impl.h"
 #include "engine/session.h"
+#include "io/file_source.h"
 #include "io/files.h"
 #include "io/output_dir.h"
 
@@ -123,6 +124,29 @@ Status ReadDeltaShare(Database& db, Source& source, const std::vector<std::strin
   return Status::OK();
 }
 
+// Make the partition's objects of an object-store directory source readable in `db` as a view
+// named after the source (the source's own reader over exactly those objects, through the store
+// its storage_config names); the source then becomes an in_memory source over that view.
+Status ReadObjectShare(Database& db, Source& source, const std::vector<std::string>& files) {
+  const auto& dir = std::get<DirSource>(source);
+  std::string prefix = "source '" + dir.name + "': ";
+  engine::Session& session = engine::SessionOf(db);
+  AQ_RETURN_IF_ERROR(
+      session.RegisterObjectStore(dir.location.url, dir.storage_config).WithPrefix(prefix));
+  AQ_ASSIGN_OR_RETURN(auto conn, session.Connect());
+  auto sql = io::DirSourceSqlOver(*conn, dir, files);
+  if (!sql.ok()) {
+    return sql.status().WithPrefix(prefix);
+  }
+  Status created =
+      conn->Execute("CREATE OR REPLACE VIEW " + engine::QuoteIdent(dir.name) + " AS " + *sql);
+  if (!created.ok()) {
+    return created.WithPrefix(prefix);
+  }
+  source = InMemorySource{dir.name};
+  return Status::OK();
+}
+
 constexpr char kPartitionRows[] = "__aq_partition_rows";
 
 // The partition's rows (table kPartitionRows in `db`, `rows` of them) written as Delta data files
@@ -148,6 +172,51 @@ Status WriteDeltaPart(Database& db, const DeltaDestination& destination, int64_t
     result->delta_adds.push_back(delta::AddActionJson(add).dump());
   }
   return Status::OK();
+}
+
+// The partition's stages are views that DuckDB runs only while the partition's output is
+// written, so a stage's error (a failed cast, say) surfaces as the write's, naming the internal
+// output. Name the stages streamed into it instead: the one, or the candidates.
+Status NameStreamedStages(const Status& status, const Aqueduct& pipeline) {
+  const std::string& message = status.message();
+  size_t at = std::string::npos;
+  for (const std::string& output : {std::string("partition output"), std::string(kPartitionRows)}) {
+    std::string label = "destination '" + output + "'. ";
+    if (size_t found = message.find(label); found != std::string::npos) {
+      at = found + label.size();
+      break;
+    }
+  }
+  if (at == std::string::npos || status.code() == StatusCode::kCancelled) {
+    return status;
+  }
+  std::vector<std::string> stages;
+  for (const auto& group : pipeline.stages) {
+    for (const auto& stage : group) {
+      if (stage.name.rfind("__aq_", 0) != 0) {
+        stages.push_back("'" + stage.name + "'");
+      }
+    }
+  }
+  if (stages.empty()) {
+    return status;
+  }
+  std::string names = stages.back();
+  if (stages.size() > 1) {
+    names = stages[0];
+    for (size_t i = 1; i + 1 < stages.size(); i++) {
+      names += ", " + stages[i];
+    }
+    names += " or " + stages.back();
+  }
+  std::string where =
+      stages.size() == 1
+          ? "it runs per partition and streams into the partition's output, where DuckDB raised "
+            "the error"
+          : "they run per partition and stream into the partition's output, where DuckDB raised "
+            "the error without saying which";
+  return Status(status.code(),
+                "stage " + names + " failed: " + message.substr(at) + " (" + where + ")");
 }
 
 }  // namespace
@@ -197,6 +266,9 @@ Result<TaskResult> RunTask(const std::string& task_json, const std::string& atte
     if (split_is_delta && std::holds_alternative<DeltaSource>(source)) {
       AQ_ASSIGN_OR_RETURN(db, Database::Open());
       AQ_RETURN_IF_ERROR(ReadDeltaShare(*db, source, files).WithPrefix(prefix));
+    } else if (split_is_directory && !std::get<DirSource>(source).location.IsLocal()) {
+      AQ_ASSIGN_OR_RETURN(db, Database::Open());
+      AQ_RETURN_IF_ERROR(ReadObjectShare(*db, source, files).WithPrefix(prefix));
     } else if (split_is_directory) {
       std::error_code error;
       inputs = fs::temp_directory_path(error) / ("aqueducts-partition-" + attempt);
@@ -240,7 +312,7 @@ Result<TaskResult> RunTask(const std::string& task_json, const std::string& atte
   }
   if (!status.ok()) {
     (void)io::files::RemoveTree(result.dir);
-    return status.WithPrefix(prefix);
+    return NameStreamedStages(status, pipeline).WithPrefix(prefix);
   }
   if (delta_destination) {
     return result;

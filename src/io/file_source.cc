@@ -154,6 +154,9 @@ Result<std::string> ManifestPaths(const std::string& dir,
   return "[" + list + "]";
 }
 
+Result<std::string> DirSelect(engine::Connection& conn, const DirSource& source,
+                              const std::string& paths);
+
 }  // namespace
 
 Result<std::string> LocalPathOf(const Location& location) {
@@ -204,6 +207,26 @@ Result<std::string> DirSourceSql(engine::Connection& conn, const DirSource& sour
   if (!source.location.IsLocal()) {
     AQ_ASSIGN_OR_RETURN(paths, ManifestPaths(dir, source.storage_config, extension));
   }
+  return DirSelect(conn, source, paths);
+}
+
+Result<std::string> DirSourceSqlOver(engine::Connection& conn, const DirSource& source,
+                                     const std::vector<std::string>& files) {
+  if (files.empty()) {
+    return Status::InvalidArgument("source '" + source.name + "': no file to read");
+  }
+  std::string list;
+  for (const auto& file : files) {
+    list += (list.empty() ? "[" : ", ") + QuoteLiteral(file);
+  }
+  return DirSelect(conn, source, list + "]");
+}
+
+namespace {
+
+// The SELECT of a directory source over `paths` (a literal: a glob or a list of files).
+Result<std::string> DirSelect(engine::Connection& conn, const DirSource& source,
+                              const std::string& paths) {
   AQ_ASSIGN_OR_RETURN(std::string reader, Reader(conn, source.format, paths));
   // Only declared partition columns appear, as in the original listing table.
   reader += ", hive_partitioning = false";
@@ -223,6 +246,8 @@ Result<std::string> DirSourceSql(engine::Connection& conn, const DirSource& sour
   }
   return "SELECT " + list + " FROM (" + inner + ")";
 }
+
+}  // namespace
 
 Status RegisterFileSource(engine::Connection& conn, const FileSource& source) {
   AQ_ASSIGN_OR_RETURN(std::string sql, FileSourceSql(conn, source));

@@ -4,6 +4,7 @@
 // data streams into the stages that read it (nothing is loaded up front).
 
 #include <string>
+#include <vector>
 
 #include "aqueducts/model.h"
 #include "aqueducts/status.h"
@@ -22,6 +23,11 @@ Result<std::string> FileSourceSql(engine::Connection& conn, const FileSource& so
 /// The SELECT reading every file of the format's extension under the directory, recursively,
 /// with hive partition columns typed as declared.
 Result<std::string> DirSourceSql(engine::Connection& conn, const DirSource& source);
+
+/// The same SELECT over exactly `files` (paths or object URLs under the directory, so Hive
+/// path segments read the same): one partition's share of the directory in a distributed run.
+Result<std::string> DirSourceSqlOver(engine::Connection& conn, const DirSource& source,
+                                     const std::vector<std::string>& files);
 
 /// Create (or replace) view `source.name`. Errors are the engine's, without a prefix: the
 /// runner adds "Failed to register file source '<n>'. ".
