@@ -6,6 +6,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "server/test_harness.h"
@@ -22,12 +23,12 @@ std::string ReadFile(const std::string& path) {
 
 constexpr char kExamples[] = "tests/fixtures/aqueducts-examples/examples/";
 
-class ServerApi : public ::testing::Test {
+class ServerApi : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    dir_ = InitDataDir();
-    ASSERT_FALSE(dir_.empty());
-    server_ = ServerProcess::Start(dir_);
+    store_ = TestStore::Init(GetParam());
+    ASSERT_NE(store_, nullptr);
+    server_ = store_->Serve();
     ASSERT_NE(server_, nullptr);
     client_ = server_->Client();
     admin_ = TokenFor("root", kAdminPassword);
@@ -35,8 +36,37 @@ class ServerApi : public ::testing::Test {
   }
   void TearDown() override {
     server_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_.parent_path(), ec);
+    store_.reset();
+  }
+
+  // The secret_sha256 column of every API token, read from the store's database directly.
+  std::vector<std::string> StoredTokenHashes() {
+    std::vector<std::string> out;
+    if (store_->backend() == Backend::kSqlite) {
+      sqlite3* db = nullptr;
+      EXPECT_EQ(sqlite3_open_v2((store_->dir() / "aqueducts.db").c_str(), &db, SQLITE_OPEN_READONLY,
+                                nullptr),
+                SQLITE_OK);
+      sqlite3_stmt* stmt = nullptr;
+      EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT secret_sha256 FROM api_tokens", -1, &stmt, nullptr),
+                SQLITE_OK);
+      while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
+        out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+      }
+      sqlite3_finalize(stmt);
+      sqlite3_close(db);
+      return out;
+    }
+    PGconn* conn = PQconnectdb(store_->url().c_str());
+    EXPECT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+    PGresult* res = PQexec(conn, "SELECT secret_sha256 FROM api_tokens");
+    EXPECT_EQ(PQresultStatus(res), PGRES_TUPLES_OK) << PQerrorMessage(conn);
+    for (int i = 0; PQresultStatus(res) == PGRES_TUPLES_OK && i < PQntuples(res); ++i) {
+      out.emplace_back(PQgetvalue(res, i, 0));
+    }
+    PQclear(res);
+    PQfinish(conn);
+    return out;
   }
 
   // A token of `user` (with the user's role unless `body` asks for another); "" on failure.
@@ -91,13 +121,13 @@ class ServerApi : public ::testing::Test {
     return json::parse(res->body);
   }
 
-  std::filesystem::path dir_;
+  std::unique_ptr<TestStore> store_;
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<httplib::Client> client_;
   std::string admin_;
 };
 
-TEST_F(ServerApi, TokensComeFromBasicAuthAndAreStoredHashed) {
+TEST_P(ServerApi, TokensComeFromBasicAuthAndAreStoredHashed) {
   auto bad = client_->Post("/api/v1/tokens",
                            {httplib::make_basic_authentication_header("root", "wrong-password")},
                            "", "application/json");
@@ -134,25 +164,16 @@ TEST_F(ServerApi, TokensComeFromBasicAuthAndAreStoredHashed) {
   EXPECT_EQ(json::parse(me->body)["user"], "root");
 
   // The database holds no token secret, only hashes of them.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((dir_ / "aqueducts.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
-            SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT secret_sha256 FROM api_tokens", -1, &stmt, nullptr),
-            SQLITE_OK);
   int rows = 0;
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    std::string stored = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  for (const std::string& stored : StoredTokenHashes()) {
     EXPECT_EQ(stored.size(), 64u);
     EXPECT_EQ(stored.find(token.substr(4)), std::string::npos);
     ++rows;
   }
   EXPECT_EQ(rows, 2);  // the fixture's admin token and this one
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
 }
 
-TEST_F(ServerApi, BearerTokensAreRequiredAndChecked) {
+TEST_P(ServerApi, BearerTokensAreRequiredAndChecked) {
   for (const std::string& header :
        {std::string(""), std::string("Bearer "), std::string("Bearer aqt_0000"),
         std::string("Basic abc"), "Bearer " + admin_ + "x"}) {
@@ -167,7 +188,7 @@ TEST_F(ServerApi, BearerTokensAreRequiredAndChecked) {
   }
 }
 
-TEST_F(ServerApi, RoleMatrix) {
+TEST_P(ServerApi, RoleMatrix) {
   CreateUser("vera", "viewer");
   CreateUser("otto", "operator");
   std::map<std::string, std::string> tokens = {
@@ -236,7 +257,7 @@ TEST_F(ServerApi, RoleMatrix) {
   (void)pipeline;
 }
 
-TEST_F(ServerApi, PipelineTextsAreKeptVerbatimAndVersioned) {
+TEST_P(ServerApi, PipelineTextsAreKeptVerbatimAndVersioned) {
   std::string yaml = ReadFile(std::string(kExamples) + "aqueduct_pipeline_simple.yml");
   json v1 = CreatePipeline("simple", "yaml", yaml);
   EXPECT_EQ(v1["version"], 1);
@@ -309,7 +330,7 @@ TEST_F(ServerApi, PipelineTextsAreKeptVerbatimAndVersioned) {
   EXPECT_EQ(Send("GET", "/api/v1/pipelines/99999999999999999999999", admin_)->status, 404);
 }
 
-TEST_F(ServerApi, InvalidPipelinesGetTheLoadersErrorIn422) {
+TEST_P(ServerApi, InvalidPipelinesGetTheLoadersErrorIn422) {
   std::string bad_format =
       "version: v2\n"
       "sources:\n"
@@ -348,7 +369,7 @@ TEST_F(ServerApi, InvalidPipelinesGetTheLoadersErrorIn422) {
   EXPECT_EQ(t["parameters"], json::array({"rows"}));
 }
 
-TEST_F(ServerApi, BadRequestsGetJsonErrors) {
+TEST_P(ServerApi, BadRequestsGetJsonErrors) {
   struct Case {
     std::string body;
     int status;
@@ -402,9 +423,9 @@ TEST_F(ServerApi, BadRequestsGetJsonErrors) {
   EXPECT_EQ(client_->Get("/healthz")->status, 200);
 }
 
-TEST_F(ServerApi, ASmallerBodyLimitIsHonoured) {
+TEST_P(ServerApi, ASmallerBodyLimitIsHonoured) {
   server_.reset();
-  server_ = ServerProcess::Start(dir_, {"--max-body-kb", "1"});
+  server_ = store_->Serve({"--max-body-kb", "1"});
   ASSERT_NE(server_, nullptr);
   client_ = server_->Client();
   std::string body =
@@ -418,7 +439,7 @@ TEST_F(ServerApi, ASmallerBodyLimitIsHonoured) {
 
 // GET /api/v1/runs filters by pipeline, executor and creation time and pages with `before`
 // (the web UI's runs list). No executor is registered: every run stays queued.
-TEST_F(ServerApi, RunsAreFilteredAndPaged) {
+TEST_P(ServerApi, RunsAreFilteredAndPaged) {
   const std::string text =
       "version: v2\nsources: []\nstages:\n  - - name: s\n      query: SELECT 1\n";
   int64_t a = CreatePipeline("a", "yaml", text)["id"];
@@ -462,7 +483,7 @@ TEST_F(ServerApi, RunsAreFilteredAndPaged) {
 
 // DELETE /api/v1/tokens/current (the web UI's sign-out) deletes the token it is sent with, and
 // only that one.
-TEST_F(ServerApi, SigningOutDeletesTheTokenUsed) {
+TEST_P(ServerApi, SigningOutDeletesTheTokenUsed) {
   std::string other = TokenFor("root", kAdminPassword);
   ASSERT_FALSE(other.empty());
   EXPECT_EQ(Send("GET", "/api/v1/me", admin_)->status, 200);
@@ -481,7 +502,7 @@ TEST_F(ServerApi, SigningOutDeletesTheTokenUsed) {
 // behind a TLS proxy) and answers a CSRF token instead of the secret; the cookie authenticates
 // reads alone and changes only with the CSRF token; signing out clears it; a wrong password gets
 // no Basic challenge. API tokens in the Authorization header need no CSRF token.
-TEST_F(ServerApi, BrowserSessionsUseAnHttpOnlyCookieAndACsrfToken) {
+TEST_P(ServerApi, BrowserSessionsUseAnHttpOnlyCookieAndACsrfToken) {
   auto signin = [&](const std::string& password, httplib::Headers extra = {}) {
     extra.insert(httplib::make_basic_authentication_header("root", password));
     return client_->Post("/api/v1/sessions", extra, R"({"name": "web ui"})", "application/json");
@@ -556,7 +577,7 @@ TEST_F(ServerApi, BrowserSessionsUseAnHttpOnlyCookieAndACsrfToken) {
 }
 
 // the secret shown once) and revoke one; the revoked secret is refused at once.
-TEST_F(ServerApi, AdminsListCreateAndRevokeTokens) {
+TEST_P(ServerApi, AdminsListCreateAndRevokeTokens) {
   CreateUser("vera", "viewer");
   CreateUser("otto", "operator");
   json users = json::parse(Send("GET", "/api/v1/users", admin_)->body);
@@ -646,7 +667,7 @@ int64_t UserId(httplib::Client* client, const std::string& admin, const std::str
   return 0;
 }
 
-TEST_F(ServerApi, AdminsChangeRolesAndPasswordsAndRemoveUsers) {
+TEST_P(ServerApi, AdminsChangeRolesAndPasswordsAndRemoveUsers) {
   CreateUser("otto", "operator");
   int64_t otto = UserId(client_.get(), admin_, "otto");
   ASSERT_GT(otto, 0);
@@ -756,7 +777,7 @@ TEST_F(ServerApi, AdminsChangeRolesAndPasswordsAndRemoveUsers) {
   EXPECT_EQ(json::parse(Send("GET", "/api/v1/me", ada_token)->body)["role"], "admin");
 }
 
-TEST_F(ServerApi, ServesTheEmbeddedWebUi) {
+TEST_P(ServerApi, ServesTheEmbeddedWebUi) {
   auto index = client_->Get("/");
   ASSERT_TRUE(index);
   EXPECT_EQ(index->status, 200);
@@ -797,6 +818,9 @@ TEST_F(ServerApi, ServesTheEmbeddedWebUi) {
   EXPECT_EQ(client_->Get("/ui/../aqueducts.db")->status, 404);
   EXPECT_EQ(client_->Get("/ui/%2e%2e/aqueducts.db")->status, 404);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServerApi,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
 
 }  // namespace
 }  // namespace aqueducts::server::testing

@@ -16,44 +16,20 @@ namespace aqueducts::server::testing {
 namespace {
 
 using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 // Several seconds of DuckDB work: long enough to restart the server while it runs.
 constexpr char kSlowPipeline[] =
     "version: v2\nsources: []\nstages:\n  - - name: slow\n      query: SELECT sum(range % 7) "
     "AS s FROM range(1500000000)\n      show: 1\n";
 
-class ServerRestart : public ::testing::Test {
+class ServerRestart : public ServerFixture {
  protected:
   void SetUp() override {
-    dir_ = InitDataDir();
-    ASSERT_FALSE(dir_.empty());
+    ServerFixture::SetUp();
+    ASSERT_FALSE(HasFatalFailure());
     StartServer();
-    ASSERT_NE(server_, nullptr);
-    port_ = server_->port();
-    auto res = client_->Post("/api/v1/tokens",
-                             {httplib::make_basic_authentication_header("root", kAdminPassword)},
-                             "", "application/json");
-    ASSERT_TRUE(res && res->status == 201);
-    admin_ = json::parse(res->body)["token"];
   }
-  void TearDown() override {
-    executor_.reset();
-    server_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_.parent_path(), ec);
-  }
-  void StartServer() {
-    std::vector<std::string> args = {"--heartbeat-interval-ms", "1000"};
-    if (port_ != 0) {
-      args.push_back("--port");  // the same address: the executor knows only this one
-      args.push_back(std::to_string(port_));
-    }
-    server_ = ServerProcess::Start(dir_, args);
-    if (server_) {
-      client_ = server_->Client();
-    }
-  }
+  void StartServer() { ServerFixture::StartServer({"--heartbeat-interval-ms", "1000"}); }
   void KillServer() {
     kill(server_->pid(), SIGKILL);
     ASSERT_NE(server_->Wait(std::chrono::seconds(10)), -1);
@@ -61,27 +37,8 @@ class ServerRestart : public ::testing::Test {
 
   // Enrol executor eu-1 and start the slow pipeline on it; the run id once it is running.
   int64_t StartSlowRun() {
-    auto reg = client_->Post("/api/v1/executors/registration-tokens", Bearer(admin_), "",
-                             "application/json");
-    EXPECT_TRUE(reg && reg->status == 201);
-    executor_ = executor::testing::ExecutorProcess::Start(
-        {"--server-url", "http://127.0.0.1:" + std::to_string(port_), "--executor-id", "eu-1",
-         "--registration-token", json::parse(reg->body)["token"].get<std::string>()});
-    EXPECT_NE(executor_, nullptr);
     // Online first, so that the run's states are exactly queued, dispatched, running.
-    bool online = false;
-    for (auto deadline = Clock::now() + std::chrono::seconds(30);
-         !online && Clock::now() < deadline;
-         std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
-      auto list = client_->Get("/api/v1/executors", Bearer(admin_));
-      if (list && list->status == 200) {
-        json doc = json::parse(list->body);
-        for (const auto& e : doc["executors"]) {
-          online = online || (e["name"] == "eu-1" && e["status"] == "idle" && e["connected"]);
-        }
-      }
-    }
-    EXPECT_TRUE(online) << "eu-1 did not come online";
+    EXPECT_NE(StartExecutor("eu-1"), nullptr) << "eu-1 did not come online";
     auto pipeline =
         client_->Post("/api/v1/pipelines", Bearer(admin_),
                       json{{"name", "slow"}, {"format", "yaml"}, {"text", kSlowPipeline}}.dump(),
@@ -97,22 +54,6 @@ class ServerRestart : public ::testing::Test {
     return id;
   }
 
-  json GetRun(int64_t id) {
-    auto res = client_->Get("/api/v1/runs/" + std::to_string(id), Bearer(admin_));
-    return res && res->status == 200 ? json::parse(res->body) : json();
-  }
-  json WaitRun(int64_t id, const std::function<bool(const json&)>& pred,
-               std::chrono::seconds limit = std::chrono::seconds(60)) {
-    json run;
-    for (auto deadline = Clock::now() + limit; Clock::now() < deadline;
-         std::this_thread::sleep_for(std::chrono::milliseconds(30))) {
-      run = GetRun(id);
-      if (run.is_object() && pred(run)) {
-        return run;
-      }
-    }
-    return run;
-  }
   bool Logged(const std::string& msg) {
     for (const auto& line : server_->LogLines()) {
       json doc = json::parse(line, nullptr, false);
@@ -122,21 +63,14 @@ class ServerRestart : public ::testing::Test {
     }
     return false;
   }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<httplib::Client> client_;
-  std::unique_ptr<executor::testing::ExecutorProcess> executor_;
-  std::string admin_;
-  int port_ = 0;
 };
 
-TEST_F(ServerRestart, ARunningRunFinishesAfterAServerRestartWithItsWholeEventHistory) {
+TEST_P(ServerRestart, ARunningRunFinishesAfterAServerRestartWithItsWholeEventHistory) {
   int64_t run = StartSlowRun();
   ASSERT_GT(run, 0);
   KillServer();
   StartServer();
-  ASSERT_NE(server_, nullptr) << "the server did not start again on port " << port_;
+  ASSERT_FALSE(HasFatalFailure()) << "the server did not start again on port " << port_;
   json done = WaitRun(
       run, [](const json& r) { return r["state"] != "running" && r["state"] != "dispatched"; },
       std::chrono::seconds(120));
@@ -171,13 +105,13 @@ TEST_F(ServerRestart, ARunningRunFinishesAfterAServerRestartWithItsWholeEventHis
   EXPECT_EQ(events.back(), "completed");
 }
 
-TEST_F(ServerRestart, ARunWhoseExecutorDoesNotComeBackIsLostWithThatReason) {
+TEST_P(ServerRestart, ARunWhoseExecutorDoesNotComeBackIsLostWithThatReason) {
   int64_t run = StartSlowRun();
   ASSERT_GT(run, 0);
-  kill(executor_->pid(), SIGKILL);
+  kill(executors_[0]->pid(), SIGKILL);
   KillServer();
   StartServer();
-  ASSERT_NE(server_, nullptr);
+  ASSERT_FALSE(HasFatalFailure());
   json lost = WaitRun(
       run, [](const json& r) { return r["state"] != "running"; }, std::chrono::seconds(30));
   EXPECT_EQ(lost["state"], "lost");
@@ -187,6 +121,9 @@ TEST_F(ServerRestart, ARunWhoseExecutorDoesNotComeBackIsLostWithThatReason) {
             "/api/v1/runs/" +
                 std::to_string(run) + "/rerun starts it again)");
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServerRestart,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
 
 }  // namespace
 }  // namespace aqueducts::server::testing

@@ -114,108 +114,24 @@ destination:
 )";
 }
 
-class Registry : public ::testing::Test {
+class Registry : public ServerFixture {
  protected:
   void SetUp() override {
-    dir_ = InitDataDir();
-    ASSERT_FALSE(dir_.empty());
+    ServerFixture::SetUp();
+    ASSERT_FALSE(HasFatalFailure());
     work_ = MakeTempDir("work");
-    server_ = ServerProcess::Start(dir_, {"--heartbeat-interval-ms", kHeartbeatMs});
-    ASSERT_NE(server_, nullptr);
-    client_ = server_->Client();
-    auto res = client_->Post("/api/v1/tokens",
-                             {httplib::make_basic_authentication_header("root", kAdminPassword)},
-                             "", "application/json");
-    ASSERT_TRUE(res && res->status == 201);
-    admin_ = json::parse(res->body)["token"];
+    StartServer({"--heartbeat-interval-ms", kHeartbeatMs});
   }
   void TearDown() override {
-    executors_.clear();
-    server_.reset();
+    ServerFixture::TearDown();
     std::error_code ec;
-    std::filesystem::remove_all(dir_.parent_path(), ec);
     std::filesystem::remove_all(work_, ec);
   }
 
-  std::string ServerUrl() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
-
-  std::string RegistrationToken() {
-    auto res = client_->Post("/api/v1/executors/registration-tokens", Bearer(admin_), "",
-                             "application/json");
-    EXPECT_TRUE(res && res->status == 201) << (res ? res->body : "no answer");
-    return res && res->status == 201 ? json::parse(res->body)["token"].get<std::string>() : "";
-  }
-
-  // Start an executor registered as `name` and wait until the server lists it online.
+  // Start an executor registered as `name` with `labels` and wait until the server lists it online.
   executor::testing::ExecutorProcess* StartExecutor(const std::string& name,
                                                     const std::string& labels) {
-    auto p = executor::testing::ExecutorProcess::Start(
-        {"--server-url", ServerUrl(), "--executor-id", name, "--registration-token",
-         RegistrationToken(), "--labels", labels});
-    EXPECT_NE(p, nullptr);
-    if (!p) {
-      return nullptr;
-    }
-    executors_.push_back(std::move(p));
-    bool online = WaitExecutor(name, "idle");
-    EXPECT_TRUE(online) << name << " did not come online: " << Executor(name);
-    if (!online) {
-      for (const auto& line : executors_.back()->LogLines()) {
-        ADD_FAILURE() << line;
-      }
-    }
-    return executors_.back().get();
-  }
-
-  json Executor(const std::string& name) {
-    auto res = client_->Get("/api/v1/executors", Bearer(admin_));
-    if (!res || res->status != 200) {
-      ADD_FAILURE() << "GET /api/v1/executors: "
-                    << (res ? std::to_string(res->status) + " " + res->body
-                            : httplib::to_string(res.error()));
-      return json();
-    }
-    json doc = json::parse(res->body);
-    for (const auto& e : doc["executors"]) {
-      if (e["name"] == name) {
-        return e;
-      }
-    }
-    return json();
-  }
-
-  // Poll the executor list until `name` has `status` (and, online, an open work stream).
-  bool WaitExecutor(const std::string& name, const std::string& status,
-                    std::chrono::seconds limit = std::chrono::seconds(30)) {
-    auto deadline = Clock::now() + limit;
-    while (Clock::now() < deadline) {
-      json e = Executor(name);
-      if (e.is_object() && e["status"] == status && (status == "offline" || e["connected"])) {
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-
-  json GetRun(int64_t id) {
-    auto res = client_->Get(("/api/v1/runs/" + std::to_string(id)).c_str(), Bearer(admin_));
-    return res && res->status == 200 ? json::parse(res->body) : json();
-  }
-
-  // Poll run `id` until `pred` holds; the last run object seen.
-  json WaitRun(int64_t id, const std::function<bool(const json&)>& pred,
-               std::chrono::seconds limit = std::chrono::seconds(60)) {
-    auto deadline = Clock::now() + limit;
-    json run;
-    while (Clock::now() < deadline) {
-      run = GetRun(id);
-      if (run.is_object() && pred(run)) {
-        return run;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    }
-    return run;
+    return ServerFixture::StartExecutor(name, {"--labels", labels});
   }
 
   int64_t CreatePipeline(const std::string& name, const std::string& yaml) {
@@ -240,15 +156,10 @@ class Registry : public ::testing::Test {
                                       executor::testing::kLongQuery + "\n");
   }
 
-  std::filesystem::path dir_;
   std::filesystem::path work_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<httplib::Client> client_;
-  std::string admin_;
-  std::vector<std::unique_ptr<executor::testing::ExecutorProcess>> executors_;
 };
 
-TEST_F(Registry, EnrolmentTakesAOneTimeTokenAndHeartbeatsReportTheExecutor) {
+TEST_P(Registry, EnrolmentTakesAOneTimeTokenAndHeartbeatsReportTheExecutor) {
   // No token, an unknown token: refused with a reason.
   auto none = client_->Post("/api/v1/executors/register", R"({"name":"x"})", "application/json");
   ASSERT_TRUE(none);
@@ -315,7 +226,7 @@ TEST_F(Registry, EnrolmentTakesAOneTimeTokenAndHeartbeatsReportTheExecutor) {
   }
 }
 
-TEST_F(Registry, TheExamplePipelineThroughTheServerWritesWhatALocalRunWrites) {
+TEST_P(Registry, TheExamplePipelineThroughTheServerWritesWhatALocalRunWrites) {
   ASSERT_NE(StartExecutor("eu-1", "region=eu"), nullptr);
   ASSERT_NE(StartExecutor("us-1", "region=us"), nullptr);
   int64_t id = CreatePipeline("example", ExamplePipeline());
@@ -363,7 +274,7 @@ TEST_F(Registry, TheExamplePipelineThroughTheServerWritesWhatALocalRunWrites) {
   EXPECT_EQ(tail.front().id, 4);
 }
 
-TEST_F(Registry, ASecondRunWaitsWithItsReasonCancelStopsTheFirstAndReRunRepeats) {
+TEST_P(Registry, ASecondRunWaitsWithItsReasonCancelStopsTheFirstAndReRunRepeats) {
   ASSERT_NE(StartExecutor("eu-1", "region=eu"), nullptr);
   int64_t long_id = LongPipeline();
   int64_t quick_id =
@@ -431,7 +342,7 @@ TEST_F(Registry, ASecondRunWaitsWithItsReasonCancelStopsTheFirstAndReRunRepeats)
   EXPECT_EQ(json::parse(drop->body)["reason"], "cancelled by root before it was dispatched");
 }
 
-TEST_F(Registry, ALabelRoutesTheRunAndAMissingLabelSaysSo) {
+TEST_P(Registry, ALabelRoutesTheRunAndAMissingLabelSaysSo) {
   ASSERT_NE(StartExecutor("eu-1", "region=eu"), nullptr);
   ASSERT_NE(StartExecutor("us-1", "region=us"), nullptr);
   int64_t id = CreatePipeline(
@@ -455,7 +366,7 @@ TEST_F(Registry, ALabelRoutesTheRunAndAMissingLabelSaysSo) {
   EXPECT_EQ(bad->status, 400);
 }
 
-TEST_F(Registry, AKilledExecutorsRunIsLostNotReRunAndTheOtherStillServes) {
+TEST_P(Registry, AKilledExecutorsRunIsLostNotReRunAndTheOtherStillServes) {
   auto* eu = StartExecutor("eu-1", "region=eu");
   ASSERT_NE(eu, nullptr);
   ASSERT_NE(StartExecutor("us-1", "region=us"), nullptr);
@@ -495,7 +406,7 @@ TEST_F(Registry, AKilledExecutorsRunIsLostNotReRunAndTheOtherStillServes) {
 
 // The executor protocol spoken by the test itself over HTTP: resent and out-of-order event
 // batches are stored once, in order (what makes a short disconnect lose nothing).
-TEST_F(Registry, ResentEventsAreStoredOnceAndAGapIsNotSkipped) {
+TEST_P(Registry, ResentEventsAreStoredOnceAndAGapIsNotSkipped) {
   auto enrol = client_->Post("/api/v1/executors/register", Bearer(RegistrationToken()),
                              R"({"name":"hand","labels":{"kind":"test"}})", "application/json");
   ASSERT_TRUE(enrol && enrol->status == 201) << (enrol ? enrol->body : "");
@@ -625,7 +536,7 @@ class Child {
   std::filesystem::path err_;
 };
 
-TEST_F(Registry, TheCliRunsThroughTheServerRendersTheEventsAndCtrlCCancels) {
+TEST_P(Registry, TheCliRunsThroughTheServerRendersTheEventsAndCtrlCCancels) {
   ASSERT_NE(StartExecutor("eu-1", "region=eu"), nullptr);
   ASSERT_NE(StartExecutor("us-1", "region=us"), nullptr);
   std::filesystem::path file = work_ / "example.yml";
@@ -693,7 +604,7 @@ TEST_F(Registry, TheCliRunsThroughTheServerRendersTheEventsAndCtrlCCancels) {
   EXPECT_NE(cancelled["reason"].get<std::string>().find("cancelled by root"), std::string::npos);
 }
 
-TEST_F(Registry, AnExecutorWithoutAnApiKeyOpensNoPortAndStillServesTheServer) {
+TEST_P(Registry, AnExecutorWithoutAnApiKeyOpensNoPortAndStillServesTheServer) {
   Child solo({AQ_EXECUTOR_BIN, "--server-url", ServerUrl(), "--executor-id", "solo",
               "--registration-token", RegistrationToken()},
              work_);
@@ -733,7 +644,7 @@ std::map<std::string, double> ScrapeMetrics(httplib::Client& client, std::string
   return out;
 }
 
-TEST_F(Registry, MetricsCountRunsByStateExecutorsAndTimings) {
+TEST_P(Registry, MetricsCountRunsByStateExecutorsAndTimings) {
   auto begun = Clock::now();
   ASSERT_NE(StartExecutor("eu-1", "region=eu"), nullptr);
   int64_t id = CreatePipeline("example", ExamplePipeline());
@@ -797,6 +708,9 @@ TEST_F(Registry, MetricsCountRunsByStateExecutorsAndTimings) {
   EXPECT_NE(text.find("# TYPE aqueducts_runs gauge\n"), std::string::npos);
   EXPECT_NE(text.find("# TYPE aqueducts_executors_online gauge\n"), std::string::npos);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Registry,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
 
 }  // namespace
 }  // namespace aqueducts::server::testing

@@ -194,11 +194,18 @@ destination:
   location: ${out}
 )";
 
-// The real Store (SQLite in a temporary directory) and RunManager, a Scheduler on a fake clock.
-class SchedulerClock : public ::testing::Test {
+// The real Store (SQLite in a temporary directory, or a fresh database on the PostgreSQL the
+// tests start) and RunManager, a Scheduler on a fake clock.
+class SchedulerClock : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir("sched");
+    if (GetParam() == Backend::kSqlite) {
+      dir_ = MakeTempDir("sched");
+    } else {
+      auto url = FreshPostgresDatabase();
+      ASSERT_TRUE(url.ok()) << "PostgreSQL did not start: " << url.status().ToString();
+      url_ = *url;
+    }
     Open();
     auto p = store_->CreatePipeline("nightly", "yaml", kPipeline, "[\"out\"]", "alice");
     ASSERT_TRUE(p.ok()) << p.status().message();
@@ -206,11 +213,14 @@ class SchedulerClock : public ::testing::Test {
   }
   void TearDown() override {
     Close();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    if (!dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
   }
   void Open() {
-    auto store = Store::Open(dir_.string(), /*create=*/true);
+    auto store = GetParam() == Backend::kSqlite ? Store::Open(dir_.string(), /*create=*/true)
+                                                : Store::OpenPostgres(url_);
     ASSERT_TRUE(store.ok()) << store.status().message();
     store_ = std::move(*store);
     ASSERT_TRUE(store_->MarkUnfinishedRunsLost().ok());
@@ -240,6 +250,7 @@ class SchedulerClock : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::string url_;
   Log log_{std::fopen("/dev/null", "w")};
   std::unique_ptr<Store> store_;
   std::unique_ptr<RunManager> runs_;
@@ -248,7 +259,7 @@ class SchedulerClock : public ::testing::Test {
   int64_t now_ = Utc("2026-06-01T10:20:00Z");
 };
 
-TEST_F(SchedulerClock, FiresSkipsWhileItsRunIsGoingAndStartsOneRunAfterDowntime) {
+TEST_P(SchedulerClock, FiresSkipsWhileItsRunIsGoingAndStartsOneRunAfterDowntime) {
   ScheduleRequest request;
   request.pipeline_id = pipeline_id_;
   request.cron = "0 * * * *";
@@ -322,7 +333,7 @@ TEST_F(SchedulerClock, FiresSkipsWhileItsRunIsGoingAndStartsOneRunAfterDowntime)
   EXPECT_EQ(schedule->last_run_id, fires[0].run_id);
 }
 
-TEST_F(SchedulerClock, APausedScheduleDoesNotFireAndResumesFromNow) {
+TEST_P(SchedulerClock, APausedScheduleDoesNotFireAndResumesFromNow) {
   ScheduleRequest request;
   request.pipeline_id = pipeline_id_;
   request.cron = "*/15 * * * *";
@@ -352,7 +363,7 @@ TEST_F(SchedulerClock, APausedScheduleDoesNotFireAndResumesFromNow) {
   EXPECT_EQ(fires[0].outcome, "started");
 }
 
-TEST_F(SchedulerClock, ARunThatCannotStartIsRecordedAsAnError) {
+TEST_P(SchedulerClock, ARunThatCannotStartIsRecordedAsAnError) {
   ScheduleRequest request;
   request.pipeline_id = pipeline_id_;
   request.cron = "0 12 * * *";
@@ -373,13 +384,16 @@ TEST_F(SchedulerClock, ARunThatCannotStartIsRecordedAsAnError) {
   EXPECT_NE(fires[0].reason.find("No pipeline with id"), std::string::npos) << fires[0].reason;
 }
 
+INSTANTIATE_TEST_SUITE_P(Backends, SchedulerClock,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
+
 // The HTTP API of the real server binary.
-class ScheduleApi : public ::testing::Test {
+class ScheduleApi : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    dir_ = InitDataDir();
-    ASSERT_FALSE(dir_.empty());
-    server_ = ServerProcess::Start(dir_);
+    store_ = TestStore::Init(GetParam());
+    ASSERT_NE(store_, nullptr);
+    server_ = store_->Serve();
     ASSERT_NE(server_, nullptr);
     client_ = server_->Client();
     admin_ = Token("root", kAdminPassword);
@@ -402,8 +416,7 @@ class ScheduleApi : public ::testing::Test {
   }
   void TearDown() override {
     server_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_.parent_path(), ec);
+    store_.reset();
   }
   std::string Token(const std::string& user, const std::string& password) {
     auto res =
@@ -416,14 +429,14 @@ class ScheduleApi : public ::testing::Test {
                          "application/json");
   }
 
-  std::filesystem::path dir_;
+  std::unique_ptr<TestStore> store_;
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<httplib::Client> client_;
   std::string admin_, viewer_, operator_;
   int64_t pipeline_id_ = 0;
 };
 
-TEST_F(ScheduleApi, CreateListPauseResumeDeleteWithRoles) {
+TEST_P(ScheduleApi, CreateListPauseResumeDeleteWithRoles) {
   json body = {{"pipeline_id", pipeline_id_},
                {"cron", "30 2 * * *"},
                {"time_zone", "Europe/Berlin"},
@@ -490,7 +503,7 @@ TEST_F(ScheduleApi, CreateListPauseResumeDeleteWithRoles) {
   EXPECT_FALSE(json::parse(one->body)["error"].get<std::string>().empty());
 }
 
-TEST_F(ScheduleApi, BadSchedulesAre400NamingTheField) {
+TEST_P(ScheduleApi, BadSchedulesAre400NamingTheField) {
   json good = {{"pipeline_id", pipeline_id_},
                {"cron", "0 * * * *"},
                {"parameters", {{"out", "/tmp/o.csv"}}}};
@@ -535,6 +548,9 @@ TEST_F(ScheduleApi, BadSchedulesAre400NamingTheField) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ScheduleApi,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
 
 }  // namespace
 }  // namespace aqueducts::server::testing

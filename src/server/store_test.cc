@@ -11,16 +11,11 @@
 #include <gtest/gtest.h>
 
 #include "server/pg_harness.h"
+#include "server/test_harness.h"
 #include "temp_dir.h"
 
 namespace aqueducts::server::testing {
 namespace {
-
-enum class Backend { kSqlite, kPostgres };
-
-std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
-  return info.param == Backend::kSqlite ? "SQLite" : "PostgreSQL";
-}
 
 class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
