@@ -16,6 +16,7 @@
 //     tap's cost per chunk, which times the chunks of run 1 gives its share of that run.
 // Prints Markdown for docs/benchmarks.md.
 // Usage: progress_benchmark [rows=10000000] [pairs=15] [workdir=/tmp] [tap_reps=41]
+//        progress_benchmark generate ROWS CSV; progress_benchmark one on|off CSV THREADS
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -127,9 +128,59 @@ struct Sample {
   double cpu = 0;
 };
 
+// The benchmark's input: `rows` rows of four columns as CSV with a header.
+void Generate(int64_t rows, const std::string& csv) {
+  auto db = Database::Open();
+  Check(db.status(), "open");
+  Check((*db)->Execute("COPY (SELECT range AS id, hash(range) % 1000 AS v, 'name ' || range AS "
+                       "name, range / 7.0 AS d FROM range(" +
+                       std::to_string(rows) + ")) TO '" + csv + "' (HEADER)"),
+        "generate");
+}
+
+// One stage streamed from the CSV file into one Parquet file: the most common pipeline.
+Aqueduct PassThrough(const std::string& csv, const std::string& parquet) {
+  Aqueduct aq;
+  aq.sources = {FileSource{
+      .name = "big", .format = {.format = FileFormat::kCsv}, .location = ParseLocation(csv)}};
+  aq.stages = {{{.name = "pass", .query = "SELECT * FROM big"}}};
+  aq.destination = FileDestination{.name = "out",
+                                   .location = ParseLocation(parquet),
+                                   .format = {.format = FileFormat::kParquet}};
+  return aq;
+}
+
 }  // namespace
 
+// `progress_benchmark one on|off CSV THREADS`: one run of the pipeline below over an existing CSV
+// file, for bench/progress_instructions.sh, which counts the instructions of each under
+// callgrind: a figure that the load of a shared machine does not move.
+int RunOnce(int argc, char** argv) {
+  if (argc < 5) {
+    std::fprintf(stderr, "usage: progress_benchmark one on|off CSV THREADS\n");
+    return 2;
+  }
+  bool progress = std::strcmp(argv[2], "on") == 0;
+  std::filesystem::path csv = argv[3];
+  Aqueduct aq = PassThrough(csv.string(), (csv.parent_path() / "out.parquet").string());
+  RunOptions options;
+  options.database_options.threads = std::atoi(argv[4]);
+  options.progress_interval_ms = progress ? 250 : 0;
+  MeasuringSink sink;
+  Check(RunPipeline(aq, options, progress ? &sink : nullptr), "run");
+  std::printf("progress %s: %lld events\n", progress ? "on" : "off",
+              static_cast<long long>(sink.events()));
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "one") == 0) {
+    return RunOnce(argc, argv);
+  }
+  if (argc > 3 && std::strcmp(argv[1], "generate") == 0) {
+    Generate(std::atoll(argv[2]), argv[3]);
+    return 0;
+  }
   int64_t rows = argc > 1 ? std::atoll(argv[1]) : 10000000;
   int pairs = argc > 2 ? std::atoi(argv[2]) : 15;
   std::filesystem::path work = std::filesystem::path(argc > 3 ? argv[3] : "/tmp") /
@@ -137,21 +188,8 @@ int main(int argc, char** argv) {
   int tap_reps = argc > 4 ? std::atoi(argv[4]) : 41;
   std::filesystem::create_directories(work);
   std::string csv = (work / "in.csv").string();
-  {
-    auto db = Database::Open();
-    Check(db.status(), "open");
-    Check((*db)->Execute("COPY (SELECT range AS id, hash(range) % 1000 AS v, 'name ' || range AS "
-                         "name, range / 7.0 AS d FROM range(" +
-                         std::to_string(rows) + ")) TO '" + csv + "' (HEADER)"),
-          "generate");
-  }
-  Aqueduct aq;
-  aq.sources = {FileSource{
-      .name = "big", .format = {.format = FileFormat::kCsv}, .location = ParseLocation(csv)}};
-  aq.stages = {{{.name = "pass", .query = "SELECT * FROM big"}}};
-  aq.destination = FileDestination{.name = "out",
-                                   .location = ParseLocation((work / "out.parquet").string()),
-                                   .format = {.format = FileFormat::kParquet}};
+  Generate(rows, csv);
+  Aqueduct aq = PassThrough(csv, (work / "out.parquet").string());
 
   // 1 and 2: whole runs in pairs.
   auto run = [&](bool progress, MeasuringSink* sink) {

@@ -168,8 +168,9 @@ Status PointAtPipeline(const Status& status, const std::string& file, const Pipe
     if (rendered.line <= static_cast<int>(query_lines.size())) {
       const std::string& query_line = query_lines[rendered.line - 1];
       int column_in_query = -1;
-      size_t found =
-          rendered.truncated_front ? std::string::npos : rendered.snippet.rfind(query_line);
+      // The whole query line in the snippet places the caret even when DuckDB cut the front
+      // of a long generated line (the wrapper before the query).
+      size_t found = query_line.empty() ? std::string::npos : rendered.snippet.rfind(query_line);
       if (found != std::string::npos && rendered.column >= static_cast<int>(found)) {
         column_in_query = rendered.column - static_cast<int>(found);
       } else if (size_t inner = query_line.find(rendered.snippet);

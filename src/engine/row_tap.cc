@@ -1,16 +1,11 @@
 #include "engine/row_tap.h"
 
-#include <algorithm>
-#include <cctype>
 #include <map>
 #include <mutex>
-#include <set>
 
 #include <duckdb.hpp>
 #include <duckdb/function/table_function.hpp>
 #include <duckdb/main/extension/extension_loader.hpp>
-
-#include "engine/session.h"
 
 namespace aqueducts::engine {
 namespace {
@@ -40,6 +35,11 @@ duckdb::unique_ptr<duckdb::FunctionData> BindTap(duckdb::ClientContext&,
                                                  duckdb::vector<duckdb::string>& names) {
   types = input.input_table_types;
   names = input.input_table_names;
+  // A table function's columns must have unique names, where a subquery's may repeat: DuckDB
+  // then renames the repeats (`a`, `A` read through a subquery are `a`, `A_1`). The same
+  // renaming here keeps a wrapped relation's columns named as the relation's own are, without
+  // binding it a second time to find out (which, over a CSV file, sniffs the file again).
+  duckdb::QueryResult::DeduplicateColumns(names);
   auto data = duckdb::make_uniq<TapData>();
   int64_t id = input.inputs[1].GetValue<int64_t>();
   {
@@ -79,23 +79,6 @@ std::string RowTap::Wrap(const std::string& relation_sql) const {
   // The newline ends a trailing `--` comment of the relation.
   return std::string("SELECT * FROM ") + kFunction + "((" + relation_sql + "\n), " +
          std::to_string(id_) + ")";
-}
-
-bool RowTap::CanWrap(Connection& conn, const std::string& relation_sql) {
-  auto described = conn.Query("DESCRIBE " + relation_sql + "\n");
-  if (!described.ok()) {
-    return false;
-  }
-  std::set<std::string> names;
-  for (const auto& row : described->rows) {
-    std::string name = row.empty() ? "" : row[0].value_or("");
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (!names.insert(name).second) {
-      return false;
-    }
-  }
-  return true;
 }
 
 void RegisterRowTap(duckdb::DatabaseInstance& db) {

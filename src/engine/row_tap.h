@@ -16,8 +16,6 @@ class DatabaseInstance;
 
 namespace aqueducts::engine {
 
-class Connection;
-
 /// \brief A live count of the rows that pass through a wrapped relation. Thread-safe: rows() may
 /// be read from any thread while a query reads the relation on another.
 class RowTap {
@@ -28,14 +26,12 @@ class RowTap {
   RowTap& operator=(const RowTap&) = delete;
 
   /// A query with the same columns (names, types) and rows, in the same order, as
-  /// `relation_sql`, that counts each row it hands on. Every query that reads it adds to the
-  /// same count. Usable while this tap lives, on a database of a Session. A relation whose
-  /// column names repeat cannot be wrapped (a table function's columns must be unique): see
-  /// CanWrap.
+  /// `SELECT * FROM (relation_sql)`, that counts each row it hands on. Every query that reads
+  /// it adds to the same count. Usable while this tap lives, on a database of a Session. Column
+  /// names that repeat (case-insensitively) are renamed as DuckDB renames them in a subquery
+  /// (`a`, `A` become `a`, `A_1`). The wrapper adds no work to binding: `relation_sql` is bound
+  /// once, by the query that reads it.
   std::string Wrap(const std::string& relation_sql) const;
-  /// Whether Wrap(relation_sql) keeps the relation's meaning on `conn`: false when its column
-  /// names repeat (case-insensitively) or it does not bind (its own query then reports why).
-  static bool CanWrap(Connection& conn, const std::string& relation_sql);
   /// Rows handed on so far.
   int64_t rows() const { return count_->load(std::memory_order_relaxed); }
 

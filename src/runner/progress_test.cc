@@ -4,6 +4,9 @@
 // summed over the operators of its plan.
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <mutex>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -171,6 +174,68 @@ TEST_F(RunProgressTest, MaterialisedStageCountsTheRowsOfItsResult) {
   }
   EXPECT_EQ(progress.back().event.percent, 100);
   EXPECT_EQ(progress.back().event.rows, kRows);
+}
+
+// Collects the text of every preview.
+class OutputSink : public TimedSink {
+ public:
+  void OnOutput(const StageOutput& output) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    previews_ += output.stage_name + ":\n" + output.text;
+  }
+  std::string previews() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return previews_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::string previews_;
+};
+
+std::string ReadAll(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST_F(RunProgressTest, RepeatedColumnNamesComeOutAsTheyDoWithoutProgress) {
+  // A stage's column names may repeat (`a`, `A`, `a`); the rows are counted through a table
+  // function, whose columns must be unique, so the count must not change what is written: the
+  // same names (as DuckDB renames repeats) and values with progress on as with it off. The
+  // preview makes the stage materialised (the tap in CREATE TABLE AS), and the destination
+  // reads it (the tap in the write).
+  auto run = [&](int interval_ms, const std::string& file, int64_t* rows_counted) {
+    Aqueduct aq = Pipeline(
+        "SELECT id AS a, v AS \"A\", name AS a, d AS \"a_1\" FROM big WHERE id < 1000 ORDER "
+        "BY id");
+    aq.stages[0][0].show = 5;
+    aq.destination = FileDestination{.name = "out",
+                                     .location = ParseLocation((*dir_ / file).string()),
+                                     .format = {.format = FileFormat::kCsv}};
+    RunOptions options = Options();
+    options.progress_interval_ms = interval_ms;
+    OutputSink sink;
+    Status st = RunPipeline(aq, options, &sink);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    for (const auto& t : sink.events()) {
+      if (t.event.type == Type::kStageProgress && t.event.name == "out") {
+        *rows_counted = t.event.rows;
+      }
+    }
+    return sink.previews();
+  };
+  int64_t counted_off = -1;
+  int64_t counted_on = -1;
+  std::string preview_off = run(0, "dup_off.csv", &counted_off);
+  std::string preview_on = run(20, "dup_on.csv", &counted_on);
+  std::string written_off = ReadAll(*dir_ / "dup_off.csv");
+  ASSERT_FALSE(written_off.empty());
+  EXPECT_EQ(written_off.substr(0, written_off.find('\n')), "a,A_1,a_2,a_1_1");
+  EXPECT_EQ(ReadAll(*dir_ / "dup_on.csv"), written_off);
+  EXPECT_NE(preview_off.find("A_1"), std::string::npos) << preview_off;
+  EXPECT_EQ(preview_on, preview_off);
+  EXPECT_EQ(counted_off, -1);  // no progress events with progress off
+  EXPECT_EQ(counted_on, 1000);
 }
 
 // The phases of a Delta write, in the order they come.

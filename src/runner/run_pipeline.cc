@@ -252,10 +252,7 @@ Status PipelineRun::RunGroup(engine::Session& session, int position) {
     }
     engine::RowTap tap;  // outlives the watch, also when the step throws
     const engine::RowTap* counted =
-        options_.progress_interval_ms > 0 && plan_[position][s].materialise &&
-                engine::RowTap::CanWrap(*conns[s], runner::TrimQuery(group[s].query))
-            ? &tap
-            : nullptr;
+        options_.progress_interval_ms > 0 && plan_[position][s].materialise ? &tap : nullptr;
     try {
       monitor_->Add(group[s].name, conns[s].get(), counted);
       results[s] = runner::ExecuteStage(*conns[s], group[s], plan_[position][s], emitter_, counted,
@@ -344,7 +341,7 @@ Status PipelineRun::WriteDestination(engine::Session& session, engine::Connectio
   // (not wanted, so not paid for, when progress is off).
   engine::RowTap tap;
   std::string relation = "SELECT * FROM " + QuoteIdent(last.name);
-  bool counted = options_.progress_interval_ms > 0 && engine::RowTap::CanWrap(conn, relation);
+  bool counted = options_.progress_interval_ms > 0;
   monitor_->Add(name, &conn, counted ? &tap : nullptr, /*uploads=*/true);
   runner::MonitoredStep step(*monitor_, &conn);
   Result<connector::WriteStats> stats = Status::Internal("the write did not run");
