@@ -2,6 +2,7 @@
 // handed to PostgreSQL, never go down, and end at 100% with the rows written; a read's count the
 // rows fetched into DuckDB the same way and end at 100% with the rows loaded.
 #include <string>
+#include <vector>
 
 #include "aqueducts/run.h"
 
@@ -11,6 +12,42 @@ namespace aqueducts::odbc::testing {
 namespace {
 
 using OdbcProgressTest = OdbcPgTest;
+
+// Runs `aq` with progress every 10 ms and returns the stage_progress events of step `name`.
+std::vector<ProgressEvent> ProgressOfRun(const Aqueduct& aq, const std::string& name) {
+  RunOptions options;
+  options.progress_interval_ms = 10;
+  RecordingSink sink;
+  Status st = RunPipeline(aq, options, &sink);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  std::vector<ProgressEvent> progress;
+  for (const auto& event : sink.events()) {
+    if (event.type == ProgressEvent::Type::kStageProgress && event.name == name) {
+      progress.push_back(event);
+    }
+  }
+  return progress;
+}
+
+// Rows and percent never go down nor pass `rows`, at least one report comes while the step
+// runs (rows counted, not all yet), and the last is 100 % with every row.
+void ExpectRowsRiseTo(const std::vector<ProgressEvent>& progress, int64_t rows) {
+  ASSERT_GE(progress.size(), 2u) << "a " << rows << "-row ODBC step reports while it runs";
+  int64_t last_rows = -1;
+  double last_percent = -1;
+  bool midway = false;
+  for (const auto& event : progress) {
+    EXPECT_GE(event.rows, last_rows);
+    EXPECT_LE(event.rows, rows);
+    EXPECT_GE(event.percent, last_percent);
+    midway |= event.rows > 0 && event.rows < rows;
+    last_rows = event.rows;
+    last_percent = event.percent;
+  }
+  EXPECT_TRUE(midway);
+  EXPECT_EQ(progress.back().percent, 100);
+  EXPECT_EQ(progress.back().rows, rows);
+}
 
 TEST_F(OdbcProgressTest, AnOdbcWriteReportsTheRowsItInserts) {
   constexpr int64_t kRows = 200'000;
@@ -23,34 +60,7 @@ TEST_F(OdbcProgressTest, AnOdbcWriteReportsTheRowsItInserts) {
   destination.name = "progress_target";
   destination.connection_string = Conn();
   aq.destination = destination;
-  RunOptions options;
-  options.progress_interval_ms = 10;
-  RecordingSink sink;
-  AQ_ASSERT_OK(RunPipeline(aq, options, &sink));
-
-  std::vector<ProgressEvent> progress;
-  for (const auto& event : sink.events()) {
-    if (event.type == ProgressEvent::Type::kStageProgress && event.name == destination.name) {
-      progress.push_back(event);
-    }
-  }
-  ASSERT_GE(progress.size(), 2u) << "a 200,000-row ODBC write reports while it runs";
-  int64_t last_rows = -1;
-  double last_percent = -1;
-  for (const auto& event : progress) {
-    EXPECT_GE(event.rows, last_rows);
-    EXPECT_LE(event.rows, kRows);
-    EXPECT_GE(event.percent, last_percent);
-    last_rows = event.rows;
-    last_percent = event.percent;
-  }
-  bool mid_write = false;  // a report with rows counted before the write ended
-  for (const auto& event : progress) {
-    mid_write |= event.rows >= 0 && event.rows < kRows;
-  }
-  EXPECT_TRUE(mid_write);
-  EXPECT_EQ(progress.back().percent, 100);
-  EXPECT_EQ(progress.back().rows, kRows);
+  ExpectRowsRiseTo(ProgressOfRun(aq, destination.name), kRows);
   EXPECT_EQ(Pg("SELECT count(*) FROM progress_target"), std::to_string(kRows));
 }
 
@@ -64,29 +74,7 @@ TEST_F(OdbcProgressTest, AnOdbcReadReportsTheRowsItFetches) {
                       std::to_string(kRows) + ") AS g";
   aq.sources = {source};
   aq.stages = {{{.name = "counted", .query = "SELECT count(*) AS n FROM fetched"}}};
-  RunOptions options;
-  options.progress_interval_ms = 10;
-  RecordingSink sink;
-  AQ_ASSERT_OK(RunPipeline(aq, options, &sink));
-
-  std::vector<ProgressEvent> progress;
-  for (const auto& event : sink.events()) {
-    if (event.type == ProgressEvent::Type::kStageProgress && event.name == source.name) {
-      progress.push_back(event);
-    }
-  }
-  ASSERT_GE(progress.size(), 2u) << "a 300,000-row ODBC read reports while it runs";
-  int64_t last_rows = -1;
-  bool mid_read = false;  // a report with rows counted before the fetch ended
-  for (const auto& event : progress) {
-    EXPECT_GE(event.rows, last_rows);
-    EXPECT_LE(event.rows, kRows);
-    mid_read |= event.rows > 0 && event.rows < kRows;
-    last_rows = event.rows;
-  }
-  EXPECT_TRUE(mid_read);
-  EXPECT_EQ(progress.back().percent, 100);
-  EXPECT_EQ(progress.back().rows, kRows);
+  ExpectRowsRiseTo(ProgressOfRun(aq, source.name), kRows);
 }
 
 }  // namespace

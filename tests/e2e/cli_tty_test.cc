@@ -18,9 +18,8 @@
 namespace aqueducts::testing {
 namespace {
 
-// Output of `command` run under a pseudo-terminal; empty when `script` is unavailable.
-std::string UnderTty(const std::string& command) {
-  std::string full = "script -qec '" + command + "' /dev/null 2>&1";
+// What the shell command `full` writes to stdout; empty when it cannot be started.
+std::string OutputOf(const std::string& full) {
   FILE* pipe = popen(full.c_str(), "r");
   if (pipe == nullptr) {
     return "";
@@ -33,6 +32,11 @@ std::string UnderTty(const std::string& command) {
   }
   pclose(pipe);
   return out;
+}
+
+// Output of `command` run under a pseudo-terminal; empty when `script` is unavailable.
+std::string UnderTty(const std::string& command) {
+  return OutputOf("script -qec '" + command + "' /dev/null 2>&1");
 }
 
 class CliTty : public ::testing::Test {
@@ -97,18 +101,7 @@ TEST_F(CliTty, LiveLineShowsPercentAndRowsDuringTheWrite) {
 
 // Output (stdout and stderr) of `command` without a terminal.
 std::string Piped(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1 </dev/null").c_str(), "r");
-  if (pipe == nullptr) {
-    return "";
-  }
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) {
-    out.append(buf, n);
-  }
-  pclose(pipe);
-  return out;
+  return OutputOf(command + " 2>&1 </dev/null");
 }
 
 TEST_F(CliTty, SpillShowsOnTheLiveLineAndOnPacedPlainLines) {
