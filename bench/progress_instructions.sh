@@ -38,7 +38,7 @@ for ((i = 0; i < pairs; i++)); do
   fi
   echo "pair $i: off ${off[$i]}, on ${on[$i]} instructions" >&2
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {printf "%.0f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 m_off=$(median "${off[@]}")
 m_on=$(median "${on[@]}")
 echo "CSV -> Parquet, $rows rows, $threads DuckDB thread(s), $pairs runs each way (callgrind)"
