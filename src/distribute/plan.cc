@@ -298,78 +298,86 @@ Result<int64_t> DirectDeltaVersion(const Aqueduct& aqueduct) {
   return listing->LatestVersion();
 }
 
-}  // namespace
+// What BuildPlan works out step by step, shared by its steps (relation names lower case).
+struct Planning {
+  const PlanOptions& options;
+  // Delta sources get the version they were listed at pinned, so every partition and the driver
+  // read one snapshot even while the table gets new commits.
+  Aqueduct aqueduct;
+  std::vector<const Stage*> stages;
+  std::map<std::string, engine::QueryAnalysis> analyses;  // by stage name
+  std::set<std::string> read;                             // every relation some stage reads
+  std::map<std::string, SourceFiles> listed;              // by source name
+  const Source* split = nullptr;
+  std::map<std::string, Placement> kind;       // relation -> placement
+  std::map<std::string, std::string> display;  // relation -> name as written
+  std::set<std::string> crossings;             // relations that would leave the partitions
+  std::map<std::string, std::string> crossing_why;
+  std::string crossing;  // the one that does
+  Placement crossing_kind = Placement::kPartition;
+  const FileDestination* file_destination = nullptr;
+};
 
-const char* PlacementName(Placement placement) {
-  switch (placement) {
-    case Placement::kPartition:
-      return "per partition";
-    case Placement::kPartial:
-      return "partial per partition + final on the driver";
-    case Placement::kDriver:
-      return "on the driver";
-    case Placement::kBroadcast:
-      return "broadcast (reads no split relation)";
-  }
-  return "?";
-}
-
-Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
-  Plan plan;
-  // Delta sources get the version they were listed at pinned below, so every partition and the
-  // driver read one snapshot even while the table gets new commits.
-  Aqueduct aqueduct = original;
-  std::vector<const Stage*> stages = Flatten(aqueduct);
-  std::map<std::string, engine::QueryAnalysis> analyses;
-  std::set<std::string> read;  // every relation some stage reads
-  for (const Stage* stage : stages) {
+// Parse every stage's SQL with DuckDB's parser: what it reads and its shape.
+Status AnalyzeStages(Planning& p) {
+  p.stages = Flatten(p.aqueduct);
+  for (const Stage* stage : p.stages) {
     auto analysis = engine::AnalyzeQuery(stage->query);
     if (!analysis.ok()) {
       return analysis.status().WithPrefix("stage '" + stage->name + "': ");
     }
-    read.insert(analysis->tables.begin(), analysis->tables.end());
-    analyses[stage->name] = std::move(*analysis);
+    p.read.insert(analysis->tables.begin(), analysis->tables.end());
+    p.analyses[stage->name] = std::move(*analysis);
   }
-  if (stages.empty()) {
+  if (p.stages.empty()) {
     return Status::Unsupported("the pipeline has no stage: nothing to distribute");
   }
+  return Status::OK();
+}
 
-  // The split source: the largest local file, directory or Delta source that a stage reads.
-  std::map<std::string, SourceFiles> listed;
-  const Source* split = nullptr;
-  for (auto& source : aqueduct.sources) {
+// List every source a stage reads whose files are known up front (pinning Delta versions); the
+// split source is the largest.
+Status ChooseSplitSource(Planning& p) {
+  for (auto& source : p.aqueduct.sources) {
     const std::string& name = SourceName(source);
-    if (read.count(ToLowerAscii(name)) == 0 || !LocalFiles(source)) {
+    if (p.read.count(ToLowerAscii(name)) == 0 || !LocalFiles(source)) {
       continue;
     }
-    AQ_ASSIGN_OR_RETURN(listed[name], ListSourceFiles(source));
+    AQ_ASSIGN_OR_RETURN(p.listed[name], ListSourceFiles(source));
     if (auto* table = std::get_if<DeltaSource>(&source)) {
-      table->version = listed[name].delta_version;
+      table->version = p.listed[name].delta_version;
       table->timestamp.reset();
     }
-    if (split == nullptr || listed[name].bytes > listed[SourceName(*split)].bytes) {
-      split = &source;
+    if (p.split == nullptr || p.listed[name].bytes > p.listed[SourceName(*p.split)].bytes) {
+      p.split = &source;
     }
   }
-  if (split == nullptr) {
+  if (p.split == nullptr) {
     return Status::Unsupported(
         "no source can be split: a distributed run splits a file or directory source (local or "
         "on an object store) or a local Delta source that a stage reads, and this pipeline has "
         "none");
   }
-  plan.split_source = SourceName(*split);
-  plan.split_is_directory = std::holds_alternative<DirSource>(*split);
-  plan.split_kind = plan.split_is_directory                       ? SplitKind::kDirectory
-                    : std::holds_alternative<DeltaSource>(*split) ? SplitKind::kDelta
-                                                                  : SplitKind::kFile;
+  return Status::OK();
+}
+
+// The split source's description in the plan and its partitions, balanced by bytes.
+Status SplitIntoPartitions(Planning& p, Plan& plan) {
+  const Source& split = *p.split;
+  plan.split_source = SourceName(split);
+  plan.split_is_directory = std::holds_alternative<DirSource>(split);
+  plan.split_kind = plan.split_is_directory                      ? SplitKind::kDirectory
+                    : std::holds_alternative<DeltaSource>(split) ? SplitKind::kDelta
+                                                                 : SplitKind::kFile;
+  const SourceFiles& files = p.listed[plan.split_source];
   if (plan.split_kind == SplitKind::kDirectory) {
-    const auto& dir = std::get<DirSource>(*split);
+    const auto& dir = std::get<DirSource>(split);
     plan.split_root = dir.location.IsLocal() ? dir.location.LocalPath() : dir.location.url;
   } else if (plan.split_kind == SplitKind::kDelta) {
-    plan.split_root = std::get<DeltaSource>(*split).location.LocalPath();
-    plan.split_version = listed[plan.split_source].delta_version;
-    plan.split_deletion_vectors = listed[plan.split_source].deletion_vectors;
-    if (listed[plan.split_source].files.empty()) {
+    plan.split_root = std::get<DeltaSource>(split).location.LocalPath();
+    plan.split_version = files.delta_version;
+    plan.split_deletion_vectors = files.deletion_vectors;
+    if (files.files.empty()) {
       return Status::Unsupported(
           "source '" + plan.split_source + "': the Delta table has no live file at version " +
           std::to_string(plan.split_version) + ": nothing to distribute; run it locally");
@@ -378,13 +386,16 @@ Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
   while (plan.split_root.size() > 1 && plan.split_root.back() == '/') {
     plan.split_root.pop_back();
   }
-  plan.partitions = Balance(listed[plan.split_source].files,
-                            options.partitions > 0 ? options.partitions : kDefaultPartitions);
+  plan.partitions =
+      Balance(files.files, p.options.partitions > 0 ? p.options.partitions : kDefaultPartitions);
+  return Status::OK();
+}
 
-  // Every other source a stage reads is broadcast, within the limit.
-  for (const auto& source : aqueduct.sources) {
+// Every other source a stage reads is broadcast, within the limit.
+Status PlanBroadcasts(Planning& p, Plan& plan) {
+  for (const auto& source : p.aqueduct.sources) {
     const std::string& name = SourceName(source);
-    if (name == plan.split_source || read.count(ToLowerAscii(name)) == 0) {
+    if (name == plan.split_source || p.read.count(ToLowerAscii(name)) == 0) {
       continue;
     }
     if (!LocalFiles(source)) {
@@ -394,133 +405,139 @@ Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
           "directory sources (local or on an object store) and local Delta sources, whose size "
           "is known before reading them");
     }
-    uint64_t bytes = listed[name].bytes;
-    if (bytes > options.broadcast_limit_bytes) {
+    uint64_t bytes = p.listed[name].bytes;
+    if (bytes > p.options.broadcast_limit_bytes) {
       return Status::Unsupported(
           "source '" + name + "' (" + Bytes(bytes) + ") is too large to broadcast to every " +
-          "partition (limit " + Bytes(options.broadcast_limit_bytes) + "; only '" +
+          "partition (limit " + Bytes(p.options.broadcast_limit_bytes) + "; only '" +
           plan.split_source + "' is split): raise --broadcast-limit or run locally");
     }
-    plan.broadcasts.push_back({name, bytes, listed[name].delta_version});
+    plan.broadcasts.push_back({name, bytes, p.listed[name].delta_version});
   }
+  return Status::OK();
+}
 
-  // Where each stage runs. kind: relation (lower case) -> placement; the split source counts as
-  // kPartition and broadcast sources as kBroadcast.
-  std::map<std::string, Placement> kind;
-  std::map<std::string, std::string> display;  // lower case -> name as written
-  kind[ToLowerAscii(plan.split_source)] = Placement::kPartition;
-  display[ToLowerAscii(plan.split_source)] = plan.split_source;
-  for (const auto& broadcast : plan.broadcasts) {
-    kind[ToLowerAscii(broadcast.name)] = Placement::kBroadcast;
+// Where `stage` runs, from what it reads (split, driver-side or broadcast relations) and its
+// shape; a relation it makes leave the partitions goes into p.crossings.
+Result<StagePlan> PlaceStage(Planning& p, const Plan& plan, const Stage& stage) {
+  const auto& analysis = p.analyses[stage.name];
+  std::vector<std::string> split_inputs, driver_inputs;
+  for (const auto& table : analysis.tables) {
+    auto it = p.kind.find(table);
+    if (it != p.kind.end() && it->second == Placement::kPartition) {
+      split_inputs.push_back(table);
+    } else if (it != p.kind.end() &&
+               (it->second == Placement::kDriver || it->second == Placement::kPartial)) {
+      driver_inputs.push_back(table);
+    }
   }
-  std::set<std::string> crossings;  // lower case
-  std::map<std::string, std::string> crossing_why;
-  for (const Stage* stage : stages) {
-    const auto& analysis = analyses[stage->name];
-    std::vector<std::string> split_inputs, driver_inputs;
-    for (const auto& table : analysis.tables) {
-      auto it = kind.find(table);
-      if (it == kind.end()) {
-        continue;
-      }
-      if (it->second == Placement::kPartition) {
-        split_inputs.push_back(table);
-      } else if (it->second == Placement::kDriver || it->second == Placement::kPartial) {
-        driver_inputs.push_back(table);
-      }
-    }
-    StagePlan placed{stage->name, Placement::kBroadcast, ""};
-    if (split_inputs.size() > 1) {
-      return Status::Unsupported(
-          "stage '" + stage->name + "' joins '" + display[split_inputs[0]] + "' and '" +
-          display[split_inputs[1]] + "', which are both split across partitions (from source '" +
-          plan.split_source +
-          "'): a join of two split relations needs a shuffle, which a distributed run does not "
-          "do; run it locally");
-    }
-    if (split_inputs.empty()) {
-      placed.where = driver_inputs.empty() ? Placement::kBroadcast : Placement::kDriver;
-      placed.why = driver_inputs.empty() ? "reads no split relation"
-                                         : "reads '" + display[driver_inputs[0]] +
-                                               "', which is computed on the driver";
-    } else {
-      const std::string& input = split_inputs[0];
-      bool whole =
-          std::count(analysis.not_splittable.begin(), analysis.not_splittable.end(), input) != 0;
-      std::string why;
-      if (!driver_inputs.empty()) {
-        why = "also reads '" + display[driver_inputs[0]] + "', which is computed on the driver";
-      } else if (analysis.shape == engine::QueryShape::kWhole) {
-        why = analysis.reason;
-      } else if (whole) {
-        why = "'" + display[input] +
-              "' is on the kept side of an outer, semi or anti join or in a subquery";
-      }
-      if (!why.empty()) {
-        placed.where = Placement::kDriver;
-        placed.why = why + "; needs all of '" + display[input] + "' on the driver";
-        crossings.insert(input);
-        crossing_why[input] = "stage '" + stage->name + "' needs it whole";
-      } else if (analysis.shape == engine::QueryShape::kAggregate) {
-        placed.where = Placement::kPartial;
-        placed.why = "decomposable aggregate";
-        crossings.insert(ToLowerAscii(stage->name));
-        crossing_why[ToLowerAscii(stage->name)] = "its partial aggregates";
-      } else {
-        placed.where = Placement::kPartition;
-        placed.why = "row by row";
-      }
-    }
-    kind[ToLowerAscii(stage->name)] = placed.where;
-    display[ToLowerAscii(stage->name)] = stage->name;
+  StagePlan placed{stage.name, Placement::kBroadcast, ""};
+  if (split_inputs.size() > 1) {
+    return Status::Unsupported(
+        "stage '" + stage.name + "' joins '" + p.display[split_inputs[0]] + "' and '" +
+        p.display[split_inputs[1]] + "', which are both split across partitions (from source '" +
+        plan.split_source +
+        "'): a join of two split relations needs a shuffle, which a distributed run does not "
+        "do; run it locally");
+  }
+  if (split_inputs.empty()) {
+    placed.where = driver_inputs.empty() ? Placement::kBroadcast : Placement::kDriver;
+    placed.why = driver_inputs.empty() ? "reads no split relation"
+                                       : "reads '" + p.display[driver_inputs[0]] +
+                                             "', which is computed on the driver";
+    return placed;
+  }
+  const std::string& input = split_inputs[0];
+  bool whole =
+      std::count(analysis.not_splittable.begin(), analysis.not_splittable.end(), input) != 0;
+  std::string why;
+  if (!driver_inputs.empty()) {
+    why = "also reads '" + p.display[driver_inputs[0]] + "', which is computed on the driver";
+  } else if (analysis.shape == engine::QueryShape::kWhole) {
+    why = analysis.reason;
+  } else if (whole) {
+    why = "'" + p.display[input] +
+          "' is on the kept side of an outer, semi or anti join or in a subquery";
+  }
+  if (!why.empty()) {
+    placed.where = Placement::kDriver;
+    placed.why = why + "; needs all of '" + p.display[input] + "' on the driver";
+    p.crossings.insert(input);
+    p.crossing_why[input] = "stage '" + stage.name + "' needs it whole";
+  } else if (analysis.shape == engine::QueryShape::kAggregate) {
+    placed.where = Placement::kPartial;
+    placed.why = "decomposable aggregate";
+    p.crossings.insert(ToLowerAscii(stage.name));
+    p.crossing_why[ToLowerAscii(stage.name)] = "its partial aggregates";
+  } else {
+    placed.where = Placement::kPartition;
+    placed.why = "row by row";
+  }
+  return placed;
+}
+
+// Where each stage runs (the split source counts as kPartition, broadcast sources as
+// kBroadcast), and the one relation that leaves the partitions.
+Status PlaceStages(Planning& p, Plan& plan) {
+  p.kind[ToLowerAscii(plan.split_source)] = Placement::kPartition;
+  p.display[ToLowerAscii(plan.split_source)] = plan.split_source;
+  for (const auto& broadcast : plan.broadcasts) {
+    p.kind[ToLowerAscii(broadcast.name)] = Placement::kBroadcast;
+  }
+  for (const Stage* stage : p.stages) {
+    AQ_ASSIGN_OR_RETURN(StagePlan placed, PlaceStage(p, plan, *stage));
+    p.kind[ToLowerAscii(stage->name)] = placed.where;
+    p.display[ToLowerAscii(stage->name)] = stage->name;
     plan.stages.push_back(placed);
   }
-  const Stage& last = *stages.back();
-  if (kind[ToLowerAscii(last.name)] == Placement::kPartition) {
-    crossings.insert(ToLowerAscii(last.name));
-    crossing_why[ToLowerAscii(last.name)] = "it feeds the destination";
+  const Stage& last = *p.stages.back();
+  if (p.kind[ToLowerAscii(last.name)] == Placement::kPartition) {
+    p.crossings.insert(ToLowerAscii(last.name));
+    p.crossing_why[ToLowerAscii(last.name)] = "it feeds the destination";
   }
-  if (crossings.empty()) {
+  if (p.crossings.empty()) {
     return Status::Unsupported("the last stage '" + last.name + "' does not depend on '" +
                                plan.split_source + "', the split source: nothing to distribute");
   }
-  if (crossings.size() > 1) {
+  if (p.crossings.size() > 1) {
     std::string names;
-    for (const auto& name : crossings) {
-      names += (names.empty() ? "'" : ", '") + display[name] + "' (" + crossing_why[name] + ")";
+    for (const auto& name : p.crossings) {
+      names += (names.empty() ? "'" : ", '") + p.display[name] + "' (" + p.crossing_why[name] + ")";
     }
     return Status::Unsupported("more than one relation would have to leave the partitions: " +
                                names + "; a distributed run gathers one relation on the driver");
   }
-  std::string crossing = *crossings.begin();
-  plan.crossing = display[crossing];
-  Placement crossing_kind = kind[crossing];
+  p.crossing = *p.crossings.begin();
+  plan.crossing = p.display[p.crossing];
+  p.crossing_kind = p.kind[p.crossing];
+  return Status::OK();
+}
 
-  // The partition pipeline: the stages the crossing needs, then the crossing last.
-  std::set<std::string> needed = {crossing};
-  for (auto it = stages.rbegin(); it != stages.rend(); ++it) {
-    if (needed.count(ToLowerAscii((*it)->name)) == 0) {
-      continue;
-    }
-    for (const auto& table : analyses[(*it)->name].tables) {
-      needed.insert(table);
+// The partition pipeline: the sources and stages the crossing needs, then the crossing last
+// (a split aggregate in its partial form).
+Status BuildPartitionPipeline(Planning& p, Plan& plan) {
+  std::set<std::string> needed = {p.crossing};
+  for (auto it = p.stages.rbegin(); it != p.stages.rend(); ++it) {
+    if (needed.count(ToLowerAscii((*it)->name)) != 0) {
+      const auto& tables = p.analyses[(*it)->name].tables;
+      needed.insert(tables.begin(), tables.end());
     }
   }
   Aqueduct& part = plan.partition_pipeline;
-  part.version = aqueduct.version;
-  for (const auto& source : aqueduct.sources) {
+  part.version = p.aqueduct.version;
+  for (const auto& source : p.aqueduct.sources) {
     if (needed.count(ToLowerAscii(SourceName(source))) != 0) {
       part.sources.push_back(source);
     }
   }
   std::vector<Stage> last_group;
-  for (const auto& group : aqueduct.stages) {
+  for (const auto& group : p.aqueduct.stages) {
     std::vector<Stage> kept;
     for (const auto& stage : group) {
       std::string key = ToLowerAscii(stage.name);
-      if (key == crossing) {
+      if (key == p.crossing) {
         Stage copy = Quiet(stage);
-        if (crossing_kind == Placement::kPartial) {
+        if (p.crossing_kind == Placement::kPartial) {
           AQ_ASSIGN_OR_RETURN(auto split_sql, engine::SplitAggregate(stage.query, "__aq_gathered"));
           copy.query = split_sql.partial_sql;
           plan.aggregate_sql = stage.query;
@@ -548,11 +565,17 @@ Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
     last_group.push_back(rows);
   }
   part.stages.push_back(std::move(last_group));
+  return Status::OK();
+}
 
-  // How the result reaches the destination.
-  const auto* file_destination =
+// How the result reaches the destination, and the partitions' own destination.
+Status ChooseOutput(Planning& p, Plan& plan) {
+  const Aqueduct& aqueduct = p.aqueduct;
+  p.file_destination =
       aqueduct.destination ? std::get_if<FileDestination>(&*aqueduct.destination) : nullptr;
-  bool map_only = crossing_kind == Placement::kPartition && crossing == ToLowerAscii(last.name);
+  const FileDestination* file_destination = p.file_destination;
+  bool map_only =
+      p.crossing_kind == Placement::kPartition && p.crossing == ToLowerAscii(p.stages.back()->name);
   for (const auto& stage : plan.stages) {
     map_only =
         map_only && (stage.where == Placement::kPartition || stage.where == Placement::kBroadcast);
@@ -575,74 +598,79 @@ Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
     plan.output = OutputMode::kDelta;
   } else {
     plan.output =
-        crossing_kind == Placement::kPartial ? OutputMode::kAggregate : OutputMode::kGather;
+        p.crossing_kind == Placement::kPartial ? OutputMode::kAggregate : OutputMode::kGather;
   }
-  part.destination = out;
+  plan.partition_pipeline.destination = out;
   if (plan.output == OutputMode::kDelta) {
     // The task writes the table's own data files (it replaces this by an in_memory destination
     // and casts the rows to the table schema).
-    part.destination = aqueduct.destination;
+    plan.partition_pipeline.destination = aqueduct.destination;
   }
+  return Status::OK();
+}
 
-  // The driver pipeline: the gathered relation as a source, then every stage that is not
-  // per-partition (the crossing in its final form).
-  if (plan.output == OutputMode::kGather || plan.output == OutputMode::kAggregate) {
-    Aqueduct& driver = plan.driver_pipeline;
-    driver.version = aqueduct.version;
-    driver.destination = aqueduct.destination;
-    plan.gathered_source = crossing_kind == Placement::kPartial ? "__aq_gathered" : plan.crossing;
-    driver.sources.push_back(GatheredSource(plan.gathered_source));
-    std::set<std::string> driver_reads;
-    for (const auto& stage : plan.stages) {
-      if (stage.where == Placement::kDriver || stage.where == Placement::kBroadcast) {
-        for (const auto& table : analyses[stage.name].tables) {
-          driver_reads.insert(table);
-        }
-      }
-    }
-    for (const auto& source : aqueduct.sources) {
-      std::string key = ToLowerAscii(SourceName(source));
-      if (key != crossing && SourceName(source) != plan.split_source && driver_reads.count(key)) {
-        driver.sources.push_back(source);
-      }
-    }
-    for (const auto& group : aqueduct.stages) {
-      std::vector<Stage> kept;
-      for (const auto& stage : group) {
-        std::string key = ToLowerAscii(stage.name);
-        Placement where = kind[key];
-        if (key == crossing && where == Placement::kPartial) {
-          Stage final_stage = stage;
-          final_stage.query = plan.final_sql_preview;  // sum types are filled in at commit
-          kept.push_back(final_stage);
-        } else if (where == Placement::kDriver || where == Placement::kBroadcast) {
-          kept.push_back(stage);
-        }
-      }
-      if (!kept.empty()) {
-        driver.stages.push_back(std::move(kept));
-      }
-    }
-    if (crossing == ToLowerAscii(last.name) && crossing_kind == Placement::kPartition) {
-      Stage output;
-      output.name = "__aq_output";
-      output.query = "SELECT * FROM " + Quote(plan.crossing, '"');
-      driver.stages.push_back({output});
+// kGather / kAggregate: the driver pipeline: the gathered relation as a source, then every
+// stage that is not per-partition (the crossing in its final form).
+void BuildDriverPipeline(Planning& p, Plan& plan) {
+  if (plan.output != OutputMode::kGather && plan.output != OutputMode::kAggregate) {
+    return;
+  }
+  Aqueduct& driver = plan.driver_pipeline;
+  driver.version = p.aqueduct.version;
+  driver.destination = p.aqueduct.destination;
+  plan.gathered_source = p.crossing_kind == Placement::kPartial ? "__aq_gathered" : plan.crossing;
+  driver.sources.push_back(GatheredSource(plan.gathered_source));
+  std::set<std::string> driver_reads;
+  for (const auto& stage : plan.stages) {
+    if (stage.where == Placement::kDriver || stage.where == Placement::kBroadcast) {
+      const auto& tables = p.analyses[stage.name].tables;
+      driver_reads.insert(tables.begin(), tables.end());
     }
   }
+  for (const auto& source : p.aqueduct.sources) {
+    std::string key = ToLowerAscii(SourceName(source));
+    if (key != p.crossing && SourceName(source) != plan.split_source && driver_reads.count(key)) {
+      driver.sources.push_back(source);
+    }
+  }
+  for (const auto& group : p.aqueduct.stages) {
+    std::vector<Stage> kept;
+    for (const auto& stage : group) {
+      std::string key = ToLowerAscii(stage.name);
+      Placement where = p.kind[key];
+      if (key == p.crossing && where == Placement::kPartial) {
+        Stage final_stage = stage;
+        final_stage.query = plan.final_sql_preview;  // sum types are filled in at commit
+        kept.push_back(final_stage);
+      } else if (where == Placement::kDriver || where == Placement::kBroadcast) {
+        kept.push_back(stage);
+      }
+    }
+    if (!kept.empty()) {
+      driver.stages.push_back(std::move(kept));
+    }
+  }
+  if (p.crossing == ToLowerAscii(p.stages.back()->name) &&
+      p.crossing_kind == Placement::kPartition) {
+    Stage output;
+    output.name = "__aq_output";
+    output.query = "SELECT * FROM " + Quote(plan.crossing, '"');
+    driver.stages.push_back({output});
+  }
+}
 
-  // Where partitions write: beside a local file or Delta destination, else beside the split
-  // source when it is local. The workers must see it (a directory shared between the machines).
+// Where partitions write: beside a local file or Delta destination, else beside the split
+// source when it is local. The workers must see it (a directory shared between the machines).
+Status ChooseStaging(Planning& p, Plan& plan) {
+  const auto* delta =
+      p.aqueduct.destination ? std::get_if<DeltaDestination>(&*p.aqueduct.destination) : nullptr;
+  const auto* file = std::get_if<FileSource>(p.split);
   std::string anchor;
-  if (file_destination != nullptr && file_destination->location.IsLocal()) {
-    anchor = file_destination->location.LocalPath();
-  } else if (const auto* delta = aqueduct.destination
-                                     ? std::get_if<DeltaDestination>(&*aqueduct.destination)
-                                     : nullptr;
-             delta != nullptr && delta->location.IsLocal()) {
+  if (p.file_destination != nullptr && p.file_destination->location.IsLocal()) {
+    anchor = p.file_destination->location.LocalPath();
+  } else if (delta != nullptr && delta->location.IsLocal()) {
     anchor = delta->location.LocalPath();
-  } else if (const auto* file = std::get_if<FileSource>(split);
-             file != nullptr && file->location.IsLocal()) {
+  } else if (file != nullptr && file->location.IsLocal()) {
     anchor = file->location.LocalPath();
   } else if (plan.split_kind != SplitKind::kFile && !storage::IsObjectStoreUrl(plan.split_root)) {
     anchor = plan.split_root;
@@ -660,6 +688,37 @@ Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
   fs::path anchor_path(anchor);
   plan.staging_parent = anchor_path.parent_path().string();
   plan.staging_name = anchor_path.filename().string();
+  return Status::OK();
+}
+
+}  // namespace
+
+const char* PlacementName(Placement placement) {
+  switch (placement) {
+    case Placement::kPartition:
+      return "per partition";
+    case Placement::kPartial:
+      return "partial per partition + final on the driver";
+    case Placement::kDriver:
+      return "on the driver";
+    case Placement::kBroadcast:
+      return "broadcast (reads no split relation)";
+  }
+  return "?";
+}
+
+Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
+  Planning p{options, original};
+  Plan plan;
+  AQ_RETURN_IF_ERROR(AnalyzeStages(p));
+  AQ_RETURN_IF_ERROR(ChooseSplitSource(p));
+  AQ_RETURN_IF_ERROR(SplitIntoPartitions(p, plan));
+  AQ_RETURN_IF_ERROR(PlanBroadcasts(p, plan));
+  AQ_RETURN_IF_ERROR(PlaceStages(p, plan));
+  AQ_RETURN_IF_ERROR(BuildPartitionPipeline(p, plan));
+  AQ_RETURN_IF_ERROR(ChooseOutput(p, plan));
+  BuildDriverPipeline(p, plan);
+  AQ_RETURN_IF_ERROR(ChooseStaging(p, plan));
   return plan;
 }
 
