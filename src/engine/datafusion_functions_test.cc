@@ -255,6 +255,52 @@ TEST_F(DataFusionFunctionsTest, NativeFunctionsMatchDataFusion) {
       << scalar.ToString();
 }
 
+// array_dims and cardinality over many rows of every shape (NULL lists, empty lists, NULL inner
+// lists, NULL elements, fixed-size ARRAYs, maps, a dictionary-encoded column), against the same
+// figures written with DuckDB's own list functions as the oracle. Every row must agree.
+TEST_F(DataFusionFunctionsTest, ArrayDimsAndCardinalityAgreeWithDuckDbOverManyRows) {
+  const std::string table =
+      "CREATE TABLE nested AS SELECT i, "
+      "CASE WHEN i % 11 = 0 THEN NULL ELSE list_transform(range(i % 5), j -> "
+      "CASE WHEN (i + j) % 7 = 0 THEN NULL ELSE list_transform(range((i * j) % 4), k -> "
+      "CASE WHEN (i + k) % 5 = 0 THEN NULL ELSE k END) END) END AS l2, "
+      "(CASE WHEN i % 13 = 0 THEN NULL ELSE [i, NULL, i + 1] END)::BIGINT[3] AS a3, "
+      "CASE WHEN i % 17 = 0 THEN NULL ELSE map_from_entries(list_transform(range(i % 4), "
+      "k -> {'k': k, 'v': i})) END AS m, "
+      "['x', 'y', 'z'][(i % 3) + 1] AS s FROM range(5000) t(i)";
+  AQ_ASSERT_OK(session_->main().Execute(table));
+  AQ_ASSERT_OK(
+      RegisterDataFusionFunctions(session_->main(), {"SELECT array_dims(l2), cardinality(l2)"}));
+  const std::string check =
+      "SELECT count(*) FILTER (WHERE "
+      // array_dims: [len(l2)], then len(l2[1]) when l2 has a first element that is not NULL.
+      "array_dims(l2) IS DISTINCT FROM CASE WHEN l2 IS NULL THEN NULL WHEN len(l2) = 0 OR "
+      "l2[1] IS NULL THEN [len(l2)]::UBIGINT[] ELSE [len(l2), len(l2[1])]::UBIGINT[] END "
+      // cardinality: the elements of the non-NULL inner lists, NULL elements included.
+      "OR cardinality(l2) IS DISTINCT FROM CASE WHEN l2 IS NULL THEN NULL ELSE "
+      "coalesce(list_sum(list_transform(list_filter(l2, x -> x IS NOT NULL), x -> len(x))), "
+      "0)::UBIGINT END "
+      "OR array_dims(a3) IS DISTINCT FROM CASE WHEN a3 IS NULL THEN NULL ELSE [3]::UBIGINT[] END "
+      "OR cardinality(a3) IS DISTINCT FROM CASE WHEN a3 IS NULL THEN NULL ELSE 3::UBIGINT END "
+      "OR cardinality(m) IS DISTINCT FROM CASE WHEN m IS NULL THEN NULL ELSE "
+      "cardinality_map_oracle END "
+      "OR cardinality([s, s]) <> 2), count(*) FROM (SELECT *, len(map_keys(m))::UBIGINT AS "
+      "cardinality_map_oracle FROM nested)";
+  auto rows = session_->main().Query(check);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(*rows->rows[0][0], "0") << "rows where a function and its oracle differ";
+  EXPECT_EQ(*rows->rows[0][1], "5000");
+  // The shapes the oracle covers are all there.
+  auto shapes = session_->main().Query(
+      "SELECT count(*) FILTER (WHERE l2 IS NULL), count(*) FILTER (WHERE len(l2) = 0), "
+      "count(*) FILTER (WHERE list_contains(list_transform(l2, x -> x IS NULL), true)), "
+      "count(*) FILTER (WHERE cardinality(l2) > 3) FROM nested");
+  ASSERT_TRUE(shapes.ok()) << shapes.status().ToString();
+  for (const auto& value : shapes->rows[0]) {
+    EXPECT_NE(*value, "0");
+  }
+}
+
 TEST_F(DataFusionFunctionsTest, CreatedOnlyWhenNamedAndThenOnEveryConnection) {
   // A fresh session has none of them (creating all costs time on every database).
   EXPECT_FALSE(session_->main().Execute("SELECT nvl(NULL, 1)").ok());

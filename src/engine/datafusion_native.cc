@@ -4,6 +4,7 @@
 // docs/sql-functions.md gives each one's DataFusion semantics.
 #include "engine/datafusion_native.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
@@ -145,63 +146,125 @@ duckdb::unique_ptr<duckdb::FunctionData> BindCardinality(
   return BindListArgument("cardinality", function, arguments, true);
 }
 
-bool IsListValue(const Value& value) {
-  return IsList(value.type());
+// One nesting level of a list argument (LIST, ARRAY or MAP), read in unified form over the
+// whole length of its vector: entry(i) is where the children of the value at physical index i
+// lie in the next level's vector.
+struct ListLevel {
+  duckdb::UnifiedVectorFormat format;
+  idx_t array_size = 0;  // ARRAY: the fixed length; 0 for LIST and MAP
+
+  bool Valid(idx_t physical) const { return format.validity.RowIsValid(physical); }
+  idx_t Physical(idx_t position) const { return format.sel->get_index(position); }
+  duckdb::list_entry_t Entry(idx_t physical) const {
+    if (array_size > 0) {
+      return duckdb::list_entry_t(physical * array_size, array_size);
+    }
+    return duckdb::UnifiedVectorFormat::GetData<duckdb::list_entry_t>(format)[physical];
+  }
+};
+
+// The list levels of `vector` (`count` rows), outermost first, down to the first level whose
+// elements are not lists. Empty when the argument is not a list (a NULL literal). A MAP is one
+// level: its entries are what it holds.
+std::vector<ListLevel> ListLevelsOf(Vector& vector, idx_t count) {
+  std::vector<ListLevel> levels;
+  Vector* at = &vector;
+  idx_t length = count;
+  while (IsList(at->GetType()) || (levels.empty() && at->GetType().id() == LogicalTypeId::MAP)) {
+    ListLevel level;
+    at->ToUnifiedFormat(length, level.format);
+    if (at->GetType().id() == LogicalTypeId::ARRAY) {
+      level.array_size = duckdb::ArrayType::GetSize(at->GetType());
+      length = duckdb::ArrayVector::GetTotalSize(*at);
+      at = &duckdb::ArrayVector::GetEntry(*at);
+    } else {
+      bool map = at->GetType().id() == LogicalTypeId::MAP;
+      length = duckdb::ListVector::GetListSize(*at);
+      at = &duckdb::ListVector::GetEntry(*at);
+      levels.push_back(std::move(level));
+      if (map) {
+        break;
+      }
+      continue;
+    }
+    levels.push_back(std::move(level));
+  }
+  return levels;
+}
+
+// Writes `values` as the list of row `row` of a LIST(UBIGINT) result.
+void AppendList(Vector& result, idx_t row, const std::vector<uint64_t>& values) {
+  idx_t size = duckdb::ListVector::GetListSize(result);
+  duckdb::ListVector::Reserve(result, size + values.size());
+  auto* child = duckdb::FlatVector::GetData<uint64_t>(duckdb::ListVector::GetEntry(result));
+  std::copy(values.begin(), values.end(), child + size);
+  duckdb::FlatVector::GetData<duckdb::list_entry_t>(result)[row] =
+      duckdb::list_entry_t(size, values.size());
+  duckdb::ListVector::SetListSize(result, size + values.size());
 }
 
 // DataFusion's array_dims: the length of the array, then of its first element, and so on while
 // the first element is a non-NULL array.
 void ExecuteArrayDims(DataChunk& args, ExpressionState&, Vector& result) {
-  for (idx_t row = 0; row < args.size(); ++row) {
-    Value value = args.data[0].GetValue(row);
-    if (value.IsNull()) {
-      result.SetValue(row, Value(LogicalType::LIST(LogicalType::UBIGINT)));
+  idx_t count = args.size();
+  std::vector<ListLevel> levels = ListLevelsOf(args.data[0], count);
+  result.SetVectorType(duckdb::VectorType::FLAT_VECTOR);
+  auto& validity = duckdb::FlatVector::Validity(result);
+  std::vector<uint64_t> dims;
+  for (idx_t row = 0; row < count; ++row) {
+    idx_t physical = levels.empty() ? 0 : levels[0].Physical(row);
+    if (levels.empty() || !levels[0].Valid(physical)) {
+      validity.SetInvalid(row);
       continue;
     }
-    duckdb::vector<Value> dims;
-    while (!value.IsNull() && IsListValue(value)) {
-      const auto& children = value.type().id() == LogicalTypeId::ARRAY
-                                 ? duckdb::ArrayValue::GetChildren(value)
-                                 : duckdb::ListValue::GetChildren(value);
-      dims.push_back(Value::UBIGINT(children.size()));
-      if (children.empty()) {
+    dims.clear();
+    for (size_t level = 0; level < levels.size(); ++level) {
+      duckdb::list_entry_t entry = levels[level].Entry(physical);
+      dims.push_back(entry.length);
+      if (entry.length == 0 || level + 1 == levels.size()) {
         break;
       }
-      Value first = children[0];
-      value = std::move(first);
+      physical = levels[level + 1].Physical(entry.offset);
+      if (!levels[level + 1].Valid(physical)) {
+        break;
+      }
     }
-    result.SetValue(row, Value::LIST(LogicalType::UBIGINT, std::move(dims)));
+    AppendList(result, row, dims);
   }
 }
 
-// Elements of a (nested) array, counted at the innermost level; NULL inner arrays count none.
-uint64_t CountLeaves(const Value& value) {
-  if (value.IsNull() || !IsListValue(value)) {
-    return 1;
+// Elements of the (nested) array at `physical` of `levels[level]`, counted at the innermost
+// level; NULL inner arrays count none, NULL elements count one each.
+uint64_t CountLeaves(const std::vector<ListLevel>& levels, size_t level, idx_t physical) {
+  duckdb::list_entry_t entry = levels[level].Entry(physical);
+  if (level + 1 == levels.size()) {
+    return entry.length;
   }
-  const auto& children = value.type().id() == LogicalTypeId::ARRAY
-                             ? duckdb::ArrayValue::GetChildren(value)
-                             : duckdb::ListValue::GetChildren(value);
+  const ListLevel& next = levels[level + 1];
   uint64_t total = 0;
-  for (const Value& child : children) {
-    if (child.IsNull() && IsList(child.type())) {
-      continue;
+  for (idx_t i = 0; i < entry.length; ++i) {
+    idx_t child = next.Physical(entry.offset + i);
+    if (next.Valid(child)) {
+      total += CountLeaves(levels, level + 1, child);
     }
-    total += CountLeaves(child);
   }
   return total;
 }
 
+// cardinality: the leaves of a (nested) array, or the entries of a map.
 void ExecuteCardinality(DataChunk& args, ExpressionState&, Vector& result) {
-  for (idx_t row = 0; row < args.size(); ++row) {
-    Value value = args.data[0].GetValue(row);
-    if (value.IsNull()) {
-      result.SetValue(row, Value(LogicalType::UBIGINT));
-    } else if (value.type().id() == LogicalTypeId::MAP) {
-      result.SetValue(row, Value::UBIGINT(duckdb::MapValue::GetChildren(value).size()));
-    } else {
-      result.SetValue(row, Value::UBIGINT(CountLeaves(value)));
+  idx_t count = args.size();
+  std::vector<ListLevel> levels = ListLevelsOf(args.data[0], count);
+  result.SetVectorType(duckdb::VectorType::FLAT_VECTOR);
+  auto* out = duckdb::FlatVector::GetData<uint64_t>(result);
+  auto& validity = duckdb::FlatVector::Validity(result);
+  for (idx_t row = 0; row < count; ++row) {
+    idx_t physical = levels.empty() ? 0 : levels[0].Physical(row);
+    if (levels.empty() || !levels[0].Valid(physical)) {
+      validity.SetInvalid(row);
+      continue;
     }
+    out[row] = CountLeaves(levels, 0, physical);
   }
 }
 
