@@ -1,5 +1,6 @@
-// Directory destinations on object stores (S3, Azure and GCS emulators started by the test), by
-// real pipeline runs: a partitioned Parquet directory and a CSV directory of the edge-value table
+// File destinations on object stores (S3, Azure and GCS emulators started by the test), by real
+// pipeline runs: every format in every destination kind; a partitioned Parquet directory and a
+// CSV directory of the edge-value table
 // are written to the store and to a local directory, read back by directory sources, and
 // compared in DuckDB (EXCEPT ALL both ways) with the original and with the local run. A second
 // run replaces the first and leaves an object it did not write alone; a run whose stage fails
@@ -36,8 +37,9 @@ std::string ConfigYaml(const std::map<std::string, std::string>& config) {
 }
 
 struct Layout {
-  std::string format;  // parquet, csv
-  bool partitioned;    // by the string column s
+  std::string format;        // parquet, csv, json
+  bool partitioned;          // by the string column s
+  bool single_file = false;  // one object (`file` destination and source), not a directory
 };
 
 class ObjectStoreRoundTrip : public ::testing::TestWithParam<Emulator::Kind> {
@@ -76,7 +78,9 @@ class ObjectStoreRoundTrip : public ::testing::TestWithParam<Emulator::Kind> {
         "destination:\n  type: file\n  name: out\n  format: {type: " +
         layout.format + ", options: {}}\n  location: '" + location +
         "'\n  storage_config: " + config + "\n" +
-        (layout.partitioned ? "  partition_columns: [s]\n" : "  single_file: false\n");
+        (layout.partitioned   ? "  partition_columns: [s]\n"
+         : layout.single_file ? "  single_file: true\n"
+                              : "  single_file: false\n");
     return Run(yaml, query);
   }
 
@@ -90,7 +94,8 @@ class ObjectStoreRoundTrip : public ::testing::TestWithParam<Emulator::Kind> {
       partitions = "    partition_columns: [[s, string]]\n";
     }
     std::string yaml =
-        "sources:\n  - type: directory\n    name: back_src\n    format: {type: " + layout.format +
+        "sources:\n  - type: " + std::string(layout.single_file ? "file" : "directory") +
+        "\n    name: back_src\n    format: {type: " + layout.format +
         ", options: {schema: " + schema + "}}\n" + partitions + "    location: '" + location +
         "'\n    storage_config: " + config + "\nstages:\n  - - name: result\n      query: SELECT " +
         kColumns + " FROM back_src\ndestination: {type: in_memory, name: " + table + "}\n";
@@ -172,6 +177,41 @@ TEST_P(ObjectStoreRoundTrip, EdgeValuesComeBackAsFromALocalDirectory) {
     for (const auto& object : objects) {  // no marker, no staging left behind
       EXPECT_EQ(object.find(".aqueducts-pending-"), std::string::npos) << object;
       EXPECT_EQ(object.find(".aqueducts-staging-"), std::string::npos) << object;
+    }
+  }
+}
+
+// Every format (Parquet, CSV, JSON) in every destination kind (one object, a directory, a
+// hive-partitioned directory) written to the store by a pipeline and read back by the matching
+// source (`file` for one object, `directory` with partition columns for the others): every value
+// of the edge table comes back, as from the same layout on a local disk.
+TEST_P(ObjectStoreRoundTrip, EveryFormatInEveryDestinationKindComesBack) {
+  AQ_ASSERT_OK(db_->Execute(std::string("CREATE TABLE original AS SELECT ") + kColumns + " FROM (" +
+                            kEdgeTable + ")"));
+  for (const std::string format : {"parquet", "csv", "json"}) {
+    for (const Layout& layout :
+         {Layout{format, false, true}, Layout{format, false}, Layout{format, true}}) {
+      std::string kind = layout.single_file ? "single" : layout.partitioned ? "hive" : "dir";
+      SCOPED_TRACE(format + " " + kind);
+      std::string name = "kinds_" + format + "_" + kind;
+      std::string leaf = layout.single_file ? name + "." + format : name;
+      std::string local = (dir_ / leaf).string();
+      AQ_ASSERT_OK(Write(layout, local, "{}", kEdgeTable));
+      AQ_ASSERT_OK(Write(layout, Url("kinds/" + leaf), Config(), kEdgeTable));
+      AQ_ASSERT_OK(Read(layout, local, "{}", "local_" + name));
+      AQ_ASSERT_OK(Read(layout, Url("kinds/" + leaf), Config(), "remote_" + name));
+      EXPECT_EQ(Count("SELECT count(*) FROM remote_" + name), "12");
+      EXPECT_EQ(Difference("remote_" + name, "original"), "0");
+      EXPECT_EQ(Difference("remote_" + name, "local_" + name), "0");
+      if (layout.single_file) {  // one object, nothing else under its name
+        EXPECT_FALSE(GetObject("kinds/" + leaf).empty());
+        EXPECT_TRUE(Objects("kinds/" + leaf).empty());
+      } else if (layout.partitioned) {  // hive directories k=v/ under the prefix
+        std::vector<std::string> objects = Objects("kinds/" + leaf);
+        EXPECT_TRUE(std::any_of(objects.begin(), objects.end(), [](const std::string& o) {
+          return o.rfind("s=", 0) == 0 && o.find('/') != std::string::npos;
+        })) << ::testing::PrintToString(objects);
+      }
     }
   }
 }
