@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 
 #include <duckdb.hpp>
@@ -11,13 +12,22 @@
 
 #include "engine/duckdb_error.h"
 #include "storage/object_url.h"
+#include "storage/pending_uploads.h"
 
 namespace aqueducts::engine {
 namespace {
 
 constexpr const char* kName = "AqueductsObjectStoreFileSystem";
-constexpr uint64_t kPartSize = 8ull << 20;   // bytes buffered before a part is sent
-constexpr uint64_t kReadAhead = 1ull << 20;  // small reads fetch at least this much
+constexpr uint64_t kPartSize = 8ull << 20;  // bytes buffered before a part is sent
+// Read-ahead of small reads: a read that follows a seek fetches kMinReadAhead; each miss that
+// continues where the previous fetch ended doubles it, up to kMaxReadAhead. A selective Parquet
+// read (footer, then a few column chunks) thus fetches little beyond what it uses, and a
+// sequential reader of small pieces still reaches 1 MiB requests after a few of them.
+// A pending upload of the key being written that was started this long ago (or longer) comes
+// from a writer that died mid-upload, and is aborted (ObjectHandle::DropAbandonedUploads).
+constexpr int64_t kAbandonedUploadSeconds = 24 * 3600;
+constexpr uint64_t kMinReadAhead = 64ull << 10;
+constexpr uint64_t kMaxReadAhead = 1ull << 20;
 
 [[noreturn]] void Throw(const Status& status) {
   throw duckdb::IOException(status.message());
@@ -75,6 +85,7 @@ class ObjectHandle final : public duckdb::FileHandle {
     written_ += n;
     if (buffer_.size() >= kPartSize) {
       if (upload_ == nullptr) {
+        DropAbandonedUploads();
         upload_ = Unwrap(object_.store->StartUpload(object_.key));
       }
       Check(upload_->UploadPart(buffer_));
@@ -83,16 +94,30 @@ class ObjectHandle final : public duckdb::FileHandle {
     }
   }
 
+  // Before the first part of a new upload: uploads of this same key that were started at least
+  // kAbandonedUploadSeconds ago and never completed were left by a writer that died mid-upload
+  // (no object appeared, but the store keeps and bills their parts); they are aborted. Best
+  // effort: where the store cannot list them (an S3 server without ListMultipartUploads, a
+  // credential without the permission, Azure) this write goes on unchanged.
+  void DropAbandonedUploads() {
+    (void)storage::AbortStaleUploads(*object_.store, object_.key, /*exact_key=*/true,
+                                     kAbandonedUploadSeconds,
+                                     static_cast<int64_t>(std::time(nullptr)));
+  }
+
   // Read [offset, offset + n) into out; returns bytes read (short only at the end).
   uint64_t ReadAt(char* out, uint64_t n, uint64_t offset) {
     if (offset >= meta_.size || n == 0) {
       return 0;
     }
     n = std::min<uint64_t>(n, meta_.size - offset);
-    if (n < kReadAhead) {
+    if (n < kMaxReadAhead) {
       std::lock_guard<std::mutex> lock(cache_mu_);
-      if (offset < cache_offset_ || offset + n > cache_offset_ + cache_.size()) {
-        uint64_t want = std::min<uint64_t>(kReadAhead, meta_.size - offset);
+      uint64_t cache_end = cache_offset_ + cache_.size();
+      if (offset < cache_offset_ || offset + n > cache_end) {
+        bool sequential = !cache_.empty() && offset >= cache_offset_ && offset <= cache_end;
+        read_ahead_ = sequential ? std::min(read_ahead_ * 2, kMaxReadAhead) : kMinReadAhead;
+        uint64_t want = std::min<uint64_t>(std::max(n, read_ahead_), meta_.size - offset);
         cache_.assign(want, '\0');
         uint64_t got = Unwrap(object_.store->GetRange(object_.key, offset, want, cache_.data()));
         cache_.resize(got);
@@ -128,6 +153,7 @@ class ObjectHandle final : public duckdb::FileHandle {
   std::mutex cache_mu_;
   std::string cache_;
   uint64_t cache_offset_ = 0;
+  uint64_t read_ahead_ = kMinReadAhead;  // the size of the last fetch's read-ahead
 };
 
 // fnmatch per path segment, with "**" matching any number of segments.

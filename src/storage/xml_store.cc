@@ -2,6 +2,7 @@
 
 #include "storage/crypto.h"
 #include "storage/http_client.h"
+#include "storage/pending_uploads.h"
 #include "storage/store_util.h"
 #include "storage/xml.h"
 
@@ -12,7 +13,7 @@ constexpr uint64_t kMinPart = 5ull << 20;  // the smallest part but the last (S3
 
 using Query = std::map<std::string, std::string>;
 
-class XmlStore final : public ObjectStore {
+class XmlStore final : public ObjectStore, public PendingUploadStore {
  public:
   XmlStore(const ObjectUrl& url, XmlEndpoint endpoint, XmlDialect dialect,
            std::unique_ptr<RequestAuth> auth)
@@ -111,6 +112,52 @@ class XmlStore final : public ObjectStore {
                                                        : std::string();
     } while (!token.empty());
     return listing;
+  }
+
+  // ListMultipartUploads (GET ?uploads), page by page (key-marker, upload-id-marker).
+  Result<std::vector<PendingUpload>> ListUploads(const std::string& prefix) override {
+    std::vector<PendingUpload> uploads;
+    std::string key_marker;
+    std::string id_marker;
+    while (true) {
+      Query query = {{"uploads", ""}, {"prefix", prefix}};
+      if (!key_marker.empty()) {
+        query["key-marker"] = key_marker;
+        query["upload-id-marker"] = id_marker;
+      }
+      AQ_ASSIGN_OR_RETURN(HttpResponse response, Send("GET", "", query, {}, {}));
+      if (response.status == 501) {
+        return Status::Unsupported(
+            "listing the uploads in progress under " + UrlOf(prefix) +
+            ": the store does not implement ListMultipartUploads (HTTP 501)");
+      }
+      if (response.status != 200) {
+        return StoreError("listing the uploads in progress under", UrlOf(prefix), response);
+      }
+      AQ_ASSIGN_OR_RETURN(auto root, ParseXml(response.body));
+      for (const XmlNode* item : root->Children("Upload")) {
+        uploads.push_back(PendingUpload{item->ChildText("Key"), item->ChildText("UploadId"),
+                                        ParseStoreTime(item->ChildText("Initiated"))});
+      }
+      std::string next_key = root->ChildText("NextKeyMarker");
+      std::string next_id = root->ChildText("NextUploadIdMarker");
+      if (root->ChildText("IsTruncated") != "true" || next_key.empty() ||
+          (next_key == key_marker && next_id == id_marker)) {
+        return uploads;
+      }
+      key_marker = next_key;
+      id_marker = next_id;
+    }
+  }
+
+  // AbortMultipartUpload (DELETE ?uploadId=).
+  Status AbortUpload(const std::string& key, const std::string& upload_id) override {
+    AQ_ASSIGN_OR_RETURN(HttpResponse response,
+                        Send("DELETE", key, {{"uploadId", upload_id}}, {}, {}));
+    if (response.status != 204 && response.status != 200 && response.status != 404) {
+      return StoreError("aborting the upload of", UrlOf(key), response);
+    }
+    return Status::OK();
   }
 
   // One PUT of the target naming the source; S3 may answer 200 with an <Error> body when a copy

@@ -10,7 +10,10 @@
 //     412 when the key exists; x-goog-copy-source: bucket/object copies that object), DELETE; XML multipart uploads (POST ?uploads, PUT ?partNumber=
 //     &uploadId=, POST ?uploadId= with CompleteMultipartUpload, DELETE ?uploadId=; parts but the
 //     last at least 5 MiB); listing with list-type=2, prefix, delimiter, max-keys and
-//     continuation-token (1000 keys a page).
+//     continuation-token (1000 keys a page); listing the uploads in progress (GET /bucket?uploads
+//     with prefix, key-marker and upload-id-marker, max-uploads a page, as ListMultipartUploads).
+//   - POST /_emulator/age-uploads?seconds=N (tests only, no token needed) moves the start time of
+//     every upload in progress N seconds back, so that tests can make uploads look abandoned.
 // Objects live in memory. Buckets: "bucket" and "other". Also written to <dir>:
 // wrong-service-account.json (same e-mail, another key: its JWTs are refused).
 'use strict';
@@ -181,6 +184,33 @@ function start(dir) {
     sendXml(res, 200, body + '</ListBucketResult>');
   }
 
+  // ListMultipartUploads: the uploads in progress of keys under `prefix`, by key then id.
+  function listUploads(res, bucketName, query) {
+    const prefix = query.get('prefix') || '';
+    const keyMarker = query.get('key-marker') || '';
+    const idMarker = query.get('upload-id-marker') || '';
+    const maxUploads = Math.min(Number(query.get('max-uploads') || kPage), kPage);
+    const all = [...uploads.values()]
+        .filter((u) => u.bucket === bucketName && u.key.startsWith(prefix))
+        .filter((u) => !keyMarker || u.key > keyMarker || (u.key === keyMarker && u.id > idMarker))
+        .sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : a.id < b.id ? -1 : 1);
+    const page = all.slice(0, maxUploads);
+    const truncated = all.length > page.length;
+    let body = '<ListMultipartUploadsResult><Bucket>' + xmlEscape(bucketName) + '</Bucket>' +
+               '<Prefix>' + xmlEscape(prefix) + '</Prefix><MaxUploads>' + maxUploads +
+               '</MaxUploads><IsTruncated>' + truncated + '</IsTruncated>';
+    if (truncated) {
+      const last = page[page.length - 1];
+      body += '<NextKeyMarker>' + xmlEscape(last.key) + '</NextKeyMarker><NextUploadIdMarker>' +
+              last.id + '</NextUploadIdMarker>';
+    }
+    for (const u of page) {
+      body += '<Upload><Key>' + xmlEscape(u.key) + '</Key><UploadId>' + u.id + '</UploadId>' +
+              '<Initiated>' + u.initiated.toISOString() + '</Initiated></Upload>';
+    }
+    sendXml(res, 200, body + '</ListMultipartUploadsResult>');
+  }
+
   function completeUpload(res, upload, objects, body) {
     const wanted = [...body.toString('utf8').matchAll(
         /<PartNumber>\s*(\d+)\s*<\/PartNumber>\s*<ETag>([^<]*)<\/ETag>/g)];
@@ -205,7 +235,7 @@ function start(dir) {
     const uploadId = query.get('uploadId');
     if (req.method === 'POST' && query.has('uploads')) {
       const id = crypto.randomBytes(12).toString('hex');
-      uploads.set(id, {id, bucket: bucketName, key: name, parts: new Map()});
+      uploads.set(id, {id, bucket: bucketName, key: name, parts: new Map(), initiated: new Date()});
       return sendXml(res, 200, '<InitiateMultipartUploadResult><Bucket>' + xmlEscape(bucketName) +
                                    '</Bucket><Key>' + xmlEscape(name) + '</Key><UploadId>' + id +
                                    '</UploadId></InitiateMultipartUploadResult>');
@@ -291,6 +321,14 @@ function start(dir) {
   function handle(req, res, body) {
     const url = new URL(req.url, 'http://127.0.0.1');
     if (url.pathname === '/token' && req.method === 'POST') return handleToken(res, body);
+    if (url.pathname === '/_emulator/age-uploads' && req.method === 'POST') {
+      const seconds = Number(url.searchParams.get('seconds') || 0);
+      for (const upload of uploads.values()) {
+        upload.initiated = new Date(upload.initiated.getTime() - seconds * 1000);
+      }
+      res.writeHead(204);
+      return res.end();
+    }
     if (!authorized(req)) {
       return sendError(res, 401, 'AuthenticationRequired',
                        'Anonymous caller does not have storage.objects access.');
@@ -302,6 +340,9 @@ function start(dir) {
     if (!objects) return sendError(res, 404, 'NoSuchBucket', 'The specified bucket does not exist.');
     const name = slash < 0 ? '' : decodeURIComponent(path.slice(slash + 1));
     if (name === '') {
+      if (req.method === 'GET' && url.searchParams.has('uploads')) {
+        return listUploads(res, bucketName, url.searchParams);
+      }
       if (req.method === 'GET') return list(res, bucketName, objects, url.searchParams);
       return sendError(res, 405, 'MethodNotAllowed', req.method);
     }
