@@ -1,6 +1,7 @@
 #include "server/api.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <exception>
 #include <map>
@@ -255,6 +256,22 @@ struct ApiServer::Impl {
   std::unique_ptr<httplib::Server> server;
   std::string dummy_hash;  // verified against when a sign-in names no user: same cost
   std::unique_ptr<SignInLimiter> sign_in_limiter;  // failed sign-ins: 429 for a while
+  /// SSE streams open now (shared with their releasers, which may run after Impl is gone).
+  std::shared_ptr<std::atomic<int>> open_streams = std::make_shared<std::atomic<int>>(0);
+
+  /// Take one of options.max_streams stream slots; false (and a 503 answered) when all are
+  /// taken. The slot is given back by the stream's resource releaser (ReleaseStream).
+  bool TakeStream(httplib::Response& res) {
+    if (open_streams->fetch_add(1) >= options.max_streams) {
+      open_streams->fetch_sub(1);
+      res.set_header("Retry-After", "5");
+      SendError(res, 503,
+                "Too many open event streams (" + std::to_string(options.max_streams) +
+                    ", serve --max-streams): try again later");
+      return false;
+    }
+    return true;
+  }
 
   void Routes();
   /// The token of a request whose bearer token has at least `min` role; otherwise answers
@@ -980,7 +997,11 @@ void ApiServer::Impl::WorkStream(const ExecutorRecord& e, httplib::Response& res
   res.set_header("X-Accel-Buffering", "no");
   RunManager* mgr = runs;
   std::string name = e.name;
+  if (!TakeStream(res)) {
+    return;
+  }
   uint64_t generation = mgr->OpenWorkStream(name);
+  auto slots = open_streams;
   auto keepalive = std::chrono::milliseconds(options.keepalive_ms);
   res.set_chunked_content_provider(
       "text/event-stream",
@@ -996,7 +1017,10 @@ void ApiServer::Impl::WorkStream(const ExecutorRecord& e, httplib::Response& res
         }
         return sink.write(frame->data(), frame->size());
       },
-      [mgr, name, generation](bool) { mgr->CloseWorkStream(name, generation); });
+      [mgr, name, generation, slots](bool) {
+        mgr->CloseWorkStream(name, generation);
+        slots->fetch_sub(1);
+      });
 }
 
 void ApiServer::Impl::PostEvents(const ExecutorRecord& e, int64_t run_id,
@@ -1059,6 +1083,10 @@ void ApiServer::Impl::StreamEvents(int64_t id, const httplib::Request& req,
     }
     after = n.value_or(0);
   }
+  if (!TakeStream(res)) {
+    return;
+  }
+  auto slots = open_streams;
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
   auto cursor = std::make_shared<int64_t>(after);
@@ -1066,7 +1094,8 @@ void ApiServer::Impl::StreamEvents(int64_t id, const httplib::Request& req,
   RunManager* mgr = runs;
   auto keepalive = std::chrono::milliseconds(options.keepalive_ms);
   res.set_chunked_content_provider(
-      "text/event-stream", [st, mgr, id, cursor, keepalive](size_t, httplib::DataSink& sink) {
+      "text/event-stream",
+      [st, mgr, id, cursor, keepalive](size_t, httplib::DataSink& sink) {
         uint64_t generation = mgr ? mgr->generation() : 0;
         // The state first: when it is final, every event is already stored.
         Result<Run> r = st->GetRun(id);
@@ -1113,7 +1142,8 @@ void ApiServer::Impl::StreamEvents(int64_t id, const httplib::Request& req,
           }
         }
         return true;
-      });
+      },
+      [slots](bool) { slots->fetch_sub(1); });
 }
 
 static json FireJson(const ScheduleFire& f) {
@@ -1602,7 +1632,9 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Make(const ApiOptions& options, St
   } else {
     impl->server = std::make_unique<httplib::Server>();
   }
-  int threads = std::max(2, options.threads);
+  // Streams hold their thread for their whole life: they get threads of their own on top of
+  // options.threads (TakeStream bounds them), so ordinary requests always find one.
+  int threads = std::max(2, options.threads) + std::max(0, options.max_streams);
   impl->server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   impl->server->set_read_timeout(options.read_timeout_s, 0);
   impl->server->set_write_timeout(5, 0);

@@ -18,8 +18,12 @@ struct ApiOptions {
   int port = 3030;                   ///< 0: any free port (logged in the "listening" line)
   size_t max_body_bytes = 4u << 20;  ///< larger request bodies get 413
   int read_timeout_s = 5;            ///< a request not fully sent by then is dropped
-  int threads = 32;         ///< requests served at once (each SSE reader and executor holds one)
-  int keepalive_ms = 1000;  ///< idle SSE streams get a `: keepalive` comment this often
+  int threads = 32;  ///< ordinary requests served at once (streams have their own threads)
+  /// SSE streams open at once (run event readers and executor work streams together). Each holds
+  /// a thread for its life, so the server runs `threads + max_streams` threads; a stream asked
+  /// for beyond this bound gets 503 with Retry-After, and `threads` stay free for the rest.
+  int max_streams = 256;
+  int keepalive_ms = 1000;       ///< idle SSE streams get a `: keepalive` comment this often
   int sign_in_max_failures = 5;  ///< failed sign-ins of one user in a row before a lockout (0: off)
   int sign_in_lockout_s = 300;   ///< how long a lockout lasts (SignInLimiter)
   /// PEM certificate (chain) and its private key: both set, the API is served over HTTPS only

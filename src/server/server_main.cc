@@ -200,6 +200,12 @@ int Main(int argc, char** argv) {
                    "Seconds a client may take to send a request")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  serve
+      ->add_option("--max-streams", options.max_streams,
+                   "Event and work streams (SSE) open at once, on threads of their own; one more "
+                   "gets 503")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   int heartbeat_ms = 10000;
   serve
       ->add_option("--heartbeat-interval-ms", heartbeat_ms,
