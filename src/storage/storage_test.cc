@@ -2,6 +2,7 @@
 // XML API emulator tests/emulators/gcs.js, which checks RS256-signed service-account tokens).
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "storage/azure_store.h"
 #include "storage/crypto.h"
 #include "storage/object_url.h"
+#include "storage/store_options.h"
 #include "storage/store_registry.h"
 #include "testing.h"
 
@@ -443,6 +445,57 @@ TEST(S3ContainerCredentialsTest, CredentialsComeFromTheContainerEndpoint) {
   auto configured = OpenStore(*url, config, lookup);
   ASSERT_TRUE(configured.ok());
   EXPECT_FALSE((*configured)->Put("container/z.txt", "never").ok());
+}
+
+// AWS_PROFILE selects a profile of the shared credentials file (AWS_SHARED_CREDENTIALS_FILE) and
+// of the config file (AWS_CONFIG_FILE, "[profile name]" sections): the emulator, which checks
+// signatures, accepts only the right profile's keys. Plain variables override the profile; a
+// wrong profile is a 403 naming the location, never its secret.
+TEST(S3ProfileCredentialsTest, AwsProfileSelectsTheSharedCredentialsAndConfigSections) {
+  auto emulator = Emulator::Start(Emulator::Kind::kS3);
+  ASSERT_NE(emulator, nullptr);
+  std::string dir = emulator->dir() + "/aws";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/credentials")
+      << "[default]\naws_access_key_id = S3RVER\naws_secret_access_key = WrongDefaultSecret7\n"
+         "\n# the emulator's keys\n[emulator]\naws_access_key_id = S3RVER\n"
+         "aws_secret_access_key = S3RVER\n";
+  std::ofstream(dir + "/config") << "[default]\nregion = eu-west-1\n\n[profile emulator]\n"
+                                    "region = us-east-1\n";
+  std::map<std::string, std::string> env = {{"AWS_SHARED_CREDENTIALS_FILE", dir + "/credentials"},
+                                            {"AWS_CONFIG_FILE", dir + "/config"},
+                                            {"AWS_PROFILE", "emulator"}};
+  EnvLookup lookup = [&env](const std::string& name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  std::map<std::string, std::string> config = {{"aws_endpoint", emulator->endpoint()},
+                                               {"aws_allow_http", "true"}};
+  AQ_ASSERT_OK_AND_ASSIGN(auto options, ResolveS3Options(config, lookup));
+  EXPECT_EQ(options.region, "us-east-1");
+  auto url = ParseObjectUrl("s3://bucket/");
+  ASSERT_TRUE(url.ok());
+  AQ_ASSERT_OK_AND_ASSIGN(auto store, OpenStore(*url, config, lookup));
+  AQ_ASSERT_OK(store->Put("profile/x.txt", "signed with the profile's keys"));
+  AQ_ASSERT_OK_AND_ASSIGN(auto back, store->Get("profile/x.txt"));
+  EXPECT_EQ(back, "signed with the profile's keys");
+
+  // The default profile's secret is wrong: refused, and the message never shows it.
+  env.erase("AWS_PROFILE");
+  AQ_ASSERT_OK_AND_ASSIGN(auto by_default, OpenStore(*url, config, lookup));
+  auto refused = by_default->Get("profile/x.txt");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("403"), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("s3://bucket/profile/x.txt"), std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(refused.status().message().find("WrongDefaultSecret7"), std::string::npos);
+
+  // Variables win over the profile.
+  env["AWS_SECRET_ACCESS_KEY"] = "S3RVER";
+  AQ_ASSERT_OK_AND_ASSIGN(auto by_variable, OpenStore(*url, config, lookup));
+  AQ_ASSERT_OK_AND_ASSIGN(auto again, by_variable->Get("profile/x.txt"));
+  EXPECT_EQ(again, "signed with the profile's keys");
 }
 
 TEST(StoreRegistryTest, LongestRegisteredLocationWins) {
