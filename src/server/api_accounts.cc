@@ -1,6 +1,7 @@
 #include "server/api_accounts.h"
 
 #include <charconv>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -206,6 +207,22 @@ void UpdateUser(Store* store, Log* log, const Token& who, int64_t user_id,
   Send(res, 200, UserJson(*user));
 }
 
+using IdHandler =
+    std::function<void(const Token&, int64_t, const httplib::Request&, httplib::Response&)>;
+
+// A handler of a route whose first match is the id of a `what` ("user", "token"): an id that is
+// not a positive integer is 404 "No <what> with id <text>"; otherwise `handler` gets it.
+TokenHandler WithId(const std::string& what, IdHandler handler) {
+  return [what, handler](const Token& who, const httplib::Request& req, httplib::Response& res) {
+    std::optional<int64_t> id = PositiveId(req.matches[1]);
+    if (!id) {
+      SendError(res, 404, "No " + what + " with id " + std::string(req.matches[1]));
+      return;
+    }
+    handler(who, *id, req, res);
+  };
+}
+
 }  // namespace
 
 void AddAccountRoutes(httplib::Server& s, Store* store, Log* log, const WithRole& with_role) {
@@ -223,56 +240,44 @@ void AddAccountRoutes(httplib::Server& s, Store* store, Log* log, const WithRole
           Send(res, 200, {{"tokens", list}});
         }));
   s.Post(R"(/api/v1/users/([0-9]+)/tokens)",
-         with_role(Role::kAdmin, [store, log](const Token& who, const httplib::Request& req,
-                                              httplib::Response& res) {
-           std::optional<int64_t> id = PositiveId(req.matches[1]);
-           if (!id) {
-             SendError(res, 404, "No user with id " + std::string(req.matches[1]));
-             return;
-           }
-           CreateTokenFor(store, log, who, *id, req, res);
-         }));
+         with_role(Role::kAdmin, WithId("user", [store, log](const Token& who, int64_t id,
+                                                             const httplib::Request& req,
+                                                             httplib::Response& res) {
+                     CreateTokenFor(store, log, who, id, req, res);
+                   })));
   s.Patch(R"(/api/v1/users/([^/]+))",
-          with_role(Role::kAdmin, [store, log](const Token& who, const httplib::Request& req,
-                                               httplib::Response& res) {
-            std::optional<int64_t> id = PositiveId(req.matches[1]);
-            if (!id) {
-              SendError(res, 404, "No user with id " + std::string(req.matches[1]));
-              return;
-            }
-            UpdateUser(store, log, who, *id, req, res);
-          }));
+          with_role(Role::kAdmin, WithId("user", [store, log](const Token& who, int64_t id,
+                                                              const httplib::Request& req,
+                                                              httplib::Response& res) {
+                      UpdateUser(store, log, who, id, req, res);
+                    })));
   // Removes a user and every token of theirs (sessions included): they stop working at once.
   // The runs, pipelines and schedules they made keep their name.
+  s.Delete(R"(/api/v1/users/([^/]+))",
+           with_role(Role::kAdmin,
+                     WithId("user", [store, log](const Token& who, int64_t id,
+                                                 const httplib::Request&, httplib::Response& res) {
+                       Result<User> removed = store->DeleteUser(id);
+                       if (!removed.ok()) {
+                         SendStatus(res, removed.status());
+                         return;
+                       }
+                       log->Info("user removed", {{"user", removed->name}, {"by", who.user_name}});
+                       res.status = 204;
+                     })));
   s.Delete(
-      R"(/api/v1/users/([^/]+))",
-      with_role(Role::kAdmin, [store, log](const Token& who, const httplib::Request& req,
-                                           httplib::Response& res) {
-        std::optional<int64_t> id = PositiveId(req.matches[1]);
-        Result<User> removed =
-            id ? store->DeleteUser(*id)
-               : Result<User>(Status::NotFound("No user with id " + std::string(req.matches[1])));
-        if (!removed.ok()) {
-          SendStatus(res, removed.status());
-          return;
-        }
-        log->Info("user removed", {{"user", removed->name}, {"by", who.user_name}});
-        res.status = 204;
-      }));
-  s.Delete(R"(/api/v1/tokens/([0-9]+))",
-           with_role(Role::kAdmin, [store, log](const Token& who, const httplib::Request& req,
-                                                httplib::Response& res) {
-             std::optional<int64_t> id = PositiveId(req.matches[1]);
-             Status deleted =
-                 id ? store->DeleteToken(*id)
-                    : Status::NotFound("No token with id " + std::string(req.matches[1]));
-             if (!deleted.ok()) {
-               SendStatus(res, deleted);
-               return;
-             }
-             log->Info("token revoked", {{"id", std::to_string(*id)}, {"by", who.user_name}});
-             res.status = 204;
-           }));
+      R"(/api/v1/tokens/([0-9]+))",
+      with_role(Role::kAdmin,
+                WithId("token", [store, log](const Token& who, int64_t id, const httplib::Request&,
+                                             httplib::Response& res) {
+                  Status deleted = store->DeleteToken(id);
+                  if (!deleted.ok()) {
+                    SendStatus(res, deleted);
+                    return;
+                  }
+                  log->Info("token revoked", {{"id", std::to_string(id)}, {"by", who.user_name}});
+                  res.status = 204;
+                })));
 }
 
 }  // namespace aqueducts::server

@@ -54,17 +54,17 @@ class Reader {
       httplib::Client client("127.0.0.1", port);
       client.set_connection_timeout(10, 0);
       client.set_read_timeout(120, 0);
-      auto res = client.Get(
-          ("/api/v1/runs/" + std::to_string(run) + "/events").c_str(), Bearer(token),
-          [&](const httplib::Response& head) {
-            status_ = head.status;
-            return true;
-          },
-          [&](const char* data, size_t size) {
-            body_.append(data, size);
-            opened_ = status_ == 200;
-            return !stop_.load();
-          });
+      auto res =
+          client.Get(("/api/v1/runs/" + std::to_string(run) + "/events").c_str(), Bearer(token),
+                     [&](const httplib::Response& head) {
+                       status_ = head.status;
+                       return true;
+                     },
+                     [&](const char* data, size_t size) {
+                       body_.append(data, size);
+                       opened_ = status_ == 200;
+                       return !stop_.load();
+                     });
       if (!res && status_ == 0) {
         status_ = -1;
       }
@@ -150,9 +150,9 @@ TEST_P(ServerStreams, HundredAndTwentyReadersOfOneRunGetItsWholeHistoryWhileTheA
   auto runs = client_->Get("/api/v1/runs", Bearer(admin_));
   ASSERT_TRUE(runs) << httplib::to_string(runs.error());
   EXPECT_EQ(runs->status, 200);
-  auto made = client_->Post(
-      "/api/v1/pipelines", Bearer(admin_),
-      json{{"name", "other"}, {"format", "yaml"}, {"text", kPipeline}}.dump(), "application/json");
+  auto made = client_->Post("/api/v1/pipelines", Bearer(admin_),
+                            json{{"name", "other"}, {"format", "yaml"}, {"text", kPipeline}}.dump(),
+                            "application/json");
   ASSERT_TRUE(made) << httplib::to_string(made.error());
   EXPECT_EQ(made->status, 201) << made->body;
 
@@ -169,8 +169,8 @@ TEST_P(ServerStreams, HundredAndTwentyReadersOfOneRunGetItsWholeHistoryWhileTheA
   }
 
   // The whole history, as a reader arriving afterwards replays it, in every stream.
-  auto replay = client_->Get(("/api/v1/runs/" + std::to_string(run) + "/events").c_str(),
-                             Bearer(admin_));
+  auto replay =
+      client_->Get(("/api/v1/runs/" + std::to_string(run) + "/events").c_str(), Bearer(admin_));
   ASSERT_TRUE(replay && replay->status == 200);
   std::vector<std::string> history = Events(replay->body);
   ASSERT_GE(history.size(), 5u) << replay->body;
@@ -192,12 +192,12 @@ TEST_P(ServerStreams, AStreamBeyondMaxStreamsGets503AndAFreedSlotIsUsedAgain) {
   for (int i = 0; i < 3; ++i) {
     readers.push_back(std::make_unique<Reader>(server_->port(), admin_, run));
   }
-  ASSERT_TRUE(WaitFor(
-      [&] { return readers[0]->opened() && readers[1]->opened() && readers[2]->opened(); },
-      std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      WaitFor([&] { return readers[0]->opened() && readers[1]->opened() && readers[2]->opened(); },
+              std::chrono::seconds(30)));
 
-  auto refused = client_->Get(("/api/v1/runs/" + std::to_string(run) + "/events").c_str(),
-                              Bearer(admin_));
+  auto refused =
+      client_->Get(("/api/v1/runs/" + std::to_string(run) + "/events").c_str(), Bearer(admin_));
   ASSERT_TRUE(refused) << httplib::to_string(refused.error());
   EXPECT_EQ(refused->status, 503);
   EXPECT_EQ(refused->get_header_value("Retry-After"), "5");
@@ -216,8 +216,8 @@ TEST_P(ServerStreams, AStreamBeyondMaxStreamsGets503AndAFreedSlotIsUsedAgain) {
   ASSERT_TRUE(WaitFor(
       [&] {
         auto again = std::make_unique<Reader>(server_->port(), admin_, run);
-        bool decided = WaitFor([&] { return again->opened() || again->done(); },
-                               std::chrono::seconds(10));
+        bool decided =
+            WaitFor([&] { return again->opened() || again->done(); }, std::chrono::seconds(10));
         admitted = decided && again->opened();
         readers.push_back(std::move(again));
         return admitted;
