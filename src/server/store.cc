@@ -7,6 +7,7 @@
 
 #include "server/store_pg_migrations.h"
 #include "server/store_sql.h"
+#include "server/store_tx.h"
 
 namespace aqueducts::server {
 
@@ -258,44 +259,41 @@ Result<std::string> Store::JournalMode() {
 Status Store::Migrate() {
   std::lock_guard<std::mutex> lock(mu_);
   bool postgres = db_->dialect() == store_sql::Dialect::kPostgres;
-  AQ_RETURN_IF_ERROR(Begin());
-  auto fail = [this](Status s) {
-    (void)Exec("ROLLBACK");
-    return s;
-  };
+  store_sql::Transaction tx(db_.get());  // rolled back on any return before tx.Commit()
+  AQ_RETURN_IF_ERROR(tx.begun());
   // Two servers starting on one PostgreSQL database migrate one after the other.
   Status s = postgres ? Exec("SELECT pg_advisory_xact_lock(7410255013)") : Status::OK();
   if (!s.ok()) {
-    return fail(s);
+    return s;
   }
   s = Exec(postgres ? "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)"
                     : "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
   if (!s.ok()) {
-    return fail(s);
+    return s;
   }
   int current = 0;
   {
     Stmt stmt(db_.get(), "SELECT max(version) FROM schema_version");
     if (!stmt.status().ok()) {
-      return fail(stmt.status());
+      return stmt.status();
     }
     Status st;
     if (stmt.Step(&st)) {
       current = static_cast<int>(stmt.Int(0));
     }
     if (!st.ok()) {
-      return fail(st);
+      return st;
     }
   }
   if (current > kSchemaVersion) {
-    return fail(Status::Unsupported("The database has schema version " + std::to_string(current) +
-                                    ", newer than this server's " + std::to_string(kSchemaVersion) +
-                                    ": upgrade the server"));
+    return Status::Unsupported("The database has schema version " + std::to_string(current) +
+                               ", newer than this server's " + std::to_string(kSchemaVersion) +
+                               ": upgrade the server");
   }
   for (int v = current; v < kSchemaVersion; ++v) {
     s = Exec(postgres ? kPostgresMigrations[v] : kMigrations[v]);
     if (!s.ok()) {
-      return fail(s.WithPrefix("Migration to schema version " + std::to_string(v + 1) + ": "));
+      return s.WithPrefix("Migration to schema version " + std::to_string(v + 1) + ": ");
     }
   }
   if (current < kSchemaVersion) {
@@ -303,10 +301,10 @@ Status Store::Migrate() {
     stmt.Bind(1, static_cast<int64_t>(kSchemaVersion));
     s = RunStmt(stmt);
     if (!s.ok()) {
-      return fail(s);
+      return s;
     }
   }
-  AQ_RETURN_IF_ERROR(Exec("COMMIT"));
+  AQ_RETURN_IF_ERROR(tx.Commit());
   schema_version_ = kSchemaVersion;
   return Status::OK();
 }
@@ -456,21 +454,18 @@ Result<PipelineVersion> Store::CreatePipeline(const std::string& name, const std
                                               const std::string& created_by) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string now = NowUtc();
-  AQ_RETURN_IF_ERROR(Begin());
-  auto fail = [this](Status s) {
-    (void)Exec("ROLLBACK");
-    return s;
-  };
+  store_sql::Transaction tx(db_.get());  // rolled back on any return before tx.Commit()
+  AQ_RETURN_IF_ERROR(tx.begun());
   Stmt insert(db_.get(),
               "INSERT INTO pipelines (name, latest_version, created_at, updated_at) "
               "VALUES (?, 1, ?, ?) RETURNING id");
   insert.Bind(1, name).Bind(2, now).Bind(3, now);
   Result<int64_t> inserted = InsertReturningId(insert);
   if (inserted.status().code() == StatusCode::kConflict) {
-    return fail(Status::Conflict("A pipeline named '" + name + "' already exists"));
+    return Status::Conflict("A pipeline named '" + name + "' already exists");
   }
   if (!inserted.ok()) {
-    return fail(inserted.status());
+    return inserted.status();
   }
   int64_t id = *inserted;
   Status s;
@@ -481,9 +476,9 @@ Result<PipelineVersion> Store::CreatePipeline(const std::string& name, const std
   version.Bind(6, created_by).Bind(7, now);
   s = RunStmt(version);
   if (!s.ok()) {
-    return fail(s);
+    return s;
   }
-  AQ_RETURN_IF_ERROR(Exec("COMMIT"));
+  AQ_RETURN_IF_ERROR(tx.Commit());
   return GetPipelineLocked(id, 1);
 }
 
@@ -493,11 +488,8 @@ Result<PipelineVersion> Store::AddVersion(int64_t id, const std::string& name,
                                           const std::string& created_by) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string now = NowUtc();
-  AQ_RETURN_IF_ERROR(Begin());
-  auto fail = [this](Status s) {
-    (void)Exec("ROLLBACK");
-    return s;
-  };
+  store_sql::Transaction tx(db_.get());  // rolled back on any return before tx.Commit()
+  AQ_RETURN_IF_ERROR(tx.begun());
   std::string current_name;
   int latest = 0;
   {
@@ -505,7 +497,7 @@ Result<PipelineVersion> Store::AddVersion(int64_t id, const std::string& name,
     find.Bind(1, id);
     Status st;
     if (!find.Step(&st)) {
-      return fail(st.ok() ? Status::NotFound("No pipeline with id " + std::to_string(id)) : st);
+      return st.ok() ? Status::NotFound("No pipeline with id " + std::to_string(id)) : st;
     }
     current_name = find.Text(0);
     latest = static_cast<int>(find.Int(1));
@@ -517,10 +509,10 @@ Result<PipelineVersion> Store::AddVersion(int64_t id, const std::string& name,
   update.Bind(1, new_name).Bind(2, static_cast<int64_t>(next)).Bind(3, now).Bind(4, id);
   Status s = RunStmt(update);
   if (s.code() == StatusCode::kConflict) {
-    return fail(Status::Conflict("A pipeline named '" + new_name + "' already exists"));
+    return Status::Conflict("A pipeline named '" + new_name + "' already exists");
   }
   if (!s.ok()) {
-    return fail(s);
+    return s;
   }
   Stmt version(db_.get(),
                "INSERT INTO pipeline_versions (pipeline_id, version, name, format, text, "
@@ -529,9 +521,9 @@ Result<PipelineVersion> Store::AddVersion(int64_t id, const std::string& name,
   version.Bind(5, text).Bind(6, parameters_json).Bind(7, created_by).Bind(8, now);
   s = RunStmt(version);
   if (!s.ok()) {
-    return fail(s);
+    return s;
   }
-  AQ_RETURN_IF_ERROR(Exec("COMMIT"));
+  AQ_RETURN_IF_ERROR(tx.Commit());
   return GetPipelineLocked(id, next);
 }
 
@@ -699,18 +691,15 @@ Result<int64_t> Store::AppendExecutorEvents(int64_t run_id,
                                             const std::vector<SequencedEvent>& events,
                                             std::vector<SequencedEvent>* stored) {
   std::lock_guard<std::mutex> lock(mu_);
-  AQ_RETURN_IF_ERROR(Begin());
-  auto fail = [this](Status s) {
-    (void)Exec("ROLLBACK");
-    return s;
-  };
+  store_sql::Transaction tx(db_.get());  // rolled back on any return before tx.Commit()
+  AQ_RETURN_IF_ERROR(tx.begun());
   int64_t acked = 0;
   {
     Stmt find(db_.get(), "SELECT executor_seq FROM runs WHERE id = ?");
     find.Bind(1, run_id);
     Status st;
     if (!find.Step(&st)) {
-      return fail(st.ok() ? Status::NotFound("No run with id " + std::to_string(run_id)) : st);
+      return st.ok() ? Status::NotFound("No run with id " + std::to_string(run_id)) : st;
     }
     acked = find.Int(0);
   }
@@ -728,7 +717,7 @@ Result<int64_t> Store::AppendExecutorEvents(int64_t run_id,
     insert.Bind(1, run_id).Bind(2, run_id).Bind(3, e.event).Bind(4, e.data).Bind(5, now);
     Status s = RunStmt(insert);
     if (!s.ok()) {
-      return fail(s);
+      return s;
     }
     acked = e.seq;
     stored->push_back(e);
@@ -737,9 +726,9 @@ Result<int64_t> Store::AppendExecutorEvents(int64_t run_id,
   update.Bind(1, acked).Bind(2, run_id);
   Status s = RunStmt(update);
   if (!s.ok()) {
-    return fail(s);
+    return s;
   }
-  AQ_RETURN_IF_ERROR(Exec("COMMIT"));
+  AQ_RETURN_IF_ERROR(tx.Commit());
   return acked;
 }
 
@@ -762,11 +751,8 @@ Result<ExecutorRecord> Store::EnrolExecutor(const std::string& token_sha256,
                                             const std::string& credential_sha256,
                                             const std::string& labels_json) {
   std::lock_guard<std::mutex> lock(mu_);
-  AQ_RETURN_IF_ERROR(Begin());
-  auto fail = [this](Status s) {
-    (void)Exec("ROLLBACK");
-    return s;
-  };
+  store_sql::Transaction tx(db_.get());  // rolled back on any return before tx.Commit()
+  AQ_RETURN_IF_ERROR(tx.begun());
   int64_t token_id = 0;
   std::string bound_name;
   {
@@ -775,14 +761,14 @@ Result<ExecutorRecord> Store::EnrolExecutor(const std::string& token_sha256,
     find.Bind(1, token_sha256);
     Status st;
     if (!find.Step(&st)) {
-      return fail(st.ok() ? Status::NotFound("Unknown registration token") : st);
+      return st.ok() ? Status::NotFound("Unknown registration token") : st;
     }
     token_id = find.Int(0);
     bound_name = find.Text(1);
   }
   if (!bound_name.empty() && bound_name != name) {
-    return fail(Status::InvalidArgument("The registration token was already used by executor '" +
-                                        bound_name + "'; an admin creates one per executor"));
+    return Status::InvalidArgument("The registration token was already used by executor '" +
+                                   bound_name + "'; an admin creates one per executor");
   }
   std::string now = NowUtc();
   bool exists = false;
@@ -792,12 +778,12 @@ Result<ExecutorRecord> Store::EnrolExecutor(const std::string& token_sha256,
     Status st;
     exists = find.Step(&st);
     if (!st.ok()) {
-      return fail(st);
+      return st;
     }
   }
   if (exists && bound_name.empty()) {
-    return fail(Status::Conflict("An executor named '" + name +
-                                 "' is already registered with another registration token"));
+    return Status::Conflict("An executor named '" + name +
+                            "' is already registered with another registration token");
   }
   Stmt upsert(db_.get(),
               exists ? "UPDATE executors SET credential_sha256 = ?, labels = ? WHERE name = ?"
@@ -809,7 +795,7 @@ Result<ExecutorRecord> Store::EnrolExecutor(const std::string& token_sha256,
   }
   Status s = RunStmt(upsert);
   if (!s.ok()) {
-    return fail(s);
+    return s;
   }
   Stmt use(db_.get(),
            "UPDATE registration_tokens SET executor_name = ?, used_at = CASE WHEN used_at = '' "
@@ -817,9 +803,9 @@ Result<ExecutorRecord> Store::EnrolExecutor(const std::string& token_sha256,
   use.Bind(1, name).Bind(2, now).Bind(3, token_id);
   s = RunStmt(use);
   if (!s.ok()) {
-    return fail(s);
+    return s;
   }
-  AQ_RETURN_IF_ERROR(Exec("COMMIT"));
+  AQ_RETURN_IF_ERROR(tx.Commit());
   return FindExecutorLocked("name", name);
 }
 

@@ -4,6 +4,7 @@
 
 #include "server/store.h"
 #include "server/store_sql.h"
+#include "server/store_tx.h"
 
 namespace aqueducts::server {
 
@@ -13,11 +14,8 @@ using store_sql::Stmt;
 Result<int64_t> Store::PruneEventsOfRunsFinishedBefore(const std::string& cutoff,
                                                        const std::string& reason) {
   std::lock_guard<std::mutex> lock(mu_);
-  AQ_RETURN_IF_ERROR(Begin());
-  auto fail = [this](Status s) {
-    (void)Exec("ROLLBACK");
-    return s;
-  };
+  store_sql::Transaction tx(db_.get());  // rolled back on any return before tx.Commit()
+  AQ_RETURN_IF_ERROR(tx.begun());
   struct Candidate {
     int64_t run_id, last_seq, count;
   };
@@ -32,7 +30,7 @@ Result<int64_t> Store::PruneEventsOfRunsFinishedBefore(const std::string& cutoff
               "HAVING sum(CASE WHEN e.event <> 'events_deleted' THEN 1 ELSE 0 END) > 0 ORDER BY "
               "e.run_id");
     if (!find.status().ok()) {
-      return fail(find.status());
+      return find.status();
     }
     find.Bind(1, cutoff);
     Status st;
@@ -40,7 +38,7 @@ Result<int64_t> Store::PruneEventsOfRunsFinishedBefore(const std::string& cutoff
       candidates.push_back({find.Int(0), find.Int(1), find.Int(2)});
     }
     if (!st.ok()) {
-      return fail(st);
+      return st;
     }
   }
   std::string now = NowUtc();
@@ -49,7 +47,7 @@ Result<int64_t> Store::PruneEventsOfRunsFinishedBefore(const std::string& cutoff
     del.Bind(1, c.run_id);
     Status s = RunStmt(del);
     if (!s.ok()) {
-      return fail(s);
+      return s;
     }
     Stmt insert(db_.get(),
                 "INSERT INTO run_events (run_id, seq, event, data, created_at) "
@@ -59,10 +57,10 @@ Result<int64_t> Store::PruneEventsOfRunsFinishedBefore(const std::string& cutoff
     insert.Bind(4, now);
     s = RunStmt(insert);
     if (!s.ok()) {
-      return fail(s);
+      return s;
     }
   }
-  AQ_RETURN_IF_ERROR(Exec("COMMIT"));
+  AQ_RETURN_IF_ERROR(tx.Commit());
   return static_cast<int64_t>(candidates.size());
 }
 

@@ -2,6 +2,7 @@
 
 #include "server/store.h"
 #include "server/store_sql.h"
+#include "server/store_tx.h"
 
 namespace aqueducts::server {
 
@@ -108,14 +109,11 @@ Status Store::DeleteSchedule(int64_t id) {
 
 Status Store::RecordFire(const Schedule& s, const ScheduleFire& fire) {
   std::lock_guard<std::mutex> lock(mu_);
-  AQ_RETURN_IF_ERROR(Begin());
-  auto fail = [this](Status st) {
-    (void)Exec("ROLLBACK");
-    return st;
-  };
+  store_sql::Transaction tx(db_.get());  // rolled back on any return before tx.Commit()
+  AQ_RETURN_IF_ERROR(tx.begun());
   Status st = UpdateScheduleRow(db_.get(), s);
   if (!st.ok()) {
-    return fail(st);
+    return st;
   }
   Stmt stmt(db_.get(),
             "INSERT INTO schedule_fires (schedule_id, fire_at, outcome, run_id, missed, reason, "
@@ -124,9 +122,9 @@ Status Store::RecordFire(const Schedule& s, const ScheduleFire& fire) {
   stmt.Bind(5, fire.missed).Bind(6, fire.reason).Bind(7, NowUtc());
   st = RunStmt(stmt);
   if (!st.ok()) {
-    return fail(st);
+    return st;
   }
-  return Exec("COMMIT");
+  return tx.Commit();
 }
 
 Result<std::map<std::string, int64_t>> Store::CountRunsByState() {

@@ -3,6 +3,7 @@
 
 #include "server/store.h"
 #include "server/store_sql.h"
+#include "server/store_tx.h"
 
 namespace aqueducts::server {
 
@@ -58,20 +59,17 @@ Status CheckNotLastAdmin(store_sql::Db* db, const User& user, const std::string&
 Result<User> Store::UpdateUser(int64_t id, std::optional<Role> role,
                                const std::optional<std::string>& password_hash) {
   std::lock_guard<std::mutex> lock(mu_);
-  AQ_RETURN_IF_ERROR(Begin());
-  auto fail = [this](Status s) {
-    (void)Exec("ROLLBACK");
-    return s;
-  };
+  store_sql::Transaction tx(db_.get());  // rolled back on any return before tx.Commit()
+  AQ_RETURN_IF_ERROR(tx.begun());
   Result<User> user = UserById(db_.get(), id);
   if (!user.ok()) {
-    return fail(user.status());
+    return user.status();
   }
   if (role && *role < Role::kAdmin) {
     Status last =
         CheckNotLastAdmin(db_.get(), *user, std::string("making them ") + RoleName(*role));
     if (!last.ok()) {
-      return fail(last);
+      return last;
     }
   }
   if (role) {
@@ -79,7 +77,7 @@ Result<User> Store::UpdateUser(int64_t id, std::optional<Role> role,
     update.Bind(1, std::string(RoleName(*role))).Bind(2, id);
     Status s = RunStmt(update);
     if (!s.ok()) {
-      return fail(s);
+      return s;
     }
     // Tokens above the new role come down to it (roles are ordered viewer < operator < admin).
     Stmt lower(db_.get(),
@@ -89,7 +87,7 @@ Result<User> Store::UpdateUser(int64_t id, std::optional<Role> role,
     lower.Bind(3, static_cast<int64_t>(*role));
     s = RunStmt(lower);
     if (!s.ok()) {
-      return fail(s);
+      return s;
     }
     user->role = *role;
   }
@@ -98,27 +96,24 @@ Result<User> Store::UpdateUser(int64_t id, std::optional<Role> role,
     update.Bind(1, *password_hash).Bind(2, id);
     Status s = RunStmt(update);
     if (!s.ok()) {
-      return fail(s);
+      return s;
     }
   }
-  AQ_RETURN_IF_ERROR(Exec("COMMIT"));
+  AQ_RETURN_IF_ERROR(tx.Commit());
   return user;
 }
 
 Result<User> Store::DeleteUser(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  AQ_RETURN_IF_ERROR(Begin());
-  auto fail = [this](Status s) {
-    (void)Exec("ROLLBACK");
-    return s;
-  };
+  store_sql::Transaction tx(db_.get());  // rolled back on any return before tx.Commit()
+  AQ_RETURN_IF_ERROR(tx.begun());
   Result<User> user = UserById(db_.get(), id);
   if (!user.ok()) {
-    return fail(user.status());
+    return user.status();
   }
   Status last = CheckNotLastAdmin(db_.get(), *user, "removing them");
   if (!last.ok()) {
-    return fail(last);
+    return last;
   }
   for (const char* sql :
        {"DELETE FROM api_tokens WHERE user_id = ?", "DELETE FROM users WHERE id = ?"}) {
@@ -126,10 +121,10 @@ Result<User> Store::DeleteUser(int64_t id) {
     stmt.Bind(1, id);
     Status s = RunStmt(stmt);
     if (!s.ok()) {
-      return fail(s);
+      return s;
     }
   }
-  AQ_RETURN_IF_ERROR(Exec("COMMIT"));
+  AQ_RETURN_IF_ERROR(tx.Commit());
   return user;
 }
 
