@@ -219,69 +219,104 @@ Status NameStreamedStages(const Status& status, const Aqueduct& pipeline) {
                 "stage " + names + " failed: " + message.substr(at) + " (" + where + ")");
 }
 
-}  // namespace
-
-Result<TaskResult> RunTask(const std::string& task_json, const std::string& attempt) {
-  if (!PlainId(attempt)) {
-    return Status::InvalidArgument("--attempt must be letters and digits, not '" + attempt + "'");
-  }
-  nlohmann::json task;
-  try {
-    task = nlohmann::json::parse(task_json);
-  } catch (const std::exception& e) {
-    return Status::InvalidArgument(std::string("the task description is not JSON: ") + e.what());
-  }
-  TaskResult result;
+// The JSON task description the driver hands to `aqueducts distribute-task` (built in plan.cc).
+struct TaskSpec {
+  size_t partition = 0;
   Aqueduct pipeline;
   std::vector<std::string> files;
   std::string split_source, split_root, output_dir;
   bool split_is_directory = false;
   bool split_is_delta = false;
   int64_t delta_version = -1;  // writes Delta data files for the table at this version
+};
+
+Result<TaskSpec> ParseTask(const std::string& task_json) {
+  nlohmann::json task;
   try {
-    result.partition = task.at("partition").get<size_t>();
-    split_source = task.at("split_source").get<std::string>();
-    split_root = task.at("split_root").get<std::string>();
-    split_is_directory = task.at("split_is_directory").get<bool>();
-    split_is_delta = task.value("split_is_delta", false);
-    files = task.at("files").get<std::vector<std::string>>();
-    output_dir = task.at("output_dir").get<std::string>();
-    delta_version = task.value("delta_version", int64_t{-1});
+    task = nlohmann::json::parse(task_json);
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("the task description is not JSON: ") + e.what());
+  }
+  TaskSpec spec;
+  try {
+    spec.partition = task.at("partition").get<size_t>();
+    spec.split_source = task.at("split_source").get<std::string>();
+    spec.split_root = task.at("split_root").get<std::string>();
+    spec.split_is_directory = task.at("split_is_directory").get<bool>();
+    spec.split_is_delta = task.value("split_is_delta", false);
+    spec.files = task.at("files").get<std::vector<std::string>>();
+    spec.output_dir = task.at("output_dir").get<std::string>();
+    spec.delta_version = task.value("delta_version", int64_t{-1});
     LoadOptions load;
     load.substitute = false;  // the driver substituted the parameters already
-    AQ_ASSIGN_OR_RETURN(pipeline, LoadAqueductFromString(task.at("pipeline").dump(), Format::kJson,
-                                                         {}, load, "the partition pipeline"));
+    AQ_ASSIGN_OR_RETURN(spec.pipeline,
+                        LoadAqueductFromString(task.at("pipeline").dump(), Format::kJson, {}, load,
+                                               "the partition pipeline"));
   } catch (const std::exception& e) {
     return Status::InvalidArgument(std::string("the task description is incomplete: ") + e.what());
   }
-  std::string prefix = "partition " + std::to_string(result.partition) + ": ";
+  return spec;
+}
 
-  // A Delta share is a view in this database, which the run then uses.
-  std::unique_ptr<Database> db;
-  fs::path inputs;
-  for (auto& source : pipeline.sources) {
-    if (SourceName(source) != split_source) {
+// Points the split source at this partition's share: a Delta share or object-store objects
+// become a view in *db (opened here), local files are linked into *inputs (a directory this
+// task removes), a single file replaces the location.
+Status PointAtShare(TaskSpec& spec, const std::string& attempt, const std::string& prefix,
+                    std::unique_ptr<Database>* db, fs::path* inputs) {
+  for (auto& source : spec.pipeline.sources) {
+    if (SourceName(source) != spec.split_source) {
       continue;
     }
-    if (split_is_delta && std::holds_alternative<DeltaSource>(source)) {
-      AQ_ASSIGN_OR_RETURN(db, Database::Open());
-      AQ_RETURN_IF_ERROR(ReadDeltaShare(*db, source, files).WithPrefix(prefix));
-    } else if (split_is_directory && !std::get<DirSource>(source).location.IsLocal()) {
-      AQ_ASSIGN_OR_RETURN(db, Database::Open());
-      AQ_RETURN_IF_ERROR(ReadObjectShare(*db, source, files).WithPrefix(prefix));
-    } else if (split_is_directory) {
+    if (spec.split_is_delta && std::holds_alternative<DeltaSource>(source)) {
+      AQ_ASSIGN_OR_RETURN(*db, Database::Open());
+      AQ_RETURN_IF_ERROR(ReadDeltaShare(**db, source, spec.files).WithPrefix(prefix));
+    } else if (spec.split_is_directory && !std::get<DirSource>(source).location.IsLocal()) {
+      AQ_ASSIGN_OR_RETURN(*db, Database::Open());
+      AQ_RETURN_IF_ERROR(ReadObjectShare(**db, source, spec.files).WithPrefix(prefix));
+    } else if (spec.split_is_directory) {
       std::error_code error;
-      inputs = fs::temp_directory_path(error) / ("aqueducts-partition-" + attempt);
-      AQ_RETURN_IF_ERROR(LinkFiles(files, split_root, inputs).WithPrefix(prefix));
-      std::get<DirSource>(source).location = ParseLocation(inputs.string() + "/");
-    } else if (files.size() == 1) {
-      std::get<FileSource>(source).location = ParseLocation(files[0]);
+      *inputs = fs::temp_directory_path(error) / ("aqueducts-partition-" + attempt);
+      AQ_RETURN_IF_ERROR(LinkFiles(spec.files, spec.split_root, *inputs).WithPrefix(prefix));
+      std::get<DirSource>(source).location = ParseLocation(inputs->string() + "/");
+    } else if (spec.files.size() == 1) {
+      std::get<FileSource>(source).location = ParseLocation(spec.files[0]);
     }
   }
+  return Status::OK();
+}
+
+// Every output file's name gets the attempt id in front; the manifest goes (the driver writes
+// the destination's own).
+Status NameOutputsAfterAttempt(const std::string& attempt, TaskResult* result) {
+  for (const auto& file : io::ListOutputFiles(result->dir)) {
+    fs::path relative(file);
+    fs::path renamed = relative.parent_path() / (attempt + "-" + relative.filename().string());
+    AQ_RETURN_IF_ERROR(
+        io::files::Rename(result->dir + "/" + file, result->dir + "/" + renamed.string()));
+    result->files.push_back(renamed.generic_string());
+  }
+  (void)io::files::Remove(result->dir + "/" + io::kManifestName);
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<TaskResult> RunTask(const std::string& task_json, const std::string& attempt) {
+  if (!PlainId(attempt)) {
+    return Status::InvalidArgument("--attempt must be letters and digits, not '" + attempt + "'");
+  }
+  AQ_ASSIGN_OR_RETURN(TaskSpec spec, ParseTask(task_json));
+  Aqueduct& pipeline = spec.pipeline;
+  TaskResult result;
+  result.partition = spec.partition;
+  std::string prefix = "partition " + std::to_string(result.partition) + ": ";
+  std::unique_ptr<Database> db;  // a Delta or object-store share is a view in it
+  fs::path inputs;
+  AQ_RETURN_IF_ERROR(PointAtShare(spec, attempt, prefix, &db, &inputs));
   result.attempt = attempt;
-  result.dir = output_dir + "/" + attempt;
+  result.dir = spec.output_dir + "/" + attempt;
   std::optional<DeltaDestination> delta_destination;
-  if (delta_version >= 0) {
+  if (spec.delta_version >= 0) {
     // The partition's rows stay in this task's database, then become Delta data files.
     const auto* table = std::get_if<DeltaDestination>(&*pipeline.destination);
     if (table == nullptr) {
@@ -308,7 +343,7 @@ Result<TaskResult> RunTask(const std::string& task_json, const std::string& atte
     (void)io::files::RemoveTree(inputs.string());
   }
   if (status.ok() && delta_destination) {
-    status = WriteDeltaPart(*db, *delta_destination, delta_version, sink.rows(), &result);
+    status = WriteDeltaPart(*db, *delta_destination, spec.delta_version, sink.rows(), &result);
   }
   if (!status.ok()) {
     (void)io::files::RemoveTree(result.dir);
@@ -318,18 +353,11 @@ Result<TaskResult> RunTask(const std::string& task_json, const std::string& atte
     return result;
   }
   result.rows = sink.rows();
-  // Every file name carries the attempt id.
-  for (const auto& file : io::ListOutputFiles(result.dir)) {
-    fs::path relative(file);
-    fs::path renamed = relative.parent_path() / (attempt + "-" + relative.filename().string());
-    Status moved = io::files::Rename(result.dir + "/" + file, result.dir + "/" + renamed.string());
-    if (!moved.ok()) {
-      (void)io::files::RemoveTree(result.dir);
-      return moved.WithPrefix(prefix);
-    }
-    result.files.push_back(renamed.generic_string());
+  Status named = NameOutputsAfterAttempt(attempt, &result);
+  if (!named.ok()) {
+    (void)io::files::RemoveTree(result.dir);
+    return named.WithPrefix(prefix);
   }
-  (void)io::files::Remove(result.dir + "/" + io::kManifestName);
   return result;
 }
 
