@@ -23,11 +23,11 @@ constexpr uint64_t kPartSize = 8ull << 20;  // bytes buffered before a part is s
 // continues where the previous fetch ended doubles it, up to kMaxReadAhead. A selective Parquet
 // read (footer, then a few column chunks) thus fetches little beyond what it uses, and a
 // sequential reader of small pieces still reaches 1 MiB requests after a few of them.
+constexpr uint64_t kMinReadAhead = 64ull << 10;
+constexpr uint64_t kMaxReadAhead = 1ull << 20;
 // A pending upload of the key being written that was started this long ago (or longer) comes
 // from a writer that died mid-upload, and is aborted (ObjectHandle::DropAbandonedUploads).
 constexpr int64_t kAbandonedUploadSeconds = 24 * 3600;
-constexpr uint64_t kMinReadAhead = 64ull << 10;
-constexpr uint64_t kMaxReadAhead = 1ull << 20;
 
 [[noreturn]] void Throw(const Status& status) {
   throw duckdb::IOException(status.message());

@@ -21,10 +21,16 @@ class Transaction {
   Transaction& operator=(const Transaction&) = delete;
 
   const Status& begun() const { return begun_; }
-  /// COMMIT; after it (even when it fails) the destructor does nothing.
+  /// COMMIT. A COMMIT that fails is rolled back at once (SQLite leaves the transaction open
+  /// after a failed COMMIT, PostgreSQL has already ended it), so the connection is never left
+  /// inside a transaction; after Commit() the destructor does nothing.
   Status Commit() {
     finished_ = true;
-    return db_->Exec("COMMIT");
+    Status committed = db_->Exec("COMMIT");
+    if (!committed.ok()) {
+      (void)db_->Exec("ROLLBACK");
+    }
+    return committed;
   }
 
  private:
