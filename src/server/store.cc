@@ -299,10 +299,7 @@ Status Store::Migrate() {
   if (current < kSchemaVersion) {
     Stmt stmt(db_.get(), "INSERT INTO schema_version (version) VALUES (?)");
     stmt.Bind(1, static_cast<int64_t>(kSchemaVersion));
-    s = RunStmt(stmt);
-    if (!s.ok()) {
-      return s;
-    }
+    AQ_RETURN_IF_ERROR(RunStmt(stmt));
   }
   AQ_RETURN_IF_ERROR(tx.Commit());
   schema_version_ = kSchemaVersion;
@@ -474,10 +471,7 @@ Result<PipelineVersion> Store::CreatePipeline(const std::string& name, const std
                "parameters, created_by, created_at) VALUES (?, 1, ?, ?, ?, ?, ?, ?)");
   version.Bind(1, id).Bind(2, name).Bind(3, format).Bind(4, text).Bind(5, parameters_json);
   version.Bind(6, created_by).Bind(7, now);
-  s = RunStmt(version);
-  if (!s.ok()) {
-    return s;
-  }
+  AQ_RETURN_IF_ERROR(RunStmt(version));
   AQ_RETURN_IF_ERROR(tx.Commit());
   return GetPipelineLocked(id, 1);
 }
@@ -519,10 +513,7 @@ Result<PipelineVersion> Store::AddVersion(int64_t id, const std::string& name,
                "parameters, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   version.Bind(1, id).Bind(2, static_cast<int64_t>(next)).Bind(3, new_name).Bind(4, format);
   version.Bind(5, text).Bind(6, parameters_json).Bind(7, created_by).Bind(8, now);
-  s = RunStmt(version);
-  if (!s.ok()) {
-    return s;
-  }
+  AQ_RETURN_IF_ERROR(RunStmt(version));
   AQ_RETURN_IF_ERROR(tx.Commit());
   return GetPipelineLocked(id, next);
 }
@@ -715,19 +706,13 @@ Result<int64_t> Store::AppendExecutorEvents(int64_t run_id,
                 "INSERT INTO run_events (run_id, seq, event, data, created_at) VALUES (?, "
                 "(SELECT coalesce(max(seq), 0) + 1 FROM run_events WHERE run_id = ?), ?, ?, ?)");
     insert.Bind(1, run_id).Bind(2, run_id).Bind(3, e.event).Bind(4, e.data).Bind(5, now);
-    Status s = RunStmt(insert);
-    if (!s.ok()) {
-      return s;
-    }
+    AQ_RETURN_IF_ERROR(RunStmt(insert));
     acked = e.seq;
     stored->push_back(e);
   }
   Stmt update(db_.get(), "UPDATE runs SET executor_seq = ? WHERE id = ?");
   update.Bind(1, acked).Bind(2, run_id);
-  Status s = RunStmt(update);
-  if (!s.ok()) {
-    return s;
-  }
+  AQ_RETURN_IF_ERROR(RunStmt(update));
   AQ_RETURN_IF_ERROR(tx.Commit());
   return acked;
 }
@@ -793,18 +778,12 @@ Result<ExecutorRecord> Store::EnrolExecutor(const std::string& token_sha256,
   if (!exists) {
     upsert.Bind(4, now);
   }
-  Status s = RunStmt(upsert);
-  if (!s.ok()) {
-    return s;
-  }
+  AQ_RETURN_IF_ERROR(RunStmt(upsert));
   Stmt use(db_.get(),
            "UPDATE registration_tokens SET executor_name = ?, used_at = CASE WHEN used_at = '' "
            "THEN ? ELSE used_at END WHERE id = ?");
   use.Bind(1, name).Bind(2, now).Bind(3, token_id);
-  s = RunStmt(use);
-  if (!s.ok()) {
-    return s;
-  }
+  AQ_RETURN_IF_ERROR(RunStmt(use));
   AQ_RETURN_IF_ERROR(tx.Commit());
   return FindExecutorLocked("name", name);
 }

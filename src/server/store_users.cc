@@ -61,43 +61,28 @@ Result<User> Store::UpdateUser(int64_t id, std::optional<Role> role,
   std::lock_guard<std::mutex> lock(mu_);
   store_sql::Transaction tx(db_.get());  // rolled back on any return before tx.Commit()
   AQ_RETURN_IF_ERROR(tx.begun());
-  Result<User> user = UserById(db_.get(), id);
-  if (!user.ok()) {
-    return user.status();
-  }
+  AQ_ASSIGN_OR_RETURN(User user, UserById(db_.get(), id));
   if (role && *role < Role::kAdmin) {
-    Status last =
-        CheckNotLastAdmin(db_.get(), *user, std::string("making them ") + RoleName(*role));
-    if (!last.ok()) {
-      return last;
-    }
+    AQ_RETURN_IF_ERROR(
+        CheckNotLastAdmin(db_.get(), user, std::string("making them ") + RoleName(*role)));
   }
   if (role) {
     Stmt update(db_.get(), "UPDATE users SET role = ? WHERE id = ?");
     update.Bind(1, std::string(RoleName(*role))).Bind(2, id);
-    Status s = RunStmt(update);
-    if (!s.ok()) {
-      return s;
-    }
+    AQ_RETURN_IF_ERROR(RunStmt(update));
     // Tokens above the new role come down to it (roles are ordered viewer < operator < admin).
     Stmt lower(db_.get(),
                "UPDATE api_tokens SET role = ?1 WHERE user_id = ?2 AND "
                "(CASE role WHEN 'admin' THEN 2 WHEN 'operator' THEN 1 ELSE 0 END) > ?3");
     lower.Bind(1, std::string(RoleName(*role))).Bind(2, id);
     lower.Bind(3, static_cast<int64_t>(*role));
-    s = RunStmt(lower);
-    if (!s.ok()) {
-      return s;
-    }
-    user->role = *role;
+    AQ_RETURN_IF_ERROR(RunStmt(lower));
+    user.role = *role;
   }
   if (password_hash) {
     Stmt update(db_.get(), "UPDATE users SET password_hash = ? WHERE id = ?");
     update.Bind(1, *password_hash).Bind(2, id);
-    Status s = RunStmt(update);
-    if (!s.ok()) {
-      return s;
-    }
+    AQ_RETURN_IF_ERROR(RunStmt(update));
   }
   AQ_RETURN_IF_ERROR(tx.Commit());
   return user;
@@ -107,22 +92,13 @@ Result<User> Store::DeleteUser(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
   store_sql::Transaction tx(db_.get());  // rolled back on any return before tx.Commit()
   AQ_RETURN_IF_ERROR(tx.begun());
-  Result<User> user = UserById(db_.get(), id);
-  if (!user.ok()) {
-    return user.status();
-  }
-  Status last = CheckNotLastAdmin(db_.get(), *user, "removing them");
-  if (!last.ok()) {
-    return last;
-  }
+  AQ_ASSIGN_OR_RETURN(User user, UserById(db_.get(), id));
+  AQ_RETURN_IF_ERROR(CheckNotLastAdmin(db_.get(), user, "removing them"));
   for (const char* sql :
        {"DELETE FROM api_tokens WHERE user_id = ?", "DELETE FROM users WHERE id = ?"}) {
     Stmt stmt(db_.get(), sql);
     stmt.Bind(1, id);
-    Status s = RunStmt(stmt);
-    if (!s.ok()) {
-      return s;
-    }
+    AQ_RETURN_IF_ERROR(RunStmt(stmt));
   }
   AQ_RETURN_IF_ERROR(tx.Commit());
   return user;
