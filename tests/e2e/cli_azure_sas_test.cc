@@ -55,7 +55,9 @@ std::string AccountSas(const std::string& permissions, const std::string& key_ba
 }
 
 // The signature part of a SAS, percent-encoded as it is sent, and decoded.
-std::string SigOf(const std::string& sas) { return sas.substr(sas.find("&sig=") + 5); }
+std::string SigOf(const std::string& sas) {
+  return sas.substr(sas.find("&sig=") + 5);
+}
 
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -96,29 +98,31 @@ class CliAzureSasTest : public ::testing::Test {
   // Rows (id, name) 0..n-1 written as one Parquet object at `url`.
   CliResult WriteFile(const std::string& url, const std::string& config, int n,
                       const std::vector<std::string>& env = {}) {
-    return Run("sources: []\n"
-               "stages: [[{name: s, query: \"SELECT i AS id, 'n' || i AS name FROM range(" +
-                   std::to_string(n) +
-                   ") r(i)\"}]]\n"
-                   "destination: {type: file, name: out, format: {type: parquet, options: {}},\n"
-                   "  location: '" +
-                   url + "', storage_config: " + config + "}\n",
-               env);
+    return Run(
+        "sources: []\n"
+        "stages: [[{name: s, query: \"SELECT i AS id, 'n' || i AS name FROM range(" +
+            std::to_string(n) +
+            ") r(i)\"}]]\n"
+            "destination: {type: file, name: out, format: {type: parquet, options: {}},\n"
+            "  location: '" +
+            url + "', storage_config: " + config + "}\n",
+        env);
   }
 
   // Appends rows from..to-1 (partitioned by id % 2) to the Delta table at `url`.
   CliResult AppendDelta(const std::string& url, const std::string& config, int from, int to) {
-    return Run("sources: []\n"
-               "stages: [[{name: s, query: 'SELECT i::BIGINT AS id, (i % 2)::BIGINT AS p FROM "
-               "range(" +
-               std::to_string(from) + ", " + std::to_string(to) +
-               ") r(i)'}]]\n"
-               "destination: {type: delta, name: out, location: '" +
-               url + "', storage_config: " + config +
-               ",\n"
-               "  write_mode: {operation: append}, partition_columns: [p],\n"
-               "  schema: [{name: id, data_type: int64, nullable: false},\n"
-               "           {name: p, data_type: int64, nullable: false}]}\n");
+    return Run(
+        "sources: []\n"
+        "stages: [[{name: s, query: 'SELECT i::BIGINT AS id, (i % 2)::BIGINT AS p FROM "
+        "range(" +
+        std::to_string(from) + ", " + std::to_string(to) +
+        ") r(i)'}]]\n"
+        "destination: {type: delta, name: out, location: '" +
+        url + "', storage_config: " + config +
+        ",\n"
+        "  write_mode: {operation: append}, partition_columns: [p],\n"
+        "  schema: [{name: id, data_type: int64, nullable: false},\n"
+        "           {name: p, data_type: int64, nullable: false}]}\n");
   }
 
   // The result of `query` over the source `source_yaml` (named t) as CSV text.
@@ -215,14 +219,14 @@ TEST_F(CliAzureSasTest, ASasWithoutWritePermissionOrAWrongSignatureIsA403Without
 
   // A SAS signed with a key that is not the account's: every request is refused.
   std::string forged = AccountSas("racwdl", storage::Base64Encode(std::string(64, 'x')));
-  CliResult wrong = Run(
-      "sources: [{type: file, name: t, format: {type: parquet, options: {}}, location: "
-      "'az://bucket/ro/data.parquet', storage_config: " +
-      Config(forged) +
-      "}]\n"
-      "stages: [[{name: s, query: 'SELECT * FROM t'}]]\n"
-      "destination: {type: file, name: o, format: {type: csv, options: {}}, location: '" +
-      (dir_ / "x.csv").string() + "'}\n");
+  CliResult wrong =
+      Run("sources: [{type: file, name: t, format: {type: parquet, options: {}}, location: "
+          "'az://bucket/ro/data.parquet', storage_config: " +
+          Config(forged) +
+          "}]\n"
+          "stages: [[{name: s, query: 'SELECT * FROM t'}]]\n"
+          "destination: {type: file, name: o, format: {type: csv, options: {}}, location: '" +
+          (dir_ / "x.csv").string() + "'}\n");
   EXPECT_EQ(wrong.exit_code, 1) << wrong.all();
   EXPECT_NE(wrong.all().find("403"), std::string::npos) << wrong.all();
   EXPECT_NE(wrong.all().find("az://bucket/ro/data.parquet"), std::string::npos) << wrong.all();
