@@ -86,7 +86,7 @@ class AzureStore final : public ObjectStore {
         HttpResponse response,
         Send("PUT", key, {}, {{"x-ms-blob-type", "BlockBlob"}, {"if-none-match", "*"}}, data));
     if (response.status == 409 || response.status == 412) {
-      return Status::Conflict("object " + UrlOf(key) + " already exists");
+      return ConflictOrOwnWrite(*this, key, data, response);
     }
     if (response.status != 201) {
       return StoreError("writing", UrlOf(key), response);
@@ -226,7 +226,31 @@ class AzureStore final : public ObjectStore {
       }
       return request;
     };
-    return HttpSendWithRetry(make);
+    auto response = HttpSendWithRetry(make, options_.max_retries + 1);
+    if (!response.ok()) {  // no answer at all (connection refused, reset, timed out)
+      return response.status().WithPrefix(method + " " + UrlOf(PathKey(path)) + ": ");
+    }
+    return response;
+  }
+
+  // The key of a blob path (base_path_/container/key), unencoded, for messages; "" for the
+  // container itself.
+  std::string PathKey(const std::string& path) const {
+    std::string container = base_path_ + "/" + UriEncode(url_.bucket, false);
+    if (path.size() <= container.size() + 1) {
+      return "";
+    }
+    std::string encoded = path.substr(container.size() + 1);
+    std::string out;
+    for (size_t i = 0; i < encoded.size(); ++i) {
+      if (encoded[i] == '%' && i + 2 < encoded.size()) {
+        out += static_cast<char>(std::stoi(encoded.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else {
+        out += encoded[i];
+      }
+    }
+    return out;
   }
 
   // The Shared Key signature of the Blob service (version 2009-09-19 and later).

@@ -215,6 +215,7 @@ std::unique_ptr<ObjectStore> MakeGcsStore(const ObjectUrl& url, const GcsOptions
       ParseEndpoint(options.endpoint.empty() ? kDefaultEndpoint : options.endpoint);
   endpoint.path_prefix += "/" + UriEncode(url.bucket, false);
   XmlDialect dialect{{"x-goog-if-generation-match", "0"}, "x-goog-copy-source", UINT64_MAX};
+  dialect.max_attempts = options.max_retries + 1;
   return MakeXmlStore(url, std::move(endpoint), std::move(dialect), std::move(auth));
 }
 

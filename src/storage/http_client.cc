@@ -1,6 +1,7 @@
 #include "storage/http_client.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -56,13 +57,18 @@ class HandlePool {
 struct Sink {
   const HttpRequest* request;
   HttpResponse* response;
+  CURL* curl;
   bool overflow = false;
 };
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* sink = static_cast<Sink*>(user);
   size_t n = size * count;
-  if (sink->request->out != nullptr) {
+  // Only a success's body is the data asked for; an error's (a 503's XML, say) goes to `body`,
+  // where the caller reads the store's error code, and never into the caller's range buffer.
+  long status = 0;
+  curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (sink->request->out != nullptr && status >= 200 && status < 300) {
     uint64_t room = sink->request->out_capacity - sink->response->out_bytes;
     if (n > room) {
       sink->overflow = true;
@@ -115,7 +121,7 @@ Result<HttpResponse> HttpSend(const HttpRequest& request) {
     return Status::IoError("cannot start an HTTP client (curl_easy_init failed)");
   }
   HttpResponse response;
-  Sink sink{&request, &response};
+  Sink sink{&request, &response, curl};
   curl_slist* headers = nullptr;
   bool has_content_type = false;
   for (const auto& [name, value] : request.headers) {
@@ -167,18 +173,37 @@ Result<HttpResponse> HttpSend(const HttpRequest& request) {
 
 Result<HttpResponse> HttpSendWithRetry(const std::function<HttpRequest()>& make, int max_attempts) {
   thread_local std::mt19937 jitter(std::random_device{}());
+  max_attempts = std::max(max_attempts, 1);
   Result<HttpResponse> result = Status::Internal("no attempt made");
+  int64_t retry_after_ms = 0;  // what the previous answer asked for
   for (int attempt = 0; attempt < max_attempts; ++attempt) {
     if (attempt > 0) {
-      int base_ms = 100 << (attempt - 1);
+      int base_ms = 100 << std::min(attempt - 1, 10);
       std::uniform_int_distribution<int> spread(0, base_ms / 2);
-      std::this_thread::sleep_for(std::chrono::milliseconds(base_ms + spread(jitter)));
+      int64_t wait_ms = std::max<int64_t>(base_ms + spread(jitter), retry_after_ms);
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
     }
     HttpRequest request = make();
     result = HttpSend(request);
-    if (result.ok() && !Retryable(result->status)) {
-      return result;
+    if (result.ok()) {
+      result->attempts = attempt + 1;
+      if (!Retryable(result->status)) {
+        return result;
+      }
+      retry_after_ms = 0;
+      std::string after = result->Header("retry-after");
+      if ((result->status == 429 || result->status == 503) && !after.empty() && after.size() <= 6 &&
+          std::all_of(after.begin(), after.end(),
+                      [](unsigned char c) { return std::isdigit(c) != 0; })) {
+        retry_after_ms = std::min<int64_t>(std::stoll(after), kMaxRetryAfterSeconds) * 1000;
+      }
+    } else {
+      retry_after_ms = 0;
     }
+  }
+  if (!result.ok() && max_attempts > 1) {
+    return Status::IoError(result.status().message() + " (" + std::to_string(max_attempts) +
+                           " attempts)");
   }
   return result;
 }

@@ -163,6 +163,7 @@ std::unique_ptr<ObjectStore> MakeS3Store(const ObjectUrl& url, const S3Options& 
   }
   // CopyObject copies up to 5 GiB in one request.
   XmlDialect dialect{{"if-none-match", "*"}, "x-amz-copy-source", 5ull << 30};
+  dialect.max_attempts = options.max_retries + 1;
   return MakeXmlStore(url, std::move(endpoint), std::move(dialect),
                       std::make_unique<SigV4Auth>(options));
 }

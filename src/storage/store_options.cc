@@ -41,6 +41,7 @@ const std::vector<KeySpec>& S3Keys() {
       {"locking_provider", {"aws_s3_locking_provider", "locking_provider"}, false},
       {"container_credentials_relative_uri",
        {"aws_container_credentials_relative_uri", "container_credentials_relative_uri"}},
+      {"max_retries", {"aws_max_retries", "max_retries"}},
   };
   return keys;
 }
@@ -70,6 +71,7 @@ const std::vector<KeySpec>& AzureKeys() {
       {"federated_token_file", {"azure_federated_token_file", "federated_token_file"}, false},
       {"msi_endpoint", {"azure_msi_endpoint", "msi_endpoint"}, false},
       {"use_fabric_endpoint", {"azure_use_fabric_endpoint", "use_fabric_endpoint"}, false},
+      {"max_retries", {"azure_max_retries", "max_retries"}},
   };
   return keys;
 }
@@ -86,6 +88,7 @@ const std::vector<KeySpec>& GcsKeys() {
       // Ours (the original has none): another server speaking the XML API, e.g. an emulator.
       {"endpoint", {"google_endpoint", "google_storage_endpoint", "endpoint"}},
       {"allow_http", {"google_allow_http", "allow_http"}},
+      {"max_retries", {"google_max_retries", "max_retries"}},
   };
   return keys;
 }
@@ -134,6 +137,21 @@ Result<bool> ParseBool(const std::string& key, const std::string& value) {
   }
   return Status::InvalidArgument("storage_config: '" + key + "' must be true or false, not '" +
                                  value + "'");
+}
+
+// The retries of one request after a throttling answer, a server error or a lost connection:
+// an integer from 0 to kMaxRetries.
+constexpr int kMaxRetries = 20;
+Result<int> ParseRetries(const std::string& key, const std::string& value) {
+  std::string text(Trim(value, " \t\r\n"));
+  if (text.empty() || text.size() > 2 ||
+      !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+      std::stoi(text) > kMaxRetries) {
+    return Status::InvalidArgument("storage_config: '" + key +
+                                   "' must be a whole number from 0 to " +
+                                   std::to_string(kMaxRetries) + ", not '" + value + "'");
+  }
+  return std::stoi(text);
 }
 
 // "[section]\nkey = value" files (~/.aws/credentials and ~/.aws/config).
@@ -256,6 +274,8 @@ Result<S3Options> ResolveS3Options(const std::map<std::string, std::string>& con
       AQ_ASSIGN_OR_RETURN(out.allow_unsafe_rename, ParseBool(key, value));
     } else if (key == "container_credentials_relative_uri") {
       out.container_credentials_uri = std::string(kContainerCredentialsHost) + value;
+    } else if (key == "max_retries") {
+      AQ_ASSIGN_OR_RETURN(out.max_retries, ParseRetries(key, value));
     }
   }
   while (!out.endpoint.empty() && out.endpoint.back() == '/') {
@@ -328,6 +348,8 @@ Result<AzureOptions> ResolveAzureOptions(const std::map<std::string, std::string
       AQ_ASSIGN_OR_RETURN(out.use_emulator, ParseBool(key, value));
     } else if (key == "allow_http") {
       AQ_ASSIGN_OR_RETURN(out.allow_http, ParseBool(key, value));
+    } else if (key == "max_retries") {
+      AQ_ASSIGN_OR_RETURN(out.max_retries, ParseRetries(key, value));
     }
   }
   if (!url_account.empty()) {
@@ -413,6 +435,8 @@ Result<GcsOptions> ResolveGcsOptions(const std::map<std::string, std::string>& c
       out.endpoint = value;
     } else if (key == "allow_http") {
       AQ_ASSIGN_OR_RETURN(out.allow_http, ParseBool(key, value));
+    } else if (key == "max_retries") {
+      AQ_ASSIGN_OR_RETURN(out.max_retries, ParseRetries(key, value));
     }
   }
   if (out.credentials_json.empty() && path.empty() && !out.skip_signature) {

@@ -38,6 +38,8 @@ struct S3Options {
   /// contents of the file AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (read at each fetch).
   std::string container_authorization_token;
   std::string container_authorization_token_file;
+  /// Retries of a request after throttling, a server error or a lost connection (max_retries).
+  int max_retries = 4;
 };
 
 struct AzureOptions {
@@ -47,6 +49,7 @@ struct AzureOptions {
   std::string endpoint;     ///< e.g. "http://127.0.0.1:10000/devstoreaccount1"; empty: Azure
   bool use_emulator = false;
   bool allow_http = false;
+  int max_retries = 4;  ///< as S3Options::max_retries
 };
 
 struct GcsOptions {
@@ -60,6 +63,7 @@ struct GcsOptions {
   std::string endpoint;  ///< e.g. "http://127.0.0.1:4443"; empty: https://storage.googleapis.com
   bool allow_http = false;
   bool skip_signature = false;
+  int max_retries = 4;  ///< as S3Options::max_retries
 };
 
 /// Resolve S3 settings. An unknown key, a known key we do not support, or a bad boolean is

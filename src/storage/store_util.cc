@@ -74,6 +74,9 @@ Status StoreError(const std::string& what, const std::string& url, const HttpRes
   if (!detail.empty()) {
     message += " (" + (detail.size() > 300 ? detail.substr(0, 300) + "..." : detail) + ")";
   }
+  if (response.attempts > 1) {
+    message += " after " + std::to_string(response.attempts) + " attempts";
+  }
   switch (response.status) {
     case 404:
       return Status::NotFound(message);
@@ -86,6 +89,26 @@ Status StoreError(const std::string& what, const std::string& url, const HttpRes
     default:
       return Status::IoError(message);
   }
+}
+
+Status ConflictOrOwnWrite(ObjectStore& store, const std::string& key, std::string_view data,
+                          const HttpResponse& response) {
+  std::string exists = "object " + store.UrlOf(key) + " already exists";
+  if (response.attempts <= 1) {
+    return Status::Conflict(exists);
+  }
+  auto present = store.Get(key);
+  if (!present.ok()) {
+    return present.status().WithPrefix(
+        "a create-only write of " + store.UrlOf(key) + " was retried after " +
+        std::to_string(response.attempts - 1) +
+        " failed attempt(s) and found the object present, but it could not be read back to tell "
+        "whether it is this write: ");
+  }
+  if (*present == data) {
+    return Status::OK();  // an earlier attempt of this very write created it
+  }
+  return Status::Conflict(exists);
 }
 
 }  // namespace aqueducts::storage

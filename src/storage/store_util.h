@@ -30,4 +30,12 @@ ObjectMeta MetaOfHead(const std::string& key, const HttpResponse& response);
 /// (read from an XML error body when there is one).
 Status StoreError(const std::string& what, const std::string& url, const HttpResponse& response);
 
+/// What a create-only put answered with 409 or 412 (the key exists) means. Answered at the
+/// first attempt: someone else's object, kConflict. After retries (`response.attempts` > 1), an
+/// earlier attempt may have created the object although its answer was lost or an error, so the
+/// object is read back: the same bytes as `data` are our own write (OK); other bytes are someone
+/// else's (kConflict); a failed read is that error (the outcome is unknown, never a success).
+Status ConflictOrOwnWrite(ObjectStore& store, const std::string& key, std::string_view data,
+                          const HttpResponse& response);
+
 }  // namespace aqueducts::storage

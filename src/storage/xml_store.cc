@@ -69,7 +69,7 @@ class XmlStore final : public ObjectStore, public PendingUploadStore {
   Status PutIfAbsent(const std::string& key, std::string_view data) override {
     AQ_ASSIGN_OR_RETURN(HttpResponse response, Send("PUT", key, {}, {dialect_.create_only}, data));
     if (response.status == 412 || response.status == 409) {
-      return Status::Conflict("object " + UrlOf(key) + " already exists");
+      return ConflictOrOwnWrite(*this, key, data, response);
     }
     if (response.status != 200) {
       return StoreError("writing", UrlOf(key), response);
@@ -222,7 +222,11 @@ class XmlStore final : public ObjectStore, public PendingUploadStore {
       }
       return request;
     };
-    return HttpSendWithRetry(make);
+    auto response = HttpSendWithRetry(make, dialect_.max_attempts);
+    if (!response.ok()) {  // no answer at all (connection refused, reset, timed out)
+      return response.status().WithPrefix(method + " " + UrlOf(key) + ": ");
+    }
+    return response;
   }
 
  private:

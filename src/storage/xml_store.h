@@ -48,6 +48,8 @@ struct XmlDialect {
   /// The largest object one copy request may copy (S3: 5 GiB); larger ones are copied by the
   /// caller.
   uint64_t max_copy_size = UINT64_MAX;
+  /// The attempts each request gets (1 + the configured retries).
+  int max_attempts = 5;
 };
 
 /// A store of the XML API.

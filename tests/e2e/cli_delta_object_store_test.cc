@@ -8,11 +8,13 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include "cli_harness.h"
 #include "emulator.h"
 #include "object_store_cli.h"
+#include "storage/http_client.h"
 #include "testing.h"
 
 namespace aqueducts::testing {
@@ -36,7 +38,12 @@ class CliDeltaObjectStoreTest : public ::testing::Test {
 
   // Rows range(from, to) written to the S3 table per `mode`: "append" (partition p = i % 3), or
   // "replace" of partition p = 1 (every row in p = 1).
-  CliResult Write(int from, int to, const std::string& mode) {
+  // `retries`: the table's aws_max_retries (absent: the default).
+  CliResult Write(int from, int to, const std::string& mode, const std::string& retries = "") {
+    auto config = s3_->Config();
+    if (!retries.empty()) {
+      config["aws_max_retries"] = retries;
+    }
     std::string write_mode = mode == "append"
                                  ? "{operation: append}"
                                  : "{operation: replace, params: [{column: p, value: '1'}]}";
@@ -52,7 +59,7 @@ class CliDeltaObjectStoreTest : public ::testing::Test {
                "  name: out\n"
                "  location: s3://bucket/tables/t\n"
                "  storage_config: " +
-               ConfigYaml(s3_->Config()) +
+               ConfigYaml(config) +
                "\n"
                "  write_mode: " +
                write_mode +
@@ -101,9 +108,98 @@ class CliDeltaObjectStoreTest : public ::testing::Test {
          "AWS_ENDPOINT_URL=" + s3_->endpoint(), "AWS_ALLOW_HTTP=true", "AWS_REGION=us-east-1"});
   }
 
+  // Adds a failure rule to the S3 emulator's stand-in (tests/emulators/start.js,
+  // injectedFailures); the rule is the query string of /_aqueducts_test/faults.
+  void AddFault(const std::string& rule) {
+    storage::HttpRequest request;
+    request.method = "PUT";
+    request.url = s3_->endpoint() + "/_aqueducts_test/faults?" + rule;
+    auto response = storage::HttpSend(request);
+    ASSERT_TRUE(response.ok()) << response.status().ToString();
+    ASSERT_EQ(response->status, 204);
+  }
+
+  // The rules, each with the requests it matched ("seen") and failed ("failed").
+  nlohmann::json Faults() {
+    storage::HttpRequest request;
+    request.url = s3_->endpoint() + "/_aqueducts_test/faults";
+    auto response = storage::HttpSend(request);
+    EXPECT_TRUE(response.ok()) << response.status().ToString();
+    return nlohmann::json::parse(response.ok() ? response->body : "[]");
+  }
+
   std::unique_ptr<Emulator> s3_;
   fs::path dir_;
 };
+
+// Retries end to end: the stand-in in front of the S3 emulator throttles a pipeline's reads and
+// loses the answer to a Delta commit that the store applied. The commit is recognised as the
+// write's own (the log entry is read back and compared): one version, no rows twice.
+TEST_F(CliDeltaObjectStoreTest, ReadsAndDeltaCommitsGetThroughFailuresWithTheConfiguredRetries) {
+  ASSERT_EQ(Write(0, 300, "append").exit_code, 0);
+  CliResult before = Delta({"history", "s3://bucket/tables/t", "--json"});
+  ASSERT_EQ(before.exit_code, 0) << before.all();
+  size_t next = CountLines(before.out);  // the version the next commit takes
+  std::string entry = std::to_string(next);
+  entry = std::string(20 - entry.size(), '0') + entry + ".json";
+  AddFault("prefix=/bucket/tables/t/_delta_log/" + entry +
+           "&method=PUT&count=1&status=503&mode=after");
+  CliResult second = Write(300, 600, "append", "2");
+  ASSERT_EQ(second.exit_code, 0) << second.all();
+  EXPECT_EQ(Faults()[0]["seen"], 2);  // the lost answer, then the retry that found the entry
+  EXPECT_EQ(CountLines(Read()), 1u + 600u);
+  CliResult history = Delta({"history", "s3://bucket/tables/t", "--json"});
+  ASSERT_EQ(history.exit_code, 0) << history.all();
+  EXPECT_EQ(CountLines(history.out), next + 1) << history.out;  // one commit, no duplicate
+
+  // A source read through throttling (429 with Retry-After: 1, twice) with two retries
+  // configured, then a source whose reads always fail: two attempts with one retry, and an
+  // error naming the object.
+  std::ofstream(dir_ / "in.csv") << "a,b\n1,x\n2,y\n";
+  auto config = s3_->Config();
+  CliResult upload =
+      Run("sources: [{type: file, name: f, format: {type: csv, options: {}}, location: '" +
+          (dir_ / "in.csv").string() +
+          "'}]\n"
+          "stages: [[{name: s, query: 'SELECT * FROM f'}]]\n"
+          "destination: {type: file, name: o, format: {type: csv, options: {}}, location: "
+          "'s3://bucket/in/throttled.csv', storage_config: " +
+          ConfigYaml(config) + "}\n");
+  ASSERT_EQ(upload.exit_code, 0) << upload.all();
+  AddFault("prefix=/bucket/in/throttled.csv&method=GET&count=2&status=429&retry_after=1");
+  auto read = [&](const std::string& retries) {
+    auto with_retries = config;
+    with_retries["aws_max_retries"] = retries;
+    fs::remove(dir_ / "out.csv");
+    return Run(
+        "sources: [{type: file, name: f, format: {type: csv, options: {}}, location: "
+        "'s3://bucket/in/throttled.csv', storage_config: " +
+        ConfigYaml(with_retries) +
+        "}]\n"
+        "stages: [[{name: s, query: 'SELECT sum(a) AS n FROM f'}]]\n"
+        "destination: {type: file, name: o, format: {type: csv, options: {}}, location: '" +
+        (dir_ / "out.csv").string() + "'}\n");
+  };
+  CliResult throttled = read("2");
+  ASSERT_EQ(throttled.exit_code, 0) << throttled.all();
+  std::ifstream in(dir_ / "out.csv");
+  std::stringstream rows;
+  rows << in.rdbuf();
+  EXPECT_EQ(rows.str(), "n\n3\n");
+  EXPECT_EQ(Faults()[1]["failed"], 2);
+
+  AddFault("prefix=/bucket/in/throttled.csv&method=GET&count=1000&status=503");
+  int seen_before = Faults()[2]["seen"];
+  CliResult down = read("1");
+  EXPECT_EQ(down.exit_code, 1) << down.all();
+  EXPECT_NE(down.all().find("s3://bucket/in/throttled.csv"), std::string::npos) << down.all();
+  EXPECT_NE(down.all().find("HTTP 503"), std::string::npos) << down.all();
+  EXPECT_NE(down.all().find("after 2 attempts"), std::string::npos) << down.all();
+  // Each GET the run made was tried twice.
+  int gets = Faults()[2]["seen"].get<int>() - seen_before;
+  EXPECT_GT(gets, 0);
+  EXPECT_EQ(gets % 2, 0) << gets;
+}
 
 TEST_F(CliDeltaObjectStoreTest, RunThenHistoryAndVacuumOnAnS3Table) {
   ASSERT_EQ(Write(0, 300, "append").exit_code, 0);
