@@ -10,7 +10,6 @@
 #include <gtest/gtest.h>
 
 #include "executor/test_harness.h"
-#include "server/pg_harness.h"
 #include "server/test_harness.h"
 
 namespace aqueducts::server::testing {
@@ -64,15 +63,9 @@ destination:
   location: ${out}
 )";
 
-TEST(PostgresServer, RunsThroughAServerOnPostgresAndEverythingSurvivesARestart) {
+TEST(PostgresServer, InitNamesTheStoreOnceAndNeverLogsThePassword) {
   auto url = FreshPostgresDatabase();
   ASSERT_TRUE(url.ok()) << "PostgreSQL did not start: " << url.status().ToString();
-  std::filesystem::path work = MakeTempDir("pgwork");
-  std::shared_ptr<void> cleanup(nullptr, [work](void*) {
-    std::error_code ec;
-    std::filesystem::remove_all(work, ec);
-  });
-
   const std::string password_env = std::string("AQ_ADMIN_PASSWORD=") + kAdminPassword;
   CommandResult init =
       RunServerCommand({"init", "--database", *url, "--admin", "root"}, "", {password_env});
@@ -85,41 +78,40 @@ TEST(PostgresServer, RunsThroughAServerOnPostgresAndEverythingSurvivesARestart) 
       RunServerCommand({"init", "--database", *url, "--admin", "other"}, "", {password_env});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("already initialised"), std::string::npos) << again.err;
+}
 
-  auto server = ServerProcess::Start("", {"--database", *url, "--heartbeat-interval-ms", "1000"});
-  ASSERT_NE(server, nullptr);
-  auto client = server->Client();
-  auto signed_in = client->Post("/api/v1/tokens",
-                                {httplib::make_basic_authentication_header("root", kAdminPassword)},
-                                "", "application/json");
-  ASSERT_TRUE(signed_in && signed_in->status == 201);
-  std::string admin = json::parse(signed_in->body)["token"];
-  auto registration =
-      client->Post("/api/v1/executors/registration-tokens", Bearer(admin), "", "application/json");
-  ASSERT_TRUE(registration && registration->status == 201);
-  std::string server_url = "http://127.0.0.1:" + std::to_string(server->port());
-  auto executor = executor::testing::ExecutorProcess::Start(
-      {"--server-url", server_url, "--executor-id", "pg-1", "--registration-token",
-       json::parse(registration->body)["token"].get<std::string>()});
-  ASSERT_NE(executor, nullptr);
+// The shared fixture (test_harness.h) on its PostgreSQL store only: the server tests that run on
+// both stores are elsewhere; this one is about what PostgreSQL keeps across a restart.
+class PostgresServerRuns : public ServerFixture {};
+
+TEST_P(PostgresServerRuns, RunsThroughAServerOnPostgresAndEverythingSurvivesARestart) {
+  std::filesystem::path work = MakeTempDir("pgwork");
+  std::shared_ptr<void> cleanup(nullptr, [work](void*) {
+    std::error_code ec;
+    std::filesystem::remove_all(work, ec);
+  });
+  StartServer({"--heartbeat-interval-ms", "1000"});
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_NE(StartExecutor("pg-1"), nullptr);
+  ASSERT_FALSE(HasFailure());
+  std::string server_url = ServerUrl();
 
   // A stored pipeline run through the API; the same file run by the CLI through the server
   // and locally: the three outputs are equal.
-  auto created = client->Post(
-      "/api/v1/pipelines", Bearer(admin),
+  auto created = client_->Post(
+      "/api/v1/pipelines", Bearer(admin_),
       json{{"name", "rows"}, {"format", "yaml"}, {"text", kPipeline}}.dump(), "application/json");
   ASSERT_TRUE(created && created->status == 201) << (created ? created->body : "");
   int64_t pipeline = json::parse(created->body)["id"];
   std::string api_out = (work / "api.csv").string();
-  auto trigger = client->Post(("/api/v1/pipelines/" + std::to_string(pipeline) + "/runs").c_str(),
-                              Bearer(admin), json{{"parameters", {{"out", api_out}}}}.dump(),
-                              "application/json");
+  auto trigger = client_->Post(("/api/v1/pipelines/" + std::to_string(pipeline) + "/runs").c_str(),
+                               Bearer(admin_), json{{"parameters", {{"out", api_out}}}}.dump(),
+                               "application/json");
   ASSERT_TRUE(trigger && trigger->status == 201) << (trigger ? trigger->body : "");
   int64_t run = json::parse(trigger->body)["id"];
-  auto events = ReadEvents(*client, admin, run);
+  auto events = ReadEvents(*client_, admin_, run);
   ASSERT_FALSE(events.empty());
-  auto run_doc = json::parse(
-      client->Get(("/api/v1/runs/" + std::to_string(run)).c_str(), Bearer(admin))->body);
+  json run_doc = GetRun(run);
   ASSERT_EQ(run_doc["state"], "succeeded") << run_doc;
   EXPECT_EQ(run_doc["executor"], "pg-1");
 
@@ -132,70 +124,55 @@ TEST(PostgresServer, RunsThroughAServerOnPostgresAndEverythingSurvivesARestart) 
   std::string cli_out = (work / "cli.csv").string();
   CommandResult through =
       RunCommand(AQ_CLI_BIN, {"run", "-f", file.string(), "-p", "out=" + cli_out, "--server",
-                              server_url, "--token", admin, "--executor", "pg-1"});
+                              server_url, "--token", admin_, "--executor", "pg-1"});
   ASSERT_EQ(through.exit_code, 0) << through.out << through.err;
   EXPECT_NE(Slurp(local_out).find("zeile 5 ü"), std::string::npos) << Slurp(local_out);
   EXPECT_EQ(Slurp(api_out), Slurp(local_out));
   EXPECT_EQ(Slurp(cli_out), Slurp(local_out));
 
-  // Restart the server on the same database: users, tokens, pipelines, runs and every event are
-  // still there.
-  int port = server->port();
-  kill(server->pid(), SIGTERM);
-  int status = server->Wait(std::chrono::seconds(15));
+  // Restart the server on the same database (and port: the executor keeps the server URL it was
+  // started with): users, tokens, pipelines, runs and every event are still there.
+  kill(server_->pid(), SIGTERM);
+  int status = server_->Wait(std::chrono::seconds(15));
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  // The same port: the executor keeps the server URL it was started with.
-  server = ServerProcess::Start(
-      "", {"--database", *url, "--heartbeat-interval-ms", "1000", "--port", std::to_string(port)});
-  ASSERT_NE(server, nullptr);
-  client = server->Client();
-  auto runs = client->Get("/api/v1/runs", Bearer(admin));
+  StartServer({"--heartbeat-interval-ms", "1000"});
+  ASSERT_FALSE(HasFatalFailure());
+  auto runs = client_->Get("/api/v1/runs", Bearer(admin_));
   ASSERT_TRUE(runs && runs->status == 200) << (runs ? runs->body : "");
   json listed = json::parse(runs->body)["runs"];
   ASSERT_EQ(listed.size(), 2u) << listed;
   for (const auto& r : listed) {
     EXPECT_EQ(r["state"], "succeeded") << r;
   }
-  auto replay = ReadEvents(*client, admin, run);
+  auto replay = ReadEvents(*client_, admin_, run);
   EXPECT_EQ(replay, events) << "the stored history is replayed whole after the restart";
   for (size_t i = 0; i < replay.size(); ++i) {
     EXPECT_EQ(replay[i].first, static_cast<int64_t>(i + 1));
   }
   auto versions =
-      client->Get(("/api/v1/pipelines/" + std::to_string(pipeline)).c_str(), Bearer(admin));
+      client_->Get(("/api/v1/pipelines/" + std::to_string(pipeline)).c_str(), Bearer(admin_));
   ASSERT_TRUE(versions && versions->status == 200);
   EXPECT_EQ(json::parse(versions->body)["text"], kPipeline) << "the text is kept verbatim";
 
   // The executor reconnects on its own (same URL, same credential) and takes the next run.
-  bool back = false;
-  std::string listed_executors;
-  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-       !back && std::chrono::steady_clock::now() < deadline;
-       std::this_thread::sleep_for(std::chrono::milliseconds(50))) {
-    auto list = client->Get("/api/v1/executors", Bearer(admin));
-    if (list && list->status == 200) {
-      listed_executors = list->body;
-      json doc = json::parse(list->body);
-      for (const auto& e : doc["executors"]) {
-        back = back || (e["name"] == "pg-1" && e["status"] == "idle" && e["connected"]);
-      }
-    }
-  }
-  ASSERT_TRUE(back) << "pg-1 did not reconnect after the restart: " << listed_executors;
+  ASSERT_TRUE(WaitExecutor("pg-1", "idle"))
+      << "pg-1 did not reconnect after the restart: " << Executor("pg-1");
   std::string after_out = (work / "after.csv").string();
-  auto again_run = client->Post(("/api/v1/pipelines/" + std::to_string(pipeline) + "/runs").c_str(),
-                                Bearer(admin), json{{"parameters", {{"out", after_out}}}}.dump(),
-                                "application/json");
+  auto again_run = client_->Post(
+      ("/api/v1/pipelines/" + std::to_string(pipeline) + "/runs").c_str(), Bearer(admin_),
+      json{{"parameters", {{"out", after_out}}}}.dump(), "application/json");
   ASSERT_TRUE(again_run && again_run->status == 201) << (again_run ? again_run->body : "");
   int64_t run2 = json::parse(again_run->body)["id"];
-  ASSERT_FALSE(ReadEvents(*client, admin, run2).empty());
-  auto run2_doc = json::parse(
-      client->Get(("/api/v1/runs/" + std::to_string(run2)).c_str(), Bearer(admin))->body);
+  ASSERT_FALSE(ReadEvents(*client_, admin_, run2).empty());
+  json run2_doc = GetRun(run2);
   EXPECT_EQ(run2_doc["state"], "succeeded") << run2_doc;
   EXPECT_EQ(run2_doc["executor"], "pg-1");
   EXPECT_EQ(Slurp(after_out), Slurp(local_out));
 }
+
+INSTANTIATE_TEST_SUITE_P(Postgres, PostgresServerRuns, ::testing::Values(Backend::kPostgres),
+                         BackendName);
 
 TEST(PostgresServer, BadDatabaseFlagsAreClearErrorsAndNeverShowThePassword) {
   CommandResult unreachable =
