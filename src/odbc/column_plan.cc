@@ -19,20 +19,6 @@ std::string Lower(std::string_view text) {
   return out;
 }
 
-// Make column names unique (DuckDB rejects duplicates such as two "?column?", and compares
-// names case-insensitively): a repeated name gets the first free suffix _1, _2, ...
-void DeduplicateNames(std::vector<ColumnPlan>* plans) {
-  std::set<std::string> seen;
-  for (auto& plan : *plans) {
-    std::string name = plan.field.name.empty() ? "column" : plan.field.name;
-    std::string candidate = name;
-    for (int n = 1; !seen.insert(Lower(candidate)).second; ++n) {
-      candidate = name + "_" + std::to_string(n);
-    }
-    plan.field.name = candidate;
-  }
-}
-
 // Unconstrained decimals (PostgreSQL `numeric` without a precision) become DECIMAL(38,18); a
 // value with more digits is refused rather than rounded.
 constexpr int32_t kFreePrecision = 38;
@@ -47,6 +33,19 @@ void PlanDecimal(ColumnPlan* plan, int32_t precision, int32_t scale) {
 }
 
 }  // namespace
+
+// DuckDB rejects duplicates such as two "?column?": a repeated name gets the first free suffix.
+void DeduplicateNames(std::vector<ColumnPlan>* plans) {
+  std::set<std::string> seen;
+  for (auto& plan : *plans) {
+    std::string name = plan.field.name.empty() ? "column" : plan.field.name;
+    std::string candidate = name;
+    for (int n = 1; !seen.insert(Lower(candidate)).second; ++n) {
+      candidate = name + "_" + std::to_string(n);
+    }
+    plan.field.name = candidate;
+  }
+}
 
 ColumnPlan PlanColumn(std::string name, SQLSMALLINT sql_type, SQLULEN size, SQLSMALLINT digits,
                       std::string_view type_name) {

@@ -50,6 +50,10 @@ ColumnPlan PlanColumn(std::string name, SQLSMALLINT sql_type, SQLULEN size, SQLS
 Status AppendValue(const ColumnPlan& plan, const char* data, SQLLEN ind, int64_t row,
                    engine::ColumnVector* out);
 
+/// Make column names unique, case-insensitively as DuckDB compares them: a repeated `a`
+/// becomes `a_1`, then `a_2`, ...; an empty name becomes `column`.
+void DeduplicateNames(std::vector<ColumnPlan>* plans);
+
 /// Describe the result columns of the executed or prepared `stmt` (names made unique,
 /// case-insensitively as DuckDB compares them: a repeated `a` becomes `a_1`, then `a_2`, ...).
 /// kInvalidArgument when the statement returns no result set.

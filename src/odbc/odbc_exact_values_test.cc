@@ -8,7 +8,8 @@
 namespace aqueducts::odbc::testing {
 namespace {
 
-using ExactValuesTest = OdbcPgTest;
+using ExactValuesTest = OdbcReadPathTest;
+AQ_BOTH_READ_PATHS(ExactValuesTest);
 
 // DuckDB prints a BC date as "0044-03-15 (BC)" and a BC timestamp as "0044-03-15 (BC) 12:00:00";
 // PostgreSQL puts "BC" last: "0044-03-15 12:00:00 BC". Rewrite DuckDB's form as PostgreSQL's.
@@ -40,12 +41,12 @@ OdbcDestination Append(const std::string& table, const std::string& conn) {
   return d;
 }
 
-TEST_F(ExactValuesTest, ServerAndClientTimeZonesDiffer) {
+TEST_P(ExactValuesTest, ServerAndClientTimeZonesDiffer) {
   EXPECT_EQ(Pg("SHOW TimeZone"), "America/Los_Angeles");
   EXPECT_STREQ(getenv("TZ"), "Asia/Tokyo");
 }
 
-TEST_F(ExactValuesTest, TimestampTzWrittenIsTheSameInstant) {
+TEST_P(ExactValuesTest, TimestampTzWrittenIsTheSameInstant) {
   Pg("CREATE TABLE tz_out (id integer, tz timestamptz, naive timestamp)");
   AQ_ASSERT_OK(session_->main().Execute(
       "CREATE TABLE src AS SELECT * FROM (VALUES "
@@ -75,7 +76,7 @@ TEST_F(ExactValuesTest, TimestampTzWrittenIsTheSameInstant) {
             "2024-01-01 00:00:00|2024-07-01 00:00:00.000001|NULL|infinity|-infinity");
 }
 
-TEST_F(ExactValuesTest, TimestampTzReadIsTheSameInstant) {
+TEST_P(ExactValuesTest, TimestampTzReadIsTheSameInstant) {
   Pg("CREATE TABLE tz_in (id integer, tz timestamptz);"
      "INSERT INTO tz_in VALUES (1, '2024-07-01 00:00:00.000001+00'), "
      "(2, '2024-01-01 00:00:00+00'), (3, '1970-01-01 09:00:00+09'), "
@@ -95,7 +96,7 @@ TEST_F(ExactValuesTest, TimestampTzReadIsTheSameInstant) {
             Pg("SELECT string_agg(coalesce(tz::text, 'NULL'), '|' ORDER BY id) FROM tz_in"));
 }
 
-TEST_F(ExactValuesTest, InfinitiesFarAndBcDatesAndTimestampsRead) {
+TEST_P(ExactValuesTest, InfinitiesFarAndBcDatesAndTimestampsRead) {
   Pg("CREATE TABLE edge_in (id integer, d date, ts timestamp, tz timestamptz);"
      "INSERT INTO edge_in VALUES "
      "(1, 'infinity', 'infinity', 'infinity'), (2, '-infinity', '-infinity', '-infinity'), "
@@ -124,7 +125,7 @@ TEST_F(ExactValuesTest, InfinitiesFarAndBcDatesAndTimestampsRead) {
   EXPECT_EQ(Duck("SELECT year(d) || '/' || year(ts) FROM e WHERE id = 5"), "-43/-43");
 }
 
-TEST_F(ExactValuesTest, TimestampBeyondDuckDbIsRefusedNamingColumnAndRow) {
+TEST_P(ExactValuesTest, TimestampBeyondDuckDbIsRefusedNamingColumnAndRow) {
   Pg("CREATE TABLE far_in (id integer, ts timestamp);"
      "INSERT INTO far_in VALUES (1, '2024-01-01'), (2, '294276-12-31 23:59:59')");
   Status status =
@@ -138,7 +139,7 @@ TEST_F(ExactValuesTest, TimestampBeyondDuckDbIsRefusedNamingColumnAndRow) {
   EXPECT_EQ(Duck("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'far'"), "0");
 }
 
-TEST_F(ExactValuesTest, BcFarAndInfiniteDatesAndTimestampsWritten) {
+TEST_P(ExactValuesTest, BcFarAndInfiniteDatesAndTimestampsWritten) {
   Pg("CREATE TABLE edge_out (id integer, d date, ts timestamp, tz timestamptz)");
   AQ_ASSERT_OK(session_->main().Execute(
       "CREATE TABLE src AS SELECT * FROM (VALUES "
@@ -168,7 +169,7 @@ TEST_F(ExactValuesTest, BcFarAndInfiniteDatesAndTimestampsWritten) {
   EXPECT_EQ(Duck("SELECT count(*) FROM back"), "5");
 }
 
-TEST_F(ExactValuesTest, TextWithNulIsRefusedNamingColumnAndRow) {
+TEST_P(ExactValuesTest, TextWithNulIsRefusedNamingColumnAndRow) {
   Pg("CREATE TABLE nul_out (id integer, label text)");
   AQ_ASSERT_OK(session_->main().Execute(
       "CREATE TABLE src AS SELECT * FROM (VALUES (1, 'fine'), (2, 'also fine'), "
@@ -183,7 +184,7 @@ TEST_F(ExactValuesTest, TextWithNulIsRefusedNamingColumnAndRow) {
   EXPECT_EQ(Pg("SELECT count(*) FROM nul_out"), "0");  // rows 1-2 were rolled back
 }
 
-TEST_F(ExactValuesTest, FractionalTimesBothWays) {
+TEST_P(ExactValuesTest, FractionalTimesBothWays) {
   Pg("CREATE TABLE time_in (id integer, t time);"
      "INSERT INTO time_in VALUES (1, '23:59:59.999999'), (2, '00:00:00.000001'), "
      "(3, '12:34:56.5'), (4, '24:00:00'), (5, '00:00:00'), (6, NULL);"
@@ -199,7 +200,7 @@ TEST_F(ExactValuesTest, FractionalTimesBothWays) {
             "23:59:59.999999|00:00:00.000001|12:34:56.5|24:00:00|00:00:00|NULL");
 }
 
-TEST_F(ExactValuesTest, UnconstrainedNumericKeepsEveryDigit) {
+TEST_P(ExactValuesTest, UnconstrainedNumericKeepsEveryDigit) {
   Pg("CREATE TABLE num_in (id integer, n numeric, fixed numeric(28,6));"
      "INSERT INTO num_in VALUES (1, 0.0000001, 1.5), (2, 12345678901234567890.123456789012345678, "
      "-2), (3, -1.50, 0), (4, 0.000000000000000001, 12), (5, 100, 7), (6, NULL, NULL)");
@@ -235,7 +236,7 @@ TEST_F(ExactValuesTest, UnconstrainedNumericKeepsEveryDigit) {
       << status.message();
 }
 
-TEST_F(ExactValuesTest, UuidsLowerCaseAndRepeatedNamesRenamed) {
+TEST_P(ExactValuesTest, UuidsLowerCaseAndRepeatedNamesRenamed) {
   Pg("CREATE TABLE uuid_in (id integer, u uuid);"
      "INSERT INTO uuid_in VALUES (1, '123E4567-E89B-12D3-A456-426614174000'), (2, NULL)");
   AQ_ASSERT_OK(RegisterOdbcSource(*session_, {"u", "SELECT * FROM uuid_in", Conn()}));

@@ -14,6 +14,7 @@
 #include "odbc/driver_options.h"
 #include "odbc/odbc.h"
 #include "odbc/odbc_connection.h"
+#include "odbc/pg_copy_source.h"
 #include "odbc/wide_text.h"
 
 namespace aqueducts::odbc {
@@ -271,7 +272,17 @@ Result<std::vector<ColumnPlan>> RunQuery(OdbcConnection& conn, std::unique_ptr<O
 }  // namespace
 
 Status LoadOdbcSource(const OdbcSource& source, const connector::RunContext& ctx) {
-  AQ_ASSIGN_OR_RETURN(auto conn, OdbcConnection::Open(TuneForStreaming(source.connection_string)));
+  // PostgreSQL named by server: COPY through libpq (pg_copy_source.h). Anything it does not
+  // load (a type it does not decode, an error) is loaded, or refused, by the ODBC path below.
+  if (auto target = PgCopyTargetOf(source.connection_string)) {
+    Status status = LoadByPgCopy(*target, source.load_query, source.name, ctx);
+    if (status.ok() || status.code() == StatusCode::kCancelled) {
+      return status;
+    }
+  }
+  AQ_ASSIGN_OR_RETURN(
+      auto conn,
+      OdbcConnection::Open(TuneForStreaming(WithoutPgCopySwitch(source.connection_string))));
   const bool postgres = conn->IsPostgres();
   AQ_RETURN_IF_ERROR(conn->UseUtcSession());
   AQ_ASSIGN_OR_RETURN(auto stmt, conn->NewStatement());

@@ -6,9 +6,10 @@
 namespace aqueducts::odbc::testing {
 namespace {
 
-using SourceTest = OdbcPgTest;
+using SourceTest = OdbcReadPathTest;
+AQ_BOTH_READ_PATHS(SourceTest);
 
-TEST_F(SourceTest, LoadsJanuaryReadings) {
+TEST_P(SourceTest, LoadsJanuaryReadings) {
   OdbcSource source{"jan_data",
                     "SELECT * FROM temp_readings WHERE timestamp BETWEEN '2024-01-01' AND "
                     "'2024-01-31'",
@@ -29,7 +30,7 @@ TEST_F(SourceTest, LoadsJanuaryReadings) {
          "FROM temp_readings WHERE timestamp BETWEEN '2024-01-01' AND '2024-01-31'"));
 }
 
-TEST_F(SourceTest, TypesNullsAndNonAsciiText) {
+TEST_P(SourceTest, TypesNullsAndNonAsciiText) {
   Pg("CREATE TABLE types_src (i2 smallint, i4 integer, i8 bigint, r real, d double precision, "
      "n numeric(12,3), big numeric(30,5), free numeric, b boolean, t text, v varchar(20), "
      "day date, ts timestamp(6), tm time, bin bytea);"
@@ -66,7 +67,7 @@ TEST_F(SourceTest, TypesNullsAndNonAsciiText) {
   }
 }
 
-TEST_F(SourceTest, StreamsManyRowsAndLongText) {
+TEST_P(SourceTest, StreamsManyRowsAndLongText) {
   AQ_ASSERT_OK(RegisterOdbcSource(
       *session_, {"many",
                   "SELECT g AS id, repeat('x', g % 10000) AS long_text, (g % 7)::varchar AS v "
@@ -79,7 +80,7 @@ TEST_F(SourceTest, StreamsManyRowsAndLongText) {
 
 // psqlODBC describes jsonb (a type it does not know) and varchar without a length as 255
 // characters wide; longer values must still arrive whole, in any row of a block.
-TEST_F(SourceTest, LongValuesOfColumnsDescribedAsShortArriveWhole) {
+TEST_P(SourceTest, LongValuesOfColumnsDescribedAsShortArriveWhole) {
   Pg("CREATE TABLE long_src (id int, j jsonb, t text, v varchar);"
      "INSERT INTO long_src SELECT g, CASE WHEN g = 2 THEN NULL WHEN g % 3 = 0 THEN "
      "jsonb_build_object('k', repeat('x', 100000), 'u', '東京 🚀', 'g', g) ELSE "
@@ -100,13 +101,13 @@ TEST_F(SourceTest, LongValuesOfColumnsDescribedAsShortArriveWhole) {
   EXPECT_EQ(Duck("SELECT max(length(j)) > 100000 AND max(length(t)) = 1050000 FROM l"), "true");
 }
 
-TEST_F(SourceTest, EmptyResultCreatesEmptyTable) {
+TEST_P(SourceTest, EmptyResultCreatesEmptyTable) {
   AQ_ASSERT_OK(
       RegisterOdbcSource(*session_, {"none", "SELECT * FROM temp_readings_empty", Conn()}));
   EXPECT_EQ(Duck("SELECT count(*) FROM none"), "0");
 }
 
-TEST_F(SourceTest, SqlErrorNamesSourceAndLeavesNoTable) {
+TEST_P(SourceTest, SqlErrorNamesSourceAndLeavesNoTable) {
   Status status = RegisterOdbcSource(*session_, {"bad", "SELEC nothing", Conn()});
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.id(), "aqueducts::source::register_odbc");
@@ -118,13 +119,13 @@ TEST_F(SourceTest, SqlErrorNamesSourceAndLeavesNoTable) {
   EXPECT_EQ(Duck("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'bad'"), "0");
 }
 
-TEST_F(SourceTest, MissingTableIsNotFound) {
+TEST_P(SourceTest, MissingTableIsNotFound) {
   Status status = RegisterOdbcSource(*session_, {"m", "SELECT * FROM no_such_table", Conn()});
   EXPECT_EQ(status.code(), StatusCode::kNotFound) << status.message();
   EXPECT_NE(status.message().find("no_such_table"), std::string::npos) << status.message();
 }
 
-TEST_F(SourceTest, WrongPasswordIsClearAndRedacted) {
+TEST_P(SourceTest, WrongPasswordIsClearAndRedacted) {
   Status status = RegisterOdbcSource(*session_, {"w", "SELECT 1", Conn("Wr0ngSecret")});
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.code(), StatusCode::kIoError) << status.message();
@@ -133,7 +134,7 @@ TEST_F(SourceTest, WrongPasswordIsClearAndRedacted) {
   EXPECT_EQ(status.message().find("Wr0ngSecret"), std::string::npos) << status.message();
 }
 
-TEST_F(SourceTest, ServerDownIsClear) {
+TEST_P(SourceTest, ServerDownIsClear) {
   const std::string down =
       "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=1;UID=postgres;PWD=Secr3tValue;";
   Status status = RegisterOdbcSource(*session_, {"d", "SELECT 1", down});
@@ -144,7 +145,7 @@ TEST_F(SourceTest, ServerDownIsClear) {
   EXPECT_EQ(status.message().find("Secr3tValue"), std::string::npos) << status.message();
 }
 
-TEST_F(SourceTest, UnknownDriverIsClear) {
+TEST_P(SourceTest, UnknownDriverIsClear) {
   Status status =
       RegisterOdbcSource(*session_, {"u", "SELECT 1", "Driver={No Such Driver};PWD=Secr3tValue;"});
   ASSERT_FALSE(status.ok());
