@@ -4,7 +4,8 @@
 # free loopback port (as the postgres OS user when run as root); leaves nothing behind.
 # Usage: bench/odbc_bench.sh [build-dir]   Env: ROWS (default 1000000), RUNS (default 3),
 # BATCH (destination batch_size, default 10000), CONN_EXTRA (appended to the connection string,
-# e.g. "Protocol=7.4-1;"), KEEP=1 (keep the server and files in /tmp/aq_odbc_bench.* for
+# e.g. "Protocol=7.4-1;", or "AqueductsPgCopy=0;" to read through psqlODBC instead of the
+# PostgreSQL COPY read path, docs/odbc.md), KEEP=1 (keep the server and files in /tmp/aq_odbc_bench.* for
 # profiling). Runs are paired and alternating (see below); prints a Markdown table of medians.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
