@@ -442,8 +442,11 @@ class CopyDecoder {
   int64_t rows_ = 0;
 };
 
-// Rows decoded before a batch is handed to the DuckDB appender.
+// A batch is handed to the DuckDB appender when it holds this many rows, or when the COPY
+// data decoded into it reaches kAppendBytes (long values: the two batches stay bounded).
+// 32768 rows instead of 2048 measured no gain (4 paired runs, CPU 3.0 s against 3.2 s).
 constexpr size_t kAppendRows = 2048;
+constexpr size_t kAppendBytes = 8 << 20;
 
 // Stream the COPY result of `pg` (in PGRES_COPY_OUT) into `appender`, appending each full batch
 // on a helper thread while the next is decoded. Returns the rows decoded.
@@ -460,8 +463,10 @@ Result<int64_t> StreamRows(PGconn* pg, const std::vector<CopyColumn>& columns,
   CopyDecoder decoder(columns);
   int current = 0;
   int64_t handed_off = 0;
+  size_t batch_bytes = 0;
   std::future<Status> appending;  // after `batches`: destroyed (waited for) first
   auto hand_off = [&]() -> Status {
+    batch_bytes = 0;
     if (appending.valid()) {
       AQ_RETURN_IF_ERROR(appending.get());
       ctx.Rows(handed_off);
@@ -494,7 +499,9 @@ Result<int64_t> StreamRows(PGconn* pg, const std::vector<CopyColumn>& columns,
     Status status = decoder.Feed(buffer, static_cast<size_t>(size), &batches[current]);
     PQfreemem(buffer);
     AQ_RETURN_IF_ERROR(status);
-    if (batches[current].num_rows() >= kAppendRows) {
+    batch_bytes += static_cast<size_t>(size);
+    if (batches[current].num_rows() >= kAppendRows ||
+        (batch_bytes >= kAppendBytes && batches[current].num_rows() > 0)) {
       AQ_RETURN_IF_ERROR(hand_off());
     }
   }
