@@ -124,6 +124,10 @@ struct Commands {
   double retain_hours = 168;
   bool dry_run = false;
   std::vector<std::string> vacuum_storage;
+  std::string uploads_url;
+  bool uploads_abort = false;
+  std::string uploads_older_than = "24h";
+  std::vector<std::string> uploads_storage;
   std::string init_dir;
   std::string shell;
 
@@ -137,6 +141,8 @@ struct Commands {
   CLI::App* delta = nullptr;
   CLI::App* history = nullptr;
   CLI::App* vacuum = nullptr;
+  CLI::App* storage = nullptr;
+  CLI::App* uploads = nullptr;
   CLI::App* init = nullptr;
   CLI::App* completions = nullptr;
 };
@@ -244,6 +250,29 @@ void AddDeltaCommands(CLI::App& app, Commands& c) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
+void AddStorageCommands(CLI::App& app, Commands& c) {
+  auto* storage = c.storage = app.add_subcommand("storage", "Inspect and tidy object stores");
+  storage->require_subcommand(1);
+  auto* uploads = c.uploads = storage->add_subcommand(
+      "uploads",
+      "List the multipart uploads left pending under an object-store prefix (a killed writer "
+      "leaves them; the store bills their parts); with --abort, abort the old ones");
+  uploads->add_option("url", c.uploads_url, "Prefix to look under (s3://bucket/dir/, gs://...)")
+      ->required();
+  uploads->add_flag("--abort", c.uploads_abort,
+                    "Abort the uploads started --older-than ago or more (default: only list)");
+  uploads
+      ->add_option("--older-than", c.uploads_older_than,
+                   "Age from which an upload counts as abandoned: 0, 90s, 30m, 24h, 7d")
+      ->capture_default_str();
+  uploads
+      ->add_option("--storage-config", c.uploads_storage,
+                   "KEY=VALUE storage_config key of the store (repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
 void AddSetUpCommands(CLI::App& app, Commands& c) {
   auto* init = c.init = app.add_subcommand(
       "init", "Write a runnable starter pipeline with sample data into a directory");
@@ -293,6 +322,14 @@ void SetExamples(CLI::App& app, const Commands& c) {
   c.history->footer("Examples:\n  aqueducts delta history ./tables/orders --limit 5 --json");
   c.vacuum->footer(
       "Examples:\n  aqueducts delta vacuum ./tables/orders --retain-hours 24 --dry-run");
+  c.storage->footer(
+      "Examples:\n"
+      "  aqueducts storage uploads s3://bucket/out/ --storage-config aws_region=eu-west-1");
+  c.uploads->footer(
+      "Examples:\n"
+      "  aqueducts storage uploads s3://bucket/out/                  # list, abort nothing\n"
+      "  aqueducts storage uploads s3://bucket/out/ --abort          # abort those 24h or older\n"
+      "  aqueducts storage uploads gs://bucket/ --abort --older-than 0");
   c.init->footer(
       "Examples:\n  aqueducts init my-pipeline\n  aqueducts init    # into the current directory");
   c.completions->footer(
@@ -392,6 +429,10 @@ int Dispatch(const CLI::App& app, const Commands& c) {
   if (*c.vacuum) {
     return DeltaVacuumCommand(c.vacuum_table, c.retain_hours, c.dry_run, c.vacuum_storage);
   }
+  if (*c.uploads) {
+    return StorageUploadsCommand(c.uploads_url, c.uploads_abort, c.uploads_older_than,
+                                 c.uploads_storage);
+  }
   return kExitUsage;
 }
 
@@ -407,6 +448,7 @@ int Main(int argc, char** argv) {
   AddPipelineCommands(app, c);
   AddRemoteCommands(app, c);
   AddDeltaCommands(app, c);
+  AddStorageCommands(app, c);
   AddSetUpCommands(app, c);
   SetExamples(app, c);
   if (auto handled = HelpOrUnknownCommand(app, argc, argv)) {

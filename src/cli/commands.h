@@ -61,6 +61,12 @@ int DeltaHistoryCommand(const std::string& table, int limit, bool json,
 int DeltaVacuumCommand(const std::string& table, double retain_hours, bool dry_run,
                        const std::vector<std::string>& storage_config);
 
+/// `aqueducts storage uploads URL`: the pending multipart uploads under an object-store prefix,
+/// listed (dry run), or with `abort` those started `older_than` ago or more aborted
+/// (cli/storage_commands.cc).
+int StorageUploadsCommand(const std::string& url, bool abort, const std::string& older_than,
+                          const std::vector<std::string>& storage_config);
+
 /// Split "k=v" flags into Params. Error (kInvalidArgument):
 /// "invalid KEY=value: no '=' found in '<s>'".
 Result<Params> ParseParams(const std::vector<std::string>& flags);

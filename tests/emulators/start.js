@@ -123,13 +123,21 @@ function pendingUploads() {
       ctx.status = 204;
       return;
     }
-    await next();
-    if (!enabled) return;
+    let failure = null;
+    try {
+      await next();
+    } catch (e) {
+      failure = e;  // s3rver throws its refusals (S3Error with a status)
+    }
+    const status = failure ? failure.status || 500 : ctx.status;
     const parts = ctx.path.split('/');
     const bucket = decodeURIComponent(parts[1] || '');
     const root = path.join(dir, bucket, '._S3rver_uploads');
-    if (ctx.method === 'GET' && parts.length === 2 && 'uploads' in ctx.query &&
-        ctx.status === 501) {
+    if (!enabled) {
+      if (failure) throw failure;
+      return;
+    }
+    if (ctx.method === 'GET' && parts.length === 2 && 'uploads' in ctx.query && status === 501) {
       const prefix = ctx.query.prefix || '';
       const uploads = [];
       for (const id of fs.existsSync(root) ? fs.readdirSync(root) : []) {
@@ -149,7 +157,7 @@ function pendingUploads() {
                                     '</UploadId><Initiated>' + u.initiated.toISOString() +
                                     '</Initiated></Upload>').join('') +
                  '</ListMultipartUploadsResult>';
-    } else if (ctx.method === 'DELETE' && 'uploadId' in ctx.query && ctx.status === 405) {
+    } else if (ctx.method === 'DELETE' && 'uploadId' in ctx.query && status === 405) {
       const id = String(ctx.query.uploadId);
       const upload = path.join(root, id);
       ctx.type = 'application/xml';
@@ -162,6 +170,8 @@ function pendingUploads() {
         ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code>' +
                    '<Message>The specified upload does not exist.</Message></Error>';
       }
+    } else if (failure) {
+      throw failure;
     }
   };
 }
