@@ -164,6 +164,19 @@ class Replayer {
   std::map<std::string, json> domains_;
 };
 
+}  // namespace
+
+Result<Snapshot> SnapshotOfActions(const std::string& table_root, int64_t version,
+                                   const std::vector<json>& actions) {
+  Replayer replayer;
+  for (const json& action : actions) {
+    AQ_RETURN_IF_ERROR(replayer.Apply(action));
+  }
+  return replayer.Finish(table_root, version);
+}
+
+namespace {
+
 // Rows of Parquet checkpoint/sidecar files, each rendered as one JSON object of actions.
 Result<std::vector<json>> ReadParquetActions(engine::Connection& conn,
                                              const std::vector<std::string>& paths) {

@@ -115,6 +115,11 @@ Result<Snapshot> LoadSnapshot(engine::Connection& conn, const std::string& table
                               std::optional<int64_t> version = std::nullopt,
                               std::optional<int64_t> as_of_ms = std::nullopt);
 
+/// The snapshot that `actions` (protocol, metaData, adds, ... as one commit's action objects)
+/// make on their own, at `version`: for writing data files for a table that does not exist yet.
+Result<Snapshot> SnapshotOfActions(const std::string& table_root, int64_t version,
+                                   const std::vector<nlohmann::json>& actions);
+
 /// Refuse tables we cannot read: "unsupported Delta reader feature 'X'".
 Status CheckReadSupported(const Protocol& protocol, const Metadata& metadata);
 /// Refuse tables we cannot write safely.

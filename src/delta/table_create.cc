@@ -211,6 +211,17 @@ std::optional<int64_t> ParseIntervalMillis(const std::string& text) {
   return n * it->second;
 }
 
+json NewMetadataAction(const NewTable& plan, const DeltaDestination& dest) {
+  return json{{"id", NewUuid()},
+              {"name", nullptr},
+              {"description", nullptr},
+              {"format", {{"provider", "parquet"}, {"options", json::object()}}},
+              {"schemaString", plan.schema.dump()},
+              {"partitionColumns", dest.partition_columns},
+              {"createdTime", NowMillis()},
+              {"configuration", plan.configuration}};
+}
+
 Result<NewTable> PlanNewTable(const DeltaDestination& dest) {
   if (dest.schema.empty()) {
     return Status::InvalidArgument(

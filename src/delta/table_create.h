@@ -31,6 +31,10 @@ struct NewTable {
 /// deletionVectors, plus appendOnly when set).
 Result<NewTable> PlanNewTable(const DeltaDestination& dest);
 
+/// The metaData action body of a table created from `plan` for `dest`: a new id, the schema,
+/// `dest`'s partition columns and the configuration, created now.
+nlohmann::json NewMetadataAction(const NewTable& plan, const DeltaDestination& dest);
+
 /// Milliseconds of an "interval <n> <unit>" property value (millisecond ... week); nullopt
 /// when it cannot be read.
 std::optional<int64_t> ParseIntervalMillis(const std::string& text);

@@ -25,8 +25,6 @@ Status CreateTable(engine::Connection& conn, const std::string& root,
   // nothing behind.
   AQ_ASSIGN_OR_RETURN(NewTable plan, PlanNewTable(dest));
   const json& protocol = plan.protocol;
-  const json& schema = plan.schema;
-  const json& config = plan.configuration;
   CommitRequest req;
   req.operation = "CREATE TABLE";
   req.operation_parameters = {{"mode", "ErrorIfExists"},
@@ -34,14 +32,7 @@ Status CreateTable(engine::Connection& conn, const std::string& root,
                               {"metadata", "{}"},
                               {"protocol", protocol.dump()}};
   req.protocol = protocol;
-  req.metadata = json{{"id", NewUuid()},
-                      {"name", nullptr},
-                      {"description", nullptr},
-                      {"format", {{"provider", "parquet"}, {"options", json::object()}}},
-                      {"schemaString", schema.dump()},
-                      {"partitionColumns", dest.partition_columns},
-                      {"createdTime", NowMillis()},
-                      {"configuration", config}};
+  req.metadata = NewMetadataAction(plan, dest);
   AQ_RETURN_IF_ERROR(MakeDirs(root));
   auto version = CommitTransaction(conn, root, req);
   if (!version.ok() && version.status().code() == StatusCode::kConflict) {

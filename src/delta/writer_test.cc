@@ -1,5 +1,7 @@
 // The delta destination end to end: create, append, replace, upsert, read back, layout,
 // concurrency, crashes and checkpoints, on real files with real DuckDB.
+#include <algorithm>
+#include <filesystem>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -360,26 +362,195 @@ TEST(DeltaWriterTest, DistributedAppendRefusalsNameTheDestination) {
   auto s = OpenTestSession();
   auto dest = Dest(dir.str());
   AQ_ASSERT_OK(PrepareDeltaDestination(*s, dest));
-  auto replace = Dest(dir.str(), DeltaWriteMode::Operation::kReplace);
-  auto part = WriteAppendPart(s->main(), replace, 0, "SELECT 'a' AS col_1, 1 AS col_2",
+  auto upsert = Dest(dir.str(), DeltaWriteMode::Operation::kUpsert);
+  upsert.write_mode.upsert_keys = {"col_1"};
+  auto part = WriteAppendPart(s->main(), upsert, 0, "SELECT 'a' AS col_1, 1 AS col_2",
                               dir.str() + "/parts", "attempt");
   ASSERT_FALSE(part.ok());
   EXPECT_EQ(part.status().message(),
             "Delta destination 'out' at '" + dest.location.url +
-                "': a distributed Delta write is an append, not a replace");
+                "': a distributed Delta write is an append or a replace without conditions, not "
+                "an upsert");
+  auto replace_where = Dest(dir.str(), DeltaWriteMode::Operation::kReplace);
+  replace_where.write_mode.replace_conditions = {ReplaceCondition{"col_1", "a"}};
+  part = WriteAppendPart(s->main(), replace_where, 0, "SELECT 'a' AS col_1, 1 AS col_2",
+                         dir.str() + "/parts", "attempt");
+  ASSERT_FALSE(part.ok());
+  EXPECT_NE(part.status().message().find("not a replace with conditions"), std::string::npos)
+      << part.status().message();
   auto remote = Dest(dir.str());
   remote.location = ParseLocation("s3://bucket/table");
   part = WriteAppendPart(s->main(), remote, 0, "SELECT 'a' AS col_1, 1 AS col_2",
                          dir.str() + "/parts", "attempt");
   ASSERT_FALSE(part.ok());
   EXPECT_EQ(part.status().message(),
-            "Delta destination 'out' at 's3://bucket/table': a distributed append commits to "
+            "Delta destination 'out' at 's3://bucket/table': a distributed write commits to "
             "local Delta tables only");
   auto commit = CommitAppendParts(s->main(), remote, 0, {}, 0, nullptr);
   ASSERT_FALSE(commit.ok());
   EXPECT_NE(commit.status().message().find("Delta destination 'out' at 's3://bucket/table'"),
             std::string::npos)
       << commit.status().message();
+}
+
+// Two writers' parts of `dest` (for `version`; -1: a new table) in dir/parts/{a,b}.
+std::vector<std::pair<std::string, AppendPart>> WriteTwoParts(engine::Connection& conn,
+                                                              const DeltaDestination& dest,
+                                                              int64_t version,
+                                                              const std::string& dir) {
+  std::vector<std::pair<std::string, AppendPart>> parts;
+  for (const char* writer : {"a", "b"}) {
+    std::string out = dir + "/parts/" + writer;
+    auto part = WriteAppendPart(conn, dest, version,
+                                std::string("SELECT * FROM (VALUES ('") + writer + "1', 1), ('" +
+                                    writer + "2', 2)) t(col_1, col_2)",
+                                out, std::string("attempt") + writer);
+    EXPECT_TRUE(part.ok()) << part.status().ToString();
+    if (part.ok()) {
+      parts.push_back({out, *part});
+    }
+  }
+  return parts;
+}
+
+// Files under `root` outside _delta_log.
+std::vector<std::string> DataFilesUnder(const std::string& root) {
+  std::vector<std::string> out;
+  if (!PathExists(root)) {
+    return out;
+  }
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    std::string rel = std::filesystem::relative(e.path(), root).generic_string();
+    if (e.is_regular_file() && rel.rfind("_delta_log", 0) != 0) {
+      out.push_back(rel);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(DeltaWriterTest, PartsOfANewTableAreItsFirstCommit) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  std::string root = dir.str() + "/table";
+  auto dest = Dest(root);
+  AQ_ASSERT_OK_AND_ASSIGN(auto new_table, NewTableJson(dest));
+  auto parts = WriteTwoParts(s->main(), dest, -1, dir.str());
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_FALSE(PathExists(root)) << "a writer touched the table";
+  AQ_ASSERT_OK_AND_ASSIGN(auto stats,
+                          CommitAppendParts(s->main(), dest, -1, parts, 4, nullptr, new_table));
+  EXPECT_EQ(stats.version, 0);
+  EXPECT_EQ(stats.rows, 4);
+  // One commit: protocol, metaData and the writers' adds.
+  AQ_ASSERT_OK_AND_ASSIGN(auto listing, ListLog(root));
+  EXPECT_EQ(listing.LatestVersion(), 0);
+  AQ_ASSERT_OK_AND_ASSIGN(auto actions,
+                          ReadCommitFile(LogDir(root) + "/00000000000000000000.json"));
+  int protocols = 0, metadata = 0, adds = 0;
+  for (const auto& a : actions) {
+    protocols += a.contains("protocol");
+    metadata += a.contains("metaData");
+    adds += a.contains("add");
+  }
+  EXPECT_EQ(protocols, 1);
+  EXPECT_EQ(metadata, 1);
+  EXPECT_EQ(adds, 2);
+  EXPECT_EQ(ReadBack(*s, root), (std::vector<std::string>{"a1|1", "a2|2", "b1|1", "b2|2"}));
+  EXPECT_EQ(DataFilesUnder(root).size(), 2u);
+  // The same table as a local create writes.
+  std::string local = dir.str() + "/local";
+  AQ_ASSERT_OK(
+      WriteDeltaDestination(*s, Dest(local), "SELECT 'x' AS col_1, 1 AS col_2", nullptr).status());
+  AQ_ASSERT_OK_AND_ASSIGN(auto a, LoadSnapshot(s->main(), root));
+  AQ_ASSERT_OK_AND_ASSIGN(auto b, LoadSnapshot(s->main(), local));
+  EXPECT_EQ(a.metadata.schema_string, b.metadata.schema_string);
+  EXPECT_EQ(a.protocol.ToJson(), b.protocol.ToJson());
+}
+
+TEST(DeltaWriterTest, PartsOfANewTableAppendWhenTheTableAppearedWithTheSameSchema) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  std::string root = dir.str() + "/table";
+  auto dest = Dest(root);
+  AQ_ASSERT_OK_AND_ASSIGN(auto new_table, NewTableJson(dest));
+  auto parts = WriteTwoParts(s->main(), dest, -1, dir.str());
+  // Someone else creates the table and writes a row before the commit.
+  AQ_ASSERT_OK(
+      WriteDeltaDestination(*s, dest, "SELECT 'x' AS col_1, 9 AS col_2", nullptr).status());
+  AQ_ASSERT_OK_AND_ASSIGN(auto stats,
+                          CommitAppendParts(s->main(), dest, -1, parts, 4, nullptr, new_table));
+  EXPECT_EQ(stats.version, 2);
+  EXPECT_EQ(ReadBack(*s, root), (std::vector<std::string>{"a1|1", "a2|2", "b1|1", "b2|2", "x|9"}));
+}
+
+TEST(DeltaWriterTest, PartsOfANewTableConflictWhenTheTableAppearedWithAnotherSchema) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  std::string root = dir.str() + "/table";
+  auto dest = Dest(root);
+  AQ_ASSERT_OK_AND_ASSIGN(auto new_table, NewTableJson(dest));
+  auto parts = WriteTwoParts(s->main(), dest, -1, dir.str());
+  auto other = Dest(root);
+  other.schema[1].data_type = MakeType(TypeId::kInt64);
+  AQ_ASSERT_OK(
+      WriteDeltaDestination(*s, other, "SELECT 'x' AS col_1, 9 AS col_2", nullptr).status());
+  auto before = DataFilesUnder(root);
+  auto commit = CommitAppendParts(s->main(), dest, -1, parts, 4, nullptr, new_table);
+  ASSERT_FALSE(commit.ok());
+  EXPECT_EQ(commit.status().code(), StatusCode::kConflict);
+  EXPECT_NE(commit.status().message().find("the Delta table at '" + root +
+                                           "' was created by another writer during this run"),
+            std::string::npos)
+      << commit.status().message();
+  EXPECT_EQ(ReadBack(*s, root), std::vector<std::string>{"x|9"});
+  EXPECT_EQ(DataFilesUnder(root), before) << "a moved file was left in the table";
+}
+
+TEST(DeltaWriterTest, PartsReplaceEveryLiveFileInOneCommitOrConflict) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  std::string root = dir.str() + "/table";
+  auto dest = Dest(root);
+  AQ_ASSERT_OK(WriteDeltaDestination(*s, dest, "SELECT 'old' AS col_1, 0 AS col_2", nullptr)
+                   .status());  // versions 0 (create) and 1
+  auto replace = Dest(root, DeltaWriteMode::Operation::kReplace);
+  auto parts = WriteTwoParts(s->main(), replace, 1, dir.str() + "/one");
+  AQ_ASSERT_OK_AND_ASSIGN(auto stats, CommitAppendParts(s->main(), replace, 1, parts, 4, nullptr));
+  EXPECT_EQ(stats.version, 2);
+  EXPECT_EQ(stats.files_removed, 1);
+  EXPECT_EQ(ReadBack(*s, root), (std::vector<std::string>{"a1|1", "a2|2", "b1|1", "b2|2"}));
+  // Pinned at version 2, but an append lands first: a replace of the whole table conflicts,
+  // as a local replace does, and the table keeps the append and nothing of the parts.
+  parts = WriteTwoParts(s->main(), replace, 2, dir.str() + "/two");
+  AQ_ASSERT_OK(
+      WriteDeltaDestination(*s, dest, "SELECT 'new' AS col_1, 5 AS col_2", nullptr).status());
+  auto before = DataFilesUnder(root);
+  auto commit = CommitAppendParts(s->main(), replace, 2, parts, 4, nullptr);
+  ASSERT_FALSE(commit.ok());
+  EXPECT_EQ(commit.status().code(), StatusCode::kConflict) << commit.status().ToString();
+  EXPECT_EQ(ReadBack(*s, root),
+            (std::vector<std::string>{"a1|1", "a2|2", "b1|1", "b2|2", "new|5"}));
+  EXPECT_EQ(DataFilesUnder(root), before);
+}
+
+TEST(DeltaWriterTest, PartsWhoseRowsDisagreeAreNotCommittedAndTheErrorNamesTheTable) {
+  TempDir dir;
+  auto s = OpenTestSession();
+  std::string root = dir.str() + "/table";
+  auto dest = Dest(root);
+  AQ_ASSERT_OK_AND_ASSIGN(auto new_table, NewTableJson(dest));
+  auto parts = WriteTwoParts(s->main(), dest, -1, dir.str());
+  ASSERT_EQ(parts.size(), 2u);
+  // A writer that says it wrote 3 rows while its adds' stats hold 2 (the total still agrees).
+  parts[0].second.rows = 3;
+  parts[1].second.rows = 2;
+  auto commit = CommitAppendParts(s->main(), dest, -1, parts, 4, nullptr, new_table);
+  ASSERT_FALSE(commit.ok());
+  EXPECT_EQ(commit.status().message(),
+            "Delta destination 'out' at '" + dest.location.url +
+                "': the writers reported 4 rows but their parts hold 5; nothing was committed");
+  EXPECT_FALSE(PathExists(root));
 }
 
 }  // namespace

@@ -16,10 +16,21 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import uuid
 
 
-def run_partition(task, binary):
+def _registry():
+    """On a worker: the task processes of each run (run id -> set of Popen) and the runs stopped,
+    kept on the Worker object so that every task and stop_run see the same ones."""
+    from distributed import get_worker
+    worker = get_worker()
+    if not hasattr(worker, "aqueducts_tasks"):
+        worker.aqueducts_tasks = (threading.Lock(), {}, set())
+    return worker.aqueducts_tasks
+
+
+def run_partition(task, binary, run_id):
     """One attempt at one partition, on a worker: a fresh attempt id every time Dask runs it."""
     attempt = uuid.uuid4().hex
 
@@ -29,18 +40,52 @@ def run_partition(task, binary):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGKILL)
 
-    proc = subprocess.run(
-        [binary, "distribute-task", "--attempt", attempt],
-        input=task.encode(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        preexec_fn=die_with_worker,
-        check=False,
-    )
+    lock, running, stopped = _registry()
+    with lock:
+        if run_id in stopped:
+            raise RuntimeError("the run was stopped")
+        proc = subprocess.Popen(
+            [binary, "distribute-task", "--attempt", attempt],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=die_with_worker,
+        )
+        running.setdefault(run_id, set()).add(proc)
+    try:
+        out, err = proc.communicate(task.encode())
+    finally:
+        with lock:
+            running[run_id].discard(proc)
     if proc.returncode != 0:
-        message = proc.stderr.decode(errors="replace").strip()
+        message = err.decode(errors="replace").strip()
         raise RuntimeError(message or "distribute-task exited with %d" % proc.returncode)
-    return json.loads(proc.stdout.decode())
+    return json.loads(out.decode())
+
+
+def stop_run(run_id, dask_worker=None):
+    """On every worker (client.run): kill the task processes of run `run_id`, wait until they
+    have exited (so none writes after the driver removed the staging directory), and refuse to
+    start more."""
+    del dask_worker
+    lock, running, stopped = _registry()
+    with lock:
+        stopped.add(run_id)
+        procs = list(running.get(run_id, ()))
+    for proc in procs:
+        proc.kill()
+    for proc in procs:
+        proc.wait()
+    return len(procs)
+
+
+def stop(client, futures, run_id):
+    """Cancel every task of the run and stop the task processes already running."""
+    client.cancel(list(futures))
+    try:
+        client.run(stop_run, run_id)
+    except Exception as error:  # pylint: disable=broad-except
+        say("warning: could not stop the running tasks on every worker: %s" % error)
 
 
 def say(text):
@@ -78,8 +123,8 @@ def main():
     try:
         for task in tasks:
             key = "aqueducts-%s-partition-%d" % (run_id, task["partition"])
-            future = client.submit(run_partition, task["task"], args.worker_binary, key=key,
-                                   pure=False)
+            future = client.submit(run_partition, task["task"], args.worker_binary, run_id,
+                                   key=key, pure=False)
             futures[future] = task["partition"]
         results = []
         rows = 0
@@ -87,7 +132,7 @@ def main():
             partition = futures[future]
             if future.status != "finished":
                 error = future.exception()
-                client.cancel(list(futures))
+                stop(client, futures, run_id)
                 say("error: partition %d of %d failed: %s" % (partition, total, error))
                 say("every other task was cancelled; no destination was changed")
                 return 1
@@ -97,7 +142,7 @@ def main():
             say("partition %d done: %d rows (attempt %s); %d of %d partitions, %d rows"
                 % (partition, result["rows"], result["attempt"], len(results), total, rows))
     except KeyboardInterrupt:
-        client.cancel(list(futures))
+        stop(client, futures, run_id)
         say("cancelled: every task of the run was cancelled")
         return 130
     with open(args.result, "w", encoding="utf-8") as f:

@@ -157,8 +157,38 @@ Result<int64_t> CountRows(Database& db, const std::string& dir,
   return std::stoll(*rows.rows[0][0]);
 }
 
+// kDelta creating the table: the table every accepted attempt wrote its files for (they must
+// agree: with no `schema`, each inferred it from its own rows' columns).
+Result<nlohmann::json> NewTableOfAttempts(const DeltaDestination& destination,
+                                          const std::map<size_t, const TaskResult*>& attempts) {
+  nlohmann::json table;
+  size_t first = 0;
+  for (const auto& [partition, result] : attempts) {
+    nlohmann::json reported;
+    try {
+      reported = nlohmann::json::parse(result->delta_table);
+    } catch (const std::exception& e) {
+      return Status::Internal("partition " + std::to_string(partition) +
+                              " reported no readable Delta table: " + e.what());
+    }
+    if (table.is_null()) {
+      table = std::move(reported);
+      first = partition;
+    } else if (reported != table) {
+      return Status::InvalidArgument(
+          "Delta destination '" + destination.name +
+          "': the table does not exist and the partitions' rows have different columns "
+          "(partition " +
+          std::to_string(first) + ": " + table["schema"].dump() + "; partition " +
+          std::to_string(partition) + ": " + reported["schema"].dump() +
+          "); write `schema` to pin them; nothing was committed");
+    }
+  }
+  return table;
+}
+
 // kDelta: the accepted attempts' Delta data files, counted, moved into the table and committed
-// in one Delta commit.
+// in one Delta commit (an append, a replace of the live files, or the new table's first).
 Status CommitDelta(const Aqueduct& aqueduct, const Plan& plan,
                    const std::vector<TaskResult>& results, const DaskOptions& options) {
   const auto& destination = std::get<DeltaDestination>(*aqueduct.destination);
@@ -202,19 +232,31 @@ Status CommitDelta(const Aqueduct& aqueduct, const Plan& plan,
     counted = std::stoll(rows.rows.at(0).at(0).value_or("-1"));
   }
   if (counted != reported) {
-    return Status::IoError("the partitions reported " + std::to_string(reported) +
-                           " rows but their files hold " + std::to_string(counted) +
-                           "; nothing was committed");
+    return Status::IoError("Delta destination '" + destination.name + "' at '" +
+                           destination.location.url + "': the partitions reported " +
+                           std::to_string(reported) + " rows but their files hold " +
+                           std::to_string(counted) + "; nothing was committed");
   }
-  auto stats = delta::CommitAppendParts(*conn, destination, plan.delta_version, parts, reported,
-                                        options.run.cancel.get());
+  nlohmann::json new_table;
+  if (plan.delta_create) {
+    AQ_ASSIGN_OR_RETURN(new_table, NewTableOfAttempts(destination, by_partition));
+  }
+  auto stats =
+      delta::CommitAppendParts(*conn, destination, plan.delta_create ? -1 : plan.delta_version,
+                               parts, reported, options.run.cancel.get(), new_table);
   if (!stats.ok()) {
-    return stats.status().WithPrefix("Delta destination '" + destination.name + "': ");
+    bool named = stats.status().message().rfind("Delta destination '", 0) == 0;
+    return named ? stats.status()
+                 : stats.status().WithPrefix("Delta destination '" + destination.name + "': ");
   }
+  std::string how = plan.delta_create && stats->version == 0 ? " (created)"
+                    : stats->files_removed > 0
+                        ? " (replacing " + std::to_string(stats->files_removed) + " file(s))"
+                        : std::string();
   options.print("Committed " + std::to_string(stats->files_added) + " file(s), " +
                 std::to_string(stats->rows) + " rows, to the Delta table '" +
                 destination.location.LocalPath() + "' at version " +
-                std::to_string(stats->version));
+                std::to_string(stats->version) + how);
   return Status::OK();
 }
 

@@ -16,6 +16,7 @@
 
 #include "common/text.h"
 #include "delta/connectors.h"
+#include "delta/distributed_append.h"
 #include "delta/log.h"
 #include "engine/distribution_sql.h"
 #include "engine/session.h"
@@ -276,26 +277,32 @@ DirSource GatheredSource(const std::string& name) {
   return source;
 }
 
-// The version of the Delta table that a map-only pipeline appends to directly: its latest
-// version, when the destination is an append to an existing local Delta table; -1 when the
-// result goes another way (a new table is created by the driver's own write, which infers or
-// checks its schema as a local run does).
-Result<int64_t> DirectDeltaVersion(const Aqueduct& aqueduct) {
+// Whether a map-only pipeline's Delta destination takes the tasks' own files: an append, or a
+// replace without conditions, to a local table (delta::WritableByParts). Sets
+// plan.delta_version to the table's latest version, or plan.delta_create when it does not exist
+// yet (a given `schema` is checked now, as a local create checks it; without one, each task
+// infers it from its rows' columns as a local run does, and the driver checks they agree).
+Result<bool> DirectDelta(const Aqueduct& aqueduct, Plan& plan) {
   const auto* delta =
       aqueduct.destination ? std::get_if<DeltaDestination>(&*aqueduct.destination) : nullptr;
-  if (delta == nullptr || !delta->location.IsLocal() ||
-      delta->write_mode.operation != DeltaWriteMode::Operation::kAppend) {
-    return -1;
+  if (delta == nullptr || !delta->location.IsLocal() || !delta::WritableByParts(*delta)) {
+    return false;
   }
+  std::string prefix = "Delta destination '" + delta->name + "': ";
   AQ_ASSIGN_OR_RETURN(std::string root, delta::TableRoot(delta->location));
   if (!delta::TableExists(root)) {
-    return -1;
+    if (!delta->schema.empty()) {
+      AQ_RETURN_IF_ERROR(delta::NewTableJson(*delta).status().WithPrefix(prefix));
+    }
+    plan.delta_create = true;
+    return true;
   }
   auto listing = delta::ListLog(root);
   if (!listing.ok()) {
-    return listing.status().WithPrefix("destination '" + delta->name + "': ");
+    return listing.status().WithPrefix(prefix);
   }
-  return listing->LatestVersion();
+  plan.delta_version = listing->LatestVersion();
+  return true;
 }
 
 // What BuildPlan works out step by step, shared by its steps (relation names lower case).
@@ -583,8 +590,9 @@ Status ChooseOutput(Planning& p, Plan& plan) {
   bool direct = map_only && file_destination != nullptr && file_destination->location.IsLocal() &&
                 file_destination->format.format == FileFormat::kParquet &&
                 io::WritesDirectory(*file_destination);
+  bool direct_delta = false;
   if (map_only) {
-    AQ_ASSIGN_OR_RETURN(plan.delta_version, DirectDeltaVersion(aqueduct));
+    AQ_ASSIGN_OR_RETURN(direct_delta, DirectDelta(aqueduct, plan));
   }
   FileDestination out;
   out.name = "partition output";
@@ -594,7 +602,7 @@ Status ChooseOutput(Planning& p, Plan& plan) {
     plan.output = OutputMode::kDirectory;
     out.format = file_destination->format;
     out.partition_columns = file_destination->partition_columns;
-  } else if (plan.delta_version >= 0) {
+  } else if (direct_delta) {
     plan.output = OutputMode::kDelta;
   } else {
     plan.output =
@@ -722,6 +730,18 @@ Result<Plan> BuildPlan(const Aqueduct& original, const PlanOptions& options) {
   return plan;
 }
 
+namespace {
+
+// kDelta: whether the commit replaces the table's live files.
+bool ReplacesTable(const Plan& plan) {
+  const auto* delta = plan.partition_pipeline.destination
+                          ? std::get_if<DeltaDestination>(&*plan.partition_pipeline.destination)
+                          : nullptr;
+  return delta != nullptr && delta->write_mode.operation == DeltaWriteMode::Operation::kReplace;
+}
+
+}  // namespace
+
 std::string ExplainPlan(const Plan& plan) {
   std::string out = "Distribution plan\n";
   uint64_t total = 0;
@@ -777,8 +797,12 @@ std::string ExplainPlan(const Plan& plan) {
     case OutputMode::kDelta:
       out +=
           "  output: each partition writes Delta data files named after its attempt; the "
-          "driver commits the accepted ones in one Delta commit (an append read at version " +
-          std::to_string(plan.delta_version) + ")\n";
+          "driver commits the accepted ones in one Delta commit (" +
+          (plan.delta_create ? std::string("the first commit of the new table, by put-if-absent")
+           : ReplacesTable(plan)
+               ? "a replace of every file live at version " + std::to_string(plan.delta_version)
+               : "an append read at version " + std::to_string(plan.delta_version)) +
+          ")\n";
       break;
     case OutputMode::kAggregate:
       out += "  output: partial aggregates of '" + plan.crossing +
@@ -806,6 +830,7 @@ std::string TaskJson(const Plan& plan, size_t index, const std::string& staging_
   task["output_dir"] = staging_dir + "/attempts";
   if (plan.output == OutputMode::kDelta) {
     task["delta_version"] = plan.delta_version;
+    task["delta_create"] = plan.delta_create;
   }
   return task.dump();
 }

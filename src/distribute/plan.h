@@ -47,9 +47,9 @@ enum class OutputMode {
   /// The crossing stage's partial aggregates are gathered and its final step (and the rest)
   /// runs on the driver.
   kAggregate,
-  /// Map-only append to an existing local Delta table: each partition writes Delta data files
-  /// (cast to the table schema, named after its attempt), the driver moves the accepted ones
-  /// into the table and commits them in one Delta commit.
+  /// Map-only append or unconditioned replace to a local Delta table, or its creation: each
+  /// partition writes Delta data files (cast to the table schema, named after its attempt), the
+  /// driver moves the accepted ones into the table and commits them in one Delta commit.
   kDelta,
 };
 
@@ -103,8 +103,13 @@ struct Plan {
   std::string staging_parent;
   std::string staging_name;  ///< the name the staging directory is made beside (its "target")
   /// kDelta: the destination table's version when planned; tasks cast to its schema and the
-  /// commit is read at it (a blind append, so later commits by others do not conflict).
+  /// commit is read at it (an append is blind, so later commits by others do not conflict; a
+  /// replace removes the files live at it).
   int64_t delta_version = -1;
+  /// kDelta: the table does not exist yet; the commit creates it (version 0 by put-if-absent,
+  /// with the tasks' files), from the destination's `schema` or, without one, from the columns
+  /// every task reports (they must agree).
+  bool delta_create = false;
   std::vector<std::string> notes;
 };
 

@@ -22,6 +22,7 @@
 #include "io/file_source.h"
 #include "io/files.h"
 #include "io/output_dir.h"
+#include "runner/infer_schema.h"
 
 namespace aqueducts::distribute {
 namespace {
@@ -150,21 +151,42 @@ Status ReadObjectShare(Database& db, Source& source, const std::vector<std::stri
 constexpr char kPartitionRows[] = "__aq_partition_rows";
 
 // The partition's rows (table kPartitionRows in `db`, `rows` of them) written as Delta data files
-// for the table of `destination` at `version`, under result->dir, named after the attempt.
-Status WriteDeltaPart(Database& db, const DeltaDestination& destination, int64_t version,
+// for the table of `destination` at `version`, or (`create`) for the table it creates, under
+// result->dir, named after the attempt. A new table without `schema` gets the columns of the
+// partition's rows, as a local run infers them; result->delta_table says which table it was.
+Status WriteDeltaPart(Database& db, DeltaDestination destination, int64_t version, bool create,
                       int64_t rows, TaskResult* result) {
   AQ_ASSIGN_OR_RETURN(auto conn, engine::SessionOf(db).Connect());
-  auto part = delta::WriteAppendPart(*conn, destination, version,
+  std::string prefix = "destination '" + destination.name + "': ";
+  if (create && destination.schema.empty()) {
+    auto described = conn->Query("DESCRIBE SELECT * FROM " + engine::QuoteIdent(kPartitionRows));
+    auto fields = described.ok() ? runner::FieldsOfDescribe(*described)
+                                 : Result<std::vector<Field>>(described.status());
+    if (!fields.ok()) {
+      return fields.status().WithPrefix(
+          prefix +
+          "the table does not exist and `schema` is empty; inferring it from the partition's "
+          "rows failed (write `schema` to pin the types): ");
+    }
+    destination.schema = *fields;
+  }
+  if (create) {
+    auto table = delta::NewTableJson(destination);
+    if (!table.ok()) {
+      return table.status().WithPrefix(prefix);
+    }
+    result->delta_table = table->dump();
+  }
+  auto part = delta::WriteAppendPart(*conn, destination, create ? -1 : version,
                                      "SELECT * FROM " + engine::QuoteIdent(kPartitionRows),
                                      result->dir, result->attempt);
   (void)conn->Execute("DROP TABLE IF EXISTS " + engine::QuoteIdent(kPartitionRows));
   if (!part.ok()) {
-    return part.status().WithPrefix("destination '" + destination.name + "': ");
+    return part.status().WithPrefix(prefix);
   }
   if (part->rows != rows) {
-    return Status::IoError("destination '" + destination.name + "': the partition produced " +
-                           std::to_string(rows) + " rows but its Delta files hold " +
-                           std::to_string(part->rows));
+    return Status::IoError(prefix + "the partition produced " + std::to_string(rows) +
+                           " rows but its Delta files hold " + std::to_string(part->rows));
   }
   result->rows = part->rows;
   for (const auto& add : part->adds) {
@@ -228,6 +250,7 @@ struct TaskSpec {
   bool split_is_directory = false;
   bool split_is_delta = false;
   int64_t delta_version = -1;  // writes Delta data files for the table at this version
+  bool delta_create = false;   // ... or for the table the destination creates
 };
 
 Result<TaskSpec> ParseTask(const std::string& task_json) {
@@ -247,6 +270,7 @@ Result<TaskSpec> ParseTask(const std::string& task_json) {
     spec.files = task.at("files").get<std::vector<std::string>>();
     spec.output_dir = task.at("output_dir").get<std::string>();
     spec.delta_version = task.value("delta_version", int64_t{-1});
+    spec.delta_create = task.value("delta_create", false);
     LoadOptions load;
     load.substitute = false;  // the driver substituted the parameters already
     AQ_ASSIGN_OR_RETURN(spec.pipeline,
@@ -316,7 +340,7 @@ Result<TaskResult> RunTask(const std::string& task_json, const std::string& atte
   result.attempt = attempt;
   result.dir = spec.output_dir + "/" + attempt;
   std::optional<DeltaDestination> delta_destination;
-  if (spec.delta_version >= 0) {
+  if (spec.delta_version >= 0 || spec.delta_create) {
     // The partition's rows stay in this task's database, then become Delta data files.
     const auto* table = std::get_if<DeltaDestination>(&*pipeline.destination);
     if (table == nullptr) {
@@ -343,7 +367,8 @@ Result<TaskResult> RunTask(const std::string& task_json, const std::string& atte
     (void)io::files::RemoveTree(inputs.string());
   }
   if (status.ok() && delta_destination) {
-    status = WriteDeltaPart(*db, *delta_destination, spec.delta_version, sink.rows(), &result);
+    status = WriteDeltaPart(*db, *delta_destination, spec.delta_version, spec.delta_create,
+                            sink.rows(), &result);
   }
   if (!status.ok()) {
     (void)io::files::RemoveTree(result.dir);
@@ -374,6 +399,9 @@ std::string TaskResultJson(const TaskResult& result) {
     }
     out["delta_adds"] = adds;
   }
+  if (!result.delta_table.empty()) {
+    out["delta_table"] = nlohmann::json::parse(result.delta_table);
+  }
   return out.dump();
 }
 
@@ -387,6 +415,9 @@ Result<std::vector<TaskResult>> ParseTaskResults(const std::string& json) {
       result.dir = item.at("dir").get<std::string>();
       result.files = item.at("files").get<std::vector<std::string>>();
       result.rows = item.at("rows").get<int64_t>();
+      if (item.contains("delta_table")) {
+        result.delta_table = item.at("delta_table").dump();
+      }
       if (item.contains("delta_adds")) {
         for (const auto& add : item.at("delta_adds")) {
           result.delta_adds.push_back(add.dump());

@@ -22,6 +22,9 @@ struct TaskResult {
   /// A direct Delta append: the add action (JSON) of each file in `files`, in the same order,
   /// path relative to `dir` (and to the table root once the driver moves it there).
   std::vector<std::string> delta_adds;
+  /// A direct Delta write creating the table: the table its files were written for (JSON,
+  /// delta::NewTableJson); every partition's must be the same.
+  std::string delta_table;
 };
 
 /// Run the task described by `task_json` (plan.h, TaskJson) as attempt `attempt` (letters and

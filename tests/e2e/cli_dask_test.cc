@@ -550,6 +550,33 @@ std::vector<std::string> AddedPaths(const std::string& table, int version) {
   return out;
 }
 
+// Actions of kind `kind` ("add", "remove", "metaData", ...) in commit `version` of a table.
+int CommitActions(const std::string& table, int version, const std::string& kind) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%020d.json", version);
+  std::ifstream log(fs::path(table) / "_delta_log" / name);
+  int n = 0;
+  std::string line;
+  while (std::getline(log, line)) {
+    n += line.rfind("{\"" + kind + "\"", 0) == 0 ? 1 : 0;
+  }
+  return n;
+}
+
+// The distinct partitionValues of the files live in a table (read from its log by DuckDB).
+std::string PartitionValues(const std::string& table) {
+  std::string log = "read_json('" + table +
+                    "/_delta_log/*.json', format = 'newline_delimited', columns = {'add': 'JSON', "
+                    "'remove': 'JSON'})";
+  auto db = Database::Open();
+  auto rows = (*db)->Query(
+      "SELECT string_agg(DISTINCT pv, ' ' ORDER BY pv) FROM (SELECT add->>'path' AS p, "
+      "CAST(add->'partitionValues' AS VARCHAR) AS pv FROM " +
+      log + " WHERE add IS NOT NULL) WHERE p NOT IN (SELECT remove->>'path' FROM " + log +
+      " WHERE remove IS NOT NULL)");
+  return rows.ok() && rows->rows[0][0] ? *rows->rows[0][0] : rows.status().message();
+}
+
 // Data files in all commits of a Delta table.
 size_t AllAddedFiles(const std::string& table) {
   size_t adds = 0;
@@ -622,41 +649,163 @@ destination:
   for (int i = 0; i < 3; i++) {
     auto local_run = Local(pipeline, local);
     ASSERT_EQ(local_run.exit_code, 0) << local_run.all();
-    // The first run creates the table (the driver writes it from the gathered rows, inferring
-    // its schema as a local run does); later ones append the tasks' own files.
+    // The first run creates the table (no `schema`: each task infers the columns of its rows as
+    // a local run does, and the first commit holds the table's protocol, metadata and the
+    // tasks' files); later ones append the tasks' own files.
     auto explain = Distributed(pipeline, dist, {"--partitions", "3", "--explain-distribution"});
     ASSERT_EQ(explain.exit_code, 0) << explain.all();
-    EXPECT_EQ(explain.out.find("Delta data files named after its attempt") != std::string::npos,
-              i > 0)
+    EXPECT_NE(explain.out.find("Delta data files named after its attempt"), std::string::npos)
+        << explain.out;
+    EXPECT_EQ(explain.out.find("the first commit of the new table") != std::string::npos, i == 0)
         << explain.out;
     auto run = Distributed(pipeline, dist, {"--partitions", "3"});
     ASSERT_EQ(run.exit_code, 0) << run.all();
     EXPECT_NE(run.err.find("3 of 3 partitions"), std::string::npos) << run.err;
-    if (i > 0) {
-      int version = DeltaCommits(dist) - 1;
-      EXPECT_NE(
-          run.all().find("to the Delta table '" + dist + "' at version " + std::to_string(version)),
-          std::string::npos)
-          << run.all();
-      // Every file of the commit is a task's own, named after its attempt (32 hex digits).
-      std::vector<std::string> added = AddedPaths(dist, version);
-      EXPECT_GE(added.size(), 3u);
-      static const std::regex kAttemptFile("region=[a-z]+/[0-9a-f]{32}-part-[^/]+\\.parquet");
-      for (const auto& path : added) {
-        EXPECT_TRUE(std::regex_match(path, kAttemptFile)) << path;
-      }
+    int version = DeltaCommits(dist) - 1;
+    EXPECT_EQ(version, i);
+    EXPECT_NE(
+        run.all().find("to the Delta table '" + dist + "' at version " + std::to_string(version)),
+        std::string::npos)
+        << run.all();
+    // Every file of the commit is a task's own, named after its attempt (32 hex digits).
+    std::vector<std::string> added = AddedPaths(dist, version);
+    EXPECT_GE(added.size(), 3u);
+    static const std::regex kAttemptFile("region=[a-z]+/[0-9a-f]{32}-part-[^/]+\\.parquet");
+    for (const auto& path : added) {
+      EXPECT_TRUE(std::regex_match(path, kAttemptFile)) << path;
     }
   }
+  EXPECT_EQ(CommitActions(dist, 0, "protocol"), 1);
+  EXPECT_EQ(CommitActions(dist, 0, "metaData"), 1);
   // Both tables read back through a Delta source, as a user would.
   std::string exported = ExportDelta(dist), expected = ExportDelta(local);
   auto [difference, rows] = Difference(exported, expected);
   EXPECT_EQ(difference, 0);
   EXPECT_GT(rows, 6000);
   EXPECT_EQ(Types(exported), Types(expected));
-  // One commit per run, as the local runs made, and no data file that no commit adds.
-  EXPECT_EQ(DeltaCommits(dist), DeltaCommits(local));
+  EXPECT_EQ(PartitionValues(dist), PartitionValues(local));
+  // One commit per run (a local run creates the table in a commit of its own first), and no data
+  // file that no commit adds.
+  EXPECT_EQ(DeltaCommits(dist), DeltaCommits(local) - 1);
   EXPECT_EQ(DeltaDataFiles(dist).size(), AllAddedFiles(dist));
   ExpectNoStaging(dist);
+}
+
+// A new table with `schema` (types pinned, partitioned), then replaced: each distributed run
+// makes one commit of the tasks' own files (the first creates the table; the second removes
+// every live file and adds the new ones), and reads back as the local runs' table.
+TEST_F(DaskTest, DeltaNewTableWithSchemaThenReplaceCommitTheTasksFilesAndEqualLocalRuns) {
+  std::string pipeline = WritePipeline("replace.yml", R"(version: v2
+sources:
+  - type: directory
+    name: src
+    location: ${dir}/in
+    format: { type: parquet }
+stages:
+  - - name: rows
+      query: SELECT id, name, amount, d, region FROM src WHERE id % ${keep} <> 0
+destination:
+  type: delta
+  name: table
+  location: ${out}
+  write_mode: { operation: replace, params: [] }
+  partition_columns: [region]
+  schema:
+    - { name: id, data_type: int64, nullable: false }
+    - { name: name, data_type: utf8 }
+    - { name: amount, data_type: "decimal<38,18>" }
+    - { name: d, data_type: date32 }
+    - { name: region, data_type: utf8 }
+)");
+  std::string local = (dir_ / "local_table").string(), dist = (dir_ / "dist_table").string();
+  for (std::string keep : {"3", "5"}) {
+    auto local_run = RunCli({"run", "-f", pipeline, "-p", "dir=" + dir_.string(), "-p",
+                             "out=" + local, "-p", "keep=" + keep});
+    ASSERT_EQ(local_run.exit_code, 0) << local_run.all();
+    auto run = Distributed(pipeline, dist, {"--partitions", "3", "-p", "keep=" + keep});
+    ASSERT_EQ(run.exit_code, 0) << run.all();
+    EXPECT_NE(run.all().find(keep == "3" ? "at version 0 (created)" : "at version 1 (replacing "),
+              std::string::npos)
+        << run.all();
+    std::string exported = ExportDelta(dist), expected = ExportDelta(local);
+    auto [difference, rows] = Difference(exported, expected);
+    EXPECT_EQ(difference, 0) << "keep=" << keep;
+    EXPECT_GT(rows, 4000);
+    EXPECT_EQ(Types(exported), Types(expected));
+    EXPECT_EQ(PartitionValues(dist), PartitionValues(local));
+    fs::remove(exported.substr(14, exported.size() - 16));  // the export of this round
+    fs::remove(expected.substr(14, expected.size() - 16));
+  }
+  // Two commits: the created table with the first files, then the replace, which removes
+  // exactly the files the first added.
+  EXPECT_EQ(DeltaCommits(dist), 2);
+  EXPECT_EQ(CommitActions(dist, 1, "remove"), static_cast<int>(AddedPaths(dist, 0).size()));
+  EXPECT_EQ(CommitActions(dist, 1, "metaData"), 0);
+  EXPECT_EQ(DeltaDataFiles(dist).size(), AllAddedFiles(dist));
+  ExpectNoStaging(dist);
+}
+
+// A task that fails (a cast error in the partition holding part-5.parquet) fails the run: a new
+// table is not created, an existing one is not replaced, and no file of any attempt is left.
+TEST_F(DaskTest, DeltaCreateOrReplaceWithAFailingTaskChangesNothingAndLeavesNoFiles) {
+  std::string pipeline = WritePipeline("failing.yml", R"(version: v2
+sources:
+  - type: directory
+    name: src
+    location: ${dir}/in
+    format: { type: parquet }
+stages:
+  - - name: rows
+      query: >
+        SELECT CASE WHEN id >= 500000 THEN CAST(name AS INTEGER) ELSE id END AS id, region
+        FROM src
+destination:
+  type: delta
+  name: table
+  location: ${out}
+  write_mode: ${mode}
+)");
+  std::string fresh = (dir_ / "new_table").string(), existing = (dir_ / "old_table").string();
+  auto created = RunCli({"run", "-f", WritePipeline("seed.yml", R"(version: v2
+sources:
+  - type: directory
+    name: src
+    location: ${dir}/in
+    format: { type: parquet }
+stages:
+  - - name: rows
+      query: SELECT id, region FROM src WHERE id < 100
+destination:
+  type: delta
+  name: table
+  location: ${out}
+  write_mode: { operation: append }
+)"),
+                         "-p", "dir=" + dir_.string(), "-p", "out=" + existing});
+  ASSERT_EQ(created.exit_code, 0) << created.all();
+  std::set<std::string> files_before = DeltaDataFiles(existing);
+  int commits_before = DeltaCommits(existing);
+  for (const auto& [table, mode] : std::vector<std::pair<std::string, std::string>>{
+           {fresh, "{ operation: append }"},
+           {fresh, "{ operation: replace, params: [] }"},
+           {existing, "{ operation: replace, params: [] }"}}) {
+    auto explain = Distributed(pipeline, table, {"-p", "mode=" + mode, "--explain-distribution"});
+    EXPECT_NE(explain.out.find(table == fresh ? "the first commit of the new table"
+                                              : "a replace of every file live at version"),
+              std::string::npos)
+        << explain.all();
+    auto run = Distributed(pipeline, table, {"-p", "mode=" + mode});
+    EXPECT_EQ(run.exit_code, 1) << run.all();
+    EXPECT_TRUE(std::regex_search(
+        run.err, std::regex("partition [0-9]+: stage 'rows' failed: Conversion Error")))
+        << run.err;
+    ExpectNoStaging(table);
+  }
+  EXPECT_FALSE(fs::exists(fresh)) << "the failed run created the table's directory";
+  EXPECT_EQ(DeltaCommits(existing), commits_before);
+  EXPECT_EQ(DeltaDataFiles(existing), files_before);
+  std::string exported = ExportDelta(existing);
+  EXPECT_EQ(Difference(exported, exported).second, 100);
 }
 
 // A Delta table written by Spark with deletion vectors (in the repository's test data): 37
