@@ -1,6 +1,7 @@
 #include "engine/custom_functions.h"
 
 #include <cctype>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,20 +48,42 @@ std::string AllFunctionsSql() {
   return sql;
 }
 
+// The type of the function entry `name` in the schema `main` of the system catalog (`system`)
+// or of the connection's default database, if there is one. A catalog lookup: a scan of
+// duckdb_functions() builds a row for every function of the database, and the three such scans
+// a session used to run on opening were half of the instructions of a small run.
+std::optional<duckdb::CatalogType> FunctionEntryType(duckdb::Connection& conn, bool system,
+                                                     const std::string& name) {
+  std::optional<duckdb::CatalogType> type;
+  auto& context = *conn.context;
+  context.RunFunctionInTransaction([&] {
+    duckdb::Catalog& catalog = system ? duckdb::Catalog::GetSystemCatalog(context)
+                                      : duckdb::Catalog::GetCatalog(context, INVALID_CATALOG);
+    // The lookup type selects the kind of entry (a table function is not found as a scalar).
+    for (auto kind :
+         {duckdb::CatalogType::SCALAR_FUNCTION_ENTRY, duckdb::CatalogType::TABLE_FUNCTION_ENTRY,
+          duckdb::CatalogType::MACRO_ENTRY, duckdb::CatalogType::AGGREGATE_FUNCTION_ENTRY}) {
+      auto entry = catalog.GetEntry(context, kind, DEFAULT_SCHEMA, name,
+                                    duckdb::OnEntryNotFound::RETURN_NULL);
+      if (entry) {
+        type = entry->type;
+        return;
+      }
+    }
+  });
+  return type;
+}
+
 // Earlier versions created the json_get* family as macros in the default schema; in a database
 // file written by them those would hide the C++ functions.
 std::string DropOldMacrosSql(duckdb::Connection& conn) {
-  auto old = conn.Query(
-      "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'macro' AND "
-      "database_name = current_database() AND schema_name = current_schema() AND function_name "
-      "IN ('json_get', 'json_get_json', 'json_get_str', 'json_get_int', 'json_get_float', "
-      "'json_get_bool', 'json_get_array', 'json_as_text', 'json_length', 'json_object_keys')");
   std::string sql;
-  if (old->HasError()) {
-    return sql;
-  }
-  for (duckdb::idx_t row = 0; row < old->RowCount(); row++) {
-    sql += "DROP MACRO " + old->GetValue(0, row).ToString() + ";\n";
+  for (const char* name :
+       {"json_get", "json_get_json", "json_get_str", "json_get_int", "json_get_float",
+        "json_get_bool", "json_get_array", "json_as_text", "json_length", "json_object_keys"}) {
+    if (FunctionEntryType(conn, false, name) == duckdb::CatalogType::MACRO_ENTRY) {
+      sql += std::string("DROP MACRO ") + name + ";\n";
+    }
   }
   return sql;
 }
@@ -69,20 +92,15 @@ std::string DropOldMacrosSql(duckdb::Connection& conn) {
 
 Status RegisterSystemFunctionsOnce(duckdb::Connection& conn, const std::string& probe,
                                    void (*register_fn)(duckdb::DatabaseInstance&)) {
-  const std::string exists =
-      "SELECT count(*) FROM duckdb_functions() WHERE function_name = '" + probe + "'";
   try {
-    auto found = conn.Query(exists);
-    AQ_RETURN_IF_ERROR(CheckResult(*found));
-    if (found->GetValue(0, 0).GetValue<int64_t>() > 0) {
+    if (FunctionEntryType(conn, true, probe).has_value()) {
       return Status::OK();
     }
     try {
       register_fn(*conn.context->db);
     } catch (const std::exception&) {
       // Another connection of this database registered them first: fine if they are there now.
-      auto again = conn.Query(exists);
-      if (again->HasError() || again->GetValue(0, 0).GetValue<int64_t>() == 0) {
+      if (!FunctionEntryType(conn, true, probe).has_value()) {
         throw;
       }
     }
