@@ -1,6 +1,7 @@
 #include "engine/object_file_system.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <ctime>
 #include <mutex>
@@ -25,6 +26,10 @@ constexpr uint64_t kPartSize = 8ull << 20;  // bytes buffered before a part is s
 // sequential reader of small pieces still reaches 1 MiB requests after a few of them.
 constexpr uint64_t kMinReadAhead = 64ull << 10;
 constexpr uint64_t kMaxReadAhead = 1ull << 20;
+// DuckDB's threads read different parts of one handle at once; each such stream keeps its own
+// read-ahead window (a slot), so that one stream's miss does not evict the window another is
+// still reading. A miss that does not continue a window replaces the least recently used one.
+constexpr size_t kReadAheadSlots = 8;
 // A pending upload of the key being written that was started this long ago (or longer) comes
 // from a writer that died mid-upload, and is aborted (ObjectHandle::DropAbandonedUploads).
 constexpr int64_t kAbandonedUploadSeconds = 24 * 3600;
@@ -113,19 +118,10 @@ class ObjectHandle final : public duckdb::FileHandle {
     n = std::min<uint64_t>(n, meta_.size - offset);
     if (n < kMaxReadAhead) {
       std::lock_guard<std::mutex> lock(cache_mu_);
-      uint64_t cache_end = cache_offset_ + cache_.size();
-      if (offset < cache_offset_ || offset + n > cache_end) {
-        bool sequential = !cache_.empty() && offset >= cache_offset_ && offset <= cache_end;
-        read_ahead_ = sequential ? std::min(read_ahead_ * 2, kMaxReadAhead) : kMinReadAhead;
-        uint64_t want = std::min<uint64_t>(std::max(n, read_ahead_), meta_.size - offset);
-        cache_.assign(want, '\0');
-        uint64_t got = Unwrap(object_.store->GetRange(object_.key, offset, want, cache_.data()));
-        cache_.resize(got);
-        cache_offset_ = offset;
-      }
-      uint64_t available = cache_offset_ + cache_.size() - offset;
+      Window& window = WindowFor(offset, n);
+      uint64_t available = window.offset + window.data.size() - offset;
       uint64_t take = std::min(n, available);
-      std::memcpy(out, cache_.data() + (offset - cache_offset_), take);
+      std::memcpy(out, window.data.data() + (offset - window.offset), take);
       return take;
     }
     uint64_t done = 0;
@@ -140,6 +136,45 @@ class ObjectHandle final : public duckdb::FileHandle {
     return done;
   }
 
+  // A read-ahead window: [offset, offset + data.size()) of the object.
+  struct Window {
+    uint64_t offset = 0;
+    std::string data;
+    uint64_t read_ahead = kMinReadAhead;  // the size of its last fetch's read-ahead
+    uint64_t last_use = 0;
+  };
+
+  // The window holding [offset, offset + n) (n < kMaxReadAhead, offset < size), fetched if no
+  // window holds it. Called with cache_mu_ held.
+  Window& WindowFor(uint64_t offset, uint64_t n) {
+    Window* continued = nullptr;
+    Window* oldest = &windows_[0];
+    for (auto& window : windows_) {
+      uint64_t end = window.offset + window.data.size();
+      if (!window.data.empty() && offset >= window.offset && offset + n <= end) {
+        window.last_use = ++uses_;
+        return window;
+      }
+      if (!window.data.empty() && offset >= window.offset && offset <= end) {
+        continued = &window;
+      }
+      if (window.last_use < oldest->last_use) {
+        oldest = &window;
+      }
+    }
+    Window& window = continued != nullptr ? *continued : *oldest;
+    window.read_ahead =
+        continued != nullptr ? std::min(window.read_ahead * 2, kMaxReadAhead) : kMinReadAhead;
+    uint64_t want = std::min<uint64_t>(std::max(n, window.read_ahead), meta_.size - offset);
+    // Fetched aside: a failed fetch (Unwrap throws) leaves every window as it was.
+    std::string data(want, '\0');
+    data.resize(Unwrap(object_.store->GetRange(object_.key, offset, want, data.data())));
+    window.data = std::move(data);
+    window.offset = offset;
+    window.last_use = ++uses_;
+    return window;
+  }
+
   storage::ResolvedObject object_;
   storage::ObjectMeta meta_;
   uint64_t position_ = 0;
@@ -151,9 +186,8 @@ class ObjectHandle final : public duckdb::FileHandle {
   std::unique_ptr<storage::MultipartUpload> upload_;
   bool closed_ = false;
   std::mutex cache_mu_;
-  std::string cache_;
-  uint64_t cache_offset_ = 0;
-  uint64_t read_ahead_ = kMinReadAhead;  // the size of the last fetch's read-ahead
+  std::array<Window, kReadAheadSlots> windows_;
+  uint64_t uses_ = 0;  // a clock for last_use
 };
 
 // fnmatch per path segment, with "**" matching any number of segments.
