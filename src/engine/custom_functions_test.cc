@@ -1,8 +1,7 @@
 #include "engine/custom_functions.h"
 
-#include <gtest/gtest.h>
-
 #include <duckdb.hpp>
+#include <gtest/gtest.h>
 
 #include "engine/session.h"
 #include "temp_dir.h"
