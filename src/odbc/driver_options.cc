@@ -15,18 +15,22 @@ std::string Lower(std::string s) {
 
 }  // namespace
 
-std::string ConnectionAttribute(const std::string& connection_string, const std::string& key) {
-  const std::string wanted = Lower(key);
+std::vector<AttributeSpan> SplitConnectionString(const std::string& connection_string) {
+  std::vector<AttributeSpan> spans;
   size_t i = 0;
   while (i < connection_string.size()) {
-    const size_t eq = connection_string.find('=', i);
-    if (eq == std::string::npos) {
+    AttributeSpan span;
+    span.begin = i;
+    span.eq = connection_string.find('=', i);
+    if (span.eq == std::string::npos) {
+      span.end = connection_string.size();
+      spans.push_back(span);
       break;
     }
-    std::string name = connection_string.substr(i, eq - i);
-    name.erase(0, name.find_first_not_of(" \t;"));
-    name.erase(name.find_last_not_of(" \t") + 1);
-    size_t end = eq + 1;
+    span.name = Lower(connection_string.substr(i, span.eq - i));
+    span.name.erase(0, span.name.find_first_not_of(" \t;"));
+    span.name.erase(span.name.find_last_not_of(" \t") + 1);
+    size_t end = span.eq + 1;
     while (end < connection_string.size() && connection_string[end] == ' ') {
       ++end;
     }
@@ -34,11 +38,19 @@ std::string ConnectionAttribute(const std::string& connection_string, const std:
       end = connection_string.find('}', end);
       end = end == std::string::npos ? connection_string.size() : end + 1;
     }
-    end = std::min(connection_string.find(';', end), connection_string.size());
-    if (Lower(name) == wanted) {
-      return connection_string.substr(eq + 1, end - eq - 1);
+    span.end = std::min(connection_string.find(';', end), connection_string.size());
+    spans.push_back(span);
+    i = span.end + 1;
+  }
+  return spans;
+}
+
+std::string ConnectionAttribute(const std::string& connection_string, const std::string& key) {
+  const std::string wanted = Lower(key);
+  for (const AttributeSpan& span : SplitConnectionString(connection_string)) {
+    if (span.eq != std::string::npos && span.name == wanted) {
+      return connection_string.substr(span.eq + 1, span.end - span.eq - 1);
     }
-    i = end + 1;
   }
   return "";
 }

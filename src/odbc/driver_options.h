@@ -2,8 +2,10 @@
 
 // Driver-specific connection attributes that make reads stream and types map faithfully.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace aqueducts::odbc {
 
@@ -22,6 +24,19 @@ std::string TuneForWriting(const std::string& connection_string, uint64_t batch_
 
 /// Whether a Driver= attribute names PostgreSQL or psqlodbc (case-insensitive).
 bool IsPostgresDriver(const std::string& connection_string);
+
+/// One `name=value` piece of a connection string: [begin, end) of the string without its ';',
+/// `eq` the position of its '=' (npos for a trailing piece without one), `name` trimmed and
+/// lower-cased. A value in braces may hold ';' and '='.
+struct AttributeSpan {
+  size_t begin = 0;
+  size_t end = 0;
+  size_t eq = std::string::npos;
+  std::string name;
+};
+
+/// The pieces of `connection_string`, in order.
+std::vector<AttributeSpan> SplitConnectionString(const std::string& connection_string);
 
 /// The value of attribute `key` (case-insensitive), braces kept; empty if absent.
 std::string ConnectionAttribute(const std::string& connection_string, const std::string& key);

@@ -44,30 +44,12 @@ std::string Unbraced(std::string value) {
 // Attribute names of the connection string, lower-cased, in order.
 std::vector<std::string> AttributeNames(const std::string& connection_string) {
   std::vector<std::string> names;
-  size_t i = 0;
-  while (i < connection_string.size()) {
-    const size_t eq = connection_string.find('=', i);
-    if (eq == std::string::npos) {
-      std::string rest = connection_string.substr(i);
-      if (rest.find_first_not_of(" \t;") != std::string::npos) {
-        names.push_back("?");  // a fragment without '=': not understood
-      }
-      break;
+  for (const AttributeSpan& span : SplitConnectionString(connection_string)) {
+    if (span.eq != std::string::npos) {
+      names.push_back(span.name);
+    } else if (connection_string.find_first_not_of(" \t;", span.begin) != std::string::npos) {
+      names.push_back("?");  // a fragment without '=': not understood
     }
-    std::string name = connection_string.substr(i, eq - i);
-    name.erase(0, name.find_first_not_of(" \t;"));
-    name.erase(name.find_last_not_of(" \t") + 1);
-    size_t end = eq + 1;
-    while (end < connection_string.size() && connection_string[end] == ' ') {
-      ++end;
-    }
-    if (end < connection_string.size() && connection_string[end] == '{') {
-      end = connection_string.find('}', end);
-      end = end == std::string::npos ? connection_string.size() : end + 1;
-    }
-    end = std::min(connection_string.find(';', end), connection_string.size());
-    names.push_back(Lower(name));
-    i = end + 1;
   }
   return names;
 }
@@ -578,33 +560,15 @@ std::optional<PgCopyTarget> PgCopyTargetOf(const std::string& connection_string)
 }
 
 std::string WithoutPgCopySwitch(const std::string& connection_string) {
+  const std::string switch_name = Lower(kPgCopySwitch);
   std::string out;
-  size_t i = 0;
-  while (i < connection_string.size()) {
-    const size_t eq = connection_string.find('=', i);
-    size_t end = connection_string.size();
-    if (eq != std::string::npos) {
-      end = eq + 1;
-      while (end < connection_string.size() && connection_string[end] == ' ') {
-        ++end;
-      }
-      if (end < connection_string.size() && connection_string[end] == '{') {
-        end = connection_string.find('}', end);
-        end = end == std::string::npos ? connection_string.size() : end + 1;
-      }
-      end = std::min(connection_string.find(';', end), connection_string.size());
-    }
-    std::string piece = connection_string.substr(i, end - i);
-    std::string name = eq == std::string::npos ? "" : connection_string.substr(i, eq - i);
-    name.erase(0, name.find_first_not_of(" \t;"));
-    name.erase(name.find_last_not_of(" \t") + 1);
-    if (Lower(name) != Lower(kPgCopySwitch)) {
-      out += piece;
-      if (end < connection_string.size()) {
+  for (const AttributeSpan& span : SplitConnectionString(connection_string)) {
+    if (span.name != switch_name) {
+      out += connection_string.substr(span.begin, span.end - span.begin);
+      if (span.end < connection_string.size()) {
         out += ';';
       }
     }
-    i = end + 1;
   }
   return out;
 }
